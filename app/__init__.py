@@ -1,0 +1,112 @@
+"""行政执法人员资格管理系统 — application factory."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import Config, _secret_key
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.config.from_object(config or Config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key()
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (every model registered for Alembic)
+    from app.auth.access import check_access
+    from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "zh_CN")
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.auth.models import User
+
+        return db.session.get(User, int(user_id))
+
+    app.before_request(check_access)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.audit import bp as audit_bp
+    from app.auth import bp as auth_bp
+    from app.certificates import bp as certificates_bp
+    from app.main import bp as main_bp
+    from app.officers import bp as officers_bp
+    from app.reports import bp as reports_bp
+    from app.settings import bp as settings_bp
+
+    for bp in (main_bp, auth_bp, officers_bp, certificates_bp, reports_bp, audit_bp, settings_bp):
+        app.register_blueprint(bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app import labels
+    from app.formatting import cn_date, cn_datetime, days_text
+
+    app.jinja_env.filters["cn_date"] = cn_date
+    app.jinja_env.filters["cn_datetime"] = cn_datetime
+    app.jinja_env.filters["days_text"] = days_text
+    app.jinja_env.globals["L"] = labels
+
+    @app.context_processor
+    def inject_org():
+        from app.settings.services import get
+
+        try:
+            return {"org_name": get("org_name")}
+        except Exception:  # before the first migration
+            return {"org_name": "示例街道办事处"}
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    from app.extensions import db
+
+    messages = {
+        400: "请求无效",
+        403: "没有权限执行此操作",
+        404: "页面不存在",
+        405: "不支持的请求方式",
+        413: "上传的文件太大（最大20MB）",
+        500: "服务器内部错误，请稍后重试或联系管理员",
+    }
+
+    def handle(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        return render_template("errors.html", code=code, message=messages.get(code, "出错了")), code
+
+    for code in messages:
+        app.register_error_handler(code, handle)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        return render_template("errors.html", code=400,
+                               message="表单已过期或来源无效（CSRF 校验失败），请刷新页面后重试"), 400
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,75 @@
+"""The one helper that writes audit rows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from app.audit.models import AuditEvent
+from app.extensions import db
+from app.officers.idnumber import mask
+
+SENSITIVE = {"id_number"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    return value
+
+
+def changes_of(obj: Any, before: dict[str, Any], fields: list[str]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed, ID numbers masked."""
+    out: dict[str, list[Any]] = {}
+    for f in fields:
+        old, new = before.get(f), getattr(obj, f)
+        if old != new:
+            if f in SENSITIVE:
+                old, new = mask(old) if old else old, mask(new) if new else new
+            out[f] = [_plain(old), _plain(new)]
+    return out
+
+
+def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def current_actor() -> tuple[str, int | None, str]:
+    """(actor, user_id, ip) from the request when there is one, else the CLI."""
+    from flask import has_request_context, request
+    from flask_login import current_user
+
+    if has_request_context():
+        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+        if current_user and current_user.is_authenticated:
+            return current_user.username, current_user.id, ip
+        return "anonymous", None, ip
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return f"cli:{ctx.command_path.removeprefix('flask ') if ctx else 'shell'}", None, ""
+
+
+def record(
+    action: str,
+    entity_type: str = "",
+    entity_id: int | None = None,
+    summary: str = "",
+    changes: dict | None = None,
+    *,
+    actor: str | None = None,
+    user_id: int | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    ctx_actor, uid, req_ip = current_actor()
+    actor = actor or ctx_actor
+    user_id = user_id if user_id is not None else uid
+    ip = ip if ip is not None else req_ip
+    event = AuditEvent(
+        actor=actor, user_id=user_id, action=action, entity_type=entity_type,
+        entity_id=entity_id, summary=summary, changes=changes or None, ip=ip or "",
+    )
+    db.session.add(event)
+    return event

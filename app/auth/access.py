@@ -1,0 +1,50 @@
+"""Server-side access control for every route.
+
+Every request passes `check_access`: anonymous users go to the login page (except the public
+endpoints), and each view has a minimum role — by default viewer for GET/HEAD and clerk for
+anything that writes; views raise it with @require_role("admin").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify"}
+ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
+
+
+def require_role(role: str) -> Callable:
+    def deco(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapped._min_role = role  # type: ignore[attr-defined]
+        return wrapped
+
+    return deco
+
+
+def min_role_for(endpoint: str, method: str) -> str:
+    view = current_app.view_functions.get(endpoint)
+    declared = getattr(view, "_min_role", None)
+    default = "viewer" if method in ("GET", "HEAD", "OPTIONS") else "clerk"
+    if declared is None:
+        return default
+    return max(declared, default, key=ROLE_ORDER.__getitem__)
+
+
+def check_access():
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    needed = min_role_for(endpoint, request.method)
+    if ROLE_ORDER.get(current_user.role, -1) < ROLE_ORDER[needed]:
+        abort(403)
+    return None

@@ -1,0 +1,133 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from app.audit.services import changes_of, record, snapshot
+from app.auth import bp
+from app.auth.access import require_role
+from app.auth.forms import LoginForm, PasswordForm, UserForm
+from app.auth.models import User
+from app.auth.services import UserError, authenticate, create_user
+from app.extensions import db
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("main.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user, error = authenticate(
+            form.username.data, form.password.data,
+            max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+            lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+        )
+        db.session.commit()
+        if user:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(error, "danger")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+@require_role("viewer")
+def logout():
+    record("logout", "user", current_user.id, f"退出：{current_user.username}")
+    db.session.commit()
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@require_role("viewer")
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("当前密码不正确")
+        else:
+            current_user.set_password(form.password.data)
+            record("update", "user", current_user.id, "修改密码", {"password": ["***", "***"]})
+            db.session.commit()
+            flash("密码已修改", "success")
+            return redirect(url_for("main.dashboard"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.route("/users")
+@require_role("admin")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("auth/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require_role("admin")
+def user_new():
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user, password = create_user(form.username.data, form.role.data, form.password.data or None,
+                                         form.display_name.data or "")
+            user.active = form.active.data
+            db.session.commit()
+            if form.password.data:
+                flash(f"用户 {user.username} 已创建", "success")
+            else:
+                flash(f"用户 {user.username} 已创建，初始密码：{password}（只显示这一次）", "success")
+            return redirect(url_for("auth.users"))
+        except UserError as exc:
+            db.session.rollback()
+            form.username.errors.append(str(exc))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@require_role("admin")
+def user_edit(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user)
+    form.username.render_kw = {"readonly": True}
+    if form.validate_on_submit():
+        fields = ["display_name", "role", "active"]
+        before = snapshot(user, fields)
+        if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
+            flash("不能降低或停用自己的管理员账号", "danger")
+            return render_template("auth/user_form.html", form=form, user=user)
+        user.display_name = form.display_name.data or user.username
+        user.role = form.role.data
+        user.active = form.active.data
+        changes = changes_of(user, before, fields)
+        if form.password.data:
+            user.set_password(form.password.data)
+            user.locked_until = None
+            user.failed_logins = 0
+            changes["password"] = ["***", "***"]
+        record("update", "user", user.id, f"修改用户 {user.username}", changes)
+        db.session.commit()
+        flash(f"用户 {user.username} 已保存", "success")
+        return redirect(url_for("auth.users"))
+    return render_template("auth/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+@require_role("admin")
+def user_unlock(user_id: int):
+    user = db.get_or_404(User, user_id)
+    user.locked_until = None
+    user.failed_logins = 0
+    record("update", "user", user.id, f"解锁用户 {user.username}")
+    db.session.commit()
+    flash(f"用户 {user.username} 已解锁", "success")
+    return redirect(url_for("auth.users"))

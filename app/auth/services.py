@@ -1,0 +1,74 @@
+"""Users, passwords, lock-out."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.auth.models import User
+from app.extensions import db
+from app.labels import ROLES
+from app.models_base import utcnow
+
+
+class UserError(ValueError):
+    pass
+
+
+def create_user(username: str, role: str, password: str | None = None, display_name: str = "") -> tuple[User, str]:
+    """Create a user; returns it with the password (generated when none is given)."""
+    username = username.strip()
+    if not username:
+        raise UserError("用户名不能为空")
+    if role not in ROLES:
+        raise UserError(f"未知角色“{role}”，可选：{', '.join(ROLES)}")
+    if db.session.scalar(select(User).where(func.lower(User.username) == username.lower())):
+        raise UserError(f"用户名“{username}”已存在")
+    password = password or secrets.token_urlsafe(12)
+    if len(password) < 8:
+        raise UserError("密码至少8位")
+    user = User(username=username, role=role, display_name=display_name or username)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    record("create", "user", user.id, f"新增用户 {username}（{ROLES[role]}）", {"role": [None, role]})
+    return user, password
+
+
+def authenticate(username: str, password: str, *, now: datetime | None = None,
+                 max_failures: int = 5, lock_minutes: int = 15) -> tuple[User | None, str | None]:
+    """Return (user, None) on success, or (None, message). Records the attempt in the audit log."""
+    now = now or utcnow()
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is not None and user.locked_until and user.locked_until > now:
+        record("login_failed", "user", user.id, f"账号已锁定，拒绝登录：{user.username}",
+               actor=username[:100], user_id=user.id)
+        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        return None, f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员"
+    if user is None or not user.active or not user.check_password(password):
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= max_failures:
+                user.locked_until = now + timedelta(minutes=lock_minutes)
+                user.failed_logins = 0
+        record("login_failed", "user", user.id if user else None, f"登录失败：{username[:50]}",
+               actor=username[:100] or "anonymous", user_id=user.id if user else None)
+        if user is not None and user.locked_until and user.locked_until > now:
+            return None, f"登录失败次数过多，账号已锁定 {lock_minutes} 分钟"
+        return None, "用户名或密码错误"
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    record("login", "user", user.id, f"登录：{user.username}", actor=user.username, user_id=user.id)
+    return user, None
+
+
+def ensure_admin() -> str | None:
+    """On an empty user table create `admin` and return its generated password (shown once)."""
+    if db.session.scalar(select(func.count()).select_from(User)):
+        return None
+    _user, password = create_user("admin", "admin", display_name="系统管理员")
+    return password

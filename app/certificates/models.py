@@ -1,0 +1,66 @@
+"""Certificates, their append-only event history, and annual reviews."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import TimestampMixin, utcnow
+
+
+class Certificate(TimestampMixin, db.Model):
+    __tablename__ = "certificate"
+    __table_args__ = (UniqueConstraint("kind", "number", name="uq_certificate_kind_number"),)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="enforcement")
+    number: Mapped[str] = mapped_column(String(50))
+    issuing_authority: Mapped[str] = mapped_column(String(100), default="")
+    issued_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    categories: Mapped[str] = mapped_column(String(200), default="")
+    area: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(20), default="valid")
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    officer: Mapped[Officer] = relationship(back_populates="certificates")  # noqa: F821
+    replaced_by: Mapped[Certificate | None] = relationship(remote_side="Certificate.id")
+    events: Mapped[list[CertificateEvent]] = relationship(
+        back_populates="certificate", order_by="CertificateEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CertificateEvent(db.Model):
+    """A status change. Append-only: nothing updates or deletes these rows."""
+
+    __tablename__ = "certificate_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    document_no: Mapped[str] = mapped_column(String(100), default="")
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    certificate: Mapped[Certificate] = relationship(back_populates="events")
+
+
+class AnnualReview(TimestampMixin, db.Model):
+    __tablename__ = "annual_review"
+    __table_args__ = (UniqueConstraint("certificate_id", "year", name="uq_annual_review_cert_year"),)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    result: Mapped[str] = mapped_column(String(10), default="pending")
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    certificate: Mapped[Certificate] = relationship()

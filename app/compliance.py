@@ -1,0 +1,277 @@
+"""The compliance engine (DESIGN §4): every flag, computed in SQL over whole tables.
+
+One place, used by the dashboard, the pages, the reports and the command line. `today` is always
+a parameter. Each flag is a SELECT yielding (flag, reason, officer_id, unit_id, certificate_id);
+`flags_select()` unions them so callers can count, filter or join without a query per officer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy.sql import Select
+
+from app.certificates.models import Certificate
+from app.extensions import db
+from app.officers.idnumber import mask
+from app.officers.models import Officer, Unit
+
+FLAG_ORDER = ["UNLICENSED", "EXPIRING", "SHOULD_CANCEL", "INELIGIBLE", "TRAINING_SHORTFALL",
+              "UNIT_UNDERSTAFFED"]
+
+
+@dataclass(frozen=True)
+class Params:
+    today: date
+    within: int = 90
+    eligible: tuple[str, ...] = ("civil_servant", "public_institution")
+    hours_required: float = 60.0
+    include_training: bool = True
+
+    @classmethod
+    def from_settings(cls, today: date, within: int | None = None) -> Params:
+        from app.settings import services as settings
+
+        windows = settings.get("reminder_windows")
+        return cls(
+            today=today,
+            within=within if within is not None else (max(windows) if windows else 90),
+            eligible=tuple(settings.get("eligible_establishments")),
+            hours_required=float(settings.get("training_hours_required")),
+        )
+
+
+def _effective(today: date):
+    return and_(
+        Certificate.kind == "enforcement",
+        Certificate.status == "valid",
+        Certificate.issued_on <= today,
+        Certificate.expires_on >= today,
+    )
+
+
+def best_effective(today: date):
+    """Per officer, the effective enforcement certificate that expires last."""
+    rn = func.row_number().over(
+        partition_by=Certificate.officer_id,
+        order_by=(Certificate.expires_on.desc(), Certificate.id.desc()),
+    )
+    inner = select(Certificate.officer_id, Certificate.id.label("cert_id"),
+                   Certificate.expires_on, rn.label("rn")).where(_effective(today)).subquery()
+    return select(inner.c.officer_id, inner.c.cert_id, inner.c.expires_on).where(
+        inner.c.rn == 1).subquery("best_eff")
+
+
+def latest_enforcement():
+    """Per officer, the latest enforcement certificate (greatest issued_on, ties greatest id)."""
+    rn = func.row_number().over(
+        partition_by=Certificate.officer_id,
+        order_by=(Certificate.issued_on.desc(), Certificate.id.desc()),
+    )
+    inner = select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
+                   Certificate.issued_on, Certificate.expires_on, rn.label("rn")).where(
+        Certificate.kind == "enforcement").subquery()
+    return select(inner.c.officer_id, inner.c.cert_id, inner.c.status, inner.c.issued_on,
+                  inner.c.expires_on).where(inner.c.rn == 1).subquery("latest")
+
+
+def _on_post():
+    return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+
+
+def unlicensed(p: Params) -> Select:
+    eff = best_effective(p.today)
+    lat = latest_enforcement()
+    reason = case(
+        (lat.c.cert_id.is_(None), literal("none")),
+        (and_(lat.c.status == "valid", lat.c.issued_on > p.today), literal("not_yet_valid")),
+        (and_(lat.c.status == "valid", lat.c.expires_on < p.today), literal("expired")),
+        else_=lat.c.status,
+    )
+    return (
+        select(literal("UNLICENSED").label("flag"), cast(reason, String).label("reason"),
+               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
+               lat.c.cert_id.label("certificate_id"))
+        .select_from(Officer)
+        .outerjoin(eff, eff.c.officer_id == Officer.id)
+        .outerjoin(lat, lat.c.officer_id == Officer.id)
+        .where(_on_post(), eff.c.cert_id.is_(None))
+    )
+
+
+def expiring(p: Params) -> Select:
+    eff = best_effective(p.today)
+    return (
+        select(literal("EXPIRING").label("flag"), cast(literal("expiring"), String).label("reason"),
+               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
+               eff.c.cert_id.label("certificate_id"))
+        .select_from(Officer)
+        .join(eff, eff.c.officer_id == Officer.id)
+        .where(_on_post(), eff.c.expires_on <= p.today + timedelta(days=p.within))
+    )
+
+
+def should_cancel(p: Params) -> Select:
+    rn = func.row_number().over(
+        partition_by=Certificate.officer_id,
+        order_by=(Certificate.expires_on.desc(), Certificate.id.desc()),
+    )
+    held = select(Certificate.officer_id, Certificate.id.label("cert_id"), rn.label("rn")).where(
+        Certificate.kind == "enforcement",
+        Certificate.status.in_(("valid", "suspended")),
+        Certificate.expires_on >= p.today,
+    ).subquery()
+    reason = case((Officer.employment_status != "active", literal("not_active")), else_=literal("off_post"))
+    return (
+        select(literal("SHOULD_CANCEL").label("flag"), cast(reason, String).label("reason"),
+               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
+               held.c.cert_id.label("certificate_id"))
+        .select_from(Officer)
+        .join(held, and_(held.c.officer_id == Officer.id, held.c.rn == 1))
+        .where(or_(Officer.employment_status != "active", Officer.on_enforcement_post.is_(False)))
+    )
+
+
+def ineligible(p: Params) -> Select:
+    eff = best_effective(p.today)
+    return (
+        select(literal("INELIGIBLE").label("flag"), cast(Officer.establishment, String).label("reason"),
+               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
+               eff.c.cert_id.label("certificate_id"))
+        .select_from(Officer)
+        .outerjoin(eff, eff.c.officer_id == Officer.id)
+        .where(
+            Officer.employment_status == "active",
+            Officer.establishment.not_in(p.eligible),
+            or_(Officer.on_enforcement_post.is_(True), eff.c.cert_id.is_not(None)),
+        )
+    )
+
+
+def unit_understaffed(p: Params) -> Select:
+    eff = best_effective(p.today)
+    certified = func.count(eff.c.cert_id)
+    return (
+        select(literal("UNIT_UNDERSTAFFED").label("flag"),
+               cast(literal("understaffed"), String).label("reason"),
+               null().label("officer_id"), Officer.unit_id.label("unit_id"),
+               null().label("certificate_id"))
+        .select_from(Officer)
+        .outerjoin(eff, eff.c.officer_id == Officer.id)
+        .where(_on_post())
+        .group_by(Officer.unit_id)
+        .having(certified < 2)
+    )
+
+
+def training_shortfall(p: Params) -> Select | None:
+    """Hook for the training module (TRAINING_SHORTFALL); None until it is registered."""
+    for builder in _EXTRA_BUILDERS:
+        return builder(p)
+    return None
+
+
+_EXTRA_BUILDERS: list = []
+
+
+def register_flag_builder(builder) -> None:
+    """Let a module (training) contribute a flag SELECT of the same five columns."""
+    if builder not in _EXTRA_BUILDERS:
+        _EXTRA_BUILDERS.append(builder)
+
+
+def flags_select(p: Params, flags: list[str] | None = None):
+    """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id."""
+    builders = {
+        "UNLICENSED": unlicensed,
+        "EXPIRING": expiring,
+        "SHOULD_CANCEL": should_cancel,
+        "INELIGIBLE": ineligible,
+        "UNIT_UNDERSTAFFED": unit_understaffed,
+    }
+    parts = [b(p) for code, b in builders.items() if not flags or code in flags]
+    if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
+        extra = training_shortfall(p)
+        if extra is not None:
+            parts.append(extra)
+    if not parts:
+        return None
+    return union_all(*parts).subquery("flags")
+
+
+def count_by_flag(p: Params) -> dict[str, int]:
+    sub = flags_select(p)
+    rows = db.session.execute(select(sub.c.flag, func.count()).group_by(sub.c.flag)).all()
+    counts = dict.fromkeys(FLAG_ORDER, 0)
+    counts.update({flag: n for flag, n in rows})
+    return counts
+
+
+def officer_ids_with_flag(p: Params, flag: str):
+    """A subquery of officer ids carrying `flag`, for filtering officer lists."""
+    sub = flags_select(p, [flag])
+    return select(sub.c.officer_id).where(sub.c.officer_id.is_not(None))
+
+
+def list_flags(
+    p: Params,
+    *,
+    flags: list[str] | None = None,
+    unit: str | None = None,
+    reason: str | None = None,
+    search: str | None = None,
+    officer_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Every flag as a plain dict of the DESIGN §5 JSON shape, in one query."""
+    sub = flags_select(p, flags)
+    if sub is None:
+        return []
+    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=sub.c.flag)
+    q = (
+        select(sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
+               Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
+               Certificate.expires_on)
+        .select_from(sub)
+        .join(Unit, Unit.id == sub.c.unit_id)
+        .outerjoin(Officer, Officer.id == sub.c.officer_id)
+        .outerjoin(Certificate, Certificate.id == sub.c.certificate_id)
+        .order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
+    )
+    if unit:
+        q = q.where(Unit.name == unit)
+    if reason:
+        q = q.where(sub.c.reason == reason)
+    if officer_id is not None:
+        q = q.where(sub.c.officer_id == officer_id)
+    if search:
+        like = f"%{search.strip()}%"
+        q = q.where(or_(Officer.name.like(like), Unit.name.like(like), Officer.id_number.like(f"%{search.strip()}")))
+    out = []
+    for r in db.session.execute(q):
+        out.append({
+            "flag": r.flag,
+            "reason": r.reason,
+            "officer_id": r.officer_id,
+            "name": r.name,
+            "id_number_masked": mask(r.id_number) if r.id_number else None,
+            "unit": r.unit,
+            "certificate_number": r.number,
+            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
+        })
+    return out
+
+
+def certified_count(today: date) -> int:
+    """Active officers on an enforcement post holding an effective enforcement certificate."""
+    eff = best_effective(today)
+    return db.session.scalar(
+        select(func.count()).select_from(Officer).join(eff, eff.c.officer_id == Officer.id).where(_on_post())
+    ) or 0
+
+
+def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:
+    return list_flags(p, officer_id=officer_id)

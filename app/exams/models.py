@@ -1,0 +1,41 @@
+"""Exams and results. `passed` is computed, never stored."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import TimestampMixin
+
+
+class Exam(TimestampMixin, db.Model):
+    __tablename__ = "exam"
+    __table_args__ = (UniqueConstraint("title", "held_on", name="uq_exam_title_date"),)
+    title: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="qualification")
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    max_score: Mapped[float] = mapped_column(Float, default=100.0)
+    pass_score: Mapped[float] = mapped_column(Float, default=60.0)
+    makeup_of_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id"))
+
+    makeup_of: Mapped[Exam | None] = relationship(remote_side="Exam.id")
+    results: Mapped[list[ExamResult]] = relationship(back_populates="exam")
+
+
+class ExamResult(TimestampMixin, db.Model):
+    __tablename__ = "exam_result"
+    __table_args__ = (UniqueConstraint("exam_id", "officer_id", name="uq_exam_result_exam_officer"),)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    score: Mapped[float | None] = mapped_column(Float)
+    absent: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    exam: Mapped[Exam] = relationship(back_populates="results")
+    officer: Mapped[Officer] = relationship()  # noqa: F821
+
+    @property
+    def passed(self) -> bool:
+        return (not self.absent) and self.score is not None and self.score >= self.exam.pass_score

@@ -1,0 +1,30 @@
+"""How dates and numbers read in Chinese (2024年3月1日)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+
+def cn_date(value: date | datetime | str | None) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def cn_datetime(value: datetime | None) -> str:
+    if not value:
+        return ""
+    local = value + timedelta(hours=8)  # stored in UTC; shown in Beijing time
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def days_text(days: int | None) -> str:
+    if days is None:
+        return ""
+    if days < 0:
+        return f"已过期{-days}天"
+    if days == 0:
+        return "今天到期"
+    return f"剩余{days}天"

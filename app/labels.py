@@ -1,0 +1,120 @@
+"""Codes and their Chinese labels (DESIGN §2). One place, used by forms, imports and templates."""
+
+from __future__ import annotations
+
+UNIT_KINDS = {"office": "办公室", "department": "科室", "community": "社区", "team": "执法队"}
+ESTABLISHMENTS = {
+    "civil_servant": "行政编制",
+    "public_institution": "事业编制",
+    "contract": "合同制",
+    "temporary": "临时聘用",
+    "auxiliary": "协管人员",
+    "seconded": "借调人员",
+}
+EDUCATIONS = {
+    "postgraduate": "研究生",
+    "bachelor": "本科",
+    "college": "大专",
+    "secondary": "中专及以下",
+}
+EMPLOYMENT_STATUSES = {
+    "active": "在职",
+    "transferred": "调离",
+    "retired": "退休",
+    "resigned": "辞职",
+    "dismissed": "辞退",
+}
+GENDERS = {"M": "男", "F": "女"}
+CERT_KINDS = {"enforcement": "行政执法证", "supervision": "行政执法监督证"}
+CERT_STATUSES = {
+    "applying": "申领中",
+    "valid": "有效",
+    "suspended": "暂扣",
+    "cancelled": "注销",
+    "revoked": "吊销",
+    "lost": "遗失",
+    "replaced": "已换证",
+}
+# Certificate lifecycle actions: code -> (label, from states, to state)
+CERT_ACTIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "issue": ("发证", ("applying",), "valid"),
+    "withdraw": ("撤回申领", ("applying",), "cancelled"),
+    "suspend": ("暂扣", ("valid",), "suspended"),
+    "restore": ("发还", ("suspended",), "valid"),
+    "revoke": ("吊销", ("valid", "suspended"), "revoked"),
+    "cancel": ("注销", ("valid", "suspended"), "cancelled"),
+    "lose": ("挂失", ("valid",), "lost"),
+    "replace": ("换证", ("valid",), "replaced"),
+}
+CERT_EVENT_KINDS = {
+    "create": "登记",
+    "apply": "申领",
+    **{code: label for code, (label, _f, _t) in CERT_ACTIONS.items()},
+    "override": "无考试发证确认",
+}
+FINAL_STATUSES = ("cancelled", "revoked", "lost", "replaced")
+
+TRAINING_CATEGORIES = {
+    "general_law": "通用法律知识",
+    "specialist_law": "专门法律知识",
+    "refresher": "法律知识更新",
+    "off_post": "离岗培训",
+    "lecture": "法治讲座",
+    "court_observation": "旁听庭审",
+    "political": "政治理论",
+}
+ATTENDANCE_STATUSES = {"registered": "已报名", "attended": "出席", "absent": "缺席", "excused": "请假"}
+EXAM_KINDS = {"qualification": "资格考试", "specialist": "专业法律考试", "annual": "年度法治理论考试"}
+REVIEW_RESULTS = {"pending": "待审", "pass": "通过", "fail": "不通过"}
+ROLES = {"admin": "系统管理员", "clerk": "人事专员", "viewer": "查阅"}
+
+FLAGS = {
+    "UNLICENSED": "未持证上岗",
+    "EXPIRING": "证件即将到期",
+    "SHOULD_CANCEL": "应收回注销",
+    "INELIGIBLE": "不符合持证条件",
+    "TRAINING_SHORTFALL": "年度学时不足",
+    "UNIT_UNDERSTAFFED": "持证人数不足",
+}
+FLAG_REASONS = {
+    "none": "无执法证",
+    "expired": "证件已过期",
+    "not_yet_valid": "证件尚未生效",
+    "not_active": "已不在职",
+    "off_post": "已离开执法岗位",
+    "shortfall": "上年度学时不足",
+    "at_risk": "本年度进度落后",
+    **{k: v for k, v in CERT_STATUSES.items()},
+    **ESTABLISHMENTS,
+}
+
+AUDIT_ACTIONS = {
+    "create": "新增",
+    "update": "修改",
+    "delete": "删除",
+    "status": "状态变更",
+    "import": "导入",
+    "export": "导出",
+    "print": "打印",
+    "login": "登录",
+    "login_failed": "登录失败",
+    "logout": "退出",
+    "settings": "设置",
+    "verify": "验证",
+}
+
+
+def lookup(mapping: dict[str, str], value: str | None) -> str | None:
+    """Accept a code or its Chinese label (case-insensitive for codes); return the code or None."""
+    if value is None:
+        return None
+    v = str(value).strip()
+    if v in mapping:
+        return v
+    low = v.lower()
+    if low in mapping:
+        return low
+    for code, label in mapping.items():
+        if label == v:
+            return code
+    return None

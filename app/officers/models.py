@@ -1,0 +1,56 @@
+"""Units and officers: the root of the domain."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import TimestampMixin
+
+
+class Unit(TimestampMixin, db.Model):
+    __tablename__ = "unit"
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="department")
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+    parent: Mapped[Unit | None] = relationship(remote_side="Unit.id")
+    officers: Mapped[list[Officer]] = relationship(back_populates="unit")
+
+
+class Officer(TimestampMixin, db.Model):
+    __tablename__ = "officer"
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    gender: Mapped[str] = mapped_column(String(1))
+    birth_date: Mapped[date] = mapped_column(Date)
+    employee_no: Mapped[str | None] = mapped_column(String(30), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    position: Mapped[str] = mapped_column(String(50), default="")
+    establishment: Mapped[str] = mapped_column(String(20), default="civil_servant")
+    education: Mapped[str | None] = mapped_column(String(20))
+    on_enforcement_post: Mapped[bool] = mapped_column(Boolean, default=True)
+    employment_status: Mapped[str] = mapped_column(String(20), default="active")
+    status_changed_on: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str] = mapped_column(String(30), default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    photo_mime: Mapped[str | None] = mapped_column(String(30))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    unit: Mapped[Unit] = relationship(back_populates="officers")
+    certificates: Mapped[list[Certificate]] = relationship(  # noqa: F821
+        back_populates="officer", order_by="Certificate.issued_on.desc()"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def id_number_masked(self) -> str:
+        from app.officers.idnumber import mask
+
+        return mask(self.id_number)

@@ -1,0 +1,169 @@
+"""Officer and unit rules: validation, create/update with audit, optimistic locking."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.audit.services import changes_of, record, snapshot
+from app.errors import DomainError, StaleEdit
+from app.extensions import db
+from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
+from app.officers import idnumber
+from app.officers.models import Officer, Unit
+
+OFFICER_FIELDS = [
+    "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",
+    "establishment", "education", "on_enforcement_post", "employment_status", "status_changed_on",
+    "phone", "notes",
+]
+UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order"]
+
+
+def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
+    name = name.strip()
+    unit = db.session.scalar(select(Unit).where(Unit.name == name))
+    if unit is None:
+        if kind is None:
+            kind = "community" if name.endswith("社区") else ("team" if "队" in name else "department")
+        unit = Unit(name=name, kind=kind, sort_order=0)
+        db.session.add(unit)
+        db.session.flush()
+        record("create", "unit", unit.id, f"新增单位 {name}", {"name": [None, name]})
+    return unit
+
+
+def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None, sort_order: int) -> Unit:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("单位名称不能为空")
+    if kind not in UNIT_KINDS:
+        raise DomainError(f"未知的单位类型“{kind}”")
+    clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1)))
+    if clash:
+        raise DomainError(f"单位“{name}”已存在")
+    if unit is not None and parent_id == unit.id:
+        raise DomainError("上级单位不能是自己")
+    creating = unit is None
+    if creating:
+        unit = Unit()
+        db.session.add(unit)
+        before = dict.fromkeys(UNIT_FIELDS)
+    else:
+        before = snapshot(unit, UNIT_FIELDS)
+    unit.name, unit.kind, unit.parent_id, unit.sort_order = name, kind, parent_id, sort_order
+    db.session.flush()
+    changes = changes_of(unit, before, UNIT_FIELDS)
+    if changes:
+        record("create" if creating else "update", "unit", unit.id,
+               f"{'新增' if creating else '修改'}单位 {name}", changes)
+    return unit
+
+
+def delete_unit(unit: Unit) -> None:
+    n = db.session.scalar(select(func.count()).select_from(Officer).where(Officer.unit_id == unit.id))
+    if n:
+        raise DomainError(f"单位“{unit.name}”下还有 {n} 名人员，不能删除；请先把人员调到其他单位")
+    children = db.session.scalar(select(func.count()).select_from(Unit).where(Unit.parent_id == unit.id))
+    if children:
+        raise DomainError(f"单位“{unit.name}”下还有 {children} 个下级单位，不能删除")
+    record("delete", "unit", unit.id, f"删除单位 {unit.name}", {"name": [unit.name, None]})
+    db.session.delete(unit)
+    db.session.flush()
+
+
+def validate_officer_data(data: dict[str, Any], *, today: date) -> dict[str, str]:
+    """Check one officer's fields; return {field: message} for every problem."""
+    errors: dict[str, str] = {}
+    if not (data.get("name") or "").strip():
+        errors["name"] = "姓名不能为空"
+    elif len(data["name"].strip()) > 50:
+        errors["name"] = "姓名不能超过50个字"
+    try:
+        data["id_number"] = idnumber.validate(data.get("id_number") or "", today=today)
+    except idnumber.IdNumberError as exc:
+        errors["id_number"] = str(exc)
+    for key, mapping, label in (
+        ("establishment", ESTABLISHMENTS, "编制类型"),
+        ("employment_status", EMPLOYMENT_STATUSES, "在职状态"),
+    ):
+        if data.get(key) not in mapping:
+            errors[key] = f"未知的{label}“{data.get(key)}”，可选：{'、'.join(mapping.values())}"
+    if data.get("education") and data["education"] not in EDUCATIONS:
+        errors["education"] = f"未知的学历“{data['education']}”，可选：{'、'.join(EDUCATIONS.values())}"
+    phone = (data.get("phone") or "").strip()
+    if phone and (len(phone) > 30 or not all(c.isdigit() or c in "-+ ()" for c in phone)):
+        errors["phone"] = f"联系电话“{phone}”格式不正确"
+    return errors
+
+
+def save_officer(
+    officer: Officer | None,
+    data: dict[str, Any],
+    *,
+    today: date,
+    expected_version: int | None = None,
+) -> Officer:
+    """Create or update an officer. Refuses a stale edit (someone saved in between)."""
+    data = dict(data)
+    data.setdefault("establishment", "civil_servant")
+    data.setdefault("employment_status", "active")
+    data.setdefault("on_enforcement_post", True)
+    errors = validate_officer_data(data, today=today)
+    if errors:
+        raise DomainError("；".join(errors.values()))
+    if officer is not None and expected_version is not None and officer.version != expected_version:
+        raise StaleEdit(f"“{officer.name}”的信息已被他人修改（版本 {expected_version} → {officer.version}），"
+                        "请刷新页面查看最新内容后重新编辑")
+    number = data["id_number"]
+    clash = db.session.scalar(select(Officer).where(Officer.id_number == number,
+                                                    Officer.id != (officer.id if officer else -1)))
+    if clash:
+        raise DomainError(f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”")
+    emp_no = (data.get("employee_no") or "").strip() or None
+    if emp_no:
+        clash = db.session.scalar(select(Officer).where(Officer.employee_no == emp_no,
+                                                        Officer.id != (officer.id if officer else -1)))
+        if clash:
+            raise DomainError(f"工号“{emp_no}”已被“{clash.name}”使用")
+    creating = officer is None
+    if creating:
+        officer = Officer()
+        db.session.add(officer)
+        before = dict.fromkeys(OFFICER_FIELDS)
+    else:
+        before = snapshot(officer, OFFICER_FIELDS)
+    unit = data.get("unit")
+    if isinstance(unit, str):
+        unit = get_or_create_unit(unit)
+    if unit is not None:
+        officer.unit_id = unit.id
+    elif data.get("unit_id"):
+        officer.unit_id = int(data["unit_id"])
+    if not officer.unit_id:
+        raise DomainError("请选择单位")
+    officer.name = data["name"].strip()
+    officer.id_number = number
+    officer.gender = idnumber.gender(number)
+    officer.birth_date = idnumber.birth_date(number)
+    officer.employee_no = emp_no
+    officer.position = (data.get("position") or "").strip()
+    officer.establishment = data["establishment"]
+    officer.education = data.get("education") or None
+    officer.on_enforcement_post = bool(data["on_enforcement_post"])
+    if not creating and officer.employment_status != data["employment_status"]:
+        officer.status_changed_on = data.get("status_changed_on") or today
+    elif data.get("status_changed_on"):
+        officer.status_changed_on = data["status_changed_on"]
+    officer.employment_status = data["employment_status"]
+    officer.phone = (data.get("phone") or "").strip()
+    if "notes" in data:
+        officer.notes = data.get("notes") or ""
+    db.session.flush()
+    changes = changes_of(officer, before, OFFICER_FIELDS)
+    if creating or changes:
+        record("create" if creating else "update", "officer", officer.id,
+               f"{'新增' if creating else '修改'}执法人员 {officer.name}", changes)
+    return officer

@@ -1,0 +1,29 @@
+from flask import flash, redirect, render_template, url_for
+
+from app.auth.access import require_role
+from app.extensions import db
+from app.settings import bp
+from app.settings.forms import SettingsForm
+from app.settings.services import SPECS, SettingError, get_raw, set_value
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require_role("admin")
+def index():
+    form = SettingsForm(data={name: get_raw(name) for name in SPECS})
+    if form.validate_on_submit():
+        errors = 0
+        for name in SPECS:
+            try:
+                set_value(name, getattr(form, name).data or "")
+            except SettingError as exc:
+                getattr(form, name).errors = [str(exc)]
+                errors += 1
+        if errors:
+            db.session.rollback()
+            flash(f"有 {errors} 项设置不正确，未保存，请按提示修改", "danger")
+        else:
+            db.session.commit()
+            flash("设置已保存", "success")
+            return redirect(url_for("settings.index"))
+    return render_template("settings/index.html", form=form, specs=SPECS)

@@ -1,0 +1,153 @@
+"""Settings stored in the database (DESIGN §3, §5), with their defaults and validation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.labels import ESTABLISHMENTS
+from app.settings.models import Setting
+
+
+class SettingError(ValueError):
+    pass
+
+
+def _int_list(value: str) -> list[int]:
+    try:
+        items = [int(x) for x in re.split(r"[,，\s]+", value.strip()) if x]
+    except ValueError:
+        raise SettingError("应为用逗号分隔的天数，例如 90,60,30,7") from None
+    if not items or any(i < 0 or i > 3650 for i in items):
+        raise SettingError("天数应在 0 到 3650 之间，至少一个")
+    return sorted(set(items), reverse=True)
+
+
+def _emails(value: str) -> list[str]:
+    items = [x.strip() for x in re.split(r"[,，;；\s]+", value.strip()) if x.strip()]
+    for item in items:
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+|[^@\s]+@localhost", item):
+            raise SettingError(f"“{item}”不是有效的电子邮件地址")
+    return items
+
+
+def _positive_number(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise SettingError("应为数字") from None
+    if number <= 0 or number > 10000:
+        raise SettingError("应为大于 0 的数字")
+    return int(number) if number == int(number) else number
+
+
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingError("应为整数") from None
+    if number < 1 or number > 50:
+        raise SettingError("应为 1 到 50 之间的整数")
+    return number
+
+
+def _establishments(value: str) -> list[str]:
+    from app.labels import lookup
+
+    items = []
+    for raw in [x for x in re.split(r"[,，\s]+", value.strip()) if x]:
+        code = lookup(ESTABLISHMENTS, raw)
+        if not code:
+            raise SettingError(f"未知的编制类型“{raw}”，可选：{', '.join(ESTABLISHMENTS)}")
+        items.append(code)
+    if not items:
+        raise SettingError("至少需要一种编制类型")
+    return items
+
+
+def _url(value: str) -> str:
+    value = value.strip()
+    if value and not re.fullmatch(r"https?://\S+", value):
+        raise SettingError("应为以 http:// 或 https:// 开头的网址")
+    return value.rstrip("/")
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise SettingError("不能为空")
+    if len(value) > 100:
+        raise SettingError("不能超过100个字")
+    return value
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    label: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str = ""
+
+
+SPECS: dict[str, SettingSpec] = {
+    "org_name": SettingSpec("单位名称", "示例街道办事处", _text),
+    "reminder_windows": SettingSpec("提醒窗口（天）", "90,60,30,7", _int_list, "用逗号分隔"),
+    "reminder_recipients": SettingSpec("提醒收件人", "", lambda v: _emails(v) if v.strip() else [], "电子邮件地址，用逗号分隔"),
+    "webhook_url": SettingSpec("群机器人 Webhook", "", _url),
+    "training_hours_required": SettingSpec("年度培训学时要求", "60", _positive_number),
+    "exam_pass_score": SettingSpec("考试默认合格分数", "60", _positive_number),
+    "certificate_validity_years": SettingSpec("证件默认有效期（年）", "5", _positive_int),
+    "eligible_establishments": SettingSpec(
+        "可持证编制类型", "civil_servant,public_institution", _establishments
+    ),
+    "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
+}
+
+
+def _canonical(name: str, parsed: Any) -> str:
+    if isinstance(parsed, list):
+        return ",".join(str(x) for x in parsed)
+    return str(parsed)
+
+
+def get_raw(name: str) -> str:
+    row = db.session.scalar(select(Setting).where(Setting.name == name))
+    return row.value if row else SPECS[name].default
+
+
+def get(name: str) -> Any:
+    return SPECS[name].parse(get_raw(name))
+
+
+def all_settings() -> dict[str, Any]:
+    rows = {s.name: s.value for s in db.session.scalars(select(Setting))}
+    return {name: spec.parse(rows.get(name, spec.default)) for name, spec in SPECS.items()}
+
+
+def set_value(name: str, value: str) -> Any:
+    """Validate and store one setting; raise SettingError naming what to fix."""
+    from app.audit.services import record
+
+    if name not in SPECS:
+        raise SettingError(f"未知的设置项“{name}”，可选：{', '.join(SPECS)}")
+    try:
+        parsed = SPECS[name].parse(value)
+    except SettingError as exc:
+        raise SettingError(f"{SPECS[name].label}（{name}）：{exc}") from None
+    canonical = _canonical(name, parsed)
+    row = db.session.scalar(select(Setting).where(Setting.name == name))
+    old = row.value if row else SPECS[name].default
+    if row is None:
+        row = Setting(name=name, value=canonical)
+        db.session.add(row)
+    else:
+        row.value = canonical
+    db.session.flush()
+    if old != canonical:
+        record("settings", "setting", row.id, f"修改设置 {name}", {name: [old, canonical]})
+    return parsed

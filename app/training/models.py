@@ -1,0 +1,38 @@
+"""Training sessions and attendance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import TimestampMixin
+
+
+class TrainingSession(TimestampMixin, db.Model):
+    __tablename__ = "training_session"
+    __table_args__ = (UniqueConstraint("title", "held_on", name="uq_training_session_title_date"),)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(30))
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    hours: Mapped[float] = mapped_column(Float)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    organiser: Mapped[str] = mapped_column(String(100), default="")
+    lecturer: Mapped[str] = mapped_column(String(100), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    attendances: Mapped[list[Attendance]] = relationship(back_populates="session")
+
+
+class Attendance(TimestampMixin, db.Model):
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("session_id", "officer_id", name="uq_attendance_session_officer"),)
+    session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="registered")
+    credited_hours: Mapped[float] = mapped_column(Float, default=0.0)
+
+    session: Mapped[TrainingSession] = relationship(back_populates="attendances")
+    officer: Mapped[Officer] = relationship()  # noqa: F821

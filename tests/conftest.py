@@ -1,0 +1,99 @@
+"""App, database, client and login helpers. Runs on SQLite, or PostgreSQL with TEST_DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+
+import pytest
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+
+TODAY = date(2026, 6, 15)
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    application = create_app(Config)
+    with application.app_context():
+        _db.drop_all()
+        _db.create_all()
+    yield application
+    with application.app_context():
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(app):
+    yield
+    with app.app_context():
+        _db.session.rollback()
+        for table in reversed(_db.metadata.sorted_tables):
+            _db.session.execute(table.delete())
+        _db.session.commit()
+        _db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        _db.session.remove()
+
+
+@pytest.fixture
+def db(ctx):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_from(html: str) -> str:
+    m = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert m, "no CSRF token in page"
+    return m.group(1)
+
+
+def make_user(app, username: str, role: str, password: str = PASSWORD):
+    from app.auth.services import create_user
+
+    with app.app_context():
+        user, _ = create_user(username, role, password)
+        _db.session.commit()
+        return user.id
+
+
+def login(client, app, role: str = "admin", username: str | None = None):
+    """Create a user of `role` and log the client in through the real login form."""
+    username = username or f"{role}_user"
+    make_user(app, username, role)
+    page = client.get("/login")
+    resp = client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    return client
+
+
+def token(client, url: str = "/") -> str:
+    """A CSRF token from any page the client can see."""
+    return csrf_from(client.get(url).get_data(as_text=True))

@@ -1,0 +1,216 @@
+"""Every rule of DESIGN §4 at its edges, on hand-built data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from app import compliance
+from tests.conftest import TODAY
+from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
+
+D = timedelta
+
+
+def flags(today=TODAY, within=90, **kw):
+    return compliance.list_flags(compliance.Params(today=today, within=within), **kw)
+
+
+def of(officer, today=TODAY, within=90):
+    return {(f["flag"], f["reason"]) for f in flags(today, within) if f["officer_id"] == officer.id}
+
+
+def cert(officer, issued=TODAY - D(365), expires=TODAY + D(1000), status="valid", kind="enforcement", **kw):
+    return CertificateFactory(officer=officer, issued_on=issued, expires_on=expires, status=status,
+                              kind=kind, **kw)
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "expected"),
+    [
+        (0, {("EXPIRING", "expiring")}),  # expires today: still effective, expiring
+        (90, {("EXPIRING", "expiring")}),  # the edge of the window
+        (91, set()),  # just outside
+        (-1, {("UNLICENSED", "expired")}),  # expired yesterday
+    ],
+)
+def test_expiry_edges(db, expires_in, expected):
+    o = OfficerFactory()
+    cert(o, expires=TODAY + D(expires_in))
+    assert of(o) == expected
+
+
+def test_days_left_and_certificate_number_in_output(db):
+    o = OfficerFactory(name="张三")
+    c = cert(o, expires=TODAY + D(30))
+    (row,) = [f for f in flags() if f["officer_id"] == o.id]
+    assert row["days_left"] == 30
+    assert row["certificate_number"] == c.number
+    assert row["expires_on"] == (TODAY + D(30)).isoformat()
+    assert row["name"] == "张三"
+    assert row["id_number_masked"] == o.id_number[:6] + "********" + o.id_number[-4:]
+
+
+def test_within_parameter(db):
+    o = OfficerFactory()
+    cert(o, expires=TODAY + D(45))
+    assert ("EXPIRING", "expiring") in of(o, within=45)
+    assert of(o, within=44) == set()
+
+
+def test_issued_tomorrow_is_not_yet_valid(db):
+    o = OfficerFactory()
+    cert(o, issued=TODAY + D(1), expires=TODAY + D(1800))
+    assert of(o) == {("UNLICENSED", "not_yet_valid")}
+
+
+def test_issued_today_is_effective(db):
+    o = OfficerFactory()
+    cert(o, issued=TODAY, expires=TODAY + D(1800))
+    assert of(o) == set()
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked", "cancelled", "applying", "lost", "replaced"])
+def test_latest_certificate_status_is_the_reason(db, status):
+    o = OfficerFactory()
+    cert(o, status=status)
+    assert ("UNLICENSED", status) in of(o)
+
+
+def test_no_certificate(db):
+    o = OfficerFactory()
+    assert of(o) == {("UNLICENSED", "none")}
+
+
+def test_supervision_certificate_only_is_unlicensed(db):
+    o = OfficerFactory()
+    cert(o, kind="supervision")
+    assert of(o) == {("UNLICENSED", "none")}
+
+
+def test_old_expired_card_next_to_new_valid_one(db):
+    o = OfficerFactory()
+    cert(o, issued=TODAY - D(6 * 365), expires=TODAY - D(300))
+    cert(o, issued=TODAY - D(300), expires=TODAY + D(1500))
+    assert of(o) == set()
+
+
+def test_new_card_applying_next_to_old_expired_one(db):
+    o = OfficerFactory()
+    cert(o, issued=TODAY - D(6 * 365), expires=TODAY - D(3))
+    cert(o, issued=TODAY - D(10), expires=TODAY + D(1800), status="applying")
+    assert of(o) == {("UNLICENSED", "applying")}
+
+
+def test_two_overlapping_effective_cards_use_the_later_expiry(db):
+    o = OfficerFactory()
+    cert(o, issued=TODAY - D(1700), expires=TODAY + D(20))
+    c2 = cert(o, issued=TODAY - D(30), expires=TODAY + D(1700))
+    assert of(o) == set()
+    # and when both are expiring, one flag only, for the later one
+    o2 = OfficerFactory()
+    cert(o2, issued=TODAY - D(1700), expires=TODAY + D(20))
+    c3 = cert(o2, issued=TODAY - D(1600), expires=TODAY + D(60))
+    rows = [f for f in flags() if f["officer_id"] == o2.id]
+    assert [(r["flag"], r["certificate_number"], r["days_left"]) for r in rows] == [("EXPIRING", c3.number, 60)]
+    assert c2.number != c3.number
+
+
+@pytest.mark.parametrize("status", ["retired", "transferred", "resigned", "dismissed"])
+def test_not_active_with_valid_card_should_be_cancelled(db, status):
+    o = OfficerFactory(employment_status=status)
+    cert(o)
+    assert of(o) == {("SHOULD_CANCEL", "not_active")}
+
+
+def test_off_post_with_suspended_card_should_be_cancelled(db):
+    o = OfficerFactory(on_enforcement_post=False)
+    cert(o, status="suspended")
+    assert of(o) == {("SHOULD_CANCEL", "off_post")}
+
+
+def test_retired_with_expired_or_cancelled_card_is_fine(db):
+    o = OfficerFactory(employment_status="retired")
+    cert(o, issued=TODAY - D(2000), expires=TODAY - D(1))
+    cert(o, status="cancelled")
+    assert of(o) == set()
+
+
+def test_should_cancel_counts_card_expiring_today(db):
+    o = OfficerFactory(on_enforcement_post=False)
+    cert(o, expires=TODAY)
+    assert of(o) == {("SHOULD_CANCEL", "off_post")}
+
+
+def test_off_post_without_card_has_no_flag(db):
+    o = OfficerFactory(on_enforcement_post=False)
+    assert of(o) == set()
+
+
+@pytest.mark.parametrize("establishment", ["contract", "temporary", "auxiliary", "seconded"])
+def test_ineligible_on_post(db, establishment):
+    o = OfficerFactory(establishment=establishment)
+    cert(o)
+    assert of(o) == {("INELIGIBLE", establishment)}
+
+
+def test_ineligible_off_post_but_holding_effective_card(db):
+    o = OfficerFactory(establishment="contract", on_enforcement_post=False)
+    cert(o)
+    assert of(o) == {("INELIGIBLE", "contract"), ("SHOULD_CANCEL", "off_post")}
+
+
+def test_ineligible_off_post_without_card_is_fine(db):
+    o = OfficerFactory(establishment="contract", on_enforcement_post=False)
+    assert of(o) == set()
+
+
+def test_ineligible_set_is_a_parameter(db):
+    o = OfficerFactory(establishment="public_institution")
+    cert(o)
+    p = compliance.Params(today=TODAY, eligible=("civil_servant",))
+    assert {(f["flag"], f["reason"]) for f in compliance.list_flags(p) if f["officer_id"] == o.id} == {
+        ("INELIGIBLE", "public_institution")}
+
+
+def test_unit_understaffed(db):
+    small = UnitFactory(name="小科室")
+    big = UnitFactory(name="大科室")
+    a = OfficerFactory(unit=small)
+    cert(a)
+    OfficerFactory(unit=small, on_enforcement_post=False)
+    cert(OfficerFactory(unit=small, employment_status="retired"))  # does not count
+    for _ in range(2):
+        cert(OfficerFactory(unit=big))
+    OfficerFactory(unit=UnitFactory(name="空科室"), on_enforcement_post=False)  # nobody on post: no flag
+    units = [f for f in flags() if f["flag"] == "UNIT_UNDERSTAFFED"]
+    assert [(u["unit"], u["officer_id"], u["name"], u["id_number_masked"]) for u in units] == [
+        ("小科室", None, None, None)]
+
+
+def test_each_flag_at_most_once_per_officer(db):
+    o = OfficerFactory(establishment="auxiliary")
+    for i in range(3):
+        cert(o, issued=TODAY - D(100 + i), expires=TODAY + D(10 + i))
+    codes = [f["flag"] for f in flags() if f["officer_id"] == o.id]
+    assert sorted(codes) == ["EXPIRING", "INELIGIBLE"]
+
+
+def test_today_is_a_parameter(db):
+    o = OfficerFactory()
+    cert(o, issued=date(2020, 1, 1), expires=date(2024, 12, 31))
+    assert of(o, today=date(2024, 12, 31)) == {("EXPIRING", "expiring")}
+    assert of(o, today=date(2025, 1, 1)) == {("UNLICENSED", "expired")}
+    assert of(o, today=date(2019, 12, 31)) == {("UNLICENSED", "not_yet_valid")}
+    assert of(o, today=date(2024, 1, 1)) == set()
+
+
+def test_counts_match_the_list(db):
+    for status in ("valid", "suspended", "revoked"):
+        cert(OfficerFactory(), status=status)
+    OfficerFactory()
+    p = compliance.Params(today=TODAY)
+    counts = compliance.count_by_flag(p)
+    assert counts["UNLICENSED"] == 3
+    assert counts["UNLICENSED"] == sum(1 for f in compliance.list_flags(p) if f["flag"] == "UNLICENSED")
