@@ -7,6 +7,9 @@ from flask import Flask
 from app.config import Config, _secret_key
 
 
+BLUEPRINT_MODULES = ["main", "auth", "officers", "certificates", "reports", "audit", "settings"]
+
+
 def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config or Config)
@@ -25,6 +28,9 @@ def register_extensions(app: Flask) -> None:
     from app.auth.access import check_access
     from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
 
+    # Access control runs before CSRF so anonymous users are sent to the login page and a
+    # viewer's write is refused with 403 whatever the form holds.
+    app.before_request(check_access)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
                      compare_type=True)
@@ -41,20 +47,14 @@ def register_extensions(app: Flask) -> None:
 
         return db.session.get(User, int(user_id))
 
-    app.before_request(check_access)
-
 
 def register_blueprints(app: Flask) -> None:
-    from app.audit import bp as audit_bp
-    from app.auth import bp as auth_bp
-    from app.certificates import bp as certificates_bp
-    from app.main import bp as main_bp
-    from app.officers import bp as officers_bp
-    from app.reports import bp as reports_bp
-    from app.settings import bp as settings_bp
+    """Each module's blueprint lives in its __init__; importing its routes attaches the views."""
+    import importlib
 
-    for bp in (main_bp, auth_bp, officers_bp, certificates_bp, reports_bp, audit_bp, settings_bp):
-        app.register_blueprint(bp)
+    for name in BLUEPRINT_MODULES:
+        importlib.import_module(f"app.{name}.routes")
+        app.register_blueprint(importlib.import_module(f"app.{name}").bp)
 
 
 def register_template_helpers(app: Flask) -> None:

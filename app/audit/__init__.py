@@ -1,5 +1,5 @@
+"""Blueprint only: routes are imported by create_app (avoids import cycles)."""
+
 from flask import Blueprint
 
 bp = Blueprint("audit", __name__)
-
-from app.audit import routes  # noqa: E402,F401

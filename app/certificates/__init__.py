@@ -1,5 +1,5 @@
+"""Blueprint only: routes are imported by create_app (avoids import cycles)."""
+
 from flask import Blueprint
 
 bp = Blueprint("certificates", __name__)
-
-from app.certificates import routes  # noqa: E402,F401

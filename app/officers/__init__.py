@@ -1,5 +1,5 @@
+"""Blueprint only: routes are imported by create_app (avoids import cycles)."""
+
 from flask import Blueprint
 
 bp = Blueprint("officers", __name__)
-
-from app.officers import routes  # noqa: E402,F401

@@ -1,0 +1,91 @@
+"""A role matrix over every route in the URL map (anonymous, viewer, clerk)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.access import PUBLIC_ENDPOINTS
+from app.extensions import db
+from tests.conftest import login, token
+
+# Only admins may touch users, settings and the audit log.
+ADMIN_ONLY = re.compile(r"^(auth\.user|settings\.|audit\.)")
+
+
+def _routes(app):
+    out = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.endswith("static"):
+            continue
+        values = {}
+        for arg in rule.arguments:
+            conv = rule._converters[arg].__class__.__name__
+            values[arg] = 1 if conv in ("IntegerConverter",) else ("2026" if "year" in arg else "1")
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            out.append((rule.endpoint, method, url))
+    return out
+
+
+def _audit_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def test_there_are_routes(app):
+    endpoints = {e for e, _m, _u in _routes(app)}
+    assert {"main.dashboard", "auth.users", "settings.index", "audit.index"} <= endpoints
+
+
+def test_anonymous_gets_the_login_page_everywhere(app, client):
+    for endpoint, method, url in _routes(app):
+        resp = client.open(url, method=method)
+        assert resp.status_code == 302, (endpoint, method, url, resp.status_code)
+        assert resp.headers["Location"].startswith("/login"), (endpoint, method)
+
+
+def test_viewer_cannot_write_anywhere(app, client):
+    login(client, app, "viewer")
+    csrf = token(client, "/")
+    before = _audit_count(app)
+    for endpoint, method, url in _routes(app):
+        if endpoint == "auth.logout":
+            continue
+        if method == "GET":
+            resp = client.get(url)
+            expected = (403,) if ADMIN_ONLY.match(endpoint) else (200, 302, 403, 404)
+            assert resp.status_code in expected, (endpoint, url, resp.status_code)
+        else:
+            resp = client.open(url, method=method, data={"csrf_token": csrf})
+            assert resp.status_code == 403, (endpoint, method, url, resp.status_code)
+    assert _audit_count(app) == before
+
+
+def test_clerk_cannot_reach_users_settings_or_audit(app, client):
+    login(client, app, "clerk")
+    csrf = token(client, "/")
+    checked = 0
+    for endpoint, method, url in _routes(app):
+        if not ADMIN_ONLY.match(endpoint):
+            continue
+        resp = client.open(url, method=method, data={"csrf_token": csrf})
+        assert resp.status_code == 403, (endpoint, method, url, resp.status_code)
+        checked += 1
+    assert checked >= 6
+
+
+@pytest.mark.parametrize("role", ["clerk", "admin"])
+def test_no_get_route_answers_500(app, client, role):
+    login(client, app, role)
+    for endpoint, method, url in _routes(app):
+        if method != "GET":
+            continue
+        resp = client.get(url)
+        assert resp.status_code < 500, (endpoint, url, resp.status_code)
