@@ -7,7 +7,8 @@ from flask import Flask
 from app.config import Config, _secret_key
 
 
-BLUEPRINT_MODULES = ["main", "auth", "officers", "certificates", "reports", "audit", "settings"]
+BLUEPRINT_MODULES = ["main", "auth", "officers", "certificates", "reports", "audit", "settings",
+                     "training", "exams", "reviews"]
 
 
 def create_app(config: type[Config] | None = None) -> Flask:

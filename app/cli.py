@@ -120,11 +120,13 @@ def register(app: Flask) -> None:
         from app.imports.cli import import_cli
 
         app.cli.add_command(import_cli)
+        from app.training import imports as _training_imports  # noqa: F401  (adds `import attendance|scores`)
     except ImportError:
         pass
     try:
         from app.reports.cli import report_cli
 
         app.cli.add_command(report_cli)
+        from app.training import cli as _training_cli  # noqa: F401  (adds `report annual|training`)
     except ImportError:
         pass

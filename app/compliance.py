@@ -262,6 +262,8 @@ def list_flags(
             "expires_on": r.expires_on.isoformat() if r.expires_on else None,
             "days_left": (r.expires_on - p.today).days if r.expires_on else None,
         })
+        if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
+            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
     return out
 
 

@@ -1,0 +1,199 @@
+"""Exam pages: list, create/edit, candidates and the results grid."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from app.errors import DomainError
+from app.exams import bp, services
+from app.exams.forms import ExamForm
+from app.exams.models import Exam, ExamResult
+from app.extensions import db
+from app.labels import EXAM_KINDS
+from app.officers.models import Officer, Unit
+from app.training.routes import int_arg, units
+from app.training.services import select_officers
+
+
+def today() -> date:
+    return date.today()
+
+
+@bp.route("/exams")
+def index():
+    year = int_arg("year")
+    kind = request.args.get("kind") or ""
+    q = (request.args.get("q") or "").strip()
+    stmt = select(Exam).order_by(Exam.held_on.desc(), Exam.id.desc())
+    if year:
+        stmt = stmt.where(Exam.held_on.between(date(year, 1, 1), date(year, 12, 31)))
+    if kind in EXAM_KINDS:
+        stmt = stmt.where(Exam.kind == kind)
+    if q:
+        stmt = stmt.where(Exam.title.like(f"%{q}%"))
+    page = int_arg("page", 1, 1, 10**6)
+    per = current_app.config["PER_PAGE"]
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    exams = list(db.session.scalars(stmt.limit(per).offset((page - 1) * per)))
+    passed = services_passed_counts([e.id for e in exams])
+    return render_template("exams/index.html", exams=exams, stats=passed, year=year, kind=kind, q=q,
+                           page=page, pages=max(1, -(-total // per)), total=total,
+                           args={"year": year or "", "kind": kind, "q": q})
+
+
+def services_passed_counts(ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """{exam_id: (candidates, takers, passed)} in one query."""
+    from sqlalchemy import case
+
+    from app.training.stats import passed_condition
+
+    rows = db.session.execute(
+        select(ExamResult.exam_id, func.count(),
+               func.sum(case((ExamResult.score.is_not(None) & ExamResult.absent.is_(False), 1), else_=0)),
+               func.sum(case((passed_condition(), 1), else_=0)))
+        .join(Exam, Exam.id == ExamResult.exam_id)
+        .where(ExamResult.exam_id.in_(ids or [-1])).group_by(ExamResult.exam_id))
+    return {eid: (n, t or 0, p or 0) for eid, n, t, p in rows}
+
+
+def _form(exam: Exam | None) -> ExamForm:
+    form = ExamForm(obj=exam)
+    others = db.session.execute(select(Exam.id, Exam.title, Exam.held_on).where(
+        Exam.id != (exam.id if exam else -1), Exam.makeup_of_id.is_(None))
+        .order_by(Exam.held_on.desc()).limit(200)).all()
+    form.makeup_of_id.choices = [(0, "（不是补考）")] + [(i, f"{t}（{d.isoformat()}）") for i, t, d in others]
+    if exam is not None and request.method == "GET":
+        form.makeup_of_id.data = exam.makeup_of_id or 0
+    return form
+
+
+def _data(form: ExamForm) -> dict:
+    return {"title": form.title.data, "kind": form.kind.data, "held_on": form.held_on.data,
+            "max_score": form.max_score.data, "pass_score": form.pass_score.data,
+            "makeup_of_id": form.makeup_of_id.data or None}
+
+
+@bp.route("/exams/new", methods=["GET", "POST"])
+def create():
+    form = _form(None)
+    if request.method == "GET":
+        form.held_on.data = today()
+        form.pass_score.data = services.default_pass_score()
+        makeup = int_arg("makeup_of", 0, 0, 10**9)
+        if makeup:
+            form.makeup_of_id.data = makeup
+            orig = db.session.get(Exam, makeup)
+            if orig:
+                form.title.data = f"{orig.title}（补考）"
+                form.max_score.data, form.pass_score.data = orig.max_score, orig.pass_score
+    if form.validate_on_submit():
+        try:
+            exam = services.save_exam(None, _data(form))
+            added = services.add_candidates(exam, services.makeup_candidates(exam))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            extra = f"，已列入原考试未通过的 {added} 人" if exam.makeup_of_id else "，请添加考生"
+            flash(f"已新增考试“{exam.title}”{extra}", "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id))
+    return render_template("exams/form.html", form=form, exam=None)
+
+
+def get_exam(exam_id: int) -> Exam:
+    exam = db.session.get(Exam, exam_id)
+    if exam is None:
+        abort(404)
+    return exam
+
+
+@bp.route("/exams/<int:exam_id>/edit", methods=["GET", "POST"])
+def edit(exam_id: int):
+    exam = get_exam(exam_id)
+    form = _form(exam)
+    if form.validate_on_submit():
+        try:
+            services.save_exam(exam, _data(form))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+        else:
+            db.session.commit()
+            flash("考试信息已保存", "success")
+            return redirect(url_for("exams.detail", exam_id=exam.id))
+    return render_template("exams/form.html", form=form, exam=exam)
+
+
+@bp.route("/exams/<int:exam_id>")
+def detail(exam_id: int):
+    exam = get_exam(exam_id)
+    rows = db.session.execute(
+        select(ExamResult, Officer, Unit).join(Officer, Officer.id == ExamResult.officer_id)
+        .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.exam_id == exam.id)
+        .order_by(Unit.sort_order, Unit.name, Officer.name)).all()
+    makeups = list(db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.held_on)))
+    summary = {"total": len(rows), "takers": sum(1 for r, _o, _u in rows if r.score is not None and not r.absent),
+               "absent": sum(1 for r, _o, _u in rows if r.absent),
+               "passed": sum(1 for r, _o, _u in rows if r.passed)}
+    return render_template("exams/detail.html", exam=exam, rows=rows, units=units(), makeups=makeups,
+                           summary=summary)
+
+
+@bp.route("/exams/<int:exam_id>/candidates", methods=["POST"])
+def candidates(exam_id: int):
+    exam = get_exam(exam_id)
+    try:
+        unit_id = int(request.form.get("unit_id") or 0)
+    except ValueError:
+        unit_id = 0
+    try:
+        officers = select_officers(request.form.get("mode", ""), unit_id=unit_id,
+                                   text=request.form.get("officers", ""))
+        added = services.add_candidates(exam, officers)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"未添加：{exc}", "danger")
+    else:
+        db.session.commit()
+        flash(f"已添加 {added} 名考生", "success")
+    return redirect(url_for("exams.detail", exam_id=exam.id))
+
+
+@bp.route("/exams/<int:exam_id>/results", methods=["POST"])
+def results(exam_id: int):
+    exam = get_exam(exam_id)
+    rows = {}
+    for key in request.form:
+        if key.startswith("score-"):
+            try:
+                rid = int(key.removeprefix("score-"))
+            except ValueError:
+                continue
+            rows[rid] = (request.form.get(key, ""), request.form.get(f"absent-{rid}") == "1")
+    try:
+        changed = services.save_results(exam, rows)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"成绩未保存：{exc}", "danger")
+    else:
+        db.session.commit()
+        flash(f"成绩已保存（{changed} 人有变动）", "success")
+    return redirect(url_for("exams.detail", exam_id=exam.id))
+
+
+@bp.route("/exams/<int:exam_id>/remove/<int:result_id>", methods=["POST"])
+def remove(exam_id: int, result_id: int):
+    exam = get_exam(exam_id)
+    try:
+        services.remove_candidate(exam, result_id)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash("已从考生名单中移除", "success")
+    return redirect(url_for("exams.detail", exam_id=exam.id))

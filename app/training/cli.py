@@ -1,0 +1,100 @@
+"""`flask report annual --year Y` and `flask report training --year Y` (issue 3), added to the
+`report` group of app.reports.cli. json prints exactly the data; table and xlsx reuse
+app.reports.exports."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+
+from app.reports import exports
+from app.reports.cli import report_cli
+from app.training.stats import annual_stats, training_report
+
+C = exports.Column
+
+ANNUAL_LABELS = [
+    ("training", "sessions", "培训次数"), ("training", "participants", "参训人数"),
+    ("training", "person_times", "参训人次"), ("training", "hours", "认定学时（人·学时）"),
+    ("exams", "held", "考试场次"), ("exams", "takers", "参考人数"), ("exams", "passed", "合格人数"),
+    ("exams", "pass_rate", "合格率"),
+    ("certificates", "effective_at_year_end", "年末持有效执法证人数"), ("certificates", "issued", "发证"),
+    ("certificates", "suspended", "暂扣"), ("certificates", "cancelled", "注销"),
+    ("certificates", "revoked", "吊销"),
+    ("officers", "on_post_at_year_end", "年末执法岗位在职人数"), ("officers", "training_shortfall", "学时不足人数"),
+]
+ANNUAL_COLUMNS = [C("项目", lambda r: r["label"], 24), C("数值", lambda r: r["value"], 12)]
+TRAINING_COLUMNS = [
+    C("单位", lambda r: r["unit"], 20), C("姓名", lambda r: r["name"], 10),
+    C("认定学时", lambda r: r["hours"], 10), C("要求学时", lambda r: r["required"], 10),
+    C("学时不足", lambda r: "是" if r["shortfall"] else "否", 8),
+]
+
+
+def annual_rows(stats: dict) -> list[dict]:
+    from app.labels import TRAINING_CATEGORIES
+
+    rows = [{"label": label, "value": stats[group][key]} for group, key, label in ANNUAL_LABELS]
+    rows[4:4] = [{"label": f"  {TRAINING_CATEGORIES.get(c, c)}（次）", "value": n}
+                 for c, n in stats["training"]["by_category"].items()]
+    return rows
+
+
+def _emit(data: bytes, out: Path | None, what: str) -> None:
+    if out is None:
+        click.echo(data, nl=False)  # bytes: written as-is (UTF-8)
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+    click.echo(f"已导出{what}到 {out}")
+
+
+def _year_options(fn):
+    fn = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="写入文件（xlsx 必须指定）")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(["json", "table", "xlsx"]), default="table",
+                      show_default=True)(fn)
+    return click.option("--year", type=click.IntRange(1900, 2999), default=None,
+                        help="年度（默认今年）")(fn)
+
+
+@report_cli.command("annual")
+@_year_options
+def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
+    """年度统计：培训、考试、证件、人员"""
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 年度统计.xlsx")
+    year = year or date.today().year
+    stats = annual_stats(year)
+    if fmt == "json":
+        data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
+    elif fmt == "xlsx":
+        data = exports.to_xlsx(annual_rows(stats), ANNUAL_COLUMNS, sheet=f"{year}年度统计",
+                               title=f"{year}年度统计")
+    else:
+        data = (f"{year}年度统计\n" + exports.to_table(annual_rows(stats), ANNUAL_COLUMNS,
+                                                     right_align=["数值"]) + "\n").encode()
+    _emit(data, out, f"{year}年度统计")
+
+
+@report_cli.command("training")
+@_year_options
+def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
+    """培训学时：每位在职执法岗位人员的年度认定学时与要求"""
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 培训台账.xlsx")
+    year = year or date.today().year
+    rows = training_report(year)
+    if fmt == "json":
+        data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
+    elif fmt == "xlsx":
+        data = exports.to_xlsx(rows, TRAINING_COLUMNS, sheet=f"{year}培训台账", title=f"{year}年培训台账")
+    else:
+        data = (f"{year}年培训学时（共 {len(rows)} 人）\n" +
+                exports.to_table(rows, TRAINING_COLUMNS, right_align=["认定学时", "要求学时"]) + "\n").encode()
+    _emit(data, out, f"{year}年培训台账")

@@ -1,0 +1,257 @@
+"""Training rules: sessions, bulk enrolment, the attendance grid, an officer's hours, the ledger."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from app.audit.services import changes_of, record, snapshot
+from app.errors import DomainError
+from app.extensions import db
+from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
+from app.officers.idnumber import mask
+from app.officers.models import Officer, Unit
+from app.training.hours import hours_by_officer, on_post, pace, year_status
+from app.training.models import Attendance, TrainingSession
+
+SESSION_FIELDS = ["title", "category", "held_on", "hours", "location", "organiser", "lecturer", "notes"]
+
+
+def parse_hours(value: Any, label: str = "学时") -> float:
+    """A positive number of hours in half-hour steps."""
+    try:
+        hours = float(str(value).strip())
+    except (TypeError, ValueError):
+        raise DomainError(f"{label}“{value}”不是数字") from None
+    if hours <= 0:
+        raise DomainError(f"{label}必须大于0（现为{value}）")
+    if hours > 1000:
+        raise DomainError(f"{label}不能超过1000")
+    if abs(hours * 2 - round(hours * 2)) > 1e-9:
+        raise DomainError(f"{label}应以0.5为单位（现为{value}）")
+    return hours
+
+
+def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    title = (data.get("title") or "").strip()
+    if not title:
+        errors["title"] = "培训名称不能为空"
+    elif len(title) > 200:
+        errors["title"] = "培训名称不能超过200个字"
+    if lookup(TRAINING_CATEGORIES, data.get("category")) is None:
+        errors["category"] = (f"未知的培训类别“{data.get('category') or ''}”，可选："
+                              f"{'、'.join(TRAINING_CATEGORIES.values())}")
+    if not isinstance(data.get("held_on"), date):
+        errors["held_on"] = "培训日期不能为空"
+    try:
+        parse_hours(data.get("hours"))
+    except DomainError as exc:
+        errors["hours"] = str(exc)
+    if title and isinstance(data.get("held_on"), date):
+        clash = db.session.scalar(select(TrainingSession.id).where(
+            TrainingSession.title == title, TrainingSession.held_on == data["held_on"],
+            TrainingSession.id != (exclude_id or -1)))
+        if clash:
+            errors["title"] = f"{data['held_on'].isoformat()} 已有名为“{title}”的培训"
+    return errors
+
+
+def save_session(session: TrainingSession | None, data: dict[str, Any]) -> TrainingSession:
+    """Create or edit a session. When its hours change, attended rows that were credited the old
+    hours follow the new value (adjusted rows keep theirs)."""
+    errors = validate_session_data(data, exclude_id=session.id if session else None)
+    if errors:
+        raise DomainError("；".join(errors.values()))
+    creating = session is None
+    if creating:
+        session = TrainingSession()
+        db.session.add(session)
+        before = dict.fromkeys(SESSION_FIELDS)
+    else:
+        before = snapshot(session, SESSION_FIELDS)
+    old_hours = session.hours
+    session.title = data["title"].strip()
+    session.category = lookup(TRAINING_CATEGORIES, data["category"])
+    session.held_on = data["held_on"]
+    session.hours = parse_hours(data["hours"])
+    for f in ("location", "organiser", "lecturer", "notes"):
+        setattr(session, f, (data.get(f) or "").strip())
+    db.session.flush()
+    if not creating and old_hours != session.hours:
+        for a in session.attendances:
+            if a.status == "attended" and a.credited_hours == old_hours:
+                a.credited_hours = session.hours
+        db.session.flush()
+    changes = changes_of(session, before, SESSION_FIELDS)
+    if changes:
+        record("create" if creating else "update", "training_session", session.id,
+               f"{'新增' if creating else '修改'}培训 {session.title}", changes)
+    return session
+
+
+def find_officers(text: str) -> tuple[list[Officer], list[str]]:
+    """Officers named in free text (ID numbers or names, one per line or separated by commas).
+    Returns (officers, problems) — a name matching several people is a problem, not a guess."""
+    tokens = [t for t in re.split(r"[\s,，;；、]+", text or "") if t]
+    if not tokens:
+        return [], []
+    ids = {t.upper() for t in tokens if re.fullmatch(r"\d{17}[\dXx]", t)}
+    names = {t for t in tokens if t.upper() not in ids}
+    found = list(db.session.scalars(select(Officer).where(
+        or_(Officer.id_number.in_(ids or {""}), Officer.name.in_(names or {""})))))
+    problems = []
+    by_id = {o.id_number: o for o in found}
+    out: dict[int, Officer] = {}
+    for t in ids:
+        if t in by_id:
+            out[by_id[t].id] = by_id[t]
+        else:
+            problems.append(f"身份证号“{t[:6]}********{t[-4:]}”不在人员名单中")
+    for n in sorted(names):
+        matches = [o for o in found if o.name == n]
+        if not matches:
+            problems.append(f"没有名为“{n}”的人员")
+        elif len(matches) > 1:
+            problems.append(f"有{len(matches)}位人员名为“{n}”，请改用身份证号")
+        else:
+            out[matches[0].id] = matches[0]
+    return list(out.values()), problems
+
+
+def select_officers(mode: str, *, unit_id: int | None = None, text: str = "") -> list[Officer]:
+    """The officers chosen for bulk enrolment: `unit` (active officers of a unit), `on_post`
+    (every active officer on an enforcement post) or `hand` (ID numbers / names typed in)."""
+    if mode == "unit":
+        if not unit_id or db.session.get(Unit, unit_id) is None:
+            raise DomainError("请选择单位")
+        return list(db.session.scalars(select(Officer).where(
+            Officer.unit_id == unit_id, Officer.employment_status == "active").order_by(Officer.name)))
+    if mode == "on_post":
+        return list(db.session.scalars(select(Officer).where(on_post()).order_by(Officer.name)))
+    if mode == "hand":
+        officers, problems = find_officers(text)
+        if problems:
+            raise DomainError("；".join(problems))
+        if not officers:
+            raise DomainError("请填写身份证号或姓名")
+        return officers
+    raise DomainError("请选择添加方式")
+
+
+def enrol(session: TrainingSession, officers: list[Officer]) -> int:
+    """Register officers for a session; those already on it are skipped. Returns how many added."""
+    have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
+    added = 0
+    for o in officers:
+        if o.id not in have:
+            db.session.add(Attendance(session=session, officer_id=o.id, status="registered",
+                                      credited_hours=0.0))
+            have.add(o.id)
+            added += 1
+    db.session.flush()
+    if added:
+        record("update", "training_session", session.id, f"培训 {session.title} 添加 {added} 名参训人员")
+    return added
+
+
+def set_attendance(session: TrainingSession, att: Attendance, status: str, credited: Any = None) -> None:
+    """One row: credited hours default to the session's hours when attended, 0 otherwise."""
+    code = lookup(ATTENDANCE_STATUSES, status)
+    if code is None:
+        raise DomainError(f"未知的出勤情况“{status}”，可选：{'、'.join(ATTENDANCE_STATUSES.values())}")
+    if code != "attended":
+        hours = 0.0
+    elif credited is None or str(credited).strip() == "":
+        hours = session.hours
+    else:
+        try:
+            hours = float(str(credited).strip())
+        except ValueError:
+            raise DomainError(f"认定学时“{credited}”不是数字") from None
+        if hours < 0 or hours > session.hours:
+            raise DomainError(f"认定学时应在0到{session.hours:g}之间（现为{credited}）")
+    att.status, att.credited_hours = code, hours
+
+
+def save_grid(session: TrainingSession, rows: dict[int, tuple[str, Any]]) -> int:
+    """Mark many rows at once: {attendance_id: (status, credited_hours or None)}. All or nothing."""
+    by_id = {a.id: a for a in session.attendances}
+    problems, changed = [], 0
+    for att_id, (status, credited) in rows.items():
+        att = by_id.get(att_id)
+        if att is None:
+            continue
+        before = (att.status, att.credited_hours)
+        try:
+            set_attendance(session, att, status, credited)
+        except DomainError as exc:
+            problems.append(f"{att.officer.name}：{exc}")
+            continue
+        changed += (att.status, att.credited_hours) != before
+    if problems:
+        raise DomainError("；".join(problems))
+    db.session.flush()
+    if changed:
+        record("update", "training_session", session.id, f"培训 {session.title} 登记出勤 {changed} 人")
+    return changed
+
+
+def remove_attendance(session: TrainingSession, att_id: int) -> None:
+    att = db.session.get(Attendance, att_id)
+    if att is None or att.session_id != session.id:
+        raise DomainError("该人员不在此培训名单中")
+    name = att.officer.name
+    db.session.delete(att)
+    db.session.flush()
+    record("update", "training_session", session.id, f"培训 {session.title} 移除 {name}")
+
+
+def officer_training(officer_id: int) -> list[dict[str, Any]]:
+    """Hours per year with the sessions behind them, newest year first (one query)."""
+    rows = db.session.execute(
+        select(TrainingSession, Attendance).join(Attendance, Attendance.session_id == TrainingSession.id)
+        .where(Attendance.officer_id == officer_id)
+        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())).all()
+    years: dict[int, dict[str, Any]] = {}
+    for s, a in rows:
+        y = years.setdefault(s.held_on.year, {"year": s.held_on.year, "hours": 0.0, "sessions": []})
+        if a.status == "attended":
+            y["hours"] += a.credited_hours
+        y["sessions"].append({"id": s.id, "title": s.title, "held_on": s.held_on,
+                              "category": s.category, "status": a.status, "credited": a.credited_hours})
+    return list(years.values())
+
+
+def ledger(year: int, today: date, required: float, *, unit_id: int | None = None,
+           status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
+    """培训台账: every active officer on an enforcement post with the year's credited hours."""
+    h = hours_by_officer(year)
+    hours = func.coalesce(h.c[f"h{year}"], 0.0)
+    q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"))
+         .join(Unit, Unit.id == Officer.unit_id)
+         .outerjoin(h, h.c.officer_id == Officer.id)
+         .where(on_post())
+         .order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
+    if unit_id:
+        q = q.where(Officer.unit_id == unit_id)
+    if search:
+        q = q.where(or_(Officer.name.like(f"%{search.strip()}%"), Officer.id_number.like(f"%{search.strip()}")))
+    target = pace(required, year, today)
+    out = []
+    for r in db.session.execute(q):
+        st = year_status(float(r.hours), required, year, today)
+        if status and st != status:
+            continue
+        out.append({
+            "officer_id": r.id, "name": r.name, "id_number_masked": mask(r.id_number), "unit": r.unit,
+            "hours": round(float(r.hours), 2), "required": required,
+            "shortfall": round(max(required - float(r.hours), 0.0), 2),
+            "progress": min(float(r.hours) / required, 1.0) if required else 1.0,
+            "pace": round(target, 1) if target is not None else None,
+            "status": st,
+        })
+    return out

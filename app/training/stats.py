@@ -1,0 +1,144 @@
+"""The year's statistics (年度统计) and the per-officer training report.
+
+Each figure is one aggregate query; the definitions are those of issue 3:
+sessions held in the year, person-hours of attended rows, distinct participants, exam takers and
+passes by distinct officer, certificate counts from the append-only event history.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, distinct, func, or_, select
+
+from app.certificates.models import Certificate, CertificateEvent
+from app.exams.models import Exam, ExamResult
+from app.extensions import db
+from app.labels import TRAINING_CATEGORIES
+from app.officers.models import Officer, Unit
+from app.training.hours import hours_by_officer, on_post, year_bounds
+from app.training.models import Attendance, TrainingSession
+
+
+def _training(year: int) -> dict[str, Any]:
+    start, end = year_bounds(year)
+    in_year = TrainingSession.held_on.between(start, end)
+    sessions = db.session.scalar(select(func.count()).select_from(TrainingSession).where(in_year)) or 0
+    by_cat = dict(db.session.execute(
+        select(TrainingSession.category, func.count()).where(in_year).group_by(TrainingSession.category)).all())
+    participants, person_times, hours = db.session.execute(
+        select(func.count(distinct(Attendance.officer_id)), func.count(Attendance.id),
+               func.coalesce(func.sum(Attendance.credited_hours), 0.0))
+        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+        .where(in_year, Attendance.status == "attended")).one()
+    return {
+        "sessions": sessions,
+        "participants": participants or 0,
+        "person_times": person_times or 0,
+        "hours": round(float(hours or 0.0), 2),
+        "by_category": {c: by_cat[c] for c in TRAINING_CATEGORIES if by_cat.get(c)},
+    }
+
+
+def passed_condition():
+    """SQL for ExamResult.passed (join Exam): not absent and score ≥ the exam's pass score."""
+    return and_(ExamResult.absent.is_(False), ExamResult.score.is_not(None),
+                ExamResult.score >= Exam.pass_score)
+
+
+def _exams(year: int) -> dict[str, Any]:
+    start, end = year_bounds(year)
+    in_year = Exam.held_on.between(start, end)
+    held = db.session.scalar(select(func.count()).select_from(Exam).where(in_year)) or 0
+    base = select(func.count(distinct(ExamResult.officer_id))).join(Exam, Exam.id == ExamResult.exam_id).where(
+        in_year, ExamResult.absent.is_(False), ExamResult.score.is_not(None))
+    takers = db.session.scalar(base) or 0
+    passed = db.session.scalar(base.where(passed_condition())) or 0
+    return {"held": held, "takers": takers, "passed": passed,
+            "pass_rate": round(passed / takers, 4) if takers else 0}
+
+
+def status_on(day: date):
+    """Subquery: each certificate's status on `day`, from its event history (last event ≤ day)."""
+    rn = func.row_number().over(partition_by=CertificateEvent.certificate_id,
+                                order_by=(CertificateEvent.effective_on.desc(), CertificateEvent.id.desc()))
+    inner = select(CertificateEvent.certificate_id, CertificateEvent.to_status, rn.label("rn")).where(
+        CertificateEvent.effective_on <= day).subquery()
+    return select(inner.c.certificate_id, inner.c.to_status).where(inner.c.rn == 1).subquery("status_on")
+
+
+def effective_officers_on(day: date):
+    """Select of officer ids holding an enforcement certificate effective on `day` (by history)."""
+    st = status_on(day)
+    return (select(Certificate.officer_id).join(st, st.c.certificate_id == Certificate.id)
+            .where(Certificate.kind == "enforcement", st.c.to_status == "valid",
+                   Certificate.issued_on <= day, Certificate.expires_on >= day))
+
+
+def _certificates(year: int) -> dict[str, Any]:
+    start, end = year_bounds(year)
+    effective = db.session.scalar(select(func.count(distinct(effective_officers_on(end).subquery().c.officer_id))))
+    ev = CertificateEvent
+    changed = ev.from_status.is_(None) | (ev.from_status != ev.to_status)
+    rows = dict(db.session.execute(
+        select(ev.to_status, func.count()).join(Certificate, Certificate.id == ev.certificate_id)
+        .where(Certificate.kind == "enforcement", ev.effective_on.between(start, end), changed,
+               ev.to_status.in_(("suspended", "cancelled", "revoked")),
+               or_(ev.from_status.is_(None), ev.from_status != "applying"))
+        .group_by(ev.to_status)).all())
+    issued = db.session.scalar(
+        select(func.count()).select_from(ev).join(Certificate, Certificate.id == ev.certificate_id)
+        .where(Certificate.kind == "enforcement", ev.kind == "issue", ev.effective_on.between(start, end))) or 0
+    return {"effective_at_year_end": effective or 0, "issued": issued,
+            "suspended": rows.get("suspended", 0), "cancelled": rows.get("cancelled", 0),
+            "revoked": rows.get("revoked", 0)}
+
+
+def on_post_on(day: date):
+    """Officers on an enforcement post who were active on `day`: active now, or left after it."""
+    return and_(Officer.on_enforcement_post.is_(True),
+                or_(Officer.employment_status == "active",
+                    and_(Officer.status_changed_on.is_not(None), Officer.status_changed_on > day)))
+
+
+def _officers(year: int, required: float) -> dict[str, Any]:
+    _, end = year_bounds(year)
+    h = hours_by_officer(year)
+    on, short = db.session.execute(
+        select(func.count(Officer.id),
+               func.count(Officer.id).filter(func.coalesce(h.c[f"h{year}"], 0.0) < required))
+        .select_from(Officer).outerjoin(h, h.c.officer_id == Officer.id).where(on_post_on(end))).one()
+    return {"on_post_at_year_end": on or 0, "training_shortfall": short or 0}
+
+
+def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
+    if required is None:
+        from app.settings.services import get
+
+        required = float(get("training_hours_required"))
+    return {
+        "year": year,
+        "training": _training(year),
+        "exams": _exams(year),
+        "certificates": _certificates(year),
+        "officers": _officers(year, required),
+        "required_hours": required,
+    }
+
+
+def training_report(year: int, required: float | None = None) -> list[dict[str, Any]]:
+    """One row per active officer on an enforcement post: hours in `year` against the requirement."""
+    if required is None:
+        from app.settings.services import get
+
+        required = float(get("training_hours_required"))
+    h = hours_by_officer(year)
+    hours = func.coalesce(h.c[f"h{year}"], 0.0)
+    rows = db.session.execute(
+        select(Officer.id, Officer.name, Unit.name.label("unit"), hours.label("hours"))
+        .join(Unit, Unit.id == Officer.unit_id).outerjoin(h, h.c.officer_id == Officer.id)
+        .where(on_post()).order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
+    req = int(required) if float(required).is_integer() else required
+    return [{"officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),
+             "required": req, "shortfall": float(r.hours) < required} for r in rows]
