@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from sqlalchemy import Float, String, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import Float, Integer, String, and_, case, cast, func, literal, null, or_, select
 from sqlalchemy.sql import Select
 
 from app.officers.models import Officer
@@ -65,7 +65,7 @@ def shortfall_select(p) -> Select:
     return (
         select(literal("TRAINING_SHORTFALL").label("flag"), cast(reason, String).label("reason"),
                Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               null().label("certificate_id"))
+               cast(null(), Integer).label("certificate_id"))
         .select_from(Officer)
         .outerjoin(h, h.c.officer_id == Officer.id)
         .where(on_post(), or_(prev < literal(required, Float), cur < literal(behind, Float)))

@@ -131,3 +131,19 @@ def test_annual_review_prechecks_and_bulk_record(db):
     assert [(r["year"], r["result"], r["note"]) for r in reviews.officer_reviews(short.id)] == [(y, "fail", "学时不足")]
     assert {r["name"]: r["result"] for r in reviews.review_rows(y, 60, result="fail")[0]} == {
         "学时少": "fail", "离岗": "fail"}
+
+
+def test_issue_confirmation_rule(db):
+    o = OfficerFactory()
+    today = date(2026, 6, 15)
+    with pytest.raises(DomainError, match="近3年没有通过资格考试"):
+        services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=False, reason="")
+    with pytest.raises(DomainError, match="请勾选确认并填写原因"):
+        services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=True, reason="  ")
+    assert services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=True,
+                                       reason="军转干部，经批准免考") == (True, "军转干部，经批准免考")
+    # not an issue of an enforcement certificate: nothing to confirm
+    assert services.issue_confirmation(o.id, "supervision", "valid", today=today, confirmed=False, reason="") == (False, None)
+    assert services.issue_confirmation(o.id, "enforcement", "applying", today=today, confirmed=False, reason="") == (False, None)
+    results(exam(held_on=date(2025, 1, 1)), [o], ["70"])
+    assert services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=False, reason="") == (False, None)
