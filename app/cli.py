@@ -130,3 +130,6 @@ def register(app: Flask) -> None:
         from app.training import cli as _training_cli  # noqa: F401  (adds `report annual|training`)
     except ImportError:
         pass
+    from app.reminders.cli import reminders_cli
+
+    app.cli.add_command(reminders_cli)

@@ -5,10 +5,11 @@ from app.auth.models import User
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.officers.models import Officer, Unit
+from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
 
 __all__ = [
     "AnnualReview", "Attendance", "AuditEvent", "Certificate", "CertificateEvent", "Exam",
-    "ExamResult", "Officer", "Setting", "TrainingSession", "Unit", "User",
+    "ExamResult", "Officer", "ReminderDelivery", "ReminderRun", "Setting", "TrainingSession", "Unit", "User",
 ]

@@ -32,6 +32,9 @@ def dashboard():
                 Officer.employment_status == "active", Officer.on_enforcement_post.is_(True),
                 eff.c.expires_on <= d + timedelta(days=days)))
     certificates_total = db.session.scalar(select(func.count()).select_from(Certificate))
+    from app.reminders.services import last_run_info
+
+    reminder_run = last_run_info()
     return render_template("main/dashboard.html", counts=counts, officers_total=officers_total,
                            on_post=on_post, certified=certified, expiring=expiring, today=d,
-                           certificates_total=certificates_total)
+                           certificates_total=certificates_total, reminder_run=reminder_run)

@@ -1,0 +1,86 @@
+"""证件到期提醒: the page and its .xlsx / PDF exports. Thin: parse, call the service, return."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, render_template, request
+
+from app.audit.services import record
+from app.extensions import db
+from app.formatting import days_text
+from app.reminders import bp, services
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _today() -> tuple[date, str]:
+    """?today=YYYY-MM-DD (to look ahead or back), else the real date; a bad value is explained."""
+    raw = (request.args.get("today") or "").strip()
+    if not raw:
+        return date.today(), ""
+    try:
+        return date.fromisoformat(raw), ""
+    except ValueError:
+        return date.today(), f"日期“{raw}”无效，应为 YYYY-MM-DD，已按今天显示"
+
+
+def _columns():
+    from app.reports.exports import Column
+
+    return [
+        Column("类别", lambda r: r["band"], 18),
+        Column("单位", lambda r: r["unit"], 20),
+        Column("姓名", lambda r: r["name"], 10),
+        Column("证件编号", lambda r: r["number"], 20),
+        Column("有效期至", lambda r: r["expires_on"], 12),
+        Column("剩余天数", lambda r: r["days_left"], 10, text=days_text),
+        Column("联系电话", lambda r: r["phone"], 14),
+        Column("已发送提醒", lambda r: r["history_text"], 60),
+    ]
+
+
+def _filename(today: date, ext: str) -> str:
+    from urllib.parse import quote
+
+    name = f"证件到期提醒_{today.isoformat()}.{ext}"
+    return f"attachment; filename=reminders_{today.isoformat()}.{ext}; filename*=UTF-8''{quote(name)}"
+
+
+@bp.route("/reminders")
+def index():
+    today, error = _today()
+    ctx = services.report(today)
+    return render_template("reminders/index.html", error=error, real_today=date.today(), **ctx)
+
+
+@bp.route("/reminders.xlsx")
+def export_xlsx():
+    from app.reports.exports import to_xlsx
+    from app.settings.services import get
+
+    today, _ = _today()
+    ctx = services.report(today)
+    rows = services.report_rows(ctx)
+    data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
+                   title=f"{get('org_name')} · 证件到期提醒 · {today.isoformat()}")
+    record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{today.isoformat()}，{len(rows)} 行）")
+    db.session.commit()
+    return Response(data, mimetype=XLSX,
+                    headers={"Content-Disposition": _filename(today, "xlsx")})
+
+
+@bp.route("/reminders.pdf")
+def export_pdf():
+    from app.reminders.pdf import render
+    from app.settings.services import get
+
+    today, _ = _today()
+    ctx = services.report(today)
+    rows = services.report_rows(ctx)
+    data = render("reminders/pdf.html", notice=False, org_name=get("org_name"), today=today,
+                  rows=rows, windows=ctx["windows"])
+    record("export", "reminders", None, f"导出证件到期提醒 PDF（{today.isoformat()}，{len(rows)} 行）")
+    db.session.commit()
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": _filename(today, "pdf")})

@@ -1,0 +1,433 @@
+"""Expiring-certificate reminders: who is due, what was sent, and the send run itself.
+
+Rules (issue 5):
+- A certificate is due when it is the effective enforcement certificate that expires last
+  (compliance.best_effective — so a renewed card supersedes the old one) of an active officer on
+  an enforcement post, and 0 ≤ expires_on − today ≤ the largest reminder window. Its window is the
+  smallest window w with days_left ≤ w: crossing several windows at once reminds once.
+- "Already reminded" = a ReminderDelivery row with outcome `sent` for (certificate, window,
+  channel). Channels are independent: a down webhook does not resend the e-mail.
+- Never twice, never lost: each channel sends first, then records its `sent` rows and commits at
+  once; a failure records `failed` rows only. A kill between a send and its commit can at most
+  repeat that one message on the next run.
+- A channel that is not configured (no `reminder_recipients` / no `webhook_url`) is skipped and
+  records nothing, so configuring it later delivers whatever is then in a window. With no channel
+  configured at all while certificates are due, the run fails (nobody would be told).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import select
+
+from app import compliance
+from app.certificates.models import Certificate
+from app.extensions import db
+from app.formatting import cn_date, days_text
+from app.models_base import utcnow
+from app.officers.models import Officer, Unit
+from app.reminders import mail, webhook
+from app.reminders.mail import DeliveryError
+from app.reminders.models import ReminderDelivery, ReminderRun
+from app.settings import services as settings
+
+CHANNELS = {"email": "邮件", "webhook": "群机器人"}
+OUTCOMES = {"sent": "已发送", "failed": "发送失败"}
+RUN_OUTCOMES = {"ok": "成功", "failed": "失败", "running": "未完成（运行中或被中断）"}
+ATTACHMENT_NAME = "证件到期提醒.pdf"
+
+
+# ---------------------------------------------------------------- who is due
+
+def reminder_windows() -> list[int]:
+    """The windows from the settings, largest first (e.g. [90, 60, 30, 7])."""
+    return sorted(set(settings.get("reminder_windows")), reverse=True)
+
+
+def smallest_window(days_left: int, windows: list[int]) -> int | None:
+    fitting = [w for w in windows if 0 <= days_left <= w]
+    return min(fitting) if fitting else None
+
+
+@dataclass(frozen=True)
+class Due:
+    certificate_id: int
+    number: str
+    expires_on: date
+    days_left: int
+    window: int
+    officer_id: int
+    name: str
+    phone: str
+    unit: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "certificate_id": self.certificate_id, "number": self.number,
+            "expires_on": self.expires_on, "days_left": self.days_left, "window": self.window,
+            "officer_id": self.officer_id, "name": self.name, "phone": self.phone,
+            "unit": self.unit,
+        }
+
+
+def _due_select(today: date, within: int):
+    """The EXPIRING flag's rows (one query, no per-officer loop) joined to what we show."""
+    sub = compliance.expiring(compliance.Params(today=today, within=within)).subquery("exp")
+    return (
+        select(Certificate.id, Certificate.number, Certificate.expires_on, Officer.id.label("oid"),
+               Officer.name, Officer.phone, Unit.name.label("unit"))
+        .select_from(sub)
+        .join(Certificate, Certificate.id == sub.c.certificate_id)
+        .join(Officer, Officer.id == sub.c.officer_id)
+        .join(Unit, Unit.id == sub.c.unit_id)
+        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name, Officer.name, Certificate.id)
+    ), sub
+
+
+def due_certificates(today: date, windows: list[int]) -> list[Due]:
+    if not windows:
+        return []
+    q, _ = _due_select(today, max(windows))
+    out = []
+    for r in db.session.execute(q):
+        days_left = (r.expires_on - today).days
+        window = smallest_window(days_left, windows)
+        if window is not None:
+            out.append(Due(r.id, r.number, r.expires_on, days_left, window, r.oid, r.name,
+                           r.phone or "", r.unit))
+    return out
+
+
+def _deliveries(cert_ids: list[int]) -> list[ReminderDelivery]:
+    if not cert_ids:
+        return []
+    rows: list[ReminderDelivery] = []
+    for start in range(0, len(cert_ids), 900):  # stay under every database's parameter limit
+        chunk = cert_ids[start:start + 900]
+        rows.extend(db.session.scalars(
+            select(ReminderDelivery).where(ReminderDelivery.certificate_id.in_(chunk))
+            .order_by(ReminderDelivery.at, ReminderDelivery.id)))
+    return rows
+
+
+def sent_keys(cert_ids: list[int]) -> set[tuple[int, int, str]]:
+    return {(d.certificate_id, d.window, d.channel) for d in _deliveries(cert_ids)
+            if d.outcome == "sent"}
+
+
+# ---------------------------------------------------------------- the report page
+
+def configured_channels() -> dict[str, str]:
+    """channel → recipient as shown to people ('' when not configured)."""
+    recipients = settings.get("reminder_recipients")
+    url = settings.get("webhook_url")
+    return {"email": ", ".join(recipients), "webhook": webhook.redact(url) if url else ""}
+
+
+def expired_on_post(today: date) -> list[dict[str, Any]]:
+    """Active officers on a post whose latest enforcement certificate has expired (UNLICENSED /
+    expired), most overdue first."""
+    sub = compliance.unlicensed(compliance.Params(today=today)).subquery("unl")
+    q = (
+        select(Certificate.id, Certificate.number, Certificate.expires_on, Officer.id.label("oid"),
+               Officer.name, Officer.phone, Unit.name.label("unit"))
+        .select_from(sub)
+        .join(Certificate, Certificate.id == sub.c.certificate_id)
+        .join(Officer, Officer.id == sub.c.officer_id)
+        .join(Unit, Unit.id == sub.c.unit_id)
+        .where(sub.c.reason == "expired")
+        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name, Officer.name)
+    )
+    return [{"certificate_id": r.id, "number": r.number, "expires_on": r.expires_on,
+             "days_left": (r.expires_on - today).days, "officer_id": r.oid, "name": r.name,
+             "phone": r.phone or "", "unit": r.unit}
+            for r in db.session.execute(q)]
+
+
+def _history_text(d: ReminderDelivery) -> str:
+    from app.formatting import cn_datetime
+
+    return f"{d.window}天提醒 · {CHANNELS.get(d.channel, d.channel)} · {cn_datetime(d.at)} · " \
+           f"{OUTCOMES.get(d.outcome, d.outcome)}"
+
+
+def report(today: date) -> dict[str, Any]:
+    """Plain-data context for the page, the .xlsx and the PDF (no ORM objects)."""
+    windows = reminder_windows()
+    due = due_certificates(today, windows)
+    expired = expired_on_post(today)
+    channels = configured_channels()
+    history: dict[int, list[ReminderDelivery]] = {}
+    for d in _deliveries([x.certificate_id for x in due] + [x["certificate_id"] for x in expired]):
+        history.setdefault(d.certificate_id, []).append(d)
+
+    def with_history(row: dict[str, Any]) -> dict[str, Any]:
+        items = history.get(row["certificate_id"], [])
+        row["history"] = [{"text": _history_text(d), "outcome": d.outcome, "window": d.window,
+                           "channel": d.channel, "at": d.at, "error": d.error} for d in items]
+        row["history_text"] = "；".join(h["text"] for h in row["history"])
+        if "window" in row:
+            done = {h["channel"] for h in row["history"]
+                    if h["outcome"] == "sent" and h["window"] == row["window"]}
+            waiting = [c for c, who in channels.items() if who and c not in done]
+            row["pending"] = [CHANNELS[c] for c in waiting]
+        return row
+
+    ascending = sorted(windows)
+    bands = []
+    for i, w in enumerate(ascending):
+        lower = ascending[i - 1] + 1 if i else 0
+        rows = [with_history(x.as_dict()) for x in due if x.window == w]
+        units: dict[str, list[dict[str, Any]]] = {}
+        for row in sorted(rows, key=lambda r: (r["unit"], r["days_left"], r["name"])):
+            units.setdefault(row["unit"], []).append(row)
+        bands.append({"window": w, "label": f"{w} 天内到期" + (f"（{lower}–{w} 天）" if i else ""),
+                      "count": len(rows), "units": [{"unit": u, "rows": r} for u, r in units.items()]})
+    return {
+        "today": today,
+        "windows": windows,
+        "expired": [with_history(r) for r in expired],
+        "bands": bands,
+        "total": len(due),
+        "channels": {CHANNELS[c]: who for c, who in channels.items()},
+        "last_run": last_run_info(),
+    }
+
+
+def report_rows(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """The page's rows, flat, for the spreadsheet: expired first, then by window."""
+    rows = [dict(r, band="已过期仍在岗") for r in ctx["expired"]]
+    for band in ctx["bands"]:
+        for group in band["units"]:
+            rows.extend(dict(r, band=band["label"]) for r in group["rows"])
+    return rows
+
+
+def last_run_info() -> dict[str, Any] | None:
+    run = db.session.scalars(select(ReminderRun).order_by(ReminderRun.started_at.desc(),
+                                                          ReminderRun.id.desc()).limit(1)).first()
+    if run is None:
+        return None
+    return {"started_at": run.started_at, "finished_at": run.finished_at, "today": run.today,
+            "outcome": run.outcome, "outcome_label": RUN_OUTCOMES.get(run.outcome, run.outcome),
+            "message": run.message, "certificates": run.certificates, "windows": run.windows,
+            "messages": run.messages}
+
+
+# ---------------------------------------------------------------- messages
+
+@dataclass
+class Outgoing:
+    channel: str
+    recipient: str  # as recorded and shown (webhook URL without its secret query)
+    items: list[Due]
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+    payload: dict | None = None
+    to: list[str] = field(default_factory=list)
+    url: str = ""
+
+
+@dataclass
+class Plan:
+    today: date
+    windows: list[int]
+    due: list[Due]
+    outgoing: list[Outgoing]
+    skipped: list[str]  # channels not configured, as sentences
+
+
+def _by_window(items: list[Due]) -> list[tuple[int, list[Due]]]:
+    groups: dict[int, list[Due]] = {}
+    for it in sorted(items, key=lambda x: (x.window, x.days_left, x.unit, x.name)):
+        groups.setdefault(it.window, []).append(it)
+    return list(groups.items())
+
+
+def _subject(org: str, items: list[Due], today: date) -> str:
+    return f"【证件到期提醒】{org}：{len(items)} 个行政执法证即将到期（{cn_date(today)}）"
+
+
+def _email(org: str, today: date, items: list[Due], recipients: list[str], base_url: str,
+           attachment: bool) -> Outgoing:
+    ctx = {"org": org, "today": today, "groups": _by_window(items), "count": len(items),
+           "link": f"{base_url.rstrip('/')}/reminders" if base_url else "", "attachment": attachment,
+           "attachment_name": ATTACHMENT_NAME}
+    return Outgoing(
+        channel="email", recipient=", ".join(recipients), items=items, to=list(recipients),
+        subject=_subject(org, items, today),
+        text=render_template("reminders/email.txt", **ctx),
+        html=render_template("reminders/email.html", **ctx),
+    )
+
+
+def _line(it: Due) -> str:
+    return f"{it.name}（{it.unit}）证号{it.number}，{cn_date(it.expires_on)}到期，{days_text(it.days_left)}"
+
+
+def _webhook(org: str, today: date, items: list[Due], url: str, base_url: str) -> Outgoing:
+    lines = []
+    for w, group in _by_window(items):
+        lines.append(f"【{w}天内到期】")
+        lines.extend(f"{i}. {_line(it)}" for i, it in enumerate(group, start=1))
+    header = f"{org} 证件到期提醒（{cn_date(today)}）：{len(items)} 个行政执法证即将到期，请及时办理换证。"
+    footer = f"详情：{base_url.rstrip('/')}/reminders" if base_url else ""
+    content = webhook.fit(lines, header, footer)
+    return Outgoing(channel="webhook", recipient=webhook.redact(url), items=items, url=url,
+                    payload=webhook.body(content))
+
+
+def plan(today: date, config: Any) -> Plan:
+    """What a run on `today` would send: one digest per configured channel, only the
+    certificates not yet reminded for their current window on that channel."""
+    windows = reminder_windows()
+    due = due_certificates(today, windows)
+    sent = sent_keys([d.certificate_id for d in due])
+    org = settings.get("org_name")
+    base_url = config.get("APP_BASE_URL") or ""
+    recipients = settings.get("reminder_recipients")
+    url = settings.get("webhook_url")
+    outgoing: list[Outgoing] = []
+    skipped: list[str] = []
+
+    def pending(channel: str) -> list[Due]:
+        return [d for d in due if (d.certificate_id, d.window, channel) not in sent]
+
+    if recipients:
+        items = pending("email")
+        if items:
+            outgoing.append(_email(org, today, items, recipients, base_url, attachment=True))
+    else:
+        skipped.append("邮件：未设置提醒收件人（reminder_recipients），跳过")
+    if url:
+        items = pending("webhook")
+        if items:
+            outgoing.append(_webhook(org, today, items, url, base_url))
+    else:
+        skipped.append("群机器人：未设置 webhook_url，跳过")
+    return Plan(today, windows, due, outgoing, skipped)
+
+
+def notice_pdf(today: date, items: list[Due]) -> bytes:
+    """The 证件到期提醒 notice for the certificates in one digest (e-mail attachment)."""
+    from app.reminders.pdf import render
+
+    rows = [dict(it.as_dict(), band=f"{it.window} 天内到期", history_text="") for it in items]
+    return render("reminders/pdf.html", notice=True, org_name=settings.get("org_name"),
+                  today=today, rows=rows, windows=reminder_windows())
+
+
+# ---------------------------------------------------------------- the run
+
+@dataclass
+class RunResult:
+    ok: bool
+    summary: str
+    errors: list[str]
+    sent: list[Outgoing]
+    run_id: int | None = None
+    skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # went out, but not to everyone
+
+
+def summarize(sent: list[Outgoing]) -> str:
+    certs = {it.certificate_id for o in sent for it in o.items}
+    windows = sorted({it.window for o in sent for it in o.items}, reverse=True)
+    per = "，".join(f"{CHANNELS[c]} {sum(1 for o in sent if o.channel == c)}" for c in CHANNELS)
+    text = f"{len(certs)} 个证件，{len(windows)} 个窗口，{len(sent)} 条消息（{per}）"
+    if windows:
+        text += "；窗口：" + "、".join(f"{w}天" for w in windows)
+    return text
+
+
+def _deliver(out: Outgoing, smtp: mail.SmtpSettings, today: date) -> str | None:
+    """Send one digest; raise DeliveryError when it did not go out, return a warning when it
+    went out imperfectly (some recipients refused)."""
+    if out.channel == "email":
+        pdf = notice_pdf(today, out.items)
+        msg = mail.build_message(smtp, out.to, out.subject, out.text, out.html,
+                                 attachment=(ATTACHMENT_NAME, pdf))
+        return mail.send(smtp, msg)
+    webhook.post(out.url, out.payload or {})
+    return None
+
+
+def send_reminders(today: date, config: Any, *, commit: Callable[[], None],
+                   sender: Callable[[Outgoing, mail.SmtpSettings, date], str | None] = _deliver
+                   ) -> RunResult:
+    """Run once: record the run, send each channel's digest, record `sent` rows and commit right
+    after each successful send. `commit` is passed in because this is the one service whose
+    guarantee (never twice, never lost) depends on committing between sends."""
+    from app.audit.services import record
+
+    run = ReminderRun(today=today, outcome="running", started_at=utcnow())
+    db.session.add(run)
+    commit()
+    p = plan(today, config)
+    smtp = mail.SmtpSettings.from_config(config)
+    sent: list[Outgoing] = []
+    errors: list[str] = []
+    warnings: list[str] = []
+    if p.due and len(p.skipped) == len(CHANNELS):
+        errors.append(f"未发送：没有配置提醒渠道（reminder_recipients 和 webhook_url 均为空），"
+                      f"{len(p.due)} 个证件在提醒窗口内")
+    for out in p.outgoing:
+        try:
+            warning = sender(out, smtp, today)
+        except Exception as exc:  # any failure: nothing marked sent, say why
+            error = str(exc) if isinstance(exc, DeliveryError) else \
+                f"{CHANNELS[out.channel]}未发送：内部错误（{exc.__class__.__name__}: {exc}）"
+            errors.append(error)
+            db.session.add_all(ReminderDelivery(
+                run_id=run.id, certificate_id=it.certificate_id, window=it.window,
+                channel=out.channel, recipient=out.recipient, outcome="failed",
+                days_left=it.days_left, error=error) for it in out.items)
+            commit()
+            continue
+        now = utcnow()
+        db.session.add_all(ReminderDelivery(
+            run_id=run.id, certificate_id=it.certificate_id, window=it.window, channel=out.channel,
+            recipient=out.recipient, at=now, outcome="sent", days_left=it.days_left)
+            for it in out.items)
+        commit()
+        sent.append(out)
+        if warning:
+            warnings.append(warning)
+    summary = summarize(sent)
+    run = db.session.get(ReminderRun, run.id)
+    run.finished_at = utcnow()
+    run.outcome = "failed" if errors or warnings else "ok"
+    run.certificates = len({it.certificate_id for o in sent for it in o.items})
+    run.windows = len({it.window for o in sent for it in o.items})
+    run.messages = len(sent)
+    run.message = "；".join([*errors, *warnings, f"已发送：{summary}"])
+    record("remind", "reminder_run", run.id, f"发送证件到期提醒（{today.isoformat()}）："
+           + run.message)
+    commit()
+    return RunResult(ok=not errors and not warnings, summary=summary, errors=errors, sent=sent,
+                     run_id=run.id, skipped=p.skipped, warnings=warnings)
+
+
+def dry_run_text(p: Plan) -> str:
+    """Exactly what a real run would send, for `--dry-run`."""
+    import json
+
+    parts = []
+    for out in p.outgoing:
+        if out.channel == "email":
+            parts.append("\n".join([
+                "=== 邮件 ===", f"收件人：{out.recipient}", f"主题：{out.subject}",
+                f"附件：{ATTACHMENT_NAME}", "", out.text.rstrip()]))
+        else:
+            parts.append("\n".join([
+                "=== 群机器人 Webhook ===", f"地址：{out.recipient}", "POST JSON：",
+                json.dumps(out.payload, ensure_ascii=False, indent=2)]))
+    parts.extend(f"（{s}）" for s in p.skipped)
+    return "\n\n".join(parts)
+
