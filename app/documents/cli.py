@@ -1,0 +1,103 @@
+"""`flask docs …`: print a document to a file (DESIGN §6). Exit 1 when the data is refused."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.cli import DATE
+from app.errors import DomainError
+from app.extensions import db
+
+docs_cli = AppGroup("docs", help="打印文书（PDF）")
+
+OUT = click.option("--out", "out", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+                   required=True, help="输出的 PDF 文件")
+TODAY = click.option("--today", type=DATE, default=None, help="以此日期为准（YYYY-MM-DD），默认今天")
+
+
+def _print(name: str, out: Path, today: date | None, **params) -> None:
+    from app.documents.services import DOCUMENTS, print_document
+
+    try:
+        pdf, doc = print_document(name, today=today or date.today(), **params)
+    except DomainError as exc:
+        db.session.rollback()
+        click.echo(f"错误：无法生成{DOCUMENTS[name]}：{exc}", err=True)
+        sys.exit(1)
+    out.write_bytes(pdf)
+    db.session.commit()
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(out).pages)
+    click.echo(f"已生成{doc.context['title']}：{out}（{pages} 页）")
+
+
+@docs_cli.command("roster")
+@click.option("--unit", default=None, help="只打印此单位")
+@OUT
+@TODAY
+def roster(unit: str | None, out: Path, today: date | None) -> None:
+    """持证人员名册"""
+    _print("roster", out, today, unit=unit)
+
+
+@docs_cli.command("public-list")
+@click.option("--unit", default=None, help="只打印此单位")
+@OUT
+@TODAY
+def public_list(unit: str | None, out: Path, today: date | None) -> None:
+    """执法人员公示名单"""
+    _print("public-list", out, today, unit=unit)
+
+
+@docs_cli.command("sign-in")
+@click.option("--session", "session_id", type=int, required=True, help="培训班 ID")
+@OUT
+def sign_in(session_id: int, out: Path) -> None:
+    """培训签到表"""
+    _print("sign-in", out, None, session_id=session_id)
+
+
+@docs_cli.command("ledger")
+@click.option("--year", type=click.IntRange(1900, 9999), default=None, help="年度，默认今年")
+@OUT
+@TODAY
+def ledger(year: int | None, out: Path, today: date | None) -> None:
+    """培训台账"""
+    _print("ledger", out, today, year=year)
+
+
+@docs_cli.command("scores")
+@click.option("--exam", "exam_id", type=int, required=True, help="考试 ID")
+@OUT
+def scores(exam_id: int, out: Path) -> None:
+    """考试成绩登记表"""
+    _print("scores", out, None, exam_id=exam_id)
+
+
+@docs_cli.command("certificates")
+@click.option("--session", "session_id", type=int, default=None, help="培训班 ID")
+@click.option("--exam", "exam_id", type=int, default=None, help="考试 ID")
+@click.option("--officer", "officer_id", type=int, default=None, help="只打印此人员（ID）")
+@OUT
+@TODAY
+def certificates(session_id: int | None, exam_id: int | None, officer_id: int | None, out: Path,
+                 today: date | None) -> None:
+    """培训合格证书 / 考试合格证明"""
+    if (session_id is None) == (exam_id is None):
+        raise click.UsageError("请用 --session ID 或 --exam ID 指定培训班或考试（二选一）")
+    _print("certificates", out, today, session_id=session_id, exam_id=exam_id, officer_id=officer_id)
+
+
+@docs_cli.command("reminder")
+@click.option("--within", type=click.IntRange(0, 3650), default=None, help="提前天数，默认最大提醒窗口")
+@OUT
+@TODAY
+def reminder(within: int | None, out: Path, today: date | None) -> None:
+    """证件到期提醒"""
+    _print("reminder", out, today, within=within)

@@ -1,0 +1,127 @@
+"""Download routes: parse the query, print through documents.services, commit the audit row."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import flash, redirect, render_template, request, send_file, url_for
+from sqlalchemy import select
+
+from app.auth.access import require_role
+from app.documents import bp
+from app.documents.services import DOCUMENTS, print_document
+from app.errors import DomainError
+from app.exams.models import Exam
+from app.extensions import db
+from app.officers.models import Unit
+from app.training.models import TrainingSession
+
+
+def today() -> date:
+    return date.today()
+
+
+class BadParam(DomainError):
+    pass
+
+
+def _int(name: str, label: str, *, required: bool = False, lo: int = 1, hi: int = 10**9) -> int | None:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        if required:
+            raise BadParam(f"请选择{label}")
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParam(f"{label}“{raw}”无效，应为整数") from None
+    if not lo <= value <= hi:
+        raise BadParam(f"{label}应在 {lo} 到 {hi} 之间")
+    return value
+
+
+def _today() -> date:
+    raw = (request.args.get("today") or "").strip()
+    if not raw:
+        return today()
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise BadParam(f"日期“{raw}”无效，应为 YYYY-MM-DD") from None
+
+
+def _download(name: str, **params):
+    try:
+        pdf, doc = print_document(name, today=_today(), **params)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"无法生成{DOCUMENTS[name]}：{exc}", "error")
+        return redirect(url_for("documents.index"))
+    db.session.commit()
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=doc.filename)
+
+
+def _guarded(name: str, build):
+    try:
+        params = build()
+    except BadParam as exc:
+        flash(f"无法生成{DOCUMENTS[name]}：{exc}", "error")
+        return redirect(url_for("documents.index"))
+    return _download(name, **params)
+
+
+@bp.route("/documents")
+def index():
+    sessions = db.session.execute(select(TrainingSession.id, TrainingSession.title, TrainingSession.held_on)
+                                  .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
+                                  .limit(500)).all()
+    exams = db.session.execute(select(Exam.id, Exam.title, Exam.held_on)
+                               .order_by(Exam.held_on.desc(), Exam.id.desc()).limit(500)).all()
+    units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name)).all()
+    this_year = today().year
+    return render_template("documents/index.html", sessions=sessions, exams=exams, units=units,
+                           years=list(range(this_year, this_year - 6, -1)), this_year=this_year)
+
+
+@bp.route("/documents/roster.pdf")
+def roster():
+    return _guarded("roster", lambda: {"unit": (request.args.get("unit") or "").strip() or None})
+
+
+@bp.route("/documents/public-list.pdf")
+def public_list():
+    return _guarded("public-list", lambda: {"unit": (request.args.get("unit") or "").strip() or None})
+
+
+@bp.route("/documents/reminder.pdf")
+def reminder():
+    return _guarded("reminder", lambda: {"within": _int("within", "提前天数", lo=0, hi=3650)})
+
+
+@bp.route("/documents/sign-in.pdf")
+def sign_in():
+    return _guarded("sign-in", lambda: {"session_id": _int("session", "培训班", required=True)})
+
+
+@bp.route("/documents/ledger.pdf")
+def ledger():
+    return _guarded("ledger", lambda: {"year": _int("year", "年份", lo=1900, hi=9999)})
+
+
+@bp.route("/documents/scores.pdf")
+def scores():
+    return _guarded("scores", lambda: {"exam_id": _int("exam", "考试", required=True)})
+
+
+@bp.route("/documents/certificates.pdf")
+@require_role("clerk")
+def certificates():
+    def params():
+        session_id, exam_id = _int("session", "培训班"), _int("exam", "考试")
+        if (session_id is None) == (exam_id is None):
+            raise BadParam("请选择一个培训班或一场考试（二选一）")
+        return {"session_id": session_id, "exam_id": exam_id, "officer_id": _int("officer", "人员")}
+
+    return _guarded("certificates", params)

@@ -1,0 +1,150 @@
+"""The only place that calls WeasyPrint: a template under templates/pdf/ plus a plain-data context
+in, PDF bytes out.
+
+Long documents are laid out in chunks of `items` (table rows, certificates, unit notices): WeasyPrint
+keeps the layout of every page in memory until it writes, and a 5,000-row table would need ~730 MB
+in one piece. Each chunk is cut at a page boundary — when the chunk's last page is not its final
+one, that page is dropped and the next chunk starts with the first item that was on it — so the
+joined document breaks exactly where a single render would. "第 x / y 页" cannot be known inside a
+chunk, so it is stamped on afterwards: one small WeasyPrint render of the page numbers, merged onto
+the pages with pypdf. No page of the body uses counter(pages), which also spares WeasyPrint its
+second layout pass.
+
+Fonts are the system's Noto Sans CJK SC; the URL fetcher refuses everything except the app's own
+static files and the in-memory resources (photos) handed to `render_pdf`.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import mimetypes
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+
+ITEMS_PER_CHUNK = 150
+RESOURCE_SCHEME = "res"
+FOOTER_MARGIN_MM = 14  # the templates leave this much at the bottom of the page for the stamp
+
+
+class RefusedURL(ValueError):
+    pass
+
+
+def _fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        """Serve files under the app's static folder and named in-memory resources; refuse the rest
+        (no network, no other file on disk)."""
+
+        def __init__(self, static_dir: Path, resources: Mapping[str, tuple[str, bytes]] | None = None):
+            super().__init__(timeout=1, allowed_protocols=("file", RESOURCE_SCHEME),
+                             allow_redirects=False)
+            self.static_dir = static_dir.resolve()
+            self.resources = dict(resources or {})
+
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            scheme = parts.scheme.lower()
+            if scheme == RESOURCE_SCHEME:
+                name = unquote(parts.path)
+                if name in self.resources:
+                    mime, data = self.resources[name]
+                    return URLFetcherResponse(url, body=data, headers={"Content-Type": mime})
+                raise RefusedURL(f"no such resource: {name}")
+            if scheme == "file" and not parts.netloc:
+                path = Path(unquote(parts.path)).resolve()
+                if path.is_relative_to(self.static_dir) and path.is_file():
+                    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime})
+            raise RefusedURL(f"refused: {url}")
+
+    return StaticOnlyFetcher
+
+
+def make_fetcher(resources: Mapping[str, tuple[str, bytes]] | None = None):
+    return _fetcher_class()(Path(current_app.static_folder), resources)
+
+
+def _first_item_on(page) -> int | None:
+    """The index (data-i) of the first item that starts on a laid-out page."""
+    for box in page._page_box.descendants():
+        element = getattr(box, "element", None)
+        if element is not None and element.get("data-i") is not None:
+            try:
+                return int(element.get("data-i"))
+            except ValueError:
+                return None
+    return None
+
+
+def render_pdf(
+    template: str,
+    context: dict[str, Any],
+    *,
+    items: Sequence[Any] | None = None,
+    per_chunk: int = ITEMS_PER_CHUNK,
+    resources: Mapping[str, tuple[str, bytes]] | None = None,
+) -> bytes:
+    """Render `template` with `context` into PDF bytes.
+
+    The template sees `items[offset:end]` as `items`, `offset`, `first` (the chunk opens the
+    document) and `last` (it closes it: totals, signatures); each item's outermost element
+    must carry `data-i="{{ offset + loop.index0 }}"`.
+    """
+    from weasyprint import HTML
+
+    items = list(items or [])
+    fetcher = make_fetcher(resources)
+    base_url = Path(current_app.static_folder).resolve().as_uri() + "/"
+    parts: list[bytes] = []
+    start, n = 0, len(items)
+    while True:
+        end = min(start + per_chunk, n)
+        html = render_template(template, **context, items=items[start:end], offset=start,
+                               first=start == 0, last=end >= n)
+        document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render()
+        pages = document.pages
+        if end < n and len(pages) > 1:
+            carry = _first_item_on(pages[-1])
+            if carry is not None and start < carry < end:
+                pages, end = pages[:-1], carry
+        parts.append(document.copy(pages).write_pdf() if pages is not document.pages
+                     else document.write_pdf())
+        del document, pages
+        gc.collect()  # a laid-out chunk is a large web of cycles; free it before the next one
+        start = end
+        if start >= n:
+            break
+    return _join_and_number(parts, fetcher)
+
+
+def _join_and_number(parts: list[bytes], fetcher) -> bytes:
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part)))
+    total = len(writer.pages)
+    box = writer.pages[0].mediabox
+    stamp = PdfReader(io.BytesIO(_page_numbers(total, float(box.width), float(box.height), fetcher)))
+    for page, number in zip(writer.pages, stamp.pages, strict=True):
+        page.merge_page(number)
+    writer.add_metadata({"/Producer": "行政执法人员资格管理系统"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _page_numbers(total: int, width_pt: float, height_pt: float, fetcher) -> bytes:
+    """`total` blank pages of the given size, each with only "第 x / total 页" at the foot."""
+    from weasyprint import HTML
+
+    html = render_template("pdf/_page_numbers.html", total=total, width=width_pt, height=height_pt,
+                           footer_mm=FOOTER_MARGIN_MM)
+    return HTML(string=html, url_fetcher=fetcher).write_pdf()
