@@ -7,7 +7,7 @@ from flask import Flask
 from app.config import Config, _secret_key
 
 
-BLUEPRINT_MODULES = ["main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
+BLUEPRINT_MODULES = ["main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders", "imports",
                      "training", "exams", "reviews"]
 
 

@@ -116,13 +116,10 @@ def register(app: Flask) -> None:
     for group in (users_cli, settings_cli, demo_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
-    try:
-        from app.imports.cli import import_cli
+    from app.imports.cli import import_cli
 
-        app.cli.add_command(import_cli)
-        from app.training import imports as _training_imports  # noqa: F401  (adds `import attendance|scores`)
-    except ImportError:
-        pass
+    app.cli.add_command(import_cli)
+    from app.training import imports as _training_imports  # noqa: F401  (adds `import attendance|scores`)
     try:
         from app.reports.cli import report_cli
 

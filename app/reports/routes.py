@@ -6,8 +6,3 @@ from app.reports import bp
 @bp.route("/flags")
 def flags():
     return render_template("errors.html", code=200, message="建设中")
-
-
-@bp.route("/imports")
-def imports():
-    return render_template("errors.html", code=200, message="建设中")
