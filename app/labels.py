@@ -101,6 +101,7 @@ AUDIT_ACTIONS = {
     "logout": "退出",
     "settings": "设置",
     "verify": "验证",
+    "remind": "发送提醒",
 }
 
 

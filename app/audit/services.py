@@ -49,7 +49,9 @@ def current_actor() -> tuple[str, int | None, str]:
     import click
 
     ctx = click.get_current_context(silent=True)
-    return f"cli:{ctx.command_path.removeprefix('flask ') if ctx else 'shell'}", None, ""
+    # "flask settings set" -> "cli:settings set" (the root's name differs under test runners)
+    path = ctx.command_path.split(" ", 1)[1] if ctx and " " in ctx.command_path else "shell"
+    return f"cli:{path}", None, ""
 
 
 def record(

@@ -52,6 +52,6 @@ def test_settings_set_and_show(app, runner):
 def test_settings_set_refuses_bad_values(runner):
     for name, value in [("training_hours_required", "-5"), ("eligible_establishments", "外星人"),
                         ("public_base_url", "ftp://x"), ("nonsense", "1"), ("org_name", " ")]:
-        result = runner.invoke(args=["settings", "set", name, value])
+        result = runner.invoke(args=["settings", "set", "--", name, value])
         assert result.exit_code == 1, (name, result.output)
         assert "错误：" in result.output
