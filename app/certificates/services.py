@@ -17,8 +17,14 @@ from app.officers.models import Officer
 CERT_FIELDS = ["kind", "number", "issuing_authority", "issued_on", "expires_on", "categories", "area"]
 
 
-def validate_certificate_data(data: dict[str, Any], *, exclude_id: int | None = None) -> dict[str, str]:
-    """{field: message} for every problem in one certificate's fields."""
+def validate_certificate_data(
+    data: dict[str, Any], *, exclude_id: int | None = None, check_unique: bool = True
+) -> dict[str, str]:
+    """{field: message} for every problem in one certificate's fields.
+
+    `check_unique=False` skips the per-row uniqueness query for callers (imports) that check
+    the whole file against preloaded keys.
+    """
     errors: dict[str, str] = {}
     if data.get("kind") not in CERT_KINDS:
         errors["kind"] = f"未知的证件类型“{data.get('kind')}”，可选：{'、'.join(CERT_KINDS.values())}"
@@ -34,7 +40,7 @@ def validate_certificate_data(data: dict[str, Any], *, exclude_id: int | None = 
         errors["expires_on"] = "有效期至不能为空"
     if isinstance(issued, date) and isinstance(expires, date) and expires < issued:
         errors["expires_on"] = f"有效期至（{expires.isoformat()}）早于发证日期（{issued.isoformat()}）"
-    if number and "kind" not in errors:
+    if check_unique and number and "kind" not in errors:
         clash = db.session.scalar(select(Certificate).where(
             Certificate.kind == data["kind"], Certificate.number == number,
             Certificate.id != (exclude_id or -1)))

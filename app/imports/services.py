@@ -352,7 +352,7 @@ def _validate_certificates(rows: list[_Row], today: date):
         key = (data["kind"], data["number"])
         current = existing.get(key)
         for name, message in validate_certificate_data(
-                data, exclude_id=current.id if current is not None else None).items():
+                data, check_unique=False).items():  # keys checked against `existing` above/below
             row.error(name, message)
         if data["number"] and "number" not in row.bad:
             if key in seen:
