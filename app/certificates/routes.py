@@ -1,8 +1,285 @@
-from flask import render_template
+"""Certificate pages: list, issue, edit, detail with history, and the lifecycle actions."""
 
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app import labels as L
+from app.auth.access import require_role
 from app.certificates import bp
+from app.certificates.forms import ActionForm, CertificateForm
+from app.certificates.models import Certificate
+from app.certificates.services import (
+    allowed_actions,
+    create_certificate,
+    transition,
+    update_certificate,
+)
+from app.errors import DomainError
+from app.extensions import db
+from app.officers.models import Officer, Unit
+from app.officers.routes import page_arg, paginate, unit_list
+from app.settings import services as settings
+
+CERT_SORTS = {
+    "number": (Certificate.number,),
+    "name": (Officer.name,),
+    "unit": (Unit.sort_order, Unit.name),
+    "issued": (Certificate.issued_on,),
+    "expires": (Certificate.expires_on,),
+    "status": (Certificate.status,),
+}
+
+
+def today() -> date:
+    return date.today()
+
+
+def default_expiry(issued_on: date) -> date:
+    """issued_on + the configured validity in years, minus one day (the expiry date is inclusive)."""
+    years = settings.get("certificate_validity_years")
+    try:
+        end = issued_on.replace(year=issued_on.year + years)
+    except ValueError:  # 29 February
+        end = issued_on.replace(year=issued_on.year + years, day=28) + timedelta(days=1)
+    return end - timedelta(days=1)
+
+
+def _date_arg(args, name: str, problems: list[str], label: str) -> date | None:
+    raw = (args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        problems.append(f"{label}“{raw}”不是有效日期（格式：2024-03-01），已忽略")
+        return None
 
 
 @bp.route("/certificates")
 def index():
-    return render_template("errors.html", code=200, message="建设中")
+    d = today()
+    args = request.args
+    where: list = []
+    active: dict[str, str] = {}
+    problems: list[str] = []
+    q = (args.get("q") or "").strip()[:50]
+    if q:
+        where.append(
+            Certificate.number.contains(q, autoescape=True)
+            | Officer.name.contains(q, autoescape=True)
+        )
+        active["q"] = q
+    if args.get("kind") in L.CERT_KINDS:
+        where.append(Certificate.kind == args["kind"])
+        active["kind"] = args["kind"]
+    if args.get("status") in L.CERT_STATUSES:
+        where.append(Certificate.status == args["status"])
+        active["status"] = args["status"]
+    unit = args.get("unit", "")
+    if unit.isdigit():
+        where.append(Officer.unit_id == int(unit))
+        active["unit"] = unit
+    if args.get("expired") == "yes":
+        where.append(Certificate.expires_on < d)
+        active["expired"] = "yes"
+    start = _date_arg(args, "expires_from", problems, "到期日起")
+    end = _date_arg(args, "expires_to", problems, "到期日止")
+    if start:
+        where.append(Certificate.expires_on >= start)
+        active["expires_from"] = start.isoformat()
+    if end:
+        where.append(Certificate.expires_on <= end)
+        active["expires_to"] = end.isoformat()
+    for message in problems:
+        flash(message, "warning")
+    sort = args.get("sort", "expires")
+    if sort.lstrip("-") not in CERT_SORTS:
+        sort = "expires"
+    order = [c.desc() if sort.startswith("-") else c for c in CERT_SORTS[sort.lstrip("-")]]
+    query = (
+        select(Certificate, Officer.name.label("officer_name"), Unit.name.label("unit_name"))
+        .join(Officer, Officer.id == Certificate.officer_id)
+        .join(Unit, Unit.id == Officer.unit_id)
+        .where(*where)
+        .order_by(*order, Certificate.id)
+    )
+    count = (
+        select(func.count())
+        .select_from(Certificate)
+        .join(Officer, Officer.id == Certificate.officer_id)
+        .where(*where)
+    )
+    rows, page, pages, total = paginate(query, count, page_arg(), current_app.config["PER_PAGE"])
+    return render_template(
+        "certificates/index.html",
+        rows=rows,
+        page=page,
+        pages=pages,
+        total=total,
+        args=dict(active, sort=sort),
+        active=active,
+        sort=sort,
+        units=unit_list(),
+        today=d,
+    )
+
+
+@bp.route("/officers/<int:officer_id>/certificates/new", methods=["GET", "POST"])
+@require_role("clerk")
+def new(officer_id: int):
+    officer = db.get_or_404(Officer, officer_id)
+    d = today()
+    form = CertificateForm()
+    del form.version
+    if request.method == "GET":
+        form.issued_on.data = d
+        form.expires_on.data = default_expiry(d)
+    if form.validate_on_submit():
+        data = form.certificate_data()
+        if data["expires_on"] is None:
+            data["expires_on"] = default_expiry(data["issued_on"])
+        try:
+            cert = create_certificate(
+                officer,
+                data,
+                status=form.status.data,
+                document_no=form.document_no.data or "",
+                today=d,
+            )
+            db.session.commit()
+            flash(f"已为“{officer.name}”登记{L.CERT_KINDS[cert.kind]} {cert.number}", "success")
+            return redirect(url_for("officers.detail", officer_id=officer.id))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+    elif form.errors:
+        flash("表单有误，请按提示修改", "danger")
+    return render_template(
+        "certificates/form.html",
+        form=form,
+        officer=officer,
+        cert=None,
+    )
+
+
+@bp.route("/certificates/<int:cert_id>/edit", methods=["GET", "POST"])
+@require_role("clerk")
+def edit(cert_id: int):
+    cert = db.get_or_404(Certificate, cert_id)
+    form = CertificateForm(obj=cert)
+    del form.status
+    del form.document_no
+    if request.method == "GET":
+        form.version.data = str(cert.version)
+    if form.validate_on_submit():
+        data = form.certificate_data()
+        if data["expires_on"] is None:
+            data["expires_on"] = default_expiry(data["issued_on"])
+        try:
+            update_certificate(cert, data, expected_version=_version(form.version.data))
+            db.session.commit()
+            flash(f"证件 {cert.number} 已保存", "success")
+            return redirect(url_for("certificates.detail", cert_id=cert.id))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+    elif form.errors:
+        flash("表单有误，请按提示修改", "danger")
+    return render_template(
+        "certificates/form.html",
+        form=form,
+        officer=cert.officer,
+        cert=cert,
+    )
+
+
+def _version(raw) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return -1  # a form without its version cannot prove it saw the latest data
+
+
+@bp.route("/certificates/<int:cert_id>")
+def detail(cert_id: int):
+    cert = db.session.scalar(
+        select(Certificate)
+        .where(Certificate.id == cert_id)
+        .options(
+            selectinload(Certificate.events),
+            selectinload(Certificate.officer).selectinload(Officer.unit),
+            selectinload(Certificate.replaced_by),
+        )
+    )
+    if cert is None:
+        abort(404)
+    replaces = db.session.scalars(
+        select(Certificate).where(Certificate.replaced_by_id == cert.id)
+    ).all()
+    return render_template(
+        "certificates/detail.html",
+        cert=cert,
+        replaces=replaces,
+        today=today(),
+        actions=allowed_actions(cert),
+    )
+
+
+@bp.route("/certificates/<int:cert_id>/actions/<action>", methods=["GET", "POST"])
+@require_role("clerk")
+def action(cert_id: int, action: str):
+    if action not in L.CERT_ACTIONS:
+        abort(404)
+    cert = db.get_or_404(Certificate, cert_id)
+    d = today()
+    form = ActionForm()
+    if request.method == "GET":
+        form.effective_on.data = d
+        form.version.data = str(cert.version)
+        if action == "replace":
+            form.new_issued_on.data = d
+            form.new_expires_on.data = default_expiry(d)
+    if form.validate_on_submit():
+        replacement = None
+        if action == "replace":
+            replacement = {
+                "number": (form.new_number.data or "").strip(),
+                "issued_on": form.new_issued_on.data,
+                "expires_on": form.new_expires_on.data
+                or (default_expiry(form.new_issued_on.data) if form.new_issued_on.data else None),
+                "issuing_authority": cert.issuing_authority,
+                "categories": cert.categories,
+                "area": cert.area,
+            }
+        label = L.CERT_ACTIONS[action][0]
+        try:
+            transition(
+                cert,
+                action,
+                effective_on=form.effective_on.data,
+                reason=form.reason.data,
+                document_no=form.document_no.data or "",
+                replacement=replacement,
+                today=d,
+                expected_version=_version(form.version.data),
+            )
+            db.session.commit()
+            flash(f"证件 {cert.number} 已{label}", "success")
+            return redirect(url_for("certificates.detail", cert_id=cert.id))
+        except DomainError as exc:
+            db.session.rollback()
+            flash(str(exc), "danger")
+    elif form.errors:
+        flash("表单有误，请按提示修改", "danger")
+    return render_template(
+        "certificates/action.html",
+        form=form,
+        cert=cert,
+        action=action,
+        allowed=action in allowed_actions(cert),
+    )

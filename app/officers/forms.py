@@ -1,0 +1,112 @@
+"""Unit and officer forms: input shape only; the rules live in officers/services.py."""
+
+from __future__ import annotations
+
+import io
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+def _int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class UnitForm(FlaskForm):
+    name = StringField("单位名称", validators=[DataRequired("请填写单位名称"), Length(max=100)])
+    kind = SelectField("单位类型", choices=list(UNIT_KINDS.items()))
+    parent_id = SelectField("上级单位", coerce=_int_or_none, validate_choice=True)
+    sort_order = IntegerField(
+        "排序号",
+        default=0,
+        validators=[Optional(), NumberRange(-9999, 9999, "排序号应在 -9999 到 9999 之间")],
+        description="数字小的排在前面",
+    )
+
+
+def read_photo(storage) -> tuple[bytes, str]:
+    """The uploaded file's bytes and MIME type, checked by content (not by name): JPEG or PNG, ≤ 2 MB."""
+    from PIL import Image, UnidentifiedImageError
+
+    data = storage.read(PHOTO_MAX_BYTES + 1)
+    if len(data) > PHOTO_MAX_BYTES:
+        raise ValidationError("照片不能超过 2 MB")
+    if not data:
+        raise ValidationError("照片文件是空的")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = img.format
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ValidationError("照片文件无法识别，请上传 JPG 或 PNG 图片") from None
+    if fmt not in PHOTO_FORMATS:
+        raise ValidationError(f"照片格式为 {fmt}，只接受 JPG 或 PNG")
+    return data, PHOTO_FORMATS[fmt]
+
+
+class OfficerForm(FlaskForm):
+    name = StringField(
+        "姓名",
+        validators=[DataRequired("请填写姓名"), Length(max=50, message="姓名不能超过50个字")],
+    )
+    id_number = StringField("身份证号", validators=[Length(max=30, message="身份证号应为18位")])
+    unit_id = SelectField("单位", coerce=_int_or_none, validators=[DataRequired("请选择单位")])
+    position = StringField("职务", validators=[Length(max=50, message="职务不能超过50个字")])
+    establishment = SelectField(
+        "编制类型", choices=list(ESTABLISHMENTS.items()), default="civil_servant"
+    )
+    education = SelectField("学历", choices=[("", "（未填）"), *EDUCATIONS.items()], default="")
+    on_enforcement_post = BooleanField("在执法岗位", default=True)
+    employment_status = SelectField(
+        "在职状态", choices=list(EMPLOYMENT_STATUSES.items()), default="active"
+    )
+    status_changed_on = DateField(
+        "状态变动日期", validators=[Optional()], description="在职状态改变时留空则记为今天"
+    )
+    phone = StringField("联系电话", validators=[Length(max=30, message="联系电话不能超过30个字符")])
+    employee_no = StringField("工号", validators=[Length(max=30, message="工号不能超过30个字符")])
+    notes = TextAreaField("备注", render_kw={"rows": 3})
+    photo = FileField("照片", description="JPG 或 PNG，不超过 2 MB，用于打印证书")
+    remove_photo = BooleanField("删除现有照片")
+    version = HiddenField()
+
+    photo_data: tuple[bytes, str] | None = None
+
+    def validate_photo(self, field):
+        self.photo_data = None
+        if field.data and getattr(field.data, "filename", ""):
+            self.photo_data = read_photo(field.data)
+
+    def officer_data(self) -> dict:
+        """The fields save_officer understands."""
+        return {
+            "name": self.name.data or "",
+            "id_number": (self.id_number.data or "").strip(),
+            "unit_id": self.unit_id.data,
+            "position": self.position.data or "",
+            "establishment": self.establishment.data,
+            "education": self.education.data or None,
+            "on_enforcement_post": bool(self.on_enforcement_post.data),
+            "employment_status": self.employment_status.data,
+            "status_changed_on": self.status_changed_on.data,
+            "phone": self.phone.data or "",
+            "employee_no": self.employee_no.data or "",
+            "notes": self.notes.data or "",
+        }
