@@ -18,7 +18,7 @@ from app.extensions import db
 from app.officers import bp
 from app.officers.forms import OfficerForm, UnitForm
 from app.officers.models import Officer, Unit
-from app.officers.services import delete_unit, save_officer, save_unit
+from app.officers.services import delete_unit, save_officer, save_unit, set_photo
 
 OFFICER_SORTS = {
     "name": (Officer.name,),
@@ -254,9 +254,9 @@ def _officer_edit(officer: Officer | None):
         try:
             saved = save_officer(officer, data, today=today(), expected_version=expected)
             if form.photo_data:
-                saved.photo, saved.photo_mime = form.photo_data
+                set_photo(saved, *form.photo_data)
             elif form.remove_photo.data and saved.photo_mime:
-                saved.photo, saved.photo_mime = None, None
+                set_photo(saved, None, None)
             db.session.commit()
             flash(f"执法人员“{saved.name}”已保存", "success")
             return redirect(url_for("officers.detail", officer_id=saved.id))

@@ -167,3 +167,12 @@ def save_officer(
         record("create" if creating else "update", "officer", officer.id,
                f"{'新增' if creating else '修改'}执法人员 {officer.name}", changes)
     return officer
+
+
+def set_photo(officer: Officer, data: bytes | None, mime: str | None) -> None:
+    """Store or remove the photo printed on certificates (validated by the form)."""
+    old = f"{officer.photo_mime}" if officer.photo_mime else None
+    officer.photo, officer.photo_mime = data, mime
+    db.session.flush()
+    record("update", "officer", officer.id, f"{'更新' if data else '删除'}照片：{officer.name}",
+           {"photo": [old, f"{mime}, {len(data)} bytes" if data else None]})

@@ -384,6 +384,11 @@ def test_photo_upload_is_checked_and_served(client, app, staff):
     photo = client.get(f"/officers/{oid}/photo")
     assert photo.status_code == 200 and photo.mimetype == "image/png"  # type from content, not name
     assert photo.data == png_bytes()
+    with app.app_context():
+        from app.audit.models import AuditEvent
+
+        event = _db.session.scalars(_db.select(AuditEvent).where(AuditEvent.summary == "更新照片：王五")).one()
+        assert event.changes["photo"][1].startswith("image/png")
 
     client.post("/logout", data={"csrf_token": token(client, "/")})
     assert client.get(f"/officers/{oid}/photo").status_code == 302  # login required
