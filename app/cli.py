@@ -120,13 +120,10 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(import_cli)
     from app.training import imports as _training_imports  # noqa: F401  (adds `import attendance|scores`)
-    try:
-        from app.reports.cli import report_cli
+    from app.reports.cli import report_cli
 
-        app.cli.add_command(report_cli)
-        from app.training import cli as _training_cli  # noqa: F401  (adds `report annual|training`)
-    except ImportError:
-        pass
+    app.cli.add_command(report_cli)
+    from app.training import cli as _training_cli  # noqa: F401  (adds `report annual|training`)
     from app.reminders.cli import reminders_cli
 
     app.cli.add_command(reminders_cli)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from app.certificates.models import Certificate
@@ -44,38 +45,48 @@ class Params:
         )
 
 
-def _effective(today: date):
+def _effective(today: date, cert=Certificate):
     return and_(
-        Certificate.kind == "enforcement",
-        Certificate.status == "valid",
-        Certificate.issued_on <= today,
-        Certificate.expires_on >= today,
+        cert.kind == "enforcement",
+        cert.status == "valid",
+        cert.issued_on <= today,
+        cert.expires_on >= today,
+    )
+
+
+def _best_of(cert, alias, where, order):
+    """`cert` is its officer's first certificate among those matching `where` in `order`.
+
+    A correlated LIMIT 1 over the officer's own certificates (index on certificate.officer_id)
+    rather than ROW_NUMBER() over the whole table: joined to officer, SQLite flattens it and looks
+    each officer up, instead of scanning a materialised window result once per officer.
+    """
+    return cert.id == (
+        select(alias.id).where(alias.officer_id == cert.officer_id, where)
+        .order_by(*order).limit(1).correlate(cert).scalar_subquery()
     )
 
 
 def best_effective(today: date):
     """Per officer, the effective enforcement certificate that expires last."""
-    rn = func.row_number().over(
-        partition_by=Certificate.officer_id,
-        order_by=(Certificate.expires_on.desc(), Certificate.id.desc()),
-    )
-    inner = select(Certificate.officer_id, Certificate.id.label("cert_id"),
-                   Certificate.expires_on, rn.label("rn")).where(_effective(today)).subquery()
-    return select(inner.c.officer_id, inner.c.cert_id, inner.c.expires_on).where(
-        inner.c.rn == 1).subquery("best_eff")
+    other = aliased(Certificate)
+    return select(Certificate.officer_id, Certificate.id.label("cert_id"),
+                  Certificate.expires_on).where(
+        _effective(today),
+        _best_of(Certificate, other, _effective(today, other),
+                 (other.expires_on.desc(), other.id.desc())),
+    ).subquery("best_eff")
 
 
 def latest_enforcement():
     """Per officer, the latest enforcement certificate (greatest issued_on, ties greatest id)."""
-    rn = func.row_number().over(
-        partition_by=Certificate.officer_id,
-        order_by=(Certificate.issued_on.desc(), Certificate.id.desc()),
-    )
-    inner = select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
-                   Certificate.issued_on, Certificate.expires_on, rn.label("rn")).where(
-        Certificate.kind == "enforcement").subquery()
-    return select(inner.c.officer_id, inner.c.cert_id, inner.c.status, inner.c.issued_on,
-                  inner.c.expires_on).where(inner.c.rn == 1).subquery("latest")
+    other = aliased(Certificate)
+    return select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
+                  Certificate.issued_on, Certificate.expires_on).where(
+        Certificate.kind == "enforcement",
+        _best_of(Certificate, other, other.kind == "enforcement",
+                 (other.issued_on.desc(), other.id.desc())),
+    ).subquery("latest")
 
 
 def _on_post():
@@ -115,14 +126,15 @@ def expiring(p: Params) -> Select:
 
 
 def should_cancel(p: Params) -> Select:
-    rn = func.row_number().over(
-        partition_by=Certificate.officer_id,
-        order_by=(Certificate.expires_on.desc(), Certificate.id.desc()),
-    )
-    held = select(Certificate.officer_id, Certificate.id.label("cert_id"), rn.label("rn")).where(
-        Certificate.kind == "enforcement",
-        Certificate.status.in_(("valid", "suspended")),
-        Certificate.expires_on >= p.today,
+    other = aliased(Certificate)
+
+    def holding(c):
+        return and_(c.kind == "enforcement", c.status.in_(("valid", "suspended")),
+                    c.expires_on >= p.today)
+
+    held = select(Certificate.officer_id, Certificate.id.label("cert_id")).where(
+        holding(Certificate),
+        _best_of(Certificate, other, holding(other), (other.expires_on.desc(), other.id.desc())),
     ).subquery()
     reason = case((Officer.employment_status != "active", literal("not_active")), else_=literal("off_post"))
     return (
@@ -130,7 +142,7 @@ def should_cancel(p: Params) -> Select:
                Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
                held.c.cert_id.label("certificate_id"))
         .select_from(Officer)
-        .join(held, and_(held.c.officer_id == Officer.id, held.c.rn == 1))
+        .join(held, held.c.officer_id == Officer.id)
         .where(or_(Officer.employment_status != "active", Officer.on_enforcement_post.is_(False)))
     )
 

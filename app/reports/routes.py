@@ -1,8 +1,91 @@
-from flask import render_template
+from __future__ import annotations
 
-from app.reports import bp
+from datetime import date
+
+from flask import Response, current_app, render_template, request, url_for
+
+from app import compliance
+from app.extensions import db
+from app.labels import FLAG_REASONS
+from app.reports import bp, exports, services
+
+PER_PAGE = 50
+MAX_WITHIN = 3650
+EXPORT_MIME = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def today() -> date:
+    return date.today()
+
+
+def _officer_url(officer_id: int) -> str:
+    if "officers.detail" in current_app.view_functions:
+        return url_for("officers.detail", officer_id=officer_id)
+    return f"/officers/{officer_id}"
+
+
+def _parse_request() -> tuple[compliance.Params, services.FlagFilters, list[str]]:
+    """Filters from the query string; bad values are dropped with a message, never a 500."""
+    problems: list[str] = []
+    args = request.args
+    within = None
+    raw_within = args.get("within", "").strip()
+    if raw_within:
+        try:
+            within = int(raw_within)
+            if not 0 <= within <= MAX_WITHIN:
+                raise ValueError
+        except ValueError:
+            within = None
+            problems.append(f"到期天数“{raw_within}”无效，应为 0 到 {MAX_WITHIN} 之间的整数，已按默认天数显示")
+    flag = None
+    raw_flag = args.get("flag", "").strip()
+    if raw_flag:
+        flag = services.flag_code(raw_flag)
+        if flag is None:
+            problems.append(f"未知的问题类型“{raw_flag}”，已显示全部问题")
+    unit = args.get("unit", "").strip() or None
+    if unit and not services.unit_exists(unit):
+        problems.append(f"没有名为“{unit}”的单位，已显示全部单位")
+        unit = None
+    reason = args.get("reason", "").strip() or None
+    search = args.get("q", "").strip()[:50] or None
+    p = compliance.Params.from_settings(today(), within)
+    return p, services.FlagFilters(flag=flag, reason=reason, unit=unit, search=search), problems
 
 
 @bp.route("/flags")
 def flags():
-    return render_template("errors.html", code=200, message="建设中")
+    p, f, problems = _parse_request()
+    result = services.flags_report(p, f)
+    total = len(result.rows)
+    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = result.rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+    args = f.as_dict()
+    if request.args.get("within", "").strip() and not any("到期天数" in m for m in problems):
+        args["within"] = str(p.within)
+    return render_template(
+        "reports/flags.html", rows=rows, total=total, page=page, pages=pages, args=args,
+        counts=result.counts, reasons=result.reasons, filters=f, params=p, problems=problems,
+        units=services.unit_names(), officer_url=_officer_url, reason_label=exports.reason_label,
+        all_reasons=FLAG_REASONS,
+    )
+
+
+@bp.route("/flags.<any(xlsx, csv):fmt>")
+def flags_export(fmt: str):
+    p, f, _problems = _parse_request()
+    rows = services.flags_report(p, f).rows
+    data = services.render(rows, fmt)
+    filters = {**f.as_dict(), "within": p.within, "today": p.today.isoformat()}
+    services.record_export("flags", fmt, len(rows), filters)
+    db.session.commit()
+    name = services.export_filename("问题提示", p.today, fmt)
+    fallback = services.export_filename("flags", p.today, fmt)
+    resp = Response(data, mimetype=EXPORT_MIME[fmt])
+    resp.headers["Content-Disposition"] = services.content_disposition(name, fallback)
+    return resp

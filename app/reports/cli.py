@@ -1,0 +1,86 @@
+"""`flask report flags|unlicensed|expiring` (DESIGN §5).
+
+Exit 0 on success, 2 on wrong usage (bad date, unknown unit, xlsx without --out, unwritable file).
+`--format json` prints exactly the JSON array and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app import compliance
+from app.cli import DATE
+from app.extensions import db
+from app.reports import exports, services
+
+FORMATS = ["table", "json", "csv", "xlsx"]
+
+report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
+
+
+def _report_options(fn):
+    fn = click.option("--unit", default=None, help="只看该单位（单位名称）")(fn)
+    fn = click.option("--within", type=click.IntRange(0, 3650), default=None,
+                      help="到期提醒天数（默认：设置中最大的提醒窗口）")(fn)
+    fn = click.option("--today", type=DATE, default=None, help="按该日期计算（默认今天）")(fn)
+    fn = click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                      help="写入文件（xlsx 必须指定）")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+                      show_default=True, help="输出格式")(fn)
+    return fn
+
+
+def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int | None,
+         unit: str | None) -> None:
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 问题提示.xlsx")
+    unit = unit.strip() if unit else None
+    if unit and not services.unit_exists(unit):
+        close = services.similar_units(unit)
+        hint = f"；相近的单位：{'、'.join(close)}" if close else ""
+        raise click.BadParameter(f"没有名为“{unit}”的单位{hint}", param_hint="--unit")
+    today = today or date.today()
+    p = compliance.Params.from_settings(today, within)
+    rows = services.report_rows(name, p, unit)
+
+    if fmt == "json":
+        data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    elif fmt == "csv":
+        data = exports.to_csv(rows, exports.FLAG_COLUMNS, bom=out is not None)
+    elif fmt == "xlsx":
+        data = services.render(rows, "xlsx", title=services.REPORT_TITLES[name])
+    else:
+        table = exports.to_table(rows, exports.FLAG_COLUMNS, right_align=["剩余天数"]) if rows else ""
+        title = f"{services.REPORT_TITLES[name]}（{today.isoformat()}，共 {len(rows)} 条）"
+        data = (f"{title}\n{table}\n" if rows else f"{title}\n没有问题\n").encode("utf-8")
+
+    if out is None:
+        click.echo(data, nl=False)  # bytes: written as-is (UTF-8), no re-encoding
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+    filters = {"today": today.isoformat(), "within": p.within, "unit": unit}
+    services.record_export(name, fmt, len(rows), filters, target=str(out))
+    db.session.commit()
+    click.echo(f"已导出 {len(rows)} 条到 {out}")
+
+
+def _command(name: str, help_text: str):
+    @_report_options
+    def cmd(fmt, out, today, within, unit):
+        _run(name, fmt, out, today, within, unit)
+
+    cmd.__doc__ = help_text
+    return report_cli.command(name, help=help_text)(cmd)
+
+
+_command("flags", "全部问题提示（每人每种问题一条）")
+_command("unlicensed", "未持证上岗（UNLICENSED）")
+_command("expiring", "证件即将到期（EXPIRING）")

@@ -1,0 +1,126 @@
+"""Reports over the compliance engine: filtering, counting, exporting, auditing exports.
+
+The flags themselves come from `app.compliance` only; this module never recomputes them. No
+request, session or flash here: the web page and the `flask report` command share it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import select
+
+from app import compliance
+from app.audit.services import record
+from app.extensions import db
+from app.labels import FLAGS
+from app.officers.models import Unit
+from app.reports import exports
+
+# `flask report <name>` → the flag codes it lists (None: every flag)
+REPORTS: dict[str, list[str] | None] = {
+    "flags": None,
+    "unlicensed": ["UNLICENSED"],
+    "expiring": ["EXPIRING"],
+}
+REPORT_TITLES = {"flags": "问题提示", "unlicensed": "未持证上岗人员", "expiring": "证件即将到期人员"}
+
+
+@dataclass
+class FlagFilters:
+    """What a person can narrow the flags list by (all optional)."""
+
+    flag: str | None = None
+    reason: str | None = None
+    unit: str | None = None
+    search: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("flag", self.flag), ("reason", self.reason),
+                                  ("unit", self.unit), ("q", self.search)) if v}
+
+
+@dataclass
+class FlagsResult:
+    rows: list[dict[str, Any]]
+    counts: dict[str, int] = field(default_factory=dict)  # per flag, under the other filters
+    reasons: list[str] = field(default_factory=list)  # reasons present for the chosen flag
+
+
+def flags_report(p: compliance.Params, f: FlagFilters) -> FlagsResult:
+    """The flags matching `f`, plus per-flag counts for the chips — one flag query in all."""
+    rows = compliance.list_flags(p, unit=f.unit or None, search=f.search or None)
+    counts = dict.fromkeys(compliance.FLAG_ORDER, 0)
+    counts.update(Counter(r["flag"] for r in rows))
+    if f.flag:
+        rows = [r for r in rows if r["flag"] == f.flag]
+    reasons = sorted({r["reason"] for r in rows if r["reason"]})
+    if f.reason:
+        rows = [r for r in rows if r["reason"] == f.reason]
+    return FlagsResult(rows=rows, counts=counts, reasons=reasons)
+
+
+def report_rows(name: str, p: compliance.Params, unit: str | None = None) -> list[dict[str, Any]]:
+    """Rows of `flask report <name>` (DESIGN §5 JSON shape)."""
+    return compliance.list_flags(p, flags=REPORTS[name], unit=unit)
+
+
+def unit_names() -> list[str]:
+    return list(db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name)))
+
+
+def unit_exists(name: str) -> bool:
+    return db.session.scalar(select(Unit.id).where(Unit.name == name)) is not None
+
+
+def similar_units(name: str, limit: int = 5) -> list[str]:
+    """A few unit names close to a mistyped one (for the error message; never the whole list)."""
+    names = list(db.session.scalars(select(Unit.name)))
+    close = difflib.get_close_matches(name, names, n=limit, cutoff=0.4)
+    if len(close) < limit:
+        close += [n for n in names if name and name in n and n not in close][: limit - len(close)]
+    return close
+
+
+def export_filename(title: str, today: date, ext: str) -> str:
+    return f"{title}_{today.isoformat()}.{ext}"
+
+
+def content_disposition(filename: str, ascii_fallback: str) -> str:
+    """attachment with an ASCII name for old clients and the Chinese one per RFC 5987."""
+    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "") -> bytes:
+    """The flag rows in `fmt` (xlsx, csv); other reports call `exports` with their own columns."""
+    if fmt == "xlsx":
+        return exports.to_xlsx(rows, exports.FLAG_COLUMNS, sheet=title or "问题提示", title=None)
+    if fmt == "csv":
+        return exports.to_csv(rows, exports.FLAG_COLUMNS)
+    raise ValueError(f"unknown format {fmt}")
+
+
+def record_export(report: str, fmt: str, count: int, filters: dict[str, Any], target: str = "") -> None:
+    """One audit row per export (DESIGN §3: action `export`); the caller commits."""
+    parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
+    summary = f"导出{REPORT_TITLES.get(report, report)}（{fmt}，{count} 条）"
+    if parts:
+        summary += "，条件：" + "，".join(parts)
+    if target:
+        summary += f"，文件：{target}"
+    record("export", "report", None, summary[:500])
+
+
+def flag_code(value: str | None) -> str | None:
+    """A flag code from a code or its Chinese label; None when unknown or empty."""
+    from app.labels import lookup
+
+    if not value:
+        return None
+    code = lookup(FLAGS, value)
+    return code if code else (value.upper() if value.upper() in FLAGS else None)
