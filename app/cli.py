@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.extensions import db
 
@@ -98,6 +98,7 @@ def demo_seed(count: int, seed: int, today: date | None, if_empty: bool) -> None
 
 
 @click.command("bootstrap")
+@with_appcontext
 def bootstrap_cmd() -> None:
     """First run: create `admin` with a generated password when there are no users."""
     from app.auth.services import ensure_admin
@@ -127,3 +128,6 @@ def register(app: Flask) -> None:
     from app.reminders.cli import reminders_cli
 
     app.cli.add_command(reminders_cli)
+    from app.documents.cli import docs_cli
+
+    app.cli.add_command(docs_cli)
