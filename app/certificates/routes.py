@@ -16,10 +16,12 @@ from app.certificates.models import Certificate
 from app.certificates.services import (
     allowed_actions,
     create_certificate,
+    record_override,
     transition,
     update_certificate,
 )
 from app.errors import DomainError
+from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
 from app.officers.models import Officer, Unit
 from app.officers.routes import page_arg, paginate, unit_list
@@ -144,6 +146,10 @@ def new(officer_id: int):
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
         try:
+            _needs, override = issue_confirmation(
+                officer.id, data["kind"], form.status.data, today=d,
+                confirmed=request.form.get("no_exam_confirm") == "1",
+                reason=request.form.get("no_exam_reason", ""))
             cert = create_certificate(
                 officer,
                 data,
@@ -151,6 +157,8 @@ def new(officer_id: int):
                 document_no=form.document_no.data or "",
                 today=d,
             )
+            if override:
+                record_override(cert, override, today=d)
             db.session.commit()
             flash(f"已为“{officer.name}”登记{L.CERT_KINDS[cert.kind]} {cert.number}", "success")
             return redirect(url_for("officers.detail", officer_id=officer.id))
@@ -164,6 +172,7 @@ def new(officer_id: int):
         form=form,
         officer=officer,
         cert=None,
+        needs_exam_confirm=not has_recent_passed_qualification(officer.id, d),
     )
 
 
@@ -258,6 +267,12 @@ def action(cert_id: int, action: str):
             }
         label = L.CERT_ACTIONS[action][0]
         try:
+            override = None
+            if action == "issue":
+                _needs, override = issue_confirmation(
+                    cert.officer_id, cert.kind, "valid", today=d,
+                    confirmed=request.form.get("no_exam_confirm") == "1",
+                    reason=request.form.get("no_exam_reason", ""))
             transition(
                 cert,
                 action,
@@ -268,6 +283,8 @@ def action(cert_id: int, action: str):
                 today=d,
                 expected_version=_version(form.version.data),
             )
+            if override:
+                record_override(cert, override, today=d)
             db.session.commit()
             flash(f"证件 {cert.number} 已{label}", "success")
             return redirect(url_for("certificates.detail", cert_id=cert.id))
@@ -282,4 +299,6 @@ def action(cert_id: int, action: str):
         cert=cert,
         action=action,
         allowed=action in allowed_actions(cert),
+        needs_exam_confirm=action == "issue" and cert.kind == "enforcement"
+        and not has_recent_passed_qualification(cert.officer_id, d),
     )

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.certificates.models import Certificate, CertificateEvent
+from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
 from tests.conftest import TODAY, login, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
@@ -43,6 +44,10 @@ def certs(app):
             issued_on=TODAY - D(100),
             expires_on=TODAY + D(30),
         )
+        # everyone passed a qualification exam, so issuing needs no exam confirmation here
+        # (that confirmation is tested in tests/web/test_exams_issue.py)
+        exam = Exam(title="资格考试", kind="qualification", held_on=TODAY - D(30), max_score=100, pass_score=60)
+        _db.session.add_all([exam] + [ExamResult(exam=exam, officer_id=o.id, score=80) for o in (zhang, li, bare)])
         _db.session.commit()
         return {
             "units": (a.id, b.id),
