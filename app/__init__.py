@@ -6,9 +6,10 @@ from flask import Flask
 
 from app.config import Config, _secret_key
 
-
-BLUEPRINT_MODULES = ["main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders", "imports",
-                     "training", "exams", "reviews", "documents", "verify"]
+BLUEPRINT_MODULES = [
+    "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
+    "imports", "training", "exams", "reviews", "documents", "verify",
+]
 
 
 def create_app(config: type[Config] | None = None) -> Flask:

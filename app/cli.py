@@ -114,20 +114,15 @@ def bootstrap_cmd() -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (users_cli, settings_cli, demo_cli):
+    """Add every command group. Modules that extend a group (training adds `import attendance|scores`
+    and `report annual|training`) are imported for that side effect."""
+    from app.documents.cli import docs_cli
+    from app.imports.cli import import_cli
+    from app.reminders.cli import reminders_cli
+    from app.reports.cli import report_cli
+    from app.training import cli as _training_cli  # noqa: F401
+    from app.training import imports as _training_imports  # noqa: F401
+
+    for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
-    from app.imports.cli import import_cli
-
-    app.cli.add_command(import_cli)
-    from app.training import imports as _training_imports  # noqa: F401  (adds `import attendance|scores`)
-    from app.reports.cli import report_cli
-
-    app.cli.add_command(report_cli)
-    from app.training import cli as _training_cli  # noqa: F401  (adds `report annual|training`)
-    from app.reminders.cli import reminders_cli
-
-    app.cli.add_command(reminders_cli)
-    from app.documents.cli import docs_cli
-
-    app.cli.add_command(docs_cli)
