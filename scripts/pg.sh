@@ -3,6 +3,7 @@
 #   eval "$(scripts/pg.sh start)"  -> sets PGTEST_DIR and PGTEST_URL
 #   scripts/pg.sh stop DIR
 set -euo pipefail
+cd /  # runuser keeps the cwd, which postgres may not be allowed to enter
 bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 case "${1:-}" in
   start)

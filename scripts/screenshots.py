@@ -18,9 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 PAGES = {
     "dashboard": "/",
-    "officers": "/officers",
     "flags": "/flags",
-    "reminders": "/reminders",
 }
 
 
