@@ -279,13 +279,5 @@ def list_flags(
     return out
 
 
-def certified_count(today: date) -> int:
-    """Active officers on an enforcement post holding an effective enforcement certificate."""
-    eff = best_effective(today)
-    return db.session.scalar(
-        select(func.count()).select_from(Officer).join(eff, eff.c.officer_id == Officer.id).where(_on_post())
-    ) or 0
-
-
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:
     return list_flags(p, officer_id=officer_id)

@@ -1,13 +1,14 @@
 from datetime import date, timedelta
 
 from flask import render_template
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from app import compliance
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.main import bp
 from app.officers.models import Officer
+from app.reminders.services import last_run_info
 
 
 def today() -> date:
@@ -19,22 +20,19 @@ def dashboard():
     d = today()
     p = compliance.Params.from_settings(d)
     counts = compliance.count_by_flag(p)
-    officers_total = db.session.scalar(
-        select(func.count()).select_from(Officer).where(Officer.employment_status == "active"))
-    on_post = db.session.scalar(select(func.count()).select_from(Officer).where(
-        Officer.employment_status == "active", Officer.on_enforcement_post.is_(True)))
-    certified = compliance.certified_count(d)
+    active = Officer.employment_status == "active"
+    on_post = and_(active, Officer.on_enforcement_post.is_(True))
+    officers_total, on_post_total = db.session.execute(
+        select(func.count(case((active, 1))), func.count(case((on_post, 1))))).one()
     eff = compliance.best_effective(d)
-    expiring = {}
-    for days in (30, 60, 90):
-        expiring[days] = db.session.scalar(
-            select(func.count()).select_from(Officer).join(eff, eff.c.officer_id == Officer.id).where(
-                Officer.employment_status == "active", Officer.on_enforcement_post.is_(True),
-                eff.c.expires_on <= d + timedelta(days=days)))
+    windows = (30, 60, 90)
+    certified, *expiring_counts = db.session.execute(
+        select(func.count(), *[func.count(case((eff.c.expires_on <= d + timedelta(days=w), 1)))
+                               for w in windows])
+        .select_from(Officer).join(eff, eff.c.officer_id == Officer.id).where(on_post)).one()
     certificates_total = db.session.scalar(select(func.count()).select_from(Certificate))
-    from app.reminders.services import last_run_info
-
     reminder_run = last_run_info()
     return render_template("main/dashboard.html", counts=counts, officers_total=officers_total,
-                           on_post=on_post, certified=certified, expiring=expiring, today=d,
+                           on_post=on_post_total, certified=certified,
+                           expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run)

@@ -4,7 +4,7 @@ from app.auth.access import require_role
 from app.extensions import db
 from app.settings import bp
 from app.settings.forms import SettingsForm
-from app.settings.services import SPECS, SettingError, get_raw, set_value
+from app.settings.services import SPECS, SettingError, forget, get_raw, set_value
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -21,6 +21,7 @@ def index():
                 errors += 1
         if errors:
             db.session.rollback()
+            forget()
             flash(f"有 {errors} 项设置不正确，未保存，请按提示修改", "danger")
         else:
             db.session.commit()

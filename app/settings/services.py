@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g, has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
@@ -115,9 +116,24 @@ def _canonical(name: str, parsed: Any) -> str:
     return str(parsed)
 
 
+def _stored() -> dict[str, str]:
+    """Every stored setting, read once per app context (one query per page, not one per name)."""
+    cache = g.get("_settings") if has_app_context() else None
+    if cache is None:
+        cache = {name: value for name, value in db.session.execute(select(Setting.name, Setting.value))}
+        if has_app_context():
+            g._settings = cache
+    return cache
+
+
+def forget() -> None:
+    """Drop the per-context cache (after a rollback)."""
+    if has_app_context():
+        g.pop("_settings", None)
+
+
 def get_raw(name: str) -> str:
-    row = db.session.scalar(select(Setting).where(Setting.name == name))
-    return row.value if row else SPECS[name].default
+    return _stored().get(name, SPECS[name].default)
 
 
 def get(name: str) -> Any:
@@ -125,8 +141,7 @@ def get(name: str) -> Any:
 
 
 def all_settings() -> dict[str, Any]:
-    rows = {s.name: s.value for s in db.session.scalars(select(Setting))}
-    return {name: spec.parse(rows.get(name, spec.default)) for name, spec in SPECS.items()}
+    return {name: get(name) for name in SPECS}
 
 
 def set_value(name: str, value: str) -> Any:
@@ -148,6 +163,7 @@ def set_value(name: str, value: str) -> Any:
     else:
         row.value = canonical
     db.session.flush()
+    forget()  # re-read after this change
     if old != canonical:
         record("settings", "setting", row.id, f"修改设置 {name}", {name: [old, canonical]})
     return parsed
