@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,9 +28,14 @@ class TrainingSession(TimestampMixin, db.Model):
 
 class Attendance(TimestampMixin, db.Model):
     __tablename__ = "attendance"
-    __table_args__ = (UniqueConstraint("session_id", "officer_id", name="uq_attendance_session_officer"),)
+    __table_args__ = (
+        UniqueConstraint("session_id", "officer_id", name="uq_attendance_session_officer"),
+        # Covers the yearly hours aggregate (TRAINING_SHORTFALL, ledger): an index-only scan in
+        # officer order instead of 200,000 row lookups (bench_flags: 700 ms -> 150 ms).
+        Index("ix_attendance_officer_cover", "officer_id", "status", "session_id", "credited_hours"),
+    )
     session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id"), index=True)
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"))
     status: Mapped[str] = mapped_column(String(20), default="registered")
     credited_hours: Mapped[float] = mapped_column(Float, default=0.0)
 
