@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,8 +43,8 @@ def _positive_number(value: str) -> float:
         number = float(value)
     except ValueError:
         raise SettingError("应为数字") from None
-    if number <= 0 or number > 10000:
-        raise SettingError("应为大于 0 的数字")
+    if not math.isfinite(number) or number <= 0 or number > 10000:
+        raise SettingError("应为大于 0、不超过 10000 的数字")
     return int(number) if number == int(number) else number
 
 

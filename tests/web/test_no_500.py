@@ -1,0 +1,107 @@
+"""No input makes any page answer 500: garbage in every form field and query argument, on every
+route, with real rows behind the URL ids."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import url_for
+
+from app.auth.access import PUBLIC_ENDPOINTS
+from app.exams.models import Exam, ExamResult
+from app.extensions import db
+from app.training.models import Attendance, TrainingSession
+from tests.conftest import login, token
+from tests.factories import CertificateFactory, OfficerFactory
+
+GARBAGE = [
+    "",
+    "abc",
+    "-1",
+    "2024-02-30",
+    "9" * 40,
+    "'; DROP TABLE officer; --",
+    "<script>alert(1)</script>",
+    "中文" * 300,
+    "1e309",
+    "NaN",
+]
+FIELDS = [
+    "name", "id_number", "unit_id", "unit", "position", "establishment", "education",
+    "on_enforcement_post", "employment_status", "status_changed_on", "phone", "employee_no", "notes",
+    "kind", "number", "issuing_authority", "issued_on", "expires_on", "categories", "area", "status",
+    "document_no", "version", "effective_on", "reason", "new_number", "new_issued_on",
+    "new_expires_on", "title", "category", "held_on", "hours", "location", "organiser", "lecturer",
+    "max_score", "pass_score", "makeup_of_id", "mode", "officers", "text", "year", "result", "note",
+    "username", "display_name", "role", "password", "confirm", "sort_order", "parent_id",
+    "org_name", "reminder_windows", "training_hours_required", "no_exam_confirm", "no_exam_reason",
+    "today", "within", "page", "sort", "q", "flag", "dry_run", "type",
+]
+QUERY = {"page": "-3", "sort": "-nonsense", "year": "abc", "today": "2024-13-45", "within": "-5",
+         "flag": "XX", "unit": "99999", "status": "zzz", "post": "maybe", "q": "%_'\"", "from": "x",
+         "to": "2024-02-30", "category": "none", "kind": "?", "session": "x", "exam": "y"}
+
+
+@pytest.fixture
+def world(app):
+    """One of everything, so the URL ids point at real rows."""
+    with app.app_context():
+        officer = OfficerFactory()
+        cert = CertificateFactory(officer=officer)
+        session = TrainingSession(title="培训", category="lecture", held_on=date(2026, 3, 1), hours=2)
+        exam = Exam(title="考试", kind="qualification", held_on=date(2026, 3, 2), max_score=100, pass_score=60)
+        db.session.add_all([session, exam])
+        db.session.flush()
+        att = Attendance(session_id=session.id, officer_id=officer.id, status="attended", credited_hours=2)
+        res = ExamResult(exam_id=exam.id, officer_id=officer.id, score=80, absent=False)
+        db.session.add_all([att, res])
+        db.session.commit()
+        return {"officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
+                "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
+                "year": 2026, "token": "not-a-token", "action": "suspend"}
+
+
+def _urls(app, world):
+    out = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint.endswith("static") or rule.endpoint == "auth.logout":
+                continue
+            values = {}
+            for arg in rule.arguments:
+                conv = rule._converters[arg]
+                if conv.__class__.__name__ == "AnyConverter":
+                    values[arg] = sorted(conv.items)[0]
+                elif arg == "user_id":
+                    values[arg] = world["admin_id"]
+                else:
+                    values[arg] = world[arg]
+            out.append((rule.endpoint, rule.methods - {"HEAD", "OPTIONS"}, url_for(rule.endpoint, **values)))
+    return out
+
+
+def test_garbage_never_gives_500(app, client, world):
+    login(client, app, "admin", username="fuzzadmin")
+    with app.app_context():
+        from app.auth.models import User
+
+        world["admin_id"] = db.session.scalar(db.select(User.id).where(User.username == "fuzzadmin"))
+    csrf = token(client, "/")
+    checked = 0
+    for endpoint, methods, url in _urls(app, world):
+        if "GET" in methods:
+            resp = client.get(url, query_string=QUERY)
+            assert resp.status_code < 500, (endpoint, url, "GET", resp.status_code)
+            checked += 1
+        if "POST" in methods and endpoint not in PUBLIC_ENDPOINTS:
+            for value in GARBAGE:
+                data = dict.fromkeys(FIELDS, value)
+                data["csrf_token"] = csrf
+                resp = client.post(url, data=data)
+                assert resp.status_code < 500, (endpoint, url, repr(value[:20]), resp.status_code)
+                checked += 1
+            # and a form with nothing but the token
+            resp = client.post(url, data={"csrf_token": csrf})
+            assert resp.status_code < 500, (endpoint, url, "empty", resp.status_code)
+    assert checked > 100
