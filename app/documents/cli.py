@@ -29,7 +29,12 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
         db.session.rollback()
         click.echo(f"错误：无法生成{DOCUMENTS[name]}：{exc}", err=True)
         sys.exit(1)
-    out.write_bytes(pdf)
+    try:
+        out.write_bytes(pdf)
+    except OSError as exc:
+        db.session.rollback()
+        click.echo(f"错误：无法写入 {out}：{exc.strerror}", err=True)
+        sys.exit(2)
     db.session.commit()
     from pypdf import PdfReader
 
