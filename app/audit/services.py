@@ -75,3 +75,22 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_many(action: str, entity_type: str, entries: list[tuple[int, str, dict]]) -> None:
+    """One audit row per (entity_id, summary, values) in a single INSERT — for bulk imports, so
+    that every created row is audited like a one-by-one create. `values` are the new values."""
+    if not entries:
+        return
+    from sqlalchemy import insert
+
+    from app.models_base import utcnow
+
+    actor, user_id, ip = current_actor()
+    now = utcnow()
+    db.session.execute(insert(AuditEvent.__table__), [
+        {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
+         "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
+         "changes": {k: [None, mask(v) if k in SENSITIVE and v else _plain(v)]
+                     for k, v in values.items() if v not in (None, "")} or None}
+        for entity_id, summary, values in entries])
