@@ -49,9 +49,13 @@ def current_actor() -> tuple[str, int | None, str]:
     import click
 
     ctx = click.get_current_context(silent=True)
-    # "flask settings set" -> "cli:settings set" (the root's name differs under test runners)
-    path = ctx.command_path.split(" ", 1)[1] if ctx and " " in ctx.command_path else "shell"
-    return f"cli:{path}", None, ""
+    # "flask settings set" -> "cli:settings set", whatever the root is called
+    # ("flask", "python -m flask", a test runner).
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return f"cli:{' '.join(reversed(names)) or 'shell'}", None, ""
 
 
 def record(
