@@ -63,9 +63,10 @@ def public_list(unit: str | None, out: Path, today: date | None) -> None:
 @docs_cli.command("sign-in")
 @click.option("--session", "session_id", type=int, required=True, help="培训班 ID")
 @OUT
-def sign_in(session_id: int, out: Path) -> None:
-    """培训签到表"""
-    _print("sign-in", out, None, session_id=session_id)
+@TODAY
+def sign_in(session_id: int, out: Path, today: date | None) -> None:
+    """培训签到表（日期为培训日期；--today 可省略）"""
+    _print("sign-in", out, today, session_id=session_id)
 
 
 @docs_cli.command("ledger")
@@ -80,9 +81,10 @@ def ledger(year: int | None, out: Path, today: date | None) -> None:
 @docs_cli.command("scores")
 @click.option("--exam", "exam_id", type=int, required=True, help="考试 ID")
 @OUT
-def scores(exam_id: int, out: Path) -> None:
-    """考试成绩登记表"""
-    _print("scores", out, None, exam_id=exam_id)
+@TODAY
+def scores(exam_id: int, out: Path, today: date | None) -> None:
+    """考试成绩登记表（日期为考试日期；--today 可省略）"""
+    _print("scores", out, today, exam_id=exam_id)
 
 
 @docs_cli.command("certificates")

@@ -244,3 +244,16 @@ def test_tampered_forged_and_unknown_tokens_are_refused(app, client, data):
     with app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(AuditEvent)
                                   .where(AuditEvent.action == "verify")) == 5
+
+
+@pytest.mark.parametrize("args", [
+    ["roster"], ["public-list"], ["sign-in", "--session", "{session}"], ["ledger", "--year", "2026"],
+    ["scores", "--exam", "{exam}"], ["certificates", "--session", "{session}"],
+    ["certificates", "--exam", "{exam}"], ["reminder", "--within", "30"],
+])
+def test_every_docs_command_takes_out_and_today(app, runner, data, tmp_path, args):
+    out = tmp_path / "doc.pdf"
+    args = [a.format(**data) for a in args]
+    result = runner.invoke(args=["docs", *args, "--out", str(out), "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert_pdf(out.read_bytes(), ids=data["ids"])
