@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import render_template
@@ -115,9 +115,32 @@ def _deliveries(cert_ids: list[int]) -> list[ReminderDelivery]:
     return rows
 
 
-def sent_keys(cert_ids: list[int]) -> set[tuple[int, int, str]]:
-    return {(d.certificate_id, d.window, d.channel) for d in _deliveries(cert_ids)
-            if d.outcome == "sent"}
+def _run_days(deliveries: list[ReminderDelivery]) -> dict[int, date]:
+    """The `today` of each run behind these deliveries (run id → date)."""
+    ids = sorted({d.run_id for d in deliveries if d.run_id is not None})
+    out: dict[int, date] = {}
+    for start in range(0, len(ids), 900):
+        out.update(db.session.execute(select(ReminderRun.id, ReminderRun.today).where(
+            ReminderRun.id.in_(ids[start:start + 900]))).all())
+    return out
+
+
+def for_expiry(d: ReminderDelivery, runs: dict[int, date], expires_on: date | None) -> bool:
+    """Whether delivery `d` was about the certificate's current expiry date: a card renewed by
+    editing its 有效期至 (or re-importing it) starts fresh, like a new card."""
+    run_day = runs.get(d.run_id) if d.run_id is not None else None
+    if run_day is None or expires_on is None:
+        return True
+    return run_day + timedelta(days=d.days_left) == expires_on
+
+
+def sent_keys(cert_ids: list[int], expires: dict[int, date] | None = None) -> set[tuple[int, int, str]]:
+    """(certificate, window, channel) already reminded — for the certificate's current expiry
+    date when `expires` (certificate id → expires_on) is given."""
+    rows = [d for d in _deliveries(cert_ids) if d.outcome == "sent"]
+    runs = _run_days(rows) if expires else {}
+    return {(d.certificate_id, d.window, d.channel) for d in rows
+            if not expires or for_expiry(d, runs, expires.get(d.certificate_id))}
 
 
 # ---------------------------------------------------------------- the report page
@@ -163,7 +186,9 @@ def report(today: date) -> dict[str, Any]:
     expired = expired_on_post(today)
     channels = configured_channels()
     history: dict[int, list[ReminderDelivery]] = {}
-    for d in _deliveries([x.certificate_id for x in due] + [x["certificate_id"] for x in expired]):
+    deliveries = _deliveries([x.certificate_id for x in due] + [x["certificate_id"] for x in expired])
+    runs = _run_days(deliveries)
+    for d in deliveries:
         history.setdefault(d.certificate_id, []).append(d)
 
     def with_history(row: dict[str, Any]) -> dict[str, Any]:
@@ -172,8 +197,8 @@ def report(today: date) -> dict[str, Any]:
                            "channel": d.channel, "at": d.at, "error": d.error} for d in items]
         row["history_text"] = "；".join(h["text"] for h in row["history"])
         if "window" in row:
-            done = {h["channel"] for h in row["history"]
-                    if h["outcome"] == "sent" and h["window"] == row["window"]}
+            done = {d.channel for d in items if d.outcome == "sent" and d.window == row["window"]
+                    and for_expiry(d, runs, row["expires_on"])}
             waiting = [c for c, who in channels.items() if who and c not in done]
             row["pending"] = [CHANNELS[c] for c in waiting]
         return row
@@ -288,7 +313,7 @@ def plan(today: date, config: Any) -> Plan:
     certificates not yet reminded for their current window on that channel."""
     windows = reminder_windows()
     due = due_certificates(today, windows)
-    sent = sent_keys([d.certificate_id for d in due])
+    sent = sent_keys([d.certificate_id for d in due], {d.certificate_id: d.expires_on for d in due})
     org = settings.get("org_name")
     base_url = config.get("APP_BASE_URL") or ""
     recipients = settings.get("reminder_recipients")

@@ -453,6 +453,31 @@ def test_renewed_certificate_starts_fresh_and_old_one_is_superseded(app, runner,
     assert deliveries(app) == [(old, 7, "email"), (new, 90, "email")]
 
 
+def test_certificate_renewed_by_a_new_expiry_date_starts_fresh(app, runner, smtp, tmp_path):
+    """Renewing by re-importing the same card (same number, new 有效期至) resets its reminders."""
+    from app.certificates.models import Certificate
+
+    configure(app)
+    cert = make_officer(app, "张三", TODAY + timedelta(days=5))
+    assert send(runner).exit_code == 0
+    with app.app_context():
+        c = db.session.get(Certificate, cert)
+        row = [c.officer.id_number, "行政执法证", c.number, "2021-01-01", (TODAY + timedelta(days=370)).isoformat()]
+    f = tmp_path / "renew.csv"
+    f.write_text("身份证号,证件类型,证件编号,发证日期,有效期至\n" + ",".join(row) + "\n", encoding="utf-8")
+    assert runner.invoke(args=["import", "certificates", str(f)]).exit_code == 0
+    assert send(runner, TODAY + timedelta(days=1)).exit_code == 0  # 369 days left: no window
+    assert len(smtp.messages) == 1
+
+    later = send(runner, TODAY + timedelta(days=366))  # 4 days left of the new validity
+
+    assert later.exit_code == 0, later.output
+    assert "1 个证件，1 个窗口，1 条消息" in later.output
+    assert len(smtp.messages) == 2 and "剩余4天" in text_of(smtp.messages[1]["msg"])
+    assert deliveries(app) == [(cert, 7, "email"), (cert, 7, "email")]
+    assert "0 个证件" in send(runner, TODAY + timedelta(days=366)).output
+
+
 def test_only_active_officers_on_post_with_effective_certificates(app, runner, smtp):
     configure(app)
     make_officer(app, "在岗", TODAY + timedelta(days=10))
