@@ -30,7 +30,7 @@ ANNUAL_COLUMNS = [C("项目", lambda r: r["label"], 24), C("数值", lambda r: r
 TRAINING_COLUMNS = [
     C("单位", lambda r: r["unit"], 20), C("姓名", lambda r: r["name"], 10),
     C("认定学时", lambda r: r["hours"], 10), C("要求学时", lambda r: r["required"], 10),
-    C("学时不足", lambda r: "是" if r["shortfall"] else "否", 8),
+    C("差额", lambda r: r["shortfall"], 8), C("是否达标", lambda r: "否" if r["shortfall"] else "是", 8),
 ]
 
 
@@ -96,5 +96,5 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
         data = exports.to_xlsx(rows, TRAINING_COLUMNS, sheet=f"{year}培训台账", title=f"{year}年培训台账")
     else:
         data = (f"{year}年培训学时（共 {len(rows)} 人）\n" +
-                exports.to_table(rows, TRAINING_COLUMNS, right_align=["认定学时", "要求学时"]) + "\n").encode()
+                exports.to_table(rows, TRAINING_COLUMNS, right_align=["认定学时", "要求学时", "差额"]) + "\n").encode()
     _emit(data, out, f"{year}年培训台账")

@@ -140,5 +140,6 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
         .join(Unit, Unit.id == Officer.unit_id).outerjoin(h, h.c.officer_id == Officer.id)
         .where(on_post()).order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
     req = int(required) if float(required).is_integer() else required
+    # shortfall = the hours still missing (0 when met), as in the ledger page and PDF
     return [{"officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),
-             "required": req, "shortfall": float(r.hours) < required} for r in rows]
+             "required": req, "shortfall": round(max(required - float(r.hours), 0.0), 2)} for r in rows]

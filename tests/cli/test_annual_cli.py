@@ -146,8 +146,8 @@ def test_report_annual_json_and_training(app, runner, people, tmp_path):
     assert data["officers"] == {"on_post_at_year_end": 2, "training_shortfall": 1}
     result = runner.invoke(args=["report", "training", "--year", "2023", "--format", "json"])
     rows = {r["name"]: r for r in json.loads(result.output)}
-    assert rows["张三"]["hours"] == 60 and rows["张三"]["shortfall"] is False and rows["张三"]["required"] == 60
-    assert rows["李四"]["hours"] == 20 and rows["李四"]["shortfall"] is True
+    assert rows["张三"]["hours"] == 60 and rows["张三"]["shortfall"] == 0 and rows["张三"]["required"] == 60
+    assert rows["李四"]["hours"] == 20 and rows["李四"]["shortfall"] == 40
     assert set(rows["李四"]) == {"officer_id", "name", "unit", "hours", "required", "shortfall"}
     table = runner.invoke(args=["report", "annual", "--year", "2023"])
     assert table.exit_code == 0 and "参训人次" in table.output and "法治讲座" in table.output
@@ -156,3 +156,78 @@ def test_report_annual_json_and_training(app, runner, people, tmp_path):
     ws = openpyxl.load_workbook(out).active
     assert ["参训人次", 3] in [[c.value for c in r] for r in ws.iter_rows()]
     assert runner.invoke(args=["report", "annual", "--year", "2023", "--format", "xlsx"]).exit_code == 2
+
+
+def test_annual_training_report_and_flags_on_a_hand_built_year(app, runner, tmp_path):
+    """Everything through the CLI imports; every figure worked out by hand below."""
+    ids = {n: id_number(date(1980 + i, 3, 4)) for i, n in enumerate(["张一", "王二", "李三", "赵四", "钱五", "孙六"])}
+    i1, i2, i3, i4, i5, i6 = ids.values()
+    files = {
+        "officers": [["姓名", "身份证号", "单位", "编制类型", "执法岗位", "在职状态"],
+                     ["张一", i1, "执法一队", "行政编制", "是", "在职"], ["王二", i2, "执法一队", "行政编制", "是", "在职"],
+                     ["李三", i3, "执法二队", "事业编制", "是", "在职"], ["赵四", i4, "执法二队", "行政编制", "否", "在职"],
+                     ["钱五", i5, "执法一队", "行政编制", "是", "退休"], ["孙六", i6, "执法二队", "合同制", "是", "在职"]],
+        "certificates": [["身份证号", "证件类型", "证件编号", "发证日期", "有效期至", "状态", "状态日期"],
+                         [i1, "行政执法证", "C1", "2020-01-01", "2025-06-30", "有效", ""],
+                         [i2, "行政执法证", "C2", "2019-01-01", "2024-06-30", "有效", ""],  # expired mid-year
+                         [i2, "行政执法证", "C2b", "2024-07-01", "2029-06-30", "有效", ""],  # issued 2024
+                         [i3, "行政执法证", "C3", "2022-01-01", "2027-01-01", "暂扣", "2024-11-01"],
+                         [i4, "行政执法证", "C4", "2021-05-01", "2026-05-01", "注销", "2024-03-15"],
+                         [i5, "行政执法证", "C5", "2023-02-01", "2028-02-01", "吊销", "2025-01-10"],  # valid 12-31
+                         [i6, "行政执法证", "C6", "2024-03-01", "2029-03-01", "申领中", ""],  # no issue event
+                         [i1, "行政执法监督证", "C7", "2024-02-01", "2029-02-01", "有效", ""],  # not enforcement
+                         [i6, "行政执法证", "C8", "2018-01-01", "2023-12-31", "吊销", "2024-02-02"]],
+        "attendance": [["培训名称", "培训日期", "培训类别", "学时", "身份证号", "出勤情况", "认定学时"],
+                       ["宪法讲座", "2024-03-01", "法治讲座", "4", i1, "出席", ""],
+                       ["宪法讲座", "2024-03-01", "法治讲座", "4", i2, "出席", "3"],
+                       ["宪法讲座", "2024-03-01", "法治讲座", "4", i3, "缺席", ""],
+                       ["宪法讲座", "2024-03-01", "法治讲座", "4", i4, "", ""],
+                       ["行政处罚法", "2024-05-10", "通用法律知识", "30", i1, "出席", ""],
+                       ["行政处罚法", "2024-05-10", "通用法律知识", "30", i2, "出席", ""],
+                       ["行政处罚法", "2024-05-10", "通用法律知识", "30", i3, "请假", ""],
+                       ["旁听庭审", "2024-09-09", "旁听庭审", "26", i1, "出席", ""],
+                       ["旁听庭审", "2024-09-09", "旁听庭审", "26", i3, "出席", ""],
+                       ["旁听庭审", "2024-09-09", "旁听庭审", "26", i5, "出席", ""],
+                       ["年末讲座", "2023-12-30", "法治讲座", "8", i2, "出席", ""],
+                       ["政治学习", "2024-10-01", "政治理论", "2", i6, "缺席", ""]],
+        "scores": [["考试名称", "考试日期", "考试类型", "满分", "合格分数", "身份证号", "成绩", "补考对应考试"],
+                   ["资格考试", "2024-04-01", "资格考试", "100", "60", i1, "80", ""],
+                   ["资格考试", "2024-04-01", "资格考试", "100", "60", i2, "59.5", ""],
+                   ["资格考试", "2024-04-01", "资格考试", "100", "60", i3, "缺考", ""],
+                   ["资格考试", "2024-04-01", "资格考试", "100", "60", i6, "60", ""],
+                   ["资格考试补考", "2024-05-01", "", "", "", i2, "70", "资格考试"],
+                   ["资格考试补考", "2024-05-01", "", "", "", i3, "50", "资格考试"],
+                   ["年度考试", "2024-11-01", "年度法治理论考试", "50", "30", i1, "45", ""],
+                   ["年度考试", "2024-11-01", "年度法治理论考试", "50", "30", i4, "29", ""],
+                   ["2025考试", "2025-01-05", "资格考试", "", "", i5, "90", ""]],
+    }
+    for kind, rows in files.items():
+        result = runner.invoke(args=["import", kind, write_csv(tmp_path / f"{kind}.csv", rows),
+                                     "--today", "2026-06-15"])
+        assert result.exit_code == 0, result.output
+
+    data = json.loads(runner.invoke(args=["report", "annual", "--year", "2024", "--format", "json"]).output)
+    # sessions: 4 in 2024 (年末讲座 is 2023); attended rows 3 + 2 + 3 = 8 by 5 people (张一 王二 赵四 李三 钱五);
+    # person-hours (4 + 3 + 4) + (30 + 30) + (26 * 3) = 149
+    assert data["training"] == {"sessions": 4, "participants": 5, "person_times": 8, "hours": 149.0,
+                                "by_category": {"general_law": 1, "lecture": 1, "court_observation": 1,
+                                                "political": 1}}
+    # takers: 张一 王二 孙六 李三 (make-up 50) 赵四; passed: 张一, 孙六 (exactly 60), 王二 (make-up)
+    assert data["exams"] == {"held": 3, "takers": 5, "passed": 3, "pass_rate": 0.6}
+    # effective 12-31 by history: 张一 C1, 王二 C2b, 钱五 C5 (revoked only in 2025)
+    assert data["certificates"] == {"effective_at_year_end": 3, "issued": 1, "suspended": 1, "cancelled": 1,
+                                    "revoked": 1}
+    # on post: 张一 王二 李三 孙六; below 60 hours: 王二 33, 李三 26, 孙六 0
+    assert data["officers"] == {"on_post_at_year_end": 4, "training_shortfall": 3}
+
+    rows = json.loads(runner.invoke(args=["report", "training", "--year", "2024", "--format", "json"]).output)
+    assert all(set(r) == {"officer_id", "name", "unit", "hours", "required", "shortfall"} for r in rows)
+    assert {r["name"]: (r["unit"], r["hours"], r["required"], r["shortfall"]) for r in rows} == {
+        "张一": ("执法一队", 60.0, 60, 0), "王二": ("执法一队", 33.0, 60, 27.0),
+        "李三": ("执法二队", 26.0, 60, 34.0), "孙六": ("执法二队", 0.0, 60, 60.0)}
+
+    flags = json.loads(runner.invoke(args=["report", "flags", "--format", "json", "--today", "2025-03-01"]).output)
+    short = {f["name"]: (f["reason"], f["year"]) for f in flags if f["flag"] == "TRAINING_SHORTFALL"}
+    # 2024 below 60: shortfall; 张一 met 2024 but has 0 of the ~9.9 hours due by 1 March 2025
+    assert short == {"王二": ("shortfall", 2024), "李三": ("shortfall", 2024), "孙六": ("shortfall", 2024),
+                     "张一": ("at_risk", 2025)}
