@@ -48,6 +48,7 @@ ATTENDANCE_COLUMNS = [
     Column("status", "出勤情况", "status", kind="enum", mapping=ATTENDANCE_STATUSES),
     Column("credited_hours", "认定学时", "credited_hours"),
 ]
+DEFAULT_CATEGORY = "general_law"  # 通用法律知识, for a new session whose rows leave 培训类别 empty
 SCORE_COLUMNS = [
     Column("title", "考试名称", "title", required=True, max_length=200),
     Column("date", "考试日期", "date", required=True, kind="date"),
@@ -151,7 +152,7 @@ def import_attendance(source: Any, filename: str, *, today: date, dry_run: bool 
         s = db.session.scalar(select(TrainingSession).where(
             TrainingSession.title == key[0], TrainingSession.held_on == key[1]))
         if s is None and not spec["category"]:
-            data.error(spec["row"], "category", f"新培训“{key[0]}”需要填写培训类别")
+            spec["category"] = DEFAULT_CATEGORY  # 培训类别 is optional (issue 3): a new session needs one
         elif s is not None and s.hours != spec["hours"]:
             data.error(spec["row"], "hours", f"已登记的培训“{key[0]}”学时为 {s.hours:g}，与文件中的 {spec['hours']:g} 不一致")
         existing[key] = s

@@ -59,6 +59,19 @@ def test_import_attendance_creates_sessions_and_rows(app, runner, people, tmp_pa
     assert counts(app)[:2] == (2, 3)
 
 
+def test_import_attendance_with_only_the_required_columns(app, runner, people, tmp_path):
+    """培训类别 and 出勤情况 are optional: a new session gets 通用法律知识, rows count as 出席."""
+    a, b = people
+    f = write_csv(tmp_path / "min.csv", [["培训名称", "培训日期", "学时", "身份证号"],
+                                          ["依法行政", "2025-04-01", "3", a], ["依法行政", "2025-04-01", "3", b]])
+    result = runner.invoke(args=["import", "attendance", f])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        s = _db.session.scalar(select(TrainingSession))
+        assert (s.title, s.category, s.hours) == ("依法行政", "general_law", 3.0)
+        assert sorted((at.status, at.credited_hours) for at in s.attendances) == [("attended", 3.0)] * 2
+
+
 @pytest.mark.parametrize(("row", "problem"), [
     (["讲座", "2025-03-01", "法治讲座", "4", "UNKNOWN"], "第 3 行，列“身份证号”"),
     (["讲座", "2025-03-01", "法治讲座", "0", None], "第 3 行，列“学时”：学时必须大于0"),
