@@ -72,14 +72,14 @@ def export_xlsx():
 
 @bp.route("/reminders.pdf")
 def export_pdf():
-    from app.reminders.pdf import render
+    from app.pdf import render_pdf
     from app.settings.services import get
 
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)
-    data = render("reminders/pdf.html", notice=False, org_name=get("org_name"), today=today,
-                  rows=rows, windows=ctx["windows"])
+    data = render_pdf("reminders/pdf.html", {"notice": False, "org_name": get("org_name"), "today": today,
+                                             "rows": rows, "windows": ctx["windows"]})
     record("export", "reminders", None, f"导出证件到期提醒 PDF（{today.isoformat()}，{len(rows)} 行）")
     db.session.commit()
     return Response(data, mimetype="application/pdf",

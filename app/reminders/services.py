@@ -341,11 +341,11 @@ def plan(today: date, config: Any) -> Plan:
 
 def notice_pdf(today: date, items: list[Due]) -> bytes:
     """The 证件到期提醒 notice for the certificates in one digest (e-mail attachment)."""
-    from app.reminders.pdf import render
+    from app.pdf import render_pdf
 
     rows = [dict(it.as_dict(), band=f"{it.window} 天内到期", history_text="") for it in items]
-    return render("reminders/pdf.html", notice=True, org_name=settings.get("org_name"),
-                  today=today, rows=rows, windows=reminder_windows())
+    return render_pdf("reminders/pdf.html", {"notice": True, "org_name": settings.get("org_name"),
+                                             "today": today, "rows": rows, "windows": reminder_windows()})
 
 
 # ---------------------------------------------------------------- the run
