@@ -7,7 +7,7 @@ a parameter. Each flag is a SELECT yielding (flag, reason, officer_id, unit_id, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ class Params:
     eligible: tuple[str, ...] = ("civil_servant", "public_institution")
     hours_required: float = 60.0
     include_training: bool = True
+    officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
@@ -204,11 +205,15 @@ def flags_select(p: Params, flags: list[str] | None = None):
         "INELIGIBLE": ineligible,
         "UNIT_UNDERSTAFFED": unit_understaffed,
     }
+    if p.officer_id is not None:
+        builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
     parts = [b(p) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
         if extra is not None:
             parts.append(extra)
+    if p.officer_id is not None:  # every officer part selects from Officer
+        parts = [part.where(Officer.id == p.officer_id) for part in parts]
     if not parts:
         return None
     return union_all(*parts).subquery("flags")
@@ -280,4 +285,5 @@ def list_flags(
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:
-    return list_flags(p, officer_id=officer_id)
+    """One officer's flags, computed for that officer only (not filtered out of everyone's)."""
+    return list_flags(replace(p, officer_id=officer_id), officer_id=officer_id)

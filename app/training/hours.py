@@ -28,8 +28,9 @@ def pace(required: float, year: int, today: date) -> float | None:
     return required * today.timetuple().tm_yday / days
 
 
-def hours_by_officer(first_year: int, last_year: int | None = None):
-    """Subquery: officer_id and one column `h<year>` per year with the credited hours."""
+def hours_by_officer(first_year: int, last_year: int | None = None, officer_id: int | None = None):
+    """Subquery: officer_id and one column `h<year>` per year with the credited hours
+    (for one officer only when `officer_id` is given)."""
     last_year = last_year or first_year
     start, _ = year_bounds(first_year)
     _, end = year_bounds(last_year)
@@ -39,13 +40,15 @@ def hours_by_officer(first_year: int, last_year: int | None = None):
         cols.append(func.coalesce(func.sum(case(
             (TrainingSession.held_on.between(a, b), Attendance.credited_hours), else_=0.0)), 0.0)
             .label(f"h{y}"))
-    return (
+    q = (
         select(Attendance.officer_id, *cols)
         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
         .where(Attendance.status == "attended", TrainingSession.held_on.between(start, end))
         .group_by(Attendance.officer_id)
-        .subquery("hours")
     )
+    if officer_id is not None:
+        q = q.where(Attendance.officer_id == officer_id)
+    return q.subquery("hours")
 
 
 def on_post():
@@ -58,7 +61,7 @@ def shortfall_select(p) -> Select:
     y = p.today.year
     required = float(p.hours_required)
     behind = pace(required, y, p.today) or 0.0
-    h = hours_by_officer(y - 1, y)
+    h = hours_by_officer(y - 1, y, officer_id=p.officer_id)
     prev = func.coalesce(h.c[f"h{y - 1}"], 0.0)
     cur = func.coalesce(h.c[f"h{y}"], 0.0)
     reason = case((prev < literal(required, Float), literal("shortfall")), else_=literal("at_risk"))

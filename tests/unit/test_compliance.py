@@ -215,3 +215,21 @@ def test_counts_match_the_list(db):
     counts = compliance.count_by_flag(p)
     assert counts["UNLICENSED"] == 3
     assert counts["UNLICENSED"] == sum(1 for f in compliance.list_flags(p) if f["flag"] == "UNLICENSED")
+
+
+def test_one_officers_flags_equal_their_rows_in_the_whole_list(db):
+    """officer_flags computes for one officer only; it must agree with the full list."""
+    unit = UnitFactory()
+    a = OfficerFactory(unit=unit, establishment="auxiliary")
+    cert(a, expires=TODAY + D(10))
+    b = OfficerFactory(unit=unit)
+    cert(b, status="suspended")
+    c = OfficerFactory(unit=unit, on_enforcement_post=False)
+    cert(c)
+    p = compliance.Params(today=TODAY)  # training included: nobody has hours
+    everyone = compliance.list_flags(p)
+    for o in (a, b, c):
+        mine = compliance.officer_flags(p, o.id)
+        assert mine == [f for f in everyone if f["officer_id"] == o.id]
+        assert mine  # each of them carries something
+    assert {f["flag"] for f in compliance.officer_flags(p, a.id)} == {"EXPIRING", "INELIGIBLE", "TRAINING_SHORTFALL"}
