@@ -23,6 +23,7 @@ from app.certificates.services import (
 from app.errors import DomainError
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
+from app.officers.forms import form_version
 from app.officers.models import Officer, Unit
 from app.officers.routes import page_arg, paginate, unit_list
 from app.settings import services as settings
@@ -190,7 +191,7 @@ def edit(cert_id: int):
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
         try:
-            update_certificate(cert, data, expected_version=_version(form.version.data))
+            update_certificate(cert, data, expected_version=form_version(form.version.data))
             db.session.commit()
             flash(f"证件 {cert.number} 已保存", "success")
             return redirect(url_for("certificates.detail", cert_id=cert.id))
@@ -205,13 +206,6 @@ def edit(cert_id: int):
         officer=cert.officer,
         cert=cert,
     )
-
-
-def _version(raw) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return -1  # a form without its version cannot prove it saw the latest data
 
 
 @bp.route("/certificates/<int:cert_id>")
@@ -281,7 +275,7 @@ def action(cert_id: int, action: str):
                 document_no=form.document_no.data or "",
                 replacement=replacement,
                 today=d,
-                expected_version=_version(form.version.data),
+                expected_version=form_version(form.version.data),
             )
             if override:
                 record_override(cert, override, today=d)

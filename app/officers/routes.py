@@ -16,7 +16,7 @@ from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
 from app.officers import bp
-from app.officers.forms import OfficerForm, UnitForm
+from app.officers.forms import OfficerForm, UnitForm, form_version
 from app.officers.models import Officer, Unit
 from app.officers.services import delete_unit, save_officer, save_unit, set_photo
 
@@ -245,12 +245,7 @@ def _officer_edit(officer: Officer | None):
         data = form.officer_data()
         if officer is not None and not data["id_number"]:
             data["id_number"] = officer.id_number
-        expected = None
-        if officer is not None:
-            try:
-                expected = int(form.version.data)
-            except (TypeError, ValueError):
-                expected = -1  # a form without its version cannot prove it saw the latest data
+        expected = form_version(form.version.data) if officer is not None else None
         try:
             saved = save_officer(officer, data, today=today(), expected_version=expected)
             if form.photo_data:
