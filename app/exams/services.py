@@ -15,6 +15,7 @@ from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
 from app.officers.models import Officer
 
@@ -158,25 +159,13 @@ def set_result(exam: Exam, result: ExamResult, score: Any, absent: bool) -> None
 
 def save_results(exam: Exam, rows: dict[int, tuple[Any, bool]]) -> int:
     """Enter many results at once: {result_id: (score, absent)}. All or nothing."""
-    by_id = {r.id: r for r in exam.results}
-    problems, changed = [], 0
-    for rid, (score, absent) in rows.items():
-        r = by_id.get(rid)
-        if r is None:
-            continue
-        before = (r.score, r.absent)
-        try:
-            set_result(exam, r, score, absent)
-        except DomainError as exc:
-            problems.append(f"{r.officer.name}：{exc}")
-            continue
-        changed += (r.score, r.absent) != before
-    if problems:
-        raise DomainError("；".join(problems))
+    changes = apply_grid({r.id: r for r in exam.results}, rows,
+                         lambda r, score, absent: set_result(exam, r, score, absent),
+                         lambda r: "缺考" if r.absent else r.score)
     db.session.flush()
-    if changed:
-        record("update", "exam", exam.id, f"考试 {exam.title} 登记成绩 {changed} 人")
-    return changed
+    if changes:
+        record("update", "exam", exam.id, f"考试 {exam.title} 登记成绩 {len(changes)} 人", changes)
+    return len(changes)
 
 
 def remove_candidate(exam: Exam, result_id: int) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.extensions import db
+from app.grids import apply_grid
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
@@ -179,25 +180,14 @@ def set_attendance(session: TrainingSession, att: Attendance, status: str, credi
 
 def save_grid(session: TrainingSession, rows: dict[int, tuple[str, Any]]) -> int:
     """Mark many rows at once: {attendance_id: (status, credited_hours or None)}. All or nothing."""
-    by_id = {a.id: a for a in session.attendances}
-    problems, changed = [], 0
-    for att_id, (status, credited) in rows.items():
-        att = by_id.get(att_id)
-        if att is None:
-            continue
-        before = (att.status, att.credited_hours)
-        try:
-            set_attendance(session, att, status, credited)
-        except DomainError as exc:
-            problems.append(f"{att.officer.name}：{exc}")
-            continue
-        changed += (att.status, att.credited_hours) != before
-    if problems:
-        raise DomainError("；".join(problems))
+    changes = apply_grid({a.id: a for a in session.attendances}, rows,
+                         lambda att, status, credited: set_attendance(session, att, status, credited),
+                         lambda att: f"{ATTENDANCE_STATUSES.get(att.status, att.status)} {att.credited_hours:g}")
     db.session.flush()
-    if changed:
-        record("update", "training_session", session.id, f"培训 {session.title} 登记出勤 {changed} 人")
-    return changed
+    if changes:
+        record("update", "training_session", session.id,
+               f"培训 {session.title} 登记出勤 {len(changes)} 人", changes)
+    return len(changes)
 
 
 def remove_attendance(session: TrainingSession, att_id: int) -> None:
