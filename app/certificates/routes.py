@@ -63,6 +63,16 @@ def _date_arg(args, name: str, problems: list[str], label: str) -> date | None:
         return None
 
 
+def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | None:
+    """The no-passed-exam confirmation of the submitted form: the reason to keep in the history,
+    or None when none is needed (raises DomainError when it is needed but missing)."""
+    _needs, override = issue_confirmation(
+        officer_id, kind, status, today=d,
+        confirmed=request.form.get("no_exam_confirm") == "1",
+        reason=request.form.get("no_exam_reason", ""))
+    return override
+
+
 @bp.route("/certificates")
 def index():
     d = today()
@@ -147,10 +157,7 @@ def new(officer_id: int):
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
         try:
-            _needs, override = issue_confirmation(
-                officer.id, data["kind"], form.status.data, today=d,
-                confirmed=request.form.get("no_exam_confirm") == "1",
-                reason=request.form.get("no_exam_reason", ""))
+            override = _exam_override(officer.id, data["kind"], form.status.data, d)
             cert = create_certificate(
                 officer,
                 data,
@@ -261,12 +268,7 @@ def action(cert_id: int, action: str):
             }
         label = L.CERT_ACTIONS[action][0]
         try:
-            override = None
-            if action == "issue":
-                _needs, override = issue_confirmation(
-                    cert.officer_id, cert.kind, "valid", today=d,
-                    confirmed=request.form.get("no_exam_confirm") == "1",
-                    reason=request.form.get("no_exam_reason", ""))
+            override = _exam_override(cert.officer_id, cert.kind, "valid", d) if action == "issue" else None
             transition(
                 cert,
                 action,
