@@ -486,12 +486,14 @@ def template_workbook(kind: str) -> bytes:
     import openpyxl
     from openpyxl.styles import Font
 
+    from app.reports.exports import safe_cell
+
     _entity, noun, columns = KINDS[kind]
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = f"{noun}导入"
-    ws.append([c.zh for c in columns])
-    ws.append([c.example for c in columns])
+    ws.append([safe_cell(c.zh) for c in columns])
+    ws.append([safe_cell(c.example) for c in columns])
     for i, col in enumerate(columns, start=1):
         head = ws.cell(row=1, column=i)
         head.font = Font(bold=True, color="C00000" if col.required else None)
@@ -514,7 +516,7 @@ def template_workbook(kind: str) -> bytes:
             hint = "18位，请设置为文本格式"
         else:
             hint = ""
-        notes.append([col.zh, col.en, "是" if col.required else "", hint])
+        notes.append([safe_cell(v) for v in (col.zh, col.en, "是" if col.required else "", hint)])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
