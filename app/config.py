@@ -42,6 +42,10 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "certmgr@localhost")
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    # `flask reminders send` holds a database lock; a second run waits this long for it, and a
+    # lock not refreshed for this many minutes (the holder was killed) is taken over.
+    REMINDER_LOCK_WAIT = int(os.environ.get("REMINDER_LOCK_WAIT") or 900)
+    REMINDER_LOCK_STALE_MINUTES = int(os.environ.get("REMINDER_LOCK_STALE_MINUTES") or 15)
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     PER_PAGE = 25
