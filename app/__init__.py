@@ -28,7 +28,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered for Alembic)
     from app.auth.access import check_access
-    from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     # Access control runs before CSRF so anonymous users are sent to the login page and a
     # viewer's write is refused with 403 whatever the form holds.
@@ -37,6 +37,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh_CN")
     bootstrap.init_app(app)
     login_manager.init_app(app)
@@ -90,6 +91,7 @@ def register_errorhandlers(app: Flask) -> None:
         404: "页面不存在",
         405: "不支持的请求方式",
         413: "上传的文件太大（最大20MB）",
+        429: "请求过于频繁，请稍后再试",
         500: "服务器内部错误，请稍后重试或联系管理员",
     }
 

@@ -46,6 +46,14 @@ class Config:
     # lock not refreshed for this many minutes (the holder was killed) is taken over.
     REMINDER_LOCK_WAIT = int(os.environ.get("REMINDER_LOCK_WAIT") or 900)
     REMINDER_LOCK_STALE_MINUTES = int(os.environ.get("REMINDER_LOCK_STALE_MINUTES") or 15)
+    # Rate limits per client address (Flask-Limiter syntax: "10/minute", "100/hour;10/minute").
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10/minute"  # POST /login
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT") or "30/minute"  # /verify/<token>
+    PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT") or "60/minute"  # @public_limit pages
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+                             or "memory://")
+    RATELIMIT_SWALLOW_ERRORS = True  # limiter storage (Redis) down: serve rather than answer 500
+    RATELIMIT_HEADERS_ENABLED = True
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     PER_PAGE = 25
@@ -57,3 +65,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = True
+    # The suite logs in hundreds of times from one address; rate-limit tests lower these.
+    LOGIN_RATE_LIMIT = "100000/minute"
+    VERIFY_RATE_LIMIT = "100000/minute"
+    PUBLIC_RATE_LIMIT = "100000/minute"
+    RATELIMIT_STORAGE_URI = "memory://"

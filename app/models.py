@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.auth.throttle import LoginThrottle
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.locks import RunLock
@@ -9,8 +10,10 @@ from app.officers.models import Officer, Unit
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
+from app.verify.models import VerifyHit
 
 __all__ = [
     "AnnualReview", "Attendance", "AuditEvent", "Certificate", "CertificateEvent", "Exam",
-    "ExamResult", "Officer", "ReminderDelivery", "ReminderRun", "RunLock", "Setting", "TrainingSession", "Unit", "User",
+    "ExamResult", "LoginThrottle", "Officer", "ReminderDelivery", "ReminderRun", "RunLock", "Setting", "TrainingSession", "Unit", "User",
+    "VerifyHit",
 ]

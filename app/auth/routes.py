@@ -5,12 +5,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from app.audit.services import changes_of, record, snapshot
-from app.auth import bp
+from app.auth import bp, throttle
 from app.auth.access import require_role
 from app.auth.forms import LoginForm, PasswordForm, UserForm
 from app.auth.models import User
 from app.auth.services import UserError, authenticate, create_user
-from app.extensions import db
+from app.extensions import config_limit, db, limiter
 
 
 def _safe_next(target: str | None) -> str:
@@ -20,6 +20,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -29,6 +30,7 @@ def login():
             form.username.data, form.password.data,
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            address=request.remote_addr or "",
         )
         db.session.commit()
         if user:
@@ -113,6 +115,7 @@ def user_edit(user_id: int):
             user.set_password(form.password.data)
             user.locked_until = None
             user.failed_logins = 0
+            throttle.clear(user.username)
             changes["password"] = ["***", "***"]
         record("update", "user", user.id, f"修改用户 {user.username}", changes)
         db.session.commit()
@@ -127,6 +130,7 @@ def user_unlock(user_id: int):
     user = db.get_or_404(User, user_id)
     user.locked_until = None
     user.failed_logins = 0
+    throttle.clear(user.username)
     record("update", "user", user.id, f"解锁用户 {user.username}")
     db.session.commit()
     flash(f"用户 {user.username} 已解锁", "success")
