@@ -126,3 +126,7 @@ def register(app: Flask) -> None:
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
+    from app.backup import backup_cmd, restore_cmd
+
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)
