@@ -107,6 +107,6 @@ def test_login_for_an_unknown_user_takes_as_long_as_for_a_known_one(app):
         client.post("/login", data=data)
         return time.perf_counter() - start
 
-    known = statistics.median(timed("carol") for _ in range(3))
-    unknown = statistics.median(timed(f"ghost{i}") for i in range(3))
-    assert unknown > known * 0.6, (known, unknown)
+    known = statistics.median(timed("carol") for _ in range(5))
+    unknown = statistics.median(timed(f"ghost{i}") for i in range(5))
+    assert unknown > known * 0.5, (known, unknown)
