@@ -43,11 +43,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
+    from app.auth.sessions import load_user
 
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(load_user)
 
 
 def register_blueprints(app: Flask) -> None:
