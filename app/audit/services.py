@@ -9,7 +9,18 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.officers.idnumber import mask
 
-SENSITIVE = {"id_number"}
+
+def _birth_year(value: Any) -> str:
+    return f"{str(value.isoformat() if isinstance(value, date) else value)[:4]}年"
+
+
+# Personal data kept in the log only in part: the masked ID number, and of the birth date (the
+# masked middle of that number) the year alone, so the log cannot rebuild a number.
+SENSITIVE = {"id_number": mask, "birth_date": _birth_year}
+
+
+def _hide(field: str, value: Any) -> Any:
+    return SENSITIVE[field](value) if field in SENSITIVE and value not in (None, "") else value
 
 
 def _plain(value: Any) -> Any:
@@ -26,9 +37,7 @@ def changes_of(obj: Any, before: dict[str, Any], fields: list[str]) -> dict[str,
     for f in fields:
         old, new = before.get(f), getattr(obj, f)
         if old != new:
-            if f in SENSITIVE:
-                old, new = mask(old) if old else old, mask(new) if new else new
-            out[f] = [_plain(old), _plain(new)]
+            out[f] = [_plain(_hide(f, old)), _plain(_hide(f, new))]
     return out
 
 
@@ -95,6 +104,6 @@ def record_many(action: str, entity_type: str, entries: list[tuple[int, str, dic
     db.session.execute(insert(AuditEvent.__table__), [
         {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
          "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
-         "changes": {k: [None, mask(v) if k in SENSITIVE and v else _plain(v)]
+         "changes": {k: [None, _plain(_hide(k, v))]
                      for k, v in values.items() if v not in (None, "")} or None}
         for entity_id, summary, values in entries])

@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
+from app.auth.access import sees_full_ids
 from app.errors import DomainError
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
@@ -191,7 +192,8 @@ def ledger():
     if status not in YEAR_STATUSES:
         status = None
     search = (request.args.get("q") or "").strip()
-    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search)
+    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search,
+                           id_partial=sees_full_ids())
     page = int_arg("page", 1, 1, 10**6)
     per = 100
     return render_template("training/ledger.html", rows=rows[(page - 1) * per: page * per],
