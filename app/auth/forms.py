@@ -2,6 +2,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
+from app.forms import CompleteForm
 from app.labels import ROLES
 
 
@@ -10,7 +11,7 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
 
 
-class UserForm(FlaskForm):
+class UserForm(CompleteForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=50),
                                               Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、点、下划线和连字符")])
     display_name = StringField("姓名", validators=[Optional(), Length(max=50)])
