@@ -51,7 +51,9 @@ def current_actor() -> tuple[str, int | None, str]:
     from flask_login import current_user
 
     if has_request_context():
-        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+        # The client address as werkzeug's ProxyFix sets it (PROXY_FIX_X_FOR, app/security.py):
+        # an X-Forwarded-For header is believed only from the proxies configured.
+        ip = request.remote_addr or ""
         if current_user and current_user.is_authenticated:
             return current_user.username, current_user.id, ip
         return "anonymous", None, ip
