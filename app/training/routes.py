@@ -7,7 +7,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
-from app.auth.access import sees_full_ids
+from app.auth.access import require_role, sees_full_ids
 from app.errors import DomainError
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
@@ -70,6 +70,7 @@ def _form_data(form: SessionForm) -> dict:
 
 
 @bp.route("/training/new", methods=["GET", "POST"])
+@require_role("clerk")  # viewers do not see the form at all
 def create():
     form = SessionForm()
     if request.method == "GET":
@@ -95,6 +96,7 @@ def get_session(session_id: int) -> TrainingSession:
 
 
 @bp.route("/training/<int:session_id>/edit", methods=["GET", "POST"])
+@require_role("clerk")  # viewers do not see the form at all
 def edit(session_id: int):
     s = get_session(session_id)
     form = SessionForm(obj=s)
