@@ -19,7 +19,7 @@ def _birth_year(value: Any) -> str:
 SENSITIVE = {"id_number": mask, "birth_date": _birth_year}
 
 
-def _hide(field: str, value: Any) -> Any:
+def hide_sensitive(field: str, value: Any) -> Any:
     return SENSITIVE[field](value) if field in SENSITIVE and value not in (None, "") else value
 
 
@@ -37,7 +37,7 @@ def changes_of(obj: Any, before: dict[str, Any], fields: list[str]) -> dict[str,
     for f in fields:
         old, new = before.get(f), getattr(obj, f)
         if old != new:
-            out[f] = [_plain(_hide(f, old)), _plain(_hide(f, new))]
+            out[f] = [_plain(hide_sensitive(f, old)), _plain(hide_sensitive(f, new))]
     return out
 
 
@@ -106,6 +106,6 @@ def record_many(action: str, entity_type: str, entries: list[tuple[int, str, dic
     db.session.execute(insert(AuditEvent.__table__), [
         {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
          "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
-         "changes": {k: [None, _plain(_hide(k, v))]
+         "changes": {k: [None, _plain(hide_sensitive(k, v))]
                      for k, v in values.items() if v not in (None, "")} or None}
         for entity_id, summary, values in entries])

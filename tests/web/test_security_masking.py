@@ -117,3 +117,18 @@ def test_audit_log_keeps_no_full_birth_date(client, app):
     html = client.get("/audit").get_data(as_text=True)
     for t in BIRTH_TEXTS:
         assert t not in html
+
+
+def test_audit_page_hides_birth_dates_of_rows_written_before(client, app):
+    from app.audit.services import record
+
+    idn = id_number(BIRTH)
+    with app.app_context():
+        record("update", "officer", 1, "修改执法人员 旧记录", {"birth_date": ["1976-03-17", "1977-04-18"],
+                                                          "id_number": [idn, None]})
+        _db.session.commit()
+    login(client, app, "admin")
+    html = client.get("/audit").get_data(as_text=True)
+    assert "旧记录" in html and "1976年" in html and "1977年" in html
+    assert "1976-03-17" not in html and "1977-04-18" not in html
+    assert idn not in html and mask(idn) in html
