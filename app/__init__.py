@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import Config, _secret_key
+from app.config import Config, secret_key
 
 BLUEPRINT_MODULES = [
     "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
@@ -16,8 +16,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config or Config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key()
+        app.config["SECRET_KEY"] = secret_key()
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)
@@ -44,11 +45,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
+    from app.auth.sessions import load_user
 
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(load_user)
+
+
+def register_security(app: Flask) -> None:
+    from app import security
+
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,15 +10,32 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+def is_development() -> bool:
+    """`make run` sets APP_ENV=development; `flask run --debug` sets FLASK_DEBUG=1."""
+    return (os.environ.get("APP_ENV", "").strip().lower() == "development"
+            or os.environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes"))
+
+
+def secret_key() -> str:
+    """SECRET_KEY from the environment. Outside development there is no fallback: with a
+    guessable or leaked key anyone could sign a session cookie or a certificate's QR token."""
+    key = os.environ.get("SECRET_KEY", "").strip()
     if key:
         return key
-    # Development: a key kept in instance/ so sessions survive restarts.
+    if not is_development():
+        raise RuntimeError(
+            "未设置 SECRET_KEY：生产环境必须在环境变量中提供 SECRET_KEY（例如用 "
+            "python -c 'import secrets; print(secrets.token_hex(32))' 生成，写入 instance/env）。"
+            "开发时请用 make run，或设置 APP_ENV=development，密钥将自动保存在 instance/secret_key。")
+    # Development: a key kept in instance/ (readable by its owner only) so sessions survive restarts.
     INSTANCE_DIR.mkdir(exist_ok=True)
     path = INSTANCE_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
     return path.read_text().strip()
 
 
@@ -56,6 +73,8 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # However active, a session ends this long after sign-in (the idle timeout is a setting).
+    SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS") or 12)
     PER_PAGE = 25
     TESTING = False
 

@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash
 
 from app.audit.services import record
 from app.auth.models import User
+from app.auth.passwords import problem
 from app.extensions import db
 from app.labels import ROLES
 from app.models_base import utcnow
@@ -29,14 +30,30 @@ def create_user(username: str, role: str, password: str | None = None, display_n
     if db.session.scalar(select(User).where(func.lower(User.username) == username.lower())):
         raise UserError(f"用户名“{username}”已存在")
     password = password or secrets.token_urlsafe(12)
-    if len(password) < 8:
-        raise UserError("密码至少8位")
+    if message := problem(password, username):
+        raise UserError(message)
     user = User(username=username, role=role, display_name=display_name or username)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
     record("create", "user", user.id, f"新增用户 {username}（{ROLES[role]}）", {"role": [None, role]})
     return user, password
+
+
+def reset_password(username: str, password: str) -> User:
+    """A new password for `username` (a lost admin password, from the CLI): unlocks the account
+    and ends its sessions."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    if user is None:
+        raise UserError(f"没有用户“{username}”")
+    if message := problem(password, user.username):
+        raise UserError(message)
+    user.set_password(password)  # ends every session of the old password
+    user.failed_logins = 0
+    user.locked_until = None
+    record("update", "user", user.id, f"重设用户 {user.username} 的密码", {"password": ["***", "***"]})
+    db.session.flush()
+    return user
 
 
 def authenticate(username: str, password: str, *, now: datetime | None = None,
@@ -74,6 +91,8 @@ def authenticate(username: str, password: str, *, now: datetime | None = None,
     if user.locked_until and user.locked_until <= now:
         user.locked_until = None
     user.last_login_at = now
+    if not user.session_nonce:  # an account from before session nonces (migration a7a8040eee5c)
+        user.end_sessions()
     record("login", "user", user.id, f"登录：{user.username}", actor=user.username, user_id=user.id)
     return user, None
 

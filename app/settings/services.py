@@ -58,6 +58,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _minutes(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingError("应为整数（分钟）") from None
+    if number < 5 or number > 720:
+        raise SettingError("应为 5 到 720 之间的分钟数")
+    return number
+
+
 def _establishments(value: str) -> list[str]:
     from app.labels import lookup
 
@@ -108,6 +118,8 @@ SPECS: dict[str, SettingSpec] = {
         "可持证编制类型", "civil_servant,public_institution", _establishments
     ),
     "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
+    "session_idle_minutes": SettingSpec("登录空闲超时（分钟）", "120", _minutes,
+                                        "超过这么久没有操作，需重新登录"),
 }
 
 
