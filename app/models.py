@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.officers.models import Officer, Unit
@@ -10,6 +11,6 @@ from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
 
 __all__ = [
-    "AnnualReview", "Attendance", "AuditEvent", "Certificate", "CertificateEvent", "Exam",
-    "ExamResult", "Officer", "ReminderDelivery", "ReminderRun", "Setting", "TrainingSession", "Unit", "User",
+    "AnnualReview", "Attendance", "AuditEvent", "CaseCertificate", "Certificate", "CertificateEvent", "Exam",
+    "ExamResult", "Officer", "PenaltyCase", "ReminderDelivery", "ReminderRun", "Setting", "TrainingSession", "Unit", "User",
 ]
