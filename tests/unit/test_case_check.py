@@ -6,9 +6,8 @@ status change is a dated CertificateEvent exactly as the pages and imports recor
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import itertools
+from datetime import date, timedelta
 
 import pytest
 
