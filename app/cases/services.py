@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -29,7 +29,8 @@ from sqlalchemy import Select, extract, or_, select
 
 from app.audit.services import changes_of, record, snapshot
 from app.cases.models import CaseCertificate, PenaltyCase
-from app.certificates.models import Certificate, CertificateEvent
+from app.certificates.history import CardHistory, load_cards
+from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
 from app.officers.models import Officer, Unit
@@ -50,38 +51,6 @@ def split_numbers(text: str | None) -> list[str]:
 
 
 @dataclass
-class _Cert:
-    id: int
-    officer_id: int
-    officer_name: str
-    kind: str
-    number: str
-    status: str
-    issued_on: date
-    expires_on: date
-    events: list[tuple[date, int, str]] = field(default_factory=list)  # (effective_on, id, to_status)
-
-    def state_on(self, d: date) -> str:
-        """'effective' or the reason it was not effective on `d` (stored state over expiry)."""
-        if self.status == "applying":
-            return "applying"  # still being applied for: never authorised, on any date
-        state = None
-        for when, _id, to_status in self.events:
-            if when > d:
-                break
-            state = to_status
-        if state is None:
-            return "not_yet_valid"
-        if state != "valid":
-            return state
-        if d < self.issued_on:
-            return "not_yet_valid"
-        if d > self.expires_on:
-            return "expired"
-        return "effective"
-
-
-@dataclass
 class Verdict:
     case_id: int
     ok: bool
@@ -95,8 +64,8 @@ class Verdict:
 
 @dataclass
 class _History:
-    by_number: dict[str, _Cert]
-    by_officer: dict[int, list[_Cert]]
+    by_number: dict[str, CardHistory]
+    by_officer: dict[int, list[CardHistory]]
 
 
 def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None
@@ -104,31 +73,12 @@ def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[dat
     """The certificates named by `numbers_select` (a SELECT of numbers), every enforcement
     certificate of their officers, and all their events: two queries."""
     officers = select(Certificate.officer_id).where(Certificate.number.in_(numbers_select))
-    rows = db.session.execute(
-        select(Certificate.id, Certificate.officer_id, Officer.name, Certificate.kind, Certificate.number,
-               Certificate.status, Certificate.issued_on, Certificate.expires_on)
-        .join(Officer, Officer.id == Certificate.officer_id)
-        .where(or_(Certificate.number.in_(numbers_select),
-                   (Certificate.kind == "enforcement") & Certificate.officer_id.in_(officers)))).all()
-    certs = {r.id: _Cert(r.id, r.officer_id, r.name, r.kind, r.number, r.status, r.issued_on,
-                         r.expires_on) for r in rows}
-    if certs:
-        ids = select(Certificate.id).where(or_(
-            Certificate.number.in_(numbers_select),
-            (Certificate.kind == "enforcement") & Certificate.officer_id.in_(officers)))
-        for ev in db.session.execute(
-                select(CertificateEvent.certificate_id, CertificateEvent.effective_on, CertificateEvent.id,
-                       CertificateEvent.to_status)
-                .where(CertificateEvent.certificate_id.in_(ids), CertificateEvent.kind != "override")):
-            if ev.certificate_id in certs:
-                certs[ev.certificate_id].events.append((ev.effective_on, ev.id, ev.to_status))
-    for cert_id, extra in (extra_events or {}).items():
-        if cert_id in certs:
-            certs[cert_id].events += [(d, 1 << 62, s) for d, s in extra]  # after every real event
-    by_number: dict[str, _Cert] = {}
-    by_officer: dict[int, list[_Cert]] = defaultdict(list)
-    for c in certs.values():
-        c.events.sort()
+    cards = load_cards(or_(Certificate.number.in_(numbers_select),
+                           (Certificate.kind == "enforcement") & Certificate.officer_id.in_(officers)),
+                       extra_events=extra_events)
+    by_number: dict[str, CardHistory] = {}
+    by_officer: dict[int, list[CardHistory]] = defaultdict(list)
+    for c in cards.values():
         current = by_number.get(c.number)
         if current is None or (current.kind != "enforcement" and c.kind == "enforcement"):
             by_number[c.number] = c
