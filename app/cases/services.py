@@ -251,11 +251,15 @@ def impact_of(cert: Certificate, status: str, effective_on: date) -> int:
     return sum(1 for cid, v in before.items() if v.ok != after[cid].ok)
 
 
-def officer_ids_with_cases_since(since: date) -> Select:
-    """Officers whose certificates appear in a case decided on or after `since` (年审 note)."""
+def officer_ids_with_cases_between(start: date, end: date) -> Select:
+    """Officers whose certificates appear in a case decided in [start, end] (the 年审 note)."""
     return (select(Certificate.officer_id).join(CaseCertificate, CaseCertificate.number == Certificate.number)
             .join(PenaltyCase, PenaltyCase.id == CaseCertificate.case_id)
-            .where(PenaltyCase.decided_on >= since))
+            .where(PenaltyCase.decided_on.between(start, end)))
+
+
+def any_cases() -> bool:
+    return db.session.scalar(select(PenaltyCase.id).limit(1)) is not None
 
 
 # --- saving -------------------------------------------------------------------------------------

@@ -168,3 +168,46 @@ def test_report_cases_filters_and_formats(app, runner, tmp_path):
     ws = openpyxl.load_workbook(out).active
     assert ws.cell(row=2, column=1).value == "案号"
     assert {ws.cell(row=r, column=7).value for r in (3, 4)} == {"符合", "不符合"}
+
+
+def test_annual_figures_count_the_years_cases(app, runner, tmp_path):
+    registry(app)
+    path = xlsx(tmp_path / "c.xlsx", [
+        HEAD,
+        ["罚1", "", "", "2023-06-30", "A1 C1", "", "", ""],  # the day before C1's suspension: ok
+        ["罚2", "", "", "2023-07-01", "A1 C1", "", "", ""],  # suspended that day: not ok
+        ["罚3", "", "", "2023-12-31", "A1 B1", "", "", ""],
+        ["罚4", "", "", "2024-01-01", "A1 B1", "", "", ""],  # another year
+    ])
+    assert runner.invoke(args=["import", "cases", str(path)]).exit_code == 0
+    data = json.loads(runner.invoke(args=["report", "annual", "--year", "2023", "--format", "json"]).output)
+    assert data["cases"] == {"total": 3, "ok": 2, "not_ok": 1}
+    data = json.loads(runner.invoke(args=["report", "annual", "--year", "2022", "--format", "json"]).output)
+    assert data["cases"] == {"total": 0, "ok": 0, "not_ok": 0}
+    table = runner.invoke(args=["report", "annual", "--year", "2023"]).output
+    assert "执法人员资格不符合的案件" in table
+
+
+def test_annual_page_and_review_note(app, client, runner, tmp_path, monkeypatch):
+    from tests.conftest import login
+
+    registry(app)
+    with app.app_context():
+        create_certificate(OfficerFactory(name="赵六"), {
+            "number": "D1", "issued_on": date(2020, 1, 1), "expires_on": date(2030, 1, 1)}, today=TODAY)
+        _db.session.commit()
+    path = xlsx(tmp_path / "c.xlsx", [HEAD, ["罚1", "", "", "2025-03-01", "A1 B1", "", "", ""],
+                                      ["罚2", "", "", "2025-03-02", "A1 X9", "", "", ""]])
+    assert runner.invoke(args=["import", "cases", str(path)]).exit_code == 0
+    login(client, app, "viewer")
+    html = client.get("/training/annual?year=2025").get_data(as_text=True)
+    section = html.split('id="stats-cases"', 1)[1].split("</table>", 1)[0]
+    assert "<td>2</td>" in section and ">1</td>" in section and ">1</a>" in section
+    monkeypatch.setattr("app.reviews.routes.today", lambda: date(2026, 1, 15))
+    page = client.get("/reviews?year=2025").get_data(as_text=True)
+    rows = {r.split('data-officer="', 1)[1].split('"', 1)[0]: r for r in page.split("<tr")[1:]
+            if 'data-officer="' in r}
+    assert "近两年无执法办案记录" in rows["赵六"]  # on post, certificate in no case
+    assert "近两年无执法办案记录" not in rows["张三"] and "近两年无执法办案记录" not in rows["李四"]
+    # a note, not a failed pre-check: 赵六 fails exactly what 张三 fails (hours, none recorded)
+    assert rows["赵六"].count("text-danger") == rows["张三"].count("text-danger") == 1
