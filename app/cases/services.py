@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, extract, or_, select
+from sqlalchemy import Select, or_, select
 
 from app.audit.services import changes_of, record, snapshot
 from app.cases.models import CaseCertificate, PenaltyCase
@@ -163,7 +163,7 @@ class CaseFilters:
 def _filtered_ids(f: CaseFilters) -> Select:
     q = select(PenaltyCase.id)
     if f.year:
-        q = q.where(extract("year", PenaltyCase.decided_on) == f.year)
+        q = q.where(PenaltyCase.decided_on.between(date(f.year, 1, 1), date(f.year, 12, 31)))
     if f.unit:
         q = q.where(PenaltyCase.unit == f.unit)
     if f.search:

@@ -185,3 +185,30 @@ def test_suspension_dated_today_or_without_cases_does_not_warn(client, app, data
     form = {"effective_on": TODAY.isoformat(), "reason": "违纪", "version": "1", "csrf_token": token(client, url)}
     resp = client.post(url, data=form, follow_redirects=True)
     assert "证件 A1 已暂扣" in resp.get_data(as_text=True)
+
+
+def test_cases_imported_on_the_web_page_show_at_once(client, app, data):
+    from tests.web.test_import_web import upload, xlsx_bytes
+
+    login(client, app, "clerk")
+    assert "/imports/template/cases.xlsx" in client.get("/imports").get_data(as_text=True)
+    bad = xlsx_bytes([["案号", "决定日期", "执法证号"], ["罚〔2025〕20号", "2025-02-30", "A1 C1"],
+                      ["罚〔2025〕20号", "2025-09-01", ""]])
+    html = upload(client, bad, kind="cases").get_data(as_text=True)
+    assert "导入被拒绝：共 3 个问题" in html and "日期“2025-02-30”不存在" in html
+    assert "与第 2 行重复" in html and "执法证号不能为空" in html
+    with app.app_context():
+        assert _db.session.scalar(select(PenaltyCase).where(PenaltyCase.case_no == "罚〔2025〕20号")) is None
+    good = xlsx_bytes([["案号", "决定日期", "执法证号"], ["罚〔2025〕20号", "2025-09-01", "A1、C1"]])
+    html = upload(client, good, kind="cases").get_data(as_text=True)
+    assert "导入成功：导入行政处罚案件 1 条（新增 1，更新 0）" in html
+    rows = rows_of(client.get("/cases?verdict=not_ok&q=20号").get_data(as_text=True))
+    assert len(rows) == 1 and "暂扣期间" in rows[0]
+    resp = client.get("/imports/template/cases.xlsx")
+    assert resp.status_code == 200
+    ws = openpyxl_load(resp.data)
+    assert [c.value for c in ws[1]][:5] == ["案号", "案件名称", "立案日期", "决定日期", "执法证号"]
+
+
+def openpyxl_load(data: bytes):
+    return load_workbook(io.BytesIO(data)).active
