@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -66,6 +66,17 @@ class Verdict:
 class _History:
     by_number: dict[str, CardHistory]
     by_officer: dict[int, list[CardHistory]]
+    _certified: dict[tuple[int, date], bool] = field(default_factory=dict)
+
+    def certified(self, officer_id: int, d: date) -> bool:
+        """At least one of the officer's enforcement certificates effective on `d` (memoised:
+        a year's cases name the same officers on the same days many times)."""
+        key = (officer_id, d)
+        hit = self._certified.get(key)
+        if hit is None:
+            hit = self._certified[key] = any(k.state_on(d) == "effective"
+                                             for k in self.by_officer.get(officer_id, ()))
+        return hit
 
 
 def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None
@@ -92,8 +103,7 @@ def _judge_one(case_id: int, numbers: list[str], dates: list[date], h: _History)
     counts: dict[int, bool] = {}
     for c in resolved:
         if c is not None and c.officer_id not in counts:
-            cards = h.by_officer.get(c.officer_id, [])
-            counts[c.officer_id] = all(any(k.state_on(d) == "effective" for k in cards) for d in dates)
+            counts[c.officer_id] = all(h.certified(c.officer_id, d) for d in dates)
     problems: list[dict[str, Any]] = []
     seen_numbers: set[str] = set()
     for number, c in zip(numbers, resolved, strict=True):
