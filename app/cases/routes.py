@@ -92,8 +92,9 @@ def _case(case_id: int) -> PenaltyCase:
 def detail(case_id: int):
     case = _case(case_id)
     v = services.judge(select(PenaltyCase.id).where(PenaltyCase.id == case.id))[case.id]
-    holders = {c.number: c for c in db.session.scalars(
-        select(Certificate).where(Certificate.number.in_(case.numbers)))}
+    holders = {c.number: c for c in db.session.scalars(  # enforcement wins a shared number
+        select(Certificate).where(Certificate.number.in_(case.numbers))
+        .order_by((Certificate.kind == "enforcement").asc()))}
     return render_template("cases/detail.html", case=case, v=v, holders=holders, reason_text=problem_text)
 
 
