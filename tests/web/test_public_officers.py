@@ -107,8 +107,9 @@ def test_change_log_lists_added_and_removed_by_date(app, client, registry):
     # newest first: 过期 removed today (the day after its expiry day), 新人 added 5 days ago,
     # 暂扣 removed 10 days ago
     assert "2026年6月15日" in rows[0] and "过期（城市管理科，5001080003）" in rows[0]
-    assert "2026年6月10日" in rows[1] and "新人（南坪社区，5001080009）" in rows[1]
-    assert "2026年6月5日" in rows[2] and "暂扣（城市管理科，5001080004）" in rows[2]
+    assert "2026年6月10日" in rows[1] and "新人（南坪社区，5001080009）" in rows[1].split("</td>")[1]
+    assert "2026年6月5日" in rows[2] and "暂扣（城市管理科，5001080004）" in rows[2].split("</td>")[2]
+    assert "过期（城市管理科，5001080003）" in rows[0].split("</td>")[2]
     assert len(rows) == 3 and "2026年6月14日" not in changes
     assert "张三" not in changes  # on the list for the whole period
 
@@ -162,3 +163,17 @@ def test_verify_page_links_to_the_list(client):
 def test_bad_page_and_long_query_do_not_fail(client, registry):
     assert client.get("/public/officers?page=abc").status_code == 200
     assert client.get("/public/officers?page=-5&q=" + "张" * 500).status_code == 200
+
+
+def test_change_log_follows_an_officer_leaving(app, client, registry):
+    with app.app_context():
+        o = OfficerFactory(name="调走", unit=UnitFactory(name="南坪社区"), employment_status="transferred",
+                           status_changed_on=TODAY - D(3))
+        card(o, "5001080011")
+        _db.session.commit()
+    html = client.get("/public/officers").get_data(as_text=True)
+    assert "调走" not in names_in(html)
+    changes = html.split('id="changes"', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in changes.split("<tr>") if "2026年6月12日" in r)
+    removed = row.split("</td>")[2]
+    assert "调走（南坪社区，5001080011）" in removed
