@@ -211,3 +211,11 @@ def test_annual_page_and_review_note(app, client, runner, tmp_path, monkeypatch)
     assert "近两年无执法办案记录" not in rows["张三"] and "近两年无执法办案记录" not in rows["李四"]
     # a note, not a failed pre-check: 赵六 fails exactly what 张三 fails (hours, none recorded)
     assert rows["赵六"].count("text-danger") == rows["张三"].count("text-danger") == 1
+
+
+def test_demo_seed_has_cases_with_both_verdicts(app, runner):
+    result = runner.invoke(args=["demo", "seed", "--today", TODAY.isoformat()])
+    assert result.exit_code == 0, result.output
+    data = json.loads(runner.invoke(args=["report", "cases", "--format", "json"]).output)
+    assert len(data) >= 100
+    assert {c["ok"] for c in data} == {True, False}
