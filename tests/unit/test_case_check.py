@@ -230,4 +230,4 @@ def test_judging_many_cases_takes_a_fixed_number_of_queries(db):
     finally:
         event.remove(_db.engine, "before_cursor_execute", listener)
     assert len(verdicts) == 6 and all(v.ok for v in verdicts.values())
-    assert len(statements) <= 4
+    assert len(statements) <= 3
