@@ -177,3 +177,15 @@ def test_change_log_follows_an_officer_leaving(app, client, registry):
     row = next(r for r in changes.split("<tr>") if "2026年6月12日" in r)
     removed = row.split("</td>")[2]
     assert "调走（南坪社区，5001080011）" in removed
+
+
+def test_paging(app, client):
+    with app.app_context():
+        unit = UnitFactory(name="综合行政执法队")
+        for i in range(53):
+            card(OfficerFactory(name=f"队员{i:02d}", unit=unit), f"50010890{i:04d}")
+        _db.session.commit()
+    first = client.get("/public/officers").get_data(as_text=True)
+    assert "共 53 人" in first and len(names_in(first)) == 50 and "/public/officers?page=2" in first
+    second = client.get("/public/officers?page=2").get_data(as_text=True)
+    assert len(names_in(second)) == 3 and not names_in(first) & names_in(second)
