@@ -137,6 +137,7 @@ def bootstrap_cmd() -> None:
 def register(app: Flask) -> None:
     """Add every command group. Modules that extend a group (training adds `import attendance|scores`
     and `report annual|training`) are imported for that side effect."""
+    from app.cases import cli as _cases_cli  # noqa: F401  (adds `report cases`)
     from app.documents.cli import docs_cli
     from app.imports.cli import import_cli
     from app.reminders.cli import reminders_cli

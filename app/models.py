@@ -3,6 +3,7 @@
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.throttle import LoginThrottle
+from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.locks import RunLock
@@ -13,7 +14,23 @@ from app.training.models import Attendance, TrainingSession
 from app.verify.models import VerifyHit
 
 __all__ = [
-    "AnnualReview", "Attendance", "AuditEvent", "Certificate", "CertificateEvent", "Exam",
-    "ExamResult", "LoginThrottle", "Officer", "ReminderDelivery", "ReminderRun", "RunLock", "Setting", "TrainingSession", "Unit", "User",
+    "AnnualReview",
+    "Attendance",
+    "AuditEvent",
+    "CaseCertificate",
+    "Certificate",
+    "CertificateEvent",
+    "Exam",
+    "ExamResult",
+    "LoginThrottle",
+    "Officer",
+    "PenaltyCase",
+    "ReminderDelivery",
+    "ReminderRun",
+    "RunLock",
+    "Setting",
+    "TrainingSession",
+    "Unit",
+    "User",
     "VerifyHit",
 ]

@@ -1,4 +1,4 @@
-"""`flask import officers|certificates FILE [--dry-run]` (DESIGN §5).
+"""`flask import officers|certificates|cases FILE [--dry-run]` (DESIGN §5).
 
 Exit status: 0 imported (or validated with --dry-run), 1 refused with every problem listed and
 nothing written, 2 wrong usage (no such file, unsupported type).
@@ -66,3 +66,4 @@ def _command(kind: str, help_text: str):
 
 import_officers_cmd = _command("officers", "导入执法人员（按身份证号新增或更新）")
 import_certificates_cmd = _command("certificates", "导入证件（按证件类型+证件编号新增或更新）")
+import_cases_cmd = _command("cases", "导入行政处罚案件（按案号新增或更新）")

@@ -2,7 +2,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField
 
-KIND_CHOICES = [("officers", "执法人员"), ("certificates", "证件")]
+KIND_CHOICES = [("officers", "执法人员"), ("certificates", "证件"), ("cases", "行政处罚案件")]
 
 
 class ImportForm(FlaskForm):

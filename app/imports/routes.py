@@ -8,6 +8,7 @@ from app.imports import bp
 from app.imports.forms import KIND_CHOICES, ImportForm
 from app.imports.readers import ImportRefused
 from app.imports.services import (
+    CASE_COLUMNS,
     CERTIFICATE_COLUMNS,
     KINDS,
     OFFICER_COLUMNS,
@@ -47,10 +48,11 @@ def index():
                 return redirect(url_for("imports.index"))
     return render_template("imports/index.html", form=form, problems=problems, result=result,
                            max_shown=MAX_SHOWN, kinds=dict(KIND_CHOICES),
-                           columns={"officers": OFFICER_COLUMNS, "certificates": CERTIFICATE_COLUMNS})
+                           columns={"officers": OFFICER_COLUMNS, "certificates": CERTIFICATE_COLUMNS,
+                                    "cases": CASE_COLUMNS})
 
 
-@bp.route("/imports/template/<any(officers, certificates):kind>.xlsx")
+@bp.route("/imports/template/<any(officers, certificates, cases):kind>.xlsx")
 @require_role("clerk")
 def template(kind: str):
     name = f"{KINDS[kind][1]}导入模板.xlsx"

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record, record_many
+from app.cases.imports import CASE_COLUMNS, import_cases
 from app.certificates.models import Certificate, CertificateEvent
 from app.certificates.services import (
     CERT_FIELDS,
@@ -90,7 +91,8 @@ CERTIFICATE_COLUMNS = [
 ]
 
 KINDS = {"officers": ("officer", "执法人员", OFFICER_COLUMNS),
-         "certificates": ("certificate", "证件", CERTIFICATE_COLUMNS)}
+         "certificates": ("certificate", "证件", CERTIFICATE_COLUMNS),
+         "cases": ("case", "行政处罚案件", CASE_COLUMNS)}
 
 _BAD = object()  # a cell that could not be read; its problem is already reported
 _CHUNK = 500  # IN (...) lists stay well under every database's parameter limit
@@ -472,7 +474,7 @@ def import_certificates(source: Source, filename: str, *, today: date, dry_run: 
     return result
 
 
-IMPORTERS = {"officers": import_officers, "certificates": import_certificates}
+IMPORTERS = {"officers": import_officers, "certificates": import_certificates, "cases": import_cases}
 
 
 def run_import(kind: str, source: Source, filename: str, *, today: date, dry_run: bool = False) -> ImportResult:

@@ -277,12 +277,13 @@ def detail(officer_id: int):
     d = today()
     flags = compliance.officer_flags(compliance.Params.from_settings(d), officer.id)
     show_id = officer.id_number if sees_full_ids() else officer.id_number_masked
+    from app.cases.services import CaseFilters, case_rows
     from app.training.officer import officer_context
 
     return render_template(
         "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
         full_id=sees_full_ids(),
-        **officer_context(officer.id),
+        **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
     )
 
 

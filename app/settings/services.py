@@ -98,6 +98,15 @@ def _text(value: str) -> str:
     return value
 
 
+def _switch(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on", "是", "开启", "开"):
+        return True
+    if v in ("0", "false", "no", "off", "否", "关闭", "关"):
+        return False
+    raise SettingError("应为 是/否（也可写 1/0、on/off）")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     label: str
@@ -120,10 +129,14 @@ SPECS: dict[str, SettingSpec] = {
     "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
     "session_idle_minutes": SettingSpec("登录空闲超时（分钟）", "120", _minutes,
                                         "超过这么久没有操作，需重新登录"),
+    "public_list_enabled": SettingSpec("公开执法人员公示名单（/public/officers）", "是", _switch,
+                                       "是：任何人无需登录即可查看；否：页面关闭"),
 }
 
 
 def _canonical(name: str, parsed: Any) -> str:
+    if isinstance(parsed, bool):
+        return "是" if parsed else "否"
     if isinstance(parsed, list):
         return ",".join(str(x) for x in parsed)
     return str(parsed)

@@ -110,3 +110,14 @@ def test_login_for_an_unknown_user_takes_as_long_as_for_a_known_one(app):
     known = statistics.median(timed("carol") for _ in range(5))
     unknown = statistics.median(timed(f"ghost{i}") for i in range(5))
     assert unknown > known * 0.5, (known, unknown)
+
+
+def test_public_list_answers_429_past_the_limit(app, client, monkeypatch, limiter_reset):
+    """/public/officers and its exports share one anonymous budget per address (issue 12)."""
+    monkeypatch.setitem(app.config, "PUBLIC_RATE_LIMIT", "4/minute")
+    for path in ("/public/officers", "/public/officers.xlsx", "/public/officers", "/public/officers"):
+        assert client.get(path, environ_base=ATTACKER).status_code == 200
+    resp = client.get("/public/officers.xlsx", environ_base=ATTACKER)
+    assert resp.status_code == 429
+    assert "请求过于频繁" in resp.get_data(as_text=True)
+    assert client.get("/public/officers", environ_base=OFFICE).status_code == 200
