@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
+from app.officers.models import Officer
 from app.training.models import Attendance, TrainingSession
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
@@ -146,6 +147,19 @@ def test_reminder_groups_by_unit(app, client, data):
     assert data["soon"] in text and "剩余20天" in text and "赵过期" in text and "已过期5天" in text
     assert "张伟" not in text
     assert len(pages) == 1  # one unit, one notice
+
+
+def test_reminder_has_a_seal_block_on_every_units_notice(app, client, data):
+    with app.app_context():
+        town_officer = _db.session.get(Officer, data["officers"]["张伟"])
+        town_officer.certificates[0].expires_on = TODAY + timedelta(days=10)
+        _db.session.commit()
+    login(client, app, "viewer")
+    pages = assert_pdf(get_pdf(client, "/documents/reminder.pdf?within=30&today=2026-06-15"), ids=data["ids"])
+    assert len(pages) == 2  # one notice per unit, each on its own page
+    for page, unit in zip(pages, ("城市管理科", "海棠溪社区"), strict=True):
+        assert f"{unit}：" in page
+        assert page.count("单位（盖章）") == 1 and "审核人" in page, (unit, page[-200:])
 
 
 def test_bad_input_gets_a_message_not_a_500(app, client, data):
