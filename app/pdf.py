@@ -147,15 +147,16 @@ def _font_files(page) -> list[tuple[Any, str, int]]:
     """(font descriptor, its FontFile key, how many glyphs the font's /W covers) of every embedded
     Type0 font on a page."""
     found = []
-    font_dict = page.get("/Resources", {}).get("/Font") or {}
-    for ref in font_dict.get_object().values():
+    resources = page["/Resources"] if "/Resources" in page else {}
+    font_dict = resources["/Font"] if "/Font" in resources else {}
+    for ref in font_dict.values():
         font = ref.get_object()
         if font.get("/Subtype") != "/Type0":
             continue
         cid_font = font["/DescendantFonts"][0].get_object()
         descriptor = cid_font["/FontDescriptor"].get_object()
-        widths = cid_font.get("/W") or []
-        glyphs = sum(len(w) for w in widths if isinstance(w, list))
+        widths = cid_font["/W"] if "/W" in cid_font else []
+        glyphs = sum(len(w.get_object()) for w in widths if isinstance(w.get_object(), list))
         for key in ("/FontFile3", "/FontFile2", "/FontFile"):
             if key in descriptor:
                 found.append((descriptor, key, glyphs))
