@@ -1,19 +1,14 @@
 from datetime import date
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 
 from app.auth.access import require_role
 from app.extensions import db
 from app.imports import bp
-from app.imports.forms import KIND_CHOICES, ImportForm
+from app.imports.base import importers
+from app.imports.forms import ImportForm
 from app.imports.readers import ImportRefused
-from app.imports.services import (
-    CERTIFICATE_COLUMNS,
-    KINDS,
-    OFFICER_COLUMNS,
-    run_import,
-    template_workbook,
-)
+from app.imports.services import run_import, template_workbook
 
 MAX_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -26,7 +21,9 @@ def today() -> date:
 @bp.route("/imports", methods=["GET", "POST"])
 @require_role("clerk")
 def index():
+    kinds = importers()
     form = ImportForm()
+    form.kind.choices = [(k, i.noun) for k, i in kinds.items()]
     problems = None
     result = None
     if form.validate_on_submit():
@@ -46,14 +43,16 @@ def index():
                 flash(f"导入成功：{result.summary()}", "success")
                 return redirect(url_for("imports.index"))
     return render_template("imports/index.html", form=form, problems=problems, result=result,
-                           max_shown=MAX_SHOWN, kinds=dict(KIND_CHOICES),
-                           columns={"officers": OFFICER_COLUMNS, "certificates": CERTIFICATE_COLUMNS})
+                           max_shown=MAX_SHOWN, kinds=kinds)
 
 
-@bp.route("/imports/template/<any(officers, certificates):kind>.xlsx")
+@bp.route("/imports/template/<kind>.xlsx")
 @require_role("clerk")
 def template(kind: str):
-    name = f"{KINDS[kind][1]}导入模板.xlsx"
+    found = importers().get(kind)
+    if found is None:
+        abort(404)
+    name = f"{found.noun}导入模板.xlsx"
     from urllib.parse import quote
 
     return Response(template_workbook(kind), mimetype=XLSX, headers={
