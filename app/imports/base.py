@@ -57,7 +57,9 @@ def importers() -> dict[str, Importer]:
         except ModuleNotFoundError as exc:
             if not exc.name or not (name == exc.name or name.startswith(exc.name + ".")):
                 raise
-    return dict(_REGISTRY)
+    order = {name: i for i, name in enumerate(IMPORTER_MODULES)}
+    return dict(sorted(_REGISTRY.items(),
+                       key=lambda kv: order.get(type(kv[1]).__module__, len(order))))
 
 
 def get_importer(kind: str) -> Importer:

@@ -29,9 +29,9 @@ ATTENDANCE_COLUMNS = [
            example="通用法律知识"),
     Column("hours", "学时", "hours", required=True, example=4, hint="正数，以0.5为单位"),
     Column("id_number", "身份证号", "id_number", required=True, kind="id", example=EXAMPLE_ID),
-    Column("status", "出勤情况", "status", kind="enum", mapping=ATTENDANCE_STATUSES, example="出勤"),
+    Column("status", "出勤情况", "status", kind="enum", mapping=ATTENDANCE_STATUSES, example="出席"),
     Column("credited_hours", "认定学时", "credited_hours",
-           hint="留空时出勤者认定为培训学时，缺勤为0"),
+           hint="留空时出席者认定为培训学时，其余为0"),
 ]
 DEFAULT_CATEGORY = "general_law"  # 通用法律知识, for a new session whose rows leave 培训类别 empty
 _BULK = 5000
