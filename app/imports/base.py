@@ -211,18 +211,22 @@ class Importer:
             raise ImportRefused(problems)
         headers = {col.field: h for h, col in mapping.items()}
         headers |= {col.field: col.zh for col in self.columns if col.field not in headers}
-        items = list(mapping.items())
+        items = [(h, col, col.kind != "id") for h, col in mapping.items()]
         problems = table.problems  # the reader adds cells under no header while we iterate
         rows: list[Row] = []
+        shared: dict[Any, Any] = {}  # one object per repeated value (a session's title, a date)
         for number, raw in table.rows:
             values: dict[str, Any] = {}
             row = Row(number, values, headers, problems)
-            for h, col in items:
+            for h, col, share in items:
                 try:
-                    values[col.field] = convert(raw.get(h), col)
+                    value = convert(raw.get(h), col)
                 except CellError as exc:
                     values[col.field] = BAD
                     row.error(col.field, str(exc))
+                else:
+                    values[col.field] = (shared.setdefault((type(value), value), value)
+                                         if share else value)
             rows.append(row)
         if not rows:
             raise ImportRefused(problems or [Problem(None, None, "文件中只有表头，没有数据行")])
