@@ -4,6 +4,7 @@ exam is identified by 考试名称 + 考试日期 and created when new; a make-u
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
@@ -113,18 +114,35 @@ class ScoreImporter(Importer):
 
     def result(self, p) -> ImportResult:
         created = sum(1 for e in p["existing"].values() if e is None)
-        return ImportResult(self.noun, total=len(p["plan"]), created=len(p["plan"]), text=(
-            f"考试 {len(p['exams'])} 场（新建 {created}），成绩 {len(p['plan'])} 条"))
+        known = [e.id for e in p["existing"].values() if e is not None]
+        stored = {(r.exam_id, r.officer_id): (r.score, r.absent) for r in db.session.execute(
+            select(ExamResult.exam_id, ExamResult.officer_id, ExamResult.score, ExamResult.absent)
+            .where(ExamResult.exam_id.in_(known)))} if known else {}
+        new = updated = 0
+        for _n, key, officer, score in p["plan"]:
+            exam = p["existing"][key]
+            before = stored.get((exam.id, officer.id)) if exam is not None else None
+            if before is None:
+                new += 1
+            elif before != _score_of(score):
+                updated += 1
+        same = len(p["plan"]) - new - updated
+        return ImportResult(self.noun, total=len(p["plan"]), created=new, updated=updated,
+                            unchanged=same, text=(
+            f"考试 {len(p['exams'])} 场（新建 {created}），成绩 {len(p['plan'])} 条"
+            f"（新增 {new}，更新 {updated}" + (f"，无变化 {same}" if same else "") + "）"))
 
     def apply(self, p, *, today: date, result: ImportResult) -> None:
         exams, existing, makeups = p["exams"], p["existing"], p["makeups"]
         in_file_makeups, plan = p["in_file_makeups"], p["plan"]
+        created_exams, created_results = [], []
         with db.session.no_autoflush:
             # originals first, so a make-up in the same file can point at its exam
             for key in sorted(existing, key=lambda k: (k in in_file_makeups, k[1])):
                 if existing[key] is None:
                     spec = exams[key]
                     orig = makeups.get(key) or (existing[in_file_makeups[key]] if key in in_file_makeups else None)
+                    created_exams.append(key)
                     existing[key] = exam_services.save_exam(None, {
                         "title": key[0], "held_on": key[1], "kind": spec["kind"] or "qualification",
                         "max_score": spec["max_score"], "pass_score": spec["pass_score"],
@@ -137,8 +155,22 @@ class ScoreImporter(Importer):
                 if r is None:
                     r = ExamResult(exam=exam, officer_id=officer.id)
                     db.session.add(r)
+                    created_results.append(r)
                 exam_services.set_result(exam, r, score, score is None)
         db.session.flush()
+        result.created_ids["exam"] = [existing[k].id for k in created_exams]
+        result.created_ids["exam_result"] = [r.id for r in created_results]
+
+
+def _score_of(score: Any) -> tuple[float | None, bool]:
+    """(score, absent) as set_result stores them, for telling an unchanged row."""
+    probe = SimpleNamespace(score=None, absent=False)
+    try:
+        exam_services.set_result(SimpleNamespace(max_score=10 ** 9, pass_score=0), probe, score,
+                                 score is None)
+    except DomainError:
+        return (None, False)
+    return (probe.score, probe.absent)
 
 
 def import_scores(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:

@@ -123,6 +123,7 @@ class ImportResult:
     text: str = ""  # the counts in the kind's own words, when "N 条（新增…）" does not fit
     entity: str = ""
     kind: str = ""
+    created_ids: dict[str, list[int]] = field(default_factory=dict)  # table -> ids, for undo
 
     @property
     def counts(self) -> str:

@@ -79,8 +79,24 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
     if dry_run:
         db.session.rollback()
     else:
+        _record(kind, path, result)
         db.session.commit()
     click.echo(result.summary())
+
+
+def _record(kind: str, path: Path, result) -> None:
+    """The import's entry in 导入记录 (with the file, for download and undo)."""
+    import secrets
+
+    from app.audit.services import current_actor
+    from app.imports.history import record_batch
+    from app.imports.models import ImportBatch
+
+    data = path.read_bytes()
+    batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=None, actor=current_actor()[0],
+                        kind=kind, filename=path.name[:255], file_size=len(data), file_data=data)
+    db.session.add(batch)
+    record_batch(batch, result)
 
 
 def _write_errors(kind: str, path: Path, refused: ImportRefused, out: str) -> None:

@@ -206,11 +206,12 @@ class OfficerImporter(Importer):
         try:
             units = {name: get_or_create_unit(name) for name in dict.fromkeys(
                 d["unit"] for _n, d, _o, c in plan if c)}
+            result.created_ids["unit"] = [units[n].id for n in result.units_created]
             new = [_new_officer(d, units[d["unit"]].id) for _n, d, oid, _c in plan if oid is None]
             if new:
                 # Core executemany: the ORM bulk path costs ~3× more per row for nothing we need.
                 db.session.execute(insert(Officer.__table__), new)
-                _audit_new_officers(new)
+                result.created_ids["officer"] = _audit_new_officers(new)
             updates = {oid: (n, d) for n, d, oid, c in plan if oid is not None and c}
             for chunk in _chunks(updates):
                 for officer in db.session.scalars(select(Officer).where(Officer.id.in_(chunk))):
@@ -230,7 +231,7 @@ def import_officers(source: Source, filename: str, *, today: date, dry_run: bool
     return OfficerImporter().run(source, filename, today=today, dry_run=dry_run)
 
 
-def _audit_new_officers(new: list[dict[str, Any]]) -> None:
+def _audit_new_officers(new: list[dict[str, Any]]) -> list[int]:
     """A create audit row for each officer the import inserted (ID numbers masked)."""
     by_number = {d["id_number"]: d for d in new}
     entries = []
@@ -241,6 +242,7 @@ def _audit_new_officers(new: list[dict[str, Any]]) -> None:
                       if k not in ("created_at", "updated_at", "version", "photo", "photo_mime")}
             entries.append((oid, f"导入执法人员 {values['name']}", values))
     record_many("create", "officer", entries)
+    return [e[0] for e in entries]
 
 
 # --- certificates --------------------------------------------------------------------------------
@@ -319,12 +321,12 @@ _STATUS_ACTION = {target: code for code, (_label, sources, target) in CERT_ACTIO
                   if "valid" in sources and target != "valid"}
 
 
-def _insert_certificates(plan: list[tuple], *, today: date) -> None:
+def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
     """New certificates and their history in three statements. The same rows and events as
     `create_certificate` (issue — or apply — dated 发证日期, then a status event dated 状态日期 or
     the import day); it needs ~9 ms a row, too slow for a 10,000-row file."""
     if not plan:
-        return
+        return []
     from app.audit.services import current_actor
 
     actor = current_actor()[0]
@@ -355,6 +357,7 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> None:
          f"导入{CERT_KINDS[data['kind']]} {data['number'].strip()}",
          {**{f: data[f] for f in CERT_FIELDS}, "status": status})
         for _n, data, _oid, status, _sd, _cid, _c in plan])
+    return sorted(ids[(p[1]["kind"], p[1]["number"].strip())] for p in plan)
 
 
 @register
@@ -379,7 +382,8 @@ class CertificateImporter(Importer):
         than valid/applying, a status event — and update the changed ones."""
         row_number = None
         try:
-            _insert_certificates([p for p in plan if p[5] is None], today=today)
+            result.created_ids["certificate"] = _insert_certificates(
+                [p for p in plan if p[5] is None], today=today)
             updates = {p[5]: p for p in plan if p[5] is not None and p[6]}
             for chunk in _chunks(updates):
                 for cert in db.session.scalars(select(Certificate).where(Certificate.id.in_(chunk))):

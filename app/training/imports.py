@@ -189,9 +189,11 @@ class AttendanceImporter(Importer):
     def apply(self, plan, *, today: date, result: ImportResult) -> None:
         new, changed, _same = plan["changes"]
         existing = plan["existing"]
+        created_sessions = []
         with db.session.no_autoflush:
             for key, s in existing.items():
                 if s is None:
+                    created_sessions.append(key)
                     spec = plan["sessions"][key]
                     existing[key] = training.save_session(None, {
                         "title": key[0], "held_on": key[1], "hours": spec["hours"],
@@ -208,6 +210,15 @@ class AttendanceImporter(Importer):
             status=bindparam("status"), credited_hours=bindparam("credited_hours"), updated_at=now)
         for chunk in chunks(changed, _BULK):
             db.session.connection().execute(stmt, chunk)
+        result.created_ids["training_session"] = [existing[k].id for k in created_sessions]
+        new_keys = {(existing[key].id, officer_id) for key, officer_id, _s, _h in new}
+        session_ids = sorted({sid for sid, _o in new_keys})
+        ids = []
+        for chunk in chunks(session_ids, 200):
+            ids += [r.id for r in db.session.execute(select(
+                Attendance.id, Attendance.session_id, Attendance.officer_id).where(
+                Attendance.session_id.in_(chunk))) if (r.session_id, r.officer_id) in new_keys]
+        result.created_ids["attendance"] = sorted(ids)
         _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
                                  {key[1].year for key in plan["sessions"]})
 
