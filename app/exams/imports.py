@@ -112,6 +112,20 @@ class ScoreImporter(Importer):
         return {"exams": exams, "existing": existing, "makeups": makeups,
                 "in_file_makeups": in_file_makeups, "plan": plan}
 
+    def export_rows(self):
+        from app.officers.models import Officer
+
+        titles = {e.id: e.title for e in db.session.execute(select(Exam.id, Exam.title))}
+        for r in db.session.execute(select(
+                Exam.title, Exam.held_on, Exam.kind, Exam.max_score, Exam.pass_score,
+                Exam.makeup_of_id, Officer.id_number, ExamResult.score, ExamResult.absent)
+                .join(Exam, Exam.id == ExamResult.exam_id).join(Officer, Officer.id == ExamResult.officer_id)
+                .order_by(Exam.held_on, Exam.id, ExamResult.id)):
+            yield {"title": r.title, "date": r.held_on, "kind": EXAM_KINDS.get(r.kind),
+                   "max_score": r.max_score, "pass_score": r.pass_score, "id_number": r.id_number,
+                   "score": "缺考" if r.absent else r.score,
+                   "makeup_of": titles.get(r.makeup_of_id) if r.makeup_of_id else None}
+
     def result(self, p) -> ImportResult:
         created = sum(1 for e in p["existing"].values() if e is None)
         known = [e.id for e in p["existing"].values() if e is not None]

@@ -45,7 +45,9 @@ def annotated_workbook(importer: Importer, data: bytes, filename: str,
             values.append(None if v == "" else v)
         ws.append(values)
         for i, v in enumerate(values[1:], start=2):
-            if isinstance(v, datetime | date):
+            if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+                ws.cell(row=number, column=i).data_type = "s"  # shown as typed, never a formula
+            elif isinstance(v, datetime | date):
                 ws.cell(row=number, column=i).number_format = "yyyy-mm-dd"
             elif isinstance(v, str) and v.isdigit():
                 ws.cell(row=number, column=i).number_format = "@"

@@ -248,6 +248,11 @@ class Importer:
     def apply(self, plan: Any, *, today: date, result: ImportResult) -> None:
         raise NotImplementedError
 
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """The stored records as rows of this importer's fields, in the values the import reads
+        (labels for codes): exported this way and imported back, nothing is new or updated."""
+        raise NotImplementedError
+
     # --- the whole import ----------------------------------------------------------------------
 
     def run(self, source: Source, filename: str, *, today: date, dry_run: bool = False,

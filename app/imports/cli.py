@@ -142,3 +142,22 @@ def template_cmd(kind: str, out: str) -> None:
         sys.exit(2)
     Path(out).write_bytes(template_workbook(found[kind]))
     click.echo(f"已生成{found[kind].noun}导入模板：{out}")
+
+
+@import_cli.command("export")
+@click.argument("kind")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
+def export_cmd(kind: str, out: str) -> None:
+    """按导入格式导出某类数据（列名与导入相同；改好后可直接导入回去）"""
+    from app.audit.services import record
+    from app.imports.base import importers
+    from app.imports.templates import export_workbook
+
+    found = importers()
+    if kind not in found:
+        click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
+        sys.exit(2)
+    Path(out).write_bytes(export_workbook(found[kind]))
+    record("export", found[kind].entity, None, f"按导入格式导出{found[kind].noun}")
+    db.session.commit()
+    click.echo(f"已导出{found[kind].noun}：{out}")

@@ -77,6 +77,25 @@ def template(kind: str):
         "Content-Disposition": f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''{quote(name)}"})
 
 
+@bp.route("/imports/export/<kind>.xlsx")
+@require_role("admin")  # full ID numbers: the import needs them, so only an administrator
+def export(kind: str):
+    from urllib.parse import quote
+
+    from app.audit.services import record
+    from app.imports.templates import export_workbook
+
+    found = importers().get(kind)
+    if found is None:
+        abort(404)
+    data = export_workbook(found)
+    record("export", found.entity, None, f"按导入格式导出{found.noun}")
+    db.session.commit()
+    name = f"{found.noun}（导入格式）.xlsx"
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"{kind}.xlsx\"; filename*=UTF-8''{quote(name)}"})
+
+
 # --- the wizard: upload → preview and column mapping → check → import (issue 11 item 4) ------------
 
 PREVIEW_ROWS = 20

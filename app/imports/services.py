@@ -189,6 +189,19 @@ class OfficerImporter(Importer):
     def validate(self, sheet: Sheet, *, today: date):
         return _validate_officers(sheet.rows, today)
 
+    def export_rows(self):
+        units = {u.id: u.name for u in db.session.execute(select(Unit.id, Unit.name))}
+        for o in db.session.execute(select(
+                Officer.name, Officer.id_number, Officer.unit_id, Officer.position,
+                Officer.establishment, Officer.education, Officer.on_enforcement_post,
+                Officer.employment_status, Officer.phone, Officer.employee_no).order_by(Officer.id)):
+            yield {"name": o.name, "id_number": o.id_number, "unit": units.get(o.unit_id),
+                   "position": o.position, "establishment": ESTABLISHMENTS.get(o.establishment),
+                   "education": EDUCATIONS.get(o.education) if o.education else None,
+                   "on_enforcement_post": o.on_enforcement_post,
+                   "employment_status": EMPLOYMENT_STATUSES.get(o.employment_status),
+                   "phone": o.phone, "employee_no": o.employee_no}
+
     def result(self, plan) -> ImportResult:
         plan, known_units = plan
         result = ImportResult(self.noun, total=len(plan))
@@ -369,6 +382,15 @@ class CertificateImporter(Importer):
     def validate(self, sheet: Sheet, *, today: date):
         with db.session.no_autoflush:
             return _validate_certificates(sheet.rows, today)
+
+    def export_rows(self):
+        for c in db.session.execute(select(
+                Officer.id_number, Certificate.status, *(getattr(Certificate, f) for f in CERT_FIELDS))
+                .join(Officer, Officer.id == Certificate.officer_id).order_by(Certificate.id)):
+            yield {"id_number": c.id_number, "kind": CERT_KINDS.get(c.kind), "number": c.number,
+                   "issuing_authority": c.issuing_authority, "issued_on": c.issued_on,
+                   "expires_on": c.expires_on, "categories": c.categories, "area": c.area,
+                   "status": CERT_STATUSES.get(c.status), "status_date": None}
 
     def result(self, plan) -> ImportResult:
         result = ImportResult(self.noun, total=len(plan))

@@ -95,6 +95,13 @@ class UnitImporter(Importer):
             changes.append((data, current, changed))
         return changes
 
+    def export_rows(self):
+        units = db_units()
+        names = {u.id: u.name for u in units}
+        for u in sorted(units, key=lambda u: (u.sort_order, u.id)):
+            yield {"name": u.name, "parent": names.get(u.parent_id), "kind": UNIT_KINDS.get(u.kind),
+                   "sort_order": u.sort_order}
+
     def result(self, plan) -> ImportResult:
         created = sum(1 for _d, cur, _c in plan if cur is None)
         updated = sum(1 for _d, cur, c in plan if cur is not None and c)

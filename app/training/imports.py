@@ -156,6 +156,18 @@ class AttendanceImporter(Importer):
             final.append((key, officer_id, att.status, att.credited_hours))
         return {"sessions": sessions, "existing": existing, "rows": final, "changes": None}
 
+    def export_rows(self):
+        for a in db.session.execute(select(
+                TrainingSession.title, TrainingSession.held_on, TrainingSession.category,
+                TrainingSession.hours, Officer.id_number, Attendance.status, Attendance.credited_hours)
+                .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+                .join(Officer, Officer.id == Attendance.officer_id)
+                .order_by(TrainingSession.held_on, TrainingSession.id, Attendance.id)
+                .execution_options(yield_per=2000)):
+            yield {"title": a.title, "date": a.held_on, "category": TRAINING_CATEGORIES.get(a.category),
+                   "hours": a.hours, "id_number": a.id_number,
+                   "status": ATTENDANCE_STATUSES.get(a.status), "credited_hours": a.credited_hours}
+
     def _changes(self, plan) -> tuple[list, list, int]:
         """(rows to insert, rows to update, unchanged count) against the stored attendance."""
         known = [s.id for s in plan["existing"].values() if s is not None]
