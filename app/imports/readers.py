@@ -56,6 +56,7 @@ MAX_ROWS = 300_000
 MAX_COLUMNS = 200
 MAX_CELLS = 4_000_000  # rows × columns of the used range
 MAX_UNZIPPED = 250 * 1024 * 1024
+MAX_FILE_BYTES = 100 * 1024 * 1024  # the web caps uploads lower (MAX_CONTENT_LENGTH)
 MAX_RATIO = 100  # uncompressed / compressed for a large member; XML of real sheets is ~10–20
 HEADER_SEARCH_ROWS = 10
 TOTAL_ROW_WORDS = {"合计", "总计", "小计", "合计：", "总计："}
@@ -235,8 +236,53 @@ def _scan_ods_content(stream: BinaryIO) -> None:
         _check_size(rows, columns)
 
 
+# BIFF8 records that put a cell at (row, column): NUMBER, LABEL, LABELSST, RK, BOOLERR, FORMULA,
+# BLANK, RSTRING (row and column first); MULRK and MULBLANK (row, first column … last column).
+_BIFF_CELLS = {0x0203, 0x0204, 0x00FD, 0x027E, 0x0205, 0x0006, 0x0201, 0x00D6}
+_BIFF_SPANS = {0x00BD, 0x00BE}
+
+
+def _scan_xls(data: bytes) -> None:
+    """The highest row and column an .xls (BIFF8 in an OLE container) puts a cell in: one cell at
+    row 65,536, column 256 makes the reader hold 16 million cells (1 GB)."""
+    import struct
+
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+    except Exception:
+        raise refuse(NOT_READABLE[".xls"]) from None
+    with ole:
+        name = next((n for n in ("Workbook", "Book") if ole.exists(n)), None)
+        if name is None:
+            raise refuse(NOT_READABLE[".xls"])
+        stream = ole.openstream(name).read()
+    max_row = max_col = -1
+    pos, end = 0, len(stream) - 4
+    unpack = struct.unpack_from
+    while pos <= end:
+        kind, length = unpack("<HH", stream, pos)
+        body = pos + 4
+        if kind in _BIFF_CELLS and length >= 4:
+            row, col = unpack("<HH", stream, body)
+            max_row, max_col = max(max_row, row), max(max_col, col)
+        elif kind in _BIFF_SPANS and length >= 6:
+            row, = unpack("<H", stream, body)
+            last, = unpack("<H", stream, body + length - 2)
+            max_row, max_col = max(max_row, row), max(max_col, last)
+        pos = body + length
+    _check_size(max_row + 1, max_col + 1)
+
+
 def check_workbook(data: bytes, ext: str) -> None:
     """Refuse, before any reading, a workbook whose reading would cost too much (issue 9)."""
+    if len(data) > MAX_FILE_BYTES:
+        raise refuse(_TOO_BIG.format(what=f"{len(data) / 1048576:,.0f} MB",
+                                     limit=f"{MAX_FILE_BYTES // 1048576} MB"))
+    if ext == ".xls":
+        _scan_xls(data)
+        return
     if ext not in (".xlsx", ".ods"):
         return
     try:
@@ -279,6 +325,9 @@ def raw_rows(source: str | Path | bytes | BinaryIO, filename: str) -> Iterator[t
         raise refuse(unsupported_message(filename))
     data = _bytes(source)
     if ext == ".csv":
+        if len(data) > MAX_FILE_BYTES:
+            raise refuse(_TOO_BIG.format(what=f"{len(data) / 1048576:,.0f} MB",
+                                         limit=f"{MAX_FILE_BYTES // 1048576} MB"))
         return _csv_rows(data)
     check_workbook(data, ext)
     return _workbook_rows(data, ext)
@@ -330,6 +379,9 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
             for number, r in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
                 if number > MAX_ROWS:
                     raise refuse(_TOO_BIG.format(what=f"超过 {MAX_ROWS:,} 行", limit=f"{MAX_ROWS:,} 行"))
+                if len(r) > MAX_COLUMNS:
+                    raise refuse(_TOO_BIG.format(what=f"第 {number} 行有 {len(r):,} 列",
+                                                 limit=f"{MAX_COLUMNS} 列"))
                 yield tuple(r)
         except csv.Error as exc:
             raise refuse(f"CSV 文件格式错误：{exc}") from None

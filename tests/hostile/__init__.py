@@ -76,3 +76,17 @@ def zip_bomb_xlsx(path: Path, headers: list[str], unzipped: int = 315_000_000) -
             f.write(b"</sheetData>" + rest)
 
     return _rewrite_sheet(plain, path, rewrite)
+
+
+def sparse_xls(path: Path, headers: list[str], row: int = 65_535, column: int = 150) -> Path:
+    """A ~6 KB .xls with the headers and one cell far away: read as a dense range it is
+    65,536 × 151 cells (~10 million)."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Sheet1")
+    for i, h in enumerate(headers):
+        ws.write(0, i, h)
+    ws.write(row, column, "x")
+    wb.save(str(path))
+    return path

@@ -197,3 +197,21 @@ def test_zip_bomb_is_refused_within_seconds_and_bounded_memory(tmp_path):
     seen = _measure(path)
     assert "文件过大：解压后 301 MB（上限 250 MB）" in seen["outcome"], seen
     assert seen["seconds"] < 10 and seen["peak_mb"] < 300, seen
+
+
+def test_sparse_xls_is_refused_within_seconds_and_bounded_memory(tmp_path):
+    from tests.hostile import sparse_xls
+
+    path = sparse_xls(tmp_path / "sparse.xls", ["姓名", "身份证号", "单位"])
+    assert path.stat().st_size < 10_000
+    seen = _measure(path)
+    assert "文件过大：工作表有 65,536 行 × 151 列（上限 4,000,000 个单元格）" in seen["outcome"], seen
+    assert seen["seconds"] < 10 and seen["peak_mb"] < 300, seen
+
+
+def test_csv_with_too_many_columns_is_refused(db, tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("姓名,身份证号,单位\n" + ",".join(["x"] * 5000) + "\n", encoding="utf-8")
+    with pytest.raises(ImportRefused) as info:
+        import_officers(path, path.name, today=TODAY)
+    assert info.value.problems[0].message.startswith("文件过大：第 2 行有 5,000 列（上限 200 列）")
