@@ -36,6 +36,7 @@ class ScoreImporter(Importer):
     kind, entity, noun = "scores", "exam_result", "成绩"
     help = "导入考试成绩（考试名称+考试日期确定一场考试，新考试自动建立）"
     columns = SCORE_COLUMNS
+    defaults = {"kind": "资格考试", "max_score": "100", "pass_score": "60"}
 
     def validate(self, sheet: Sheet, *, today: date):
         rows_by_number = {r.number: r for r in sheet.rows}

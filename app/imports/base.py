@@ -165,6 +165,7 @@ class Importer:
     help: ClassVar[str] = ""  # one line for `flask import KIND --help`
     columns: ClassVar[list[Column]]
     notes: ClassVar[list[str]] = []  # extra lines for the template's 填写说明 sheet
+    defaults: ClassVar[dict[str, str]] = {}  # field -> what an absent or empty cell means
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -173,7 +173,7 @@ def preview(token: str):
     absent = [c for c in importer.columns if c.field not in {col.field for col in detected.values()}]
     return render_template("imports/wizard.html", step="preview", batch=batch, importer=importer,
                            table=table, headers=headers, rows=rows, detected=detected, choice=choice, absent=absent,
-                           ignore=IGNORE, to_text=to_text, defaults=getattr(importer, "defaults", {}))
+                           ignore=IGNORE, to_text=to_text, defaults=importer.defaults)
 
 
 @bp.route("/imports/b/<token>/check", methods=["POST"])

@@ -185,6 +185,8 @@ class OfficerImporter(Importer):
     kind, entity, noun = "officers", "officer", "执法人员"
     help = "导入执法人员（按身份证号新增或更新）"
     columns = OFFICER_COLUMNS
+    defaults = {"establishment": "行政编制（已登记人员保持原值）", "on_enforcement_post": "是（已登记人员保持原值）",
+                "employment_status": "在职（已登记人员保持原值）"}
 
     def validate(self, sheet: Sheet, *, today: date):
         return _validate_officers(sheet.rows, today)
@@ -378,6 +380,7 @@ class CertificateImporter(Importer):
     kind, entity, noun = "certificates", "certificate", "证件"
     help = "导入证件（按证件类型+证件编号新增或更新）"
     columns = CERTIFICATE_COLUMNS
+    defaults = {"kind": "行政执法证", "status": "有效", "status_date": "导入当天"}
 
     def validate(self, sheet: Sheet, *, today: date):
         with db.session.no_autoflush:

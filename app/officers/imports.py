@@ -40,6 +40,7 @@ class UnitImporter(Importer):
     kind, entity, noun = "units", "unit", "单位"
     help = "导入单位（按单位名称新增或更新；上级单位须已登记或在同一文件中）"
     columns = UNIT_COLUMNS
+    defaults = {"kind": "按名称推断（…社区为社区，含“队”为执法队，其余为科室）", "sort_order": "0"}
 
     def validate(self, sheet: Sheet, *, today: date):
         stored = {u.name: u for u in db_units()}

@@ -88,6 +88,8 @@ class AttendanceImporter(Importer):
     kind, entity, noun = "attendance", "attendance", "出勤记录"
     help = "导入培训出勤（培训名称+培训日期确定一次培训，新培训自动建立）"
     columns = ATTENDANCE_COLUMNS
+    defaults = {"category": "通用法律知识（新培训）", "status": "出席",
+                "credited_hours": "出席者为培训学时，其余为0"}
     notes = ["同一培训（培训名称+培训日期相同）各行的学时和培训类别须一致；新培训的培训类别留空时记为“通用法律知识”。"]
 
     def validate(self, sheet: Sheet, *, today: date):

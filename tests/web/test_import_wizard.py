@@ -173,3 +173,12 @@ def test_hostile_workbook_upload_is_refused_with_a_message(client, app, tmp_path
     url = start(client, path, "officers")
     html = client.get(url).get_data(as_text=True)
     assert "文件过大：工作表用到了第 30,000,000 行（上限 300,000 行）" in html
+
+
+def test_preview_shows_defaults_for_absent_columns(client, app, tmp_path):
+    login(client, app, "clerk")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号"], ["张三", id_number()]])
+    html = client.get(start(client, path, "officers")).get_data(as_text=True)
+    absent = re.search(r'<ul class="small" id="absent">(.*?)</ul>', html, re.S).group(1)
+    assert "单位 <span class=\"text-danger\">（必填，缺少这一列不能导入）</span>" in absent
+    assert "编制类型：默认 行政编制（已登记人员保持原值）" in absent
