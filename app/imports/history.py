@@ -97,6 +97,15 @@ def undo(batch: ImportBatch) -> str:
         raise DomainError(f"不能撤销这次导入：{reason}")
     created = batch.created_ids
     counts = []
+    touched: set[int] = set()
+    years: set[int] = set()
+    for chunk in chunks(created.get("attendance") or []):
+        for officer_id, held_on in db.session.execute(
+                select(Attendance.officer_id, TrainingSession.held_on)
+                .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+                .where(Attendance.id.in_(chunk))):
+            touched.add(officer_id)
+            years.add(held_on.year)
     for table, model in MODELS.items():
         ids = created.get(table) or []
         if not ids:
@@ -107,6 +116,10 @@ def undo(batch: ImportBatch) -> str:
                     CertificateEvent.certificate_id.in_(chunk)))
             db.session.execute(delete(model).where(model.id.in_(chunk)))
         counts.append(f"{NOUNS[table]} {len(ids)} 条")
+    if touched:
+        from app.training.imports import _after_attendance_import
+
+        _after_attendance_import(touched, years)
     batch.status = "undone"
     batch.undone_at = utcnow()
     db.session.flush()

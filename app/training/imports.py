@@ -69,18 +69,15 @@ class _Att:
 
 
 def _after_attendance_import(officer_ids: set[int], years: set[int]) -> None:
-    """INTEGRATION POINT (issue 8 item 3): refresh the per-officer, per-year training hours table
-    for these officers and years, in the import's transaction. The `perf` branch adds that table
-    and its set-wise refresh function; call it here when the branches are merged."""
-    refresh = None
-    try:
-        from app.training import hours as _hours
+    """INTEGRATION POINT (issue 8 item 3): the bulk writes of an attendance import (and of its
+    undo) bypass the ORM, so they refresh the per-officer, per-year training hours table here, in
+    the same transaction. The `perf` branch adds that table and `hours.refresh_hours(db_session,
+    officer_ids=, session_ids=, years=)`; until it is merged there is nothing to refresh."""
+    from app.training import hours
 
-        refresh = getattr(_hours, "refresh_officer_year_hours", None)
-    except ImportError:  # pragma: no cover
-        pass
-    if refresh is not None:
-        refresh(officer_ids, years)
+    refresh = getattr(hours, "refresh_hours", None)
+    if refresh is not None and officer_ids:
+        refresh(db.session, officer_ids=officer_ids, years=years)
 
 
 @register
