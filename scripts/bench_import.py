@@ -83,7 +83,15 @@ def write_attendance(path: Path, ids: list[str], n: int) -> None:
 
 
 _CHILD = """
-import json, resource, sys, time
+import json, sys, time
+
+def peak_mb():
+    # VmHWM: this process image's peak RSS. (ru_maxrss would carry the parent's peak across
+    # fork + exec on Linux, so a child of a big pytest process would report the parent's.)
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
 from datetime import date
 sys.path.insert(0, sys.argv[1])
 from app import create_app
@@ -102,7 +110,7 @@ with app.app_context():
     result = importers()[kind].run(path, path.rsplit("/", 1)[-1], today=date(2026, 6, 15), dry_run=dry)
     db.session.rollback() if dry else db.session.commit()
     print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "peak_mb": peak_mb(),
                       "summary": result.summary()}, ensure_ascii=False))
 """
 

@@ -161,7 +161,15 @@ def test_attendance_reimport_is_zero_new_zero_updated(db, tmp_path):
 # --- hostile workbooks (issue 9 item 4) ------------------------------------------------------------
 
 _MEASURE = """
-import json, resource, sys, time
+import json, sys, time
+
+def peak_mb():
+    # VmHWM: this process image's peak RSS. (ru_maxrss would carry the parent's peak across
+    # fork + exec on Linux, so a child of a big pytest process would report the parent's.)
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
 from app.imports.readers import ImportRefused, read_table
 t = time.perf_counter()
 try:
@@ -171,7 +179,7 @@ try:
 except ImportRefused as exc:
     outcome = exc.problems[0].message
 print(json.dumps({"outcome": outcome, "seconds": time.perf_counter() - t,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 
