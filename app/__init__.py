@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import Config, _secret_key
+from app.config import Config, secret_key
 
 BLUEPRINT_MODULES = [
     "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
-    "imports", "training", "exams", "reviews", "documents", "verify",
+    "imports", "training", "exams", "reviews", "documents", "verify", "public", "cases",
 ]
 
 
@@ -16,8 +16,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config or Config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = _secret_key()
+        app.config["SECRET_KEY"] = secret_key()
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_errorhandlers(app)
@@ -28,7 +29,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered for Alembic)
     from app.auth.access import check_access
-    from app.extensions import babel, bootstrap, csrf, db, login_manager, migrate
+    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
 
     # Access control runs before CSRF so anonymous users are sent to the login page and a
     # viewer's write is refused with 403 whatever the form holds.
@@ -37,17 +38,22 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"), render_as_batch=True,
                      compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(app, locale_selector=lambda: "zh_CN")
     bootstrap.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
+    from app.auth.sessions import load_user
 
-        return db.session.get(User, int(user_id))
+    login_manager.user_loader(load_user)
+
+
+def register_security(app: Flask) -> None:
+    from app import security
+
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -90,6 +96,7 @@ def register_errorhandlers(app: Flask) -> None:
         404: "页面不存在",
         405: "不支持的请求方式",
         413: "上传的文件太大（最大20MB）",
+        429: "请求过于频繁，请稍后再试",
         500: "服务器内部错误，请稍后重试或联系管理员",
     }
 

@@ -53,6 +53,27 @@ def users_create(username: str, role: str, password_stdin: bool, display_name: s
         click.echo(f"初始密码：{pw}")
 
 
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码（否则交互输入两次）")
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password (e.g. a lost admin password); unlocks the account, ends its sessions."""
+    from app.auth.services import UserError, reset_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    try:
+        user = reset_password(username, password)
+    except UserError as exc:
+        db.session.rollback()
+        click.echo(f"错误：{exc}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"已重设用户 {user.username} 的密码，并已解锁、结束其所有登录会话")
+
+
 @settings_cli.command("show")
 def settings_show() -> None:
     from app.settings.services import SPECS, get_raw
@@ -116,6 +137,7 @@ def bootstrap_cmd() -> None:
 def register(app: Flask) -> None:
     """Add every command group. Modules that extend a group (training adds `import attendance|scores`
     and `report annual|training`) are imported for that side effect."""
+    from app.cases import cli as _cases_cli  # noqa: F401  (adds `report cases`)
     from app.documents.cli import docs_cli
     from app.imports.cli import import_cli
     from app.reminders.cli import reminders_cli
@@ -126,3 +148,7 @@ def register(app: Flask) -> None:
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
+    from app.backup import backup_cmd, restore_cmd
+
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)

@@ -241,8 +241,10 @@ def list_flags(
     reason: str | None = None,
     search: str | None = None,
     officer_id: int | None = None,
+    id_partial: bool = False,
 ) -> list[dict[str, Any]]:
-    """Every flag as a plain dict of the DESIGN §5 JSON shape, in one query."""
+    """Every flag as a plain dict of the DESIGN §5 JSON shape, in one query. `search` matches
+    names and units in part, ID numbers whole (in part too with `id_partial`: admins only)."""
     sub = flags_select(p, flags)
     if sub is None:
         return []
@@ -265,7 +267,8 @@ def list_flags(
         q = q.where(sub.c.officer_id == officer_id)
     if search:
         like = f"%{search.strip()}%"
-        q = q.where(or_(Officer.name.like(like), Unit.name.like(like), Officer.id_number.like(f"%{search.strip()}")))
+        q = q.where(or_(Officer.name.like(like), Unit.name.like(like),
+                        Officer.id_number_search(search, partial=id_partial)))
     out = []
     for r in db.session.execute(q):
         out.append({

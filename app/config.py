@@ -10,21 +10,40 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
 
-def _secret_key() -> str:
-    key = os.environ.get("SECRET_KEY")
+def is_development() -> bool:
+    """`make run` sets APP_ENV=development; `flask run --debug` sets FLASK_DEBUG=1."""
+    return (os.environ.get("APP_ENV", "").strip().lower() == "development"
+            or os.environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes"))
+
+
+def secret_key() -> str:
+    """SECRET_KEY from the environment. Outside development there is no fallback: with a
+    guessable or leaked key anyone could sign a session cookie or a certificate's QR token."""
+    key = os.environ.get("SECRET_KEY", "").strip()
     if key:
         return key
-    # Development: a key kept in instance/ so sessions survive restarts.
+    if not is_development():
+        raise RuntimeError(
+            "未设置 SECRET_KEY：生产环境必须在环境变量中提供 SECRET_KEY（例如用 "
+            "python -c 'import secrets; print(secrets.token_hex(32))' 生成，写入 instance/env）。"
+            "开发时请用 make run，或设置 APP_ENV=development，密钥将自动保存在 instance/secret_key。")
+    # Development: a key kept in instance/ (readable by its owner only) so sessions survive restarts.
     INSTANCE_DIR.mkdir(exist_ok=True)
     path = INSTANCE_DIR / "secret_key"
     if not path.exists():
-        path.write_text(secrets.token_hex(32))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
     return path.read_text().strip()
 
 
 class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'app.db'}"
-    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # pool_pre_ping: a connection that died while idle (database restarted) is replaced before
+    # use instead of failing the first request of each worker with a 500.
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = None  # filled by create_app
     WTF_CSRF_TIME_LIMIT = None
     BABEL_DEFAULT_LOCALE = "zh_CN"
@@ -40,8 +59,22 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "certmgr@localhost")
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    # `flask reminders send` holds a database lock; a second run waits this long for it, and a
+    # lock not refreshed for this many minutes (the holder was killed) is taken over.
+    REMINDER_LOCK_WAIT = int(os.environ.get("REMINDER_LOCK_WAIT") or 900)
+    REMINDER_LOCK_STALE_MINUTES = int(os.environ.get("REMINDER_LOCK_STALE_MINUTES") or 15)
+    # Rate limits per client address (Flask-Limiter syntax: "10/minute", "100/hour;10/minute").
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10/minute"  # POST /login
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT") or "30/minute"  # /verify/<token>
+    PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT") or "60/minute"  # @public_limit pages
+    RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
+                             or "memory://")
+    RATELIMIT_SWALLOW_ERRORS = True  # limiter storage (Redis) down: serve rather than answer 500
+    RATELIMIT_HEADERS_ENABLED = True
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # However active, a session ends this long after sign-in (the idle timeout is a setting).
+    SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS") or 12)
     PER_PAGE = 25
     TESTING = False
 
@@ -51,3 +84,8 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = True
+    # The suite logs in hundreds of times from one address; rate-limit tests lower these.
+    LOGIN_RATE_LIMIT = "100000/minute"
+    VERIFY_RATE_LIMIT = "100000/minute"
+    PUBLIC_RATE_LIMIT = "100000/minute"
+    RATELIMIT_STORAGE_URI = "memory://"

@@ -91,6 +91,9 @@ def seed(*, count: int, seed: int, today: date) -> str:
         }, status=status, today=today, reason="违规执法，暂扣待查" if status == "suspended" else "")
         certs += 1
     sessions = _training_and_exams(rng, [o for o, s in officers if s != "retired"], today)
+    from app.cases.demo import seed_cases
+
+    seed_cases(count=count, seed=seed, today=today)
     record("create", "demo", None, f"生成演示数据：{count} 名执法人员、{certs} 张证件、{sessions} 次培训")
     return f"已生成 {count} 名执法人员、{len(units)} 个单位、{certs} 张证件、{sessions} 次培训"
 

@@ -119,3 +119,21 @@ def lookup(mapping: dict[str, str], value: str | None) -> str | None:
         if label == v:
             return code
     return None
+
+# The case check (issue 12): why a case's officers were not both certified on its dates.
+CASE_REASONS = {
+    "unknown": "证号不存在",
+    "not_yet_valid": "尚未生效",
+    "expired": "已过期",
+    "applying": "申领中",
+    "suspended": "暂扣期间",
+    "revoked": "已吊销",
+    "cancelled": "已注销",
+    "lost": "已挂失",
+    "replaced": "已换证",
+    "supervision": "仅有监督证",
+    "outdated_number": "证号已更新",
+    "same_officer": "同一人",
+    "fewer_than_two": "不足两名持证人员",
+}
+CASE_VERDICTS = {"ok": "符合", "not_ok": "不符合"}

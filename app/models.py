@@ -2,15 +2,37 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.auth.throttle import LoginThrottle
+from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
+from app.locks import RunLock
 from app.officers.models import Officer, Unit
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
+from app.verify.models import VerifyHit
 
 __all__ = [
-    "AnnualReview", "Attendance", "AuditEvent", "Certificate", "CertificateEvent", "Exam",
-    "ExamResult", "ImportBatch", "Officer", "ReminderDelivery", "ReminderRun", "Setting", "TrainingSession", "Unit", "User",
+    "AnnualReview",
+    "Attendance",
+    "AuditEvent",
+    "CaseCertificate",
+    "Certificate",
+    "CertificateEvent",
+    "Exam",
+    "ExamResult",
+    "ImportBatch",
+    "LoginThrottle",
+    "Officer",
+    "PenaltyCase",
+    "ReminderDelivery",
+    "ReminderRun",
+    "RunLock",
+    "Setting",
+    "TrainingSession",
+    "Unit",
+    "User",
+    "VerifyHit",
 ]

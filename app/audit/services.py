@@ -9,7 +9,18 @@ from app.audit.models import AuditEvent
 from app.extensions import db
 from app.officers.idnumber import mask
 
-SENSITIVE = {"id_number"}
+
+def _birth_year(value: Any) -> str:
+    return f"{str(value.isoformat() if isinstance(value, date) else value)[:4]}年"
+
+
+# Personal data kept in the log only in part: the masked ID number, and of the birth date (the
+# masked middle of that number) the year alone, so the log cannot rebuild a number.
+SENSITIVE = {"id_number": mask, "birth_date": _birth_year}
+
+
+def hide_sensitive(field: str, value: Any) -> Any:
+    return SENSITIVE[field](value) if field in SENSITIVE and value not in (None, "") else value
 
 
 def _plain(value: Any) -> Any:
@@ -26,9 +37,7 @@ def changes_of(obj: Any, before: dict[str, Any], fields: list[str]) -> dict[str,
     for f in fields:
         old, new = before.get(f), getattr(obj, f)
         if old != new:
-            if f in SENSITIVE:
-                old, new = mask(old) if old else old, mask(new) if new else new
-            out[f] = [_plain(old), _plain(new)]
+            out[f] = [_plain(hide_sensitive(f, old)), _plain(hide_sensitive(f, new))]
     return out
 
 
@@ -42,7 +51,9 @@ def current_actor() -> tuple[str, int | None, str]:
     from flask_login import current_user
 
     if has_request_context():
-        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+        # The client address as werkzeug's ProxyFix sets it (PROXY_FIX_X_FOR, app/security.py):
+        # an X-Forwarded-For header is believed only from the proxies configured.
+        ip = request.remote_addr or ""
         if current_user and current_user.is_authenticated:
             return current_user.username, current_user.id, ip
         return "anonymous", None, ip
@@ -95,6 +106,6 @@ def record_many(action: str, entity_type: str, entries: list[tuple[int, str, dic
     db.session.execute(insert(AuditEvent.__table__), [
         {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
          "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
-         "changes": {k: [None, mask(v) if k in SENSITIVE and v else _plain(v)]
+         "changes": {k: [None, _plain(hide_sensitive(k, v))]
                      for k, v in values.items() if v not in (None, "")} or None}
         for entity_id, summary, values in entries])

@@ -2,7 +2,9 @@
 
 Every request passes `check_access`: anonymous users go to the login page (except the public
 endpoints), and each view has a minimum role — by default viewer for GET/HEAD and clerk for
-anything that writes; views raise it with @require_role("admin").
+anything that writes; views raise it with @require_role("admin"). A view that writes only the
+signed-in user's own data (logout, their own password) lowers the bar for writes with
+@allow_role("viewer").
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
-from flask_login import current_user
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, logout_user
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
+                    "public.officers", "public.officers_xlsx", "public.officers_pdf"}
 ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
 
 
@@ -29,19 +32,46 @@ def require_role(role: str) -> Callable:
     return deco
 
 
+def allow_role(role: str) -> Callable:
+    """Let `role` use this view with every method, writes included (the clerk default for
+    writes does not apply). Only for views that act on the signed-in user's own account."""
+
+    def deco(view: Callable) -> Callable:
+        view._allow_role = role  # type: ignore[attr-defined]
+        return view
+
+    return deco
+
+
 def min_role_for(endpoint: str, method: str) -> str:
     view = current_app.view_functions.get(endpoint)
     declared = getattr(view, "_min_role", None)
     default = "viewer" if method in ("GET", "HEAD", "OPTIONS") else "clerk"
+    allowed = getattr(view, "_allow_role", None)
+    if allowed is not None:
+        default = allowed
     if declared is None:
         return default
     return max(declared, default, key=ROLE_ORDER.__getitem__)
 
 
+def sees_full_ids() -> bool:
+    """Whether the signed-in user may see and search whole ID numbers (admins only, DESIGN §3)."""
+    return bool(current_user and current_user.is_authenticated and current_user.role == "admin")
+
+
 def check_access():
+    from app.auth import sessions
+
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
+    if current_user.is_authenticated:
+        why = sessions.expired()
+        if why:
+            logout_user()
+            flash(why, "warning")
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     needed = min_role_for(endpoint, request.method)

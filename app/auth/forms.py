@@ -1,8 +1,18 @@
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from app.forms import CompleteForm
 from app.labels import ROLES
+
+
+def strong_password(form, field) -> None:
+    """The password policy of app/auth/passwords.py (length, common passwords, same characters)."""
+    from app.auth.passwords import problem
+
+    username = getattr(getattr(form, "username", None), "data", None)
+    if field.data and (message := problem(field.data, username)):
+        raise ValidationError(message)
 
 
 class LoginForm(FlaskForm):
@@ -10,17 +20,17 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
 
 
-class UserForm(FlaskForm):
+class UserForm(CompleteForm):
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=50),
                                               Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、点、下划线和连字符")])
     display_name = StringField("姓名", validators=[Optional(), Length(max=50)])
     role = SelectField("角色", choices=list(ROLES.items()))
     active = BooleanField("启用", default=True)
-    password = PasswordField("密码（留空则不修改）", validators=[Optional(), Length(min=8, max=200, message="密码至少8位")])
+    password = PasswordField("密码（留空则不修改）", validators=[Optional(), Length(max=200), strong_password])
     confirm = PasswordField("确认密码", validators=[EqualTo("password", message="两次输入的密码不一致")])
 
 
 class PasswordForm(FlaskForm):
     current = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
-    password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(min=8, max=200, message="密码至少8位")])
+    password = PasswordField("新密码", validators=[DataRequired("请输入新密码"), Length(max=200), strong_password])
     confirm = PasswordField("确认新密码", validators=[EqualTo("password", message="两次输入的密码不一致")])

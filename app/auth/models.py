@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -23,13 +24,25 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    # Part of every session of this user (get_id): changing it ends them all, on every browser.
+    session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8),
+                                               server_default="")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.active)
 
+    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
+        return f"{self.id}:{self.session_nonce}"
+
+    def end_sessions(self) -> None:
+        """Sign this user out everywhere: every session cookie issued so far stops working."""
+        self.session_nonce = secrets.token_hex(8)
+
     def set_password(self, password: str) -> None:
+        """A new password ends every session opened with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -5,12 +5,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from app.audit.services import changes_of, record, snapshot
-from app.auth import bp
-from app.auth.access import require_role
+from app.auth import bp, sessions, throttle
+from app.auth.access import allow_role, require_role
 from app.auth.forms import LoginForm, PasswordForm, UserForm
 from app.auth.models import User
 from app.auth.services import UserError, authenticate, create_user
-from app.extensions import db
+from app.extensions import config_limit, db, limiter
 
 
 def _safe_next(target: str | None) -> str:
@@ -20,6 +20,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
@@ -29,10 +30,12 @@ def login():
             form.username.data, form.password.data,
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
+            address=request.remote_addr or "",
         )
         db.session.commit()
         if user:
             login_user(user)
+            sessions.start()
             return redirect(_safe_next(request.args.get("next")))
         flash(error, "danger")
     return render_template("auth/login.html", form=form)
@@ -40,9 +43,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 @login_required
-@require_role("viewer")
+@allow_role("viewer")
 def logout():
+    """Ends this session and every copy of it (the user's session nonce changes)."""
     record("logout", "user", current_user.id, f"退出：{current_user.username}")
+    current_user.end_sessions()
     db.session.commit()
     logout_user()
     flash("已退出登录", "info")
@@ -50,16 +55,17 @@ def logout():
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@require_role("viewer")
+@allow_role("viewer")
 def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current.data):
             form.current.errors.append("当前密码不正确")
         else:
-            current_user.set_password(form.password.data)
+            current_user.set_password(form.password.data)  # ends every other session
             record("update", "user", current_user.id, "修改密码", {"password": ["***", "***"]})
             db.session.commit()
+            login_user(current_user._get_current_object())  # this browser carries on, with the new nonce
             flash("密码已修改", "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/password.html", form=form)
@@ -108,17 +114,38 @@ def user_edit(user_id: int):
         user.display_name = form.display_name.data or user.username
         user.role = form.role.data
         user.active = form.active.data
+        if before["active"] and not user.active:
+            user.end_sessions()
         changes = changes_of(user, before, fields)
         if form.password.data:
             user.set_password(form.password.data)
             user.locked_until = None
             user.failed_logins = 0
+            throttle.clear(user.username)
             changes["password"] = ["***", "***"]
         record("update", "user", user.id, f"修改用户 {user.username}", changes)
         db.session.commit()
+        if user.id == current_user.id and form.password.data:
+            login_user(user)  # the admin's own browser carries on with the new nonce
         flash(f"用户 {user.username} 已保存", "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/signout", methods=["POST"])
+@require_role("admin")
+def user_signout(user_id: int):
+    """Sign a user out on every browser (a lost laptop, a shared screen)."""
+    user = db.get_or_404(User, user_id)
+    user.end_sessions()
+    record("update", "user", user.id, f"使用户 {user.username} 在所有设备上退出登录")
+    db.session.commit()
+    if user.id == current_user.id:
+        logout_user()
+        flash("您已在所有设备上退出，请重新登录", "info")
+        return redirect(url_for("auth.login"))
+    flash(f"用户 {user.username} 已在所有设备上退出登录", "success")
+    return redirect(url_for("auth.users"))
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
@@ -127,6 +154,7 @@ def user_unlock(user_id: int):
     user = db.get_or_404(User, user_id)
     user.locked_until = None
     user.failed_logins = 0
+    throttle.clear(user.username)
     record("update", "user", user.id, f"解锁用户 {user.username}")
     db.session.commit()
     flash(f"用户 {user.username} 已解锁", "success")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
+from werkzeug.security import check_password_hash
 
 from app.audit.services import record
 from app.auth.models import User
+from app.auth.passwords import problem
 from app.extensions import db
 from app.labels import ROLES
 from app.models_base import utcnow
@@ -28,8 +30,8 @@ def create_user(username: str, role: str, password: str | None = None, display_n
     if db.session.scalar(select(User).where(func.lower(User.username) == username.lower())):
         raise UserError(f"用户名“{username}”已存在")
     password = password or secrets.token_urlsafe(12)
-    if len(password) < 8:
-        raise UserError("密码至少8位")
+    if message := problem(password, username):
+        raise UserError(message)
     user = User(username=username, role=role, display_name=display_name or username)
     user.set_password(password)
     db.session.add(user)
@@ -38,30 +40,59 @@ def create_user(username: str, role: str, password: str | None = None, display_n
     return user, password
 
 
-def authenticate(username: str, password: str, *, now: datetime | None = None,
-                 max_failures: int = 5, lock_minutes: int = 15) -> tuple[User | None, str | None]:
-    """Return (user, None) on success, or (None, message). Records the attempt in the audit log."""
-    now = now or utcnow()
+def reset_password(username: str, password: str) -> User:
+    """A new password for `username` (a lost admin password, from the CLI): unlocks the account
+    and ends its sessions."""
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
-    if user is not None and user.locked_until and user.locked_until > now:
-        record("login_failed", "user", user.id, f"账号已锁定，拒绝登录：{user.username}",
-               actor=username[:100], user_id=user.id)
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
-        return None, f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员"
-    if user is None or not user.active or not user.check_password(password):
-        if user is not None:
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= max_failures:
-                user.locked_until = now + timedelta(minutes=lock_minutes)
-                user.failed_logins = 0
-        record("login_failed", "user", user.id if user else None, f"登录失败：{username[:50]}",
-               actor=username[:100] or "anonymous", user_id=user.id if user else None)
-        if user is not None and user.locked_until and user.locked_until > now:
-            return None, f"登录失败次数过多，账号已锁定 {lock_minutes} 分钟"
-        return None, "用户名或密码错误"
+    if user is None:
+        raise UserError(f"没有用户“{username}”")
+    if message := problem(password, user.username):
+        raise UserError(message)
+    user.set_password(password)  # ends every session of the old password
     user.failed_logins = 0
     user.locked_until = None
+    record("update", "user", user.id, f"重设用户 {user.username} 的密码", {"password": ["***", "***"]})
+    db.session.flush()
+    return user
+
+
+def authenticate(username: str, password: str, *, now: datetime | None = None,
+                 max_failures: int = 5, lock_minutes: int = 15,
+                 address: str = "") -> tuple[User | None, str | None]:
+    """Return (user, None) on success, or (None, message). Records the attempt in the audit log.
+
+    Lock-out is per (name, client address) — see app.auth.throttle; a name that does not exist
+    is hashed against a dummy hash and locked the same way, so neither the time taken nor the
+    answer tells whether it exists."""
+    from app.auth import throttle
+
+    now = now or utcnow()
+    user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    until = throttle.locked_until(username, address, now)
+    if until is not None:
+        record("login_failed", "user", user.id if user else None,
+               f"账号已锁定（来自该地址），拒绝登录：{username[:50]}",
+               actor=username[:100] or "anonymous", user_id=user.id if user else None)
+        minutes = int((until - now).total_seconds() // 60) + 1
+        return None, f"登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试或联系管理员"
+    good = check_password_hash(user.password_hash if user else throttle.dummy_hash(), password)
+    if user is None or not user.active or not good:
+        locked = throttle.failed(username, address, now, max_failures=max_failures,
+                                 lock_minutes=lock_minutes)
+        if user is not None and locked:
+            user.locked_until = locked  # shown on the users page; the lock itself is per address
+        record("login_failed", "user", user.id if user else None, f"登录失败：{username[:50]}",
+               actor=username[:100] or "anonymous", user_id=user.id if user else None)
+        if locked:
+            return None, f"登录失败次数过多，账号已锁定 {lock_minutes} 分钟"
+        return None, "用户名或密码错误"
+    throttle.succeeded(username, address)
+    user.failed_logins = 0
+    if user.locked_until and user.locked_until <= now:
+        user.locked_until = None
     user.last_login_at = now
+    if not user.session_nonce:  # an account from before session nonces (migration a7a8040eee5c)
+        user.end_sessions()
     record("login", "user", user.id, f"登录：{user.username}", actor=user.username, user_id=user.id)
     return user, None
 

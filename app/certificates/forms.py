@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms import CompleteForm
 from app.labels import CERT_KINDS, CERT_STATUSES
 
 
-class CertificateForm(FlaskForm):
+class CertificateForm(CompleteForm):
     kind = SelectField("证件类型", choices=list(CERT_KINDS.items()), default="enforcement")
     number = StringField(
         "证件编号",
@@ -51,8 +51,10 @@ class CertificateForm(FlaskForm):
         }
 
 
-class ActionForm(FlaskForm):
+class ActionForm(CompleteForm):
     """One lifecycle action; the replacement fields are used by `replace` only."""
+
+    optional_in_post = ("new_number", "new_issued_on", "new_expires_on")
 
     effective_on = DateField("生效日期", validators=[DataRequired("请填写生效日期")])
     reason = TextAreaField(

@@ -267,6 +267,9 @@ def action(cert_id: int, action: str):
                 "area": cert.area,
             }
         label = L.CERT_ACTIONS[action][0]
+        case_impact = _case_impact(cert, action, form.effective_on.data, d)
+        if case_impact:  # a back-dated suspension/revocation: say what it does to the cases first
+            return _action_page(form, cert, action, d, case_impact)
         try:
             override = _exam_override(cert.officer_id, cert.kind, "valid", d) if action == "issue" else None
             transition(
@@ -289,6 +292,21 @@ def action(cert_id: int, action: str):
             flash(str(exc), "danger")
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
+    return _action_page(form, cert, action, d)
+
+
+def _case_impact(cert: Certificate, action: str, effective_on, d: date) -> int:
+    """Cases whose verdict a back-dated suspension/revocation changes, unless the user has
+    already seen that number and confirmed (hidden field `confirm_cases`)."""
+    if action not in ("suspend", "revoke") or not isinstance(effective_on, date) or effective_on >= d:
+        return 0
+    from app.cases.services import impact_of
+
+    n = impact_of(cert, L.CERT_ACTIONS[action][2], effective_on)
+    return 0 if request.form.get("confirm_cases") == f"{effective_on.isoformat()}:{n}" else n
+
+
+def _action_page(form, cert: Certificate, action: str, d: date, case_impact: int = 0):
     return render_template(
         "certificates/action.html",
         form=form,
@@ -297,4 +315,5 @@ def action(cert_id: int, action: str):
         allowed=action in allowed_actions(cert),
         needs_exam_confirm=action == "issue" and cert.kind == "enforcement"
         and not has_recent_passed_qualification(cert.officer_id, d),
+        case_impact=case_impact,
     )

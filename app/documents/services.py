@@ -140,11 +140,11 @@ def _order_by_unit_then_pinyin(rows: list[dict[str, Any]]) -> list[dict[str, Any
 
 # --- 持证人员名册 / 执法人员公示名单 -------------------------------------------------------------
 
-def certified_rows(today: date, unit: str | None = None) -> list[dict[str, Any]]:
+def certified_select(today: date):
     """Active officers on an enforcement post holding an effective enforcement certificate, with
-    that certificate; ordered by unit, then by the 拼音 of the name. One query."""
+    that certificate (the printed lists and the public page /public/officers)."""
     eff = compliance.best_effective(today)
-    q = (
+    return (
         select(Officer.id, Officer.name, Officer.gender, Officer.position, Unit.name.label("unit"),
                Unit.sort_order, Certificate.number, Certificate.categories, Certificate.area,
                Certificate.issued_on, Certificate.expires_on)
@@ -154,6 +154,11 @@ def certified_rows(today: date, unit: str | None = None) -> list[dict[str, Any]]
         .join(Certificate, Certificate.id == eff.c.cert_id)
         .where(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
     )
+
+
+def certified_rows(today: date, unit: str | None = None) -> list[dict[str, Any]]:
+    """`certified_select` ordered by unit, then by the 拼音 of the name. One query."""
+    q = certified_select(today)
     if unit:
         q = q.where(Unit.id == _unit(unit).id)
     rows = [{

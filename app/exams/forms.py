@@ -1,13 +1,13 @@
 """Exam form: input shape only; the rules are in services."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from app.forms import CompleteForm
 from app.labels import EXAM_KINDS
 
 
-class ExamForm(FlaskForm):
+class ExamForm(CompleteForm):
     title = StringField("考试名称", validators=[DataRequired("请填写考试名称"), Length(max=200)])
     kind = SelectField("考试类型", choices=list(EXAM_KINDS.items()))
     held_on = DateField("考试日期", validators=[DataRequired("请填写有效的考试日期")])

@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from app.auth.access import require_role
 from app.errors import DomainError
 from app.exams import bp, services
 from app.exams.forms import ExamForm
@@ -77,6 +78,7 @@ def _data(form: ExamForm) -> dict:
 
 
 @bp.route("/exams/new", methods=["GET", "POST"])
+@require_role("clerk")  # viewers do not see the form at all
 def create():
     form = _form(None)
     if request.method == "GET":
@@ -112,6 +114,7 @@ def get_exam(exam_id: int) -> Exam:
 
 
 @bp.route("/exams/<int:exam_id>/edit", methods=["GET", "POST"])
+@require_role("clerk")  # viewers do not see the form at all
 def edit(exam_id: int):
     exam = get_exam(exam_id)
     form = _form(exam)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from app.audit.services import record
+from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import Certificate, CertificateEvent
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
@@ -26,9 +27,11 @@ from app.training.models import Attendance, TrainingSession
 
 # children before parents
 MODELS = {"attendance": Attendance, "exam_result": ExamResult, "certificate": Certificate,
-          "training_session": TrainingSession, "exam": Exam, "officer": Officer, "unit": Unit}
+          "training_session": TrainingSession, "exam": Exam, "officer": Officer, "unit": Unit,
+          "penalty_case": PenaltyCase}
 NOUNS = {"attendance": "出勤记录", "exam_result": "成绩", "certificate": "证件",
-         "training_session": "培训", "exam": "考试", "officer": "执法人员", "unit": "单位"}
+         "training_session": "培训", "exam": "考试", "officer": "执法人员", "unit": "单位",
+         "penalty_case": "行政处罚案件"}
 # (child model, its foreign key, what a person calls it) that would stop a row being removed
 DEPENDENTS = {
     "officer": [(Certificate, Certificate.officer_id, "证件"), (Attendance, Attendance.officer_id, "出勤记录"),
@@ -114,6 +117,8 @@ def undo(batch: ImportBatch) -> str:
             if table == "certificate":
                 db.session.execute(delete(CertificateEvent).where(
                     CertificateEvent.certificate_id.in_(chunk)))
+            elif table == "penalty_case":
+                db.session.execute(delete(CaseCertificate).where(CaseCertificate.case_id.in_(chunk)))
             db.session.execute(delete(model).where(model.id.in_(chunk)))
         counts.append(f"{NOUNS[table]} {len(ids)} 条")
     if touched:

@@ -32,7 +32,11 @@ def dashboard():
         .select_from(Officer).join(eff, eff.c.officer_id == Officer.id).where(on_post)).one()
     certificates_total = db.session.scalar(select(func.count()).select_from(Certificate))
     reminder_run = last_run_info()
+    from app.cases.services import count_not_ok
+
+    case_problems = count_not_ok()
     return render_template("main/dashboard.html", counts=counts, officers_total=officers_total,
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
-                           certificates_total=certificates_total, reminder_run=reminder_run)
+                           certificates_total=certificates_total, reminder_run=reminder_run,
+                           case_problems=case_problems)

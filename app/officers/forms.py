@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import warnings
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -18,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from app.forms import CompleteForm
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
@@ -33,7 +33,7 @@ def _int_or_none(value):
     return int(value)
 
 
-class UnitForm(FlaskForm):
+class UnitForm(CompleteForm):
     name = StringField("单位名称", validators=[DataRequired("请填写单位名称"), Length(max=100)])
     kind = SelectField("单位类型", choices=list(UNIT_KINDS.items()))
     parent_id = SelectField("上级单位", coerce=_int_or_none, validate_choice=True)
@@ -74,7 +74,7 @@ def read_photo(storage) -> tuple[bytes, str]:
     return data, PHOTO_FORMATS[fmt]
 
 
-class OfficerForm(FlaskForm):
+class OfficerForm(CompleteForm):
     name = StringField(
         "姓名",
         validators=[DataRequired("请填写姓名"), Length(max=50, message="姓名不能超过50个字")],

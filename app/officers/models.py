@@ -54,3 +54,23 @@ class Officer(TimestampMixin, db.Model):
         from app.officers.idnumber import mask
 
         return mask(self.id_number)
+
+    def age_on(self, d: date) -> int:
+        """Age in whole years: what non-admins see instead of the birth date, which is the
+        masked middle of the ID number (DESIGN §3)."""
+        b = self.birth_date
+        return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+
+    @classmethod
+    def id_number_search(cls, q: str, *, partial: bool):
+        """WHERE clause for a search by ID number. Only admins (`partial`) may match the end of
+        a number; anyone else must type all 18 characters, so that searching digit by digit
+        cannot rebuild a masked number."""
+        from sqlalchemy import false
+
+        from app.officers.idnumber import normalize
+
+        number = normalize(q)
+        if partial:
+            return cls.id_number.endswith(q.strip().upper(), autoescape=True)
+        return cls.id_number == number if len(number) == 18 else false()

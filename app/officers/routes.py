@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import compliance
 from app import labels as L
-from app.auth.access import require_role
+from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
@@ -137,7 +136,7 @@ def _officer_filters(args, d: date) -> tuple[list, dict]:
     if q:
         where.append(
             Officer.name.contains(q, autoescape=True)
-            | Officer.id_number.endswith(q.upper(), autoescape=True)
+            | Officer.id_number_search(q, partial=sees_full_ids())
             | Officer.employee_no.contains(q, autoescape=True)
         )
         active["q"] = q
@@ -277,12 +276,14 @@ def detail(officer_id: int):
         abort(404)
     d = today()
     flags = compliance.officer_flags(compliance.Params.from_settings(d), officer.id)
-    show_id = officer.id_number if current_user.role == "admin" else officer.id_number_masked
+    show_id = officer.id_number if sees_full_ids() else officer.id_number_masked
+    from app.cases.services import CaseFilters, case_rows
     from app.training.officer import officer_context
 
     return render_template(
         "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
-        **officer_context(officer.id),
+        full_id=sees_full_ids(),
+        **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
     )
 
 

@@ -16,8 +16,9 @@ reminders_cli = AppGroup("reminders", help="证件到期提醒")
 
 
 CRON_HELP = """\b
-定时运行（每天一次即可；同一天重复运行不会重复发送）：
-  cron:    15 7 * * * cd /srv/certmgr && flock -n instance/reminders.lock \\
+定时运行（每天一次即可；同一天重复运行不会重复发送；同时启动的多个运行由数据库锁排队，
+不需要 flock）：
+  cron:    15 7 * * * cd /srv/certmgr && \\
              .venv/bin/flask --app app reminders send >> instance/reminders.log 2>&1
   systemd: certmgr-reminders.service (Type=oneshot, ExecStart=…/.venv/bin/flask --app app
            reminders send) + certmgr-reminders.timer (OnCalendar=*-*-* 07:15, Persistent=true)

@@ -24,8 +24,9 @@ from typing import Any
 
 from flask import render_template
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
-from app import compliance
+from app import compliance, locks
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.formatting import cn_date, days_text
@@ -383,12 +384,44 @@ def _deliver(out: Outgoing, smtp: mail.SmtpSettings, today: date) -> str | None:
     return None
 
 
+LOCK_NAME = "reminders"
+
+
 def send_reminders(today: date, config: Any, *, commit: Callable[[], None],
                    sender: Callable[[Outgoing, mail.SmtpSettings, date], str | None] = _deliver
                    ) -> RunResult:
     """Run once: record the run, send each channel's digest, record `sent` rows and commit right
     after each successful send. `commit` is passed in because this is the one service whose
-    guarantee (never twice, never lost) depends on committing between sends."""
+    guarantee (never twice, never lost) depends on committing between sends.
+
+    Only one run at a time, whatever starts it (cron, a systemd timer, a person, another app
+    server): the run holds the database lock `reminders` (app.locks) from before it reads what
+    was already sent until after its last commit. A second run waits for it (up to
+    REMINDER_LOCK_WAIT seconds), then finds everything already recorded and sends only what
+    is left — so nothing is sent twice and nothing is lost."""
+    holder = locks.new_holder()
+    stale = timedelta(minutes=float(config.get("REMINDER_LOCK_STALE_MINUTES") or 15))
+    try:
+        locks.acquire(LOCK_NAME, holder, stale_after=stale,
+                      wait=float(config.get("REMINDER_LOCK_WAIT", 900)))
+    except locks.LockBusy as busy:
+        return RunResult(ok=False, summary=summarize([]), sent=[], errors=[
+            f"另一个提醒任务正在运行（{busy}），本次没有发送任何内容；它结束后再运行即可"])
+    try:
+        return _send_locked(today, config, commit=commit, sender=sender, holder=holder)
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        try:
+            locks.release(LOCK_NAME, holder)
+        except OperationalError:  # database gone: the lock goes stale and is taken over
+            pass
+
+
+def _send_locked(today: date, config: Any, *, commit: Callable[[], None],
+                 sender: Callable[[Outgoing, mail.SmtpSettings, date], str | None],
+                 holder: str) -> RunResult:
     from app.audit.services import record
 
     run = ReminderRun(today=today, outcome="running", started_at=utcnow())
@@ -403,6 +436,10 @@ def send_reminders(today: date, config: Any, *, commit: Callable[[], None],
         errors.append(f"未发送：没有配置提醒渠道（reminder_recipients 和 webhook_url 均为空），"
                       f"{len(p.due)} 个证件在提醒窗口内")
     for out in p.outgoing:
+        if not locks.heartbeat(LOCK_NAME, holder):
+            errors.append(f"{CHANNELS[out.channel]}未发送：提醒任务的运行锁已失效（运行时间超过"
+                          f" REMINDER_LOCK_STALE_MINUTES），为避免重复发送已停止；下次运行会补发")
+            break
         try:
             warning = sender(out, smtp, today)
         except Exception as exc:  # any failure: nothing marked sent, say why

@@ -37,6 +37,21 @@ class Column:
     number_format: str | None = None
 
 
+# ---------------------------------------------------------------- formula injection
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    """The ONE guard against formula injection (OWASP "CSV injection") for every spreadsheet
+    cell and CSV field the product writes: a string starting with = + - @ tab or CR gets a
+    leading single quote, so Excel/WPS show it as text instead of running it. Numbers, dates and
+    None are returned unchanged (a negative number stays a number)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _plain(value: Any) -> str:
     if value is None:
         return ""
@@ -67,10 +82,10 @@ def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, sheet:
     bold = Font(bold=True)
     header_row = 1
     if title:
-        ws.append([title])
+        ws.append([safe_cell(title)])
         ws.cell(row=1, column=1).font = Font(bold=True, size=13)
         header_row = 2
-    ws.append([c.header for c in columns])
+    ws.append([safe_cell(c.header) for c in columns])
     for i in range(1, len(columns) + 1):
         ws.cell(row=header_row, column=i).font = bold
     for row in rows:
@@ -94,7 +109,7 @@ def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, sheet:
 def _excel_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
-    return value
+    return safe_cell(value)
 
 
 def _is_date_column(ws, col: int, header_row: int) -> bool:
@@ -110,11 +125,18 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, bom: bo
     """UTF-8 CSV; with the BOM (default) Excel and WPS open the Chinese text correctly."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow([c.header for c in columns])
+    writer.writerow([safe_cell(c.header) for c in columns])
     for row in rows:
-        writer.writerow([_plain(c.value(row)) for c in columns])
+        writer.writerow([_csv_value(c.value(row)) for c in columns])
     data = buf.getvalue().encode("utf-8")
     return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def _csv_value(value: Any) -> str:
+    """Numbers are written as numbers (-12 stays -12); every string goes through safe_cell."""
+    if isinstance(value, bool | int | float):
+        return _plain(value)
+    return _plain(safe_cell(value))
 
 
 # ---------------------------------------------------------------- terminal table

@@ -5,6 +5,7 @@ from datetime import date
 from flask import Response, current_app, render_template, request, url_for
 
 from app import compliance
+from app.auth.access import sees_full_ids
 from app.extensions import db
 from app.labels import FLAG_REASONS
 from app.reports import bp, exports, services
@@ -54,7 +55,8 @@ def _parse_request() -> tuple[compliance.Params, services.FlagFilters, list[str]
     reason = args.get("reason", "").strip() or None
     search = args.get("q", "").strip()[:50] or None
     p = compliance.Params.from_settings(today(), within)
-    return p, services.FlagFilters(flag=flag, reason=reason, unit=unit, search=search), problems
+    return p, services.FlagFilters(flag=flag, reason=reason, unit=unit, search=search,
+                                    id_partial=sees_full_ids()), problems
 
 
 @bp.route("/flags")

@@ -39,6 +39,7 @@ class FlagFilters:
     reason: str | None = None
     unit: str | None = None
     search: str | None = None
+    id_partial: bool = False  # admins may search by the end of an ID number
 
     def as_dict(self) -> dict[str, str]:
         return {k: v for k, v in (("flag", self.flag), ("reason", self.reason),
@@ -54,7 +55,7 @@ class FlagsResult:
 
 def flags_report(p: compliance.Params, f: FlagFilters) -> FlagsResult:
     """The flags matching `f`, plus per-flag counts for the chips — one flag query in all."""
-    rows = compliance.list_flags(p, unit=f.unit or None, search=f.search or None)
+    rows = compliance.list_flags(p, unit=f.unit or None, search=f.search or None, id_partial=f.id_partial)
     counts = dict.fromkeys(compliance.FLAG_ORDER, 0)
     counts.update(Counter(r["flag"] for r in rows))
     if f.flag:

@@ -3,6 +3,8 @@
 Pre-checks: the officer is still active on an enforcement post; credited hours in the year meet
 the requirement; no suspension of the certificate in the year; the officer passed the year's
 annual exam (年度法治理论考试) when one was held. All computed in a few aggregate queries.
+A note, not a failure: "近两年无执法办案记录" for an officer on post whose certificates appear in no
+penalty case decided in the reviewed year or the year before (only once cases are recorded at all).
 """
 
 from __future__ import annotations
@@ -53,12 +55,17 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     passed_annual = exists().where(
         ExamResult.officer_id == Certificate.officer_id, Exam.id == ExamResult.exam_id,
         Exam.kind == "annual", Exam.held_on.between(start, end), passed_condition())
+    from app.cases.services import any_cases, officer_ids_with_cases_between
+
+    with_cases = Officer.id.in_(officer_ids_with_cases_between(date(year - 1, 1, 1), end))
+    cases_known = any_cases()
     q = (select(Certificate.id, Certificate.number, Certificate.status, Certificate.expires_on,
                 Officer.id.label("officer_id"), Officer.name, Officer.id_number, Unit.name.label("unit"),
                 and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True)).label("on_post"),
                 func.coalesce(h.c[f"h{year}"], 0.0).label("hours"),
                 suspended.label("suspended"), passed_annual.label("passed_annual"),
-                AnnualReview.result, AnnualReview.reviewed_on, AnnualReview.note)
+                AnnualReview.result, AnnualReview.reviewed_on, AnnualReview.note,
+                with_cases.label("has_cases"))
          .join(Officer, Officer.id == Certificate.officer_id).join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(st, st.c.certificate_id == Certificate.id)
          .outerjoin(h, h.c.officer_id == Officer.id)
@@ -87,6 +94,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
             "hours": round(float(r.hours), 2), "checks": checks,
             "all_ok": all(v is not False for v in checks.values()),
             "result": r.result, "reviewed_on": r.reviewed_on, "note": r.note or "",
+            "notes": ["近两年无执法办案记录"] if cases_known and r.on_post and not r.has_cases else [],
         })
     return rows, annual_held
 

@@ -58,6 +58,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _minutes(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingError("应为整数（分钟）") from None
+    if number < 5 or number > 720:
+        raise SettingError("应为 5 到 720 之间的分钟数")
+    return number
+
+
 def _establishments(value: str) -> list[str]:
     from app.labels import lookup
 
@@ -88,6 +98,15 @@ def _text(value: str) -> str:
     return value
 
 
+def _switch(value: str) -> bool:
+    v = value.strip().lower()
+    if v in ("1", "true", "yes", "on", "是", "开启", "开"):
+        return True
+    if v in ("0", "false", "no", "off", "否", "关闭", "关"):
+        return False
+    raise SettingError("应为 是/否（也可写 1/0、on/off）")
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     label: str
@@ -108,10 +127,16 @@ SPECS: dict[str, SettingSpec] = {
         "可持证编制类型", "civil_servant,public_institution", _establishments
     ),
     "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
+    "session_idle_minutes": SettingSpec("登录空闲超时（分钟）", "120", _minutes,
+                                        "超过这么久没有操作，需重新登录"),
+    "public_list_enabled": SettingSpec("公开执法人员公示名单（/public/officers）", "是", _switch,
+                                       "是：任何人无需登录即可查看；否：页面关闭"),
 }
 
 
 def _canonical(name: str, parsed: Any) -> str:
+    if isinstance(parsed, bool):
+        return "是" if parsed else "否"
     if isinstance(parsed, list):
         return ",".join(str(x) for x in parsed)
     return str(parsed)

@@ -85,3 +85,14 @@ document.addEventListener("submit", function (ev) {
 
   window.addEventListener("pageshow", hide);
 })();
+
+// "Select all" controls: <button data-check-all="SELECTOR"> ticks every match; a checkbox with
+// data-check-all copies its own state to them. (No inline onclick: the CSP allows no inline script.)
+document.addEventListener("click", function (ev) {
+  var ctl = ev.target.closest && ev.target.closest("[data-check-all]");
+  if (!ctl) { return; }
+  var state = ctl.type === "checkbox" ? ctl.checked : true;
+  document.querySelectorAll(ctl.getAttribute("data-check-all")).forEach(function (box) {
+    if (box !== ctl) { box.checked = state; }
+  });
+});

@@ -25,6 +25,8 @@ ANNUAL_LABELS = [
     ("certificates", "suspended", "暂扣"), ("certificates", "cancelled", "注销"),
     ("certificates", "revoked", "吊销"),
     ("officers", "on_post_at_year_end", "年末执法岗位在职人数"), ("officers", "training_shortfall", "学时不足人数"),
+    ("cases", "total", "行政处罚案件数"), ("cases", "ok", "执法人员资格符合的案件"),
+    ("cases", "not_ok", "执法人员资格不符合的案件"),
 ]
 ANNUAL_COLUMNS = [C("项目", lambda r: r["label"], 24), C("数值", lambda r: r["value"], 12)]
 TRAINING_COLUMNS = [

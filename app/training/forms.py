@@ -1,13 +1,13 @@
 """Training forms: input shape only; the rules are in services."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.forms import CompleteForm
 from app.labels import TRAINING_CATEGORIES
 
 
-class SessionForm(FlaskForm):
+class SessionForm(CompleteForm):
     title = StringField("培训名称", validators=[DataRequired("请填写培训名称"), Length(max=200)])
     category = SelectField("培训类别", choices=list(TRAINING_CATEGORIES.items()))
     held_on = DateField("培训日期", validators=[DataRequired("请填写有效的培训日期")])

@@ -7,6 +7,7 @@ from datetime import date
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import case, func, select
 
+from app.auth.access import require_role, sees_full_ids
 from app.errors import DomainError
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
@@ -69,6 +70,7 @@ def _form_data(form: SessionForm) -> dict:
 
 
 @bp.route("/training/new", methods=["GET", "POST"])
+@require_role("clerk")  # viewers do not see the form at all
 def create():
     form = SessionForm()
     if request.method == "GET":
@@ -94,6 +96,7 @@ def get_session(session_id: int) -> TrainingSession:
 
 
 @bp.route("/training/<int:session_id>/edit", methods=["GET", "POST"])
+@require_role("clerk")  # viewers do not see the form at all
 def edit(session_id: int):
     s = get_session(session_id)
     form = SessionForm(obj=s)
@@ -191,7 +194,8 @@ def ledger():
     if status not in YEAR_STATUSES:
         status = None
     search = (request.args.get("q") or "").strip()
-    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search)
+    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search,
+                           id_partial=sees_full_ids())
     page = int_arg("page", 1, 1, 10**6)
     per = 100
     return render_template("training/ledger.html", rows=rows[(page - 1) * per: page * per],

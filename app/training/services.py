@@ -217,7 +217,8 @@ def officer_training(officer_id: int) -> list[dict[str, Any]]:
 
 
 def ledger(year: int, today: date, required: float, *, unit_id: int | None = None,
-           status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
+           status: str | None = None, search: str | None = None,
+           id_partial: bool = False) -> list[dict[str, Any]]:
     """培训台账: every active officer on an enforcement post with the year's credited hours."""
     h = hours_by_officer(year)
     hours = func.coalesce(h.c[f"h{year}"], 0.0)
@@ -229,7 +230,8 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if search:
-        q = q.where(or_(Officer.name.like(f"%{search.strip()}%"), Officer.id_number.like(f"%{search.strip()}")))
+        q = q.where(or_(Officer.name.like(f"%{search.strip()}%"),
+                        Officer.id_number_search(search, partial=id_partial)))
     target = pace(required, year, today)
     out = []
     for r in db.session.execute(q):

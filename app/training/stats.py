@@ -124,7 +124,15 @@ def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
         "certificates": _certificates(year),
         "officers": _officers(year, required),
         "required_hours": required,
+        "cases": _cases(year),
     }
+
+
+def _cases(year: int) -> dict[str, int]:
+    """Penalty cases decided in `year` and how many pass the art. 42 check (issue 12)."""
+    from app.cases.services import year_figures
+
+    return year_figures(year)
 
 
 def training_report(year: int, required: float | None = None) -> list[dict[str, Any]]:

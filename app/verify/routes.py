@@ -1,4 +1,7 @@
-"""/verify/<token>: public, no login. Every request is counted in the audit log."""
+"""/verify/<token>: public, no login, rate-limited per client address (VERIFY_RATE_LIMIT).
+
+Every request is counted (verify_hit: one row per token per day); the first lookup of a token
+each day is also written to the audit log, so anonymous traffic cannot grow it without bound."""
 
 from __future__ import annotations
 
@@ -7,8 +10,9 @@ from datetime import date
 from flask import render_template
 
 from app.audit.services import record
-from app.extensions import db
+from app.extensions import config_limit, db, limiter
 from app.verify import bp
+from app.verify.services import count_hit
 from app.verify.services import verify as lookup
 from app.verify.tokens import read_token
 
@@ -18,18 +22,23 @@ def today() -> date:
 
 
 @bp.route("/verify/<path:token>")
+@limiter.limit(config_limit("VERIFY_RATE_LIMIT"))
 def verify(token: str):
     parsed = read_token(token) if len(token) <= 500 else None
-    result = lookup(*parsed, today()) if parsed else None
+    day = today()
+    result = lookup(*parsed, day) if parsed else None
+    first = count_hit(*(parsed or ("invalid", 0)), day)
     if result is None:
         why = "签名无效（伪造或被篡改）" if parsed is None else "记录不存在"
-        record("verify", "", None, f"证书验证失败：{why}")
+        if first:
+            record("verify", "", None, f"证书验证失败：{why}（当日首次，之后只计数）")
         db.session.commit()
         return render_template("verify/invalid.html", reason=why), 404
     kind, row_id = parsed
     ok = result["document"]["valid"] and result["certificate"]["effective"]
-    record("verify", "attendance" if kind == "training" else "exam_result", row_id,
-           f"证书验证：{result['officer']['name']}，{result['document']['title']}"
-           f"（{'有效' if ok else '存在问题'}）")
+    if first:
+        record("verify", "attendance" if kind == "training" else "exam_result", row_id,
+               f"证书验证：{result['officer']['name']}，{result['document']['title']}"
+               f"（{'有效' if ok else '存在问题'}；当日首次，之后只计数）")
     db.session.commit()
     return render_template("verify/result.html", r=result)

@@ -1,7 +1,7 @@
 """import batches
 
 Revision ID: 275658672cb4
-Revises: 17e3693dbda7
+Revises: 63faa94320c1
 Create Date: 2026-11-30 01:49:33.679189
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '275658672cb4'
-down_revision = '17e3693dbda7'
+down_revision = '63faa94320c1'
 branch_labels = None
 depends_on = None
 

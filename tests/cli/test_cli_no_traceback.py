@@ -30,6 +30,9 @@ CASES = [
     ["settings", "set", "no_such_setting", "1"],
     ["users", "create", "", "--role", "viewer"],
     ["demo", "seed", "--officers", "0"],
+    ["backup", "--out", "/nonexistent/dir/x.backup"],
+    ["restore", "{binary}"],
+    ["restore", "/nonexistent/file.backup"],
 ]
 
 

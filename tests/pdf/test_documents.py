@@ -213,7 +213,7 @@ def test_certificate_qr_code_verifies_then_fails_after_suspension(app, client, d
     with app.app_context():
         verified = _db.session.scalar(select(func.count()).select_from(AuditEvent)
                                       .where(AuditEvent.action == "verify"))
-    assert verified == 2
+    assert verified == 1  # the first lookup of the token today; later ones are only counted
 
 
 def test_batch_certificates_one_page_each_for_those_who_attended_or_passed(app, client, data):
@@ -243,7 +243,7 @@ def test_tampered_forged_and_unknown_tokens_are_refused(app, client, data):
         assert "无法验证" in resp.get_data(as_text=True)
     with app.app_context():
         assert _db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                  .where(AuditEvent.action == "verify")) == 5
+                                  .where(AuditEvent.action == "verify")) == 2  # bad signature, unknown row
 
 
 @pytest.mark.parametrize("args", [

@@ -110,7 +110,8 @@ def test_admin_creates_user_with_generated_password_shown_once(app, client):
     login(client, app, "admin")
     html = client.get("/users/new").get_data(as_text=True)
     resp = client.post("/users/new", data={"username": "grace", "display_name": "格蕾丝", "role": "viewer",
-                                           "active": "y", "csrf_token": csrf_from(html)},
+                                           "active": "y", "password": "", "confirm": "",
+                                           "csrf_token": csrf_from(html)},
                        follow_redirects=True)
     text = resp.get_data(as_text=True)
     assert "用户 grace 已创建，初始密码：" in text

@@ -37,6 +37,8 @@ FIELDS = [
     "username", "display_name", "role", "password", "confirm", "sort_order", "parent_id",
     "org_name", "reminder_windows", "training_hours_required", "no_exam_confirm", "no_exam_reason",
     "today", "within", "page", "sort", "q", "flag", "dry_run", "type",
+    "case_no", "opened_on", "decided_on", "numbers-0", "numbers-1", "officer_names", "outcome",
+    "confirm_cases", "verdict",
 ]
 QUERY = {"page": "-3", "sort": "-nonsense", "year": "abc", "today": "2024-13-45", "within": "-5",
          "flag": "XX", "unit": "99999", "status": "zzz", "post": "maybe", "q": "%_'\"", "from": "x",
@@ -61,10 +63,14 @@ def world(app):
         batch = ImportBatch(token="batch-token", kind="officers", filename="名单.xlsx",
                             file_data=b"PK", status="imported", summary="导入执法人员 1 条")
         db.session.add(batch)
+        from app.cases.services import save_case
+
+        case = save_case(None, {"case_no": "罚1", "decided_on": date(2026, 3, 3),
+                                "certificate_numbers": [cert.number, "X9"]})
         db.session.commit()
         return {"batch_id": batch.id, "kind": "officers", "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
-                "year": 2026, "token": "not-a-token", "action": "suspend"}
+                "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id}
 
 
 def _urls(app, world):

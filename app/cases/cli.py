@@ -1,0 +1,55 @@
+"""`flask report cases [--year Y] [--unit NAME] [--format table|json|csv|xlsx] [--out F]` (issue 12).
+
+`--format json` prints exactly the JSON array of the issue and nothing else. Exit 2 on wrong usage.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from app.cases import services
+from app.cases.exports import CASE_COLUMNS, to_rows
+from app.extensions import db
+from app.reports import exports
+from app.reports.cli import FORMATS, report_cli
+
+
+@report_cli.command("cases", help="行政处罚案件执法人员资格核查（行政处罚法第四十二条）")
+@click.option("--year", type=click.IntRange(1900, 2999), default=None, help="决定日期所在年度")
+@click.option("--unit", default=None, help="承办单位")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写入文件（xlsx 必须指定）")
+def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None) -> None:
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 案件核查.xlsx")
+    unit = unit.strip() if unit else None
+    rows = services.case_rows(services.CaseFilters(year=year, unit=unit))
+    if fmt == "json":
+        data = (json.dumps([{k: r[k] for k in services.JSON_KEYS} for r in rows], ensure_ascii=False,
+                           indent=2) + "\n").encode("utf-8")
+    elif fmt == "csv":
+        data = exports.to_csv(to_rows(rows), CASE_COLUMNS, bom=out is not None)
+    elif fmt == "xlsx":
+        data = exports.to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
+    else:
+        bad = sum(1 for r in rows if not r["ok"])
+        head = f"行政处罚案件执法人员资格核查（共 {len(rows)} 件，不符合 {bad} 件）"
+        body = exports.to_table(to_rows(rows), CASE_COLUMNS) if rows else "没有案件"
+        data = f"{head}\n{body}\n".encode()
+    if out is None:
+        click.echo(data, nl=False)
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+    from app.audit.services import record
+
+    record("export", "case", None, f"导出案件核查 {len(rows)} 条（{fmt}）",
+           {"filters": [None, {"year": year, "unit": unit}], "target": [None, str(out)]})
+    db.session.commit()
+    click.echo(f"已导出 {len(rows)} 条到 {out}")

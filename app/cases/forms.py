@@ -1,0 +1,31 @@
+"""The case form: input shape only; the rules live in cases/services.py."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, FieldList, StringField, TextAreaField
+from wtforms.validators import Optional
+
+from app.cases.services import split_numbers
+
+NUMBER_SLOTS = 4
+
+
+class CaseForm(FlaskForm):
+    case_no = StringField("案号")
+    title = StringField("案件名称")
+    opened_on = DateField("立案日期", validators=[Optional()])
+    decided_on = DateField("决定日期", validators=[Optional()])
+    unit = StringField("承办单位")
+    numbers = FieldList(StringField("执法证号"), min_entries=NUMBER_SLOTS)
+    officer_names = StringField("执法人员", description="按决定书上的顺序，如“张三、李四”（可不填）")
+    outcome = TextAreaField("处罚结果")
+
+    def case_data(self) -> dict:
+        numbers = [n for entry in self.numbers.entries for n in split_numbers(entry.data)]
+        return {
+            "case_no": (self.case_no.data or "").strip(), "title": self.title.data or "",
+            "opened_on": self.opened_on.data, "decided_on": self.decided_on.data,
+            "unit": self.unit.data or "", "officer_names": self.officer_names.data or "",
+            "outcome": self.outcome.data or "", "certificate_numbers": numbers,
+        }

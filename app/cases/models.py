@@ -1,0 +1,45 @@
+"""Penalty cases (DESIGN §3 "Case"). Their compliance is never stored: see cases/services.py."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models_base import TimestampMixin
+
+
+class PenaltyCase(TimestampMixin, db.Model):
+    """One administrative penalty case (行政处罚案件). `case` is an SQL keyword, hence the name."""
+
+    __tablename__ = "penalty_case"
+    case_no: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date] = mapped_column(Date, index=True)
+    unit: Mapped[str] = mapped_column(String(100), default="", index=True)
+    officer_names: Mapped[str] = mapped_column(String(200), default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+    certificates: Mapped[list[CaseCertificate]] = relationship(
+        back_populates="case", order_by="CaseCertificate.position", cascade="all, delete-orphan")
+
+    @property
+    def numbers(self) -> list[str]:
+        return [c.number for c in self.certificates]
+
+
+class CaseCertificate(db.Model):
+    """A certificate number as written on the decision, in its written order. Not a foreign key:
+    a number the registry does not know is kept (and reported by the check)."""
+
+    __tablename__ = "case_certificate"
+    __table_args__ = (UniqueConstraint("case_id", "position", name="uq_case_certificate_position"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("penalty_case.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(50), index=True)
+
+    case: Mapped[PenaltyCase] = relationship(back_populates="certificates")

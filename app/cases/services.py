@@ -1,0 +1,394 @@
+"""Cases: saving them, and the 行政处罚法 art. 42 check (issue 12).
+
+The check is computed at query time from the certificates' dated history, never stored:
+
+- the check dates are 立案日期 (when given) and 决定日期;
+- each listed number resolves to its certificate (the enforcement certificate when a supervision
+  certificate shares the number), and so to its officer;
+- a certificate's state on day D is the `to_status` of its last event dated on or before D (a status
+  event takes effect on its own date); it is effective when that state is valid and
+  issued_on ≤ D ≤ expires_on;
+- an officer counts when on every check date at least one of their enforcement certificates was
+  effective (it may be a different card on each date); the case is ok with two counting officers.
+
+`judge()` loads the cases with their numbers, the certificates they name, every enforcement
+certificate of those officers and all their events in three queries whatever the number of cases,
+then decides in Python (an officer's certification per day is memoised). Hypothetical events (a suspension about to be entered) can be laid over the history to
+count the verdicts it would change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+
+from app.audit.services import changes_of, record, snapshot
+from app.cases.models import CaseCertificate, PenaltyCase
+from app.certificates.history import CardHistory, load_cards
+from app.certificates.models import Certificate
+from app.errors import DomainError
+from app.extensions import db
+from app.officers.models import Officer, Unit
+
+# Reasons in the order the issue names them; labels for people in app.labels.CASE_REASONS.
+REASONS = ["unknown", "not_yet_valid", "expired", "applying", "suspended", "revoked", "cancelled",
+           "lost", "replaced", "supervision", "outdated_number", "same_officer", "fewer_than_two"]
+NUMBER_SPLIT = re.compile(r"[、，,；;/\s]+")
+CASE_FIELDS = ["case_no", "title", "opened_on", "decided_on", "unit", "officer_names", "outcome"]
+
+
+def split_numbers(text: str | None) -> list[str]:
+    """'A、B，C' → ['A', 'B', 'C'] (separators 、 ， , ； ; / and spaces), in written order."""
+    return [n for n in NUMBER_SPLIT.split((text or "").strip()) if n]
+
+
+# --- the check ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    case_id: int
+    ok: bool
+    problems: list[dict[str, Any]]
+    officer_ids: list[int | None]  # per listed number (None: unknown number)
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(dict.fromkeys(p["reason"] for p in self.problems))
+
+
+@dataclass
+class _History:
+    by_number: dict[str, CardHistory]
+    by_officer: dict[int, list[CardHistory]]
+    _certified: dict[tuple[int, date], bool] = field(default_factory=dict)
+
+    def certified(self, officer_id: int, d: date) -> bool:
+        """At least one of the officer's enforcement certificates effective on `d` (memoised:
+        a year's cases name the same officers on the same days many times)."""
+        key = (officer_id, d)
+        hit = self._certified.get(key)
+        if hit is None:
+            hit = self._certified[key] = any(k.state_on(d) == "effective"
+                                             for k in self.by_officer.get(officer_id, ()))
+        return hit
+
+
+def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None
+                  ) -> _History:
+    """The certificates named by `numbers_select` (a SELECT of numbers), every enforcement
+    certificate of their officers, and all their events: two queries."""
+    officers = select(Certificate.officer_id).where(Certificate.number.in_(numbers_select))
+    cards = load_cards(or_(Certificate.number.in_(numbers_select),
+                           (Certificate.kind == "enforcement") & Certificate.officer_id.in_(officers)),
+                       extra_events=extra_events)
+    by_number: dict[str, CardHistory] = {}
+    by_officer: dict[int, list[CardHistory]] = defaultdict(list)
+    for c in cards.values():
+        current = by_number.get(c.number)
+        if current is None or (current.kind != "enforcement" and c.kind == "enforcement"):
+            by_number[c.number] = c
+        if c.kind == "enforcement":
+            by_officer[c.officer_id].append(c)
+    return _History(by_number, by_officer)
+
+
+def _judge_one(case_id: int, numbers: list[str], dates: list[date], h: _History) -> Verdict:
+    resolved = [h.by_number.get(n) for n in numbers]
+    counts: dict[int, bool] = {}
+    for c in resolved:
+        if c is not None and c.officer_id not in counts:
+            counts[c.officer_id] = all(h.certified(c.officer_id, d) for d in dates)
+    problems: list[dict[str, Any]] = []
+    seen_numbers: set[str] = set()
+    for number, c in zip(numbers, resolved, strict=True):
+        if number in seen_numbers:
+            continue
+        seen_numbers.add(number)
+        if c is None:
+            problems.append({"certificate_number": number, "date": None, "reason": "unknown"})
+            continue
+        for d in dates:
+            state = c.state_on(d) if c.kind == "enforcement" else "supervision"
+            if state == "effective":
+                continue
+            reason = "outdated_number" if counts[c.officer_id] else state
+            problems.append({"certificate_number": number, "date": d.isoformat(), "reason": reason})
+    seen_officers: set[int] = set()
+    seen_numbers = set()
+    for number, c in zip(numbers, resolved, strict=True):
+        if number in seen_numbers or (c is not None and c.officer_id in seen_officers):
+            problems.append({"certificate_number": number, "date": None, "reason": "same_officer"})
+        seen_numbers.add(number)
+        if c is not None:
+            seen_officers.add(c.officer_id)
+    ok = sum(1 for v in counts.values() if v) >= 2
+    if not ok:
+        problems.append({"certificate_number": None, "date": None, "reason": "fewer_than_two"})
+    return Verdict(case_id, ok, problems, [c.officer_id if c else None for c in resolved])
+
+
+def check_dates(opened_on: date | None, decided_on: date) -> list[date]:
+    return list(dict.fromkeys([d for d in (opened_on, decided_on) if d is not None]))
+
+
+def _with_numbers(case_ids: Select, *columns) -> tuple[list[Any], dict[int, list[str]]]:
+    """The cases' `columns` (newest decision first) and their numbers in written order: one query."""
+    rows = db.session.execute(
+        select(PenaltyCase.id, *columns, CaseCertificate.number.label("_number"))
+        .outerjoin(CaseCertificate, CaseCertificate.case_id == PenaltyCase.id)
+        .where(PenaltyCase.id.in_(case_ids))
+        .order_by(PenaltyCase.decided_on.desc(), PenaltyCase.id.desc(), CaseCertificate.position))
+    cases: list[Any] = []
+    numbers: dict[int, list[str]] = defaultdict(list)
+    for r in rows:
+        if not cases or cases[-1].id != r.id:
+            cases.append(r)
+        if r._number is not None:
+            numbers[r.id].append(r._number)
+    return cases, numbers
+
+
+def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None
+          ) -> dict[int, Verdict]:
+    """{case id: Verdict} for every case id `case_ids` (a SELECT of ids) yields, in three queries."""
+    cases, numbers = _with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on)
+    history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(case_ids)),
+                            extra_events)
+    return {c.id: _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+            for c in cases}
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFilters:
+    year: int | None = None
+    unit: str | None = None
+    verdict: str | None = None  # "ok" | "not_ok"
+    reason: str | None = None
+    search: str | None = None
+    officer_id: int | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in (("year", self.year), ("unit", self.unit), ("verdict", self.verdict),
+                                       ("reason", self.reason), ("q", self.search)) if v}
+
+
+def _filtered_ids(f: CaseFilters) -> Select:
+    q = select(PenaltyCase.id)
+    if f.year:
+        q = q.where(PenaltyCase.decided_on.between(date(f.year, 1, 1), date(f.year, 12, 31)))
+    if f.unit:
+        q = q.where(PenaltyCase.unit == f.unit)
+    if f.search:
+        like = f"%{f.search.strip()}%"
+        q = q.where(or_(PenaltyCase.case_no.like(like), PenaltyCase.title.like(like),
+                        PenaltyCase.officer_names.like(like),
+                        PenaltyCase.id.in_(select(CaseCertificate.case_id)
+                                           .where(CaseCertificate.number == f.search.strip()))))
+    if f.officer_id is not None:
+        q = q.where(PenaltyCase.id.in_(
+            select(CaseCertificate.case_id).join(Certificate, Certificate.number == CaseCertificate.number)
+            .where(Certificate.officer_id == f.officer_id)))
+    return q
+
+
+def case_rows(f: CaseFilters) -> list[dict[str, Any]]:
+    """Every case matching `f`, newest decision first, as dicts of the issue's JSON shape (plus
+    `id`, `unit`, `officer_names`, `outcome` for the pages); three queries in all."""
+    ids = _filtered_ids(f)
+    cases, numbers = _with_numbers(ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
+                                   PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
+                                   PenaltyCase.outcome)
+    history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(ids)))
+    out = []
+    for c in cases:
+        v = _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+        if f.verdict == "ok" and not v.ok or f.verdict == "not_ok" and v.ok:
+            continue
+        if f.reason and f.reason not in v.reasons:
+            continue
+        out.append(as_json(c, numbers.get(c.id, []), v) | {
+            "id": c.id, "unit": c.unit, "officer_names": c.officer_names, "outcome": c.outcome})
+    return out
+
+
+def as_json(c: Any, numbers: list[str], v: Verdict) -> dict[str, Any]:
+    return {
+        "case_no": c.case_no, "title": c.title,
+        "opened_on": c.opened_on.isoformat() if c.opened_on else None,
+        "decided_on": c.decided_on.isoformat(), "certificate_numbers": numbers,
+        "ok": v.ok, "problems": v.problems,
+    }
+
+
+JSON_KEYS = ["case_no", "title", "opened_on", "decided_on", "certificate_numbers", "ok", "problems"]
+
+
+def report(year: int | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+    """`flask report cases --format json`: exactly the issue's keys."""
+    return [{k: r[k] for k in JSON_KEYS} for r in case_rows(CaseFilters(year=year, unit=unit))]
+
+
+def count_not_ok(year: int | None = None) -> int:
+    return sum(1 for v in judge(_filtered_ids(CaseFilters(year=year))).values() if not v.ok)
+
+
+def year_figures(year: int) -> dict[str, int]:
+    verdicts = judge(_filtered_ids(CaseFilters(year=year)))
+    ok = sum(1 for v in verdicts.values() if v.ok)
+    return {"total": len(verdicts), "ok": ok, "not_ok": len(verdicts) - ok}
+
+
+def case_units() -> list[str]:
+    return list(db.session.scalars(select(PenaltyCase.unit).where(PenaltyCase.unit != "")
+                                   .distinct().order_by(PenaltyCase.unit)))
+
+
+def case_years() -> list[int]:
+    years = {d.year for d in db.session.scalars(select(PenaltyCase.decided_on).distinct())}
+    return sorted(years, reverse=True)
+
+
+def impact_of(cert: Certificate, status: str, effective_on: date) -> int:
+    """How many cases naming this certificate's officer would change verdict if the card took
+    `status` on `effective_on` (the warning before a back-dated suspension or revocation)."""
+    ids = select(CaseCertificate.case_id).join(
+        Certificate, Certificate.number == CaseCertificate.number).where(
+        Certificate.officer_id == cert.officer_id)
+    ids = select(PenaltyCase.id).where(PenaltyCase.id.in_(ids), PenaltyCase.decided_on >= effective_on)
+    before = judge(ids)
+    after = judge(ids, {cert.id: [(effective_on, status)]})
+    return sum(1 for cid, v in before.items() if v.ok != after[cid].ok)
+
+
+def officer_ids_with_cases_between(start: date, end: date) -> Select:
+    """Officers whose certificates appear in a case decided in [start, end] (the 年审 note)."""
+    return (select(Certificate.officer_id).join(CaseCertificate, CaseCertificate.number == Certificate.number)
+            .join(PenaltyCase, PenaltyCase.id == CaseCertificate.case_id)
+            .where(PenaltyCase.decided_on.between(start, end)))
+
+
+def any_cases() -> bool:
+    return db.session.scalar(select(PenaltyCase.id).limit(1)) is not None
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+
+class CaseError(DomainError):
+    """Refused case fields; `fields` maps each form field to its message."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = fields
+        super().__init__("；".join(fields.values()))
+
+
+def validate_case_data(data: dict[str, Any], *, exclude_id: int | None = None,
+                       check_unique: bool = True) -> dict[str, str]:
+    """{field: message} for one case's fields (the form and the import share these rules)."""
+    errors: dict[str, str] = {}
+    case_no = (data.get("case_no") or "").strip()
+    if not case_no:
+        errors["case_no"] = "案号不能为空"
+    elif len(case_no) > 100:
+        errors["case_no"] = "案号不能超过100个字"
+    opened, decided = data.get("opened_on"), data.get("decided_on")
+    if not isinstance(decided, date):
+        errors["decided_on"] = "决定日期不能为空"
+    if isinstance(opened, date) and isinstance(decided, date) and opened > decided:
+        errors["opened_on"] = f"立案日期（{opened.isoformat()}）晚于决定日期（{decided.isoformat()}）"
+    numbers = data.get("certificate_numbers") or []
+    if not numbers:
+        errors["certificate_numbers"] = "执法证号不能为空"
+    elif any(len(n) > 50 for n in numbers):
+        errors["certificate_numbers"] = "每个执法证号不能超过50个字符"
+    for name, limit, label in (("title", 200, "案件名称"), ("unit", 100, "承办单位"),
+                               ("officer_names", 200, "执法人员")):
+        if len(data.get(name) or "") > limit:
+            errors[name] = f"{label}不能超过{limit}个字"
+    if check_unique and case_no and "case_no" not in errors:
+        clash = db.session.scalar(select(PenaltyCase.id).where(
+            PenaltyCase.case_no == case_no, PenaltyCase.id != (exclude_id or -1)))
+        if clash:
+            errors["case_no"] = f"案号“{case_no}”已存在"
+    return errors
+
+
+def _apply(case: PenaltyCase, data: dict[str, Any]) -> None:
+    for f in CASE_FIELDS:
+        value = data.get(f)
+        if f in ("opened_on", "decided_on"):
+            setattr(case, f, value)
+        else:
+            setattr(case, f, (value or "").strip())
+    numbers = list(data.get("certificate_numbers") or [])
+    if case.numbers != numbers:
+        # rewrite rows in place: replacing the list would INSERT before the orphans' DELETE and
+        # trip the (case_id, position) unique constraint
+        rows = list(case.certificates)
+        for i, n in enumerate(numbers):
+            if i < len(rows):
+                rows[i].number = n
+            else:
+                case.certificates.append(CaseCertificate(position=i, number=n))
+        for extra in rows[len(numbers):]:
+            case.certificates.remove(extra)
+
+
+def save_case(case: PenaltyCase | None, data: dict[str, Any], *, audit: bool = True) -> PenaltyCase:
+    """Create (case None) or update a case. Flushes; raises DomainError with per-field messages."""
+    errors = validate_case_data(data, exclude_id=case.id if case else None)
+    if errors:
+        raise CaseError(errors)
+    fields = CASE_FIELDS + ["certificate_numbers"]
+    if case is None:
+        case = PenaltyCase()
+        before = dict.fromkeys(fields)
+        db.session.add(case)
+    else:
+        before = snapshot(case, CASE_FIELDS) | {"certificate_numbers": "、".join(case.numbers)}
+    _apply(case, data)
+    db.session.flush()
+    if audit:
+        after_numbers = "、".join(case.numbers)
+        changes = changes_of(case, {k: v for k, v in before.items() if k != "certificate_numbers"},
+                             CASE_FIELDS)
+        if before.get("certificate_numbers") != after_numbers:
+            changes["certificate_numbers"] = [before.get("certificate_numbers"), after_numbers]
+        if changes:
+            action = "create" if before.get("case_no") is None else "update"
+            record(action, "case", case.id, f"{'登记' if action == 'create' else '修改'}案件 {case.case_no}",
+                   changes)
+    return case
+
+
+def delete_case(case: PenaltyCase) -> None:
+    record("delete", "case", case.id, f"删除案件 {case.case_no}", {"case_no": [case.case_no, None]})
+    db.session.delete(case)
+    db.session.flush()
+
+
+def unit_choices() -> list[str]:
+    """Registry units and units already named on cases, for the form's suggestions."""
+    names = set(db.session.scalars(select(Unit.name))) | set(case_units())
+    return sorted(names)
+
+
+def number_suggestions(limit: int = 5000) -> list[tuple[str, str]]:
+    """(number, '姓名 · 行政执法证') for the form's <datalist>."""
+    from app.labels import CERT_KINDS
+
+    rows = db.session.execute(
+        select(Certificate.number, Officer.name, Certificate.kind)
+        .join(Officer, Officer.id == Certificate.officer_id)
+        .where(Certificate.status.in_(("valid", "suspended")))
+        .order_by(Certificate.number).limit(limit))
+    return [(r.number, f"{r.name} · {CERT_KINDS.get(r.kind, r.kind)}") for r in rows]

@@ -1,0 +1,54 @@
+"""The base of every edit form: a POST must carry every field the page shows.
+
+WTForms fills a field that is missing from the POST from the edited object (so a request with
+only the CSRF token would "save" the record unchanged — and its version with it, skipping the
+stale-edit check), except checkboxes, which a browser leaves out when unticked (so the same
+request would untick every box). A browser always sends every text box, select, text area and
+hidden field of the form, so their absence means the request did not come from our page: it is
+refused, and nothing is saved. (Without its version, a form that edits a record is refused
+here too; certificates/routes.py's action form, which has no stored object to fall back on, gets
+`form_version` -1 and is refused as stale.)
+"""
+
+from __future__ import annotations
+
+from flask import flash, request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField as FlaskFileField
+from wtforms import BooleanField, FileField
+
+# A browser omits an unticked checkbox and may omit a file input with no file chosen.
+MAY_BE_ABSENT = (BooleanField, FileField, FlaskFileField)
+
+
+class CompleteForm(FlaskForm):
+    """Checks completeness when editing (built with `obj=`): only then does a missing field
+    silently fall back to the stored value. A new record's missing field is simply empty."""
+
+    # Fields the page shows only sometimes (e.g. a replacement's number for "replace" only).
+    optional_in_post: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        self.editing = kwargs.get("obj") is not None
+        super().__init__(*args, **kwargs)
+
+    def missing_fields(self) -> list[str]:
+        """Labels of the fields the POST lacks ("版本信息" for the stale-edit version)."""
+        return [
+            "版本信息" if f.name == "version" else (f.label.text or f.name)
+            for f in self
+            if f.name not in request.form
+            and f.name not in self.optional_in_post
+            and f.type != "CSRFTokenField"
+            and not isinstance(f, MAY_BE_ABSENT)
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        missing = self.missing_fields() if self.editing else []
+        if missing:
+            message = f"表单不完整（缺少：{'、'.join(missing)}），未保存。请刷新页面后重新填写。"
+            self.form_errors.append(message)
+            flash(message, "danger")
+            return False
+        return ok

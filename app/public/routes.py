@@ -1,0 +1,79 @@
+"""/public/officers: the 行政执法公示 list, no login (DESIGN §5 public pages).
+
+Live: computed from the registry on every request, so a suspension removes the officer at once.
+Turned off (404) by the setting `public_list_enabled`.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from flask import Response, abort, render_template, request, send_file
+
+from app.extensions import db, public_limit
+from app.public import bp, services
+from app.reports.exports import Column, to_xlsx
+from app.reports.services import content_disposition
+
+PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+COLUMNS = [
+    Column("姓名", lambda r: r["name"], 10),
+    Column("单位", lambda r: r["unit"], 20),
+    Column("执法证号", lambda r: r["number"], 18),
+    Column("执法类别", lambda r: r["categories"], 20),
+    Column("执法区域", lambda r: r["area"], 16),
+    Column("发证日期", lambda r: r["issued_on"], 12),
+    Column("有效期至", lambda r: r["expires_on"], 12),
+]
+
+
+def today() -> date:
+    return date.today()
+
+
+def _guard() -> str:
+    if not services.enabled():
+        abort(404)
+    return (request.args.get("q") or "").strip()[:50]
+
+
+@bp.route("/public/officers")
+@public_limit
+def officers():
+    q = _guard()
+    page = request.args.get("page", 1, type=int) or 1
+    t = today()
+    result = services.holders(t, q, page, PER_PAGE)
+    return render_template("public/officers.html", result=result, q=q, today=t,
+                           changes=services.changes(t) if not q else [],
+                           days=services.CHANGE_DAYS, args={"q": q} if q else {})
+
+
+@bp.route("/public/officers.xlsx")
+@public_limit
+def officers_xlsx():
+    q = _guard()
+    t = today()
+    from app.settings.services import get
+
+    data = to_xlsx(services.all_holders(t, q), COLUMNS, sheet="执法人员公示",
+                   title=f"{get('org_name')} 行政执法人员公示名单（截至{t.isoformat()}）")
+    resp = Response(data, mimetype=XLSX)
+    resp.headers["Content-Disposition"] = content_disposition(
+        f"执法人员公示名单_{t.isoformat()}.xlsx", f"public-officers-{t.isoformat()}.xlsx")
+    return resp
+
+
+@bp.route("/public/officers.pdf")
+@public_limit
+def officers_pdf():
+    _guard()
+    from app.documents.services import print_document
+
+    pdf, doc = print_document("public-list", today=today())
+    db.session.commit()
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
+                     download_name=doc.filename)
