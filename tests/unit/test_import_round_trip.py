@@ -35,11 +35,16 @@ def data(db):
     db.session.add(e)
     db.session.add_all([ExamResult(exam=e, officer_id=a.id, score=82.5, absent=False),
                         ExamResult(exam=e, officer_id=b.id, score=None, absent=True)])
+    from app.cases.services import save_case
+
+    save_case(None, {"case_no": "罚1", "title": "占道经营案", "decided_on": date(2026, 3, 3),
+                     "certificate_numbers": ["A1", "B2"], "unit": "综合执法队"})
+    save_case(None, {"case_no": "罚2", "decided_on": date(2026, 3, 4), "certificate_numbers": ["C3"]})
     db.session.commit()
     return a
 
 
-@pytest.mark.parametrize("kind", ["units", "officers", "certificates", "attendance", "scores"])
+@pytest.mark.parametrize("kind", ["units", "officers", "certificates", "attendance", "scores", "cases"])
 def test_export_reimports_as_nothing_new_nothing_updated(db, data, kind):
     importer = importers()[kind]
     exported = export_workbook(importer)

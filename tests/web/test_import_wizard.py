@@ -182,3 +182,25 @@ def test_preview_shows_defaults_for_absent_columns(client, app, tmp_path):
     absent = re.search(r'<ul class="small" id="absent">(.*?)</ul>', html, re.S).group(1)
     assert "单位 <span class=\"text-danger\">（必填，缺少这一列不能导入）</span>" in absent
     assert "编制类型：默认 行政编制（已登记人员保持原值）" in absent
+
+
+def test_cases_import_through_the_wizard_and_undo(client, app, tmp_path):
+    from app.cases.models import CaseCertificate, PenaltyCase
+
+    login(client, app, "admin")
+    path = xlsx(tmp_path / "案件.xlsx", [["案号", "决定日期", "执法证号"],
+                                        ["罚1", date(2026, 3, 3), "A1、B2"]], title="2026年处罚案件")
+    url = start(client, path, "cases")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    assert "检查通过：行政处罚案件 1 条（新增 1，更新 0）" in html
+    client.post(url + "/import", data={"csrf_token": csrf_from(html)})
+    assert (count(app, PenaltyCase), count(app, CaseCertificate)) == (1, 2)
+    with app.app_context():
+        from app.imports.models import ImportBatch
+
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    html = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "删除行政处罚案件 1 条" in html
+    assert (count(app, PenaltyCase), count(app, CaseCertificate)) == (0, 0)
