@@ -13,7 +13,7 @@ from app.extensions import db
 from app.imports import bp
 from app.imports.base import ERRORS_HEADER, importers
 from app.imports.forms import ImportForm
-from app.imports.history import record_batch
+from app.imports.history import record_batch, why_not_undo
 from app.imports.history import undo as undo_import
 from app.imports.models import ImportBatch
 from app.imports.readers import (
@@ -245,7 +245,7 @@ def run(token: str):
     record_batch(batch, result)
     db.session.commit()
     flash(f"导入成功：{result.summary()}", "success")
-    return redirect(url_for("imports.history"))
+    return redirect(url_for("imports.batch_detail", batch_id=batch.id))
 
 
 @bp.route("/imports/history")
@@ -259,6 +259,31 @@ def history():
                                  .limit(per_page).offset((page - 1) * per_page)).all()
     return render_template("imports/history.html", batches=batches, kinds=importers(),
                            page=page, pages=max((total + per_page - 1) // per_page, 1), total=total)
+
+
+# what a person calls the rows of each table, and where one is shown
+CREATED_LINKS = {"unit": ("单位", None, None), "officer": ("执法人员", "officers.detail", "officer_id"),
+                 "certificate": ("证件", "certificates.detail", "cert_id"),
+                 "training_session": ("培训", "training.detail", "session_id"),
+                 "attendance": ("出勤记录", None, None), "exam": ("考试", "exams.detail", "exam_id"),
+                 "exam_result": ("成绩", None, None),
+                 "penalty_case": ("行政处罚案件", "cases.detail", "case_id")}
+DETAIL_LINKS = 50
+
+
+@bp.route("/imports/history/<int:batch_id>")
+@require_role("clerk")
+def batch_detail(batch_id: int):
+    """One import: its summary and links to what it created (the first 50 of each kind)."""
+    batch = db.session.get(ImportBatch, batch_id) or abort(404)
+    created = []
+    for table, ids in batch.created_ids.items():
+        noun, endpoint, arg = CREATED_LINKS.get(table, (table, None, None))
+        if ids:
+            links = [(i, url_for(endpoint, **{arg: i})) for i in ids[:DETAIL_LINKS]] if endpoint else []
+            created.append((noun, len(ids), links))
+    return render_template("imports/batch.html", batch=batch, created=created,
+                           kinds=importers(), why_not=why_not_undo(batch))
 
 
 @bp.route("/imports/history/<int:batch_id>/file")

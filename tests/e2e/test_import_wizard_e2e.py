@@ -4,6 +4,7 @@ through the import wizard — the annotated sheet is downloaded, fixed, uploaded
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import openpyxl
@@ -63,10 +64,13 @@ def test_wizard_annotated_sheet_fix_import_undo(app, live_server, logged_in, tmp
     upload(page, live_server, fixed)
     page.wait_for_selector("text=检查通过：培训 1 次（新建 1），出勤记录 3 条（新增 3，更新 0）")
     page.click("button:text-is('确认导入')")
-    page.wait_for_url(f"{live_server}/imports/history")
+    page.wait_for_url(re.compile(r".*/imports/history/\d+$"))
     assert "导入成功" in page.inner_text("body")
     assert counts(app) == (1, 3)
+    assert "出勤记录 3 条" in page.inner_text("#created")  # with a link to the new session
+    assert page.locator("#created a").count() == 1
 
+    page.goto(f"{live_server}/imports/history")
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#batches button:text-is('撤销')")
     page.wait_for_selector("text=撤销导入“签到表（已改）.xlsx”")

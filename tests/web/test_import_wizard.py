@@ -117,6 +117,11 @@ def test_wizard_preview_check_annotated_sheet_import_and_undo(client, app, peopl
 
         batch = _db.session.scalar(select(ImportBatch).where(ImportBatch.status == "imported"))
         batch_id = batch.id
+    detail = client.get(f"/imports/history/{batch_id}").get_data(as_text=True)
+    with app.app_context():
+        session_id = _db.session.scalar(select(TrainingSession.id))
+    assert f'href="/training/{session_id}"' in detail and "出勤记录 3 条" in detail
+    assert "可以撤销" in detail
     original = client.get(f"/imports/history/{batch_id}/file")
     assert original.data == fixed.read_bytes()
     # the same file again: nothing new
