@@ -1,10 +1,10 @@
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from itertools import islice
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.audit.services import current_actor
 from app.auth.access import require_role
@@ -25,6 +25,8 @@ from app.imports.readers import (
     unsupported_message,
 )
 from app.imports.services import run_import, template_workbook
+from app.models_base import utcnow
+from app.officers import idnumber
 
 MAX_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -143,6 +145,9 @@ def upload():
     if extension(filename) not in SUPPORTED_EXTENSIONS:
         flash(unsupported_message(filename), "danger")
         return redirect(url_for("imports.index"))
+    # uploads left in the wizard for a day are dropped (they hold whole files)
+    db.session.execute(delete(ImportBatch).where(
+        ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
     batch = _new_batch(form.kind.data, filename, storage.stream.read())
     db.session.commit()
     return redirect(url_for("imports.preview", token=batch.token))
@@ -173,7 +178,10 @@ def preview(token: str):
     absent = [c for c in importer.columns if c.field not in {col.field for col in detected.values()}]
     return render_template("imports/wizard.html", step="preview", batch=batch, importer=importer,
                            table=table, headers=headers, rows=rows, detected=detected, choice=choice, absent=absent,
-                           ignore=IGNORE, to_text=to_text, defaults=importer.defaults)
+                           ignore=IGNORE, to_text=to_text, defaults=importer.defaults,
+                           masked={h for h, c in detected.items()
+                                   if c.kind == "id" and current_user.role != "admin"},
+                           mask=idnumber.mask)
 
 
 @bp.route("/imports/b/<token>/check", methods=["POST"])
@@ -292,6 +300,8 @@ def original(batch_id: int):
     from urllib.parse import quote
 
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
+    if batch.user_id != current_user.id and current_user.role != "admin":
+        abort(403)  # the file holds full ID numbers: its uploader's or an administrator's only
     ext = extension(batch.filename) or ".bin"
     return Response(batch.file_data, mimetype="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename=\"import-{batch.id}{ext}\"; "

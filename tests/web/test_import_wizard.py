@@ -77,6 +77,7 @@ def test_wizard_preview_check_annotated_sheet_import_and_undo(client, app, peopl
     url = start(client, sign_in_sheet(tmp_path, people, bad="迟到"), "attendance")
     html = client.get(url).get_data(as_text=True)
     assert "列名在第 2 行（上方的标题行已忽略）" in html
+    assert people[0] not in html and people[0][:6] + "********" + people[0][-4:] in html  # masked
     assert "宪法讲座" in html and "2026-03-01" in html
     # the unknown column 序号 is offered "ignore" (selected) or "map to …"
     assert re.search(r'name="map:序号".*?<option value="__ignore__" selected>', html, re.S)
@@ -168,6 +169,11 @@ def test_wizard_upload_is_owner_checked(client, app, tmp_path):
     other = app.test_client()
     login(other, app, "clerk", username="clerk2")
     assert other.get(url).status_code == 404
+    with app.app_context():
+        from app.imports.models import ImportBatch
+
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    assert other.get(f"/imports/history/{batch_id}/file").status_code == 403  # full ID numbers
     assert other.post(url + "/import", data={"csrf_token": token(other, "/imports")}).status_code == 404
     assert client.get(url).status_code == 200
 
