@@ -81,6 +81,8 @@ document.addEventListener("submit", function (ev) {
       download(url.pathname + url.search);
     } else if (form.enctype === "multipart/form-data" && form.querySelector("input[type=file]")) {
       show("正在上传并校验，请稍候");
+    } else if (form.hasAttribute("data-busy")) {  // long work without an upload (an import)
+      show(form.getAttribute("data-busy") + "，请稍候");
     }
   });
 
