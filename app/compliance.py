@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, union_all
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
 from app.certificates.models import Certificate
@@ -55,48 +54,76 @@ def _effective(today: date, cert=Certificate):
     )
 
 
-def _best_of(cert, alias, where, order):
-    """`cert` is its officer's first certificate among those matching `where` in `order`.
+def _first_per_officer(name: str, where, order, officer_id: int | None = None) -> Select:
+    """Per officer, the first of its certificates matching `where` in `order`, found set-wise:
+    ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY …) in a CTE, once per query (SQLite ≥ 3.25
+    and PostgreSQL). Columns: officer_id, cert_id, status, issued_on, expires_on."""
+    rn = func.row_number().over(partition_by=Certificate.officer_id, order_by=order)
+    if officer_id is not None:  # one officer's flags (the detail page): rank that officer's only
+        where = and_(where, Certificate.officer_id == officer_id)
+    ranked = (select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
+                     Certificate.issued_on, Certificate.expires_on, rn.label("rn"))
+              .where(where).cte(f"{name}_ranked"))
+    return select(ranked.c.officer_id, ranked.c.cert_id, ranked.c.status, ranked.c.issued_on,
+                  ranked.c.expires_on).where(ranked.c.rn == 1)
 
-    A correlated LIMIT 1 over the officer's own certificates (index on certificate.officer_id)
-    rather than ROW_NUMBER() over the whole table: joined to officer, SQLite flattens it and looks
-    each officer up, instead of scanning a materialised window result once per officer.
-    """
-    return cert.id == (
-        select(alias.id).where(alias.officer_id == cert.officer_id, where)
-        .order_by(*order).limit(1).correlate(cert).scalar_subquery()
-    )
 
-
-def best_effective(today: date):
+def best_effective(today: date, officer_id: int | None = None):
     """Per officer, the effective enforcement certificate that expires last."""
-    other = aliased(Certificate)
-    return select(Certificate.officer_id, Certificate.id.label("cert_id"),
-                  Certificate.expires_on).where(
-        _effective(today),
-        _best_of(Certificate, other, _effective(today, other),
-                 (other.expires_on.desc(), other.id.desc())),
-    ).subquery("best_eff")
+    return _first_per_officer("best_eff", _effective(today),
+                              (Certificate.expires_on.desc(), Certificate.id.desc()),
+                              officer_id).cte("best_eff")
 
 
-def latest_enforcement():
+def latest_enforcement(officer_id: int | None = None):
     """Per officer, the latest enforcement certificate (greatest issued_on, ties greatest id)."""
-    other = aliased(Certificate)
-    return select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
-                  Certificate.issued_on, Certificate.expires_on).where(
-        Certificate.kind == "enforcement",
-        _best_of(Certificate, other, other.kind == "enforcement",
-                 (other.issued_on.desc(), other.id.desc())),
-    ).subquery("latest")
+    return _first_per_officer("latest", Certificate.kind == "enforcement",
+                              (Certificate.issued_on.desc(), Certificate.id.desc()), officer_id).cte("latest")
+
+
+def held_enforcement(today: date, officer_id: int | None = None):
+    """Per officer, the enforcement certificate still held (valid or suspended, not expired) that
+    expires last: what SHOULD_CANCEL asks to take back."""
+    return _first_per_officer(
+        "held",
+        and_(Certificate.kind == "enforcement", Certificate.status.in_(("valid", "suspended")),
+             Certificate.expires_on >= today),
+        (Certificate.expires_on.desc(), Certificate.id.desc()), officer_id).cte("held")
+
+
+class _Sets:
+    """The per-officer certificate sets of one query, each built once and shared by every part."""
+
+    def __init__(self, today: date, officer_id: int | None = None):
+        self.today, self.officer_id = today, officer_id
+        self._eff = self._lat = self._held = None
+
+    @property
+    def eff(self):
+        if self._eff is None:
+            self._eff = best_effective(self.today, self.officer_id)
+        return self._eff
+
+    @property
+    def lat(self):
+        if self._lat is None:
+            self._lat = latest_enforcement(self.officer_id)
+        return self._lat
+
+    @property
+    def held(self):
+        if self._held is None:
+            self._held = held_enforcement(self.today, self.officer_id)
+        return self._held
 
 
 def _on_post():
     return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
 
 
-def unlicensed(p: Params) -> Select:
-    eff = best_effective(p.today)
-    lat = latest_enforcement()
+def unlicensed(p: Params, sets: _Sets | None = None) -> Select:
+    sets = sets or _Sets(p.today)
+    eff, lat = sets.eff, sets.lat
     reason = case(
         (lat.c.cert_id.is_(None), literal("none")),
         (and_(lat.c.status == "valid", lat.c.issued_on > p.today), literal("not_yet_valid")),
@@ -114,8 +141,8 @@ def unlicensed(p: Params) -> Select:
     )
 
 
-def expiring(p: Params) -> Select:
-    eff = best_effective(p.today)
+def expiring(p: Params, sets: _Sets | None = None) -> Select:
+    eff = (sets or _Sets(p.today)).eff
     return (
         select(literal("EXPIRING").label("flag"), cast(literal("expiring"), String).label("reason"),
                Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
@@ -126,17 +153,8 @@ def expiring(p: Params) -> Select:
     )
 
 
-def should_cancel(p: Params) -> Select:
-    other = aliased(Certificate)
-
-    def holding(c):
-        return and_(c.kind == "enforcement", c.status.in_(("valid", "suspended")),
-                    c.expires_on >= p.today)
-
-    held = select(Certificate.officer_id, Certificate.id.label("cert_id")).where(
-        holding(Certificate),
-        _best_of(Certificate, other, holding(other), (other.expires_on.desc(), other.id.desc())),
-    ).subquery()
+def should_cancel(p: Params, sets: _Sets | None = None) -> Select:
+    held = (sets or _Sets(p.today)).held
     reason = case((Officer.employment_status != "active", literal("not_active")), else_=literal("off_post"))
     return (
         select(literal("SHOULD_CANCEL").label("flag"), cast(reason, String).label("reason"),
@@ -148,8 +166,8 @@ def should_cancel(p: Params) -> Select:
     )
 
 
-def ineligible(p: Params) -> Select:
-    eff = best_effective(p.today)
+def ineligible(p: Params, sets: _Sets | None = None) -> Select:
+    eff = (sets or _Sets(p.today)).eff
     return (
         select(literal("INELIGIBLE").label("flag"), cast(Officer.establishment, String).label("reason"),
                Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
@@ -164,8 +182,8 @@ def ineligible(p: Params) -> Select:
     )
 
 
-def unit_understaffed(p: Params) -> Select:
-    eff = best_effective(p.today)
+def unit_understaffed(p: Params, sets: _Sets | None = None) -> Select:
+    eff = (sets or _Sets(p.today)).eff
     certified = func.count(eff.c.cert_id)
     return (
         select(literal("UNIT_UNDERSTAFFED").label("flag"),
@@ -207,7 +225,8 @@ def flags_select(p: Params, flags: list[str] | None = None):
     }
     if p.officer_id is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
-    parts = [b(p) for code, b in builders.items() if not flags or code in flags]
+    sets = _Sets(p.today, p.officer_id)
+    parts = [b(p, sets) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
         if extra is not None:
