@@ -126,3 +126,4 @@ def register(app: Flask) -> None:
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
+    app.cli.add_command(_training_cli.check_cli)  # flask check hours

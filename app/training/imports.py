@@ -37,6 +37,7 @@ from app.labels import ATTENDANCE_STATUSES, EXAM_KINDS, TRAINING_CATEGORIES
 from app.officers import idnumber
 from app.officers.models import Officer
 from app.training import services as training
+from app.training.hours import refresh_hours
 from app.training.models import Attendance, TrainingSession
 
 ATTENDANCE_COLUMNS = [
@@ -184,6 +185,7 @@ def import_attendance(source: Any, filename: str, *, today: date, dry_run: bool 
                 db.session.add(att)
             training.set_attendance(s, att, status, credited)
     db.session.flush()
+    refresh_hours(db.session, session_ids=[s.id for s in existing.values()])  # training_hours (issue 8)
     record("import", "attendance", None, "导入" + summary, {"file": [None, filename]})
     return "导入" + summary
 
