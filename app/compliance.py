@@ -11,8 +11,24 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.certificates.models import Certificate
 from app.extensions import db
@@ -91,110 +107,148 @@ def held_enforcement(today: date, officer_id: int | None = None):
         (Certificate.expires_on.desc(), Certificate.id.desc()), officer_id).cte("held")
 
 
+class day_number(FunctionElement):  # noqa: N801 (a SQL function)
+    """Whole days since 1970-01-01 of a DATE column, as an integer, on either database."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(day_number)
+def _day_number_default(element, compiler, **kw):
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '1970-01-01')"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw):
+    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440588)"
+
+
+ID_SPAN = 10**10  # ids below this; a (date, id) pair packed into one integer sorts like the pair
+
+
+def _pack(day_col, id_col):
+    return day_number(day_col) * ID_SPAN + id_col
+
+
+def _unpack_id(key):
+    return cast(key % ID_SPAN, Integer)
+
+
+def officer_state(today: date, officer_id: int | None = None):
+    """One row per officer (CTE `officer_state`): its own columns plus the effective enforcement
+    certificate that expires last (eff_*), the latest one (lat_*: greatest issued_on, ties
+    greatest id) and the one still held (valid or suspended, not expired) that expires last.
+
+    Set-wise, in one pass over the officer's certificates in index order: GROUP BY officer_id
+    with MAX() of a (date, id) pair packed into one integer, which picks the same row as
+    ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY date DESC, id DESC) = 1 without sorting
+    (at 40,000 certificates on SQLite: 25 ms against 3 × 38 ms for three window sorts).
+    """
+    c = Certificate
+    effective = _effective(today)
+    held = and_(c.status.in_(("valid", "suspended")), c.expires_on >= today)
+    # Driven by officer (grouped by its primary key, in rowid order: no sort), each officer's
+    # certificates found through ix_certificate_officer_kind_status_expires.
+    summary = (
+        select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
+               Officer.on_enforcement_post, Officer.establishment,
+               func.max(case((effective, _pack(c.expires_on, c.id)))).label("eff_key"),
+               func.max(case((effective, c.expires_on))).label("eff_expires_on"),
+               func.max(_pack(c.issued_on, c.id)).label("lat_key"),
+               func.max(case((held, _pack(c.expires_on, c.id)))).label("held_key"))
+        .select_from(Officer)
+        .outerjoin(c, and_(c.officer_id == Officer.id, c.kind == "enforcement"))
+        .group_by(Officer.id)
+    )
+    if officer_id is not None:
+        summary = summary.where(Officer.id == officer_id)
+    summary = summary.cte("cert_summary")
+    lat = aliased(Certificate, name="lat")
+    state = (
+        select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
+               summary.c.on_enforcement_post, summary.c.establishment,
+               _unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
+               lat.id.label("lat_id"), lat.status.label("lat_status"),
+               lat.issued_on.label("lat_issued_on"), lat.expires_on.label("lat_expires_on"),
+               _unpack_id(summary.c.held_key).label("held_id"))
+        .select_from(summary)
+        .outerjoin(lat, lat.id == _unpack_id(summary.c.lat_key))
+    )
+    return state.cte("officer_state")
+
+
 class _Sets:
-    """The per-officer certificate sets of one query, each built once and shared by every part."""
+    """The per-officer state of one query, built once and shared by every part."""
 
     def __init__(self, today: date, officer_id: int | None = None):
         self.today, self.officer_id = today, officer_id
-        self._eff = self._lat = self._held = None
+        self._state = None
 
     @property
-    def eff(self):
-        if self._eff is None:
-            self._eff = best_effective(self.today, self.officer_id)
-        return self._eff
-
-    @property
-    def lat(self):
-        if self._lat is None:
-            self._lat = latest_enforcement(self.officer_id)
-        return self._lat
-
-    @property
-    def held(self):
-        if self._held is None:
-            self._held = held_enforcement(self.today, self.officer_id)
-        return self._held
+    def state(self):
+        if self._state is None:
+            self._state = officer_state(self.today, self.officer_id)
+        return self._state
 
 
-def _on_post():
-    return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+def _on_post(s=None):
+    if s is None:
+        return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+    return and_(s.c.employment_status == "active", s.c.on_enforcement_post.is_(True))
+
+
+def _part(flag: str, reason, s, certificate_id) -> Select:
+    return select(literal(flag).label("flag"), cast(reason, String).label("reason"),
+                  s.c.officer_id.label("officer_id"), s.c.unit_id.label("unit_id"),
+                  certificate_id.label("certificate_id")).select_from(s)
 
 
 def unlicensed(p: Params, sets: _Sets | None = None) -> Select:
-    sets = sets or _Sets(p.today)
-    eff, lat = sets.eff, sets.lat
+    s = (sets or _Sets(p.today, p.officer_id)).state
     reason = case(
-        (lat.c.cert_id.is_(None), literal("none")),
-        (and_(lat.c.status == "valid", lat.c.issued_on > p.today), literal("not_yet_valid")),
-        (and_(lat.c.status == "valid", lat.c.expires_on < p.today), literal("expired")),
-        else_=lat.c.status,
+        (s.c.lat_id.is_(None), literal("none")),
+        (and_(s.c.lat_status == "valid", s.c.lat_issued_on > p.today), literal("not_yet_valid")),
+        (and_(s.c.lat_status == "valid", s.c.lat_expires_on < p.today), literal("expired")),
+        else_=s.c.lat_status,
     )
-    return (
-        select(literal("UNLICENSED").label("flag"), cast(reason, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               lat.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(eff, eff.c.officer_id == Officer.id)
-        .outerjoin(lat, lat.c.officer_id == Officer.id)
-        .where(_on_post(), eff.c.cert_id.is_(None))
-    )
+    return _part("UNLICENSED", reason, s, s.c.lat_id).where(_on_post(s), s.c.eff_id.is_(None))
 
 
 def expiring(p: Params, sets: _Sets | None = None) -> Select:
-    eff = (sets or _Sets(p.today)).eff
-    return (
-        select(literal("EXPIRING").label("flag"), cast(literal("expiring"), String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               eff.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .join(eff, eff.c.officer_id == Officer.id)
-        .where(_on_post(), eff.c.expires_on <= p.today + timedelta(days=p.within))
-    )
+    s = (sets or _Sets(p.today, p.officer_id)).state
+    return _part("EXPIRING", literal("expiring"), s, s.c.eff_id).where(
+        _on_post(s), s.c.eff_id.is_not(None), s.c.eff_expires_on <= p.today + timedelta(days=p.within))
 
 
 def should_cancel(p: Params, sets: _Sets | None = None) -> Select:
-    held = (sets or _Sets(p.today)).held
-    reason = case((Officer.employment_status != "active", literal("not_active")), else_=literal("off_post"))
-    return (
-        select(literal("SHOULD_CANCEL").label("flag"), cast(reason, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               held.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .join(held, held.c.officer_id == Officer.id)
-        .where(or_(Officer.employment_status != "active", Officer.on_enforcement_post.is_(False)))
-    )
+    s = (sets or _Sets(p.today, p.officer_id)).state
+    reason = case((s.c.employment_status != "active", literal("not_active")), else_=literal("off_post"))
+    return _part("SHOULD_CANCEL", reason, s, s.c.held_id).where(
+        s.c.held_id.is_not(None),
+        or_(s.c.employment_status != "active", s.c.on_enforcement_post.is_(False)))
 
 
 def ineligible(p: Params, sets: _Sets | None = None) -> Select:
-    eff = (sets or _Sets(p.today)).eff
-    return (
-        select(literal("INELIGIBLE").label("flag"), cast(Officer.establishment, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               eff.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(eff, eff.c.officer_id == Officer.id)
-        .where(
-            Officer.employment_status == "active",
-            Officer.establishment.not_in(p.eligible),
-            or_(Officer.on_enforcement_post.is_(True), eff.c.cert_id.is_not(None)),
-        )
+    s = (sets or _Sets(p.today, p.officer_id)).state
+    return _part("INELIGIBLE", s.c.establishment, s, s.c.eff_id).where(
+        s.c.employment_status == "active",
+        s.c.establishment.not_in(p.eligible),
+        or_(s.c.on_enforcement_post.is_(True), s.c.eff_id.is_not(None)),
     )
 
 
 def unit_understaffed(p: Params, sets: _Sets | None = None) -> Select:
-    eff = (sets or _Sets(p.today)).eff
-    certified = func.count(eff.c.cert_id)
+    s = (sets or _Sets(p.today, p.officer_id)).state
     return (
         select(literal("UNIT_UNDERSTAFFED").label("flag"),
                cast(literal("understaffed"), String).label("reason"),
-               null().label("officer_id"), Officer.unit_id.label("unit_id"),
+               null().label("officer_id"), s.c.unit_id.label("unit_id"),
                null().label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(eff, eff.c.officer_id == Officer.id)
-        .where(_on_post())
-        .group_by(Officer.unit_id)
-        .having(certified < 2)
+        .select_from(s)
+        .where(_on_post(s))
+        .group_by(s.c.unit_id)
+        .having(func.count(s.c.eff_id) < 2)
     )
 
 
@@ -231,8 +285,6 @@ def flags_select(p: Params, flags: list[str] | None = None):
         extra = training_shortfall(p)
         if extra is not None:
             parts.append(extra)
-    if p.officer_id is not None:  # every officer part selects from Officer
-        parts = [part.where(Officer.id == p.officer_id) for part in parts]
     if not parts:
         return None
     return union_all(*parts).subquery("flags")
@@ -252,29 +304,17 @@ def officer_ids_with_flag(p: Params, flag: str):
     return select(sub.c.officer_id).where(sub.c.officer_id.is_not(None))
 
 
-def list_flags(
-    p: Params,
-    *,
-    flags: list[str] | None = None,
-    unit: str | None = None,
-    reason: str | None = None,
-    search: str | None = None,
-    officer_id: int | None = None,
-) -> list[dict[str, Any]]:
-    """Every flag as a plain dict of the DESIGN §5 JSON shape, in one query."""
+def _flag_query(p: Params, cols, *, flags=None, unit=None, reason=None, search=None, officer_id=None):
+    """The flags joined to unit, officer and certificate, filtered in SQL; None when no part."""
     sub = flags_select(p, flags)
     if sub is None:
-        return []
-    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=sub.c.flag)
+        return None, None
     q = (
-        select(sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
-               Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
-               Certificate.expires_on)
+        select(*cols(sub))
         .select_from(sub)
         .join(Unit, Unit.id == sub.c.unit_id)
         .outerjoin(Officer, Officer.id == sub.c.officer_id)
         .outerjoin(Certificate, Certificate.id == sub.c.certificate_id)
-        .order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
     )
     if unit:
         q = q.where(Unit.name == unit)
@@ -285,6 +325,34 @@ def list_flags(
     if search:
         like = f"%{search.strip()}%"
         q = q.where(or_(Officer.name.like(like), Unit.name.like(like), Officer.id_number.like(f"%{search.strip()}")))
+    return q, sub
+
+
+def list_flags(
+    p: Params,
+    *,
+    flags: list[str] | None = None,
+    unit: str | None = None,
+    reason: str | None = None,
+    search: str | None = None,
+    officer_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The flags as plain dicts of the DESIGN §5 JSON shape, in one query, filtered, ordered and
+    (with `limit`/`offset`) cut to one page in SQL."""
+    def cols(sub):
+        return (sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
+                Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
+                Certificate.expires_on)
+
+    q, sub = _flag_query(p, cols, flags=flags, unit=unit, reason=reason, search=search, officer_id=officer_id)
+    if q is None:
+        return []
+    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=sub.c.flag)
+    q = q.order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
+    if limit is not None:
+        q = q.limit(limit).offset(offset)
     out = []
     for r in db.session.execute(q):
         out.append({
@@ -301,6 +369,17 @@ def list_flags(
         if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
     return out
+
+
+def count_by_flag_reason(p: Params, *, flags: list[str] | None = None, unit: str | None = None,
+                         search: str | None = None) -> dict[tuple[str, str], int]:
+    """{(flag, reason): how many} under the unit/search filters: one GROUP BY for every chip,
+    reason menu and total of the flags page."""
+    q, sub = _flag_query(p, lambda sub: (sub.c.flag, sub.c.reason, func.count()),
+                         flags=flags, unit=unit, search=search)
+    if q is None:
+        return {}
+    return {(f, r): n for f, r, n in db.session.execute(q.group_by(sub.c.flag, sub.c.reason))}
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:
