@@ -178,7 +178,7 @@ def officer_state(today: date, officer_id: int | None = None):
     return state.cte("officer_state")
 
 
-class _Sets:
+class Shared:
     """The per-officer state of one query, built once and shared by every part."""
 
     def __init__(self, today: date, officer_id: int | None = None):
@@ -204,8 +204,8 @@ def _part(flag: str, reason, s, certificate_id) -> Select:
                   certificate_id.label("certificate_id")).select_from(s)
 
 
-def unlicensed(p: Params, sets: _Sets | None = None) -> Select:
-    s = (sets or _Sets(p.today, p.officer_id)).state
+def unlicensed(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
     reason = case(
         (s.c.lat_id.is_(None), literal("none")),
         (and_(s.c.lat_status == "valid", s.c.lat_issued_on > p.today), literal("not_yet_valid")),
@@ -215,22 +215,22 @@ def unlicensed(p: Params, sets: _Sets | None = None) -> Select:
     return _part("UNLICENSED", reason, s, s.c.lat_id).where(_on_post(s), s.c.eff_id.is_(None))
 
 
-def expiring(p: Params, sets: _Sets | None = None) -> Select:
-    s = (sets or _Sets(p.today, p.officer_id)).state
+def expiring(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
     return _part("EXPIRING", literal("expiring"), s, s.c.eff_id).where(
         _on_post(s), s.c.eff_id.is_not(None), s.c.eff_expires_on <= p.today + timedelta(days=p.within))
 
 
-def should_cancel(p: Params, sets: _Sets | None = None) -> Select:
-    s = (sets or _Sets(p.today, p.officer_id)).state
+def should_cancel(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
     reason = case((s.c.employment_status != "active", literal("not_active")), else_=literal("off_post"))
     return _part("SHOULD_CANCEL", reason, s, s.c.held_id).where(
         s.c.held_id.is_not(None),
         or_(s.c.employment_status != "active", s.c.on_enforcement_post.is_(False)))
 
 
-def ineligible(p: Params, sets: _Sets | None = None) -> Select:
-    s = (sets or _Sets(p.today, p.officer_id)).state
+def ineligible(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
     return _part("INELIGIBLE", s.c.establishment, s, s.c.eff_id).where(
         s.c.employment_status == "active",
         s.c.establishment.not_in(p.eligible),
@@ -238,8 +238,8 @@ def ineligible(p: Params, sets: _Sets | None = None) -> Select:
     )
 
 
-def unit_understaffed(p: Params, sets: _Sets | None = None) -> Select:
-    s = (sets or _Sets(p.today, p.officer_id)).state
+def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
     return (
         select(literal("UNIT_UNDERSTAFFED").label("flag"),
                cast(literal("understaffed"), String).label("reason"),
@@ -279,7 +279,7 @@ def flags_select(p: Params, flags: list[str] | None = None):
     }
     if p.officer_id is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
-    sets = _Sets(p.today, p.officer_id)
+    sets = Shared(p.today, p.officer_id)
     parts = [b(p, sets) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)

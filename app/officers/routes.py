@@ -7,7 +7,7 @@ from datetime import date
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import compliance
 from app import labels as L
@@ -269,7 +269,7 @@ def detail(officer_id: int):
         select(Officer)
         .where(Officer.id == officer_id)
         .options(
-            selectinload(Officer.unit),
+            joinedload(Officer.unit),
             selectinload(Officer.certificates).selectinload(Certificate.events),
         )
     )

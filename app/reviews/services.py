@@ -37,8 +37,10 @@ def effective_in_year(year: int):
 
 
 def review_rows(year: int, required: float, *, unit_id: int | None = None, result: str | None = None,
-                search: str | None = None) -> tuple[list[dict[str, Any]], bool]:
-    """(rows, annual_exam_held) for every certificate effective in `year`."""
+                search: str | None = None, page: int | None = None,
+                per_page: int = 50) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, annual_exam_held) for every certificate effective in `year` — or, with `page`, the
+    rows of that page only (the last page when past the end), each row carrying `total`."""
     start, end = year_bounds(year)
     st = status_on(start)
     annual_held = db.session.scalar(select(func.count()).select_from(Exam).where(
@@ -73,8 +75,18 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
         q = q.where(AnnualReview.result == result)
     if search:
         q = q.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
+    if page is not None:
+        q = q.add_columns(func.count().over().label("total"))
+        result_rows = db.session.execute(q.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+        if not result_rows and page > 1:  # past the end: the last page
+            n = db.session.scalar(select(func.count()).select_from(q.subquery()))
+            if n:
+                return review_rows(year, required, unit_id=unit_id, result=result, search=search,
+                                   page=-(-n // per_page), per_page=per_page)
+    else:
+        result_rows = db.session.execute(q).all()
     rows = []
-    for r in db.session.execute(q):
+    for r in result_rows:
         checks = {
             "on_post": bool(r.on_post),
             "hours": float(r.hours) >= required,
@@ -87,6 +99,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
             "hours": round(float(r.hours), 2), "checks": checks,
             "all_ok": all(v is not False for v in checks.values()),
             "result": r.result, "reviewed_on": r.reviewed_on, "note": r.note or "",
+            "total": getattr(r, "total", None),
         })
     return rows, annual_held
 
