@@ -268,8 +268,9 @@ def register_flag_builder(builder) -> None:
         _EXTRA_BUILDERS.append(builder)
 
 
-def flags_select(p: Params, flags: list[str] | None = None):
-    """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id."""
+def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | None = None):
+    """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id.
+    Pass `shared` to reuse its officer_state CTE in a larger statement."""
     builders = {
         "UNLICENSED": unlicensed,
         "EXPIRING": expiring,
@@ -279,7 +280,7 @@ def flags_select(p: Params, flags: list[str] | None = None):
     }
     if p.officer_id is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
-    sets = Shared(p.today, p.officer_id)
+    sets = shared or Shared(p.today, p.officer_id)
     parts = [b(p, sets) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
@@ -290,9 +291,17 @@ def flags_select(p: Params, flags: list[str] | None = None):
     return union_all(*parts).subquery("flags")
 
 
-def count_by_flag(p: Params) -> dict[str, int]:
-    sub = flags_select(p)
-    rows = db.session.execute(select(sub.c.flag, func.count()).group_by(sub.c.flag)).all()
+def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
+    """How many of each flag; with `extra` ({name: condition on the officer_state columns, given
+    the state CTE}), how many officers meet each condition too — all in one statement."""
+    shared = Shared(p.today, p.officer_id)
+    sub = flags_select(p, shared=shared)
+    q = select(sub.c.flag, func.count()).group_by(sub.c.flag)
+    if extra:
+        st = shared.state
+        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st))
+                           for name, cond in extra.items()])
+    rows = db.session.execute(q).all()
     counts = dict.fromkeys(FLAG_ORDER, 0)
     counts.update({flag: n for flag, n in rows})
     return counts

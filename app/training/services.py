@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
@@ -217,11 +217,21 @@ def officer_training(officer_id: int) -> list[dict[str, Any]]:
 
 
 def ledger(year: int, today: date, required: float, *, unit_id: int | None = None,
-           status: str | None = None, search: str | None = None) -> list[dict[str, Any]]:
-    """培训台账: every active officer on an enforcement post with the year's credited hours."""
+           status: str | None = None, search: str | None = None, page: int | None = None,
+           per_page: int = 100) -> list[dict[str, Any]]:
+    """培训台账: every active officer on an enforcement post with the year's credited hours (from
+    training_hours). Filters in SQL; with `page`, only that page's rows (each row carries `total`,
+    the number of rows on all pages; past the end: the last page)."""
     h = hours_by_officer(year)
     hours = func.coalesce(h.c[f"h{year}"], 0.0)
-    q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"))
+    target = pace(required, year, today)
+    # year_status() in SQL, so the status filter and the paging happen in the database
+    st = case(
+        (hours >= required, literal("met")),
+        else_=literal("shortfall") if year < today.year else literal("future") if year > today.year else case(
+            (hours < (target or 0.0), literal("at_risk")), else_=literal("on_track")))
+    q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"),
+                st.label("status"))
          .join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(h, h.c.officer_id == Officer.id)
          .where(on_post())
@@ -230,18 +240,27 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
         q = q.where(Officer.unit_id == unit_id)
     if search:
         q = q.where(or_(Officer.name.like(f"%{search.strip()}%"), Officer.id_number.like(f"%{search.strip()}")))
-    target = pace(required, year, today)
+    if status:
+        q = q.where(st == status)
+    if page is not None:
+        q = q.add_columns(func.count().over().label("total"))
+        result = db.session.execute(q.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+        if not result and page > 1:
+            n = db.session.scalar(select(func.count()).select_from(q.subquery()))
+            if n:
+                return ledger(year, today, required, unit_id=unit_id, status=status, search=search,
+                              page=-(-n // per_page), per_page=per_page)
+    else:
+        result = db.session.execute(q).all()
     out = []
-    for r in db.session.execute(q):
-        st = year_status(float(r.hours), required, year, today)
-        if status and st != status:
-            continue
+    for r in result:
         out.append({
             "officer_id": r.id, "name": r.name, "id_number_masked": mask(r.id_number), "unit": r.unit,
             "hours": round(float(r.hours), 2), "required": required,
             "shortfall": round(max(required - float(r.hours), 0.0), 2),
             "progress": min(float(r.hours) / required, 1.0) if required else 1.0,
             "pace": round(target, 1) if target is not None else None,
-            "status": st,
+            "status": year_status(float(r.hours), required, year, today),
+            "total": getattr(r, "total", None),
         })
     return out
