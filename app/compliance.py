@@ -70,43 +70,6 @@ def _effective(today: date, cert=Certificate):
     )
 
 
-def _first_per_officer(name: str, where, order, officer_id: int | None = None) -> Select:
-    """Per officer, the first of its certificates matching `where` in `order`, found set-wise:
-    ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY …) in a CTE, once per query (SQLite ≥ 3.25
-    and PostgreSQL). Columns: officer_id, cert_id, status, issued_on, expires_on."""
-    rn = func.row_number().over(partition_by=Certificate.officer_id, order_by=order)
-    if officer_id is not None:  # one officer's flags (the detail page): rank that officer's only
-        where = and_(where, Certificate.officer_id == officer_id)
-    ranked = (select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
-                     Certificate.issued_on, Certificate.expires_on, rn.label("rn"))
-              .where(where).cte(f"{name}_ranked"))
-    return select(ranked.c.officer_id, ranked.c.cert_id, ranked.c.status, ranked.c.issued_on,
-                  ranked.c.expires_on).where(ranked.c.rn == 1)
-
-
-def best_effective(today: date, officer_id: int | None = None):
-    """Per officer, the effective enforcement certificate that expires last."""
-    return _first_per_officer("best_eff", _effective(today),
-                              (Certificate.expires_on.desc(), Certificate.id.desc()),
-                              officer_id).cte("best_eff")
-
-
-def latest_enforcement(officer_id: int | None = None):
-    """Per officer, the latest enforcement certificate (greatest issued_on, ties greatest id)."""
-    return _first_per_officer("latest", Certificate.kind == "enforcement",
-                              (Certificate.issued_on.desc(), Certificate.id.desc()), officer_id).cte("latest")
-
-
-def held_enforcement(today: date, officer_id: int | None = None):
-    """Per officer, the enforcement certificate still held (valid or suspended, not expired) that
-    expires last: what SHOULD_CANCEL asks to take back."""
-    return _first_per_officer(
-        "held",
-        and_(Certificate.kind == "enforcement", Certificate.status.in_(("valid", "suspended")),
-             Certificate.expires_on >= today),
-        (Certificate.expires_on.desc(), Certificate.id.desc()), officer_id).cte("held")
-
-
 class day_number(FunctionElement):  # noqa: N801 (a SQL function)
     """Whole days since 1970-01-01 of a DATE column, as an integer, on either database."""
 
@@ -133,6 +96,23 @@ def _pack(day_col, id_col):
 
 def _unpack_id(key):
     return cast(key % ID_SPAN, Integer)
+
+
+def best_effective(today: date, officer_id: int | None = None, officer_ids=None):
+    """CTE `best_eff`: per officer, the effective enforcement certificate that expires last
+    (officer_id, cert_id, expires_on) — one GROUP BY over the effective certificates in
+    ix_certificate_officer_kind_status_expires order (see officer_state); `officer_id` or
+    `officer_ids` limit it to those officers."""
+    c = Certificate
+    q = (select(c.officer_id, func.max(_pack(c.expires_on, c.id)).label("key"),
+                func.max(c.expires_on).label("expires_on"))
+         .where(_effective(today)).group_by(c.officer_id))
+    if officer_id is not None:
+        q = q.where(c.officer_id == officer_id)
+    if officer_ids is not None:
+        q = q.where(c.officer_id.in_(officer_ids))
+    g = q.subquery("best_eff_keys")
+    return select(g.c.officer_id, _unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
 
 
 def officer_state(today: date, officer_id: int | None = None):
@@ -389,6 +369,68 @@ def count_by_flag_reason(p: Params, *, flags: list[str] | None = None, unit: str
     if q is None:
         return {}
     return {(f, r): n for f, r, n in db.session.execute(q.group_by(sub.c.flag, sub.c.reason))}
+
+
+def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None, unit: str | None = None,
+               search: str | None = None, per_page: int = 50,
+               page: int = 1) -> tuple[dict[tuple[str, str], int], list[dict[str, Any]], int]:
+    """The flags page in ONE statement (the flags computed once): ({(flag, reason): count} under
+    the unit/search filters, the rows of `page` under every filter in list order, the page shown —
+    the last one when `page` is past the end). Each row is list_flags()' dict."""
+    sub = flags_select(p)
+    if sub is None:
+        return {}, [], 1
+    base = (select(sub.c.flag, sub.c.reason, sub.c.officer_id, sub.c.certificate_id, Unit.name.label("unit"),
+                   Unit.sort_order.label("unit_sort"), Officer.name.label("name"),
+                   Officer.id_number.label("id_number"))
+            .select_from(sub).join(Unit, Unit.id == sub.c.unit_id)
+            .outerjoin(Officer, Officer.id == sub.c.officer_id))
+    if unit:
+        base = base.where(Unit.name == unit)
+    if search:
+        like = f"%{search.strip()}%"
+        base = base.where(or_(Officer.name.like(like), Unit.name.like(like),
+                              Officer.id_number.like(f"%{search.strip()}")))
+    b = base.cte("flag_rows")
+    chosen = [c for c in ((b.c.flag == flag) if flag else None, (b.c.reason == reason) if reason else None)
+              if c is not None]
+    # the page number is clamped in SQL: the chosen rows' count decides the last page
+    n_chosen = select(func.count()).select_from(b).where(*chosen).scalar_subquery()
+    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=b.c.flag)
+    ranked = select(b, func.row_number().over(order_by=(order, b.c.unit_sort, b.c.unit, b.c.name,
+                                                        b.c.officer_id)).label("pos"),
+                    n_chosen.label("n")).where(*chosen).subquery("ranked")
+    pages = (ranked.c.n + (per_page - 1)) // per_page
+    shown = case((pages < page, pages), else_=page) if page > 1 else literal(1)
+    rows_q = (select(literal("row").label("kind"), ranked.c.flag, ranked.c.reason, ranked.c.officer_id,
+                     ranked.c.name, ranked.c.id_number, ranked.c.unit, Certificate.number,
+                     Certificate.expires_on, ranked.c.pos, literal(0).label("n"))
+              .select_from(ranked).outerjoin(Certificate, Certificate.id == ranked.c.certificate_id)
+              .where(ranked.c.pos > (shown - 1) * per_page, ranked.c.pos <= shown * per_page))
+    counts_q = select(literal("count"), b.c.flag, b.c.reason, null(), null(), null(), null(), null(),
+                      null(), literal(0), func.count()).group_by(b.c.flag, b.c.reason)
+    counts: dict[tuple[str, str], int] = {}
+    rows = []
+    for r in db.session.execute(union_all(rows_q, counts_q)):
+        if r.kind == "count":
+            counts[(r.flag, r.reason)] = r.n
+        else:
+            rows.append(r)
+    rows.sort(key=lambda r: r.pos)
+    total = sum(n for (f, rs), n in counts.items() if (not flag or f == flag) and (not reason or rs == reason))
+    pages_n = max(1, -(-total // per_page))
+    out = []
+    for r in rows:
+        out.append({
+            "flag": r.flag, "reason": r.reason, "officer_id": r.officer_id, "name": r.name,
+            "id_number_masked": mask(r.id_number) if r.id_number else None, "unit": r.unit,
+            "certificate_number": r.number,
+            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
+        })
+        if r.flag == "TRAINING_SHORTFALL":
+            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    return counts, out, min(max(page, 1), pages_n)
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:

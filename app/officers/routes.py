@@ -190,13 +190,8 @@ def index():
     expires: dict[int, date] = {}
     if rows:
         # The effective enforcement certificate that expires last, for this page's officers only.
-        eff = compliance.best_effective(d)
-        ids = [r.Officer.id for r in rows]
-        expires = dict(
-            db.session.execute(
-                select(eff.c.officer_id, eff.c.expires_on).where(eff.c.officer_id.in_(ids))
-            ).all()
-        )
+        eff = compliance.best_effective(d, officer_ids=[r.Officer.id for r in rows])
+        expires = dict(db.session.execute(select(eff.c.officer_id, eff.c.expires_on)).all())
     args = dict(active, sort=sort)
     return render_template(
         "officers/index.html",

@@ -55,8 +55,13 @@ class FlagsResult:
 def flags_report(p: compliance.Params, f: FlagFilters, *, page: int | None = None,
                  per_page: int = 50) -> FlagsResult:
     """The flags matching `f` (one page of them when `page` is given, the last page when it is
-    past the end), plus per-flag counts for the chips: one GROUP BY and one page query."""
-    by = compliance.count_by_flag_reason(p, unit=f.unit or None, search=f.search or None)
+    past the end), plus per-flag counts for the chips: one statement for a page (flags_page), a
+    GROUP BY and the rows for the download."""
+    if page is not None:
+        by, rows, _shown = compliance.flags_page(p, flag=f.flag, reason=f.reason, unit=f.unit or None,
+                                                 search=f.search or None, per_page=per_page, page=page)
+    else:
+        by = compliance.count_by_flag_reason(p, unit=f.unit or None, search=f.search or None)
     counts = dict.fromkeys(compliance.FLAG_ORDER, 0)
     for (flag, _reason), n in by.items():
         counts[flag] += n
@@ -68,9 +73,6 @@ def flags_report(p: compliance.Params, f: FlagFilters, *, page: int | None = Non
     if page is None:
         rows = compliance.list_flags(p, **kw) if total else []
         return FlagsResult(rows=rows, counts=counts, reasons=reasons, total=len(rows))
-    pages = max(1, (total + per_page - 1) // per_page)
-    page = min(max(page, 1), pages)
-    rows = compliance.list_flags(p, **kw, limit=per_page, offset=(page - 1) * per_page) if total else []
     return FlagsResult(rows=rows, counts=counts, reasons=reasons, total=total)
 
 

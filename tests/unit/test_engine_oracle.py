@@ -165,3 +165,21 @@ def test_engine_matches_python_reading_of_the_rules(db, seed):
     _db.session.flush()
     p = compliance.Params(today=date(2026, 6, 15), within=90, eligible=ELIGIBLE, hours_required=60.0)
     assert canon(compliance.list_flags(p)) == canon(oracle(p.today, 90, 60.0))
+
+
+def test_one_statement_page_matches_the_full_list(db):
+    """The flags page's single statement (counts + one page) agrees with the whole list cut in
+    Python, for filters, every page, and a page past the end (shown as the last page)."""
+    build(random.Random(3), n=150)
+    p = compliance.Params(today=date(2026, 6, 15), within=90, eligible=ELIGIBLE, hours_required=60.0)
+    for flag, reason, unit in [(None, None, None), ("UNLICENSED", None, None), ("UNLICENSED", "expired", None),
+                               ("TRAINING_SHORTFALL", None, "随机单位3"), (None, None, "随机单位1")]:
+        everything = compliance.list_flags(p, flags=[flag] if flag else None, reason=reason, unit=unit)
+        under = compliance.list_flags(p, unit=unit)
+        pages = max(1, -(-len(everything) // 20))
+        for page in [*range(1, pages + 1), pages + 5]:
+            counts, rows, shown = compliance.flags_page(p, flag=flag, reason=reason, unit=unit, per_page=20,
+                                                        page=page)
+            assert shown == min(page, pages)
+            assert rows == everything[(shown - 1) * 20: shown * 20], (flag, reason, unit, page)
+            assert sum(counts.values()) == len(under)
