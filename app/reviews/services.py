@@ -19,6 +19,7 @@ from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import REVIEW_RESULTS
 from app.officers.models import Officer, Unit
+from app.paging import page_of
 from app.training.hours import hours_by_officer, year_bounds
 from app.training.stats import passed_condition, status_on
 
@@ -65,8 +66,8 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
          .outerjoin(st, st.c.certificate_id == Certificate.id)
          .outerjoin(h, h.c.officer_id == Officer.id)
          .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year))
-         .where(Certificate.id.in_(effective_in_year(year)))
-         .order_by(Unit.sort_order, Unit.name, Officer.name, Certificate.id))
+         .where(Certificate.id.in_(effective_in_year(year))))
+    order = (Unit.sort_order, Unit.name, Officer.name, Certificate.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if result == "none":
@@ -75,16 +76,11 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
         q = q.where(AnnualReview.result == result)
     if search:
         q = q.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
+    total = None
     if page is not None:
-        q = q.add_columns(func.count().over().label("total"))
-        result_rows = db.session.execute(q.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-        if not result_rows and page > 1:  # past the end: the last page
-            n = db.session.scalar(select(func.count()).select_from(q.subquery()))
-            if n:
-                return review_rows(year, required, unit_id=unit_id, result=result, search=search,
-                                   page=-(-n // per_page), per_page=per_page)
+        result_rows, total, _shown = page_of(q, order, page, per_page)
     else:
-        result_rows = db.session.execute(q).all()
+        result_rows = db.session.execute(q.order_by(*order)).all()
     rows = []
     for r in result_rows:
         checks = {
@@ -99,7 +95,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
             "hours": round(float(r.hours), 2), "checks": checks,
             "all_ok": all(v is not False for v in checks.values()),
             "result": r.result, "reviewed_on": r.reviewed_on, "note": r.note or "",
-            "total": getattr(r, "total", None),
+            "total": total,
         })
     return rows, annual_held
 

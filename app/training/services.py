@@ -15,6 +15,7 @@ from app.grids import apply_grid
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
+from app.paging import page_of
 from app.training.hours import hours_by_officer, on_post, pace, year_status
 from app.training.models import Attendance, TrainingSession
 
@@ -234,24 +235,19 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
                 st.label("status"))
          .join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(h, h.c.officer_id == Officer.id)
-         .where(on_post())
-         .order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
+         .where(on_post()))
+    order = (Unit.sort_order, Unit.name, Officer.name, Officer.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if search:
         q = q.where(or_(Officer.name.like(f"%{search.strip()}%"), Officer.id_number.like(f"%{search.strip()}")))
     if status:
         q = q.where(st == status)
+    total = None
     if page is not None:
-        q = q.add_columns(func.count().over().label("total"))
-        result = db.session.execute(q.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
-        if not result and page > 1:
-            n = db.session.scalar(select(func.count()).select_from(q.subquery()))
-            if n:
-                return ledger(year, today, required, unit_id=unit_id, status=status, search=search,
-                              page=-(-n // per_page), per_page=per_page)
+        result, total, _shown = page_of(q, order, page, per_page)
     else:
-        result = db.session.execute(q).all()
+        result = db.session.execute(q.order_by(*order)).all()
     out = []
     for r in result:
         out.append({
@@ -261,6 +257,6 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
             "progress": min(float(r.hours) / required, 1.0) if required else 1.0,
             "pace": round(target, 1) if target is not None else None,
             "status": year_status(float(r.hours), required, year, today),
-            "total": getattr(r, "total", None),
+            "total": total,
         })
     return out

@@ -123,3 +123,5 @@ def test_reviews_page_shows_one_page_of_rows(app, client, data):
     assert len(re.findall(boxes, first)) == 50
     assert len(re.findall(boxes, second)) == 10
     assert not set(re.findall(boxes, first)) & set(re.findall(boxes, second))
+    past_end = client.get(f"/reviews?year={year}&page=99").get_data(as_text=True)
+    assert re.findall(boxes, past_end) == re.findall(boxes, second)  # the last page
