@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.reports import exports
@@ -101,7 +102,7 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     _emit(data, out, f"{year}年培训台账")
 
 
-@click.group("check", help="核对数据（如年度学时汇总表）")
+@click.group("check", cls=AppGroup, help="核对数据（如年度学时汇总表）")
 def check_cli() -> None:
     pass
 
