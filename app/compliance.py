@@ -144,17 +144,11 @@ def officer_state(today: date, officer_id: int | None = None):
     if officer_id is not None:
         summary = summary.where(Officer.id == officer_id)
     summary = summary.cte("cert_summary")
-    lat = aliased(Certificate, name="lat")
-    state = (
-        select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
-               summary.c.on_enforcement_post, summary.c.establishment,
-               _unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
-               lat.id.label("lat_id"), lat.status.label("lat_status"),
-               lat.issued_on.label("lat_issued_on"), lat.expires_on.label("lat_expires_on"),
-               _unpack_id(summary.c.held_key).label("held_id"))
-        .select_from(summary)
-        .outerjoin(lat, lat.id == _unpack_id(summary.c.lat_key))
-    )
+    state = select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
+                   summary.c.on_enforcement_post, summary.c.establishment,
+                   _unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
+                   _unpack_id(summary.c.lat_key).label("lat_id"),
+                   _unpack_id(summary.c.held_key).label("held_id"))
     return state.cte("officer_state")
 
 
@@ -186,13 +180,16 @@ def _part(flag: str, reason, s, certificate_id) -> Select:
 
 def unlicensed(p: Params, sets: Shared | None = None) -> Select:
     s = (sets or Shared(p.today, p.officer_id)).state
+    lat = aliased(Certificate, name="lat")  # the latest card's state, looked up for these rows only
     reason = case(
-        (s.c.lat_id.is_(None), literal("none")),
-        (and_(s.c.lat_status == "valid", s.c.lat_issued_on > p.today), literal("not_yet_valid")),
-        (and_(s.c.lat_status == "valid", s.c.lat_expires_on < p.today), literal("expired")),
-        else_=s.c.lat_status,
+        (lat.id.is_(None), literal("none")),
+        (and_(lat.status == "valid", lat.issued_on > p.today), literal("not_yet_valid")),
+        (and_(lat.status == "valid", lat.expires_on < p.today), literal("expired")),
+        else_=lat.status,
     )
-    return _part("UNLICENSED", reason, s, s.c.lat_id).where(_on_post(s), s.c.eff_id.is_(None))
+    return (_part("UNLICENSED", reason, s, lat.id)
+            .outerjoin(lat, lat.id == s.c.lat_id)
+            .where(_on_post(s), s.c.eff_id.is_(None)))
 
 
 def expiring(p: Params, sets: Shared | None = None) -> Select:

@@ -31,6 +31,7 @@ from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.models_base import utcnow
 from app.officers.models import Officer, Unit
+from app.paging import page_of
 from app.reminders import mail, webhook
 from app.reminders.mail import DeliveryError
 from app.reminders.models import ReminderDelivery, ReminderRun
@@ -249,23 +250,28 @@ def _page_select(today: date, windows: list[int]):
 
 
 def report_page(today: date, page: int, per_page: int = 50) -> dict[str, Any]:
-    """One page of the report (the page; downloads use `report`): counts per band from one
-    GROUP BY, the page's rows from one ordered LIMIT, their delivery history for those rows only."""
+    """One page of the report (the page; downloads use `report`): the page's rows with every band's
+    count in one statement (a page past the end: the last page), then the delivery history of
+    those rows only."""
     windows = reminder_windows()
     channels = configured_channels()
     counts: dict[int, int] = {}
     rows: list[dict[str, Any]] = []
+    pages, page = 1, max(page, 1)
     if windows:
         sub = _page_select(today, windows)
-        counts = dict(db.session.execute(select(sub.c.band, func.count()).group_by(sub.c.band)).all())
+        bands_all = [-1, *sorted(windows)]
+        # every band's count rides on each row (SUM … OVER ()), so one statement gives the page too
+        q = select(sub, *[func.sum(case((sub.c.band == b, 1), else_=0)).over().label(f"n{i}")
+                          for i, b in enumerate(bands_all)])
+        result, n, page = page_of(q, (sub.c.band, sub.c.k0, sub.c.k1, sub.c.k2, sub.c.k3, sub.c.name,
+                                      sub.c.certificate_id), page, per_page)
+        if result:
+            counts = {b: int(getattr(result[0], f"n{i}") or 0) for i, b in enumerate(bands_all)}
+        pages = max(1, -(-n // per_page))
+        rows = [{k: v for k, v in r._mapping.items() if not k.startswith(("k", "n", "page_"))
+                 or k in ("name", "number")} for r in result]
     n = sum(counts.values())
-    pages = max(1, -(-n // per_page))
-    page = min(max(page, 1), pages)
-    if n:
-        q = (select(sub).order_by(sub.c.band, sub.c.k0, sub.c.k1, sub.c.k2, sub.c.k3, sub.c.name,
-                                  sub.c.certificate_id)
-             .limit(per_page).offset((page - 1) * per_page))
-        rows = [dict(r._mapping) for r in db.session.execute(q)]
     deliveries = _deliveries([r["certificate_id"] for r in rows])
     runs = _run_days(deliveries)
     history: dict[int, list[ReminderDelivery]] = {}
