@@ -90,11 +90,11 @@ def _day_number_sqlite(element, compiler, **kw):
 ID_SPAN = 10**10  # ids below this; a (date, id) pair packed into one integer sorts like the pair
 
 
-def _pack(day_col, id_col):
+def pack(day_col, id_col):
     return day_number(day_col) * ID_SPAN + id_col
 
 
-def _unpack_id(key):
+def unpack_id(key):
     return cast(key % ID_SPAN, Integer)
 
 
@@ -104,7 +104,7 @@ def best_effective(today: date, officer_id: int | None = None, officer_ids=None)
     ix_certificate_officer_kind_status_expires order (see officer_state); `officer_id` or
     `officer_ids` limit it to those officers."""
     c = Certificate
-    q = (select(c.officer_id, func.max(_pack(c.expires_on, c.id)).label("key"),
+    q = (select(c.officer_id, func.max(pack(c.expires_on, c.id)).label("key"),
                 func.max(c.expires_on).label("expires_on"))
          .where(_effective(today)).group_by(c.officer_id))
     if officer_id is not None:
@@ -112,7 +112,7 @@ def best_effective(today: date, officer_id: int | None = None, officer_ids=None)
     if officer_ids is not None:
         q = q.where(c.officer_id.in_(officer_ids))
     g = q.subquery("best_eff_keys")
-    return select(g.c.officer_id, _unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
+    return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
 
 
 def officer_state(today: date, officer_id: int | None = None):
@@ -133,10 +133,10 @@ def officer_state(today: date, officer_id: int | None = None):
     summary = (
         select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
                Officer.on_enforcement_post, Officer.establishment,
-               func.max(case((effective, _pack(c.expires_on, c.id)))).label("eff_key"),
+               func.max(case((effective, pack(c.expires_on, c.id)))).label("eff_key"),
                func.max(case((effective, c.expires_on))).label("eff_expires_on"),
-               func.max(_pack(c.issued_on, c.id)).label("lat_key"),
-               func.max(case((held, _pack(c.expires_on, c.id)))).label("held_key"))
+               func.max(pack(c.issued_on, c.id)).label("lat_key"),
+               func.max(case((held, pack(c.expires_on, c.id)))).label("held_key"))
         .select_from(Officer)
         .outerjoin(c, and_(c.officer_id == Officer.id, c.kind == "enforcement"))
         .group_by(Officer.id)
@@ -146,9 +146,9 @@ def officer_state(today: date, officer_id: int | None = None):
     summary = summary.cte("cert_summary")
     state = select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
                    summary.c.on_enforcement_post, summary.c.establishment,
-                   _unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
-                   _unpack_id(summary.c.lat_key).label("lat_id"),
-                   _unpack_id(summary.c.held_key).label("held_id"))
+                   unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
+                   unpack_id(summary.c.lat_key).label("lat_id"),
+                   unpack_id(summary.c.held_key).label("held_id"))
     return state.cte("officer_state")
 
 
