@@ -394,16 +394,19 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
     # the page number is clamped in SQL: the chosen rows' count decides the last page
     n_chosen = select(func.count()).select_from(b).where(*chosen).scalar_subquery()
     order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=b.c.flag)
-    ranked = select(b, func.row_number().over(order_by=(order, b.c.unit_sort, b.c.unit, b.c.name,
-                                                        b.c.officer_id)).label("pos"),
-                    n_chosen.label("n")).where(*chosen).subquery("ranked")
-    pages = (ranked.c.n + (per_page - 1)) // per_page
-    shown = case((pages < page, pages), else_=page) if page > 1 else literal(1)
-    rows_q = (select(literal("row").label("kind"), ranked.c.flag, ranked.c.reason, ranked.c.officer_id,
-                     ranked.c.name, ranked.c.id_number, ranked.c.unit, Certificate.number,
-                     Certificate.expires_on, ranked.c.pos, literal(0).label("n"))
-              .select_from(ranked).outerjoin(Certificate, Certificate.id == ranked.c.certificate_id)
-              .where(ranked.c.pos > (shown - 1) * per_page, ranked.c.pos <= shown * per_page))
+    # ORDER BY … LIMIT/OFFSET (a top-N sort for the early pages), the offset clamped to the last
+    # page in SQL from the chosen rows' count
+    pages = (n_chosen + (per_page - 1)) // per_page
+    offset = (case((pages < page, pages), else_=page) - 1) * per_page if page > 1 else 0
+    paged = (select(b).where(*chosen)
+             .order_by(order, b.c.unit_sort, b.c.unit, b.c.name, b.c.officer_id)
+             .limit(per_page).offset(offset).subquery("paged"))
+    pos = func.row_number().over(order_by=(case({f: i for i, f in enumerate(FLAG_ORDER)}, value=paged.c.flag),
+                                           paged.c.unit_sort, paged.c.unit, paged.c.name, paged.c.officer_id))
+    rows_q = (select(literal("row").label("kind"), paged.c.flag, paged.c.reason, paged.c.officer_id,
+                     paged.c.name, paged.c.id_number, paged.c.unit, Certificate.number,
+                     Certificate.expires_on, pos.label("pos"), literal(0).label("n"))
+              .select_from(paged).outerjoin(Certificate, Certificate.id == paged.c.certificate_id))
     counts_q = select(literal("count"), b.c.flag, b.c.reason, null(), null(), null(), null(), null(),
                       null(), literal(0), func.count()).group_by(b.c.flag, b.c.reason)
     counts: dict[tuple[str, str], int] = {}
