@@ -152,3 +152,4 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
+    app.cli.add_command(_training_cli.check_cli)  # flask check hours
