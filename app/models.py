@@ -8,6 +8,7 @@ from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.locks import RunLock
 from app.officers.models import Officer, Unit
+from app.online.models import OnlineExam, PaperItem, Question, Sitting
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
@@ -24,11 +25,15 @@ __all__ = [
     "ExamResult",
     "LoginThrottle",
     "Officer",
+    "OnlineExam",
+    "PaperItem",
     "PenaltyCase",
+    "Question",
     "ReminderDelivery",
     "ReminderRun",
     "RunLock",
     "Setting",
+    "Sitting",
     "TrainingSession",
     "Unit",
     "User",
