@@ -570,8 +570,7 @@ def monitor(exam: Exam, now: datetime) -> list[dict[str, Any]]:
         select(PaperItem.sitting_id, func.count()).join(Sitting)
         .where(Sitting.exam_id == exam.id).group_by(PaperItem.sitting_id)).all())
     rows = []
-    for s in ensure_sittings(exam) if online is None or not online.closed_at else db.session.scalars(
-            select(Sitting).where(Sitting.exam_id == exam.id).order_by(Sitting.seat)):
+    for s in db.session.scalars(select(Sitting).where(Sitting.exam_id == exam.id).order_by(Sitting.seat)):
         if s.submitted_at:
             status = "submitted"
         elif s.first_login_at:
