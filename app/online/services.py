@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.audit.services import record
 from app.errors import DomainError
@@ -476,14 +477,14 @@ def login(id_number: str, code: str, *, now: datetime, ip: str) -> tuple[str, Si
 def by_token(token: str, *, lock: bool = False) -> tuple[Sitting, OnlineExam] | None:
     if not token:
         return None
-    q = select(Sitting).where(Sitting.token_hash == _hash(token))
+    # One statement: the sitting (locked, so a save and a submission of the same candidate take
+    # turns), its exam's window and the candidate (for the audit rows).
+    q = (select(Sitting, OnlineExam).join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
+         .options(joinedload(Sitting.officer, innerjoin=True)).where(Sitting.token_hash == _hash(token)))
     if lock:
-        q = q.with_for_update()
-    sitting = db.session.scalar(q)
-    if sitting is None:
-        return None
-    online = db.session.scalar(select(OnlineExam).where(OnlineExam.exam_id == sitting.exam_id))
-    return (sitting, online) if online is not None else None
+        q = q.with_for_update(of=Sitting)
+    row = db.session.execute(q).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def ensure_writable(sitting: Sitting, online: OnlineExam, now: datetime) -> None:
@@ -532,7 +533,6 @@ def save_answer(sitting: Sitting, online: OnlineExam, item_id: int, raw: Any, *,
     else:
         value = read_answer(item.type, raw, "".join(letter for letter, _o, _t in item.options))
     old = item.answer
-    sitting.last_seen_at = now
     if old == value:
         return
     item.answer, item.answered_at = value, now
