@@ -57,20 +57,22 @@ def read_answer(qtype: str, raw: Any, letters: str) -> str:
             return "对"
         if low in FALSE_WORDS:
             return "错"
-        raise DomainError(f"判断题的答案“{text}”无法识别，应为 对/错（也可写 正确/错误、√/×、T/F）")
+        raise DomainError(f"判断题的答案“{text[:20]}”无法识别，应为 对/错（也可写 正确/错误、√/×、T/F）")
     squeezed = _SEPARATORS.sub("", text).upper()
     if not squeezed:
         raise DomainError("答案为空")
     if not squeezed.isascii() or not squeezed.isalpha():
-        raise DomainError(f"答案“{text}”应为选项字母（如 B 或 ABD）")
+        raise DomainError(f"答案“{text[:20]}”应为选项字母（如 B 或 ABD）")
     chosen = sorted(set(squeezed))
+    if len(chosen) != len(squeezed):
+        raise DomainError(f"答案“{text[:20]}”中有重复的字母")
     missing = [c for c in chosen if c not in letters]
     if missing:
         raise DomainError(f"答案中的选项 {'、'.join(missing)} 不存在（本题只有选项 {'、'.join(letters)}）")
     if qtype == "single" and len(chosen) != 1:
-        raise DomainError(f"单选题的答案只能是一个字母（现为“{text}”）")
+        raise DomainError(f"单选题的答案只能是一个字母（现为“{text[:20]}”）")
     if qtype == "multiple" and len(chosen) < 2:
-        raise DomainError(f"多选题的答案至少要有两个字母（现为“{text}”）")
+        raise DomainError(f"多选题的答案至少要有两个字母（现为“{text[:20]}”）")
     return "".join(chosen)
 
 

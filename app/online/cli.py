@@ -205,7 +205,9 @@ def _local(text: str) -> datetime:
 @click.argument("exam_id", type=int)
 @click.option("--minutes", type=int, required=True)
 @click.option("--at", "at_text", default=None, help="开考时间 \"YYYY-MM-DD HH:MM\"（本机时间，默认现在）")
-def open_cmd(exam_id: int, minutes: int, at_text: str | None) -> None:
+@click.option("--room", default=None, help="考场（印在准考证上）")
+@click.option("--hide-score", is_flag=True, help="交卷后不向考生显示成绩（默认显示）")
+def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, hide_score: bool) -> None:
     """开放考试（现在或定时）"""
     from app.online.services import open_exam
 
@@ -216,6 +218,9 @@ def open_cmd(exam_id: int, minutes: int, at_text: str | None) -> None:
         online = open_exam(exam, minutes, at=at, now=now)
     except DomainError as exc:
         _fail(str(exc))
+    online.show_score = not hide_score
+    if room is not None:
+        online.room = room.strip()[:100]
     db.session.commit()
     local = online.opens_at.replace(tzinfo=UTC).astimezone()  # type: ignore[union-attr]
     click.echo(f"考试“{exam.title}”将于 {local:%Y-%m-%d %H:%M} 开放，时长 {minutes} 分钟")

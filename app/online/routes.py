@@ -223,6 +223,7 @@ def exam_open(exam_id: int):
         at = _parse_local(request.form.get("at", "")) or now
         online = svc.open_exam(exam, minutes, at=at, now=now)
         online.room = (request.form.get("room") or "").strip()[:100]
+        online.show_score = bool(request.form.get("show_score"))
     except DomainError as exc:
         db.session.rollback()
         return _done(exam, str(exc), "danger")

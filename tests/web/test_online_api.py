@@ -150,6 +150,9 @@ def test_invalid_answers_are_400_and_not_saved(app, runner, client, tmp_path):
     assert put(client, token, qs["multiple"]["id"], "A").status_code == 400
     assert put(client, token, qs["true_false"]["id"], "A").status_code == 400
     assert client.put(f"/exam/api/answers/{qs['single']['id']}", data="B", headers=auth(token)).status_code == 400
+    for junk in (123, ["A"], {"x": 1}, "A" * 500, "对" * 50):
+        assert put(client, token, qs["single"]["id"], junk).status_code == 400
+    assert put(client, token, qs["true_false"]["id"], "对" * 50).status_code == 400
     assert put(client, token, 999999, "A").status_code == 404
     assert put(client, "nonsense", qs["single"]["id"], "A").status_code == 401
     assert paper(client, token)["answers"] == {}
@@ -205,3 +208,11 @@ def test_login_is_rate_limited_per_candidate(app, runner, client, tmp_path):
     finally:
         app.config["EXAM_LOGIN_CANDIDATE_LIMIT"] = "100000/minute"
     assert codes == [401, 401, 401, 429]
+
+
+def test_score_hidden_when_the_exam_says_so(app, runner, client, tmp_path):
+    exam_id, (a,) = exam_with_bank(app, runner, tmp_path, 1, open_now=False)
+    runner.invoke(args=["exams", "open", str(exam_id), "--minutes", "30", "--hide-score"])
+    token = login(client, a).get_json()["token"]
+    assert client.post("/exam/api/submit", headers=auth(token)).get_json() == {
+        "score": None, "max_score": 10.0, "passed": None}
