@@ -133,3 +133,27 @@ def test_tickets_and_paper_pdfs(app, runner, client, tmp_path):
     assert BANK[2][1] in text and "答案" in text and "ABD" in text
     viewer = login(app.test_client(), app, "viewer", username="viewer_user")
     assert viewer.get(f"/exams/{exam_id}/online/paper.pdf").status_code == 403
+
+
+def test_scores_are_on_the_exam_page_once_the_time_is_up(app, runner, client, tmp_path):
+    from datetime import timedelta
+
+    from app.models_base import utcnow
+    from app.online.models import OnlineExam
+
+    exam_id, (a, b) = exam_with_bank(app, runner, tmp_path, 2)
+    room = app.test_client()
+    ta = room.post("/exam/api/login", json={"id_number": a["id_number"], "code": a["code"]}).get_json()["token"]
+    q = room.get("/exam/api/paper", headers={"Authorization": f"Bearer {ta}"}).get_json()["questions"][0]
+    assert room.put(f"/exam/api/answers/{q['id']}", json={"answer": KEY[q["stem"]]},
+                    headers={"Authorization": f"Bearer {ta}"}).status_code == 204
+    with app.app_context():
+        online = db.session.scalar(select(OnlineExam).where(OnlineExam.exam_id == exam_id))
+        online.ends_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    login(client, app, "viewer")
+    html = client.get(f"/exams/{exam_id}").get_data(as_text=True)
+    assert "参考 1 人，缺考 1 人" in html  # a's paper was submitted with what it held, b is absent
+    with app.app_context():
+        s = db.session.scalar(select(Sitting).where(Sitting.code == a["code"]))
+        assert (s.submitted_by, s.score) == ("timeout", q["points"])
