@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -17,6 +17,7 @@ from app.cli import DATE
 from app.errors import DomainError
 from app.exams.models import Exam
 from app.extensions import db
+from app.formatting import cn_datetime
 from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
 from app.models_base import utcnow
 
@@ -193,18 +194,19 @@ def tickets_cmd(exam_id: int, out: str) -> None:
 
 
 def _local(text: str) -> datetime:
+    from app.online.services import parse_beijing
+
     try:
-        moment = datetime.strptime(text.strip(), "%Y-%m-%d %H:%M")
-    except ValueError:
-        click.echo(f"错误：“{text}”不是有效时间，应为 \"YYYY-MM-DD HH:MM\"", err=True)
+        return parse_beijing(text)
+    except DomainError as exc:
+        click.echo(f"错误：{exc}", err=True)
         sys.exit(2)
-    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 @exams_cli.command("open")
 @click.argument("exam_id", type=int)
 @click.option("--minutes", type=int, required=True)
-@click.option("--at", "at_text", default=None, help="开考时间 \"YYYY-MM-DD HH:MM\"（本机时间，默认现在）")
+@click.option("--at", "at_text", default=None, help="开考时间 \"YYYY-MM-DD HH:MM\"（北京时间，默认现在）")
 @click.option("--room", default=None, help="考场（印在准考证上）")
 @click.option("--hide-score", is_flag=True, help="交卷后不向考生显示成绩（默认显示）")
 def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, hide_score: bool) -> None:
@@ -222,8 +224,7 @@ def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, 
     if room is not None:
         online.room = room.strip()[:100]
     db.session.commit()
-    local = online.opens_at.replace(tzinfo=UTC).astimezone()  # type: ignore[union-attr]
-    click.echo(f"考试“{exam.title}”将于 {local:%Y-%m-%d %H:%M} 开放，时长 {minutes} 分钟")
+    click.echo(f"考试“{exam.title}”将于 {cn_datetime(online.opens_at)} 开放，时长 {minutes} 分钟")
 
 
 @exams_cli.command("close")

@@ -3,12 +3,12 @@ paper-based fallback) and each candidate's answer sheet. Plain-data contexts for
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from app.errors import DomainError
 from app.exams.models import Exam
-from app.formatting import cn_date
+from app.formatting import cn_date, cn_datetime
 from app.labels import EXAM_KINDS, QUESTION_TYPES
 from app.officers.idnumber import mask
 from app.online import services as svc
@@ -31,10 +31,7 @@ def _org() -> str:
 
 
 def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return "待定"
-    local = moment.replace(tzinfo=UTC).astimezone()
-    return f"{cn_date(local.date())} {local:%H:%M}"
+    return cn_datetime(moment) if moment is not None else "待定"
 
 
 def _base(title: str, exam: Exam) -> dict[str, Any]:

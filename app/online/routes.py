@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, or_, select
@@ -200,15 +200,7 @@ def exam_paper(exam_id: int):
 
 
 def _parse_local(text: str) -> datetime | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"):
-        try:
-            return datetime.strptime(text, fmt).astimezone(UTC).replace(tzinfo=None)
-        except ValueError:
-            continue
-    raise DomainError(f"开考时间“{text}”格式不对，应为 2024-03-01 09:00")
+    return svc.parse_beijing(text) if (text or "").strip() else None
 
 
 @bp.route("/exams/<int:exam_id>/online/open", methods=["POST"])

@@ -32,6 +32,19 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
 
 
+BEIJING = timedelta(hours=8)  # times are stored in UTC and typed and shown in Beijing time
+
+
+def parse_beijing(text: str) -> datetime:
+    """ "2024-03-01 09:00" (or the browser's "2024-03-01T09:00"), Beijing time → naive UTC."""
+    for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"):
+        try:
+            return datetime.strptime((text or "").strip(), fmt) - BEIJING
+        except ValueError:
+            continue
+    raise DomainError(f"时间“{text}”格式不对，应为 2024-03-01 09:00（北京时间）")
+
+
 class Conflict(DomainError):
     """The paper can no longer change (submitted, time up, exam closed): HTTP 409."""
 
@@ -303,7 +316,9 @@ def open_exam(exam: Exam, minutes: int, *, at: datetime, now: datetime) -> Onlin
     online.opens_at = at
     online.ends_at = at + timedelta(minutes=minutes)
     db.session.flush()
-    record("update", "exam", exam.id, f"开放考试 {exam.title}：{at.isoformat(' ', 'minutes')} 起 {minutes} 分钟（UTC）")
+    from app.formatting import cn_datetime
+
+    record("update", "exam", exam.id, f"开放考试 {exam.title}：{cn_datetime(at)} 起 {minutes} 分钟")
     return online
 
 

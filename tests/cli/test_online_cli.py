@@ -120,3 +120,20 @@ def test_create_prints_id_alone_on_last_line(runner):
     assert res.output.strip().splitlines()[-1].isdigit()
     bad = runner.invoke(args=["exams", "create", "", "--date", "2026-06-20"])
     assert bad.exit_code == 1 and "考试名称不能为空" in bad.output
+
+
+def test_open_at_a_beijing_time(app, runner, client, tmp_path):
+    from datetime import timedelta
+
+    from app.models_base import utcnow
+
+    exam_id, (a,) = exam_with_bank(app, runner, tmp_path, 1, open_now=False)
+    bad = runner.invoke(args=["exams", "open", str(exam_id), "--minutes", "30", "--at", "明天上午"])
+    assert bad.exit_code == 2 and "北京时间" in bad.output
+    later = utcnow() + timedelta(hours=8) + timedelta(hours=2)  # two hours from now, Beijing time
+    at = later.strftime("%Y-%m-%d %H:%M")
+    res = runner.invoke(args=["exams", "open", str(exam_id), "--minutes", "30", "--at", at])
+    assert res.exit_code == 0
+    assert f"{later.year}年{later.month}月{later.day}日 {later:%H:%M}" in res.output
+    resp = client.post("/exam/api/login", json={"id_number": a["id_number"], "code": a["code"]})
+    assert resp.status_code == 403 and resp.get_json()["error"] == "考试尚未开始"
