@@ -162,17 +162,9 @@ def codes_cmd(exam_id: int, fmt: str, out: str | None) -> None:
         else:
             click.echo(text)
         return
-    from openpyxl import Workbook
+    from app.online.documents import codes_xlsx
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "登录码"
-    ws.append(["身份证号", "姓名", "座位号", "登录码"])
-    for r in rows:
-        ws.append([r["id_number"], r["name"], r["seat"], r["code"]])
-    for col, width in zip("ABCD", (22, 12, 8, 12), strict=True):
-        ws.column_dimensions[col].width = width
-    wb.save(out)
+    Path(out).write_bytes(codes_xlsx(rows))
     click.echo(f"已写入 {out}（{len(rows)} 名考生）")
 
 

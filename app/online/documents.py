@@ -84,3 +84,22 @@ def sheet_pdf(sitting: Sitting, exam: Exam) -> bytes:
                                    "score": f"{(data['score'] or 0):g}", "submitted": _local(sitting.submitted_at),
                                    "how": how}
     return render_pdf("pdf/exam_sheet.html", ctx, items=items)
+
+
+def codes_xlsx(rows: list[dict[str, Any]]) -> bytes:
+    """The access codes as a workbook (身份证号, 姓名, 座位号, 登录码), for the invigilators."""
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "登录码"
+    ws.append(["身份证号", "姓名", "座位号", "登录码"])
+    for r in rows:
+        ws.append([r["id_number"], r["name"], r["seat"], r["code"]])
+    for col, width in zip("ABCD", (22, 12, 8, 12), strict=True):
+        ws.column_dimensions[col].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -269,59 +269,40 @@ def _pdf(data: bytes, name: str):
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True, download_name=name)
 
 
+def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "application/pdf"):
+    """A staff document of the exam, audited as printed/exported; a refusal goes back to the page."""
+    from app.audit.services import record
+
+    try:
+        data = make(exam)
+    except DomainError as exc:
+        db.session.rollback()
+        return _done(exam, str(exc), "danger")
+    record("export" if name.endswith(".xlsx") else "print", "exam", exam.id, f"{what}：{exam.title}")
+    db.session.commit()
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+
+
 @bp.route("/exams/<int:exam_id>/online/paper.pdf")
 @require_role("clerk")
 def exam_paper_pdf(exam_id: int):
     exam = _exam(exam_id)
-    try:
-        data = documents.paper_pdf(exam)
-    except DomainError as exc:
-        return _done(exam, str(exc), "danger")
-    from app.audit.services import record
-
-    record("print", "exam", exam.id, f"打印试卷（含答案）：{exam.title}")
-    db.session.commit()
-    return _pdf(data, f"试卷_{exam.held_on.isoformat()}_{exam.id}.pdf")
+    return _printed(exam, documents.paper_pdf, "打印试卷（含答案）", f"试卷_{exam.held_on.isoformat()}_{exam.id}.pdf")
 
 
 @bp.route("/exams/<int:exam_id>/online/tickets.pdf")
 @require_role("clerk")
 def exam_tickets_pdf(exam_id: int):
     exam = _exam(exam_id)
-    try:
-        data = documents.tickets_pdf(exam)
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, str(exc), "danger")
-    from app.audit.services import record
-
-    record("print", "exam", exam.id, f"打印准考证：{exam.title}")
-    db.session.commit()
-    return _pdf(data, f"准考证_{exam.held_on.isoformat()}_{exam.id}.pdf")
+    return _printed(exam, documents.tickets_pdf, "打印准考证", f"准考证_{exam.held_on.isoformat()}_{exam.id}.pdf")
 
 
 @bp.route("/exams/<int:exam_id>/online/codes.xlsx")
 @require_role("clerk")
 def exam_codes_xlsx(exam_id: int):
-    from openpyxl import Workbook
-
-    from app.audit.services import record
-
     exam = _exam(exam_id)
-    rows = svc.code_rows(exam)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "登录码"
-    ws.append(["身份证号", "姓名", "座位号", "登录码"])
-    for r in rows:
-        ws.append([r["id_number"], r["name"], r["seat"], r["code"]])
-    out = io.BytesIO()
-    wb.save(out)
-    record("export", "exam", exam.id, f"导出登录码：{exam.title}（{len(rows)} 人）")
-    db.session.commit()
-    out.seek(0)
-    return send_file(out, as_attachment=True, download_name=f"登录码_{exam.id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return _printed(exam, lambda e: documents.codes_xlsx(svc.code_rows(e)), "导出登录码", f"登录码_{exam.id}.xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/exams/<int:exam_id>/online/sittings/<int:sid>/sheet.pdf")

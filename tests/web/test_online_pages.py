@@ -131,6 +131,10 @@ def test_tickets_and_paper_pdfs(app, runner, client, tmp_path):
     assert resp.mimetype == "application/pdf"
     text = pdf_text(resp.data)
     assert BANK[2][1] in text and "答案" in text and "ABD" in text
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(client.get(f"/exams/{exam_id}/online/codes.xlsx").data)).active
+    assert sorted(ws.cell(r, 4).value for r in (2, 3)) == sorted(c["code"] for c in codes)
     viewer = login(app.test_client(), app, "viewer", username="viewer_user")
     assert viewer.get(f"/exams/{exam_id}/online/paper.pdf").status_code == 403
 
