@@ -63,3 +63,31 @@ def test_take_exam_reload_and_submit(app, runner, page, live_server, tmp_path):
     assert (row["score"], row["passed"], row["absent"]) == (10, True, False)
     page.reload()  # after submission the page does not offer the paper again
     page.wait_for_selector("#login-view:not([hidden])")
+
+
+def test_time_out_submits_automatically(app, runner, page, live_server, tmp_path):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models_base import utcnow
+    from app.online.models import OnlineExam
+
+    exam_id, (cand,) = exam_with_bank(app, runner, tmp_path, 1)
+    page.goto(f"{live_server}/exam")
+    page.fill("#id_number", cand["id_number"])
+    page.fill("#code", cand["code"])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector("#paper-view:not([hidden])")
+    answer_current(page)
+    with app.app_context():  # the invigilator's clock: four seconds left
+        online = db.session.scalar(select(OnlineExam).where(OnlineExam.exam_id == exam_id))
+        online.ends_at = utcnow() + timedelta(seconds=4)
+        db.session.commit()
+    page.reload()
+    expect(page.locator("#done-view")).to_be_visible(timeout=15000)
+    assert "考试时间到" in page.locator("#done-text").inner_text()
+    res = runner.invoke(args=["exams", "results", str(exam_id), "--format", "json"])
+    (row,) = json.loads(res.output)
+    assert row["absent"] is False and row["score"] > 0

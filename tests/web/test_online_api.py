@@ -216,3 +216,15 @@ def test_score_hidden_when_the_exam_says_so(app, runner, client, tmp_path):
     token = login(client, a).get_json()["token"]
     assert client.post("/exam/api/submit", headers=auth(token)).get_json() == {
         "score": None, "max_score": 10.0, "passed": None}
+
+
+def test_api_is_rate_limited_per_candidate(app, runner, client, tmp_path):
+    exam_id, (a,) = exam_with_bank(app, runner, tmp_path, 1)
+    token = login(client, a).get_json()["token"]
+    app.config["EXAM_API_CANDIDATE_LIMIT"] = "3/minute"
+    try:
+        responses = [client.get("/exam/api/paper", headers=auth(token)) for _ in range(4)]
+    finally:
+        app.config["EXAM_API_CANDIDATE_LIMIT"] = "100000/minute"
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert responses[-1].get_json() == {"error": "请求过于频繁，请稍后再试"}
