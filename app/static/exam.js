@@ -8,7 +8,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var state = { token: sessionStorage.getItem("exam.token"), paper: null, answers: {}, current: 0,
                 mode: sessionStorage.getItem("exam.mode") || "one", skew: 0, endsAt: 0, timer: null,
-                pending: {}, saving: 0, finished: false };
+                pending: {}, saving: 0, finished: false, warn: "" };
 
   function show(view) {
     ["login-view", "paper-view", "confirm-view", "done-view"].forEach(function (v) { $(v).hidden = v !== view; });
@@ -202,14 +202,13 @@
       var one = document.querySelector('input[name="q' + q.id + '"]:checked');
       value = one ? one.value : "";
     }
+    state.warn = "";
+    if (q.type === "multiple" && value.length === 1) {
+      state.warn = "多选题至少要选两项，才算作答";
+      value = "";  // one letter is not an answer: clear what the server holds
+    }
     if (value) { state.answers[q.id] = value; } else { delete state.answers[q.id]; }
     renderNav();
-    if (q.type === "multiple" && value.length === 1) {
-      saveState("多选题至少选两项才会保存", true);
-      state.pending[q.id] = null;  // one letter is not an answer: clear what the server holds
-      flush();
-      return;
-    }
     state.pending[q.id] = value || null;
     flush();
   }
@@ -229,7 +228,9 @@
       api("PUT", "/exam/api/answers/" + id, { answer: value }).then(function (r) {
         state.saving -= 1;
         if (r.status === 204) {
-          if (!state.saving && !Object.keys(state.pending).length) { saveState("答案已保存"); }
+          if (!state.saving && !Object.keys(state.pending).length) {
+            saveState(state.warn || "答案已保存", !!state.warn);
+          }
         } else if (r.status === 409) {
           finished(r.data.error || "考试已结束");
         } else if (r.status === 401) {
