@@ -9,6 +9,7 @@ from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
 from app.locks import RunLock
 from app.officers.models import Officer, Unit
+from app.online.models import OnlineExam, PaperItem, Question, Sitting
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
@@ -26,11 +27,15 @@ __all__ = [
     "ImportBatch",
     "LoginThrottle",
     "Officer",
+    "OnlineExam",
+    "PaperItem",
     "PenaltyCase",
+    "Question",
     "ReminderDelivery",
     "ReminderRun",
     "RunLock",
     "Setting",
+    "Sitting",
     "TrainingSession",
     "Unit",
     "User",
