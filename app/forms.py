@@ -21,6 +21,23 @@ from wtforms import BooleanField, FileField
 MAY_BE_ABSENT = (BooleanField, FileField, FlaskFileField)
 
 
+def show_errors(form: FlaskForm, exc: Exception) -> None:
+    """A refused save: each message of a `DomainError` goes beside its field (the form keeps what
+    was typed, since the page is rendered again from the POST); the rest is flashed."""
+    fields = getattr(exc, "fields", {}) or {}
+    placed = []
+    for name, message in fields.items():
+        f = form._fields.get(name) if isinstance(name, str) else None
+        if f is not None:
+            f.errors = [*f.errors, message]
+            placed.append(message)
+    rest = [m for m in fields.values() if m not in placed] if fields else [str(exc)]
+    if placed:
+        flash("未保存：请按标红的提示修改" + (f"（{'；'.join(rest)}）" if rest else ""), "danger")
+    else:
+        flash(f"未保存：{'；'.join(rest)}", "danger")
+
+
 class CompleteForm(FlaskForm):
     """Checks completeness when editing (built with `obj=`): only then does a missing field
     silently fall back to the stored value. A new record's missing field is simply empty."""

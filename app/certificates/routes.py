@@ -23,6 +23,7 @@ from app.certificates.services import (
 from app.errors import DomainError
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
+from app.forms import show_errors
 from app.officers.forms import form_version
 from app.officers.models import Officer, Unit
 from app.officers.routes import page_arg, paginate, unit_list
@@ -172,7 +173,7 @@ def new(officer_id: int):
             return redirect(url_for("officers.detail", officer_id=officer.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template(
@@ -204,7 +205,7 @@ def edit(cert_id: int):
             return redirect(url_for("certificates.detail", cert_id=cert.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template(
@@ -289,7 +290,7 @@ def action(cert_id: int, action: str):
             return redirect(url_for("certificates.detail", cert_id=cert.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return _action_page(form, cert, action, d)

@@ -78,7 +78,7 @@ def create_certificate(
     if status not in CERT_STATUSES:
         errors["status"] = f"未知的证件状态“{status}”，可选：{'、'.join(CERT_STATUSES.values())}"
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     cert = Certificate(officer=officer, status=status, **{k: (data.get(k) or "") if k in
                        ("issuing_authority", "categories", "area") else data[k] for k in CERT_FIELDS})
     cert.number = cert.number.strip()
@@ -106,7 +106,7 @@ def update_certificate(cert: Certificate, data: dict[str, Any], *, expected_vers
     merged = {f: data.get(f, getattr(cert, f)) for f in CERT_FIELDS}
     errors = validate_certificate_data(merged, exclude_id=cert.id)
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     before = snapshot(cert, CERT_FIELDS)
     for f in CERT_FIELDS:
         value = merged[f]

@@ -82,7 +82,7 @@ def validate_exam_data(data: dict[str, Any], *, exclude_id: int | None = None) -
 def save_exam(exam: Exam | None, data: dict[str, Any]) -> Exam:
     errors = validate_exam_data(data, exclude_id=exam.id if exam else None)
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     makeup = db.session.get(Exam, data["makeup_of_id"]) if data.get("makeup_of_id") else None
     mx = _number(data.get("max_score"), "满分")
     ps = _number(data.get("pass_score"), "合格分数")

@@ -202,6 +202,11 @@ def report(today: date) -> dict[str, Any]:
                     and for_expiry(d, runs, row["expires_on"])}
             waiting = [c for c, who in channels.items() if who and c not in done]
             row["pending"] = [CHANNELS[c] for c in waiting]
+            # What this window's reminder really is: sent (when, how), waiting, or no channel at all.
+            row["sent"] = [{"channel": CHANNELS.get(d.channel, d.channel), "at": d.at} for d in items
+                           if d.outcome == "sent" and d.window == row["window"]
+                           and for_expiry(d, runs, row["expires_on"])]
+            row["no_channel"] = not any(channels.values())
         return row
 
     ascending = sorted(windows)

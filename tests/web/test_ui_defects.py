@@ -1,0 +1,198 @@
+"""Issue 10's defects as an administrator meets them: lost grid entries, half-done enrolment,
+untruthful reminder badges, unchecked review passes, small wrong words."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from app.exams.models import Exam, ExamResult
+from app.extensions import db as _db
+from app.training.models import Attendance, TrainingSession
+from tests.conftest import login, token
+from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
+
+
+def _row(html: str, name: str) -> str:
+    m = re.search(rf'<tr data-officer="{name}"[^>]*>(.*?)</tr>', html, re.S)
+    assert m, f"no row for {name}"
+    return m.group(1)
+
+
+def _session_with(app, names, hours=6):
+    with app.app_context():
+        unit = UnitFactory(name="城市管理科")
+        s = TrainingSession(title="执法培训", held_on=date(2026, 3, 1), hours=hours, category="lecture")
+        _db.session.add(s)
+        ids = {}
+        for n in names:
+            o = OfficerFactory(name=n, unit=unit)
+            a = Attendance(session=s, officer_id=o.id, status="registered", credited_hours=0)
+            _db.session.add(a)
+            _db.session.flush()
+            ids[n] = a.id
+        _db.session.commit()
+        return s.id, ids
+
+
+# ---------------------------------------------------------------- 3. grids keep what was typed
+
+def test_attendance_grid_keeps_every_entry_and_marks_the_bad_cell(app, client):
+    login(client, app, "clerk")
+    sid, ids = _session_with(app, ["张三", "李四", "王五"])
+    resp = client.post(f"/training/{sid}/attendance", data={
+        "csrf_token": token(client), f"status-{ids['张三']}": "attended", f"hours-{ids['张三']}": "5",
+        f"status-{ids['李四']}": "attended", f"hours-{ids['李四']}": "99",
+        f"status-{ids['王五']}": "excused", f"hours-{ids['王五']}": ""}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "出勤未保存" in html
+    zhang, li, wang = _row(html, "张三"), _row(html, "李四"), _row(html, "王五")
+    # every entry is still there, as typed
+    assert re.search(r'value="attended" checked', zhang) and 'value="5"' in zhang
+    assert re.search(r'value="attended" checked', li) and 'value="99"' in li
+    assert re.search(r'value="excused" checked', wang)
+    # the bad cell is marked and says what to fix
+    assert re.search(r'name="hours-\d+"[^>]*is-invalid|is-invalid[^>]*name="hours-\d+"', li)
+    assert "认定学时应在0到6之间" in li
+    assert "is-invalid" not in zhang
+    with app.app_context():  # nothing saved
+        assert _db.session.get(Attendance, ids["张三"]).status == "registered"
+
+
+def test_score_grid_keeps_scores_and_absent_ticks(app, client):
+    login(client, app, "clerk")
+    with app.app_context():
+        e = Exam(title="资格考试", kind="qualification", held_on=date(2026, 5, 1), max_score=100, pass_score=60)
+        _db.session.add(e)
+        ids = {}
+        for n in ("甲", "乙", "丙"):
+            o = OfficerFactory(name=n)
+            r = ExamResult(exam=e, officer_id=o.id)
+            _db.session.add(r)
+            _db.session.flush()
+            ids[n] = r.id
+        _db.session.commit()
+        eid = e.id
+    html = client.post(f"/exams/{eid}/results", data={
+        "csrf_token": token(client), f"score-{ids['甲']}": "88", f"score-{ids['乙']}": "七十",
+        f"score-{ids['丙']}": "", f"absent-{ids['丙']}": "1"}, follow_redirects=True).get_data(as_text=True)
+    assert "成绩未保存" in html
+    assert 'value="88"' in _row(html, "甲")
+    assert 'value="七十"' in _row(html, "乙") and "is-invalid" in _row(html, "乙")
+    assert "成绩“七十”不是数字" in _row(html, "乙")
+    assert re.search(r'name="absent-\d+" value="1" checked', _row(html, "丙"))
+
+
+def test_refused_form_save_keeps_input_and_puts_message_by_the_field(app, client):
+    login(client, app, "clerk")
+    with app.app_context():
+        _db.session.add(TrainingSession(title="重复培训", held_on=date(2026, 3, 1), hours=2, category="lecture"))
+        _db.session.commit()
+    html = client.post("/training/new", data={
+        "csrf_token": token(client, "/training/new"), "title": "重复培训", "category": "lecture",
+        "held_on": "2026-03-01", "hours": "3", "location": "五楼", "organiser": "", "lecturer": "",
+        "notes": ""}).get_data(as_text=True)
+    assert 'value="五楼"' in html
+    title_block = re.search(r'name="title".*?(?=<div class="mb-3)', html, re.S).group(0)
+    assert "已有名为“重复培训”的培训" in title_block
+    # units: a duplicate name is shown under the name field
+    with app.app_context():
+        UnitFactory(name="一科")
+        _db.session.commit()
+    html = client.post("/units/new", data={"csrf_token": token(client, "/units/new"), "name": "一科",
+                                           "kind": "department", "parent_id": "", "sort_order": "3"}
+                       ).get_data(as_text=True)
+    name_block = re.search(r'name="name".*?(?=<div class="mb-3)', html, re.S).group(0)
+    assert "单位“一科”已存在" in name_block
+    assert 'value="3"' in html
+
+
+# ---------------------------------------------------------------- 4. enrolment by hand
+
+def test_manual_enrolment_adds_the_known_and_keeps_the_unknown(app, client):
+    login(client, app, "clerk")
+    sid, _ids = _session_with(app, [])
+    with app.app_context():
+        OfficerFactory(name="张三")
+        OfficerFactory(name="李四")
+        _db.session.commit()
+    html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "hand",
+                                                       "officers": "张三\n赵六\n李四"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已添加 2 名参训人员" in html
+    assert "没有名为“赵六”的人员" in html
+    box = re.search(r'<textarea name="officers"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    assert box.strip() == "赵六"
+    with app.app_context():
+        assert len(_db.session.get(TrainingSession, sid).attendances) == 2
+
+
+# ---------------------------------------------------------------- 5. reminders badge tells the truth
+
+def test_reminders_badge_without_channel_or_sending(app, client):
+    login(client, app, "viewer")
+    with app.app_context():
+        CertificateFactory(officer=OfficerFactory(name="到期人"), issued_on=date(2021, 1, 1),
+                           expires_on=date.today() + timedelta(days=20))
+        _db.session.commit()
+    html = client.get("/reminders").get_data(as_text=True)
+    row = re.search(r'<tr data-certificate="\d+">(.*?)</tr>', html, re.S).group(1)
+    assert "已提醒" not in row
+    assert "未配置发送渠道" in row
+
+
+# ---------------------------------------------------------------- 6. reviews: failing a pre-check
+
+def _review_people(app):
+    with app.app_context():
+        ok = OfficerFactory(name="合格人")
+        short = OfficerFactory(name="缺学时")
+        c_ok = CertificateFactory(officer=ok, issued_on=date(2020, 1, 1), expires_on=date(2030, 1, 1))
+        c_short = CertificateFactory(officer=short, issued_on=date(2020, 1, 1), expires_on=date(2030, 1, 1))
+        s = TrainingSession(title="全年培训", held_on=date(2025, 3, 1), hours=60, category="lecture")
+        _db.session.add_all([s, Attendance(session=s, officer_id=ok.id, status="attended", credited_hours=60)])
+        _db.session.commit()
+        return c_ok.id, c_short.id
+
+
+def test_passing_someone_who_fails_a_check_needs_confirmation_and_reason(app, client):
+    login(client, app, "clerk")
+    c_ok, c_short = _review_people(app)
+    html = client.post("/reviews/2025", data={"csrf_token": token(client), "cert": [c_ok, c_short],
+                                              "result": "pass", "reviewed_on": "2026-01-05", "note": ""},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "缺学时" in html and "未通过预审" in html
+    assert 'name="override_confirm"' in html
+    with app.app_context():
+        from app.certificates.models import AnnualReview
+
+        assert _db.session.scalar(_db.select(_db.func.count()).select_from(AnnualReview)) == 0
+    # confirmed without a reason: still refused
+    html = client.post("/reviews/2025", data={"csrf_token": token(client), "cert": [c_ok, c_short],
+                                              "result": "pass", "reviewed_on": "2026-01-05", "note": "",
+                                              "override_confirm": "1", "override_reason": ""},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "请填写原因" in html
+    html = client.post("/reviews/2025", data={"csrf_token": token(client), "cert": [c_ok, c_short],
+                                              "result": "pass", "reviewed_on": "2026-01-05", "note": "",
+                                              "override_confirm": "1", "override_reason": "学时已在外单位完成"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已将 2 个证件的2025年年审登记为“通过”" in html
+    with app.app_context():
+        from app.certificates.models import AnnualReview
+
+        r = _db.session.scalar(_db.select(AnnualReview).where(AnnualReview.certificate_id == c_short))
+        assert r.result == "pass" and "学时已在外单位完成" in r.note
+
+
+def test_expired_certificate_fails_the_validity_check(app, client):
+    login(client, app, "viewer")
+    with app.app_context():
+        o = OfficerFactory(name="过期人")
+        CertificateFactory(officer=o, issued_on=date(2019, 1, 1), expires_on=date(2025, 6, 30))
+        s = TrainingSession(title="全年培训", held_on=date(2025, 3, 1), hours=60, category="lecture")
+        _db.session.add_all([s, Attendance(session=s, officer_id=o.id, status="attended", credited_hours=60)])
+        _db.session.commit()
+    html = client.get("/reviews?year=2025").get_data(as_text=True)
+    assert "有效期" in html
+    assert "✗" in _row(html, "过期人")
