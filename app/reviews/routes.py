@@ -32,10 +32,19 @@ def index():
     if result not in REVIEW_RESULTS and result != "none":
         result = None
     q = (request.args.get("q") or "").strip()
-    rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q)
+    return _page(year, unit_id=unit_id, result=result, q=q)
+
+
+def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q: str = "",
+          confirm: dict | None = None, status: int = 200):
+    """The review page; `confirm` (after a refused pass: the people failing a pre-check, and what
+    was ticked and typed) shows the confirmation box."""
+    d = today()
+    rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q,
+                                             today=d)
     return render_template("reviews/index.html", rows=rows, year=year, annual_held=annual_held,
                            required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
-                           today=d)
+                           today=d, confirm=confirm), status
 
 
 @bp.route("/reviews/<int:year>", methods=["POST"])
@@ -52,8 +61,19 @@ def record(year: int):
         reviewed_on = None
     result = request.form.get("result", "")
     try:
+        overrides = {}
+        if result == "pass" and ids:
+            try:
+                overrides = services.pass_overrides(
+                    year, ids, _required(), today=today(),
+                    confirmed=request.form.get("override_confirm") == "1",
+                    reason=request.form.get("override_reason", ""))
+            except DomainError as exc:
+                flash(f"年审结果未保存：{exc}", "danger")
+                return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
+                                            "form": request.form}, status=422)
         n = services.record_reviews(year, ids, result, reviewed_on=reviewed_on,
-                                    note=request.form.get("note", ""), today=today())
+                                    note=request.form.get("note", ""), today=today(), overrides=overrides)
     except DomainError as exc:
         db.session.rollback()
         flash(f"年审结果未保存：{exc}", "danger")
