@@ -13,6 +13,7 @@ from app.exams import bp, services
 from app.exams.forms import ExamForm
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.formatting import cn_date
 from app.forms import show_errors
 from app.labels import EXAM_KINDS
 from app.officers.models import Officer, Unit
@@ -66,7 +67,7 @@ def _form(exam: Exam | None) -> ExamForm:
     others = db.session.execute(select(Exam.id, Exam.title, Exam.held_on).where(
         Exam.id != (exam.id if exam else -1), Exam.makeup_of_id.is_(None))
         .order_by(Exam.held_on.desc()).limit(200)).all()
-    form.makeup_of_id.choices = [(0, "（不是补考）")] + [(i, f"{t}（{d.isoformat()}）") for i, t, d in others]
+    form.makeup_of_id.choices = [(0, "（不是补考）")] + [(i, f"{t}（{cn_date(d)}）") for i, t, d in others]
     if exam is not None and request.method == "GET":
         form.makeup_of_id.data = exam.makeup_of_id or 0
     return form

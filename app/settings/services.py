@@ -191,5 +191,5 @@ def set_value(name: str, value: str) -> Any:
     db.session.flush()
     forget()  # re-read after this change
     if old != canonical:
-        record("settings", "setting", row.id, f"修改设置 {name}", {name: [old, canonical]})
+        record("settings", "setting", row.id, f"修改设置 {SPECS[name].label}", {name: [old, canonical]})
     return parsed
