@@ -196,3 +196,31 @@ def test_expired_certificate_fails_the_validity_check(app, client):
     html = client.get("/reviews?year=2025").get_data(as_text=True)
     assert "有效期" in html
     assert "✗" in _row(html, "过期人")
+
+
+# ---------------------------------------------------------------- 7. settings: checkboxes, not codes
+
+def test_eligible_establishments_are_checkboxes(app, client):
+    login(client, app, "admin")
+    html = client.get("/settings").get_data(as_text=True)
+    assert "civil_servant,public_institution" not in html
+    boxes = re.findall(r'<input[^>]*type="checkbox"[^>]*name="eligible_establishments"[^>]*>', html) or \
+        re.findall(r'<input[^>]*name="eligible_establishments"[^>]*type="checkbox"[^>]*>', html)
+    assert len(boxes) == 6
+    assert sum("checked" in b for b in boxes) == 2
+    form = {"csrf_token": token(client, "/settings")}
+    from app.settings.services import SPECS, get_raw
+
+    with app.app_context():
+        for name in SPECS:
+            form[name] = get_raw(name)
+    form["eligible_establishments"] = ["civil_servant", "contract"]
+    html = client.post("/settings", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "设置已保存" in html
+    with app.app_context():
+        from app.settings.services import get
+
+        assert get("eligible_establishments") == ["civil_servant", "contract"]
+    form["eligible_establishments"] = []
+    html = client.post("/settings", data=form).get_data(as_text=True)
+    assert "至少需要一种编制类型" in html
