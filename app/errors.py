@@ -11,7 +11,8 @@ class DomainError(ValueError):
 
     def __init__(self, message: str = "", fields: dict[Any, str] | None = None):
         super().__init__(message)
-        self.fields: dict[Any, str] = dict(fields or {})
+        if fields is not None or "fields" not in self.__dict__:  # a subclass may set them first
+            self.fields: dict[Any, str] = dict(fields or {})
 
 
 class StaleEdit(DomainError):

@@ -8,12 +8,13 @@ from app.audit.display import Translator, actor_label, entity_label
 from app.audit.models import AuditEvent
 from app.auth.access import require_role
 from app.extensions import db
+from app.forms import parse_date
 from app.labels import AUDIT_ACTIONS
 
 
 def _date_arg(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))
     except ValueError:
         return None
 

@@ -23,7 +23,7 @@ from app.certificates.services import (
 from app.errors import DomainError
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
-from app.forms import show_errors
+from app.forms import parse_date, show_errors
 from app.officers.forms import form_version
 from app.officers.models import Officer, Unit
 from app.officers.routes import page_arg, paginate, unit_list
@@ -58,9 +58,9 @@ def _date_arg(args, name: str, problems: list[str], label: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{label}“{raw}”不是有效日期（格式：2024-03-01），已忽略")
+        return parse_date(raw)
+    except ValueError as exc:
+        problems.append(f"{label}：{exc}，已忽略")
         return None
 
 

@@ -11,6 +11,7 @@ from app.audit.services import changes_of, record, snapshot
 from app.certificates.models import Certificate, CertificateEvent
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
+from app.formatting import cn_date
 from app.labels import CERT_ACTIONS, CERT_KINDS, CERT_STATUSES
 from app.officers.models import Officer
 
@@ -39,7 +40,7 @@ def validate_certificate_data(
     if not isinstance(expires, date):
         errors["expires_on"] = "有效期至不能为空"
     if isinstance(issued, date) and isinstance(expires, date) and expires < issued:
-        errors["expires_on"] = f"有效期至（{expires.isoformat()}）早于发证日期（{issued.isoformat()}）"
+        errors["expires_on"] = f"有效期至（{cn_date(expires)}）早于发证日期（{cn_date(issued)}）"
     if check_unique and number and "kind" not in errors:
         clash = db.session.scalar(select(Certificate).where(
             Certificate.kind == data["kind"], Certificate.number == number,
@@ -153,7 +154,7 @@ def transition(
     if not (reason or "").strip():
         raise DomainError("请填写原因")
     if effective_on > today:
-        raise DomainError(f"生效日期（{effective_on.isoformat()}）不能晚于今天")
+        raise DomainError(f"生效日期（{cn_date(effective_on)}）不能晚于今天")
     new_cert = None
     if action == "replace":
         if not replacement:

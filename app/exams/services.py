@@ -15,6 +15,7 @@ from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.formatting import cn_date
 from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
 from app.officers.models import Officer
@@ -69,13 +70,13 @@ def validate_exam_data(data: dict[str, Any], *, exclude_id: int | None = None) -
         if exclude_id and makeup.id == exclude_id:
             errors["makeup_of_id"] = "考试不能是自己的补考"
         elif isinstance(held, date) and held < makeup.held_on:
-            errors["makeup_of_id"] = (f"补考日期（{held.isoformat()}）不能早于原考试“{makeup.title}”"
-                                      f"的日期（{makeup.held_on.isoformat()}）")
+            errors["makeup_of_id"] = (f"补考日期（{cn_date(held)}）不能早于原考试“{makeup.title}”"
+                                      f"的日期（{cn_date(makeup.held_on)}）")
     if title and isinstance(held, date):
         clash = db.session.scalar(select(Exam.id).where(Exam.title == title, Exam.held_on == held,
                                                         Exam.id != (exclude_id or -1)))
         if clash:
-            errors["title"] = f"{held.isoformat()} 已有名为“{title}”的考试"
+            errors["title"] = f"{cn_date(held)} 已有名为“{title}”的考试"
     return errors
 
 

@@ -474,7 +474,7 @@ def _send_locked(today: date, config: Any, *, commit: Callable[[], None],
     run.windows = len({it.window for o in sent for it in o.items})
     run.messages = len(sent)
     run.message = "；".join([*errors, *warnings, f"已发送：{summary}"])
-    record("remind", "reminder_run", run.id, f"发送证件到期提醒（{today.isoformat()}）："
+    record("remind", "reminder_run", run.id, f"发送证件到期提醒（{cn_date(today)}）："
            + run.message)
     commit()
     return RunResult(ok=not errors and not warnings, summary=summary, errors=errors, sent=sent,

@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.reviews import bp, services
 from app.training.routes import int_arg, units
@@ -56,8 +57,11 @@ def record(year: int):
         except ValueError:
             continue
     try:
-        reviewed_on = date.fromisoformat(request.form.get("reviewed_on") or "")
-    except ValueError:
+        reviewed_on = parse_date(request.form.get("reviewed_on"))
+    except ValueError as exc:
+        if ids:
+            flash(f"年审结果未保存：年审{exc}", "danger")
+            return redirect(url_for("reviews.index", year=year))
         reviewed_on = None
     result = request.form.get("result", "")
     try:

@@ -19,6 +19,7 @@ from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.formatting import cn_date
 from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.officers.models import Officer, Unit
 from app.training.hours import hours_by_officer, year_bounds
@@ -147,7 +148,7 @@ def record_reviews(year: int, certificate_ids: list[int], result: str, *, review
     if not isinstance(reviewed_on, date):
         raise DomainError("请填写年审日期")
     if reviewed_on > today:
-        raise DomainError(f"年审日期（{reviewed_on.isoformat()}）不能晚于今天")
+        raise DomainError(f"年审日期（{cn_date(reviewed_on)}）不能晚于今天")
     if result == "fail" and not note.strip():
         raise DomainError("年审不通过时请填写原因")
     eligible = set(db.session.scalars(effective_in_year(year).where(Certificate.id.in_(certificate_ids))))

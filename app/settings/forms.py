@@ -11,6 +11,10 @@ class CheckboxesField(SelectMultipleField):
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
 
+    def process_formdata(self, valuelist):
+        # A ticked box per code; a comma-separated list (as typed before) is taken too.
+        super().process_formdata([c for v in valuelist for c in str(v).split(",") if c.strip()])
+
     def pre_validate(self, form):  # "none ticked" is the setting's own message, not WTForms'
         if self.data:
             super().pre_validate(form)

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.extensions import db
+from app.formatting import cn_date
 from app.grids import apply_grid
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
 from app.officers.idnumber import mask
@@ -58,7 +59,7 @@ def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None
             TrainingSession.title == title, TrainingSession.held_on == data["held_on"],
             TrainingSession.id != (exclude_id or -1)))
         if clash:
-            errors["title"] = f"{data['held_on'].isoformat()} 已有名为“{title}”的培训"
+            errors["title"] = f"{cn_date(data['held_on'])} 已有名为“{title}”的培训"
     return errors
 
 

@@ -106,7 +106,7 @@ def test_new_case_form_with_autocomplete_and_refusals(client, app, data):
             "unit": "城市管理科", "numbers-0": "A1", "numbers-1": "B1", "numbers-2": "", "numbers-3": "",
             "csrf_token": token(client, "/cases/new")}
     html = client.post("/cases/new", data=form).get_data(as_text=True)
-    assert "立案日期（2025-09-02）晚于决定日期（2025-09-01）" in html
+    assert "立案日期（2025年9月2日）晚于决定日期（2025年9月1日）" in html
     assert 'value="罚〔2025〕9号"' in html  # what was typed is kept
     form["opened_on"] = "2025-08-20"
     resp = client.post("/cases/new", data=form, follow_redirects=True)

@@ -102,7 +102,7 @@ def test_other_day_and_bad_date(app, client, people):
 
     bad = client.get("/reminders?today=2026-02-30")
     assert bad.status_code == 200
-    assert "日期“2026-02-30”无效，应为 YYYY-MM-DD" in bad.get_data(as_text=True)
+    assert "日期“2026-02-30”不存在" in bad.get_data(as_text=True)
 
 
 def test_xlsx_export(app, client, people):

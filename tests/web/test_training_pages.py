@@ -80,7 +80,7 @@ def test_bad_session_input_gets_a_message(app, client):
     html = client.post("/training/new", data={"csrf_token": token(client, "/training/new"), "title": "x",
                                               "category": "lecture", "held_on": "2026-13-01", "hours": "0"}
                        ).get_data(as_text=True)
-    assert "请填写有效的培训日期" in html and "学时应在0.5到1000之间" in html
+    assert "日期“2026-13-01”不存在，应写成 2024年3月1日" in html and "学时应在0.5到1000之间" in html
     assert client.get("/training/999999").status_code == 404
     assert client.get("/training?year=abc&page=-3").status_code == 200
     assert client.get("/training/ledger?year=99999&unit=x").status_code == 200

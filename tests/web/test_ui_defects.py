@@ -224,3 +224,49 @@ def test_eligible_establishments_are_checkboxes(app, client):
     form["eligible_establishments"] = []
     html = client.post("/settings", data=form).get_data(as_text=True)
     assert "至少需要一种编制类型" in html
+
+
+# ---------------------------------------------------------------- 9. dates as people type and read them
+
+def test_date_fields_accept_what_the_imports_accept(app, client):
+    login(client, app, "clerk")
+    for typed, title in (("2024年3月1日", "培训甲"), ("2024/3/2", "培训乙"), ("2024-03-03", "培训丙")):
+        html = client.post("/training/new", data={
+            "csrf_token": token(client, "/training/new"), "title": title, "category": "lecture",
+            "held_on": typed, "hours": "2", "location": "", "organiser": "", "lecturer": "", "notes": ""},
+            follow_redirects=True).get_data(as_text=True)
+        assert f"已新增培训“{title}”" in html, typed
+    with app.app_context():
+        got = {s.title: s.held_on for s in _db.session.scalars(_db.select(TrainingSession))}
+    assert got == {"培训甲": date(2024, 3, 1), "培训乙": date(2024, 3, 2), "培训丙": date(2024, 3, 3)}
+    # the edit form shows the date as people write it
+    with app.app_context():
+        sid = _db.session.scalar(_db.select(TrainingSession.id).where(TrainingSession.title == "培训甲"))
+    html = client.get(f"/training/{sid}/edit").get_data(as_text=True)
+    assert re.search(r'name="held_on"[^>]*value="2024年3月1日"|value="2024年3月1日"[^>]*name="held_on"', html)
+    # a wrong date is kept as typed, with the expected format beside it
+    html = client.post("/exams/new", data={
+        "csrf_token": token(client, "/exams/new"), "title": "考试", "kind": "qualification",
+        "held_on": "2024/13/1", "max_score": "", "pass_score": "", "makeup_of_id": "0"}).get_data(as_text=True)
+    block = re.search(r'name="held_on".*?(?=<div class="mb-3)', html, re.S).group(0)
+    assert 'value="2024/13/1"' in block
+    assert "2024年3月1日" in block and "不是有效的日期值" not in html and "请填写有效的考试日期" not in html
+
+
+def test_error_messages_and_reminder_exports_use_chinese_dates(app, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    login(client, app, "clerk")
+    with app.app_context():
+        _db.session.add(TrainingSession(title="重复", held_on=date(2026, 3, 1), hours=2, category="lecture"))
+        _db.session.commit()
+    html = client.post("/training/new", data={
+        "csrf_token": token(client, "/training/new"), "title": "重复", "category": "lecture",
+        "held_on": "2026-03-01", "hours": "2", "location": "", "organiser": "", "lecturer": "",
+        "notes": ""}).get_data(as_text=True)
+    assert "2026年3月1日 已有名为“重复”的培训" in html
+    wb = load_workbook(io.BytesIO(client.get("/reminders.xlsx?today=2026-06-15").data))
+    title = wb.active["A1"].value
+    assert "2026年6月15日" in title and "2026-06-15" not in title
