@@ -36,7 +36,8 @@ def parse_date(text: str | None) -> date | None:
     try:
         return to_date((text or "").strip())
     except CellError as exc:
-        raise ValueError(f"{exc}".replace("应写成 2024-03-01、2024/3/1 或 2024年3月1日", DATE_HINT)) from None
+        message = str(exc).replace("应写成 2024-03-01、2024/3/1 或 2024年3月1日", DATE_HINT)
+        raise ValueError(message if DATE_HINT in message else f"{message}，{DATE_HINT}") from None
 
 
 class CnDateField(DateField):
@@ -55,10 +56,8 @@ class CnDateField(DateField):
         text = " ".join(valuelist).strip()
         try:
             self.data = parse_date(text)
-        except ValueError as exc:
+        except ValueError:
             self.data = None
-            if "不存在" in str(exc):
-                raise ValueError(f"{exc}，{DATE_HINT}") from None
             raise
 
     def _value(self):
