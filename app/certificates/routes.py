@@ -249,6 +249,8 @@ def action(cert_id: int, action: str):
     cert = db.get_or_404(Certificate, cert_id)
     d = today()
     form = ActionForm()
+    if action == "replace":  # the new number is needed for a replacement (the service says so too)
+        form.new_number.flags.required = True
     if request.method == "GET":
         form.effective_on.data = d
         form.version.data = str(cert.version)

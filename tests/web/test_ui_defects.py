@@ -270,3 +270,27 @@ def test_error_messages_and_reminder_exports_use_chinese_dates(app, client):
     wb = load_workbook(io.BytesIO(client.get("/reminders.xlsx?today=2026-06-15").data))
     title = wb.active["A1"].value
     assert "2026年6月15日" in title and "2026-06-15" not in title
+
+
+# ---------------------------------------------------------------- 10. smaller things
+
+def test_action_that_does_not_apply_offers_no_button(app, client):
+    login(client, app, "clerk")
+    with app.app_context():
+        c = CertificateFactory(status="suspended")
+        _db.session.commit()
+        cid = c.id
+    html = client.get(f"/certificates/{cid}/actions/suspend").get_data(as_text=True)
+    assert "暂扣后变为" not in html
+    assert "确认暂扣" not in html
+    assert "本证件当前不能暂扣" in html
+
+
+def test_replacement_number_is_marked_required(app, client):
+    login(client, app, "clerk")
+    with app.app_context():
+        c = CertificateFactory()
+        _db.session.commit()
+        cid = c.id
+    html = client.get(f"/certificates/{cid}/actions/replace").get_data(as_text=True)
+    assert re.search(r'for="new_number">新证件编号</label><span class="text-danger">\*</span>', html)
