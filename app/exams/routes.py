@@ -64,6 +64,9 @@ def services_passed_counts(ids: list[int]) -> dict[int, tuple[int, int, int]]:
 
 def _form(exam: Exam | None) -> ExamForm:
     form = ExamForm(obj=exam)
+    # blank means the default: shown as a hint, not pre-filled
+    form.max_score.render_kw = {"placeholder": "100"}
+    form.pass_score.render_kw = {"placeholder": f"{services.default_pass_score():g}"}
     others = db.session.execute(select(Exam.id, Exam.title, Exam.held_on).where(
         Exam.id != (exam.id if exam else -1), Exam.makeup_of_id.is_(None))
         .order_by(Exam.held_on.desc()).limit(200)).all()
@@ -85,7 +88,6 @@ def create():
     form = _form(None)
     if request.method == "GET":
         form.held_on.data = today()
-        form.pass_score.data = services.default_pass_score()
         makeup = int_arg("makeup_of", 0, 0, 10**9)
         if makeup:
             form.makeup_of_id.data = makeup
@@ -191,7 +193,7 @@ def results(exam_id: int):
                 continue
             rows[rid] = (request.form.get(key, ""), request.form.get(f"absent-{rid}") == "1")
     try:
-        changed = services.save_results(exam, rows)
+        changed = services.save_results(exam, rows, today=today())
     except DomainError as exc:
         db.session.rollback()
         flash(f"成绩未保存：{exc}", "danger")

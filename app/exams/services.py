@@ -158,8 +158,12 @@ def set_result(exam: Exam, result: ExamResult, score: Any, absent: bool) -> None
     result.score, result.absent = value, False
 
 
-def save_results(exam: Exam, rows: dict[int, tuple[Any, bool]]) -> int:
-    """Enter many results at once: {result_id: (score, absent)}. All or nothing."""
+def save_results(exam: Exam, rows: dict[int, tuple[Any, bool]], *, today: date | None = None) -> int:
+    """Enter many results at once: {result_id: (score, absent)}. All or nothing. An exam that
+    has not been held by `today` takes no scores yet."""
+    if today is not None and exam.held_on > today and any(
+            (str(score or "").strip() or absent) for score, absent in rows.values()):
+        raise DomainError(f"考试日期（{cn_date(exam.held_on)}）还没到，不能登记成绩；如考试日期有误，请先修改考试信息")
     changes = apply_grid({r.id: r for r in exam.results}, rows,
                          lambda r, score, absent: set_result(exam, r, score, absent),
                          lambda r: "缺考" if r.absent else r.score)

@@ -294,3 +294,57 @@ def test_replacement_number_is_marked_required(app, client):
         cid = c.id
     html = client.get(f"/certificates/{cid}/actions/replace").get_data(as_text=True)
     assert re.search(r'for="new_number">新证件编号</label><span class="text-danger">\*</span>', html)
+
+
+def test_users_page_says_locked_while_locked_and_new_form_has_no_keep_hint(app, client):
+    from app.auth.models import User
+    from app.models_base import utcnow
+
+    from tests.conftest import make_user
+
+    login(client, app, "admin")
+    make_user(app, "locked_one", "clerk")
+    make_user(app, "was_locked", "clerk")
+    with app.app_context():
+        now = utcnow()
+        _db.session.scalar(_db.select(User).where(User.username == "locked_one")).locked_until = now + timedelta(minutes=30)
+        _db.session.scalar(_db.select(User).where(User.username == "was_locked")).locked_until = now - timedelta(hours=2)
+        _db.session.commit()
+    html = client.get("/users").get_data(as_text=True)
+    locked = re.search(r"<td>locked_one</td>(.*?)</tr>", html, re.S).group(1)
+    was = re.search(r"<td>was_locked</td>(.*?)</tr>", html, re.S).group(1)
+    assert "曾锁定至" not in locked and "已锁定" in locked
+    assert "曾锁定至" in was
+    form = client.get("/users/new").get_data(as_text=True)
+    assert "留空则不修改" not in form and "留空则自动生成" in form
+
+
+def test_exam_form_leaves_scores_blank_for_the_defaults(app, client):
+    login(client, app, "clerk")
+    html = client.get("/exams/new").get_data(as_text=True)
+    for name in ("max_score", "pass_score"):
+        tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+        assert 'value=""' in tag or "value=" not in tag, tag
+    html = client.post("/exams/new", data={"csrf_token": token(client, "/exams/new"), "title": "默认分数考试",
+                                           "kind": "qualification", "held_on": "2026-05-01", "max_score": "",
+                                           "pass_score": "", "makeup_of_id": "0"}, follow_redirects=True).get_data(as_text=True)
+    assert "满分 100 · 合格分数 60" in html
+
+
+def test_scores_refused_for_an_exam_in_the_future(app, client):
+    login(client, app, "clerk")
+    with app.app_context():
+        e = Exam(title="将来的考试", kind="qualification", held_on=date.today() + timedelta(days=10),
+                 max_score=100, pass_score=60)
+        _db.session.add(e)
+        o = OfficerFactory(name="考生")
+        r = ExamResult(exam=e, officer_id=o.id)
+        _db.session.add(r)
+        _db.session.commit()
+        eid, rid = e.id, r.id
+    html = client.post(f"/exams/{eid}/results", data={"csrf_token": token(client), f"score-{rid}": "80"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "成绩未保存" in html and "还没到" in html
+    assert 'value="80"' in _row(html, "考生")
+    with app.app_context():
+        assert _db.session.get(ExamResult, rid).score is None
