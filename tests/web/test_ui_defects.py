@@ -299,7 +299,6 @@ def test_replacement_number_is_marked_required(app, client):
 def test_users_page_says_locked_while_locked_and_new_form_has_no_keep_hint(app, client):
     from app.auth.models import User
     from app.models_base import utcnow
-
     from tests.conftest import make_user
 
     login(client, app, "admin")
