@@ -15,7 +15,7 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
+PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify", "main.favicon",
                     "public.officers", "public.officers_xlsx", "public.officers_pdf"}
 ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
 

@@ -347,3 +347,12 @@ def test_scores_refused_for_an_exam_in_the_future(app, client):
     assert 'value="80"' in _row(html, "考生")
     with app.app_context():
         assert _db.session.get(ExamResult, rid).score is None
+
+
+def test_favicon_is_served_and_linked(app, client):
+    resp = client.get("/favicon.ico")
+    assert resp.status_code == 200 and resp.data[:4] == b"\x00\x00\x01\x00"  # an .ico file
+    login(client, app, "viewer")
+    html = client.get("/").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)"', html).group(1)
+    assert client.get(href).status_code == 200
