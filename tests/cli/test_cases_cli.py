@@ -113,7 +113,7 @@ def test_refused_import_lists_every_problem_and_writes_nothing(app, runner, tmp_
     out = result.output
     assert "第 3 行，列“立案日期”：日期“2023-02-30”不存在" in out
     assert "第 4 行，列“决定日期”：决定日期不能为空" in out
-    assert "第 5 行，列“立案日期”：立案日期（2023-08-01）晚于决定日期（2023-07-01）" in out
+    assert "第 5 行，列“立案日期”：立案日期（2023年8月1日）晚于决定日期（2023年7月1日）" in out
     assert "第 6 行，列“案号”：案号“罚1”与第 2 行重复" in out
     assert "第 7 行，列“执法证号”：执法证号不能为空" in out
     assert "第 8 行，列“决定日期”：“tomorrow”不是有效日期" in out
