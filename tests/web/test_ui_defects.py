@@ -105,6 +105,19 @@ def test_refused_form_save_keeps_input_and_puts_message_by_the_field(app, client
     name_block = re.search(r'name="name".*?(?=<div class="mb-3)', html, re.S).group(0)
     assert "单位“一科”已存在" in name_block
     assert 'value="3"' in html
+    # officers: a duplicate ID number is shown under the ID number, the rest kept as typed
+    with app.app_context():
+        taken = OfficerFactory(name="已登记").id_number
+        unit_id = UnitFactory(name="二科").id
+        _db.session.commit()
+    html = client.post("/officers/new", data={
+        "csrf_token": token(client, "/officers/new"), "name": "新人", "id_number": taken, "unit_id": str(unit_id),
+        "position": "科员", "establishment": "civil_servant", "education": "bachelor", "on_enforcement_post": "y",
+        "employment_status": "active", "status_changed_on": "", "phone": "13911112222", "employee_no": "",
+        "notes": ""}).get_data(as_text=True)
+    id_block = re.search(r'name="id_number".*?(?=<div class="mb-3)', html, re.S).group(0)
+    assert "已登记给“已登记”" in id_block
+    assert 'value="13911112222"' in html and 'value="新人"' in html
 
 
 # ---------------------------------------------------------------- 4. enrolment by hand
