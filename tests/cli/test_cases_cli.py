@@ -158,7 +158,7 @@ def test_report_cases_filters_and_formats(app, runner, tmp_path):
     assert json.loads(runner.invoke(args=["report", "cases", "--year", "2022", "--format", "json"]).output) == []
     table = runner.invoke(args=["report", "cases"])
     assert table.exit_code == 0
-    assert "共 2 件，不符合 1 件" in table.output and "暂扣期间（C1 2023-07-01）" in table.output
+    assert "共 2 件，不符合 1 件" in table.output and "暂扣期间（C1 2023年7月1日）" in table.output
     csv_out = runner.invoke(args=["report", "cases", "--format", "csv"]).output
     assert csv_out.splitlines()[0] == "案号,案件名称,立案日期,决定日期,承办单位,执法证号,核查结果,问题"
     assert runner.invoke(args=["report", "cases", "--format", "xlsx"]).exit_code == 2

@@ -94,7 +94,7 @@ def test_export_uses_the_same_query(client, app, data):
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)] == ["罚〔2025〕2号", "罚〔2024〕3号"]
     assert ws.cell(row=3, column=7).value == "不符合"
-    assert "暂扣期间（C1 2025-08-02）" in ws.cell(row=3, column=8).value
+    assert "暂扣期间（C1 2025年8月2日）" in ws.cell(row=3, column=8).value
 
 
 def test_new_case_form_with_autocomplete_and_refusals(client, app, data):
