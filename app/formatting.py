@@ -28,3 +28,15 @@ def days_text(days: int | None) -> str:
     if days == 0:
         return "今天到期"
     return f"剩余{days}天"
+
+
+def actor_label(actor: str | None) -> str:
+    """Who did it, as stored in the audit log and certificate history ('cli:demo seed',
+    'anonymous', a username), as a person reads it."""
+    if not actor:
+        return "—"
+    if actor == "anonymous":
+        return "匿名"
+    if actor.startswith("cli:"):
+        return f"命令行：{actor[4:].strip() or 'shell'}"
+    return actor

@@ -12,13 +12,81 @@ here too; certificates/routes.py's action form, which has no stored object to fa
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import flash, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField as FlaskFileField
-from wtforms import BooleanField, FileField
+from wtforms import BooleanField, DateField, FileField
+from wtforms.validators import StopValidation
+from wtforms.widgets import TextInput
 
 # A browser omits an unticked checkbox and may omit a file input with no file chosen.
 MAY_BE_ABSENT = (BooleanField, FileField, FlaskFileField)
+
+
+DATE_HINT = "应写成 2024年3月1日（也可写 2024-03-01 或 2024/3/1）"
+
+
+def parse_date(text: str | None) -> date | None:
+    """A date as people type it, in the spellings the imports accept (2024-03-01, 2024/3/1,
+    2024年3月1日, 20240301); None when blank. Raises ValueError with a message naming the format."""
+    from app.imports.readers import CellError, to_date
+
+    try:
+        return to_date((text or "").strip())
+    except CellError as exc:
+        message = str(exc).replace("应写成 2024-03-01、2024/3/1 或 2024年3月1日", DATE_HINT)
+        raise ValueError(message if DATE_HINT in message else f"{message}，{DATE_HINT}") from None
+
+
+class CnDateField(DateField):
+    """Every web date field: a text box that takes the spellings the imports take, shows the
+    date as 2024年3月1日, keeps a wrong entry as typed and says which format is expected."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"placeholder": "如 2024年3月1日", "autocomplete": "off", **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = " ".join(valuelist).strip()
+        try:
+            self.data = parse_date(text)
+        except ValueError:
+            self.data = None
+            raise
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if isinstance(self.data, date):
+            return f"{self.data.year}年{self.data.month}月{self.data.day}日"
+        return ""
+
+    def pre_validate(self, form):
+        if self.process_errors:  # the format message says it all; no "please fill in" on top
+            raise StopValidation()
+
+
+def show_errors(form: FlaskForm, exc: Exception) -> None:
+    """A refused save: each message of a `DomainError` goes beside its field (the form keeps what
+    was typed, since the page is rendered again from the POST); the rest is flashed."""
+    fields = getattr(exc, "fields", {}) or {}
+    placed = []
+    for name, message in fields.items():
+        f = form._fields.get(name) if isinstance(name, str) else None
+        if f is not None:
+            f.errors = [*f.errors, message]
+            placed.append(message)
+    rest = [m for m in fields.values() if m not in placed] if fields else [str(exc)]
+    if placed:
+        flash("未保存：请按标红的提示修改" + (f"（{'；'.join(rest)}）" if rest else ""), "danger")
+    else:
+        flash(f"未保存：{'；'.join(rest)}", "danger")
 
 
 class CompleteForm(FlaskForm):

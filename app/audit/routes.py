@@ -4,16 +4,17 @@ from flask import render_template, request
 from sqlalchemy import func, or_, select
 
 from app.audit import bp
+from app.audit.display import Translator, actor_label, entity_label
 from app.audit.models import AuditEvent
-from app.audit.services import hide_sensitive
 from app.auth.access import require_role
 from app.extensions import db
+from app.forms import parse_date
 from app.labels import AUDIT_ACTIONS
 
 
 def _date_arg(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, ""))
+        return parse_date(request.args.get(name, ""))
     except ValueError:
         return None
 
@@ -44,4 +45,5 @@ def index():
     rows = db.session.scalars(q.order_by(AuditEvent.id.desc()).limit(per_page).offset((page - 1) * per_page)).all()
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("audit/index.html", rows=rows, page=page, pages=pages, total=total, args=args,
-                           actions=AUDIT_ACTIONS, hide=hide_sensitive)  # rows written before masking too
+                           actions=AUDIT_ACTIONS, show=Translator(rows), actor_label=actor_label,
+                           entity_label=entity_label)  # masks rows written before masking too

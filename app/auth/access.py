@@ -15,7 +15,7 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
+PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify", "main.favicon",
                     "public.officers", "public.officers_xlsx", "public.officers_pdf",
                     # the exam room: candidates have no staff account (app/online/api.py)
                     "online.exam_page", "online.api_login", "online.api_paper", "online.api_answer",

@@ -11,6 +11,7 @@ from app.auth.forms import LoginForm, PasswordForm, UserForm
 from app.auth.models import User
 from app.auth.services import UserError, authenticate, create_user
 from app.extensions import config_limit, db, limiter
+from app.models_base import utcnow
 
 
 def _safe_next(target: str | None) -> str:
@@ -75,13 +76,14 @@ def change_password():
 @require_role("admin")
 def users():
     rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("auth/users.html", users=rows)
+    return render_template("auth/users.html", users=rows, now=utcnow())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require_role("admin")
 def user_new():
     form = UserForm()
+    form.password.label.text = "密码（留空则自动生成）"
     if form.validate_on_submit():
         try:
             user, password = create_user(form.username.data, form.role.data, form.password.data or None,

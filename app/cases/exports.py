@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from app.formatting import cn_date
 from app.labels import CASE_REASONS
 from app.reports.exports import Column
 
 
 def problem_text(p: dict[str, Any]) -> str:
     label = CASE_REASONS.get(p["reason"], p["reason"])
-    parts = [x for x in (p.get("certificate_number"), p.get("date")) if x]
+    parts = [x for x in (p.get("certificate_number"), cn_date(p.get("date"))) if x]
     return f"{label}（{' '.join(parts)}）" if parts else label
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, StringField, TextAreaField
+from wtforms import FieldList, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from app.cases.services import split_numbers
+from app.forms import CnDateField
 
 NUMBER_SLOTS = 4
 
@@ -14,8 +15,8 @@ NUMBER_SLOTS = 4
 class CaseForm(FlaskForm):
     case_no = StringField("案号")
     title = StringField("案件名称")
-    opened_on = DateField("立案日期", validators=[Optional()])
-    decided_on = DateField("决定日期", validators=[Optional()])
+    opened_on = CnDateField("立案日期", validators=[Optional()])
+    decided_on = CnDateField("决定日期", validators=[Optional()])
     unit = StringField("承办单位")
     numbers = FieldList(StringField("执法证号"), min_entries=NUMBER_SLOTS)
     officer_names = StringField("执法人员", description="按决定书上的顺序，如“张三、李四”（可不填）")

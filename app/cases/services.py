@@ -33,6 +33,7 @@ from app.certificates.history import CardHistory, load_cards
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
+from app.formatting import cn_date
 from app.officers.models import Officer, Unit
 
 # Reasons in the order the issue names them; labels for people in app.labels.CASE_REASONS.
@@ -304,7 +305,7 @@ def validate_case_data(data: dict[str, Any], *, exclude_id: int | None = None,
     if not isinstance(decided, date):
         errors["decided_on"] = "决定日期不能为空"
     if isinstance(opened, date) and isinstance(decided, date) and opened > decided:
-        errors["opened_on"] = f"立案日期（{opened.isoformat()}）晚于决定日期（{decided.isoformat()}）"
+        errors["opened_on"] = f"立案日期（{cn_date(opened)}）晚于决定日期（{cn_date(decided)}）"
     numbers = data.get("certificate_numbers") or []
     if not numbers:
         errors["certificate_numbers"] = "执法证号不能为空"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import CompleteForm
+from app.forms import CnDateField, CompleteForm
 from app.labels import CERT_KINDS, CERT_STATUSES
 
 
@@ -21,8 +21,8 @@ class CertificateForm(CompleteForm):
     issuing_authority = StringField(
         "发证机关", validators=[Length(max=100, message="发证机关不能超过100个字")]
     )
-    issued_on = DateField("发证日期", validators=[DataRequired("请填写发证日期")])
-    expires_on = DateField(
+    issued_on = CnDateField("发证日期", validators=[DataRequired("请填写发证日期")])
+    expires_on = CnDateField(
         "有效期至",
         validators=[Optional()],
         description="留空则按系统设置的默认有效期计算（发证日期起若干年，含发证当天）",
@@ -56,7 +56,7 @@ class ActionForm(CompleteForm):
 
     optional_in_post = ("new_number", "new_issued_on", "new_expires_on")
 
-    effective_on = DateField("生效日期", validators=[DataRequired("请填写生效日期")])
+    effective_on = CnDateField("生效日期", validators=[DataRequired("请填写生效日期")])
     reason = TextAreaField(
         "原因",
         validators=[DataRequired("请填写原因"), Length(max=500, message="原因不能超过500字")],
@@ -66,8 +66,8 @@ class ActionForm(CompleteForm):
     new_number = StringField(
         "新证件编号", validators=[Length(max=50, message="证件编号不能超过50个字符")]
     )
-    new_issued_on = DateField("新证发证日期", validators=[Optional()])
-    new_expires_on = DateField(
+    new_issued_on = CnDateField("新证发证日期", validators=[Optional()])
+    new_expires_on = CnDateField(
         "新证有效期至", validators=[Optional()], description="留空则按设置的默认有效期计算"
     )
     version = HiddenField()

@@ -23,6 +23,7 @@ from app.certificates.services import (
 from app.errors import DomainError
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
+from app.forms import parse_date, show_errors
 from app.officers.forms import form_version
 from app.officers.models import Officer, Unit
 from app.officers.routes import page_arg, paginate, unit_list
@@ -57,9 +58,9 @@ def _date_arg(args, name: str, problems: list[str], label: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        problems.append(f"{label}“{raw}”不是有效日期（格式：2024-03-01），已忽略")
+        return parse_date(raw)
+    except ValueError as exc:
+        problems.append(f"{label}：{exc}，已忽略")
         return None
 
 
@@ -172,7 +173,7 @@ def new(officer_id: int):
             return redirect(url_for("officers.detail", officer_id=officer.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template(
@@ -204,7 +205,7 @@ def edit(cert_id: int):
             return redirect(url_for("certificates.detail", cert_id=cert.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template(
@@ -248,6 +249,8 @@ def action(cert_id: int, action: str):
     cert = db.get_or_404(Certificate, cert_id)
     d = today()
     form = ActionForm()
+    if action == "replace":  # the new number is needed for a replacement (the service says so too)
+        form.new_number.flags.required = True
     if request.method == "GET":
         form.effective_on.data = d
         form.version.data = str(cert.version)
@@ -289,7 +292,7 @@ def action(cert_id: int, action: str):
             return redirect(url_for("certificates.detail", cert_id=cert.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return _action_page(form, cert, action, d)

@@ -11,6 +11,7 @@ from app.audit.services import changes_of, record, snapshot
 from app.certificates.models import Certificate, CertificateEvent
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
+from app.formatting import cn_date
 from app.labels import CERT_ACTIONS, CERT_KINDS, CERT_STATUSES
 from app.officers.models import Officer
 
@@ -39,7 +40,7 @@ def validate_certificate_data(
     if not isinstance(expires, date):
         errors["expires_on"] = "有效期至不能为空"
     if isinstance(issued, date) and isinstance(expires, date) and expires < issued:
-        errors["expires_on"] = f"有效期至（{expires.isoformat()}）早于发证日期（{issued.isoformat()}）"
+        errors["expires_on"] = f"有效期至（{cn_date(expires)}）早于发证日期（{cn_date(issued)}）"
     if check_unique and number and "kind" not in errors:
         clash = db.session.scalar(select(Certificate).where(
             Certificate.kind == data["kind"], Certificate.number == number,
@@ -78,7 +79,7 @@ def create_certificate(
     if status not in CERT_STATUSES:
         errors["status"] = f"未知的证件状态“{status}”，可选：{'、'.join(CERT_STATUSES.values())}"
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     cert = Certificate(officer=officer, status=status, **{k: (data.get(k) or "") if k in
                        ("issuing_authority", "categories", "area") else data[k] for k in CERT_FIELDS})
     cert.number = cert.number.strip()
@@ -106,7 +107,7 @@ def update_certificate(cert: Certificate, data: dict[str, Any], *, expected_vers
     merged = {f: data.get(f, getattr(cert, f)) for f in CERT_FIELDS}
     errors = validate_certificate_data(merged, exclude_id=cert.id)
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     before = snapshot(cert, CERT_FIELDS)
     for f in CERT_FIELDS:
         value = merged[f]
@@ -153,7 +154,7 @@ def transition(
     if not (reason or "").strip():
         raise DomainError("请填写原因")
     if effective_on > today:
-        raise DomainError(f"生效日期（{effective_on.isoformat()}）不能晚于今天")
+        raise DomainError(f"生效日期（{cn_date(effective_on)}）不能晚于今天")
     new_cert = None
     if action == "replace":
         if not replacement:

@@ -175,7 +175,7 @@ def roster(today: date, unit: str | None = None) -> Doc:
     count = sum(1 for i in items if i["kind"] == "row")
     ctx = _base("持证人员名册", today) | {"scope": unit or "全部单位", "count": count}
     return Doc("pdf/roster.html", ctx, items, filename=f"持证人员名册_{today.isoformat()}.pdf",
-               summary=f"打印持证人员名册（{unit or '全部单位'}，{count}人，截至{today.isoformat()}）")
+               summary=f"打印持证人员名册（{unit or '全部单位'}，{count}人，截至{cn_date(today)}）")
 
 
 def public_list(today: date, unit: str | None = None) -> Doc:
@@ -183,7 +183,7 @@ def public_list(today: date, unit: str | None = None) -> Doc:
     count = sum(1 for i in items if i["kind"] == "row")
     ctx = _base("执法人员公示名单", today) | {"scope": unit or "全部单位", "count": count}
     return Doc("pdf/public_list.html", ctx, items, filename=f"执法人员公示名单_{today.isoformat()}.pdf",
-               summary=f"打印执法人员公示名单（{count}人，截至{today.isoformat()}）")
+               summary=f"打印执法人员公示名单（{count}人，截至{cn_date(today)}）")
 
 
 # --- 培训签到表 / 培训台账 / 考试成绩登记表 ----------------------------------------------------------

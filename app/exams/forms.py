@@ -1,17 +1,17 @@
 """Exam form: input shape only; the rules are in services."""
 
-from wtforms import DateField, DecimalField, SelectField, StringField
+from wtforms import DecimalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from app.forms import CompleteForm
+from app.forms import CnDateField, CompleteForm
 from app.labels import EXAM_KINDS
 
 
 class ExamForm(CompleteForm):
     title = StringField("考试名称", validators=[DataRequired("请填写考试名称"), Length(max=200)])
     kind = SelectField("考试类型", choices=list(EXAM_KINDS.items()))
-    held_on = DateField("考试日期", validators=[DataRequired("请填写有效的考试日期")])
-    max_score = DecimalField("满分", places=1, default=100, validators=[
+    held_on = CnDateField("考试日期", validators=[DataRequired("请填写考试日期")])
+    max_score = DecimalField("满分", places=1, description="留空则为100分", validators=[
         Optional(), NumberRange(min=1, max=1000, message="满分应在1到1000之间")])
     pass_score = DecimalField("合格分数", places=1, description="留空则用系统设置的默认合格分数",
                               validators=[Optional(), NumberRange(min=0, max=1000, message="合格分数应在0到1000之间")])

@@ -13,10 +13,12 @@ from app.exams import bp, services
 from app.exams.forms import ExamForm
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.formatting import cn_date
+from app.forms import show_errors
 from app.labels import EXAM_KINDS
 from app.officers.models import Officer, Unit
 from app.training.routes import int_arg, units
-from app.training.services import select_officers
+from app.training.services import select_officers_partial
 
 
 def today() -> date:
@@ -62,10 +64,13 @@ def services_passed_counts(ids: list[int]) -> dict[int, tuple[int, int, int]]:
 
 def _form(exam: Exam | None) -> ExamForm:
     form = ExamForm(obj=exam)
+    # blank means the default: shown as a hint, not pre-filled
+    form.max_score.render_kw = {"placeholder": "100"}
+    form.pass_score.render_kw = {"placeholder": f"{services.default_pass_score():g}"}
     others = db.session.execute(select(Exam.id, Exam.title, Exam.held_on).where(
         Exam.id != (exam.id if exam else -1), Exam.makeup_of_id.is_(None))
         .order_by(Exam.held_on.desc()).limit(200)).all()
-    form.makeup_of_id.choices = [(0, "（不是补考）")] + [(i, f"{t}（{d.isoformat()}）") for i, t, d in others]
+    form.makeup_of_id.choices = [(0, "（不是补考）")] + [(i, f"{t}（{cn_date(d)}）") for i, t, d in others]
     if exam is not None and request.method == "GET":
         form.makeup_of_id.data = exam.makeup_of_id or 0
     return form
@@ -83,7 +88,6 @@ def create():
     form = _form(None)
     if request.method == "GET":
         form.held_on.data = today()
-        form.pass_score.data = services.default_pass_score()
         makeup = int_arg("makeup_of", 0, 0, 10**9)
         if makeup:
             form.makeup_of_id.data = makeup
@@ -97,7 +101,7 @@ def create():
             added = services.add_candidates(exam, services.makeup_candidates(exam))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
         else:
             db.session.commit()
             extra = f"，已列入原考试未通过的 {added} 人" if exam.makeup_of_id else "，请添加考生"
@@ -123,7 +127,7 @@ def edit(exam_id: int):
             services.save_exam(exam, _data(form))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
         else:
             db.session.commit()
             flash("考试信息已保存", "success")
@@ -139,6 +143,13 @@ def detail(exam_id: int):
 
     if finish_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
         db.session.commit()
+    return _detail(exam)
+
+
+def _detail(exam: Exam, *, entered: dict | None = None, cell_errors: dict | None = None,
+            enrol_text: str = "", status: int = 200):
+    """The exam page; after a refused save, with what was typed (`entered`: {result id: (score,
+    absent)}) and each bad row's message, or the names left to fix in the candidates box."""
     rows = db.session.execute(
         select(ExamResult, Officer, Unit).join(Officer, Officer.id == ExamResult.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.exam_id == exam.id)
@@ -148,7 +159,8 @@ def detail(exam_id: int):
                "absent": sum(1 for r, _o, _u in rows if r.absent),
                "passed": sum(1 for r, _o, _u in rows if r.passed)}
     return render_template("exams/detail.html", exam=exam, rows=rows, units=units(), makeups=makeups,
-                           summary=summary)
+                           summary=summary, entered=entered or {}, cell_errors=cell_errors or {},
+                           enrol_text=enrol_text), status
 
 
 @bp.route("/exams/<int:exam_id>/candidates", methods=["POST"])
@@ -159,15 +171,19 @@ def candidates(exam_id: int):
     except ValueError:
         unit_id = 0
     try:
-        officers = select_officers(request.form.get("mode", ""), unit_id=unit_id,
-                                   text=request.form.get("officers", ""))
+        officers, unknown = select_officers_partial(request.form.get("mode", ""), unit_id=unit_id,
+                                                    text=request.form.get("officers", ""))
         added = services.add_candidates(exam, officers)
     except DomainError as exc:
         db.session.rollback()
         flash(f"未添加：{exc}", "danger")
-    else:
-        db.session.commit()
+        return _detail(exam, enrol_text=request.form.get("officers", ""), status=422)
+    db.session.commit()
+    if officers:
         flash(f"已添加 {added} 名考生", "success")
+    if unknown.problems:
+        flash(f"以下未添加，请改正后再添加（已留在输入框中）：{'；'.join(unknown.problems)}", "warning")
+        return _detail(exam, enrol_text="\n".join(unknown.tokens))
     return redirect(url_for("exams.detail", exam_id=exam.id))
 
 
@@ -183,10 +199,11 @@ def results(exam_id: int):
                 continue
             rows[rid] = (request.form.get(key, ""), request.form.get(f"absent-{rid}") == "1")
     try:
-        changed = services.save_results(exam, rows)
+        changed = services.save_results(exam, rows, today=today())
     except DomainError as exc:
         db.session.rollback()
         flash(f"成绩未保存：{exc}", "danger")
+        return _detail(exam, entered=rows, cell_errors=exc.fields, status=422)
     else:
         db.session.commit()
         flash(f"成绩已保存（{changed} 人有变动）", "success")

@@ -16,6 +16,7 @@ from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.formatting import cn_date
 from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
 from app.officers.models import Officer
@@ -70,20 +71,20 @@ def validate_exam_data(data: dict[str, Any], *, exclude_id: int | None = None) -
         if exclude_id and makeup.id == exclude_id:
             errors["makeup_of_id"] = "考试不能是自己的补考"
         elif isinstance(held, date) and held < makeup.held_on:
-            errors["makeup_of_id"] = (f"补考日期（{held.isoformat()}）不能早于原考试“{makeup.title}”"
-                                      f"的日期（{makeup.held_on.isoformat()}）")
+            errors["makeup_of_id"] = (f"补考日期（{cn_date(held)}）不能早于原考试“{makeup.title}”"
+                                      f"的日期（{cn_date(makeup.held_on)}）")
     if title and isinstance(held, date):
         clash = db.session.scalar(select(Exam.id).where(Exam.title == title, Exam.held_on == held,
                                                         Exam.id != (exclude_id or -1)))
         if clash:
-            errors["title"] = f"{held.isoformat()} 已有名为“{title}”的考试"
+            errors["title"] = f"{cn_date(held)} 已有名为“{title}”的考试"
     return errors
 
 
 def save_exam(exam: Exam | None, data: dict[str, Any]) -> Exam:
     errors = validate_exam_data(data, exclude_id=exam.id if exam else None)
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     makeup = db.session.get(Exam, data["makeup_of_id"]) if data.get("makeup_of_id") else None
     mx = _number(data.get("max_score"), "满分")
     ps = _number(data.get("pass_score"), "合格分数")
@@ -158,8 +159,12 @@ def set_result(exam: Exam, result: ExamResult, score: Any, absent: bool) -> None
     result.score, result.absent = value, False
 
 
-def save_results(exam: Exam, rows: dict[int, tuple[Any, bool]]) -> int:
-    """Enter many results at once: {result_id: (score, absent)}. All or nothing."""
+def save_results(exam: Exam, rows: dict[int, tuple[Any, bool]], *, today: date | None = None) -> int:
+    """Enter many results at once: {result_id: (score, absent)}. All or nothing. An exam that
+    has not been held by `today` takes no scores yet."""
+    if today is not None and exam.held_on > today and any(
+            (str(score or "").strip() or absent) for score, absent in rows.values()):
+        raise DomainError(f"考试日期（{cn_date(exam.held_on)}）还没到，不能登记成绩；如考试日期有误，请先修改考试信息")
     changes = apply_grid({r.id: r for r in exam.results}, rows,
                          lambda r, score, absent: set_result(exam, r, score, absent),
                          lambda r: "缺考" if r.absent else r.score)

@@ -45,3 +45,11 @@ def dashboard():
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,
                            case_problems=case_problems)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every site, whatever the page links."""
+    from flask import current_app
+
+    return current_app.send_static_file("favicon.ico")

@@ -8,7 +8,6 @@ import warnings
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
-    DateField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -17,7 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.forms import CompleteForm
+from app.forms import CnDateField, CompleteForm
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
@@ -90,7 +89,7 @@ class OfficerForm(CompleteForm):
     employment_status = SelectField(
         "在职状态", choices=list(EMPLOYMENT_STATUSES.items()), default="active"
     )
-    status_changed_on = DateField(
+    status_changed_on = CnDateField(
         "状态变动日期", validators=[Optional()], description="在职状态改变时留空则记为今天"
     )
     phone = StringField("联系电话", validators=[Length(max=30, message="联系电话不能超过30个字符")])

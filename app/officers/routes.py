@@ -14,6 +14,7 @@ from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import show_errors
 from app.officers import bp
 from app.officers.forms import OfficerForm, UnitForm, form_version
 from app.officers.models import Officer, Unit
@@ -106,7 +107,7 @@ def _unit_edit(unit: Unit | None):
             return redirect(url_for("officers.units"))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     return render_template("officers/unit_form.html", form=form, unit=unit)
 
 
@@ -251,7 +252,7 @@ def _officer_edit(officer: Officer | None):
             return redirect(url_for("officers.detail", officer_id=saved.id))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template("officers/form.html", form=form, officer=officer)

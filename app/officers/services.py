@@ -38,14 +38,14 @@ def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
 def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None, sort_order: int) -> Unit:
     name = (name or "").strip()
     if not name:
-        raise DomainError("单位名称不能为空")
+        raise DomainError("单位名称不能为空", fields={"name": "单位名称不能为空"})
     if kind not in UNIT_KINDS:
-        raise DomainError(f"未知的单位类型“{kind}”")
+        raise DomainError(f"未知的单位类型“{kind}”", fields={"kind": f"未知的单位类型“{kind}”"})
     clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1)))
     if clash:
-        raise DomainError(f"单位“{name}”已存在")
+        raise DomainError(f"单位“{name}”已存在", fields={"name": f"单位“{name}”已存在"})
     if unit is not None and parent_id == unit.id:
-        raise DomainError("上级单位不能是自己")
+        raise DomainError("上级单位不能是自己", fields={"parent_id": "上级单位不能是自己"})
     creating = unit is None
     if creating:
         unit = Unit()
@@ -113,7 +113,7 @@ def save_officer(
     data.setdefault("on_enforcement_post", True)
     errors = validate_officer_data(data, today=today)
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     if officer is not None and expected_version is not None and officer.version != expected_version:
         raise StaleEdit(f"“{officer.name}”的信息已被他人修改（版本 {expected_version} → {officer.version}），"
                         "请刷新页面查看最新内容后重新编辑")
@@ -121,13 +121,15 @@ def save_officer(
     clash = db.session.scalar(select(Officer).where(Officer.id_number == number,
                                                     Officer.id != (officer.id if officer else -1)))
     if clash:
-        raise DomainError(f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”")
+        message = f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”"
+        raise DomainError(message, fields={"id_number": message})
     emp_no = (data.get("employee_no") or "").strip() or None
     if emp_no:
         clash = db.session.scalar(select(Officer).where(Officer.employee_no == emp_no,
                                                         Officer.id != (officer.id if officer else -1)))
         if clash:
-            raise DomainError(f"工号“{emp_no}”已被“{clash.name}”使用")
+            message = f"工号“{emp_no}”已被“{clash.name}”使用"
+            raise DomainError(message, fields={"employee_no": message})
     creating = officer is None
     if creating:
         officer = Officer()
@@ -143,7 +145,7 @@ def save_officer(
     elif data.get("unit_id"):
         officer.unit_id = int(data["unit_id"])
     if not officer.unit_id:
-        raise DomainError("请选择单位")
+        raise DomainError("请选择单位", fields={"unit_id": "请选择单位"})
     officer.name = data["name"].strip()
     officer.id_number = number
     officer.gender = idnumber.gender(number)

@@ -12,6 +12,7 @@ from datetime import date
 from flask import Response, abort, render_template, request, send_file
 
 from app.extensions import db, public_limit
+from app.formatting import cn_date
 from app.public import bp, services
 from app.reports.exports import Column, to_xlsx
 from app.reports.services import content_disposition
@@ -60,7 +61,7 @@ def officers_xlsx():
     from app.settings.services import get
 
     data = to_xlsx(services.all_holders(t, q), COLUMNS, sheet="执法人员公示",
-                   title=f"{get('org_name')} 行政执法人员公示名单（截至{t.isoformat()}）")
+                   title=f"{get('org_name')} 行政执法人员公示名单（截至{cn_date(t)}）")
     resp = Response(data, mimetype=XLSX)
     resp.headers["Content-Disposition"] = content_disposition(
         f"执法人员公示名单_{t.isoformat()}.xlsx", f"public-officers-{t.isoformat()}.xlsx")

@@ -8,7 +8,8 @@ from flask import Response, render_template, request
 
 from app.audit.services import record
 from app.extensions import db
-from app.formatting import days_text
+from app.formatting import cn_date, days_text
+from app.forms import parse_date
 from app.reminders import bp, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -20,9 +21,9 @@ def _today() -> tuple[date, str]:
     if not raw:
         return date.today(), ""
     try:
-        return date.fromisoformat(raw), ""
-    except ValueError:
-        return date.today(), f"日期“{raw}”无效，应为 YYYY-MM-DD，已按今天显示"
+        return parse_date(raw) or date.today(), ""
+    except ValueError as exc:
+        return date.today(), f"{exc}；已按今天显示"
 
 
 def _columns():
@@ -63,8 +64,8 @@ def export_xlsx():
     ctx = services.report(today)
     rows = services.report_rows(ctx)
     data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
-                   title=f"{get('org_name')} · 证件到期提醒 · {today.isoformat()}")
-    record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{today.isoformat()}，{len(rows)} 行）")
+                   title=f"{get('org_name')} · 证件到期提醒 · {cn_date(today)}")
+    record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{cn_date(today)}，{len(rows)} 行）")
     db.session.commit()
     return Response(data, mimetype=XLSX,
                     headers={"Content-Disposition": _filename(today, "xlsx")})
@@ -80,7 +81,7 @@ def export_pdf():
     rows = services.report_rows(ctx)
     data = render_pdf("reminders/pdf.html", {"notice": False, "org_name": get("org_name"), "today": today,
                                              "rows": rows, "windows": ctx["windows"]})
-    record("export", "reminders", None, f"导出证件到期提醒 PDF（{today.isoformat()}，{len(rows)} 行）")
+    record("export", "reminders", None, f"导出证件到期提醒 PDF（{cn_date(today)}，{len(rows)} 行）")
     db.session.commit()
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": _filename(today, "pdf")})

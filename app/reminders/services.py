@@ -203,6 +203,11 @@ def report(today: date) -> dict[str, Any]:
                     and for_expiry(d, runs, row["expires_on"])}
             waiting = [c for c, who in channels.items() if who and c not in done]
             row["pending"] = [CHANNELS[c] for c in waiting]
+            # What this window's reminder really is: sent (when, how), waiting, or no channel at all.
+            row["sent"] = [{"channel": CHANNELS.get(d.channel, d.channel), "at": d.at} for d in items
+                           if d.outcome == "sent" and d.window == row["window"]
+                           and for_expiry(d, runs, row["expires_on"])]
+            row["no_channel"] = not any(channels.values())
         return row
 
     ascending = sorted(windows)
@@ -558,7 +563,7 @@ def _send_locked(today: date, config: Any, *, commit: Callable[[], None],
     run.windows = len({it.window for o in sent for it in o.items})
     run.messages = len(sent)
     run.message = "；".join([*errors, *warnings, f"已发送：{summary}"])
-    record("remind", "reminder_run", run.id, f"发送证件到期提醒（{today.isoformat()}）："
+    record("remind", "reminder_run", run.id, f"发送证件到期提醒（{cn_date(today)}）："
            + run.message)
     commit()
     return RunResult(ok=not errors and not warnings, summary=summary, errors=errors, sent=sent,

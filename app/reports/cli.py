@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 from app import compliance
 from app.cli import DATE
 from app.extensions import db
+from app.formatting import cn_date
 from app.reports import exports, services
 
 FORMATS = ["table", "json", "csv", "xlsx"]
@@ -56,7 +57,7 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
         data = services.render(rows, "xlsx", title=services.REPORT_TITLES[name])
     else:
         table = exports.to_table(rows, exports.FLAG_COLUMNS, right_align=["剩余天数"]) if rows else ""
-        title = f"{services.REPORT_TITLES[name]}（{today.isoformat()}，共 {len(rows)} 条）"
+        title = f"{services.REPORT_TITLES[name]}（{cn_date(today)}，共 {len(rows)} 条）"
         data = (f"{title}\n{table}\n" if rows else f"{title}\n没有问题\n").encode("utf-8")
 
     if out is None:

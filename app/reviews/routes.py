@@ -8,6 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.reviews import bp, services
 from app.training.routes import int_arg, units
@@ -32,16 +33,23 @@ def index():
     if result not in REVIEW_RESULTS and result != "none":
         result = None
     q = (request.args.get("q") or "").strip()
+    return _page(year, unit_id=unit_id, result=result, q=q, page=int_arg("page", 1, 1, 10**6))
+
+
+def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q: str = "",
+          page: int = 1, confirm: dict | None = None, status: int = 200):
+    """The review page (one page of rows, paged in SQL); `confirm` (after a refused pass: the
+    people failing a pre-check, and what was ticked and typed) shows the confirmation box."""
+    d = today()
     per_page = 50
     rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q,
-                                             page=int_arg("page", 1, 1, 10**6), per_page=per_page)
+                                             page=page, per_page=per_page, today=d)
     total = rows[0]["total"] if rows else 0
     pages = max(1, -(-total // per_page))
-    page = min(int_arg("page", 1, 1, 10**6), pages)
     return render_template("reviews/index.html", rows=rows, year=year, annual_held=annual_held,
                            required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
-                           today=d, total=total, page=page, pages=pages,
-                           args={"year": year, "unit": unit_id or "", "result": result or "", "q": q})
+                           today=d, total=total, page=min(page, pages), pages=pages, confirm=confirm,
+                           args={"year": year, "unit": unit_id or "", "result": result or "", "q": q}), status
 
 
 @bp.route("/reviews/<int:year>", methods=["POST"])
@@ -53,13 +61,27 @@ def record(year: int):
         except ValueError:
             continue
     try:
-        reviewed_on = date.fromisoformat(request.form.get("reviewed_on") or "")
-    except ValueError:
+        reviewed_on = parse_date(request.form.get("reviewed_on"))
+    except ValueError as exc:
+        if ids:
+            flash(f"年审结果未保存：年审{exc}", "danger")
+            return redirect(url_for("reviews.index", year=year))
         reviewed_on = None
     result = request.form.get("result", "")
     try:
+        overrides = {}
+        if result == "pass" and ids:
+            try:
+                overrides = services.pass_overrides(
+                    year, ids, _required(), today=today(),
+                    confirmed=request.form.get("override_confirm") == "1",
+                    reason=request.form.get("override_reason", ""))
+            except DomainError as exc:
+                flash(f"年审结果未保存：{exc}", "danger")
+                return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
+                                            "form": request.form}, status=422)
         n = services.record_reviews(year, ids, result, reviewed_on=reviewed_on,
-                                    note=request.form.get("note", ""), today=today())
+                                    note=request.form.get("note", ""), today=today(), overrides=overrides)
     except DomainError as exc:
         db.session.rollback()
         flash(f"年审结果未保存：{exc}", "danger")

@@ -19,7 +19,8 @@ from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
-from app.labels import REVIEW_RESULTS
+from app.formatting import cn_date
+from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.officers.models import Officer, Unit
 from app.paging import page_of
 from app.training.hours import hours_by_officer, year_bounds
@@ -44,11 +45,19 @@ def effective_in_year(year: int):
             .where(*_effective_in_year_where(year, start, end, st)))
 
 
+CHECK_LABELS = {"valid": "证件有效", "on_post": "在岗", "hours": "学时", "no_suspension": "未暂扣",
+                "annual_exam": "年度考试"}
+
+
 def review_rows(year: int, required: float, *, unit_id: int | None = None, result: str | None = None,
-                search: str | None = None, page: int | None = None,
-                per_page: int = 50) -> tuple[list[dict[str, Any]], bool]:
-    """(rows, annual_exam_held) for every certificate effective in `year` — or, with `page`, the
-    rows of that page only (the last page when past the end), each row carrying `total`."""
+                search: str | None = None, page: int | None = None, per_page: int = 50,
+                today: date | None = None,
+                certificate_ids: list[int] | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, annual_exam_held) for every certificate effective in `year` (or those of
+    `certificate_ids`) — or, with `page`, the rows of that page only (the last page when past the
+    end), each row carrying `total`. The validity check fails for a certificate that expired
+    before the end of the year (or before `today`, when reviewing the current year) or is no
+    longer in force."""
     start, end = year_bounds(year)
     st = status_on(start)
     annual_held = db.session.scalar(select(func.count()).select_from(Exam).where(
@@ -86,6 +95,8 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     order = (Unit.sort_order, Unit.name, Officer.name, Certificate.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
+    if certificate_ids is not None:
+        q = q.where(Certificate.id.in_(certificate_ids or [-1]))
     if result == "none":
         q = q.where(AnnualReview.id.is_(None))
     elif result in REVIEW_RESULTS:
@@ -102,6 +113,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     rows = []
     for r in result_rows:
         checks = {
+            "valid": r.expires_on >= min(end, today or end) and r.status not in FINAL_STATUSES,
             "on_post": bool(r.on_post),
             "hours": float(r.hours) >= required,
             "no_suspension": not r.suspended,
@@ -119,9 +131,37 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     return rows, annual_held
 
 
+def failed_checks(row: dict[str, Any]) -> list[str]:
+    """The labels of a review row's pre-checks that fail (an unheld annual exam does not)."""
+    return [CHECK_LABELS[k] for k, v in row["checks"].items() if v is False]
+
+
+PASS_OVERRIDE_MESSAGE = "勾选的证件中有未通过预审的：如确需登记为通过，请勾选确认并填写原因"
+
+
+def pass_overrides(year: int, certificate_ids: list[int], required: float, *, today: date,
+                   confirmed: bool, reason: str) -> dict[int, str]:
+    """Passing certificates that fail a pre-check needs a confirmation and a reason (as issuing
+    without an exam does). Returns {certificate id: the note to keep} for those; raises
+    DomainError (its `fields` name the failing people) when the confirmation or reason is missing."""
+    rows, _held = review_rows(year, required, today=today, certificate_ids=certificate_ids)
+    failing = {r["certificate_id"]: r for r in rows if failed_checks(r)}
+    if not failing:
+        return {}
+    reason = (reason or "").strip()
+    names = {cid: f"{r['name']}（{r['number']}：{'、'.join(failed_checks(r))}）" for cid, r in failing.items()}
+    if not confirmed or not reason:
+        message = PASS_OVERRIDE_MESSAGE if not confirmed else "确认通过未通过预审的人员时，请填写原因"
+        raise DomainError(message, fields=names)
+    return {cid: f"未通过预审（{'、'.join(failed_checks(r))}），经确认登记为通过：{reason}"
+            for cid, r in failing.items()}
+
+
 def record_reviews(year: int, certificate_ids: list[int], result: str, *, reviewed_on: date,
-                   note: str = "", today: date) -> int:
-    """Set pass/fail (or back to pending) for many certificates of `year` at once."""
+                   note: str = "", today: date, overrides: dict[int, str] | None = None) -> int:
+    """Set pass/fail (or back to pending) for many certificates of `year` at once. `overrides`
+    (from `pass_overrides`) adds the confirmed reason to the notes of those failing a pre-check."""
+    overrides = overrides or {}
     if result not in REVIEW_RESULTS:
         raise DomainError(f"未知的年审结果“{result}”")
     if not certificate_ids:
@@ -129,7 +169,7 @@ def record_reviews(year: int, certificate_ids: list[int], result: str, *, review
     if not isinstance(reviewed_on, date):
         raise DomainError("请填写年审日期")
     if reviewed_on > today:
-        raise DomainError(f"年审日期（{reviewed_on.isoformat()}）不能晚于今天")
+        raise DomainError(f"年审日期（{cn_date(reviewed_on)}）不能晚于今天")
     if result == "fail" and not note.strip():
         raise DomainError("年审不通过时请填写原因")
     eligible = set(db.session.scalars(effective_in_year(year).where(Certificate.id.in_(certificate_ids))))
@@ -143,11 +183,15 @@ def record_reviews(year: int, certificate_ids: list[int], result: str, *, review
         if review is None:
             review = AnnualReview(certificate_id=cid, year=year)
             db.session.add(review)
-        review.result, review.reviewed_on, review.note = result, reviewed_on, note.strip()
+        own = "；".join(x for x in (note.strip(), overrides.get(cid, "")) if x)
+        review.result, review.reviewed_on, review.note = result, reviewed_on, own
     db.session.flush()
+    changes: dict[str, list[Any]] = {"certificates": [None, sorted(certificate_ids)], "result": [None, result]}
+    if overrides:
+        changes["override"] = [None, sorted(set(overrides.values()))]
     record("update", "annual_review", None,
-           f"{year}年年审：{len(certificate_ids)} 个证件登记为“{REVIEW_RESULTS[result]}”",
-           {"certificates": [None, sorted(certificate_ids)], "result": [None, result]})
+           f"{year}年年审：{len(certificate_ids)} 个证件登记为“{REVIEW_RESULTS[result]}”"
+           + (f"（其中 {len(overrides)} 个未通过预审，经确认）" if overrides else ""), changes)
     return len(certificate_ids)
 
 

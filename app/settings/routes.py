@@ -3,21 +3,24 @@ from flask import flash, redirect, render_template, url_for
 from app.auth.access import require_role
 from app.extensions import db
 from app.settings import bp
-from app.settings.forms import SettingsForm
+from app.settings.forms import CHOICE_SETTINGS, SettingsForm
 from app.settings.services import SPECS, SettingError, forget, get_raw, set_value
 
 
 @bp.route("/settings", methods=["GET", "POST"])
 @require_role("admin")
 def index():
-    form = SettingsForm(data={name: get_raw(name) for name in SPECS})
+    form = SettingsForm(data={name: get_raw(name).split(",") if name in CHOICE_SETTINGS else get_raw(name)
+                              for name in SPECS})
     if form.validate_on_submit():
         errors = 0
         for name in SPECS:
             try:
-                set_value(name, getattr(form, name).data or "")
+                value = getattr(form, name).data or ""
+                set_value(name, ",".join(value) if isinstance(value, list) else value)
             except SettingError as exc:
-                getattr(form, name).errors = [str(exc)]
+                # beside its field, without the setting's code name (that is for the command line)
+                getattr(form, name).errors = [str(exc).removeprefix(f"{SPECS[name].label}（{name}）：")]
                 errors += 1
         if errors:
             db.session.rollback()

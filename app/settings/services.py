@@ -75,7 +75,7 @@ def _establishments(value: str) -> list[str]:
     for raw in [x for x in re.split(r"[,，\s]+", value.strip()) if x]:
         code = lookup(ESTABLISHMENTS, raw)
         if not code:
-            raise SettingError(f"未知的编制类型“{raw}”，可选：{', '.join(ESTABLISHMENTS)}")
+            raise SettingError(f"未知的编制类型“{raw}”，可选：{'、'.join(ESTABLISHMENTS.values())}")
         items.append(code)
     if not items:
         raise SettingError("至少需要一种编制类型")
@@ -191,5 +191,5 @@ def set_value(name: str, value: str) -> Any:
     db.session.flush()
     forget()  # re-read after this change
     if old != canonical:
-        record("settings", "setting", row.id, f"修改设置 {name}", {name: [old, canonical]})
+        record("settings", "setting", row.id, f"修改设置 {SPECS[name].label}", {name: [old, canonical]})
     return parsed

@@ -7,7 +7,7 @@ The rule lives here once: the flag builder, the ledger and the statistics all ca
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import (
     Float,
@@ -158,6 +158,15 @@ def on_post():
     return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
 
 
+def recorded_between(start: date, today: date):
+    """Officers recorded (created here: hired, or brought in by an import) from `start` up to
+    `today`. They were not employed here for the whole of any earlier year, so hours before
+    `start` cannot be asked of them. Someone "recorded" after `today` (looking at a past date)
+    counts as there all along, as for every other flag."""
+    return and_(Officer.created_at >= datetime.combine(start, time.min),
+                Officer.created_at < datetime.combine(today + timedelta(days=1), time.min))
+
+
 def shortfall_select(p) -> Select:
     """TRAINING_SHORTFALL in the five flag columns: `shortfall` when last year ended below the
     requirement, else `at_risk` when this year is behind the pro-rata pace. One per officer.
@@ -168,7 +177,11 @@ def shortfall_select(p) -> Select:
     last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
     prev = func.coalesce(last.hours, 0.0)
     cur = func.coalesce(this.hours, 0.0)
-    reason = case((prev < literal(required, Float), literal("shortfall")), else_=literal("at_risk"))
+    # Issue 10: new and just-imported officers are not short of a year they were not here for
+    # (last year's hours: recorded since 1 January last year; this year's pace: since 1 January).
+    prev_short = and_(prev < literal(required, Float), ~recorded_between(date(y - 1, 1, 1), p.today))
+    cur_short = and_(cur < literal(behind, Float), ~recorded_between(date(y, 1, 1), p.today))
+    reason = case((prev_short, literal("shortfall")), else_=literal("at_risk"))
     q = (
         select(literal("TRAINING_SHORTFALL").label("flag"), cast(reason, String).label("reason"),
                Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
@@ -176,7 +189,7 @@ def shortfall_select(p) -> Select:
         .select_from(Officer)
         .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
         .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y))
-        .where(on_post(), or_(prev < literal(required, Float), cur < literal(behind, Float)))
+        .where(on_post(), or_(prev_short, cur_short))
     )
     if p.officer_id is not None:
         q = q.where(Officer.id == p.officer_id)

@@ -10,6 +10,7 @@ from sqlalchemy import case, func, select
 from app.auth.access import require_role, sees_full_ids
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import show_errors
 from app.labels import TRAINING_CATEGORIES
 from app.officers.models import Officer, Unit
 from app.training import bp, services
@@ -80,7 +81,7 @@ def create():
             s = services.save_session(None, _form_data(form))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
         else:
             db.session.commit()
             flash(f"已新增培训“{s.title}”，请添加参训人员", "success")
@@ -105,7 +106,7 @@ def edit(session_id: int):
             services.save_session(s, _form_data(form))
         except DomainError as exc:
             db.session.rollback()
-            flash(str(exc), "danger")
+            show_errors(form, exc)
         else:
             db.session.commit()
             flash("培训信息已保存", "success")
@@ -115,14 +116,23 @@ def edit(session_id: int):
 
 @bp.route("/training/<int:session_id>")
 def detail(session_id: int):
-    s = get_session(session_id)
+    return _detail(get_session(session_id))
+
+
+def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dict | None = None,
+            enrol_text: str = "", status: int = 200):
+    """The session page; after a refused save, with what was typed (`entered`: {attendance id:
+    (status, hours)}) and each bad row's message (`cell_errors`), or the names left to fix in the
+    enrolment box (`enrol_text`)."""
     rows = db.session.execute(
         select(Attendance, Officer, Unit).join(Officer, Officer.id == Attendance.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(Attendance.session_id == s.id)
         .order_by(Unit.sort_order, Unit.name, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
-    return render_template("training/detail.html", s=s, rows=rows, units=units(), summary=summary)
+    return render_template("training/detail.html", s=s, rows=rows, units=units(), summary=summary,
+                           entered=entered or {}, cell_errors=cell_errors or {},
+                           enrol_text=enrol_text), status
 
 
 @bp.route("/training/<int:session_id>/enrol", methods=["POST"])
@@ -134,15 +144,20 @@ def enrol(session_id: int):
     except ValueError:
         unit_id = 0
     try:
-        officers = services.select_officers(mode, unit_id=unit_id, text=request.form.get("officers", ""))
+        officers, unknown = services.select_officers_partial(mode, unit_id=unit_id,
+                                                             text=request.form.get("officers", ""))
         added = services.enrol(s, officers)
     except DomainError as exc:
         db.session.rollback()
         flash(f"未添加：{exc}", "danger")
-    else:
-        db.session.commit()
+        return _detail(s, enrol_text=request.form.get("officers", ""), status=422)
+    db.session.commit()
+    if officers:
         flash(f"已添加 {added} 名参训人员" + (f"（{len(officers) - added} 人已在名单中）"
                                              if len(officers) > added else ""), "success")
+    if unknown.problems:
+        flash(f"以下未添加，请改正后再添加（已留在输入框中）：{'；'.join(unknown.problems)}", "warning")
+        return _detail(s, enrol_text="\n".join(unknown.tokens))
     return redirect(url_for("training.detail", session_id=s.id))
 
 
@@ -162,6 +177,7 @@ def attendance(session_id: int):
     except DomainError as exc:
         db.session.rollback()
         flash(f"出勤未保存：{exc}", "danger")
+        return _detail(s, entered=rows, cell_errors=exc.fields, status=422)
     else:
         db.session.commit()
         flash(f"出勤已保存（{changed} 人有变动）", "success")

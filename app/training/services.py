@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy import case, func, literal, or_, select
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.extensions import db
+from app.formatting import cn_date
 from app.grids import apply_grid
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
 from app.officers.idnumber import mask
@@ -58,7 +60,7 @@ def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None
             TrainingSession.title == title, TrainingSession.held_on == data["held_on"],
             TrainingSession.id != (exclude_id or -1)))
         if clash:
-            errors["title"] = f"{data['held_on'].isoformat()} 已有名为“{title}”的培训"
+            errors["title"] = f"{cn_date(data['held_on'])} 已有名为“{title}”的培训"
     return errors
 
 
@@ -67,7 +69,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
     hours follow the new value (adjusted rows keep theirs)."""
     errors = validate_session_data(data, exclude_id=session.id if session else None)
     if errors:
-        raise DomainError("；".join(errors.values()))
+        raise DomainError("；".join(errors.values()), fields=errors)
     creating = session is None
     if creating:
         session = TrainingSession()
@@ -95,33 +97,50 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
     return session
 
 
+@dataclass
+class Unmatched:
+    """What typed-in names could not be matched: the sentences, and the entries as typed (to put
+    back in the box)."""
+
+    problems: list[str] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+
+
 def find_officers(text: str) -> tuple[list[Officer], list[str]]:
     """Officers named in free text (ID numbers or names, one per line or separated by commas).
     Returns (officers, problems) — a name matching several people is a problem, not a guess."""
+    officers, unmatched = match_officers(text)
+    return officers, unmatched.problems
+
+
+def match_officers(text: str) -> tuple[list[Officer], Unmatched]:
+    """As `find_officers`, keeping the unmatched entries as typed."""
     tokens = [t for t in re.split(r"[\s,，;；、]+", text or "") if t]
+    unmatched = Unmatched()
     if not tokens:
-        return [], []
+        return [], unmatched
     ids = {t.upper() for t in tokens if re.fullmatch(r"\d{17}[\dXx]", t)}
     names = {t for t in tokens if t.upper() not in ids}
     found = list(db.session.scalars(select(Officer).where(
         or_(Officer.id_number.in_(ids or {""}), Officer.name.in_(names or {""})))))
-    problems = []
     by_id = {o.id_number: o for o in found}
     out: dict[int, Officer] = {}
-    for t in ids:
-        if t in by_id:
-            out[by_id[t].id] = by_id[t]
+    for t in dict.fromkeys(tokens):  # in the order typed, once each
+        key = t.upper()
+        if key in ids:
+            if key in by_id:
+                out[by_id[key].id] = by_id[key]
+                continue
+            unmatched.problems.append(f"身份证号“{key[:6]}********{key[-4:]}”不在人员名单中")
         else:
-            problems.append(f"身份证号“{t[:6]}********{t[-4:]}”不在人员名单中")
-    for n in sorted(names):
-        matches = [o for o in found if o.name == n]
-        if not matches:
-            problems.append(f"没有名为“{n}”的人员")
-        elif len(matches) > 1:
-            problems.append(f"有{len(matches)}位人员名为“{n}”，请改用身份证号")
-        else:
-            out[matches[0].id] = matches[0]
-    return list(out.values()), problems
+            matches = [o for o in found if o.name == t]
+            if len(matches) == 1:
+                out[matches[0].id] = matches[0]
+                continue
+            unmatched.problems.append(f"没有名为“{t}”的人员" if not matches
+                                      else f"有{len(matches)}位人员名为“{t}”，请改用身份证号")
+        unmatched.tokens.append(t)
+    return list(out.values()), unmatched
 
 
 def select_officers(mode: str, *, unit_id: int | None = None, text: str = "") -> list[Officer]:
@@ -142,6 +161,18 @@ def select_officers(mode: str, *, unit_id: int | None = None, text: str = "") ->
             raise DomainError("请填写身份证号或姓名")
         return officers
     raise DomainError("请选择添加方式")
+
+
+def select_officers_partial(mode: str, *, unit_id: int | None = None,
+                            text: str = "") -> tuple[list[Officer], Unmatched]:
+    """As `select_officers`, but typed-in entries that match nobody (or several people) do not
+    stop the others: they come back in `Unmatched` for the person to fix."""
+    if mode != "hand":
+        return select_officers(mode, unit_id=unit_id), Unmatched()
+    officers, unmatched = match_officers(text)
+    if not officers and not unmatched.tokens:
+        raise DomainError("请填写身份证号或姓名")
+    return officers, unmatched
 
 
 def enrol(session: TrainingSession, officers: list[Officer]) -> int:

@@ -113,7 +113,7 @@ def test_refused_import_lists_every_problem_and_writes_nothing(app, runner, tmp_
     out = result.output
     assert "第 3 行，列“立案日期”：日期“2023-02-30”不存在" in out
     assert "第 4 行，列“决定日期”：决定日期不能为空" in out
-    assert "第 5 行，列“立案日期”：立案日期（2023-08-01）晚于决定日期（2023-07-01）" in out
+    assert "第 5 行，列“立案日期”：立案日期（2023年8月1日）晚于决定日期（2023年7月1日）" in out
     assert "第 6 行，列“案号”：案号“罚1”与第 2 行重复" in out
     assert "第 7 行，列“执法证号”：执法证号不能为空" in out
     assert "第 8 行，列“决定日期”：“tomorrow”不是有效日期" in out
@@ -158,7 +158,7 @@ def test_report_cases_filters_and_formats(app, runner, tmp_path):
     assert json.loads(runner.invoke(args=["report", "cases", "--year", "2022", "--format", "json"]).output) == []
     table = runner.invoke(args=["report", "cases"])
     assert table.exit_code == 0
-    assert "共 2 件，不符合 1 件" in table.output and "暂扣期间（C1 2023-07-01）" in table.output
+    assert "共 2 件，不符合 1 件" in table.output and "暂扣期间（C1 2023年7月1日）" in table.output
     csv_out = runner.invoke(args=["report", "cases", "--format", "csv"]).output
     assert csv_out.splitlines()[0] == "案号,案件名称,立案日期,决定日期,承办单位,执法证号,核查结果,问题"
     assert runner.invoke(args=["report", "cases", "--format", "xlsx"]).exit_code == 2

@@ -111,7 +111,7 @@ def test_annual_review_prechecks_and_bulk_record(db):
     assert not held
     by = {r["name"]: r for r in rows}
     assert set(by) == {"好", "学时少", "离岗", "暂扣过"}
-    assert by["好"]["checks"] == {"on_post": True, "hours": True, "no_suspension": True, "annual_exam": None}
+    assert by["好"]["checks"] == {"valid": True, "on_post": True, "hours": True, "no_suspension": True, "annual_exam": None}
     assert by["学时少"]["checks"]["hours"] is False
     assert by["离岗"]["checks"]["on_post"] is False
     assert by["暂扣过"]["checks"]["no_suspension"] is False

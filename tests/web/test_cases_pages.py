@@ -94,7 +94,7 @@ def test_export_uses_the_same_query(client, app, data):
     ws = load_workbook(io.BytesIO(resp.data)).active
     assert [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)] == ["罚〔2025〕2号", "罚〔2024〕3号"]
     assert ws.cell(row=3, column=7).value == "不符合"
-    assert "暂扣期间（C1 2025-08-02）" in ws.cell(row=3, column=8).value
+    assert "暂扣期间（C1 2025年8月2日）" in ws.cell(row=3, column=8).value
 
 
 def test_new_case_form_with_autocomplete_and_refusals(client, app, data):
@@ -106,7 +106,7 @@ def test_new_case_form_with_autocomplete_and_refusals(client, app, data):
             "unit": "城市管理科", "numbers-0": "A1", "numbers-1": "B1", "numbers-2": "", "numbers-3": "",
             "csrf_token": token(client, "/cases/new")}
     html = client.post("/cases/new", data=form).get_data(as_text=True)
-    assert "立案日期（2025-09-02）晚于决定日期（2025-09-01）" in html
+    assert "立案日期（2025年9月2日）晚于决定日期（2025年9月1日）" in html
     assert 'value="罚〔2025〕9号"' in html  # what was typed is kept
     form["opened_on"] = "2025-08-20"
     resp = client.post("/cases/new", data=form, follow_redirects=True)

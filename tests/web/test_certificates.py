@@ -114,7 +114,7 @@ def test_list_sorting_and_bad_input(client, app, certs):
     }  # 张三 apart from 李四's two cards
     resp = client.get("/certificates?expires_from=2024-13-45&page=zz&sort=evil")
     assert resp.status_code == 200
-    assert "到期日起“2024-13-45”不是有效日期" in resp.get_data(as_text=True)
+    assert "到期日起：日期“2024-13-45”不存在，应写成 2024年3月1日" in resp.get_data(as_text=True)
     assert len(numbers(resp.get_data(as_text=True))) == 3
 
 
@@ -124,8 +124,9 @@ def test_list_sorting_and_bad_input(client, app, certs):
 def test_issue_form_defaults_expiry_from_settings(client, app, certs):
     login(client, app, "clerk")
     html = client.get(f"/officers/{certs['bare']}/certificates/new").get_data(as_text=True)
-    assert f'value="{TODAY.isoformat()}"' in html
-    assert f'value="{date(TODAY.year + 5, TODAY.month, TODAY.day) - D(1)}"' in html
+    assert f'value="{TODAY.year}年{TODAY.month}月{TODAY.day}日"' in html
+    exp = date(TODAY.year + 5, TODAY.month, TODAY.day) - D(1)
+    assert f'value="{exp.year}年{exp.month}月{exp.day}日"' in html
 
 
 def test_issue_certificate_clears_unlicensed_flag(client, app, certs):
@@ -183,7 +184,7 @@ def test_issue_refuses_duplicate_number_and_bad_dates(client, app, certs):
             "csrf_token": token(client, url),
         },
     ).get_data(as_text=True)
-    assert "有效期至（2025-01-01）早于发证日期（2026-01-01）" in html
+    assert "有效期至（2025年1月1日）早于发证日期（2026年1月1日）" in html
     resp = client.post(
         url,
         data={**base, "number": "X-2", "issued_on": "not-a-date", "csrf_token": token(client, url)},
@@ -238,7 +239,7 @@ def test_suspend_records_reason_and_document_in_history(client, app, certs):
     assert f"/certificates/{cid}/actions/restore" not in detail
     url = f"/certificates/{cid}/actions/suspend"
     form = client.get(url).get_data(as_text=True)
-    assert f'value="{TODAY.isoformat()}"' in form  # effective date defaults to today
+    assert f'value="{TODAY.year}年{TODAY.month}月{TODAY.day}日"' in form  # effective date defaults to today
     resp = client.post(
         url,
         data={

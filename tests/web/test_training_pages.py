@@ -40,14 +40,14 @@ def test_create_session_enrol_and_mark_attendance(app, client):
     html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "unit",
                                                        "unit_id": unit_id}, follow_redirects=True).get_data(as_text=True)
     assert "已添加 2 名参训人员" in html and "退休员" not in html
-    # by hand: an unknown name is refused, nothing added
+    # by hand: the known one is added, the unknown name is named and left in the box
     html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "hand",
                                                        "officers": f"{wang_id}\n赵六"}, follow_redirects=True).get_data(as_text=True)
-    assert "未添加：没有名为“赵六”的人员" in html
-    # all active officers on an enforcement post: 王五 joins; the 2 already there are counted
+    assert "已添加 1 名参训人员" in html and "没有名为“赵六”的人员" in html
+    # all active officers on an enforcement post: the 3 already there are counted
     html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "on_post"},
                        follow_redirects=True).get_data(as_text=True)
-    assert "已添加 1 名参训人员（2 人已在名单中）" in html
+    assert "已添加 0 名参训人员（3 人已在名单中）" in html
     with app.app_context():
         ids = {a.officer.name: a.id for a in _db.session.get(TrainingSession, sid).attendances}
     html = client.post(f"/training/{sid}/attendance", data={
@@ -80,7 +80,7 @@ def test_bad_session_input_gets_a_message(app, client):
     html = client.post("/training/new", data={"csrf_token": token(client, "/training/new"), "title": "x",
                                               "category": "lecture", "held_on": "2026-13-01", "hours": "0"}
                        ).get_data(as_text=True)
-    assert "请填写有效的培训日期" in html and "学时应在0.5到1000之间" in html
+    assert "日期“2026-13-01”不存在，应写成 2024年3月1日" in html and "学时应在0.5到1000之间" in html
     assert client.get("/training/999999").status_code == 404
     assert client.get("/training?year=abc&page=-3").status_code == 200
     assert client.get("/training/ledger?year=99999&unit=x").status_code == 200
@@ -150,7 +150,9 @@ def test_reviews_page_records_many(app, client):
                                               "reviewed_on": "2026-01-05", "note": ""}, follow_redirects=True).get_data(as_text=True)
     assert "年审结果未保存：年审不通过时请填写原因" in html
     html = client.post("/reviews/2025", data={"csrf_token": token(client), "cert": list(ids), "result": "pass",
-                                              "reviewed_on": "2026-01-05", "note": ""}, follow_redirects=True).get_data(as_text=True)
+                                              "reviewed_on": "2026-01-05", "note": "", "override_confirm": "1",
+                                              "override_reason": "学时另行认定"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "已将 2 个证件的2025年年审登记为“通过”" in html
     assert html.count("<td class=\"result\">通过") == 2
     html = client.post("/reviews/2025", data={"csrf_token": token(client), "result": "pass",
