@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import json
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -36,7 +36,9 @@ def build(rng: random.Random, n: int = 300) -> dict:
             name=f"人员{rng.randint(0, 60):02d}", id_number=id_number(), gender="M",
             birth_date=date(1980, 1, 1), unit_id=rng.choice(units).id, position="科员",
             establishment=rng.choice(ESTABLISHMENTS), on_enforcement_post=rng.random() < 0.8,
-            employment_status=rng.choice(EMPLOYMENT), phone=""))
+            employment_status=rng.choice(EMPLOYMENT), phone="",
+            # when the officer was recorded: most long ago, some during the years the todays look at
+            created_at=datetime(rng.choice([2020, 2024, 2025, 2026, 2027]), rng.randint(1, 12), rng.randint(1, 28), 9)))
     _db.session.add_all(officers)
     _db.session.flush()
     number = 0
@@ -121,11 +123,16 @@ def oracle(today: date, within: int, required: float) -> list[dict]:
                            max(held, key=lambda c: (c.expires_on, c.id))))
         if active and o.establishment not in ELIGIBLE and (o.on_enforcement_post or best is not None):
             out.append(row("INELIGIBLE", o.establishment, o, best))
+        # not short of a year the officer was not recorded for (recorded on or after its 1 January,
+        # by today; recorded after today: there all along)
+        recorded = o.created_at.date()
         if on_post:
             prev, cur = hours.get((o.id, today.year - 1), 0.0), hours.get((o.id, today.year), 0.0)
-            if prev < required:
+            prev_short = prev < required and not date(today.year - 1, 1, 1) <= recorded <= today
+            cur_short = cur < pace and not date(today.year, 1, 1) <= recorded <= today
+            if prev_short:
                 out.append({**row("TRAINING_SHORTFALL", "shortfall", o, None), "year": today.year - 1})
-            elif cur < pace:
+            elif cur_short:
                 out.append({**row("TRAINING_SHORTFALL", "at_risk", o, None), "year": today.year})
     for unit_id, n in certified_per_unit.items():
         if n < 2:
