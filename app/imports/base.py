@@ -37,7 +37,7 @@ Source = str | Path | bytes | BinaryIO
 # Modules that define importers, in the order the web page and `flask import --help` list them.
 # A module that is not there (a kind being built on another branch) is skipped.
 IMPORTER_MODULES = ["app.officers.imports", "app.imports.services", "app.training.imports",
-                    "app.exams.imports", "app.cases.imports"]
+                    "app.exams.imports", "app.cases.imports", "app.online.imports"]
 
 ERRORS_HEADER = "错误说明"  # the first column of an annotated sheet, ignored when it comes back
 _REGISTRY: dict[str, Importer] = {}
@@ -252,6 +252,11 @@ class Importer:
         """The stored records as rows of this importer's fields, in the values the import reads
         (labels for codes): exported this way and imported back, nothing is new or updated."""
         raise NotImplementedError
+
+    def why_not_undo(self, created: dict[str, list[int]]) -> str | None:
+        """A reason of this kind's own why the rows an import created (table -> ids) must stay,
+        beyond the framework's checks (changed since, deleted, other records depending on them)."""
+        return None
 
     # --- the whole import ----------------------------------------------------------------------
 

@@ -45,7 +45,9 @@ import_cli = _ImportGroup("import", help="从 .xlsx、.xls、.ods 或 .csv 文�
 
 
 def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
-         errors_out: str | None) -> None:
+         errors_out: str | None, summary=None) -> None:
+    """Import FILE as KIND and exit 0/1/2 as the module docstring says. `summary`: the line printed
+    on success, from the ImportResult (default: its summary())."""
     from app.imports.base import get_importer
 
     path = Path(file)
@@ -81,7 +83,7 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
     else:
         _record(kind, path, result)
         db.session.commit()
-    click.echo(result.summary())
+    click.echo(summary(result) if summary else result.summary())
 
 
 def _record(kind: str, path: Path, result) -> None:

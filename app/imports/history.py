@@ -23,15 +23,16 @@ from app.imports.base import chunks
 from app.imports.models import ImportBatch
 from app.models_base import utcnow
 from app.officers.models import Officer, Unit
+from app.online.models import Question
 from app.training.models import Attendance, TrainingSession
 
 # children before parents
 MODELS = {"attendance": Attendance, "exam_result": ExamResult, "certificate": Certificate,
           "training_session": TrainingSession, "exam": Exam, "officer": Officer, "unit": Unit,
-          "penalty_case": PenaltyCase}
+          "penalty_case": PenaltyCase, "question": Question}
 NOUNS = {"attendance": "出勤记录", "exam_result": "成绩", "certificate": "证件",
          "training_session": "培训", "exam": "考试", "officer": "执法人员", "unit": "单位",
-         "penalty_case": "行政处罚案件"}
+         "penalty_case": "行政处罚案件", "question": "试题"}
 # (child model, its foreign key, what a person calls it) that would stop a row being removed
 DEPENDENTS = {
     "officer": [(Certificate, Certificate.officer_id, "证件"), (Attendance, Attendance.officer_id, "出勤记录"),
@@ -81,6 +82,12 @@ def why_not_undo(batch: ImportBatch) -> str | None:
                           if cid not in own]
                 if others:
                     return f"导入的{NOUNS[table]}之后已有{noun}（{len(others)} 条），不能撤销"
+    from app.imports.base import importers
+
+    importer = importers().get(batch.kind)
+    reason = importer.why_not_undo(created) if importer is not None else None
+    if reason:
+        return reason
     cert_ids = created.get("certificate", [])
     for chunk in chunks(cert_ids):
         if db.session.scalar(select(func.count()).select_from(Certificate).where(

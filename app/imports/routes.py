@@ -42,6 +42,8 @@ def index():
     kinds = importers()
     form = ImportForm()
     form.kind.choices = [(k, i.noun) for k, i in kinds.items()]
+    if request.method == "GET" and request.args.get("kind") in kinds:
+        form.kind.data = request.args["kind"]  # a module's page links here with its kind chosen
     problems = None
     result = None
     if form.validate_on_submit():
@@ -275,7 +277,8 @@ CREATED_LINKS = {"unit": ("单位", None, None), "officer": ("执法人员", "of
                  "training_session": ("培训", "training.detail", "session_id"),
                  "attendance": ("出勤记录", None, None), "exam": ("考试", "exams.detail", "exam_id"),
                  "exam_result": ("成绩", None, None),
-                 "penalty_case": ("行政处罚案件", "cases.detail", "case_id")}
+                 "penalty_case": ("行政处罚案件", "cases.detail", "case_id"),
+                 "question": ("试题", "online.bank_edit", "qid")}
 DETAIL_LINKS = 50
 
 

@@ -18,7 +18,6 @@ from app.errors import DomainError
 from app.exams.models import Exam
 from app.extensions import db
 from app.formatting import cn_datetime
-from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
 from app.models_base import utcnow
 
 exams_cli = AppGroup("exams", help="机考：题库、组卷、登录码、准考证、开考与成绩")
@@ -41,29 +40,22 @@ def _exam(exam_id: int) -> Exam:
 @exams_cli.command("import-questions")
 @click.argument("file")
 @click.option("--dry-run", is_flag=True, help="只校验，不写入")
-def import_questions_cmd(file: str, dry_run: bool) -> None:
-    """导入题库（.xlsx/.csv；题干+题型相同的题目更新）"""
-    from app.online.bank import import_questions
+@click.option("--ignore-column", "ignore", multiple=True, metavar="列名", help="忽略文件中的这一列（可重复）")
+@click.option("--errors-out", type=click.Path(dir_okay=False), default=None,
+              help="被拒绝时，把标注了问题的表格写到这个 .xlsx 文件")
+def import_questions_cmd(file: str, dry_run: bool, ignore: tuple[str, ...], errors_out: str | None) -> None:
+    """导入题库（.xlsx/.xls/.ods/.csv；题干+题型相同的题目更新）；同 flask import questions"""
+    from app.imports.cli import _run
 
-    path = Path(file)
-    if not path.is_file():
-        _fail(f"文件不存在：{file}", 2)
-    if extension(file) not in SUPPORTED_EXTENSIONS:
-        _fail(unsupported_message(file), 2)
-    try:
-        plan = import_questions(path, path.name, dry_run=dry_run)
-    except ImportRefused as refused:
-        db.session.rollback()
-        for problem in refused.problems:
-            click.echo(str(problem), err=True)
-        click.echo(f"导入被拒绝：共 {len(refused.problems)} 个问题，未写入任何数据", err=True)
-        sys.exit(1)
-    if dry_run:
-        db.session.rollback()
-        click.echo(f"校验通过（未写入）：将新增 {plan.created} 道、更新 {plan.updated} 道试题")
-    else:
-        db.session.commit()
-        click.echo(f"已导入：新增 {plan.created} 道、更新 {plan.updated} 道试题")
+    def summary(result) -> str:
+        # "更新" here counts every row that matched a bank question, as this command always has
+        matched = result.updated + result.unchanged
+        same = f"（其中 {result.unchanged} 道内容无变化）" if result.unchanged else ""
+        if result.dry_run:
+            return f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}"
+        return f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}"
+
+    _run("questions", file, dry_run, None, ignore, errors_out, summary=summary)
 
 
 @exams_cli.command("create")

@@ -26,5 +26,5 @@ class QuestionForm(CompleteForm):
 
 
 class BankImportForm(FlaskForm):
-    file = FileField("题库文件（.xlsx 或 .csv）")
+    file = FileField("题库文件（.xlsx、.xls、.ods 或 .csv）")
     dry_run = BooleanField("只校验，不写入")

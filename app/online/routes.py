@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, or_, select
@@ -105,6 +105,13 @@ def bank_retire(qid: int):
 @bp.route("/exams/bank/import", methods=["GET", "POST"])
 @require_role("clerk")
 def bank_import():
+    """The bank's own upload: the questions importer of the import framework, recorded in 导入记录
+    (undoable there); the wizard (/imports?kind=questions) adds the preview and column mapping."""
+    from app.imports.base import get_importer
+    from app.imports.history import record_batch
+    from app.imports.routes import _new_batch
+
+    importer = get_importer("questions")
     form = BankImportForm()
     problems = []
     if form.validate_on_submit():
@@ -112,21 +119,25 @@ def bank_import():
         if upload is None or not getattr(upload, "filename", ""):
             flash("请选择文件", "danger")
         else:
+            data = upload.read()
             try:
-                plan = bank.import_questions(upload.read(), upload.filename, dry_run=form.dry_run.data)
+                result = importer.run(data, upload.filename, today=date.today(), dry_run=form.dry_run.data)
             except ImportRefused as refused:
                 db.session.rollback()
                 problems = refused.problems
                 flash(f"导入被拒绝：共 {len(problems)} 个问题，未写入任何数据", "danger")
             else:
+                matched = result.updated + result.unchanged
+                same = f"（其中 {result.unchanged} 道内容无变化）" if result.unchanged else ""
                 if form.dry_run.data:
                     db.session.rollback()
-                    flash(f"校验通过（未写入）：将新增 {plan.created} 道、更新 {plan.updated} 道试题", "info")
+                    flash(f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}", "info")
                 else:
+                    record_batch(_new_batch("questions", upload.filename, data), result)
                     db.session.commit()
-                    flash(f"已导入：新增 {plan.created} 道、更新 {plan.updated} 道试题", "success")
+                    flash(f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}", "success")
                     return redirect(url_for("online.bank_index"))
-    return render_template("online/bank_import.html", form=form, problems=problems, columns=bank.COLUMNS)
+    return render_template("online/bank_import.html", form=form, problems=problems, columns=importer.columns)
 
 
 # --- an exam's online page -----------------------------------------------------------------------

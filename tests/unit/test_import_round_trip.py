@@ -40,11 +40,17 @@ def data(db):
     save_case(None, {"case_no": "罚1", "title": "占道经营案", "decided_on": date(2026, 3, 3),
                      "certificate_numbers": ["A1", "B2"], "unit": "综合执法队"})
     save_case(None, {"case_no": "罚2", "decided_on": date(2026, 3, 4), "certificate_numbers": ["C3"]})
+    from app.online.models import Question
+
+    db.session.add_all([
+        Question(type="multiple", stem="下列哪些属于行政处罚？", options={"A": "警告", "B": "罚款", "C": "记过"},
+                 answer="AB", points=4, category="专门法律知识", basis="行政处罚法第9条"),
+        Question(type="true_false", stem="=执法人员可以不出示证件。", options={}, answer="错")])
     db.session.commit()
     return a
 
 
-@pytest.mark.parametrize("kind", ["units", "officers", "certificates", "attendance", "scores", "cases"])
+@pytest.mark.parametrize("kind", ["units", "officers", "certificates", "attendance", "scores", "cases", "questions"])
 def test_export_reimports_as_nothing_new_nothing_updated(db, data, kind):
     importer = importers()[kind]
     exported = export_workbook(importer)
