@@ -181,6 +181,17 @@ def _history_text(d: ReminderDelivery) -> str:
            f"{OUTCOMES.get(d.outcome, d.outcome)}"
 
 
+def _window_state(row: dict[str, Any], items: list[ReminderDelivery], runs, channels: dict[str, Any]) -> None:
+    """What this window's reminder really is: sent (when, how), waiting for a channel, or no
+    channel configured at all — for the page, the .xlsx and the PDF alike."""
+    sent = [d for d in items if d.outcome == "sent" and d.window == row["window"]
+            and for_expiry(d, runs, row["expires_on"])]
+    done = {d.channel for d in sent}
+    row["pending"] = [CHANNELS[c] for c, who in channels.items() if who and c not in done]
+    row["sent"] = [{"channel": CHANNELS.get(d.channel, d.channel), "at": d.at} for d in sent]
+    row["no_channel"] = not any(channels.values())
+
+
 def report(today: date) -> dict[str, Any]:
     """Plain-data context for the page, the .xlsx and the PDF (no ORM objects)."""
     windows = reminder_windows()
@@ -199,15 +210,7 @@ def report(today: date) -> dict[str, Any]:
                            "channel": d.channel, "at": d.at, "error": d.error} for d in items]
         row["history_text"] = "；".join(h["text"] for h in row["history"])
         if "window" in row:
-            done = {d.channel for d in items if d.outcome == "sent" and d.window == row["window"]
-                    and for_expiry(d, runs, row["expires_on"])}
-            waiting = [c for c, who in channels.items() if who and c not in done]
-            row["pending"] = [CHANNELS[c] for c in waiting]
-            # What this window's reminder really is: sent (when, how), waiting, or no channel at all.
-            row["sent"] = [{"channel": CHANNELS.get(d.channel, d.channel), "at": d.at} for d in items
-                           if d.outcome == "sent" and d.window == row["window"]
-                           and for_expiry(d, runs, row["expires_on"])]
-            row["no_channel"] = not any(channels.values())
+            _window_state(row, items, runs, channels)
         return row
 
     ascending = sorted(windows)
@@ -292,9 +295,7 @@ def report_page(today: date, page: int, per_page: int = 50) -> dict[str, Any]:
         r["history_text"] = "；".join(h["text"] for h in r["history"])
         if r["band"] != -1:
             r["window"] = r["band"]
-            done = {d.channel for d in items if d.outcome == "sent" and d.window == r["window"]
-                    and for_expiry(d, runs, r["expires_on"])}
-            r["pending"] = [CHANNELS[c] for c, who in channels.items() if who and c not in done]
+            _window_state(r, items, runs, channels)
     ascending = sorted(windows)
     bands = []
     for i, w in enumerate(ascending):
