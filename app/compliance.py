@@ -257,7 +257,7 @@ def list_flags(
         .join(Unit, Unit.id == sub.c.unit_id)
         .outerjoin(Officer, Officer.id == sub.c.officer_id)
         .outerjoin(Certificate, Certificate.id == sub.c.certificate_id)
-        .order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
+        .order_by(order, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, sub.c.officer_id)
     )
     if unit:
         q = q.where(Unit.name == unit)

@@ -30,8 +30,8 @@ from app.settings import services as settings
 
 CERT_SORTS = {
     "number": (Certificate.number,),
-    "name": (Officer.name,),
-    "unit": (Unit.sort_order, Unit.name),
+    "name": (Officer.name_pinyin, Officer.name),
+    "unit": (Unit.sort_order, Unit.name_pinyin, Unit.name),
     "issued": (Certificate.issued_on,),
     "expires": (Certificate.expires_on,),
     "status": (Certificate.status,),

@@ -79,7 +79,7 @@ def index():
                                   .limit(500)).all()
     exams = db.session.execute(select(Exam.id, Exam.title, Exam.held_on)
                                .order_by(Exam.held_on.desc(), Exam.id.desc()).limit(500)).all()
-    units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name)).all()
+    units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)).all()
     this_year = today().year
     return render_template("documents/index.html", sessions=sessions, exams=exams, units=units,
                            years=list(range(this_year, this_year - 6, -1)), this_year=this_year)

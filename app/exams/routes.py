@@ -137,7 +137,7 @@ def detail(exam_id: int):
     rows = db.session.execute(
         select(ExamResult, Officer, Unit).join(Officer, Officer.id == ExamResult.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.exam_id == exam.id)
-        .order_by(Unit.sort_order, Unit.name, Officer.name)).all()
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     makeups = list(db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.held_on)))
     summary = {"total": len(rows), "takers": sum(1 for r, _o, _u in rows if r.score is not None and not r.absent),
                "absent": sum(1 for r, _o, _u in rows if r.absent),

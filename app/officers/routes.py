@@ -20,8 +20,8 @@ from app.officers.models import Officer, Unit
 from app.officers.services import delete_unit, save_officer, save_unit, set_photo
 
 OFFICER_SORTS = {
-    "name": (Officer.name,),
-    "unit": (Unit.sort_order, Unit.name),
+    "name": (Officer.name_pinyin, Officer.name),
+    "unit": (Unit.sort_order, Unit.name_pinyin, Unit.name),
     "establishment": (Officer.establishment,),
     "status": (Officer.employment_status,),
 }
@@ -48,7 +48,7 @@ def paginate(query, count_query, page: int, per_page: int):
 
 
 def unit_list() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name)))
+    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 # ---------------------------------------------------------------- units
@@ -66,7 +66,7 @@ def units():
         select(Unit, parent.name.label("parent_name"), func.coalesce(counts.c.n, 0).label("n"))
         .outerjoin(counts, counts.c.unit_id == Unit.id)
         .outerjoin(parent, parent.id == Unit.parent_id)
-        .order_by(Unit.sort_order, Unit.name)
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)
     ).all()
     return render_template("officers/units.html", rows=rows)
 
@@ -177,7 +177,7 @@ def index():
     cols = OFFICER_SORTS[sort.lstrip("-")]
     order = [c.desc() if sort.startswith("-") else c for c in cols]
     if sort.lstrip("-") != "name":
-        order.append(Officer.name)
+        order += [Officer.name_pinyin, Officer.name]
     query = (
         select(Officer, Unit.name.label("unit_name"))
         .join(Unit, Unit.id == Officer.unit_id)

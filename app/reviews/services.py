@@ -71,7 +71,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
          .outerjoin(h, h.c.officer_id == Officer.id)
          .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year))
          .where(Certificate.id.in_(effective_in_year(year)))
-         .order_by(Unit.sort_order, Unit.name, Officer.name, Certificate.id))
+         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Certificate.id))
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if result == "none":

@@ -32,7 +32,7 @@ def int_arg(name: str, default: int | None = None, lo: int = 1900, hi: int = 299
 
 
 def units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name)))
+    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 @bp.route("/training")
@@ -119,7 +119,7 @@ def detail(session_id: int):
     rows = db.session.execute(
         select(Attendance, Officer, Unit).join(Officer, Officer.id == Attendance.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(Attendance.session_id == s.id)
-        .order_by(Unit.sort_order, Unit.name, Officer.name)).all()
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
     return render_template("training/detail.html", s=s, rows=rows, units=units(), summary=summary)

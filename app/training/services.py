@@ -130,9 +130,9 @@ def select_officers(mode: str, *, unit_id: int | None = None, text: str = "") ->
         if not unit_id or db.session.get(Unit, unit_id) is None:
             raise DomainError("请选择单位")
         return list(db.session.scalars(select(Officer).where(
-            Officer.unit_id == unit_id, Officer.employment_status == "active").order_by(Officer.name)))
+            Officer.unit_id == unit_id, Officer.employment_status == "active").order_by(Officer.name_pinyin, Officer.name)))
     if mode == "on_post":
-        return list(db.session.scalars(select(Officer).where(on_post()).order_by(Officer.name)))
+        return list(db.session.scalars(select(Officer).where(on_post()).order_by(Officer.name_pinyin, Officer.name)))
     if mode == "hand":
         officers, problems = find_officers(text)
         if problems:
@@ -226,7 +226,7 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
          .join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(h, h.c.officer_id == Officer.id)
          .where(on_post())
-         .order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
+         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id))
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if search:
