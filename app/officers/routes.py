@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app import compliance
-from app import labels as L
 from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
 from app.officers import bp
 from app.officers.forms import OfficerForm, UnitForm, form_version
+from app.officers.lists import OFFICERS, expiries
 from app.officers.models import Officer, Unit
 from app.officers.services import delete_unit, save_officer, save_unit, set_photo
-
-OFFICER_SORTS = {
-    "name": (Officer.name_pinyin, Officer.name),
-    "unit": (Unit.sort_order, Unit.name_pinyin, Unit.name),
-    "establishment": (Officer.establishment,),
-    "status": (Officer.employment_status,),
-}
 
 
 def today() -> date:
@@ -128,88 +121,29 @@ def unit_delete(unit_id: int):
 # ---------------------------------------------------------------- officers
 
 
-def _officer_filters(args, d: date) -> tuple[list, dict]:
-    """WHERE clauses from the query string; unknown values are ignored, never an error page."""
-    where: list = []
-    active: dict[str, str] = {}
-    q = (args.get("q") or "").strip()[:50]
-    if q:
-        where.append(
-            Officer.name.contains(q, autoescape=True)
-            | Officer.id_number_search(q, partial=sees_full_ids())
-            | Officer.employee_no.contains(q, autoescape=True)
-        )
-        active["q"] = q
-    unit = args.get("unit", "")
-    if unit.isdigit():
-        where.append(Officer.unit_id == int(unit))
-        active["unit"] = unit
-    if args.get("establishment") in L.ESTABLISHMENTS:
-        where.append(Officer.establishment == args["establishment"])
-        active["establishment"] = args["establishment"]
-    if args.get("post") in ("yes", "no"):
-        where.append(Officer.on_enforcement_post.is_(args["post"] == "yes"))
-        active["post"] = args["post"]
-    if args.get("status") in L.EMPLOYMENT_STATUSES:
-        where.append(Officer.employment_status == args["status"])
-        active["status"] = args["status"]
-    if args.get("flag") in L.FLAGS and args["flag"] != "UNIT_UNDERSTAFFED":
-        p = compliance.Params.from_settings(d)
-        where.append(Officer.id.in_(compliance.officer_ids_with_flag(p, args["flag"])))
-        active["flag"] = args["flag"]
-    if args.get("certified") in ("yes", "no"):
-        eff = compliance.best_effective(d)
-        held = select(eff.c.officer_id)
-        where.append(
-            Officer.id.in_(held) if args["certified"] == "yes" else Officer.id.not_in(held)
-        )
-        active["certified"] = args["certified"]
-    return where, active
-
-
 @bp.route("/officers")
 def index():
     d = today()
-    where, active = _officer_filters(request.args, d)
-    sort = request.args.get("sort", "unit")
-    if sort.lstrip("-") not in OFFICER_SORTS:
-        sort = "unit"
-    cols = OFFICER_SORTS[sort.lstrip("-")]
-    order = [c.desc() if sort.startswith("-") else c for c in cols]
-    if sort.lstrip("-") != "name":
-        order += [Officer.name_pinyin, Officer.name]
-    query = (
-        select(Officer, Unit.name.label("unit_name"))
-        .join(Unit, Unit.id == Officer.unit_id)
-        .where(*where)
-        .order_by(*order, Officer.id)
-    )
-    count = select(func.count()).select_from(Officer).where(*where)
-    rows, page, pages, total = paginate(query, count, page_arg(), current_app.config["PER_PAGE"])
-    expires: dict[int, date] = {}
-    if rows:
-        # The effective enforcement certificate that expires last, for this page's officers only.
-        eff = compliance.best_effective(d)
-        ids = [r.Officer.id for r in rows]
-        expires = dict(
-            db.session.execute(
-                select(eff.c.officer_id, eff.c.expires_on).where(eff.c.officer_id.in_(ids))
-            ).all()
-        )
-    args = dict(active, sort=sort)
+    page = OFFICERS.page(request.args, today=d)
+    expires = expiries([r.Officer.id for r in page.rows], d)
     return render_template(
         "officers/index.html",
-        rows=rows,
-        page=page,
-        pages=pages,
-        total=total,
-        args=args,
-        active=active,
-        sort=sort,
+        rows=page.rows,
+        page=page.page,
+        pages=page.pages,
+        total=page.total,
+        args=page.args,
+        active=page.active,
+        sort=page.sort,
         units=unit_list(),
         expires=expires,
         today=d,
     )
+
+
+@bp.route("/officers.xlsx")
+def index_xlsx():
+    return OFFICERS.export(request.args, today=today())
 
 
 def _officer_form(officer: Officer | None) -> OfficerForm:

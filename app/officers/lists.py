@@ -1,0 +1,119 @@
+"""The officer and unit lists as specs (app/web/lists.py): filters, sort keys, export columns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app import compliance
+from app import labels as L
+from app.auth.access import sees_full_ids
+from app.extensions import db
+from app.officers.idnumber import mask
+from app.officers.models import Officer, Unit
+from app.reports.exports import Column
+from app.web.args import text_arg
+from app.web.lists import Filtered, ListSpec
+
+YES_NO = {"yes": "是", "no": "否"}
+CERTIFIED = {"yes": "持有效执法证", "no": "无有效执法证"}
+
+
+def unit_name(unit_id: int) -> str:
+    return db.session.scalar(select(Unit.name).where(Unit.id == unit_id)) or "（已删除的单位）"
+
+
+def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
+    """WHERE clauses from the query string; unknown values are ignored, never an error page."""
+    where: list = []
+    active: dict[str, str] = {}
+    words: list[str] = []
+    q = text_arg(args, "q")
+    if q:
+        where.append(
+            Officer.name.contains(q, autoescape=True)
+            | Officer.id_number_search(q, partial=sees_full_ids())
+            | Officer.employee_no.contains(q, autoescape=True)
+        )
+        active["q"] = q
+        words.append(f"搜索：{q}")
+    unit = str(args.get("unit", "") or "")
+    if unit.isdigit() and len(unit) < 10:
+        where.append(Officer.unit_id == int(unit))
+        active["unit"] = unit
+        words.append(f"单位：{unit_name(int(unit))}")
+    if args.get("establishment") in L.ESTABLISHMENTS:
+        where.append(Officer.establishment == args["establishment"])
+        active["establishment"] = args["establishment"]
+        words.append(f"编制类型：{L.ESTABLISHMENTS[args['establishment']]}")
+    if args.get("post") in YES_NO:
+        where.append(Officer.on_enforcement_post.is_(args["post"] == "yes"))
+        active["post"] = args["post"]
+        words.append(f"执法岗位：{YES_NO[args['post']]}")
+    if args.get("status") in L.EMPLOYMENT_STATUSES:
+        where.append(Officer.employment_status == args["status"])
+        active["status"] = args["status"]
+        words.append(f"在职状态：{L.EMPLOYMENT_STATUSES[args['status']]}")
+    if args.get("flag") in L.FLAGS and args["flag"] != "UNIT_UNDERSTAFFED":
+        p = compliance.Params.from_settings(d)
+        where.append(Officer.id.in_(compliance.officer_ids_with_flag(p, args["flag"])))
+        active["flag"] = args["flag"]
+        words.append(f"问题提示：{L.FLAGS[args['flag']]}")
+    if args.get("certified") in CERTIFIED:
+        held = select(compliance.best_effective(d).c.officer_id)
+        where.append(Officer.id.in_(held) if args["certified"] == "yes" else Officer.id.not_in(held))
+        active["certified"] = args["certified"]
+        words.append(f"持证：{CERTIFIED[args['certified']]}")
+    stmt = (select(Officer, Unit.name.label("unit_name"))
+            .join(Unit, Unit.id == Officer.unit_id).where(*where))
+    count = select(func.count()).select_from(Officer).where(*where)
+    return Filtered(stmt, active, words, count)
+
+
+def expiries(officer_ids: Sequence[int], d: date) -> dict[int, date]:
+    """The effective enforcement certificate that expires last, for these officers only."""
+    if not officer_ids:
+        return {}
+    eff = compliance.best_effective(d)
+    return dict(db.session.execute(
+        select(eff.c.officer_id, eff.c.expires_on).where(eff.c.officer_id.in_(officer_ids))).all())
+
+
+def officer_export_rows(rows: Sequence[Any], d: date) -> list[dict[str, Any]]:
+    expires = expiries([r.Officer.id for r in rows], d)
+    return [{
+        "name": r.Officer.name, "id_number": mask(r.Officer.id_number), "unit": r.unit_name,
+        "position": r.Officer.position, "employee_no": r.Officer.employee_no or "",
+        "establishment": L.ESTABLISHMENTS.get(r.Officer.establishment, r.Officer.establishment),
+        "post": "是" if r.Officer.on_enforcement_post else "否",
+        "status": L.EMPLOYMENT_STATUSES.get(r.Officer.employment_status, r.Officer.employment_status),
+        "expires_on": expires.get(r.Officer.id),
+    } for r in rows]
+
+
+OFFICER_COLUMNS = [
+    Column("姓名", lambda r: r["name"], 10),
+    Column("身份证号", lambda r: r["id_number"], 22),
+    Column("单位", lambda r: r["unit"], 20),
+    Column("职务", lambda r: r["position"], 12),
+    Column("工号", lambda r: r["employee_no"], 12),
+    Column("编制类型", lambda r: r["establishment"], 14),
+    Column("执法岗位", lambda r: r["post"], 8),
+    Column("在职状态", lambda r: r["status"], 8),
+    Column("执法证有效期至", lambda r: r["expires_on"] or "无有效执法证", 16),
+]
+
+OFFICERS = ListSpec(
+    title="执法人员", slug="officers", entity="officer",
+    filtered=officer_filters, columns=OFFICER_COLUMNS, export_rows=officer_export_rows,
+    sorts={
+        "name": (Officer.name_pinyin, Officer.name),
+        "unit": (Unit.sort_order, Unit.name_pinyin, Unit.name),
+        "establishment": (Officer.establishment,),
+        "status": (Officer.employment_status,),
+    },
+    default_sort="unit", then=(Officer.name_pinyin, Officer.name), tiebreak=(Officer.id,),
+)
