@@ -117,3 +117,48 @@ OFFICERS = ListSpec(
     },
     default_sort="unit", then=(Officer.name_pinyin, Officer.name), tiebreak=(Officer.id,),
 )
+
+
+# ---------------------------------------------------------------- units
+
+_counts = (select(Officer.unit_id, func.count(Officer.id).label("n"))
+           .group_by(Officer.unit_id).subquery("officer_counts"))
+_parent = Unit.__table__.alias("parent_unit")
+_n = func.coalesce(_counts.c.n, 0)
+
+
+def unit_filters(args: Mapping[str, str], _d: date) -> Filtered:
+    where: list = []
+    active: dict[str, str] = {}
+    words: list[str] = []
+    q = text_arg(args, "q")
+    if q:
+        where.append(Unit.name.contains(q, autoescape=True))
+        active["q"] = q
+        words.append(f"搜索：{q}")
+    if args.get("kind") in L.UNIT_KINDS:
+        where.append(Unit.kind == args["kind"])
+        active["kind"] = args["kind"]
+        words.append(f"类型：{L.UNIT_KINDS[args['kind']]}")
+    stmt = (select(Unit, _parent.c.name.label("parent_name"), _n.label("n"))
+            .outerjoin(_counts, _counts.c.unit_id == Unit.id)
+            .outerjoin(_parent, _parent.c.id == Unit.parent_id).where(*where))
+    return Filtered(stmt, active, words, select(func.count()).select_from(Unit).where(*where))
+
+
+def unit_export_rows(rows: Sequence[Any], _d: date) -> list[dict[str, Any]]:
+    return [{"order": r.Unit.sort_order, "name": r.Unit.name,
+             "kind": L.UNIT_KINDS.get(r.Unit.kind, r.Unit.kind),
+             "parent": r.parent_name or "", "n": r.n} for r in rows]
+
+
+UNITS = ListSpec(
+    title="单位", slug="units", entity="unit",
+    filtered=unit_filters, export_rows=unit_export_rows,
+    columns=[Column("排序", lambda r: r["order"], 6), Column("单位名称", lambda r: r["name"], 24),
+             Column("类型", lambda r: r["kind"], 10), Column("上级单位", lambda r: r["parent"], 20),
+             Column("人员数", lambda r: r["n"], 8)],
+    sorts={"order": (Unit.sort_order,), "name": (Unit.name_pinyin, Unit.name),
+           "kind": (Unit.kind,), "count": (_n,)},
+    default_sort="order", then=(Unit.name_pinyin, Unit.name), tiebreak=(Unit.id,),
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import compliance
@@ -15,7 +15,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.officers import bp
 from app.officers.forms import OfficerForm, UnitForm, form_version
-from app.officers.lists import OFFICERS, expiries
+from app.officers.lists import OFFICERS, UNITS, expiries
 from app.officers.models import Officer, Unit
 from app.officers.services import delete_unit, save_officer, save_unit, set_photo
 
@@ -49,19 +49,14 @@ def unit_list() -> list[Unit]:
 
 @bp.route("/units")
 def units():
-    counts = (
-        select(Officer.unit_id, func.count(Officer.id).label("n"))
-        .group_by(Officer.unit_id)
-        .subquery()
-    )
-    parent = db.aliased(Unit)
-    rows = db.session.execute(
-        select(Unit, parent.name.label("parent_name"), func.coalesce(counts.c.n, 0).label("n"))
-        .outerjoin(counts, counts.c.unit_id == Unit.id)
-        .outerjoin(parent, parent.id == Unit.parent_id)
-        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)
-    ).all()
-    return render_template("officers/units.html", rows=rows)
+    page = UNITS.page(request.args, today=today())
+    return render_template("officers/units.html", rows=page.rows, page=page.page, pages=page.pages,
+                           total=page.total, args=page.args, active=page.active, sort=page.sort)
+
+
+@bp.route("/units.xlsx")
+def units_xlsx():
+    return UNITS.export(request.args, today=today())
 
 
 def _unit_form(unit: Unit | None) -> UnitForm:
