@@ -162,3 +162,87 @@ UNITS = ListSpec(
            "kind": (Unit.kind,), "count": (_n,)},
     default_sort="order", then=(Unit.name_pinyin, Unit.name), tiebreak=(Unit.id,),
 )
+
+
+# ---------------------------------------------------------------- selections for bulk actions
+
+BULK_ACTIONS = {
+    "unit": "调整单位",
+    "training": "报名培训",
+    "exam": "报名考试",
+    "post_on": "设为执法岗位",
+    "post_off": "设为非执法岗位",
+    "roster": "打印人员名册",
+}
+
+
+def selection(form: Mapping[str, Any], d: date) -> tuple[Any, str]:
+    """(WHERE-able select of officer ids, the query string of the filters) for a bulk form: the
+    ticked rows (`ids`), or with `all=1` every officer matching the list's filters (`filters`,
+    the list's own query string, so the selection is the one the list showed)."""
+    from urllib.parse import parse_qsl
+
+    from werkzeug.datastructures import MultiDict
+
+    filters = str(form.get("filters", "") or "")[:2000]
+    if form.get("all") == "1":
+        f = officer_filters(MultiDict(parse_qsl(filters)), d)
+        return f.stmt.with_only_columns(Officer.id).order_by(None), filters
+    ids = []
+    for raw in form.getlist("ids") if hasattr(form, "getlist") else []:
+        if str(raw).isdigit() and len(str(raw)) < 10:
+            ids.append(int(raw))
+    return select(Officer.id).where(Officer.id.in_(ids)), filters
+
+
+def selected_officers(ids_select: Any) -> list[Officer]:
+    return list(db.session.scalars(
+        select(Officer).join(Unit, Unit.id == Officer.unit_id).where(Officer.id.in_(ids_select))
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id)))
+
+
+def bulk_targets(action: str) -> list[tuple[int, str]]:
+    """The choices a bulk action needs: units, recent training sessions or exams."""
+    from app.exams.models import Exam
+    from app.formatting import cn_date
+    from app.training.models import TrainingSession
+
+    if action == "unit":
+        return list(db.session.execute(
+            select(Unit.id, Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
+    if action == "training":
+        model = TrainingSession
+    elif action == "exam":
+        model = Exam
+    else:
+        return []
+    rows = db.session.execute(select(model.id, model.title, model.held_on)
+                              .order_by(model.held_on.desc(), model.id.desc()).limit(300))
+    return [(i, f"{cn_date(held)} {title}") for i, title, held in rows]
+
+
+def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
+    """The printed roster of a selection: masked ID numbers, the effective certificate."""
+    from app.certificates.models import Certificate
+
+    eff = compliance.best_effective(d)
+    ids = [o.id for o in officers]
+    certs: dict[int, tuple[str, date]] = {}
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        certs.update({oid: (number, expires) for oid, number, expires in db.session.execute(
+            select(eff.c.officer_id, Certificate.number, eff.c.expires_on)
+            .join(Certificate, Certificate.id == eff.c.cert_id)
+            .where(eff.c.officer_id.in_(chunk)))})
+    units = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    return [{"n": i, "unit": units.get(o.unit_id, ""), "name": o.name,
+             "gender": L.GENDERS.get(o.gender, o.gender), "id_number": mask(o.id_number),
+             "position": o.position, "post": "是" if o.on_enforcement_post else "否",
+             "number": certs.get(o.id, ("", None))[0], "expires_on": certs.get(o.id, ("", None))[1]}
+            for i, o in enumerate(officers, start=1)]
+
+
+def record_prints(officers: Sequence[Officer]) -> None:
+    from app.audit.services import record
+
+    for o in officers:
+        record("print", "officer", o.id, f"打印人员名册：{o.name}")

@@ -12,12 +12,33 @@ from app import compliance
 from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
+from app.exams.models import Exam
+from app.exams.services import bulk_add_candidates
 from app.extensions import db
 from app.officers import bp
 from app.officers.forms import OfficerForm, UnitForm, form_version
-from app.officers.lists import OFFICERS, UNITS, expiries
+from app.officers.lists import (
+    BULK_ACTIONS,
+    OFFICERS,
+    UNITS,
+    bulk_targets,
+    expiries,
+    record_prints,
+    roster_rows,
+    selected_officers,
+    selection,
+)
 from app.officers.models import Officer, Unit
-from app.officers.services import delete_unit, save_officer, save_unit, set_photo
+from app.officers.services import (
+    bulk_set_post,
+    bulk_set_unit,
+    delete_unit,
+    save_officer,
+    save_unit,
+    set_photo,
+)
+from app.training.models import TrainingSession
+from app.training.services import bulk_enrol
 
 
 def today() -> date:
@@ -133,12 +154,74 @@ def index():
         units=unit_list(),
         expires=expires,
         today=d,
+        bulk_actions=BULK_ACTIONS,
     )
 
 
 @bp.route("/officers.xlsx")
 def index_xlsx():
     return OFFICERS.export(request.args, today=today())
+
+
+@bp.route("/officers/bulk", methods=["POST"])
+@require_role("clerk")
+def bulk():
+    """Bulk actions on the officer list: the ticked rows or every row matching the filters.
+    A change first shows a confirmation naming the count; the confirmed form applies it."""
+    d = today()
+    action = request.form.get("action", "")
+    ids_select, filters = selection(request.form, d)
+    back = url_for("officers.index") + (f"?{filters}" if filters else "")
+    if action not in BULK_ACTIONS:
+        flash("请选择要执行的批量操作", "warning")
+        return redirect(back)
+    officers = selected_officers(ids_select)
+    if not officers:
+        flash("请先勾选人员，或勾选“全部符合条件的人员”", "warning")
+        return redirect(back)
+    if action == "roster":
+        rows = roster_rows(officers, d)
+        record_prints(officers)
+        db.session.commit()
+        return render_template("officers/bulk_roster.html", rows=rows, today=d, back=back)
+    error = None
+    if request.form.get("confirmed") == "1":
+        try:
+            message = _bulk_apply(action, officers, request.form.get("target", ""))
+            db.session.commit()
+            flash(message, "success")
+            return redirect(back)
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+    return render_template("officers/bulk_confirm.html", action=action, label=BULK_ACTIONS[action],
+                           officers=officers, targets=bulk_targets(action), error=error, back=back,
+                           form=request.form, filters=filters)
+
+
+def _bulk_apply(action: str, officers: list[Officer], target: str) -> str:
+    n = len(officers)
+    if action in ("post_on", "post_off"):
+        changed = bulk_set_post(officers, action == "post_on")
+        return f"已将 {changed} 名人员{BULK_ACTIONS[action]}" + (f"（{n - changed} 人原已如此）" if n > changed else "")
+    target_id = int(target) if target.isdigit() and len(target) < 10 else None
+    if action == "unit":
+        unit = db.session.get(Unit, target_id) if target_id else None
+        if unit is None:
+            raise DomainError("请选择要调入的单位")
+        moved = bulk_set_unit(officers, unit)
+        return f"已将 {moved} 名人员调入“{unit.name}”" + (f"（{n - moved} 人原已在该单位）" if n > moved else "")
+    if action == "training":
+        session = db.session.get(TrainingSession, target_id) if target_id else None
+        if session is None:
+            raise DomainError("请选择要报名的培训")
+        added = bulk_enrol(session, officers)
+        return f"已为 {added} 名人员报名培训“{session.title}”" + (f"（{n - added} 人已在名单中）" if n > added else "")
+    exam = db.session.get(Exam, target_id) if target_id else None
+    if exam is None:
+        raise DomainError("请选择要报名的考试")
+    added = bulk_add_candidates(exam, officers)
+    return f"已为 {added} 名人员报名考试“{exam.title}”" + (f"（{n - added} 人已在考生名单中）" if n > added else "")
 
 
 def _officer_form(officer: Officer | None) -> OfficerForm:

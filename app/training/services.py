@@ -159,6 +159,18 @@ def enrol(session: TrainingSession, officers: list[Officer]) -> int:
     return added
 
 
+def bulk_enrol(session: TrainingSession, officers: list[Officer]) -> int:
+    """enrol() for a selection from the officer list: also one audit row per officer added."""
+    have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
+    added = enrol(session, officers)
+    for o in officers:
+        if o.id not in have:
+            have.add(o.id)
+            record("update", "officer", o.id, f"批量报名培训：{o.name} 加入“{session.title}”",
+                   {"training_session": [None, session.title]})
+    return added
+
+
 def set_attendance(session: TrainingSession, att: Attendance, status: str, credited: Any = None) -> None:
     """One row: credited hours default to the session's hours when attended, 0 otherwise."""
     code = lookup(ATTENDANCE_STATUSES, status)
