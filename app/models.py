@@ -7,7 +7,7 @@ from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.locks import RunLock
-from app.officers.models import Officer, Unit
+from app.officers.models import Officer, OfficerAttachment, Unit
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
@@ -24,6 +24,7 @@ __all__ = [
     "ExamResult",
     "LoginThrottle",
     "Officer",
+    "OfficerAttachment",
     "PenaltyCase",
     "ReminderDelivery",
     "ReminderRun",

@@ -93,6 +93,19 @@ class Officer(TimestampMixin, db.Model):
         return cls.id_number == number if len(number) == 18 else false()
 
 
+class OfficerAttachment(TimestampMixin, db.Model):
+    """A scan kept with an officer's file (执法证, appointment letter): PDF, JPEG or PNG."""
+
+    __tablename__ = "officer_attachment"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(30))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+
+
 @event.listens_for(Unit, "before_insert")
 @event.listens_for(Unit, "before_update")
 @event.listens_for(Officer, "before_insert")

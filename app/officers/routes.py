@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -16,6 +17,14 @@ from app.exams.models import Exam
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
 from app.officers import bp
+from app.officers.attachments import (
+    ATTACHMENT_KINDS,
+    MAX_SIZE,
+    add_attachment,
+    attachments_of,
+    delete_attachment,
+    history,
+)
 from app.officers.forms import OfficerForm, UnitForm, form_version
 from app.officers.lists import (
     BULK_ACTIONS,
@@ -28,7 +37,7 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
-from app.officers.models import Officer, Unit
+from app.officers.models import Officer, OfficerAttachment, Unit
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -292,9 +301,11 @@ def detail(officer_id: int):
     from app.cases.services import CaseFilters, case_rows
     from app.training.officer import officer_context
 
+    can_edit = current_user.role in ("admin", "clerk")
     return render_template(
         "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
-        full_id=sees_full_ids(),
+        full_id=sees_full_ids(), history=history(officer.id), can_edit=can_edit,
+        attachments=attachments_of(officer.id) if can_edit else [], attachment_kinds=ATTACHMENT_KINDS,
         **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
     )
 
@@ -310,3 +321,54 @@ def photo(officer_id: int):
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+# ---------------------------------------------------------------- attachments (admin and clerk only)
+
+
+@bp.route("/officers/<int:officer_id>/attachments", methods=["POST"])
+@require_role("clerk")
+def attachment_add(officer_id: int):
+    officer = db.get_or_404(Officer, officer_id)
+    storage = request.files.get("file")
+    data = storage.read(MAX_SIZE + 1) if storage else b""
+    try:
+        att = add_attachment(officer, request.form.get("kind", ""), storage.filename if storage else "", data)
+        db.session.commit()
+        flash(f"附件《{att.filename}》已上传", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"附件未上传：{exc}", "danger")
+    return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
+
+
+def _attachment(officer_id: int, att_id: int) -> OfficerAttachment:
+    att = db.session.get(OfficerAttachment, att_id)
+    if att is None or att.officer_id != officer_id:
+        abort(404)
+    return att
+
+
+@bp.route("/officers/<int:officer_id>/attachments/<int:att_id>")
+@require_role("clerk")
+def attachment_get(officer_id: int, att_id: int):
+    from app.reports.services import content_disposition
+
+    att = _attachment(officer_id, att_id)
+    resp = Response(att.data, mimetype=att.mime)
+    resp.headers["Content-Disposition"] = content_disposition(att.filename, f"attachment-{att.id}.{att.filename.rsplit('.', 1)[-1]}")
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.route("/officers/<int:officer_id>/attachments/<int:att_id>/delete", methods=["POST"])
+@require_role("clerk")
+def attachment_delete(officer_id: int, att_id: int):
+    officer = db.get_or_404(Officer, officer_id)
+    att = _attachment(officer_id, att_id)
+    name = att.filename
+    delete_attachment(officer, att)
+    db.session.commit()
+    flash(f"附件《{name}》已删除", "success")
+    return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
