@@ -6,52 +6,31 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from app.audit.models import AuditEvent
 from app.audit.services import hide_sensitive
 from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
 from app.reports.exports import Column
-from app.web.args import date_filter, text_arg
-from app.web.lists import Filtered, ListSpec
+from app.web.lists import Criteria, Filtered, ListSpec
 
 BEIJING = timedelta(hours=8)  # stored in UTC; days are Beijing days
 
 
+def _day_start(d: date) -> datetime:
+    return datetime.combine(d, datetime.min.time()) - BEIJING
+
+
 def audit_filters(args: Mapping[str, str], _d: date) -> Filtered:
-    where: list = []
-    active: dict[str, str] = {}
-    words: list[str] = []
-    problems: list[str] = []
-    action = str(args.get("action", "") or "")
-    if action in AUDIT_ACTIONS:
-        where.append(AuditEvent.action == action)
-        active["action"] = action
-        words.append(f"操作：{AUDIT_ACTIONS[action]}")
-    entity = text_arg(args, "entity")
-    if entity:
-        where.append(AuditEvent.entity_type == entity)
-        active["entity"] = entity
-        words.append(f"对象类型：{entity}")
-    q = text_arg(args, "q", 100)
-    if q:
-        where.append(or_(AuditEvent.actor.contains(q, autoescape=True),
-                         AuditEvent.summary.contains(q, autoescape=True)))
-        active["q"] = q
-        words.append(f"搜索：{q}")
-    start = date_filter(args, "from", "开始日期", problems)
-    end = date_filter(args, "to", "结束日期", problems)
-    if start:
-        where.append(AuditEvent.at >= datetime.combine(start, datetime.min.time()) - BEIJING)
-        active["from"] = start.isoformat()
-        words.append(f"自{cn_date(start)}")
-    if end:
-        where.append(AuditEvent.at < datetime.combine(end + timedelta(days=1), datetime.min.time()) - BEIJING)
-        active["to"] = end.isoformat()
-        words.append(f"至{cn_date(end)}")
-    return Filtered(select(AuditEvent).where(*where), active, words,
-                    select(func.count()).select_from(AuditEvent).where(*where), problems)
+    c = Criteria(args)
+    c.choice("action", AUDIT_ACTIONS, AuditEvent.action, "操作")
+    c.text("entity", lambda v: AuditEvent.entity_type == v, "对象类型")
+    c.text("q", lambda q: or_(AuditEvent.actor.contains(q, autoescape=True),
+                              AuditEvent.summary.contains(q, autoescape=True)), limit=100)
+    c.day("from", "开始日期", lambda v: AuditEvent.at >= _day_start(v), lambda v: f"自{cn_date(v)}")
+    c.day("to", "结束日期", lambda v: AuditEvent.at < _day_start(v + timedelta(days=1)), lambda v: f"至{cn_date(v)}")
+    return c.filtered(select(AuditEvent), count_from=AuditEvent)
 
 
 def _changes(e: AuditEvent) -> str:

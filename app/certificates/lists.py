@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app import labels as L
 from app.certificates.models import Certificate
@@ -14,54 +14,23 @@ from app.formatting import cn_date
 from app.officers.lists import unit_name
 from app.officers.models import Officer, Unit
 from app.reports.exports import Column
-from app.web.args import date_filter, text_arg
-from app.web.lists import Filtered, ListSpec
+from app.web.lists import Criteria, Filtered, ListSpec
 
 
 def certificate_filters(args: Mapping[str, str], d: date) -> Filtered:
-    where: list = []
-    active: dict[str, str] = {}
-    words: list[str] = []
-    problems: list[str] = []
-    q = text_arg(args, "q")
-    if q:
-        where.append(Certificate.number.contains(q, autoescape=True)
-                     | Officer.name.contains(q, autoescape=True))
-        active["q"] = q
-        words.append(f"搜索：{q}")
-    if args.get("kind") in L.CERT_KINDS:
-        where.append(Certificate.kind == args["kind"])
-        active["kind"] = args["kind"]
-        words.append(f"证件类型：{L.CERT_KINDS[args['kind']]}")
-    if args.get("status") in L.CERT_STATUSES:
-        where.append(Certificate.status == args["status"])
-        active["status"] = args["status"]
-        words.append(f"状态：{L.CERT_STATUSES[args['status']]}")
-    unit = str(args.get("unit", "") or "")
-    if unit.isdigit() and len(unit) < 10:
-        where.append(Officer.unit_id == int(unit))
-        active["unit"] = unit
-        words.append(f"单位：{unit_name(int(unit))}")
-    if args.get("expired") == "yes":
-        where.append(Certificate.expires_on < d)
-        active["expired"] = "yes"
-        words.append("仅已过期")
-    start = date_filter(args, "expires_from", "到期日起", problems)
-    end = date_filter(args, "expires_to", "到期日止", problems)
-    if start:
-        where.append(Certificate.expires_on >= start)
-        active["expires_from"] = start.isoformat()
-        words.append(f"到期日起：{cn_date(start)}")
-    if end:
-        where.append(Certificate.expires_on <= end)
-        active["expires_to"] = end.isoformat()
-        words.append(f"到期日止：{cn_date(end)}")
-    stmt = (select(Certificate, Officer.name.label("officer_name"), Unit.name.label("unit_name"))
-            .join(Officer, Officer.id == Certificate.officer_id)
-            .join(Unit, Unit.id == Officer.unit_id).where(*where))
-    count = (select(func.count()).select_from(Certificate)
-             .join(Officer, Officer.id == Certificate.officer_id).where(*where))
-    return Filtered(stmt, active, words, count, problems)
+    c = Criteria(args)
+    c.text("q", lambda q: Certificate.number.contains(q, autoescape=True)
+           | Officer.name.contains(q, autoescape=True))
+    c.choice("kind", L.CERT_KINDS, Certificate.kind, "证件类型")
+    c.choice("status", L.CERT_STATUSES, Certificate.status, "状态")
+    c.ident("unit", Officer.unit_id, "单位", unit_name)
+    c.flag("expired", {"yes": "仅已过期"}, lambda _v: Certificate.expires_on < d, "有效期")
+    c.day("expires_from", "到期日起", lambda v: Certificate.expires_on >= v, lambda v: f"到期日起：{cn_date(v)}")
+    c.day("expires_to", "到期日止", lambda v: Certificate.expires_on <= v, lambda v: f"到期日止：{cn_date(v)}")
+    return c.filtered(
+        select(Certificate, Officer.name.label("officer_name"), Unit.name.label("unit_name"))
+        .join(Officer, Officer.id == Certificate.officer_id).join(Unit, Unit.id == Officer.unit_id),
+        count_from=Certificate.__table__.join(Officer.__table__, Officer.id == Certificate.officer_id))
 
 
 def validity(cert: Certificate, d: date) -> str:

@@ -60,18 +60,7 @@ def index():
     page = CERTIFICATES.page(request.args, today=d)
     for message in page.problems:
         flash(message, "warning")
-    return render_template(
-        "certificates/index.html",
-        rows=page.rows,
-        page=page.page,
-        pages=page.pages,
-        total=page.total,
-        args=page.args,
-        active=page.active,
-        sort=page.sort,
-        units=unit_list(),
-        today=d,
-    )
+    return render_template("certificates/index.html", **page.context(), units=unit_list(), today=d)
 
 
 @bp.route("/certificates.xlsx")

@@ -12,31 +12,15 @@ from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import EXAM_KINDS
 from app.reports.exports import Column
-from app.web.args import int_arg, text_arg
-from app.web.lists import Filtered, ListSpec
+from app.web.lists import Criteria, Filtered, ListSpec
 
 
 def exam_filters(args: Mapping[str, str], _d: date) -> Filtered:
-    where: list = []
-    active: dict[str, str] = {}
-    words: list[str] = []
-    year = int_arg(args, "year", None, 1900, 2999)
-    if year:
-        where.append(Exam.held_on.between(date(year, 1, 1), date(year, 12, 31)))
-        active["year"] = str(year)
-        words.append(f"{year}年")
-    kind = str(args.get("kind", "") or "")
-    if kind in EXAM_KINDS:
-        where.append(Exam.kind == kind)
-        active["kind"] = kind
-        words.append(f"类型：{EXAM_KINDS[kind]}")
-    q = text_arg(args, "q", 100)
-    if q:
-        where.append(Exam.title.contains(q, autoescape=True))
-        active["q"] = q
-        words.append(f"搜索：{q}")
-    return Filtered(select(Exam).where(*where), active, words,
-                    select(func.count()).select_from(Exam).where(*where))
+    c = Criteria(args)
+    c.year("year", Exam.held_on)
+    c.choice("kind", EXAM_KINDS, Exam.kind, "类型")
+    c.text("q", lambda q: Exam.title.contains(q, autoescape=True), limit=100)
+    return c.filtered(select(Exam), count_from=Exam)
 
 
 def passed_counts(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:

@@ -15,8 +15,7 @@ from app.extensions import db
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
 from app.reports.exports import Column
-from app.web.args import text_arg
-from app.web.lists import Filtered, ListSpec
+from app.web.lists import Criteria, Filtered, ListSpec
 
 YES_NO = {"yes": "是", "no": "否"}
 CERTIFIED = {"yes": "持有效执法证", "no": "无有效执法证"}
@@ -28,49 +27,25 @@ def unit_name(unit_id: int) -> str:
 
 def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
     """WHERE clauses from the query string; unknown values are ignored, never an error page."""
-    where: list = []
-    active: dict[str, str] = {}
-    words: list[str] = []
-    q = text_arg(args, "q")
-    if q:
-        where.append(
-            Officer.name.contains(q, autoescape=True)
-            | Officer.id_number_search(q, partial=sees_full_ids())
-            | Officer.employee_no.contains(q, autoescape=True)
-        )
-        active["q"] = q
-        words.append(f"搜索：{q}")
-    unit = str(args.get("unit", "") or "")
-    if unit.isdigit() and len(unit) < 10:
-        where.append(Officer.unit_id == int(unit))
-        active["unit"] = unit
-        words.append(f"单位：{unit_name(int(unit))}")
-    if args.get("establishment") in L.ESTABLISHMENTS:
-        where.append(Officer.establishment == args["establishment"])
-        active["establishment"] = args["establishment"]
-        words.append(f"编制类型：{L.ESTABLISHMENTS[args['establishment']]}")
-    if args.get("post") in YES_NO:
-        where.append(Officer.on_enforcement_post.is_(args["post"] == "yes"))
-        active["post"] = args["post"]
-        words.append(f"执法岗位：{YES_NO[args['post']]}")
-    if args.get("status") in L.EMPLOYMENT_STATUSES:
-        where.append(Officer.employment_status == args["status"])
-        active["status"] = args["status"]
-        words.append(f"在职状态：{L.EMPLOYMENT_STATUSES[args['status']]}")
-    if args.get("flag") in L.FLAGS and args["flag"] != "UNIT_UNDERSTAFFED":
-        p = compliance.Params.from_settings(d)
-        where.append(Officer.id.in_(compliance.officer_ids_with_flag(p, args["flag"])))
-        active["flag"] = args["flag"]
-        words.append(f"问题提示：{L.FLAGS[args['flag']]}")
-    if args.get("certified") in CERTIFIED:
+    c = Criteria(args)
+    c.text("q", lambda q: Officer.name.contains(q, autoescape=True)
+           | Officer.id_number_search(q, partial=sees_full_ids())
+           | Officer.employee_no.contains(q, autoescape=True))
+    c.ident("unit", Officer.unit_id, "单位", unit_name)
+    c.choice("establishment", L.ESTABLISHMENTS, Officer.establishment, "编制类型")
+    c.flag("post", YES_NO, lambda v: Officer.on_enforcement_post.is_(v == "yes"), "执法岗位")
+    c.choice("status", L.EMPLOYMENT_STATUSES, Officer.employment_status, "在职状态")
+    flags = {k: v for k, v in L.FLAGS.items() if k != "UNIT_UNDERSTAFFED"}
+    c.flag("flag", flags, lambda v: Officer.id.in_(
+        compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示")
+
+    def certified(v: str):
         held = select(compliance.best_effective(d).c.officer_id)
-        where.append(Officer.id.in_(held) if args["certified"] == "yes" else Officer.id.not_in(held))
-        active["certified"] = args["certified"]
-        words.append(f"持证：{CERTIFIED[args['certified']]}")
-    stmt = (select(Officer, Unit.name.label("unit_name"))
-            .join(Unit, Unit.id == Officer.unit_id).where(*where))
-    count = select(func.count()).select_from(Officer).where(*where)
-    return Filtered(stmt, active, words, count)
+        return Officer.id.in_(held) if v == "yes" else Officer.id.not_in(held)
+
+    c.flag("certified", CERTIFIED, certified, "持证")
+    return c.filtered(select(Officer, Unit.name.label("unit_name")).join(Unit, Unit.id == Officer.unit_id),
+                      count_from=Officer)
 
 
 def expiries(officer_ids: Sequence[int], d: date) -> dict[int, date]:
@@ -128,22 +103,12 @@ _n = func.coalesce(_counts.c.n, 0)
 
 
 def unit_filters(args: Mapping[str, str], _d: date) -> Filtered:
-    where: list = []
-    active: dict[str, str] = {}
-    words: list[str] = []
-    q = text_arg(args, "q")
-    if q:
-        where.append(Unit.name.contains(q, autoescape=True))
-        active["q"] = q
-        words.append(f"搜索：{q}")
-    if args.get("kind") in L.UNIT_KINDS:
-        where.append(Unit.kind == args["kind"])
-        active["kind"] = args["kind"]
-        words.append(f"类型：{L.UNIT_KINDS[args['kind']]}")
-    stmt = (select(Unit, _parent.c.name.label("parent_name"), _n.label("n"))
-            .outerjoin(_counts, _counts.c.unit_id == Unit.id)
-            .outerjoin(_parent, _parent.c.id == Unit.parent_id).where(*where))
-    return Filtered(stmt, active, words, select(func.count()).select_from(Unit).where(*where))
+    c = Criteria(args)
+    c.text("q", lambda q: Unit.name.contains(q, autoescape=True))
+    c.choice("kind", L.UNIT_KINDS, Unit.kind, "类型")
+    return c.filtered(select(Unit, _parent.c.name.label("parent_name"), _n.label("n"))
+                      .outerjoin(_counts, _counts.c.unit_id == Unit.id)
+                      .outerjoin(_parent, _parent.c.id == Unit.parent_id), count_from=Unit)
 
 
 def unit_export_rows(rows: Sequence[Any], _d: date) -> list[dict[str, Any]]:

@@ -80,8 +80,7 @@ def unit_list() -> list[Unit]:
 @bp.route("/units")
 def units():
     page = UNITS.page(request.args, today=today())
-    return render_template("officers/units.html", rows=page.rows, page=page.page, pages=page.pages,
-                           total=page.total, args=page.args, active=page.active, sort=page.sort)
+    return render_template("officers/units.html", **page.context())
 
 
 @bp.route("/units.xlsx")
@@ -151,20 +150,8 @@ def index():
     d = today()
     page = OFFICERS.page(request.args, today=d)
     expires = expiries([r.Officer.id for r in page.rows], d)
-    return render_template(
-        "officers/index.html",
-        rows=page.rows,
-        page=page.page,
-        pages=page.pages,
-        total=page.total,
-        args=page.args,
-        active=page.active,
-        sort=page.sort,
-        units=unit_list(),
-        expires=expires,
-        today=d,
-        bulk_actions=BULK_ACTIONS,
-    )
+    return render_template("officers/index.html", **page.context(), units=unit_list(), expires=expires,
+                           today=d, bulk_actions=BULK_ACTIONS)
 
 
 @bp.route("/officers.xlsx")

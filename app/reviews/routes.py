@@ -26,8 +26,8 @@ def _required() -> float:
     return float(get("training_hours_required"))
 
 
-@bp.route("/reviews")
-def index():
+def _review_args() -> tuple[date, int, int | None, str | None, str]:
+    """The review list's arguments from the query string (the page and its export)."""
     d = today()
     year = int_arg("year", d.year - 1 if d.month < 7 else d.year)
     unit_id = int_arg("unit", None, 1, 10**9)
@@ -35,6 +35,12 @@ def index():
     if result not in REVIEW_RESULTS and result != "none":
         result = None
     q = (request.args.get("q") or "").strip()
+    return d, year, unit_id, result, q
+
+
+@bp.route("/reviews")
+def index():
+    d, year, unit_id, result, q = _review_args()
     rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q)
     return render_template("reviews/index.html", rows=rows, year=year, annual_held=annual_held,
                            required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
@@ -62,13 +68,7 @@ REVIEW_COLUMNS = [
 @bp.route("/reviews.xlsx")
 def index_xlsx():
     """The review list as shown (same arguments as /reviews), every row."""
-    d = today()
-    year = int_arg("year", d.year - 1 if d.month < 7 else d.year)
-    unit_id = int_arg("unit", None, 1, 10**9)
-    result = request.args.get("result") or None
-    if result not in REVIEW_RESULTS and result != "none":
-        result = None
-    q = (request.args.get("q") or "").strip()
+    d, year, unit_id, result, q = _review_args()
     rows, _held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q)
     words = [f"{year}年", *([f"单位：{unit_name(unit_id)}"] if unit_id else []),
              *([f"年审结果：{REVIEW_RESULTS.get(result, '未登记')}"] if result else []),

@@ -13,31 +13,15 @@ from app.labels import TRAINING_CATEGORIES
 from app.reports.exports import Column
 from app.training.hours import YEAR_STATUSES
 from app.training.models import Attendance, TrainingSession
-from app.web.args import int_arg, text_arg
-from app.web.lists import Filtered, ListSpec
+from app.web.lists import Criteria, Filtered, ListSpec
 
 
 def session_filters(args: Mapping[str, str], _d: date) -> Filtered:
-    where: list = []
-    active: dict[str, str] = {}
-    words: list[str] = []
-    year = int_arg(args, "year", None, 1900, 2999)
-    if year:
-        where.append(TrainingSession.held_on.between(date(year, 1, 1), date(year, 12, 31)))
-        active["year"] = str(year)
-        words.append(f"{year}年")
-    category = str(args.get("category", "") or "")
-    if category in TRAINING_CATEGORIES:
-        where.append(TrainingSession.category == category)
-        active["category"] = category
-        words.append(f"类别：{TRAINING_CATEGORIES[category]}")
-    q = text_arg(args, "q", 100)
-    if q:
-        where.append(TrainingSession.title.contains(q, autoescape=True))
-        active["q"] = q
-        words.append(f"搜索：{q}")
-    return Filtered(select(TrainingSession).where(*where), active, words,
-                    select(func.count()).select_from(TrainingSession).where(*where))
+    c = Criteria(args)
+    c.year("year", TrainingSession.held_on)
+    c.choice("category", TRAINING_CATEGORIES, TrainingSession.category, "类别")
+    c.text("q", lambda q: TrainingSession.title.contains(q, autoescape=True), limit=100)
+    return c.filtered(select(TrainingSession), count_from=TrainingSession)
 
 
 def attendance_counts(ids: Sequence[int]) -> dict[int, tuple[int, int, float]]:

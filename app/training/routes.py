@@ -172,8 +172,8 @@ def remove(session_id: int, att_id: int):
     return redirect(url_for("training.detail", session_id=s.id))
 
 
-@bp.route("/training/ledger")
-def ledger():
+def _ledger_rows():
+    """The ledger's arguments from the query string, and its rows (the page and its export)."""
     from app.settings.services import get
 
     d = today()
@@ -186,6 +186,12 @@ def ledger():
     search = (request.args.get("q") or "").strip()
     rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search,
                            id_partial=sees_full_ids())
+    return d, year, required, unit_id, status, search, rows
+
+
+@bp.route("/training/ledger")
+def ledger():
+    d, year, required, unit_id, status, search, rows = _ledger_rows()
     page = int_arg("page", 1, 1, 10**6)
     per = 100
     return render_template("training/ledger.html", rows=rows[(page - 1) * per: page * per],
@@ -198,18 +204,7 @@ def ledger():
 @bp.route("/training/ledger.xlsx")
 def ledger_xlsx():
     """The ledger as shown (same arguments as /training/ledger), every page."""
-    from app.settings.services import get
-
-    d = today()
-    year = int_arg("year", d.year)
-    required = float(get("training_hours_required"))
-    unit_id = int_arg("unit", None, 1, 10**9)
-    status = request.args.get("status") or None
-    if status not in YEAR_STATUSES:
-        status = None
-    search = (request.args.get("q") or "").strip()
-    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search,
-                           id_partial=sees_full_ids())
+    d, year, _required, unit_id, status, search, rows = _ledger_rows()
     words = [f"{year}年", *([f"单位：{unit_name(unit_id)}"] if unit_id else []),
              *([f"状态：{YEAR_STATUSES[status]}"] if status else []), *([f"搜索：{search}"] if search else [])]
     return xlsx_response(rows, LEDGER_COLUMNS, title="培训台账", slug="training-ledger", described=words,

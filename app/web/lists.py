@@ -27,7 +27,7 @@ from sqlalchemy import Select, func, select
 from app.extensions import db
 from app.formatting import cn_date
 from app.reports.exports import Column, display_width, safe_cell
-from app.web.args import page_arg
+from app.web.args import date_filter, int_arg, page_arg, text_arg
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
@@ -45,6 +45,70 @@ class Filtered:
     problems: list[str] = field(default_factory=list)   # ignored bad values, to tell the user
 
 
+class Criteria:
+    """Builds a Filtered from the query string, one call per filter: each call reads its argument,
+    ignores a bad value (a date filter says so), and records the WHERE clause, the value kept for
+    links and the filter in words for the export title.
+
+        c = Criteria(args)
+        c.text("q", lambda q: Officer.name.contains(q, autoescape=True))
+        c.choice("status", L.EMPLOYMENT_STATUSES, Officer.employment_status, "在职状态")
+        return c.filtered(select(Officer))
+    """
+
+    def __init__(self, args: Mapping[str, str]):
+        self.args = args
+        self.where: list = []
+        self.active: dict[str, str] = {}
+        self.words: list[str] = []
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str:
+        return str(self.args.get(name, "") or "")
+
+    def add(self, name: str, value: str, clause: Any, words: str) -> None:
+        self.where.append(clause)
+        self.active[name] = value
+        self.words.append(words)
+
+    def text(self, name: str, clause: Callable[[str], Any], label: str = "搜索", limit: int = 50) -> None:
+        value = text_arg(self.args, name, limit)
+        if value:
+            self.add(name, value, clause(value), f"{label}：{value}")
+
+    def choice(self, name: str, mapping: Mapping[str, str], column: Any, label: str) -> None:
+        value = self.raw(name)
+        if value in mapping:
+            self.add(name, value, column == value, f"{label}：{mapping[value]}")
+
+    def flag(self, name: str, mapping: Mapping[str, str], clause: Callable[[str], Any], label: str) -> None:
+        """A choice whose clause is not a plain equality (yes/no, a flag, a subquery)."""
+        value = self.raw(name)
+        if value in mapping:
+            self.add(name, value, clause(value), f"{label}：{mapping[value]}")
+
+    def ident(self, name: str, column: Any, label: str, describe: Callable[[int], str]) -> None:
+        value = self.raw(name)
+        if value.isdigit() and len(value) < 10:
+            self.add(name, value, column == int(value), f"{label}：{describe(int(value))}")
+
+    def year(self, name: str, column: Any) -> None:
+        value = int_arg(self.args, name, None, 1900, 2999)
+        if value:
+            self.add(name, str(value), column.between(date(value, 1, 1), date(value, 12, 31)), f"{value}年")
+
+    def day(self, name: str, label: str, clause: Callable[[date], Any], words: Callable[[date], str]) -> None:
+        value = date_filter(self.args, name, label, self.problems)
+        if value:
+            self.add(name, value.isoformat(), clause(value), words(value))
+
+    def filtered(self, stmt: Select, count_from: Any = None) -> Filtered:
+        """`count_from`: the entity to count when the rows' joins do not change the count."""
+        count = (select(func.count()).select_from(count_from).where(*self.where)
+                 if count_from is not None else None)
+        return Filtered(stmt.where(*self.where), self.active, self.words, count, self.problems)
+
+
 @dataclass
 class Page:
     rows: list
@@ -59,6 +123,11 @@ class Page:
     def args(self) -> dict[str, str]:
         """Query-string values for the pager, sort links and the export link."""
         return dict(self.active, sort=self.sort) if self.sort else dict(self.active)
+
+    def context(self) -> dict[str, Any]:
+        """What every list template takes: rows, page, pages, total, args, active, sort."""
+        return {"rows": self.rows, "page": self.page, "pages": self.pages, "total": self.total,
+                "args": self.args, "active": self.active, "sort": self.sort}
 
 
 @dataclass
