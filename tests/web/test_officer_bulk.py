@@ -77,6 +77,9 @@ def test_change_unit_of_ticked_rows_after_confirmation(app, client, staff):
 def test_all_matching_the_filter_set_off_post(app, client, staff):
     login(client, app, "admin")
     filters = f"unit={staff['a']}"
+    html = client.get(f"/officers?{filters}").get_data(as_text=True)
+    assert f'name="filters" value="{filters}"' in html  # the form carries the list's own filters
+    assert "选择全部 3 名符合条件的人员" in html
     form = {"csrf_token": token(client, "/officers"), "action": "post_off", "all": "1", "filters": filters}
     page = client.post("/officers/bulk", data=form).get_data(as_text=True)
     assert "将对以下 <strong>3</strong> 名人员设为非执法岗位" in page and "赵六" not in page
