@@ -84,12 +84,12 @@ def trend(today: date, within: int = 90) -> dict:
     ends = [m.end for m in months]
     n = len(months)
     on_post = and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
-    # When a certificate that is not valid today reached its current status (looked up only for
-    # those; one with no history at all was never held).
-    left_on = func.coalesce(
-        select(func.max(CertificateEvent.effective_on))
-        .where(CertificateEvent.certificate_id == Certificate.id).correlate(Certificate).scalar_subquery(),
-        date(1900, 1, 1))
+    # When a certificate that is not valid today reached its current status (aggregated once, for
+    # those certificates only; one with no history at all was never held).
+    left = (select(CertificateEvent.certificate_id, func.max(CertificateEvent.effective_on).label("left_on"))
+            .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
+            .where(Certificate.status != "valid").group_by(CertificateEvent.certificate_id).subquery("left_valid"))
+    left_on = func.coalesce(left.c.left_on, date(1900, 1, 1))
     # 1: enforcement certificates bucketed by the month from which they are held (bi), no longer
     # held because expired (bx) or revoked/suspended/... (bl), and expiring within the window (bh).
     bi = _first(Certificate.issued_on, ends)
@@ -99,6 +99,7 @@ def trend(today: date, within: int = 90) -> dict:
     post = case((on_post, 1), else_=0)
     per_cert = (select(bi.label("bi"), bx.label("bx"), bl.label("bl"), bh.label("bh"), post.label("post"))
                 .select_from(Certificate).join(Officer, Officer.id == Certificate.officer_id)
+                .outerjoin(left, left.c.certificate_id == Certificate.id)
                 .where(Certificate.kind == "enforcement", Certificate.status != "applying",
                        Certificate.issued_on <= ends[-1], Certificate.expires_on >= ends[0])
                 .subquery("per_cert"))
