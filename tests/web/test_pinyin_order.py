@@ -83,3 +83,15 @@ def test_key_kept_current_on_save_rename_and_bulk_insert(db):
     assert keys["万一"] == "wan4yi1" and keys["侯二"] == "hou2er4"
     db.session.execute(insert(Unit.__table__), [{"name": "卢家湾社区", "kind": "community", "sort_order": 0}])
     assert db.session.scalar(select(Unit.name_pinyin).where(Unit.name == "卢家湾社区")) == "lu2jia1wan1she4qu1"
+
+
+def test_reminders_list_reads_names_in_pinyin(app, client):
+    with app.app_context():
+        unit = UnitFactory(name="执法大队", sort_order=1)
+        for n in NAMES:
+            CertificateFactory(officer=OfficerFactory(name=n, unit=unit),
+                               issued_on=TODAY - timedelta(days=700), expires_on=TODAY + timedelta(days=20))
+        _db.session.commit()
+    login(client, app, "viewer")
+    html = client.get(f"/reminders?today={TODAY.isoformat()}").get_data(as_text=True)
+    assert re.findall(r'<a href="/officers/\d+">([^<]+)</a>', html) == PINYIN_ORDER
