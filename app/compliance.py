@@ -341,7 +341,8 @@ def list_flags(
     if q is None:
         return []
     order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=sub.c.flag)
-    q = q.order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
+    q = q.order_by(order, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name,
+                   sub.c.officer_id)
     if limit is not None:
         q = q.limit(limit).offset(offset)
     out = []
@@ -383,7 +384,8 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
     if sub is None:
         return {}, [], 1
     base = (select(sub.c.flag, sub.c.reason, sub.c.officer_id, sub.c.certificate_id, Unit.name.label("unit"),
-                   Unit.sort_order.label("unit_sort"), Officer.name.label("name"),
+                   Unit.sort_order.label("unit_sort"), Unit.name_pinyin.label("unit_py"),
+                   Officer.name.label("name"), Officer.name_pinyin.label("name_py"),
                    Officer.id_number.label("id_number"))
             .select_from(sub).join(Unit, Unit.id == sub.c.unit_id)
             .outerjoin(Officer, Officer.id == sub.c.officer_id))
@@ -404,10 +406,11 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
     pages = (n_chosen + (per_page - 1)) // per_page
     offset = (case((pages < page, pages), else_=page) - 1) * per_page if page > 1 else 0
     paged = (select(b).where(*chosen)
-             .order_by(order, b.c.unit_sort, b.c.unit, b.c.name, b.c.officer_id)
+             .order_by(order, b.c.unit_sort, b.c.unit_py, b.c.unit, b.c.name_py, b.c.name, b.c.officer_id)
              .limit(per_page).offset(offset).subquery("paged"))
     pos = func.row_number().over(order_by=(case({f: i for i, f in enumerate(FLAG_ORDER)}, value=paged.c.flag),
-                                           paged.c.unit_sort, paged.c.unit, paged.c.name, paged.c.officer_id))
+                                           paged.c.unit_sort, paged.c.unit_py, paged.c.unit, paged.c.name_py,
+                                           paged.c.name, paged.c.officer_id))
     rows_q = (select(literal("row").label("kind"), paged.c.flag, paged.c.reason, paged.c.officer_id,
                      paged.c.name, paged.c.id_number, paged.c.unit, Certificate.number,
                      Certificate.expires_on, pos.label("pos"), literal(0).label("n"))

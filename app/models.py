@@ -8,7 +8,7 @@ from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
 from app.locks import RunLock
-from app.officers.models import Officer, Unit
+from app.officers.models import Officer, OfficerAttachment, Unit
 from app.online.models import OnlineExam, PaperItem, Question, Sitting
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
@@ -27,6 +27,7 @@ __all__ = [
     "ImportBatch",
     "LoginThrottle",
     "Officer",
+    "OfficerAttachment",
     "OnlineExam",
     "PaperItem",
     "PenaltyCase",

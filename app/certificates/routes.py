@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import labels as L
 from app.auth.access import require_role
 from app.certificates import bp
 from app.certificates.forms import ActionForm, CertificateForm
+from app.certificates.lists import CERTIFICATES
 from app.certificates.models import Certificate
 from app.certificates.services import (
     allowed_actions,
@@ -23,20 +24,11 @@ from app.certificates.services import (
 from app.errors import DomainError
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
-from app.forms import parse_date, show_errors
+from app.forms import show_errors
 from app.officers.forms import form_version
-from app.officers.models import Officer, Unit
-from app.officers.routes import page_arg, paginate, unit_list
+from app.officers.models import Officer
+from app.officers.routes import unit_list
 from app.settings import services as settings
-
-CERT_SORTS = {
-    "number": (Certificate.number,),
-    "name": (Officer.name,),
-    "unit": (Unit.sort_order, Unit.name),
-    "issued": (Certificate.issued_on,),
-    "expires": (Certificate.expires_on,),
-    "status": (Certificate.status,),
-}
 
 
 def today() -> date:
@@ -53,17 +45,6 @@ def default_expiry(issued_on: date) -> date:
     return end - timedelta(days=1)
 
 
-def _date_arg(args, name: str, problems: list[str], label: str) -> date | None:
-    raw = (args.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return parse_date(raw)
-    except ValueError as exc:
-        problems.append(f"{label}：{exc}，已忽略")
-        return None
-
-
 def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | None:
     """The no-passed-exam confirmation of the submitted form: the reason to keep in the history,
     or None when none is needed (raises DomainError when it is needed but missing)."""
@@ -77,70 +58,15 @@ def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | No
 @bp.route("/certificates")
 def index():
     d = today()
-    args = request.args
-    where: list = []
-    active: dict[str, str] = {}
-    problems: list[str] = []
-    q = (args.get("q") or "").strip()[:50]
-    if q:
-        where.append(
-            Certificate.number.contains(q, autoescape=True)
-            | Officer.name.contains(q, autoescape=True)
-        )
-        active["q"] = q
-    if args.get("kind") in L.CERT_KINDS:
-        where.append(Certificate.kind == args["kind"])
-        active["kind"] = args["kind"]
-    if args.get("status") in L.CERT_STATUSES:
-        where.append(Certificate.status == args["status"])
-        active["status"] = args["status"]
-    unit = args.get("unit", "")
-    if unit.isdigit():
-        where.append(Officer.unit_id == int(unit))
-        active["unit"] = unit
-    if args.get("expired") == "yes":
-        where.append(Certificate.expires_on < d)
-        active["expired"] = "yes"
-    start = _date_arg(args, "expires_from", problems, "到期日起")
-    end = _date_arg(args, "expires_to", problems, "到期日止")
-    if start:
-        where.append(Certificate.expires_on >= start)
-        active["expires_from"] = start.isoformat()
-    if end:
-        where.append(Certificate.expires_on <= end)
-        active["expires_to"] = end.isoformat()
-    for message in problems:
+    page = CERTIFICATES.page(request.args, today=d)
+    for message in page.problems:
         flash(message, "warning")
-    sort = args.get("sort", "expires")
-    if sort.lstrip("-") not in CERT_SORTS:
-        sort = "expires"
-    order = [c.desc() if sort.startswith("-") else c for c in CERT_SORTS[sort.lstrip("-")]]
-    query = (
-        select(Certificate, Officer.name.label("officer_name"), Unit.name.label("unit_name"))
-        .join(Officer, Officer.id == Certificate.officer_id)
-        .join(Unit, Unit.id == Officer.unit_id)
-        .where(*where)
-        .order_by(*order, Certificate.id)
-    )
-    count = (
-        select(func.count())
-        .select_from(Certificate)
-        .join(Officer, Officer.id == Certificate.officer_id)
-        .where(*where)
-    )
-    rows, page, pages, total = paginate(query, count, page_arg(), current_app.config["PER_PAGE"])
-    return render_template(
-        "certificates/index.html",
-        rows=rows,
-        page=page,
-        pages=pages,
-        total=total,
-        args=dict(active, sort=sort),
-        active=active,
-        sort=sort,
-        units=unit_list(),
-        today=d,
-    )
+    return render_template("certificates/index.html", **page.context(), units=unit_list(), today=d)
+
+
+@bp.route("/certificates.xlsx")
+def index_xlsx():
+    return CERTIFICATES.export(request.args, today=today())
 
 
 @bp.route("/officers/<int:officer_id>/certificates/new", methods=["GET", "POST"])

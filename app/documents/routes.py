@@ -80,7 +80,7 @@ def index():
                                   .limit(500)).all()
     exams = db.session.execute(select(Exam.id, Exam.title, Exam.held_on)
                                .order_by(Exam.held_on.desc(), Exam.id.desc()).limit(500)).all()
-    units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name)).all()
+    units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)).all()
     this_year = today().year
     prefix, source = base_url_and_source()
     return render_template("documents/index.html", sessions=sessions, exams=exams, units=units,

@@ -7,7 +7,6 @@ split into chunks, and in-memory resources (photos). ID numbers only ever leave 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -25,19 +24,8 @@ from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
+from app.officers.pinyin import SURNAME_READINGS, pinyin_key, unit_key  # noqa: F401  (re-exported)
 from app.training.models import Attendance, TrainingSession
-
-# Surnames whose reading differs from the character's everyday one (百家姓 readings).
-SURNAME_READINGS: dict[str, list[str]] = {
-    "曾": ["zeng1"], "单": ["shan4"], "解": ["xie4"], "仇": ["qiu2"], "朴": ["piao2"],
-    "区": ["ou1"], "查": ["zha1"], "盖": ["ge3"], "缪": ["miao4"], "覃": ["qin2"],
-    "乐": ["yue4"], "种": ["chong2"], "华": ["hua4"], "翟": ["zhai2"], "任": ["ren2"],
-    "宁": ["ning4"], "纪": ["ji3"], "燕": ["yan1"], "薄": ["bo2"], "召": ["shao4"],
-    "折": ["she2"], "员": ["yun4"], "秘": ["bi4"], "黑": ["he4"], "繁": ["po2"],
-    "隗": ["wei3"], "句": ["gou1"], "祭": ["zhai4"],
-    "尉迟": ["yu4", "chi2"], "万俟": ["mo4", "qi2"], "单于": ["chan2", "yu2"],
-    "长孙": ["zhang3", "sun1"], "澹台": ["tan2", "tai2"],
-}
 
 DOCUMENTS = {
     "roster": "持证人员名册",
@@ -48,31 +36,6 @@ DOCUMENTS = {
     "certificates": "合格证书",
     "reminder": "证件到期提醒",
 }
-
-
-def pinyin_key(name: str) -> tuple:
-    """Sort key reading a Chinese name the way a roster is ordered: syllable by syllable
-    (letters, then tone), the surname with its surname reading (曾 zēng, 单 shàn)."""
-    # Names need single-character readings only (compound surnames are in SURNAME_READINGS);
-    # without the phrase dictionary pypinyin costs ~12 MB instead of ~57 MB.
-    os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
-    os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
-    from pypinyin import Style, lazy_pinyin
-
-    name = (name or "").strip()
-    surname_len = 2 if name[:2] in SURNAME_READINGS else 1
-    head = SURNAME_READINGS.get(name[:surname_len])
-    if head is None:
-        surname_len, head = 0, []
-    syllables = head + lazy_pinyin(name[surname_len:], style=Style.TONE3,
-                                   neutral_tone_with_five=True)
-    key = []
-    for s in syllables:
-        if s and s[-1].isdigit():
-            key.append((s[:-1].lower(), int(s[-1])))
-        else:
-            key.append((s.lower(), 0))
-    return tuple(key), name
 
 
 @dataclass
@@ -135,7 +98,7 @@ def _grouped(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _order_by_unit_then_pinyin(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: (r["_unit_order"], r["unit"], pinyin_key(r["name"]), r["_id"]))
+    return sorted(rows, key=lambda r: (r["_unit_order"], unit_key(r["unit"]), pinyin_key(r["name"]), r["_id"]))
 
 
 # --- 持证人员名册 / 执法人员公示名单 -------------------------------------------------------------
@@ -374,7 +337,7 @@ def certificates(today: date, *, session_id: int | None = None, exam_id: int | N
                 select(Officer.id, Officer.photo, Officer.photo_mime).where(Officer.id.in_(with_photo))):
             if data and mime and mime.startswith("image/"):
                 resources[f"photo-{oid}"] = (mime, data)
-    ordered = sorted(rows, key=lambda r: (r.sort_order or 0, r.unit, pinyin_key(r.name), r.id))
+    ordered = sorted(rows, key=lambda r: (r.sort_order or 0, unit_key(r.unit), pinyin_key(r.name), r.id))
     items = []
     for r in ordered:
         url = verify_url(kind, r.row_id)
@@ -414,7 +377,7 @@ def reminder(today: date, within: int | None = None) -> Doc:
             "expired": (f["days_left"] or 0) < 0,
         })
     items = []
-    for name in sorted(units, key=lambda u: (orders.get(u) or 0, u)):
+    for name in sorted(units, key=lambda u: (orders.get(u) or 0, unit_key(u))):
         rows = sorted(units[name], key=lambda r: (r["days_left"], pinyin_key(r["name"])))
         items.append({"kind": "unit", "unit": name,
                       "rows": [{"no": n, **r} for n, r in enumerate(rows, 1)],

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.exams import bp, services
 from app.exams.forms import ExamForm
+from app.exams.lists import EXAMS, passed_counts
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
 from app.forms import show_errors
-from app.labels import EXAM_KINDS
 from app.officers.models import Officer, Unit
 from app.training.routes import int_arg, units
 from app.training.services import select_officers_partial
@@ -27,39 +27,17 @@ def today() -> date:
 
 @bp.route("/exams")
 def index():
-    year = int_arg("year")
-    kind = request.args.get("kind") or ""
-    q = (request.args.get("q") or "").strip()
-    stmt = select(Exam).order_by(Exam.held_on.desc(), Exam.id.desc())
-    if year:
-        stmt = stmt.where(Exam.held_on.between(date(year, 1, 1), date(year, 12, 31)))
-    if kind in EXAM_KINDS:
-        stmt = stmt.where(Exam.kind == kind)
-    if q:
-        stmt = stmt.where(Exam.title.like(f"%{q}%"))
-    page = int_arg("page", 1, 1, 10**6)
-    per = current_app.config["PER_PAGE"]
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    exams = list(db.session.scalars(stmt.limit(per).offset((page - 1) * per)))
-    passed = services_passed_counts([e.id for e in exams])
-    return render_template("exams/index.html", exams=exams, stats=passed, year=year, kind=kind, q=q,
-                           page=page, pages=max(1, -(-total // per)), total=total,
-                           args={"year": year or "", "kind": kind, "q": q})
+    page = EXAMS.page(request.args, today=today())
+    exams = [r.Exam for r in page.rows]
+    return render_template("exams/index.html", exams=exams, stats=passed_counts([e.id for e in exams]),
+                           year=int(page.active.get("year", 0)) or None, kind=page.active.get("kind", ""),
+                           q=page.active.get("q", ""), page=page.page, pages=page.pages, total=page.total,
+                           args=page.args, active=page.active, sort=page.sort)
 
 
-def services_passed_counts(ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """{exam_id: (candidates, takers, passed)} in one query."""
-    from sqlalchemy import case
-
-    from app.training.stats import passed_condition
-
-    rows = db.session.execute(
-        select(ExamResult.exam_id, func.count(),
-               func.sum(case((ExamResult.score.is_not(None) & ExamResult.absent.is_(False), 1), else_=0)),
-               func.sum(case((passed_condition(), 1), else_=0)))
-        .join(Exam, Exam.id == ExamResult.exam_id)
-        .where(ExamResult.exam_id.in_(ids or [-1])).group_by(ExamResult.exam_id))
-    return {eid: (n, t or 0, p or 0) for eid, n, t, p in rows}
+@bp.route("/exams.xlsx")
+def index_xlsx():
+    return EXAMS.export(request.args, today=today())
 
 
 def _form(exam: Exam | None) -> ExamForm:
@@ -153,7 +131,7 @@ def _detail(exam: Exam, *, entered: dict | None = None, cell_errors: dict | None
     rows = db.session.execute(
         select(ExamResult, Officer, Unit).join(Officer, Officer.id == ExamResult.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.exam_id == exam.id)
-        .order_by(Unit.sort_order, Unit.name, Officer.name)).all()
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     makeups = list(db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.held_on)))
     summary = {"total": len(rows), "takers": sum(1 for r, _o, _u in rows if r.score is not None and not r.absent),
                "absent": sum(1 for r, _o, _u in rows if r.absent),

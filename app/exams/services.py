@@ -148,6 +148,18 @@ def add_candidates(exam: Exam, officers: list[Officer]) -> int:
     return added
 
 
+def bulk_add_candidates(exam: Exam, officers: list[Officer]) -> int:
+    """add_candidates() for a selection from the officer list: also one audit row per officer added."""
+    have = {r.officer_id for r in exam.results}
+    added = add_candidates(exam, officers)
+    for o in officers:
+        if o.id not in have:
+            have.add(o.id)
+            record("update", "officer", o.id, f"批量报名考试：{o.name} 加入“{exam.title}”",
+                   {"exam": [None, exam.title]})
+    return added
+
+
 def set_result(exam: Exam, result: ExamResult, score: Any, absent: bool) -> None:
     """Score, or absent (an empty score with absent unticked means not yet entered)."""
     if absent or (isinstance(score, str) and score.strip() == "缺考"):

@@ -40,11 +40,19 @@ def dashboard():
     from app.cases.services import count_not_ok
 
     case_problems = count_not_ok()
+    from app.main.trend import cached_trend, spark
+
+    t = cached_trend(d, p.within)
+    charts = [
+        spark(t["holders"], t["months"], title="持证人数（月末）", color="#198754"),
+        spark(t["flags"], t["months"], title="问题提示（未持证＋即将到期，月末）", color="#dc3545"),
+        spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
+    ]
     return render_template("main/dashboard.html", counts=counts, officers_total=officers_total,
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,
-                           case_problems=case_problems)
+                           case_problems=case_problems, trend=t, charts=charts)
 
 
 @bp.route("/favicon.ico")

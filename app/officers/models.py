@@ -4,16 +4,29 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import TimestampMixin
+from app.officers.pinyin import SORT_KEY_LENGTH, sort_key
+
+
+def _pinyin_default(context) -> str:
+    """Column default: also fills the key on Core bulk INSERTs (imports), row by row."""
+    return sort_key(context.get_current_parameters().get("name"))
+
+
+def _unit_pinyin_default(context) -> str:
+    return sort_key(context.get_current_parameters().get("name"), person=False)
 
 
 class Unit(TimestampMixin, db.Model):
     __tablename__ = "unit"
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Sort key of the name read in pinyin (app/officers/pinyin.py), kept current on every save.
+    name_pinyin: Mapped[str] = mapped_column(
+        String(SORT_KEY_LENGTH), default=_unit_pinyin_default, server_default="", index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     kind: Mapped[str] = mapped_column(String(20), default="department")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
@@ -25,6 +38,10 @@ class Unit(TimestampMixin, db.Model):
 class Officer(TimestampMixin, db.Model):
     __tablename__ = "officer"
     name: Mapped[str] = mapped_column(String(50), index=True)
+    # Sort key of the name read in pinyin (app/officers/pinyin.py), kept current on every save:
+    # web lists ORDER BY it, so they sort as the printed rosters do.
+    name_pinyin: Mapped[str] = mapped_column(
+        String(SORT_KEY_LENGTH), default=_pinyin_default, server_default="", index=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date] = mapped_column(Date)
@@ -74,3 +91,27 @@ class Officer(TimestampMixin, db.Model):
         if partial:
             return cls.id_number.endswith(q.strip().upper(), autoescape=True)
         return cls.id_number == number if len(number) == 18 else false()
+
+
+class OfficerAttachment(TimestampMixin, db.Model):
+    """A scan kept with an officer's file (执法证, appointment letter): PDF, JPEG or PNG."""
+
+    __tablename__ = "officer_attachment"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="other")
+    filename: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(30))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+@event.listens_for(Unit, "before_insert")
+@event.listens_for(Unit, "before_update")
+@event.listens_for(Officer, "before_insert")
+@event.listens_for(Officer, "before_update")
+def _keep_name_pinyin(_mapper, _connection, target) -> None:
+    """Every ORM save recomputes the key from the name (a rename included)."""
+    key = sort_key(target.name, person=isinstance(target, Officer))
+    if target.name_pinyin != key:
+        target.name_pinyin = key

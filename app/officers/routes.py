@@ -4,28 +4,51 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app import compliance
-from app import labels as L
 from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
+from app.exams.models import Exam
+from app.exams.services import bulk_add_candidates
 from app.extensions import db
 from app.forms import show_errors
 from app.officers import bp
+from app.officers.attachments import (
+    ATTACHMENT_KINDS,
+    MAX_SIZE,
+    add_attachment,
+    attachments_of,
+    delete_attachment,
+    history,
+)
 from app.officers.forms import OfficerForm, UnitForm, form_version
-from app.officers.models import Officer, Unit
-from app.officers.services import delete_unit, save_officer, save_unit, set_photo
-
-OFFICER_SORTS = {
-    "name": (Officer.name,),
-    "unit": (Unit.sort_order, Unit.name),
-    "establishment": (Officer.establishment,),
-    "status": (Officer.employment_status,),
-}
+from app.officers.lists import (
+    BULK_ACTIONS,
+    OFFICERS,
+    UNITS,
+    bulk_targets,
+    expiries,
+    record_prints,
+    roster_rows,
+    selected_officers,
+    selection,
+)
+from app.officers.models import Officer, OfficerAttachment, Unit
+from app.officers.services import (
+    bulk_set_post,
+    bulk_set_unit,
+    delete_unit,
+    save_officer,
+    save_unit,
+    set_photo,
+)
+from app.training.models import TrainingSession
+from app.training.services import bulk_enrol
 
 
 def today() -> date:
@@ -49,7 +72,7 @@ def paginate(query, count_query, page: int, per_page: int):
 
 
 def unit_list() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name)))
+    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 # ---------------------------------------------------------------- units
@@ -57,19 +80,13 @@ def unit_list() -> list[Unit]:
 
 @bp.route("/units")
 def units():
-    counts = (
-        select(Officer.unit_id, func.count(Officer.id).label("n"))
-        .group_by(Officer.unit_id)
-        .subquery()
-    )
-    parent = db.aliased(Unit)
-    rows = db.session.execute(
-        select(Unit, parent.name.label("parent_name"), func.coalesce(counts.c.n, 0).label("n"))
-        .outerjoin(counts, counts.c.unit_id == Unit.id)
-        .outerjoin(parent, parent.id == Unit.parent_id)
-        .order_by(Unit.sort_order, Unit.name)
-    ).all()
-    return render_template("officers/units.html", rows=rows)
+    page = UNITS.page(request.args, today=today())
+    return render_template("officers/units.html", **page.context())
+
+
+@bp.route("/units.xlsx")
+def units_xlsx():
+    return UNITS.export(request.args, today=today())
 
 
 def _unit_form(unit: Unit | None) -> UnitForm:
@@ -129,83 +146,79 @@ def unit_delete(unit_id: int):
 # ---------------------------------------------------------------- officers
 
 
-def _officer_filters(args, d: date) -> tuple[list, dict]:
-    """WHERE clauses from the query string; unknown values are ignored, never an error page."""
-    where: list = []
-    active: dict[str, str] = {}
-    q = (args.get("q") or "").strip()[:50]
-    if q:
-        where.append(
-            Officer.name.contains(q, autoescape=True)
-            | Officer.id_number_search(q, partial=sees_full_ids())
-            | Officer.employee_no.contains(q, autoescape=True)
-        )
-        active["q"] = q
-    unit = args.get("unit", "")
-    if unit.isdigit():
-        where.append(Officer.unit_id == int(unit))
-        active["unit"] = unit
-    if args.get("establishment") in L.ESTABLISHMENTS:
-        where.append(Officer.establishment == args["establishment"])
-        active["establishment"] = args["establishment"]
-    if args.get("post") in ("yes", "no"):
-        where.append(Officer.on_enforcement_post.is_(args["post"] == "yes"))
-        active["post"] = args["post"]
-    if args.get("status") in L.EMPLOYMENT_STATUSES:
-        where.append(Officer.employment_status == args["status"])
-        active["status"] = args["status"]
-    if args.get("flag") in L.FLAGS and args["flag"] != "UNIT_UNDERSTAFFED":
-        p = compliance.Params.from_settings(d)
-        where.append(Officer.id.in_(compliance.officer_ids_with_flag(p, args["flag"])))
-        active["flag"] = args["flag"]
-    if args.get("certified") in ("yes", "no"):
-        eff = compliance.best_effective(d)
-        held = select(eff.c.officer_id)
-        where.append(
-            Officer.id.in_(held) if args["certified"] == "yes" else Officer.id.not_in(held)
-        )
-        active["certified"] = args["certified"]
-    return where, active
-
-
 @bp.route("/officers")
 def index():
     d = today()
-    where, active = _officer_filters(request.args, d)
-    sort = request.args.get("sort", "unit")
-    if sort.lstrip("-") not in OFFICER_SORTS:
-        sort = "unit"
-    cols = OFFICER_SORTS[sort.lstrip("-")]
-    order = [c.desc() if sort.startswith("-") else c for c in cols]
-    if sort.lstrip("-") != "name":
-        order.append(Officer.name)
-    query = (
-        select(Officer, Unit.name.label("unit_name"))
-        .join(Unit, Unit.id == Officer.unit_id)
-        .where(*where)
-        .order_by(*order, Officer.id)
-    )
-    count = select(func.count()).select_from(Officer).where(*where)
-    rows, page, pages, total = paginate(query, count, page_arg(), current_app.config["PER_PAGE"])
-    expires: dict[int, date] = {}
-    if rows:
-        # The effective enforcement certificate that expires last, for this page's officers only.
-        eff = compliance.best_effective(d, officer_ids=[r.Officer.id for r in rows])
-        expires = dict(db.session.execute(select(eff.c.officer_id, eff.c.expires_on)).all())
-    args = dict(active, sort=sort)
-    return render_template(
-        "officers/index.html",
-        rows=rows,
-        page=page,
-        pages=pages,
-        total=total,
-        args=args,
-        active=active,
-        sort=sort,
-        units=unit_list(),
-        expires=expires,
-        today=d,
-    )
+    page = OFFICERS.page(request.args, today=d)
+    expires = expiries([r.Officer.id for r in page.rows], d)
+    return render_template("officers/index.html", **page.context(), units=unit_list(), expires=expires,
+                           today=d, bulk_actions=BULK_ACTIONS)
+
+
+@bp.route("/officers.xlsx")
+def index_xlsx():
+    return OFFICERS.export(request.args, today=today())
+
+
+@bp.route("/officers/bulk", methods=["POST"])
+@require_role("clerk")
+def bulk():
+    """Bulk actions on the officer list: the ticked rows or every row matching the filters.
+    A change first shows a confirmation naming the count; the confirmed form applies it."""
+    d = today()
+    action = request.form.get("action", "")
+    ids_select, filters = selection(request.form, d)
+    back = url_for("officers.index") + (f"?{filters}" if filters else "")
+    if action not in BULK_ACTIONS:
+        flash("请选择要执行的批量操作", "warning")
+        return redirect(back)
+    officers = selected_officers(ids_select)
+    if not officers:
+        flash("请先勾选人员，或勾选“全部符合条件的人员”", "warning")
+        return redirect(back)
+    if action == "roster":
+        rows = roster_rows(officers, d)
+        record_prints(officers)
+        db.session.commit()
+        return render_template("officers/bulk_roster.html", rows=rows, today=d, back=back)
+    error = None
+    if request.form.get("confirmed") == "1":
+        try:
+            message = _bulk_apply(action, officers, request.form.get("target", ""))
+            db.session.commit()
+            flash(message, "success")
+            return redirect(back)
+        except DomainError as exc:
+            db.session.rollback()
+            error = str(exc)
+    return render_template("officers/bulk_confirm.html", action=action, label=BULK_ACTIONS[action],
+                           officers=officers, targets=bulk_targets(action), error=error, back=back,
+                           form=request.form, filters=filters)
+
+
+def _bulk_apply(action: str, officers: list[Officer], target: str) -> str:
+    n = len(officers)
+    if action in ("post_on", "post_off"):
+        changed = bulk_set_post(officers, action == "post_on")
+        return f"已将 {changed} 名人员{BULK_ACTIONS[action]}" + (f"（{n - changed} 人原已如此）" if n > changed else "")
+    target_id = int(target) if target.isdigit() and len(target) < 10 else None
+    if action == "unit":
+        unit = db.session.get(Unit, target_id) if target_id else None
+        if unit is None:
+            raise DomainError("请选择要调入的单位")
+        moved = bulk_set_unit(officers, unit)
+        return f"已将 {moved} 名人员调入“{unit.name}”" + (f"（{n - moved} 人原已在该单位）" if n > moved else "")
+    if action == "training":
+        session = db.session.get(TrainingSession, target_id) if target_id else None
+        if session is None:
+            raise DomainError("请选择要报名的培训")
+        added = bulk_enrol(session, officers)
+        return f"已为 {added} 名人员报名培训“{session.title}”" + (f"（{n - added} 人已在名单中）" if n > added else "")
+    exam = db.session.get(Exam, target_id) if target_id else None
+    if exam is None:
+        raise DomainError("请选择要报名的考试")
+    added = bulk_add_candidates(exam, officers)
+    return f"已为 {added} 名人员报名考试“{exam.title}”" + (f"（{n - added} 人已在考生名单中）" if n > added else "")
 
 
 def _officer_form(officer: Officer | None) -> OfficerForm:
@@ -276,9 +289,11 @@ def detail(officer_id: int):
     from app.cases.services import CaseFilters, case_rows
     from app.training.officer import officer_context
 
+    can_edit = current_user.role in ("admin", "clerk")
     return render_template(
         "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
-        full_id=sees_full_ids(),
+        full_id=sees_full_ids(), history=history(officer.id), can_edit=can_edit,
+        attachments=attachments_of(officer.id) if can_edit else [], attachment_kinds=ATTACHMENT_KINDS,
         **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
     )
 
@@ -294,3 +309,54 @@ def photo(officer_id: int):
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+# ---------------------------------------------------------------- attachments (admin and clerk only)
+
+
+@bp.route("/officers/<int:officer_id>/attachments", methods=["POST"])
+@require_role("clerk")
+def attachment_add(officer_id: int):
+    officer = db.get_or_404(Officer, officer_id)
+    storage = request.files.get("file")
+    data = storage.read(MAX_SIZE + 1) if storage else b""
+    try:
+        att = add_attachment(officer, request.form.get("kind", ""), storage.filename if storage else "", data)
+        db.session.commit()
+        flash(f"附件《{att.filename}》已上传", "success")
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"附件未上传：{exc}", "danger")
+    return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
+
+
+def _attachment(officer_id: int, att_id: int) -> OfficerAttachment:
+    att = db.session.get(OfficerAttachment, att_id)
+    if att is None or att.officer_id != officer_id:
+        abort(404)
+    return att
+
+
+@bp.route("/officers/<int:officer_id>/attachments/<int:att_id>")
+@require_role("clerk")
+def attachment_get(officer_id: int, att_id: int):
+    from app.reports.services import content_disposition
+
+    att = _attachment(officer_id, att_id)
+    resp = Response(att.data, mimetype=att.mime)
+    resp.headers["Content-Disposition"] = content_disposition(att.filename, f"attachment-{att.id}.{att.filename.rsplit('.', 1)[-1]}")
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.route("/officers/<int:officer_id>/attachments/<int:att_id>/delete", methods=["POST"])
+@require_role("clerk")
+def attachment_delete(officer_id: int, att_id: int):
+    officer = db.get_or_404(Officer, officer_id)
+    att = _attachment(officer_id, att_id)
+    name = att.filename
+    delete_attachment(officer, att)
+    db.session.commit()
+    flash(f"附件《{name}》已删除", "success")
+    return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")

@@ -178,3 +178,37 @@ def set_photo(officer: Officer, data: bytes | None, mime: str | None) -> None:
     db.session.flush()
     record("update", "officer", officer.id, f"{'更新' if data else '删除'}照片：{officer.name}",
            {"photo": [old, f"{mime}, {len(data)} bytes" if data else None]})
+
+
+# ---------------------------------------------------------------- bulk changes from the officer list
+
+
+def bulk_set_unit(officers: list[Officer], unit: Unit) -> int:
+    """Move officers to `unit`; one audit row per officer moved. Returns how many moved."""
+    moved = 0
+    for officer in officers:
+        if officer.unit_id == unit.id:
+            continue
+        before = snapshot(officer, ["unit_id"])
+        officer.unit_id = unit.id
+        record("update", "officer", officer.id, f"批量调整单位：{officer.name} 调入 {unit.name}",
+               changes_of(officer, before, ["unit_id"]))
+        moved += 1
+    db.session.flush()
+    return moved
+
+
+def bulk_set_post(officers: list[Officer], on_post: bool) -> int:
+    """Set officers on (or off) an enforcement post; one audit row per officer changed."""
+    changed = 0
+    label = "执法岗位" if on_post else "非执法岗位"
+    for officer in officers:
+        if officer.on_enforcement_post is on_post:
+            continue
+        before = snapshot(officer, ["on_enforcement_post"])
+        officer.on_enforcement_post = on_post
+        record("update", "officer", officer.id, f"批量设置岗位：{officer.name} 设为{label}",
+               changes_of(officer, before, ["on_enforcement_post"]))
+        changed += 1
+    db.session.flush()
+    return changed

@@ -59,13 +59,13 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
     total = db.session.scalar(select(func.count()).select_from(sel.subquery())) or 0
     pages = max(1, (total + per_page - 1) // per_page)
     page = min(max(page, 1), pages)
-    rows = db.session.execute(sel.order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id)
+    rows = db.session.execute(sel.order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id)
                               .limit(per_page).offset((page - 1) * per_page))
     return Page([_row(r) for r in rows], total, page, pages)
 
 
 def all_holders(today: date, q: str | None = None) -> list[dict[str, Any]]:
-    sel = _filtered(today, q).order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id)
+    sel = _filtered(today, q).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id)
     return [_row(r) for r in db.session.execute(sel)]
 
 

@@ -32,6 +32,7 @@ from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.models_base import utcnow
 from app.officers.models import Officer, Unit
+from app.officers.pinyin import pinyin_key, unit_key
 from app.paging import page_of
 from app.reminders import mail, webhook
 from app.reminders.mail import DeliveryError
@@ -87,7 +88,7 @@ def _due_select(today: date, within: int):
         .join(Certificate, Certificate.id == sub.c.certificate_id)
         .join(Officer, Officer.id == sub.c.officer_id)
         .join(Unit, Unit.id == sub.c.unit_id)
-        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name, Officer.name, Certificate.id)
+        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Certificate.id)
     ), sub
 
 
@@ -166,7 +167,7 @@ def expired_on_post(today: date) -> list[dict[str, Any]]:
         .join(Officer, Officer.id == sub.c.officer_id)
         .join(Unit, Unit.id == sub.c.unit_id)
         .where(sub.c.reason == "expired")
-        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name, Officer.name)
+        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)
     )
     return [{"certificate_id": r.id, "number": r.number, "expires_on": r.expires_on,
              "days_left": (r.expires_on - today).days, "officer_id": r.oid, "name": r.name,
@@ -219,7 +220,7 @@ def report(today: date) -> dict[str, Any]:
         lower = ascending[i - 1] + 1 if i else 0
         rows = [with_history(x.as_dict()) for x in due if x.window == w]
         units: dict[str, list[dict[str, Any]]] = {}
-        for row in sorted(rows, key=lambda r: (r["unit"], r["days_left"], r["name"])):
+        for row in sorted(rows, key=lambda r: (unit_key(r["unit"]), r["days_left"], pinyin_key(r["name"]))):
             units.setdefault(row["unit"], []).append(row)
         bands.append({"window": w, "label": f"{w} 天内到期" + (f"（{lower}–{w} 天）" if i else ""),
                       "count": len(rows), "units": [{"unit": u, "rows": r} for u, r in units.items()]})
@@ -366,7 +367,7 @@ class Plan:
 
 def _by_window(items: list[Due]) -> list[tuple[int, list[Due]]]:
     groups: dict[int, list[Due]] = {}
-    for it in sorted(items, key=lambda x: (x.window, x.days_left, x.unit, x.name)):
+    for it in sorted(items, key=lambda x: (x.window, x.days_left, unit_key(x.unit), pinyin_key(x.name))):
         groups.setdefault(it.window, []).append(it)
     return list(groups.items())
 

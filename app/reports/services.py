@@ -85,7 +85,7 @@ def report_rows(name: str, p: compliance.Params, unit: str | None = None) -> lis
 
 
 def unit_names() -> list[str]:
-    return list(db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name)))
+    return list(db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 def unit_exists(name: str) -> bool:

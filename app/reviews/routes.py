@@ -10,8 +10,11 @@ from app.errors import DomainError
 from app.extensions import db
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
+from app.officers.lists import unit_name
+from app.reports.exports import Column
 from app.reviews import bp, services
 from app.training.routes import int_arg, units
+from app.web.lists import xlsx_response
 
 
 def today() -> date:
@@ -24,8 +27,8 @@ def _required() -> float:
     return float(get("training_hours_required"))
 
 
-@bp.route("/reviews")
-def index():
+def _review_args() -> tuple[date, int, int | None, str | None, str]:
+    """The review list's arguments from the query string (the page and its export)."""
     d = today()
     year = int_arg("year", d.year - 1 if d.month < 7 else d.year)
     unit_id = int_arg("unit", None, 1, 10**9)
@@ -33,6 +36,12 @@ def index():
     if result not in REVIEW_RESULTS and result != "none":
         result = None
     q = (request.args.get("q") or "").strip()
+    return d, year, unit_id, result, q
+
+
+@bp.route("/reviews")
+def index():
+    _d, year, unit_id, result, q = _review_args()
     return _page(year, unit_id=unit_id, result=result, q=q, page=int_arg("page", 1, 1, 10**6))
 
 
@@ -50,6 +59,37 @@ def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q
                            required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
                            today=d, total=total, page=min(page, pages), pages=pages, confirm=confirm,
                            args={"year": year, "unit": unit_id or "", "result": result or "", "q": q}), status
+
+
+def _yes_no(value: bool | None) -> str:
+    return "—" if value is None else ("是" if value else "否")
+
+
+REVIEW_COLUMNS = [
+    Column("单位", lambda r: r["unit"], 20), Column("姓名", lambda r: r["name"], 10),
+    Column("证件编号", lambda r: r["number"], 18), Column("有效期至", lambda r: r["expires_on"], 16),
+    Column("证件有效", lambda r: _yes_no(r["checks"]["valid"]), 8),
+    Column("在岗", lambda r: _yes_no(r["checks"]["on_post"]), 6),
+    Column("认定学时", lambda r: r["hours"], 10, number_format="0.0"),
+    Column("学时达标", lambda r: _yes_no(r["checks"]["hours"]), 8),
+    Column("未暂扣", lambda r: _yes_no(r["checks"]["no_suspension"]), 8),
+    Column("年度考试合格", lambda r: _yes_no(r["checks"]["annual_exam"]), 12),
+    Column("年审结果", lambda r: REVIEW_RESULTS.get(r["result"] or "", "未登记"), 10),
+    Column("年审日期", lambda r: r["reviewed_on"], 16),
+    Column("备注", lambda r: "；".join([*r["notes"], *([r["note"]] if r["note"] else [])]), 24),
+]
+
+
+@bp.route("/reviews.xlsx")
+def index_xlsx():
+    """The review list as shown (same arguments as /reviews), every row."""
+    d, year, unit_id, result, q = _review_args()
+    rows, _held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q, today=d)
+    words = [f"{year}年", *([f"单位：{unit_name(unit_id)}"] if unit_id else []),
+             *([f"年审结果：{REVIEW_RESULTS.get(result, '未登记')}"] if result else []),
+             *([f"搜索：{q}"] if q else [])]
+    return xlsx_response(rows, REVIEW_COLUMNS, title="年审", slug="reviews", described=words, today=d,
+                         entity="annual_review")
 
 
 @bp.route("/reviews/<int:year>", methods=["POST"])

@@ -92,7 +92,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
          .outerjoin(h, h.c.officer_id == Officer.id)
          .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year))
          .where(*_effective_in_year_where(year, start, end, st)))
-    order = (Unit.sort_order, Unit.name, Officer.name, Certificate.id)
+    order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Certificate.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if certificate_ids is not None:

@@ -99,3 +99,8 @@ document.addEventListener("click", function (ev) {
     if (box !== ctl) { box.checked = state; }
   });
 });
+
+// Print buttons: <button data-print>.
+document.addEventListener("click", function (ev) {
+  if (ev.target.closest && ev.target.closest("[data-print]")) { window.print(); }
+});

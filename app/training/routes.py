@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from sqlalchemy import case, func, select
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
 
 from app.auth.access import require_role, sees_full_ids
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import show_errors
-from app.labels import TRAINING_CATEGORIES
+from app.officers.lists import unit_name
 from app.officers.models import Officer, Unit
 from app.training import bp, services
 from app.training.forms import SessionForm
 from app.training.hours import YEAR_STATUSES
+from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
+from app.web.lists import xlsx_response
 
 
 def today() -> date:
@@ -33,37 +35,25 @@ def int_arg(name: str, default: int | None = None, lo: int = 1900, hi: int = 299
 
 
 def units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name)))
+    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 @bp.route("/training")
 def index():
-    year = int_arg("year")
-    category = request.args.get("category") or ""
-    q = (request.args.get("q") or "").strip()
-    stmt = select(TrainingSession).order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())
-    if year:
-        stmt = stmt.where(TrainingSession.held_on.between(date(year, 1, 1), date(year, 12, 31)))
-    if category in TRAINING_CATEGORIES:
-        stmt = stmt.where(TrainingSession.category == category)
-    if q:
-        stmt = stmt.where(TrainingSession.title.like(f"%{q}%"))
-    page = int_arg("page", 1, 1, 10**6)
-    per = current_app.config["PER_PAGE"]
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    sessions = list(db.session.scalars(stmt.limit(per).offset((page - 1) * per)))
-    ids = [s.id for s in sessions]
-    counts = {sid: (n, att, hrs) for sid, n, att, hrs in db.session.execute(
-        select(Attendance.session_id, func.count(),
-               func.sum(case((Attendance.status == "attended", 1), else_=0)),
-               func.sum(Attendance.credited_hours))
-        .where(Attendance.session_id.in_(ids or [-1])).group_by(Attendance.session_id))}
+    page = SESSIONS.page(request.args, today=today())
     years = sorted({d.year for d in db.session.scalars(select(TrainingSession.held_on).distinct())} |
                    {today().year}, reverse=True)
-    return render_template("training/index.html", sessions=sessions, counts=counts, year=year,
-                           category=category, q=q, page=page, pages=max(1, -(-total // per)),
-                           total=total, years=years,
-                           args={"year": year or "", "category": category, "q": q})
+    return render_template("training/index.html", sessions=[r.TrainingSession for r in page.rows],
+                           counts=attendance_counts([r.TrainingSession.id for r in page.rows]),
+                           year=int(page.active.get("year", 0)) or None,
+                           category=page.active.get("category", ""), q=page.active.get("q", ""),
+                           page=page.page, pages=page.pages, total=page.total, years=years,
+                           args=page.args, active=page.active, sort=page.sort)
+
+
+@bp.route("/training.xlsx")
+def index_xlsx():
+    return SESSIONS.export(request.args, today=today())
 
 
 def _form_data(form: SessionForm) -> dict:
@@ -127,7 +117,7 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
     rows = db.session.execute(
         select(Attendance, Officer, Unit).join(Officer, Officer.id == Attendance.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(Attendance.session_id == s.id)
-        .order_by(Unit.sort_order, Unit.name, Officer.name)).all()
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
     return render_template("training/detail.html", s=s, rows=rows, units=units(), summary=summary,
@@ -198,8 +188,8 @@ def remove(session_id: int, att_id: int):
     return redirect(url_for("training.detail", session_id=s.id))
 
 
-@bp.route("/training/ledger")
-def ledger():
+def _ledger_rows():
+    """The ledger's arguments from the query string, and its rows (the page and its export)."""
     from app.settings.services import get
 
     d = today()
@@ -210,6 +200,12 @@ def ledger():
     if status not in YEAR_STATUSES:
         status = None
     search = (request.args.get("q") or "").strip()
+    return d, year, required, unit_id, status, search
+
+
+@bp.route("/training/ledger")
+def ledger():
+    d, year, required, unit_id, status, search = _ledger_rows()
     per = 100
     asked = int_arg("page", 1, 1, 10**6)
     rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search, page=asked,
@@ -222,6 +218,18 @@ def ledger():
                            year=year, required=required, today=d, units=units(), unit_id=unit_id,
                            status=status, q=search, statuses=YEAR_STATUSES,
                            args={"year": year, "unit": unit_id or "", "status": status or "", "q": search})
+
+
+@bp.route("/training/ledger.xlsx")
+def ledger_xlsx():
+    """The ledger as shown (same arguments as /training/ledger), every page."""
+    d, year, required, unit_id, status, search = _ledger_rows()
+    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search,
+                           id_partial=sees_full_ids())
+    words = [f"{year}年", *([f"单位：{unit_name(unit_id)}"] if unit_id else []),
+             *([f"状态：{YEAR_STATUSES[status]}"] if status else []), *([f"搜索：{search}"] if search else [])]
+    return xlsx_response(rows, LEDGER_COLUMNS, title="培训台账", slug="training-ledger", described=words,
+                         today=d, entity="training")
 
 
 @bp.route("/training/annual")

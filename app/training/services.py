@@ -150,9 +150,9 @@ def select_officers(mode: str, *, unit_id: int | None = None, text: str = "") ->
         if not unit_id or db.session.get(Unit, unit_id) is None:
             raise DomainError("请选择单位")
         return list(db.session.scalars(select(Officer).where(
-            Officer.unit_id == unit_id, Officer.employment_status == "active").order_by(Officer.name)))
+            Officer.unit_id == unit_id, Officer.employment_status == "active").order_by(Officer.name_pinyin, Officer.name)))
     if mode == "on_post":
-        return list(db.session.scalars(select(Officer).where(on_post()).order_by(Officer.name)))
+        return list(db.session.scalars(select(Officer).where(on_post()).order_by(Officer.name_pinyin, Officer.name)))
     if mode == "hand":
         officers, problems = find_officers(text)
         if problems:
@@ -188,6 +188,18 @@ def enrol(session: TrainingSession, officers: list[Officer]) -> int:
     db.session.flush()
     if added:
         record("update", "training_session", session.id, f"培训 {session.title} 添加 {added} 名参训人员")
+    return added
+
+
+def bulk_enrol(session: TrainingSession, officers: list[Officer]) -> int:
+    """enrol() for a selection from the officer list: also one audit row per officer added."""
+    have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
+    added = enrol(session, officers)
+    for o in officers:
+        if o.id not in have:
+            have.add(o.id)
+            record("update", "officer", o.id, f"批量报名培训：{o.name} 加入“{session.title}”",
+                   {"training_session": [None, session.title]})
     return added
 
 
@@ -267,7 +279,7 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
          .join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(h, h.c.officer_id == Officer.id)
          .where(on_post()))
-    order = (Unit.sort_order, Unit.name, Officer.name, Officer.id)
+    order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if search:

@@ -158,7 +158,7 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
     rows = db.session.execute(
         select(Officer.id, Officer.name, Unit.name.label("unit"), hours.label("hours"))
         .join(Unit, Unit.id == Officer.unit_id).outerjoin(h, h.c.officer_id == Officer.id)
-        .where(on_post()).order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
+        .where(on_post()).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id))
     req = int(required) if float(required).is_integer() else required
     # shortfall = the hours still missing (0 when met), as in the ledger page and PDF
     return [{"officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),

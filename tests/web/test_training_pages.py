@@ -72,7 +72,7 @@ def test_create_session_enrol_and_mark_attendance(app, client):
     assert re.search(r'class="text-end hours">2.5<', row)
     assert "行政处罚法讲座" in client.get(f"/training?year={year}&category=lecture").get_data(as_text=True)
     assert "行政处罚法讲座" not in client.get(f"/training?year={year}&category=political").get_data(as_text=True)
-    assert "没有培训记录" in client.get("/training?q=不存在").get_data(as_text=True)
+    assert "没有符合条件的培训" in client.get("/training?q=不存在").get_data(as_text=True)
 
 
 def test_bad_session_input_gets_a_message(app, client):

@@ -1,0 +1,254 @@
+"""List pages as specs: one place says which rows a list holds (filters), in which order (sort
+keys), how they are paged and which columns its Excel export has — so the page and its `.xlsx`
+(served at the list's own path with `.xlsx` appended and the same query string) always show the
+same rows.
+
+A route does::
+
+    page = OFFICERS.page(request.args, today=d)         # the rows of one page, counts, links
+    return OFFICERS.export(request.args, today=d)       # every matching row as .xlsx
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response, current_app
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Select, func, select
+
+from app.extensions import db
+from app.formatting import cn_date
+from app.reports.exports import Column, display_width, safe_cell
+from app.web.args import date_filter, int_arg, page_arg, text_arg
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+DATETIME_FORMAT = 'yyyy"年"m"月"d"日" hh:mm'
+
+
+@dataclass
+class Filtered:
+    """What a list's filters make of a query string."""
+
+    stmt: Select                      # every matching row, unordered, unpaged
+    active: dict[str, str]            # the query-string values in effect (links keep them)
+    described: list[str] = field(default_factory=list)  # the filters in words: "单位：城市管理科"
+    count: Select | None = None       # SELECT count(*) of the same rows, when cheaper than a subquery
+    problems: list[str] = field(default_factory=list)   # ignored bad values, to tell the user
+
+
+class Criteria:
+    """Builds a Filtered from the query string, one call per filter: each call reads its argument,
+    ignores a bad value (a date filter says so), and records the WHERE clause, the value kept for
+    links and the filter in words for the export title.
+
+        c = Criteria(args)
+        c.text("q", lambda q: Officer.name.contains(q, autoescape=True))
+        c.choice("status", L.EMPLOYMENT_STATUSES, Officer.employment_status, "在职状态")
+        return c.filtered(select(Officer))
+    """
+
+    def __init__(self, args: Mapping[str, str]):
+        self.args = args
+        self.where: list = []
+        self.active: dict[str, str] = {}
+        self.words: list[str] = []
+        self.problems: list[str] = []
+
+    def raw(self, name: str) -> str:
+        return str(self.args.get(name, "") or "")
+
+    def add(self, name: str, value: str, clause: Any, words: str) -> None:
+        self.where.append(clause)
+        self.active[name] = value
+        self.words.append(words)
+
+    def text(self, name: str, clause: Callable[[str], Any], label: str = "搜索", limit: int = 50) -> None:
+        value = text_arg(self.args, name, limit)
+        if value:
+            self.add(name, value, clause(value), f"{label}：{value}")
+
+    def choice(self, name: str, mapping: Mapping[str, str], column: Any, label: str) -> None:
+        value = self.raw(name)
+        if value in mapping:
+            self.add(name, value, column == value, f"{label}：{mapping[value]}")
+
+    def flag(self, name: str, mapping: Mapping[str, str], clause: Callable[[str], Any], label: str) -> None:
+        """A choice whose clause is not a plain equality (yes/no, a flag, a subquery)."""
+        value = self.raw(name)
+        if value in mapping:
+            self.add(name, value, clause(value), f"{label}：{mapping[value]}")
+
+    def ident(self, name: str, column: Any, label: str, describe: Callable[[int], str]) -> None:
+        value = self.raw(name)
+        if value.isdigit() and len(value) < 10:
+            self.add(name, value, column == int(value), f"{label}：{describe(int(value))}")
+
+    def year(self, name: str, column: Any) -> None:
+        value = int_arg(self.args, name, None, 1900, 2999)
+        if value:
+            self.add(name, str(value), column.between(date(value, 1, 1), date(value, 12, 31)), f"{value}年")
+
+    def day(self, name: str, label: str, clause: Callable[[date], Any], words: Callable[[date], str]) -> None:
+        value = date_filter(self.args, name, label, self.problems)
+        if value:
+            self.add(name, value.isoformat(), clause(value), words(value))
+
+    def filtered(self, stmt: Select, count_from: Any = None) -> Filtered:
+        """`count_from`: the entity to count when the rows' joins do not change the count."""
+        count = (select(func.count()).select_from(count_from).where(*self.where)
+                 if count_from is not None else None)
+        return Filtered(stmt.where(*self.where), self.active, self.words, count, self.problems)
+
+
+@dataclass
+class Page:
+    rows: list
+    page: int
+    pages: int
+    total: int
+    sort: str
+    active: dict[str, str]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def args(self) -> dict[str, str]:
+        """Query-string values for the pager, sort links and the export link."""
+        return dict(self.active, sort=self.sort) if self.sort else dict(self.active)
+
+    def context(self) -> dict[str, Any]:
+        """What every list template takes: rows, page, pages, total, args, active, sort."""
+        return {"rows": self.rows, "page": self.page, "pages": self.pages, "total": self.total,
+                "args": self.args, "active": self.active, "sort": self.sort}
+
+
+@dataclass
+class ListSpec:
+    title: str                                        # 执法人员: sheet, title row, file name
+    slug: str                                         # officers: the ASCII file name
+    filtered: Callable[[Mapping[str, str], date], Filtered]
+    columns: Sequence[Column]
+    export_rows: Callable[[Sequence[Any], date], Iterable[dict[str, Any]]]
+    sorts: Mapping[str, tuple] = field(default_factory=dict)
+    default_sort: str = ""
+    then: tuple = ()                                  # ascending keys after the chosen sort
+    tiebreak: tuple = ()                              # unique key last: stable paging
+    per_page: int | None = None                       # None: the PER_PAGE setting
+    entity: str = ""                                  # audit entity_type of the export row
+    chunk: int = 1000
+
+    # ------------------------------------------------------------ sort, page
+
+    def sort_arg(self, args: Mapping[str, str]) -> str:
+        sort = str(args.get("sort", "") or self.default_sort)
+        return sort if sort.lstrip("-") in self.sorts else self.default_sort
+
+    def ordered(self, stmt: Select, sort: str) -> Select:
+        keys = self.sorts.get(sort.lstrip("-"), ())
+        order = [k.desc() if sort.startswith("-") else k for k in keys]
+        order += [k for k in self.then if not any(k is c for c in keys)]
+        return stmt.order_by(*order, *self.tiebreak)
+
+    def page(self, args: Mapping[str, str], *, today: date, per_page: int | None = None) -> Page:
+        f = self.filtered(args, today)
+        sort = self.sort_arg(args)
+        per = per_page or self.per_page or current_app.config.get("PER_PAGE", 50)
+        count = f.count if f.count is not None else select(func.count()).select_from(
+            f.stmt.order_by(None).subquery())
+        total = db.session.scalar(count) or 0
+        pages = max(1, -(-total // per))
+        page = min(page_arg(args), pages)
+        rows = db.session.execute(self.ordered(f.stmt, sort).limit(per).offset((page - 1) * per)).all()
+        return Page(rows, page, pages, total, sort, f.active, f.problems)
+
+    # ------------------------------------------------------------ export
+
+    def export(self, args: Mapping[str, str], *, today: date) -> Response:
+        """Every row the list shows for these arguments (all pages, same order), as .xlsx,
+        read from the database in chunks."""
+        f = self.filtered(args, today)
+        stmt = self.ordered(f.stmt, self.sort_arg(args))
+
+        def rows() -> Iterable[dict[str, Any]]:
+            result = db.session.execute(stmt.execution_options(yield_per=self.chunk))
+            for chunk in result.partitions(self.chunk):
+                yield from self.export_rows(chunk, today)
+
+        return xlsx_response(rows(), self.columns, title=self.title, slug=self.slug,
+                             described=f.described, today=today, entity=self.entity or self.slug)
+
+
+def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, title: str, slug: str,
+                  described: Sequence[str], today: date, entity: str) -> Response:
+    """The .xlsx download of a list (also for lists whose rows come from their own service):
+    the filters in the title row, one audit row, committed here."""
+    from app.audit.services import record
+    from app.reports.services import content_disposition
+
+    count = [0]
+
+    def counted() -> Iterable[dict[str, Any]]:
+        for row in rows:
+            count[0] += 1
+            yield row
+
+    heading = title + (f"（{'；'.join(described)}）" if described else "（全部）")
+    data = write_xlsx(counted(), columns, sheet=title, title=f"{heading}　导出日期：{cn_date(today)}")
+    record("export", entity, None, f"导出{title} {count[0]} 行（xlsx）",
+           {"filters": [None, "；".join(described) or "全部"]})
+    db.session.commit()
+    resp = Response(data, mimetype=XLSX_MIME)
+    resp.headers["Content-Disposition"] = content_disposition(
+        f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+def write_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, sheet: str,
+               title: str) -> bytes:
+    """A write-only (streaming) workbook: the title row (what was exported, with its filters),
+    a bold frozen header row, real dates and numbers; every string through safe_cell."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet[:31])
+    for i, col in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = max(col.width, display_width(col.header) + 2)
+    ws.freeze_panes = "A3"
+    head = WriteOnlyCell(ws, safe_cell(title))
+    head.font = Font(bold=True, size=13)
+    ws.append([head])
+    bold = Font(bold=True)
+    header = []
+    for col in columns:
+        c = WriteOnlyCell(ws, safe_cell(col.header))
+        c.font = bold
+        header.append(c)
+    ws.append(header)
+    for row in rows:
+        ws.append([_cell(ws, col, col.value(row)) for col in columns])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell(ws, col: Column, value: Any) -> Any:
+    if isinstance(value, datetime):
+        c = WriteOnlyCell(ws, value.replace(tzinfo=None))
+        c.number_format = col.number_format or DATETIME_FORMAT
+        return c
+    if isinstance(value, date):
+        c = WriteOnlyCell(ws, value)
+        c.number_format = col.number_format or DATE_FORMAT
+        return c
+    if col.number_format and isinstance(value, int | float):
+        c = WriteOnlyCell(ws, value)
+        c.number_format = col.number_format
+        return c
+    return safe_cell(value)
