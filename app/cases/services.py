@@ -159,6 +159,8 @@ def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | No
           ) -> dict[int, Verdict]:
     """{case id: Verdict} for every case id `case_ids` (a SELECT of ids) yields, in three queries."""
     cases, numbers = _with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on)
+    if not cases:
+        return {}
     history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(case_ids)),
                             extra_events)
     return {c.id: _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
@@ -208,6 +210,8 @@ def case_rows(f: CaseFilters) -> list[dict[str, Any]]:
     cases, numbers = _with_numbers(ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
                                    PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
                                    PenaltyCase.outcome)
+    if not cases:
+        return []
     history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(ids)))
     out = []
     for c in cases:

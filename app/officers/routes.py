@@ -7,7 +7,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from app import compliance
 from app.auth.access import require_role, sees_full_ids
@@ -273,14 +273,15 @@ def _officer_edit(officer: Officer | None):
 
 @bp.route("/officers/<int:officer_id>")
 def detail(officer_id: int):
-    officer = db.session.scalar(
+    officer = db.session.scalars(
         select(Officer)
         .where(Officer.id == officer_id)
         .options(
             joinedload(Officer.unit),
-            selectinload(Officer.certificates).selectinload(Certificate.events),
+            # the cards in the same statement, their events in one more
+            joinedload(Officer.certificates).selectinload(Certificate.events),
         )
-    )
+    ).unique().first()
     if officer is None:
         abort(404)
     d = today()

@@ -247,15 +247,16 @@ def _page_select(today: date, windows: list[int]):
     def part(sub, band_expr, keys, where):
         return (select(band_expr.label("band"), Certificate.id.label("certificate_id"), Certificate.number,
                        Certificate.expires_on, Officer.id.label("officer_id"), Officer.name, Officer.phone,
-                       Unit.name.label("unit"), *[k.label(f"k{i}") for i, k in enumerate(keys)])
+                       Officer.name_pinyin.label("name_py"), Unit.name.label("unit"),
+                       *[k.label(f"k{i}") for i, k in enumerate(keys)])
                 .select_from(sub)
                 .join(Certificate, Certificate.id == sub.c.certificate_id)
                 .join(Officer, Officer.id == sub.c.officer_id)
                 .join(Unit, Unit.id == sub.c.unit_id).where(*where))
 
-    expired = part(unl, literal(-1), [literal(""), Certificate.expires_on, Unit.sort_order, Unit.name],
+    expired = part(unl, literal(-1), [literal(""), Certificate.expires_on, Unit.sort_order, Unit.name_pinyin],
                    [unl.c.reason == "expired"])
-    due = part(exp, band, [Unit.name, Certificate.expires_on, literal(0), literal("")], [])
+    due = part(exp, band, [Unit.name_pinyin, Certificate.expires_on, literal(0), literal("")], [])
     return union_all(expired, due).subquery("reminder_rows")
 
 
@@ -274,8 +275,8 @@ def report_page(today: date, page: int, per_page: int = 50) -> dict[str, Any]:
         # every band's count rides on each row (SUM … OVER ()), so one statement gives the page too
         q = select(sub, *[func.sum(case((sub.c.band == b, 1), else_=0)).over().label(f"n{i}")
                           for i, b in enumerate(bands_all)])
-        result, n, page = page_of(q, (sub.c.band, sub.c.k0, sub.c.k1, sub.c.k2, sub.c.k3, sub.c.name,
-                                      sub.c.certificate_id), page, per_page)
+        result, n, page = page_of(q, (sub.c.band, sub.c.k0, sub.c.k1, sub.c.k2, sub.c.k3, sub.c.name_py,
+                                      sub.c.name, sub.c.certificate_id), page, per_page)
         if result:
             counts = {b: int(getattr(result[0], f"n{i}") or 0) for i, b in enumerate(bands_all)}
         pages = max(1, -(-n // per_page))

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import date
-
-_DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
 def int_arg(args: Mapping[str, str], name: str, default: int | None = None,
@@ -23,12 +20,11 @@ def page_arg(args: Mapping[str, str]) -> int:
 
 
 def date_arg(args: Mapping[str, str], name: str) -> date | None:
-    """2024-03-01, 2024/3/1, 2024.3.1 or 2024年3月1日; anything else is None."""
-    m = _DATE.match(str(args.get(name, "") or ""))
-    if not m:
-        return None
+    """A date in any spelling the imports and forms accept (app.forms.parse_date); else None."""
+    from app.forms import parse_date
+
     try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
+        return parse_date(str(args.get(name, "") or "")[:30])
     except ValueError:
         return None
 
@@ -44,10 +40,13 @@ def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
 
 def date_filter(args: Mapping[str, str], name: str, label: str, problems: list[str]) -> date | None:
     """A date filter: a value that is no date is ignored with a message saying what to type."""
-    raw = str(args.get(name, "") or "").strip()
+    from app.forms import parse_date
+
+    raw = str(args.get(name, "") or "").strip()[:30]
     if not raw:
         return None
-    d = date_arg(args, name)
-    if d is None:
-        problems.append(f"{label}“{raw[:30]}”不是有效日期（例如 2024年3月1日 或 2024-03-01），已忽略")
-    return d
+    try:
+        return parse_date(raw)
+    except ValueError as exc:
+        problems.append(f"{label}：{exc}，已忽略")
+        return None
