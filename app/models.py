@@ -6,6 +6,7 @@ from app.auth.throttle import LoginThrottle
 from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
+from app.jobs.models import Job
 from app.locks import RunLock
 from app.officers.models import Officer, Unit
 from app.reminders.models import ReminderDelivery, ReminderRun
@@ -22,6 +23,7 @@ __all__ = [
     "CertificateEvent",
     "Exam",
     "ExamResult",
+    "Job",
     "LoginThrottle",
     "Officer",
     "PenaltyCase",

@@ -16,7 +16,8 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
-                    "public.officers", "public.officers_xlsx", "public.officers_pdf"}
+                    "public.officers", "public.officers_xlsx", "public.officers_pdf",
+                    "jobs.healthz"}
 ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
 
 

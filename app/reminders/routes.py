@@ -9,6 +9,7 @@ from flask import Response, render_template, request
 from app.audit.services import record
 from app.extensions import db
 from app.formatting import days_text
+from app.jobs.services import defer
 from app.reminders import bp, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,6 +63,8 @@ def export_xlsx():
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)
+    if (queued := defer("证件到期提醒 .xlsx", rows=len(rows))) is not None:
+        return queued
     data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
                    title=f"{get('org_name')} · 证件到期提醒 · {today.isoformat()}")
     record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{today.isoformat()}，{len(rows)} 行）")
@@ -75,6 +78,8 @@ def export_pdf():
     from app.pdf import render_pdf
     from app.settings.services import get
 
+    if (queued := defer("证件到期提醒 PDF")) is not None:  # every PDF: a background job
+        return queued
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)
