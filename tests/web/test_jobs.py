@@ -1,0 +1,144 @@
+"""Background jobs seen through the web (jobs run in huey's immediate mode here; the real worker,
+gunicorn and several servers are in tests/ops/test_serving.py)."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.extensions import db as _db
+from app.jobs.models import Job
+from tests.conftest import PASSWORD, csrf_from, login, make_user
+from tests.factories import CertificateFactory, OfficerFactory
+
+JSON = {"Accept": "application/json"}
+
+
+def _certified(app, n: int) -> None:
+    with app.app_context():
+        for _ in range(n):
+            CertificateFactory(officer=OfficerFactory())
+        _db.session.commit()
+
+
+def test_a_pdf_answers_202_with_location_and_the_job_reports_then_serves_the_file(app, client):
+    _certified(app, 3)
+    login(client, app, "viewer")
+    resp = client.get("/documents/roster.pdf")
+    assert resp.status_code == 202
+    location = resp.headers["Location"]
+    assert location.startswith("/jobs/")
+    assert "持证人员名册" in resp.get_data(as_text=True)  # the job's page, not a blank body
+
+    status = client.get(location, headers=JSON).get_json()
+    assert set(status) >= {"state", "progress", "message", "download_url"}
+    assert status["state"] == "done" and status["progress"] == 1.0
+    pdf = client.get(status["download_url"])
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert "filename*=UTF-8''" in pdf.headers["Content-Disposition"]
+    assert "持证人员名册" in PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+
+    page = client.get(location).get_data(as_text=True)  # HTML without Accept: json
+    assert 'data-job-url="' + location in page and "下载" in page and "<script>" not in page
+
+
+def test_a_failed_job_shows_its_message(app, client):
+    login(client, app, "viewer")
+    resp = client.get("/documents/roster.pdf?unit=不存在的科室")
+    status = client.get(resp.headers["Location"], headers=JSON).get_json()
+    assert status["state"] == "failed" and status["download_url"] is None
+    assert "单位“不存在的科室”不存在" in status["message"]
+    assert "单位“不存在的科室”不存在" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_job_files_of_another_user_are_refused(app, client):
+    _certified(app, 2)
+    login(client, app, "viewer", username="alice")
+    location = client.get("/documents/public-list.pdf").headers["Location"]
+    url = client.get(location, headers=JSON).get_json()["download_url"]
+    client.get("/logout")
+
+    other = app.test_client()
+    login(other, app, "clerk", username="mallory")
+    assert other.get(location, headers=JSON).status_code == 403
+    resp = other.get(url)
+    assert resp.status_code == 403 and resp.mimetype != "application/pdf"
+
+    admin = app.test_client()
+    login(admin, app, "admin", username="root")
+    assert admin.get(url).mimetype == "application/pdf"
+
+
+def test_past_jobs_per_user_a_new_job_is_refused_with_429(app, client):
+    login(client, app, "viewer", username="busy")
+    with app.app_context():
+        from app.auth.models import User
+
+        uid = _db.session.scalar(select(User.id).where(User.username == "busy"))
+        for i in range(3):
+            _db.session.add(Job(id=f"busy{i}", owner_id=uid, kind="request", title="x", params={},
+                                state="running" if i else "queued", progress=0.0, message="", attempts=1))
+        _db.session.commit()
+    resp = client.get("/documents/roster.pdf")
+    assert resp.status_code == 429
+    assert "3 个文件正在生成" in resp.get_data(as_text=True)
+
+    other = app.test_client()  # another user is not held up by busy's jobs
+    login(other, app, "viewer", username="calm")
+    assert other.get("/documents/roster.pdf").status_code == 202
+
+
+def test_small_exports_stay_instant_and_big_ones_become_jobs(app, client, runner):
+    with app.app_context():
+        for _ in range(4):  # four officers on a post without a certificate: four UNLICENSED rows
+            OfficerFactory()
+        _db.session.commit()
+    login(client, app, "viewer")
+    small = client.get("/flags.xlsx")
+    assert small.status_code == 200 and small.mimetype.endswith("spreadsheetml.sheet")
+
+    assert runner.invoke(args=["settings", "set", "job_threshold_rows", "3"]).exit_code == 0
+    big = client.get("/flags.csv")
+    assert big.status_code == 202
+    status = client.get(big.headers["Location"], headers=JSON).get_json()
+    assert status["state"] == "done"
+    data = client.get(status["download_url"])
+    assert data.mimetype == "text/csv" and data.data.decode("utf-8-sig").count("未持证上岗") == 4
+
+
+def test_healthz_needs_no_login_and_reports_database_and_queue(client):
+    resp = client.get("/healthz")
+    assert resp.status_code == 200
+    assert resp.get_json() == {"status": "ok", "database": "ok", "queue": "ok"}
+
+
+def test_the_job_page_of_an_unknown_job_is_404(app, client):
+    login(client, app, "viewer")
+    assert client.get("/jobs/nope", headers=JSON).status_code == 404
+    assert client.get("/jobs/nope/download").status_code == 404
+
+
+def test_a_user_who_was_deactivated_gets_no_file(app, client):
+    """The worker replays the request as its owner; an owner deactivated meanwhile gets nothing."""
+    from app.jobs.services import create, execute
+
+    make_user(app, "gone", "viewer")
+    with app.app_context():
+        from app.auth.models import User
+
+        user = _db.session.scalar(select(User).where(User.username == "gone"))
+        user.active = False
+        job = create("request", "持证人员名册", {"path": "/documents/roster.pdf", "args": []}, user.id)
+        _db.session.commit()
+        job_id = job.id
+    execute(app, job_id)
+    with app.app_context():
+        job = _db.session.get(Job, job_id)
+        assert job.state == "failed" and "停用" in job.message and job.file is None
+
+
+def test_login_page_is_unaffected(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert csrf_from(page) and PASSWORD not in page
