@@ -50,7 +50,7 @@ document.addEventListener("submit", function (ev) {
       var type = resp.headers.get("Content-Type") || "";
       // Handed to a background job: follow it to its page (progress bar, then the download).
       if (resp.status === 202 && resp.headers.get("Location")) {
-        window.location.href = resp.headers.get("Location");
+        window.location.href = resp.headers.get("Location") + "#download";
         return null;
       }
       if (!resp.ok || type.indexOf("text/html") === 0) { window.location.href = url; return null; }
@@ -114,6 +114,12 @@ document.addEventListener("click", function (ev) {
   var link = box.querySelector("[data-job-download]");
   var LABELS = { queued: "排队中，马上开始生成……", running: "正在生成……", done: "已生成，可以下载。", failed: "生成失败。" };
   var wasOpen = box.getAttribute("data-state") === "queued" || box.getAttribute("data-state") === "running";
+  // Arrived from a download link (app.js followed the 202): fetch the file once it is ready, even
+  // when it already is; a later visit to the page only offers the button.
+  var autoDownload = wasOpen || window.location.hash === "#download";
+  if (window.location.hash === "#download" && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
 
   function render(s) {
     var pct = Math.round((s.progress || 0) * 100);
@@ -136,7 +142,7 @@ document.addEventListener("click", function (ev) {
       bar.classList.remove("progress-bar-striped", "progress-bar-animated");
       link.href = s.download_url;
       link.classList.remove("d-none");
-      if (wasOpen) { wasOpen = false; window.location.href = s.download_url; }
+      if (autoDownload) { autoDownload = false; window.location.href = s.download_url; }
     }
   }
 
@@ -151,5 +157,5 @@ document.addEventListener("click", function (ev) {
       })
       .catch(function () { setTimeout(poll, 3000); });
   }
-  if (wasOpen) { setTimeout(poll, 500); }
+  if (wasOpen || autoDownload) { setTimeout(poll, wasOpen ? 500 : 0); }
 })();

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.jobs.models import Job
-from tests.conftest import PASSWORD, csrf_from, login, make_user
+from tests.conftest import login, make_user
 from tests.factories import CertificateFactory, OfficerFactory
 
 JSON = {"Accept": "application/json"}
@@ -139,6 +139,14 @@ def test_a_user_who_was_deactivated_gets_no_file(app, client):
         assert job.state == "failed" and "停用" in job.message and job.file is None
 
 
-def test_login_page_is_unaffected(client):
-    page = client.get("/login").get_data(as_text=True)
-    assert csrf_from(page) and PASSWORD not in page
+def test_with_job_files_dir_the_file_lives_in_that_folder(app, client, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "JOB_FILES_DIR", str(tmp_path / "shared"))
+    _certified(app, 1)
+    login(client, app, "viewer")
+    location = client.get("/documents/roster.pdf").headers["Location"]
+    status = client.get(location, headers=JSON).get_json()
+    files = list((tmp_path / "shared").iterdir())
+    assert [f.name for f in files] == [location.rsplit("/", 1)[1]]  # no leftover .part file
+    with app.app_context():
+        assert _db.session.get(Job, files[0].name).file is None
+    assert client.get(status["download_url"]).data == files[0].read_bytes()
