@@ -23,6 +23,8 @@ def worker(workers: int) -> None:
 
     tasks.set_app(current_app._get_current_object())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for noisy in ("weasyprint", "fontTools"):  # one line per page otherwise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     requeued = recover(at_start=True)
     removed = cleanup()
     db.session.remove()

@@ -8,8 +8,9 @@ from flask import abort, jsonify, render_template, send_file
 from flask_login import current_user
 from sqlalchemy import select, text
 
+from app.auth.access import require_role
 from app.extensions import db
-from app.jobs import bp, services
+from app.jobs import bp, kinds, services  # noqa: F401  (kinds registers the backup and reminders jobs)
 from app.jobs.models import Job
 
 
@@ -68,3 +69,17 @@ def healthz():
         checks["queue"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
     return jsonify({"status": "ok" if ok else "error", **checks}), 200 if ok else 503
+
+
+@bp.route("/jobs/backup", methods=["POST"])
+@require_role("admin")
+def backup():
+    """Back up the whole database in the worker; the file is then downloadable (admins)."""
+    return services.start("backup", "数据库备份", {"actor": current_user.username})
+
+
+@bp.route("/jobs/reminders", methods=["POST"])
+@require_role("admin")
+def send_reminders():
+    """Send the due expiry reminders now (what the daily timer does), in the worker."""
+    return services.start("reminders", "发送证件到期提醒", {})

@@ -48,12 +48,14 @@ class JobFailed(Exception):
     """The job cannot succeed (bad parameters, no permission): no retry, the message is shown."""
 
 
-Handler = Callable[[Flask, Job], tuple[bytes, str, str]]
+# A handler returns (file bytes, filename, mime), or a message when the job makes no file.
+Handler = Callable[[Flask, Job], "tuple[bytes, str, str] | str"]
 HANDLERS: dict[str, Handler] = {}
 
 
 def register(kind: str, handler: Handler) -> None:
-    """A job kind: handler(app, job) -> (file bytes, filename, mime); raise JobFailed to fail."""
+    """A job kind: handler(app, job) -> (file bytes, filename, mime) or a message; raise JobFailed
+    to fail with a message (no retry). Imports register theirs here (kind "import")."""
     HANDLERS[kind] = handler
 
 
@@ -93,23 +95,29 @@ def enqueue(job_id: str, delay: int = 0) -> None:
 def defer(title: str, rows: int | None = None):
     """None: do the work now (inside a worker, or `rows` within the threshold). Otherwise the job
     is queued and this is the response to return: 202 + Location, or 429 past `jobs_per_user`."""
-    from flask_login import current_user
-
     from app.settings.services import get
 
     if in_job():
         return None
     if rows is not None and rows <= get("job_threshold_rows"):
         return None
+    return start("request", title, {"path": request.path,
+                                    "args": [list(kv) for kv in request.args.items(multi=True)]})
+
+
+def start(kind: str, title: str, params: dict):
+    """Queue a job for the signed-in user and answer 202 + Location (429 past `jobs_per_user`)."""
+    from flask_login import current_user
+
+    from app.settings.services import get
+
     limit = get("jobs_per_user")
     if active_count(current_user.id) >= limit:
         message = f"您已有 {limit} 个文件正在生成，请等其中一个完成后再试"
         if wants_json():
             return {"error": message}, 429
         return render_template("errors.html", code=429, message=message), 429
-    job = create("request", title, {"path": request.path,
-                                    "args": [list(kv) for kv in request.args.items(multi=True)],
-                                    "ip": request.remote_addr or ""}, current_user.id)
+    job = create(kind, title, {**params, "ip": request.remote_addr or ""}, current_user.id)
     db.session.commit()
     job_id = job.id
     enqueue(job_id)
@@ -130,7 +138,8 @@ def status_json(job: Job) -> dict:
     return {
         "id": job.id, "title": job.title, "state": job.state,
         "progress": round(float(job.progress or 0), 3), "message": job.message or "",
-        "download_url": url_for("jobs.download", job_id=job.id) if job.state == "done" else None,
+        "download_url": (url_for("jobs.download", job_id=job.id)
+                         if job.state == "done" and job.size is not None else None),
     }
 
 
@@ -193,7 +202,7 @@ def _execute(app: Flask, job_id: str) -> None:
         if handler is None:
             raise JobFailed(f"未知的任务类型“{job.kind}”")
         g.progress_hook = hook
-        data, filename, mime = handler(app, job)
+        result = handler(app, job)
     except JobFailed as exc:
         db.session.rollback()
         _finish(job_id, "failed", message=str(exc), started=started)
@@ -211,7 +220,11 @@ def _execute(app: Flask, job_id: str) -> None:
         return
     finally:
         g.pop("progress_hook", None)
-    _finish(job_id, "done", data=data, filename=filename, mime=mime, started=started)
+    if isinstance(result, str):
+        _finish(job_id, "done", message=result, started=started)
+    else:
+        data, filename, mime = result
+        _finish(job_id, "done", data=data, filename=filename, mime=mime, started=started)
 
 
 def _finish(job_id: str, state: str, *, started: float, message: str = "", data: bytes | None = None,
@@ -231,6 +244,7 @@ def _finish(job_id: str, state: str, *, started: float, message: str = "", data:
         else:
             job.file = data
         job.filename, job.mime, job.size = filename, mime, len(data)
+    if state == "done":
         job.progress = 1.0
     job.state, job.message, job.finished_at, job.worker = state, message, utcnow(), None
     db.session.commit()

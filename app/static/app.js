@@ -126,7 +126,7 @@ document.addEventListener("click", function (ev) {
     bar.style.width = pct + "%";
     bar.textContent = pct + "%";
     bar.parentNode.setAttribute("aria-valuenow", pct);
-    label.textContent = LABELS[s.state] || s.state;
+    label.textContent = s.state === "done" && !s.download_url ? "已完成。" : (LABELS[s.state] || s.state);
     box.setAttribute("data-state", s.state);
     if (s.state === "failed") {
       bar.classList.remove("progress-bar-striped", "progress-bar-animated");

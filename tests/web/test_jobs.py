@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.jobs.models import Job
-from tests.conftest import login, make_user
+from tests.conftest import csrf_from, login, make_user
 from tests.factories import CertificateFactory, OfficerFactory
 
 JSON = {"Accept": "application/json"}
@@ -150,3 +150,30 @@ def test_with_job_files_dir_the_file_lives_in_that_folder(app, client, monkeypat
     with app.app_context():
         assert _db.session.get(Job, files[0].name).file is None
     assert client.get(status["download_url"]).data == files[0].read_bytes()
+
+
+def test_an_admin_backs_up_the_database_in_the_background(app, client):
+    login(client, app, "admin")
+    page = client.get("/jobs").get_data(as_text=True)
+    assert "立即备份数据库" in page
+    resp = client.post("/jobs/backup", data={"csrf_token": csrf_from(page)})
+    assert resp.status_code == 202
+    status = client.get(resp.headers["Location"], headers=JSON).get_json()
+    assert status["state"] == "done", status
+    data = client.get(status["download_url"]).data
+    engine = app.config["SQLALCHEMY_DATABASE_URI"]
+    assert data.startswith(b"SQLite format 3" if engine.startswith("sqlite") else b"PGDMP")
+
+
+def test_a_reminders_run_is_a_job_with_a_message_and_no_file(app, client):
+    login(client, app, "admin")
+    resp = client.post("/jobs/reminders", data={"csrf_token": csrf_from(client.get("/jobs").get_data(as_text=True))})
+    assert resp.status_code == 202
+    status = client.get(resp.headers["Location"], headers=JSON).get_json()
+    assert status["state"] in ("done", "failed") and status["message"] and status["download_url"] is None
+
+
+def test_clerks_cannot_start_a_backup(app, client):
+    login(client, app, "clerk")
+    assert "立即备份数据库" not in client.get("/jobs").get_data(as_text=True)
+    assert client.post("/jobs/backup", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))}).status_code == 403
