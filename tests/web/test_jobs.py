@@ -177,3 +177,17 @@ def test_clerks_cannot_start_a_backup(app, client):
     login(client, app, "clerk")
     assert "立即备份数据库" not in client.get("/jobs").get_data(as_text=True)
     assert client.post("/jobs/backup", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))}).status_code == 403
+
+
+def test_each_request_logs_one_json_line_with_user_route_status_and_time(app, client, caplog):
+    import json
+    import logging
+
+    login(client, app, "viewer", username="logme")
+    with caplog.at_level(logging.INFO, logger="certmgr.request"):
+        client.get("/officers?page=2")
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "certmgr.request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["user"] == "logme" and line["route"] == "/officers" and line["status"] == 200
+    assert isinstance(line["ms"], float) and line["ms"] >= 0

@@ -65,7 +65,8 @@ def world(app):
         db.session.commit()
         return {"officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
-                "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id}
+                "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id,
+                "job_id": "no-such-job"}
 
 
 def _urls(app, world):
