@@ -58,7 +58,8 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "certmgr@localhost")
-    APP_BASE_URL = os.environ.get("APP_BASE_URL", "http://127.0.0.1:5000")
+    # Blank: QR codes use the address each request came to (app/verify/tokens.py)
+    APP_BASE_URL = os.environ.get("APP_BASE_URL", "")
     # `flask reminders send` holds a database lock; a second run waits this long for it, and a
     # lock not refreshed for this many minutes (the holder was killed) is taken over.
     REMINDER_LOCK_WAIT = int(os.environ.get("REMINDER_LOCK_WAIT") or 900)

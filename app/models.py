@@ -6,6 +6,7 @@ from app.auth.throttle import LoginThrottle
 from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
+from app.imports.models import ImportBatch
 from app.jobs.models import Job
 from app.locks import RunLock
 from app.officers.models import Officer, Unit
@@ -23,6 +24,7 @@ __all__ = [
     "CertificateEvent",
     "Exam",
     "ExamResult",
+    "ImportBatch",
     "Job",
     "LoginThrottle",
     "Officer",

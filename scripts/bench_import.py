@@ -1,7 +1,9 @@
-"""Benchmark: `import officers` of 10,000 rows (validate + commit) on a temporary SQLite DB.
+"""Benchmark the imports on a temporary SQLite DB (or --database-url): each import runs in its own
+process, which prints its wall time, CPU time and peak memory (RSS). Prints figures; not a test.
 
-DESIGN §7 target: ≤ 5 s. Prints figures; not a test.
-    .venv/bin/python scripts/bench_import.py [--officers N]
+Targets (DESIGN §7, issue 8 item 5): 10,000 officers ≤ 5 s; 20,000 certificates ≤ 10 s;
+200,000 attendance rows ≤ 30 s and ≤ 400 MB peak.
+    .venv/bin/python scripts/bench_import.py [--officers N] [--certificates N] [--attendance N]
 """
 
 from __future__ import annotations
@@ -53,68 +55,134 @@ def write_officers(path: Path, n: int, seed: int = 1) -> list[str]:
     return ids
 
 
-def write_certificates(path: Path, ids: list[str]) -> None:
+def write_certificates(path: Path, ids: list[str], n: int | None = None) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["身份证号", "证件类型", "证件编号", "发证机关", "发证日期", "有效期至", "执法类别", "执法区域", "状态",
                "状态日期"])
-    for i, number in enumerate(ids):
+    kinds = ["行政执法证", "行政执法监督证"]
+    for i in range(n or len(ids)):
+        number = ids[i % len(ids)]
         status = "暂扣" if i % 50 == 0 else "有效"
-        ws.append([number, "行政执法证", f"50010824{i:06d}", "重庆市人民政府", date(2023, 3, 1),
+        ws.append([number, kinds[(i // len(ids)) % 2], f"50010824{i:06d}", "重庆市人民政府", date(2023, 3, 1),
                    date(2028, 2, 28), "市容环境卫生", "渝中区", status, date(2025, 1, 1) if status != "有效" else None])
     wb.save(path)
+
+
+def write_attendance(path: Path, ids: list[str], n: int) -> None:
+    """`n` rows: sessions of len(ids) officers each (20 sessions × 10,000 officers for 200,000)."""
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("签到表")
+    ws.append(["2026年培训签到表"])
+    ws.append(["培训名称", "培训日期", "培训类别", "学时", "身份证号", "出勤情况", "认定学时"])
+    for i in range(n):
+        s = i // len(ids)
+        ws.append([f"专题培训{s + 1}", date(2026, 1, 5) + timedelta(days=7 * s), "通用法律知识", 4,
+                   ids[i % len(ids)], "出席" if i % 10 else "请假", None])
+    wb.save(path)
+
+
+_CHILD = """
+import json, sys, time
+
+def peak_mb():
+    # VmHWM: this process image's peak RSS. (ru_maxrss would carry the parent's peak across
+    # fork + exec on Linux, so a child of a big pytest process would report the parent's.)
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+from datetime import date
+sys.path.insert(0, sys.argv[1])
+from app import create_app
+from app.config import Config
+from app.extensions import db
+from app.imports.base import importers
+
+class BenchConfig(Config):
+    SQLALCHEMY_DATABASE_URI = sys.argv[2]
+    SECRET_KEY = "bench"
+
+app = create_app(BenchConfig)
+with app.app_context():
+    kind, path, dry = sys.argv[3], sys.argv[4], sys.argv[5] == "1"
+    t0, c0 = time.perf_counter(), time.process_time()
+    result = importers()[kind].run(path, path.rsplit("/", 1)[-1], today=date(2026, 6, 15), dry_run=dry)
+    db.session.rollback() if dry else db.session.commit()
+    print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                      "peak_mb": peak_mb(),
+                      "summary": result.summary()}, ensure_ascii=False))
+"""
+
+
+def run_child(url: str, kind: str, path: Path, label: str, *, dry_run: bool = False,
+              target: str = "") -> None:
+    import json
+    import subprocess
+
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run([sys.executable, "-c", _CHILD, root, url, kind, str(path),
+                           "1" if dry_run else "0"], capture_output=True, text=True)
+    if done.returncode:
+        print(f"{label:<48} FAILED\n{done.stderr[-3000:]}")
+        return
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{label:<48} wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s  peak {r['peak_mb']:6.0f} MB"
+          f"  {target:<18} {r['summary'][:70]}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--officers", type=int, default=10_000)
+    parser.add_argument("--certificates", type=int, default=20_000,
+                        help="rows: two certificates (different kinds) per officer")
+    parser.add_argument("--attendance", type=int, default=200_000)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--skip-certificates", action="store_true")
     args = parser.parse_args()
 
     from app import create_app
     from app.config import Config
     from app.extensions import db
-    from app.imports.services import import_certificates, import_officers
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_import_"))
     officers_xlsx, certs_xlsx = tmp / "officers.xlsx", tmp / "certificates.xlsx"
+    attendance_xlsx = tmp / "attendance.xlsx"
     t = time.perf_counter()
     ids = write_officers(officers_xlsx, args.officers)
-    write_certificates(certs_xlsx, ids)
-    print(f"generated {officers_xlsx} ({officers_xlsx.stat().st_size // 1024} KB) and {certs_xlsx} "
-          f"in {time.perf_counter() - t:.2f} s")
+    write_certificates(certs_xlsx, ids, args.certificates)
+    if args.attendance:
+        write_attendance(attendance_xlsx, ids, args.attendance)
+    print(f"generated files in {tmp} in {time.perf_counter() - t:.1f} s: " + ", ".join(
+        f"{p.name} {p.stat().st_size // 1024} KB" for p in (officers_xlsx, certs_xlsx, attendance_xlsx)
+        if p.exists()))
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
 
     class BenchConfig(Config):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp / 'bench.db'}"
+        SQLALCHEMY_DATABASE_URI = url
         SECRET_KEY = "bench"
 
     app = create_app(BenchConfig)
     with app.app_context():
+        db.drop_all()
         db.create_all()
-
-        def timed(label, fn):
-            t0, c0 = time.perf_counter(), time.process_time()
-            result = fn()
-            db.session.commit()
-            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            print(f"{label:<50} wall {wall:6.2f} s  cpu {cpu:6.2f} s   {result.summary()[:60]}")
-            db.session.remove()
-
-        timed(f"officers --dry-run ({args.officers} new)",
-              lambda: import_officers(officers_xlsx, "officers.xlsx", today=TODAY, dry_run=True))
-        timed(f"officers import ({args.officers} new, validate+commit)",
-              lambda: import_officers(officers_xlsx, "officers.xlsx", today=TODAY))
-        timed(f"officers re-import ({args.officers} unchanged)",
-              lambda: import_officers(officers_xlsx, "officers.xlsx", today=TODAY))
-        if not args.skip_certificates:
-            timed(f"certificates --dry-run ({args.officers} new)",
-                  lambda: import_certificates(certs_xlsx, "certificates.xlsx", today=TODAY,
-                                              dry_run=True))
-            timed(f"certificates import ({args.officers} new, validate+commit)",
-                  lambda: import_certificates(certs_xlsx, "certificates.xlsx", today=TODAY))
-    print("target (DESIGN §7): importing 10,000 officers (validate + commit) <= 5 s")
+    n = args.officers
+    run_child(url, "officers", officers_xlsx, f"officers --dry-run ({n} new)", dry_run=True)
+    run_child(url, "officers", officers_xlsx, f"officers import ({n} new)", target="target <= 5 s")
+    run_child(url, "officers", officers_xlsx, f"officers re-import ({n} unchanged)")
+    if not args.skip_certificates:
+        c = args.certificates
+        run_child(url, "certificates", certs_xlsx, f"certificates --dry-run ({c} new)", dry_run=True)
+        run_child(url, "certificates", certs_xlsx, f"certificates import ({c} new)",
+                  target="target <= 10 s")
+    if args.attendance:
+        a = args.attendance
+        run_child(url, "attendance", attendance_xlsx, f"attendance --dry-run ({a} rows)", dry_run=True)
+        run_child(url, "attendance", attendance_xlsx, f"attendance import ({a} rows)",
+                  target="<= 30 s, <= 400 MB")
+        run_child(url, "attendance", attendance_xlsx, f"attendance re-import ({a} unchanged)")
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs "
-          "(wall time on a busy machine overstates; cpu is this process alone)")
+          "(wall time on a busy machine overstates; cpu is the import process alone)")
 
 
 if __name__ == "__main__":

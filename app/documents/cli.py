@@ -40,6 +40,19 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
 
     pages = len(PdfReader(out).pages)
     click.echo(f"已生成{doc.context['title']}：{out}（{pages} 页）")
+    if name == "certificates":
+        _warn_if_loopback_qr()
+
+
+def _warn_if_loopback_qr() -> None:
+    from app.verify.tokens import base_url_and_source, is_loopback
+
+    prefix, source = base_url_and_source()
+    if source == "fallback":
+        click.echo(f"警告：未设置二维码验证网址前缀（flask settings set public_base_url 网址，或环境变量 "
+                   f"APP_BASE_URL），二维码指向本机地址 {prefix}/verify/…，他人扫码无法打开。", err=True)
+    elif is_loopback(prefix):
+        click.echo(f"警告：二维码指向本机地址 {prefix}/verify/…，他人扫码无法打开。", err=True)
 
 
 @docs_cli.command("roster")

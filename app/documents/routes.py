@@ -16,6 +16,7 @@ from app.exams.models import Exam
 from app.extensions import db
 from app.officers.models import Unit
 from app.training.models import TrainingSession
+from app.verify.tokens import base_url_and_source, is_loopback
 
 
 def today() -> date:
@@ -88,8 +89,10 @@ def index():
                                .order_by(Exam.held_on.desc(), Exam.id.desc()).limit(500)).all()
     units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name)).all()
     this_year = today().year
+    prefix, source = base_url_and_source()
     return render_template("documents/index.html", sessions=sessions, exams=exams, units=units,
-                           years=list(range(this_year, this_year - 6, -1)), this_year=this_year)
+                           years=list(range(this_year, this_year - 6, -1)), this_year=this_year,
+                           qr_prefix=f"{prefix}/verify/", qr_source=source, qr_loopback=is_loopback(prefix))
 
 
 @bp.route("/documents/roster.pdf")

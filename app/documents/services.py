@@ -420,6 +420,7 @@ def reminder(today: date, within: int | None = None) -> Doc:
                       "rows": [{"no": n, **r} for n, r in enumerate(rows, 1)],
                       "expired": sum(1 for r in rows if r["expired"])})
     ctx = _base("证件到期提醒", today) | {
+        "signatures": False,  # the seal block is inside each unit's notice, not once at the end
         "within": p.within, "deadline": cn_date(today + timedelta(days=p.within)),
         "count": len(flagged), "units": len(items),
     }

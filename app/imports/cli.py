@@ -1,4 +1,5 @@
-"""`flask import officers|certificates|cases FILE [--dry-run]` (DESIGN §5).
+"""`flask import KIND FILE [--dry-run] [--ignore-column NAME]... [--errors-out FILE.xlsx]` for every
+registered kind, and `flask import template KIND --out FILE.xlsx` (DESIGN §5, issue 11).
 
 Exit status: 0 imported (or validated with --dry-run), 1 refused with every problem listed and
 nothing written, 2 wrong usage (no such file, unsupported type).
@@ -17,11 +18,35 @@ from app.cli import DATE
 from app.extensions import db
 from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
 
-import_cli = AppGroup("import", help="从 .xlsx 或 .csv 文件导入数据（全部成功才写入）")
+
+class _ImportGroup(AppGroup):
+    """Commands are made from the importer registry when first asked for (so a kind added in
+    another module appears without touching this file)."""
+
+    def _load(self) -> None:
+        from app.imports.base import importers
+
+        for kind, importer in importers().items():
+            if kind not in self.commands:
+                help_text = importer.help or f"导入{importer.noun}"
+                self.command(kind, help=help_text)(_command(kind, help_text))
+
+    def list_commands(self, ctx):
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        if name not in self.commands:
+            self._load()
+        return super().get_command(ctx, name)
 
 
-def _run(kind: str, file: str, dry_run: bool, today: date | None) -> None:
-    from app.imports.services import run_import
+import_cli = _ImportGroup("import", help="从 .xlsx、.xls、.ods 或 .csv 文件导入数据（全部成功才写入）")
+
+
+def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
+         errors_out: str | None) -> None:
+    from app.imports.base import get_importer
 
     path = Path(file)
     if not path.is_file():
@@ -31,12 +56,17 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None) -> None:
         click.echo(f"错误：{unsupported_message(file)}", err=True)
         sys.exit(2)
     try:
-        result = run_import(kind, path, path.name, today=today or date.today(), dry_run=dry_run)
+        result = get_importer(kind).run(path, path.name, today=today or date.today(),
+                                        dry_run=dry_run, ignore=ignore)
     except ImportRefused as refused:
         db.session.rollback()
         for problem in refused.problems:
             click.echo(str(problem), err=True)
         click.echo(f"导入被拒绝：共 {len(refused.problems)} 个问题，未写入任何数据", err=True)
+        if any(p.message.startswith("未知的列") for p in refused.problems):
+            click.echo("提示：不需要的列可用 --ignore-column 列名 忽略", err=True)
+        if errors_out:
+            _write_errors(kind, path, refused, errors_out)
         sys.exit(1)
     except OSError as exc:
         db.session.rollback()
@@ -49,21 +79,85 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None) -> None:
     if dry_run:
         db.session.rollback()
     else:
+        _record(kind, path, result)
         db.session.commit()
     click.echo(result.summary())
+
+
+def _record(kind: str, path: Path, result) -> None:
+    """The import's entry in 导入记录 (with the file, for download and undo)."""
+    import secrets
+
+    from app.audit.services import current_actor
+    from app.imports.history import record_batch
+    from app.imports.models import ImportBatch
+
+    data = path.read_bytes()
+    batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=None, actor=current_actor()[0],
+                        kind=kind, filename=path.name[:255], file_size=len(data), file_data=data)
+    db.session.add(batch)
+    record_batch(batch, result)
+
+
+def _write_errors(kind: str, path: Path, refused: ImportRefused, out: str) -> None:
+    from app.imports.annotate import annotated_workbook
+    from app.imports.base import get_importer
+
+    try:
+        data = annotated_workbook(get_importer(kind), path.read_bytes(), path.name, refused.problems)
+        Path(out).write_bytes(data)
+    except (ImportRefused, OSError) as exc:
+        click.echo(f"未能写出标注了问题的文件 {out}：{exc}", err=True)
+        return
+    click.echo(f"已把标注了问题的表格写到 {out}（出错的单元格标红并附批注，第一列为错误说明）", err=True)
 
 
 def _command(kind: str, help_text: str):
     @click.argument("file")
     @click.option("--dry-run", is_flag=True, help="只校验，不写入")
     @click.option("--today", type=DATE, default=None, help="导入日（默认今天），用于状态日期等")
-    def command(file: str, dry_run: bool, today: date | None) -> None:
-        _run(kind, file, dry_run, today)
+    @click.option("--ignore-column", "ignore", multiple=True, metavar="列名",
+                  help="忽略文件中的这一列（可重复）")
+    @click.option("--errors-out", type=click.Path(dir_okay=False), default=None,
+                  help="被拒绝时，把标注了问题的表格写到这个 .xlsx 文件")
+    def command(file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
+                errors_out: str | None) -> None:
+        _run(kind, file, dry_run, today, ignore, errors_out)
 
     command.__doc__ = help_text
-    return import_cli.command(kind, help=help_text)(command)
+    return command
 
 
-import_officers_cmd = _command("officers", "导入执法人员（按身份证号新增或更新）")
-import_certificates_cmd = _command("certificates", "导入证件（按证件类型+证件编号新增或更新）")
-import_cases_cmd = _command("cases", "导入行政处罚案件（按案号新增或更新）")
+@import_cli.command("template")
+@click.argument("kind")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
+def template_cmd(kind: str, out: str) -> None:
+    """生成某类数据的导入模板（带下拉选项、文本格式和填写说明）"""
+    from app.imports.base import importers
+    from app.imports.templates import template_workbook
+
+    found = importers()
+    if kind not in found:
+        click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
+        sys.exit(2)
+    Path(out).write_bytes(template_workbook(found[kind]))
+    click.echo(f"已生成{found[kind].noun}导入模板：{out}")
+
+
+@import_cli.command("export")
+@click.argument("kind")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
+def export_cmd(kind: str, out: str) -> None:
+    """按导入格式导出某类数据（列名与导入相同；改好后可直接导入回去）"""
+    from app.audit.services import record
+    from app.imports.base import importers
+    from app.imports.templates import export_workbook
+
+    found = importers()
+    if kind not in found:
+        click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
+        sys.exit(2)
+    Path(out).write_bytes(export_workbook(found[kind]))
+    record("export", found[kind].entity, None, f"按导入格式导出{found[kind].noun}")
+    db.session.commit()
+    click.echo(f"已导出{found[kind].noun}：{out}")

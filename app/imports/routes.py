@@ -1,20 +1,32 @@
-from datetime import date
+import secrets
+from datetime import date, timedelta
+from itertools import islice
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import delete, func, select
 
+from app.audit.services import current_actor
 from app.auth.access import require_role
+from app.errors import DomainError
 from app.extensions import db
 from app.imports import bp
-from app.imports.forms import KIND_CHOICES, ImportForm
-from app.imports.readers import ImportRefused
-from app.imports.services import (
-    CASE_COLUMNS,
-    CERTIFICATE_COLUMNS,
-    KINDS,
-    OFFICER_COLUMNS,
-    run_import,
-    template_workbook,
+from app.imports.base import ERRORS_HEADER, importers
+from app.imports.forms import ImportForm
+from app.imports.history import record_batch, why_not_undo
+from app.imports.history import undo as undo_import
+from app.imports.models import ImportBatch
+from app.imports.readers import (
+    SUPPORTED_EXTENSIONS,
+    ImportRefused,
+    extension,
+    read_table,
+    to_text,
+    unsupported_message,
 )
+from app.imports.services import run_import, template_workbook
+from app.models_base import utcnow
+from app.officers import idnumber
 
 MAX_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,14 +39,17 @@ def today() -> date:
 @bp.route("/imports", methods=["GET", "POST"])
 @require_role("clerk")
 def index():
+    kinds = importers()
     form = ImportForm()
+    form.kind.choices = [(k, i.noun) for k, i in kinds.items()]
     problems = None
     result = None
     if form.validate_on_submit():
-        upload = form.file.data
-        filename = upload.filename or ""
+        storage = form.file.data
+        filename = storage.filename or ""
+        data = storage.stream.read()
         try:
-            result = run_import(form.kind.data, upload.stream.read(), filename, today=today(),
+            result = run_import(form.kind.data, data, filename, today=today(),
                                 dry_run=form.dry_run.data)
         except ImportRefused as refused:
             db.session.rollback()
@@ -43,20 +58,269 @@ def index():
             if result.dry_run:
                 db.session.rollback()
             else:
+                record_batch(_new_batch(form.kind.data, filename, data), result)
                 db.session.commit()
                 flash(f"导入成功：{result.summary()}", "success")
                 return redirect(url_for("imports.index"))
     return render_template("imports/index.html", form=form, problems=problems, result=result,
-                           max_shown=MAX_SHOWN, kinds=dict(KIND_CHOICES),
-                           columns={"officers": OFFICER_COLUMNS, "certificates": CERTIFICATE_COLUMNS,
-                                    "cases": CASE_COLUMNS})
+                           max_shown=MAX_SHOWN, kinds=kinds)
 
 
-@bp.route("/imports/template/<any(officers, certificates, cases):kind>.xlsx")
+@bp.route("/imports/template/<kind>.xlsx")
 @require_role("clerk")
 def template(kind: str):
-    name = f"{KINDS[kind][1]}导入模板.xlsx"
+    found = importers().get(kind)
+    if found is None:
+        abort(404)
+    name = f"{found.noun}导入模板.xlsx"
     from urllib.parse import quote
 
     return Response(template_workbook(kind), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.route("/imports/export/<kind>.xlsx")
+@require_role("admin")  # full ID numbers: the import needs them, so only an administrator
+def export(kind: str):
+    from urllib.parse import quote
+
+    from app.audit.services import record
+    from app.imports.templates import export_workbook
+
+    found = importers().get(kind)
+    if found is None:
+        abort(404)
+    data = export_workbook(found)
+    record("export", found.entity, None, f"按导入格式导出{found.noun}")
+    db.session.commit()
+    name = f"{found.noun}（导入格式）.xlsx"
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"{kind}.xlsx\"; filename*=UTF-8''{quote(name)}"})
+
+
+# --- the wizard: upload → preview and column mapping → check → import (issue 11 item 4) ------------
+
+PREVIEW_ROWS = 20
+IGNORE = "__ignore__"
+
+
+def _batch(token: str) -> ImportBatch:
+    """The caller's own upload (an administrator may open anyone's); 404 otherwise."""
+    batch = db.session.scalar(select(ImportBatch).where(ImportBatch.token == token))
+    if batch is None or (batch.user_id != current_user.id and current_user.role != "admin"):
+        abort(404)
+    return batch
+
+
+def _new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") -> ImportBatch:
+    actor, user_id, _ip = current_actor()
+    batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=user_id, actor=actor, kind=kind,
+                        filename=(filename or "未命名")[:255], file_size=len(data), file_data=data,
+                        status=status)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def _run(batch: ImportBatch, *, dry_run: bool):
+    mapping = batch.mapping
+    return importers()[batch.kind].run(batch.file_data, batch.filename, today=today(),
+                                       dry_run=dry_run, ignore=mapping.get("ignore", []),
+                                       assign=mapping.get("assign", {}))
+
+
+@bp.route("/imports/upload", methods=["POST"])
+@require_role("clerk")
+def upload():
+    kinds = importers()
+    form = ImportForm()
+    form.kind.choices = [(k, i.noun) for k, i in kinds.items()]
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for e in errors:
+                flash(e, "danger")
+        return redirect(url_for("imports.index"))
+    storage = form.file.data
+    filename = storage.filename or ""
+    if extension(filename) not in SUPPORTED_EXTENSIONS:
+        flash(unsupported_message(filename), "danger")
+        return redirect(url_for("imports.index"))
+    # uploads left in the wizard for a day are dropped (they hold whole files)
+    db.session.execute(delete(ImportBatch).where(
+        ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
+    batch = _new_batch(form.kind.data, filename, storage.stream.read())
+    db.session.commit()
+    return redirect(url_for("imports.preview", token=batch.token))
+
+
+@bp.route("/imports/b/<token>")
+@require_role("clerk")
+def preview(token: str):
+    batch = _batch(token)
+    importer = importers()[batch.kind]
+    try:
+        table = read_table(batch.file_data, batch.filename, importer.columns)
+        rows = list(islice(table.rows, PREVIEW_ROWS))
+    except ImportRefused as refused:
+        return render_template("imports/wizard.html", step="check", batch=batch,
+                               importer=importer, problems=refused.problems, max_shown=MAX_SHOWN)
+    headers = [h for h in table.headers if h != ERRORS_HEADER]  # an annotated sheet's own column
+    detected, _problems = importer.map_headers(headers, header_row=table.header_row)
+    saved = batch.mapping
+    choice = {}
+    for h in headers:
+        if h in saved.get("assign", {}):
+            choice[h] = saved["assign"][h]
+        elif h in saved.get("ignore", []) or h not in detected:
+            choice[h] = IGNORE
+        else:
+            choice[h] = detected[h].field
+    absent = [c for c in importer.columns if c.field not in {col.field for col in detected.values()}]
+    return render_template("imports/wizard.html", step="preview", batch=batch, importer=importer,
+                           table=table, headers=headers, rows=rows, detected=detected, choice=choice, absent=absent,
+                           ignore=IGNORE, to_text=to_text, defaults=importer.defaults,
+                           masked={h for h, c in detected.items()
+                                   if c.kind == "id" and current_user.role != "admin"},
+                           mask=idnumber.mask)
+
+
+@bp.route("/imports/b/<token>/check", methods=["POST"])
+@require_role("clerk")
+def check(token: str):
+    batch = _batch(token)
+    if batch.status != "uploaded":
+        flash("这个文件已经导入过了", "warning")
+        return redirect(url_for("imports.history"))
+    importer = importers()[batch.kind]
+    fields = {c.field for c in importer.columns}
+    ignore, assign = [], {}
+    for key, value in request.form.items():
+        if not key.startswith("map:"):
+            continue
+        header = key[4:]
+        if value == IGNORE:
+            ignore.append(header)
+        elif value in fields:
+            assign[header] = value
+    batch.mapping = {"ignore": ignore, "assign": assign}
+    db.session.commit()
+    problems, result = None, None
+    try:
+        result = _run(batch, dry_run=True)
+    except ImportRefused as refused:
+        problems = refused.problems
+    db.session.rollback()
+    return render_template("imports/wizard.html", step="check", batch=batch, importer=importer,
+                           problems=problems, result=result, max_shown=MAX_SHOWN)
+
+
+@bp.route("/imports/b/<token>/errors.xlsx")
+@require_role("clerk")
+def errors_xlsx(token: str):
+    from urllib.parse import quote
+
+    from app.imports.annotate import annotated_workbook
+
+    batch = _batch(token)
+    importer = importers()[batch.kind]
+    try:
+        _run(batch, dry_run=True)
+        problems = []
+    except ImportRefused as refused:
+        problems = refused.problems
+    db.session.rollback()
+    data = annotated_workbook(importer, batch.file_data, batch.filename, problems)
+    stem = batch.filename.rsplit(".", 1)[0]
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename=\"errors.xlsx\"; "
+                               f"filename*=UTF-8''{quote(stem + '（问题标注）.xlsx')}"})
+
+
+@bp.route("/imports/b/<token>/import", methods=["POST"])
+@require_role("clerk")
+def run(token: str):
+    batch = _batch(token)
+    if batch.status != "uploaded":
+        flash("这个文件已经导入过了", "warning")
+        return redirect(url_for("imports.history"))
+    try:
+        result = _run(batch, dry_run=False)
+    except ImportRefused as refused:
+        db.session.rollback()
+        return render_template("imports/wizard.html", step="check", batch=batch,
+                               importer=importers()[batch.kind], problems=refused.problems,
+                               max_shown=MAX_SHOWN)
+    record_batch(batch, result)
+    db.session.commit()
+    flash(f"导入成功：{result.summary()}", "success")
+    return redirect(url_for("imports.batch_detail", batch_id=batch.id))
+
+
+@bp.route("/imports/history")
+@require_role("clerk")
+def history():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    per_page = 50
+    query = select(ImportBatch).where(ImportBatch.status != "uploaded")
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    batches = db.session.scalars(query.order_by(ImportBatch.id.desc())
+                                 .limit(per_page).offset((page - 1) * per_page)).all()
+    return render_template("imports/history.html", batches=batches, kinds=importers(),
+                           page=page, pages=max((total + per_page - 1) // per_page, 1), total=total)
+
+
+# what a person calls the rows of each table, and where one is shown
+CREATED_LINKS = {"unit": ("单位", None, None), "officer": ("执法人员", "officers.detail", "officer_id"),
+                 "certificate": ("证件", "certificates.detail", "cert_id"),
+                 "training_session": ("培训", "training.detail", "session_id"),
+                 "attendance": ("出勤记录", None, None), "exam": ("考试", "exams.detail", "exam_id"),
+                 "exam_result": ("成绩", None, None),
+                 "penalty_case": ("行政处罚案件", "cases.detail", "case_id")}
+DETAIL_LINKS = 50
+
+
+@bp.route("/imports/history/<int:batch_id>")
+@require_role("clerk")
+def batch_detail(batch_id: int):
+    """One import: its summary and links to what it created (the first 50 of each kind)."""
+    batch = db.session.get(ImportBatch, batch_id) or abort(404)
+    created = []
+    for table, ids in batch.created_ids.items():
+        noun, endpoint, arg = CREATED_LINKS.get(table, (table, None, None))
+        if ids:
+            links = [(i, url_for(endpoint, **{arg: i})) for i in ids[:DETAIL_LINKS]] if endpoint else []
+            created.append((noun, len(ids), links))
+    return render_template("imports/batch.html", batch=batch, created=created,
+                           kinds=importers(), why_not=why_not_undo(batch))
+
+
+@bp.route("/imports/history/<int:batch_id>/file")
+@require_role("clerk")
+def original(batch_id: int):
+    from urllib.parse import quote
+
+    batch = db.session.get(ImportBatch, batch_id) or abort(404)
+    if batch.user_id != current_user.id and current_user.role != "admin":
+        abort(403)  # the file holds full ID numbers: its uploader's or an administrator's only
+    ext = extension(batch.filename) or ".bin"
+    return Response(batch.file_data, mimetype="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename=\"import-{batch.id}{ext}\"; "
+                               f"filename*=UTF-8''{quote(batch.filename)}"})
+
+
+@bp.route("/imports/history/<int:batch_id>/undo", methods=["POST"])
+@require_role("clerk")
+def undo(batch_id: int):
+    batch = db.session.get(ImportBatch, batch_id) or abort(404)
+    if batch.user_id != current_user.id and current_user.role != "admin":
+        flash("只能撤销自己的导入（管理员可撤销任何导入）", "danger")
+        return redirect(url_for("imports.history"))
+    try:
+        summary = undo_import(batch)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash(summary, "success")
+    return redirect(url_for("imports.history"))

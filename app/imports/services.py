@@ -12,8 +12,6 @@ INSERTs and one "import" audit event: one by one through `save_officer` / `creat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,8 +19,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.services import record, record_many
-from app.cases.imports import CASE_COLUMNS, import_cases
+from app.audit.services import record_many
 from app.certificates.models import Certificate, CertificateEvent
 from app.certificates.services import (
     CERT_FIELDS,
@@ -31,15 +28,8 @@ from app.certificates.services import (
 )
 from app.errors import DomainError
 from app.extensions import db
-from app.imports.readers import (
-    CellError,
-    Column,
-    ImportRefused,
-    Problem,
-    convert,
-    map_headers,
-    read_table,
-)
+from app.imports.base import Importer, ImportResult, Row, Sheet, chunks, importers, register
+from app.imports.readers import Column, ImportRefused, Problem
 from app.labels import (
     CERT_ACTIONS,
     CERT_KINDS,
@@ -66,8 +56,8 @@ OFFICER_COLUMNS = [
     Column("on_enforcement_post", "执法岗位", "on_enforcement_post", kind="bool", example="是"),
     Column("employment_status", "在职状态", "employment_status", kind="enum",
            mapping=EMPLOYMENT_STATUSES, example="在职"),
-    Column("phone", "联系电话", "phone", example="13800000000"),
-    Column("employee_no", "工号", "employee_no", max_length=30, example="A001"),
+    Column("phone", "联系电话", "phone", example="13800000000", as_text=True),
+    Column("employee_no", "工号", "employee_no", max_length=30, example="A001", as_text=True),
 ]
 OFFICER_DEFAULTS = {"establishment": "civil_servant", "employment_status": "active",
                     "on_enforcement_post": True}
@@ -77,7 +67,8 @@ KEEP_WHEN_EMPTY = set(OFFICER_DEFAULTS)
 CERTIFICATE_COLUMNS = [
     Column("id_number", "身份证号", "id_number", required=True, kind="id", example=EXAMPLE_ID),
     Column("kind", "证件类型", "kind", kind="enum", mapping=CERT_KINDS, example="行政执法证"),
-    Column("number", "证件编号", "number", required=True, max_length=50, example="11010024000001"),
+    Column("number", "证件编号", "number", required=True, max_length=50, example="11010024000001",
+           as_text=True),
     Column("issuing_authority", "发证机关", "issuing_authority", max_length=100,
            example="北京市人民政府"),
     Column("issued_on", "发证日期", "issued_on", required=True, kind="date", example=date(2024, 3, 1)),
@@ -90,96 +81,8 @@ CERTIFICATE_COLUMNS = [
     Column("status_date", "状态日期", "status_date", kind="date"),
 ]
 
-KINDS = {"officers": ("officer", "执法人员", OFFICER_COLUMNS),
-         "certificates": ("certificate", "证件", CERTIFICATE_COLUMNS),
-         "cases": ("case", "行政处罚案件", CASE_COLUMNS)}
-
-_BAD = object()  # a cell that could not be read; its problem is already reported
-_CHUNK = 500  # IN (...) lists stay well under every database's parameter limit
-
-
-@dataclass
-class ImportResult:
-    entity: str  # "officer" | "certificate"
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    units_created: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def noun(self) -> str:
-        return "执法人员" if self.entity == "officer" else "证件"
-
-    @property
-    def counts(self) -> str:
-        text = f"{self.noun} {self.total} 条（新增 {self.created}，更新 {self.updated}"
-        if self.unchanged:
-            text += f"，无变化 {self.unchanged}"
-        text += "）"
-        if self.units_created:
-            text += f"，新建单位 {len(self.units_created)} 个（{'、'.join(self.units_created[:10])}"
-            text += "等）" if len(self.units_created) > 10 else "）"
-        return text
-
-    def summary(self) -> str:
-        if self.dry_run:
-            return f"校验通过，未写入任何数据（仅校验）。正式导入将导入{self.counts}"
-        return f"导入{self.counts}"
-
-
-@dataclass
-class _Row:
-    number: int
-    values: dict[str, Any]
-    headers: dict[str, str]
-    problems: list[Problem]
-    bad: set[str] = field(default_factory=set)
-
-    def get(self, name: str) -> Any:
-        v = self.values.get(name)
-        return None if v is _BAD else v
-
-    def error(self, name: str, message: str) -> None:
-        """Report one problem per cell: the first one found is the one to fix."""
-        if name in self.bad:
-            return
-        self.bad.add(name)
-        self.problems.append(Problem(self.number, self.headers[name], message))
-
-
-def _chunks(items: Iterable[Any]) -> Iterator[list[Any]]:
-    items = list(items)
-    for i in range(0, len(items), _CHUNK):
-        yield items[i:i + _CHUNK]
-
-
-def _in_file_order(problems: list[Problem], rows: list[_Row]) -> list[Problem]:
-    """By row, then left to right as the columns stand in the file."""
-    order = {h: i for i, h in enumerate(rows[0].headers.values())} if rows else {}
-    return sorted(problems, key=lambda p: (p.row or 0, order.get(p.column or "", len(order))))
-
-
-def _read(source: Source, filename: str, columns: list[Column]) -> tuple[list[_Row], list[Problem]]:
-    table = read_table(source, filename)
-    mapping, problems = map_headers(table.headers, columns)
-    if problems:
-        raise ImportRefused(problems)
-    # field -> header as written in the file, in file order (then the absent columns' Chinese names)
-    headers = {col.field: h for h, col in mapping.items()}
-    headers |= {col.field: col.zh for col in columns if col.field not in headers}
-    rows: list[_Row] = []
-    for number, raw in table.rows:
-        row = _Row(number, {}, headers, problems)
-        for h, col in mapping.items():
-            try:
-                row.values[col.field] = convert(raw.get(h), col)
-            except CellError as exc:
-                row.values[col.field] = _BAD
-                row.error(col.field, str(exc))
-        rows.append(row)
-    return rows, problems
+_chunks = chunks
+_Row = Row
 
 
 def _normal_id(value: Any) -> str | None:
@@ -244,13 +147,13 @@ def _validate_officers(rows: list[_Row], today: date):
         if not data["unit"]:
             row.error("unit", "单位不能为空")
         number = data["id_number"]
-        if "id_number" not in row.bad:
+        if not row.is_bad("id_number"):
             if number in seen_ids:
                 row.error("id_number", f"身份证号 {idnumber.mask(number)} 与第 {seen_ids[number]} 行重复")
             else:
                 seen_ids[number] = row.number
         emp = data.get("employee_no")
-        if emp and "employee_no" not in row.bad:
+        if emp and not row.is_bad("employee_no"):
             owner = emp_owner.get(emp)
             if emp in seen_emps:
                 row.error("employee_no", f"工号“{emp}”与第 {seen_emps[emp]} 行重复")
@@ -277,45 +180,73 @@ def _new_officer(data: dict[str, Any], unit_id: int) -> dict[str, Any]:
     }
 
 
-def import_officers(source: Source, filename: str, *, today: date, dry_run: bool = False) -> ImportResult:
-    """Validate every row, then (unless dry_run) create units, insert new officers and update the
-    changed ones. Raises ImportRefused with every problem; flushes, never commits."""
-    rows, problems = _read(source, filename, OFFICER_COLUMNS)
-    plan, known_units = _validate_officers(rows, today)
-    if problems:
-        raise ImportRefused(_in_file_order(problems, rows))
-    result = ImportResult("officer", total=len(plan), dry_run=dry_run)
-    result.created = sum(1 for _n, _d, oid, _c in plan if oid is None)
-    result.updated = sum(1 for _n, _d, oid, c in plan if oid is not None and c)
-    result.unchanged = result.total - result.created - result.updated
-    result.units_created = list(dict.fromkeys(
-        d["unit"] for _n, d, _o, c in plan if c and d["unit"] not in known_units))
-    if dry_run:
+@register
+class OfficerImporter(Importer):
+    kind, entity, noun = "officers", "officer", "执法人员"
+    help = "导入执法人员（按身份证号新增或更新）"
+    columns = OFFICER_COLUMNS
+    defaults = {"establishment": "行政编制（已登记人员保持原值）", "on_enforcement_post": "是（已登记人员保持原值）",
+                "employment_status": "在职（已登记人员保持原值）"}
+
+    def validate(self, sheet: Sheet, *, today: date):
+        return _validate_officers(sheet.rows, today)
+
+    def export_rows(self):
+        units = {u.id: u.name for u in db.session.execute(select(Unit.id, Unit.name))}
+        for o in db.session.execute(select(
+                Officer.name, Officer.id_number, Officer.unit_id, Officer.position,
+                Officer.establishment, Officer.education, Officer.on_enforcement_post,
+                Officer.employment_status, Officer.phone, Officer.employee_no).order_by(Officer.id)):
+            yield {"name": o.name, "id_number": o.id_number, "unit": units.get(o.unit_id),
+                   "position": o.position, "establishment": ESTABLISHMENTS.get(o.establishment),
+                   "education": EDUCATIONS.get(o.education) if o.education else None,
+                   "on_enforcement_post": o.on_enforcement_post,
+                   "employment_status": EMPLOYMENT_STATUSES.get(o.employment_status),
+                   "phone": o.phone, "employee_no": o.employee_no}
+
+    def result(self, plan) -> ImportResult:
+        plan, known_units = plan
+        result = ImportResult(self.noun, total=len(plan))
+        result.created = sum(1 for _n, _d, oid, _c in plan if oid is None)
+        result.updated = sum(1 for _n, _d, oid, c in plan if oid is not None and c)
+        result.unchanged = result.total - result.created - result.updated
+        result.units_created = list(dict.fromkeys(
+            d["unit"] for _n, d, _o, c in plan if c and d["unit"] not in known_units))
         return result
-    row_number = None
-    try:
-        units = {name: get_or_create_unit(name) for name in dict.fromkeys(
-            d["unit"] for _n, d, _o, c in plan if c)}
-        new = [_new_officer(d, units[d["unit"]].id) for _n, d, oid, _c in plan if oid is None]
-        if new:
-            # Core executemany: the ORM bulk path costs ~3× more per row for nothing we need.
-            db.session.execute(insert(Officer.__table__), new)
-            _audit_new_officers(new)
-        updates = {oid: (n, d) for n, d, oid, c in plan if oid is not None and c}
-        for chunk in _chunks(updates):
-            for officer in db.session.scalars(select(Officer).where(Officer.id.in_(chunk))):
-                row_number, data = updates[officer.id]
-                save_officer(officer, {**data, "unit": units[data["unit"]]}, today=today)
-        db.session.flush()
-    except DomainError as exc:  # validated above, so only a concurrent change gets here
-        raise ImportRefused([Problem(row_number, None, str(exc))]) from None
-    except IntegrityError:
-        raise ImportRefused([Problem(None, None, "导入时数据已被他人修改（身份证号或工号冲突），请重新导入")]) from None
-    record("import", "officer", None, result.summary(), {"file": [None, filename]})
-    return result
+
+    def apply(self, plan, *, today: date, result: ImportResult) -> None:
+        """Create units, insert new officers and update the changed ones."""
+        plan, _known = plan
+        row_number = None
+        try:
+            units = {name: get_or_create_unit(name) for name in dict.fromkeys(
+                d["unit"] for _n, d, _o, c in plan if c)}
+            result.created_ids["unit"] = [units[n].id for n in result.units_created]
+            new = [_new_officer(d, units[d["unit"]].id) for _n, d, oid, _c in plan if oid is None]
+            if new:
+                # Core executemany: the ORM bulk path costs ~3× more per row for nothing we need.
+                db.session.execute(insert(Officer.__table__), new)
+                result.created_ids["officer"] = _audit_new_officers(new)
+            updates = {oid: (n, d) for n, d, oid, c in plan if oid is not None and c}
+            for chunk in _chunks(updates):
+                for officer in db.session.scalars(select(Officer).where(Officer.id.in_(chunk))):
+                    row_number, data = updates[officer.id]
+                    save_officer(officer, {**data, "unit": units[data["unit"]]}, today=today)
+            db.session.flush()
+        except DomainError as exc:  # validated above, so only a concurrent change gets here
+            raise ImportRefused([Problem(row_number, None, str(exc))]) from None
+        except IntegrityError:
+            raise ImportRefused([Problem(None, None, "导入时数据已被他人修改（身份证号或工号冲突），"
+                                                     "请重新导入")]) from None
 
 
-def _audit_new_officers(new: list[dict[str, Any]]) -> None:
+def import_officers(source: Source, filename: str, *, today: date, dry_run: bool = False) -> ImportResult:
+    """Validate every row, then (unless dry_run) write. Raises ImportRefused with every problem;
+    flushes, never commits."""
+    return OfficerImporter().run(source, filename, today=today, dry_run=dry_run)
+
+
+def _audit_new_officers(new: list[dict[str, Any]]) -> list[int]:
     """A create audit row for each officer the import inserted (ID numbers masked)."""
     by_number = {d["id_number"]: d for d in new}
     entries = []
@@ -326,6 +257,7 @@ def _audit_new_officers(new: list[dict[str, Any]]) -> None:
                       if k not in ("created_at", "updated_at", "version", "photo", "photo_mime")}
             entries.append((oid, f"导入执法人员 {values['name']}", values))
     record_many("create", "officer", entries)
+    return [e[0] for e in entries]
 
 
 # --- certificates --------------------------------------------------------------------------------
@@ -370,7 +302,7 @@ def _validate_certificates(rows: list[_Row], today: date):
         for name, message in validate_certificate_data(
                 data, check_unique=False).items():  # keys checked against `existing` above/below
             row.error(name, message)
-        if data["number"] and "number" not in row.bad:
+        if data["number"] and not row.is_bad("number"):
             if key in seen:
                 row.error("number", f"{CERT_KINDS[data['kind']]}编号“{data['number']}”与第 {seen[key]} 行重复")
             else:
@@ -404,12 +336,12 @@ _STATUS_ACTION = {target: code for code, (_label, sources, target) in CERT_ACTIO
                   if "valid" in sources and target != "valid"}
 
 
-def _insert_certificates(plan: list[tuple], *, today: date) -> None:
+def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
     """New certificates and their history in three statements. The same rows and events as
     `create_certificate` (issue — or apply — dated 发证日期, then a status event dated 状态日期 or
     the import day); it needs ~9 ms a row, too slow for a 10,000-row file."""
     if not plan:
-        return
+        return []
     from app.audit.services import current_actor
 
     actor = current_actor()[0]
@@ -440,85 +372,68 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> None:
          f"导入{CERT_KINDS[data['kind']]} {data['number'].strip()}",
          {**{f: data[f] for f in CERT_FIELDS}, "status": status})
         for _n, data, _oid, status, _sd, _cid, _c in plan])
+    return sorted(ids[(p[1]["kind"], p[1]["number"].strip())] for p in plan)
 
 
-def import_certificates(source: Source, filename: str, *, today: date, dry_run: bool = False) -> ImportResult:
-    """Validate every row, then (unless dry_run) register the new certificates — each with its
-    issue event and, for a status other than valid/applying, a status event — and update the
-    changed ones. Raises ImportRefused with every problem; flushes, never commits."""
-    rows, problems = _read(source, filename, CERTIFICATE_COLUMNS)
-    with db.session.no_autoflush:
-        plan = _validate_certificates(rows, today)
-    if problems:
-        raise ImportRefused(_in_file_order(problems, rows))
-    result = ImportResult("certificate", total=len(plan), dry_run=dry_run)
-    result.created = sum(1 for p in plan if p[5] is None)
-    result.updated = sum(1 for p in plan if p[5] is not None and p[6])
-    result.unchanged = result.total - result.created - result.updated
-    if dry_run:
+@register
+class CertificateImporter(Importer):
+    kind, entity, noun = "certificates", "certificate", "证件"
+    help = "导入证件（按证件类型+证件编号新增或更新）"
+    columns = CERTIFICATE_COLUMNS
+    defaults = {"kind": "行政执法证", "status": "有效", "status_date": "导入当天"}
+
+    def validate(self, sheet: Sheet, *, today: date):
+        with db.session.no_autoflush:
+            return _validate_certificates(sheet.rows, today)
+
+    def export_rows(self):
+        for c in db.session.execute(select(
+                Officer.id_number, Certificate.status, *(getattr(Certificate, f) for f in CERT_FIELDS))
+                .join(Officer, Officer.id == Certificate.officer_id).order_by(Certificate.id)):
+            yield {"id_number": c.id_number, "kind": CERT_KINDS.get(c.kind), "number": c.number,
+                   "issuing_authority": c.issuing_authority, "issued_on": c.issued_on,
+                   "expires_on": c.expires_on, "categories": c.categories, "area": c.area,
+                   "status": CERT_STATUSES.get(c.status), "status_date": None}
+
+    def result(self, plan) -> ImportResult:
+        result = ImportResult(self.noun, total=len(plan))
+        result.created = sum(1 for p in plan if p[5] is None)
+        result.updated = sum(1 for p in plan if p[5] is not None and p[6])
+        result.unchanged = result.total - result.created - result.updated
         return result
-    row_number = None
-    try:
-        _insert_certificates([p for p in plan if p[5] is None], today=today)
-        updates = {p[5]: p for p in plan if p[5] is not None and p[6]}
-        for chunk in _chunks(updates):
-            for cert in db.session.scalars(select(Certificate).where(Certificate.id.in_(chunk))):
-                row_number, data = updates[cert.id][0], updates[cert.id][1]
-                update_certificate(cert, data)
-        db.session.flush()
-    except DomainError as exc:
-        raise ImportRefused([Problem(row_number, None, str(exc))]) from None
-    except IntegrityError:
-        raise ImportRefused([Problem(None, None, "导入时数据已被他人修改（证件编号冲突），请重新导入")]) from None
-    record("import", "certificate", None, result.summary(), {"file": [None, filename]})
-    return result
+
+    def apply(self, plan, *, today: date, result: ImportResult) -> None:
+        """Register the new certificates — each with its issue event and, for a status other
+        than valid/applying, a status event — and update the changed ones."""
+        row_number = None
+        try:
+            result.created_ids["certificate"] = _insert_certificates(
+                [p for p in plan if p[5] is None], today=today)
+            updates = {p[5]: p for p in plan if p[5] is not None and p[6]}
+            for chunk in _chunks(updates):
+                for cert in db.session.scalars(select(Certificate).where(Certificate.id.in_(chunk))):
+                    row_number, data = updates[cert.id][0], updates[cert.id][1]
+                    update_certificate(cert, data)
+            db.session.flush()
+        except DomainError as exc:
+            raise ImportRefused([Problem(row_number, None, str(exc))]) from None
+        except IntegrityError:
+            raise ImportRefused([Problem(None, None, "导入时数据已被他人修改（证件编号冲突），"
+                                                     "请重新导入")]) from None
 
 
-IMPORTERS = {"officers": import_officers, "certificates": import_certificates, "cases": import_cases}
+def import_certificates(source: Source, filename: str, *, today: date,
+                        dry_run: bool = False) -> ImportResult:
+    return CertificateImporter().run(source, filename, today=today, dry_run=dry_run)
 
 
-def run_import(kind: str, source: Source, filename: str, *, today: date, dry_run: bool = False) -> ImportResult:
-    return IMPORTERS[kind](source, filename, today=today, dry_run=dry_run)
+def run_import(kind: str, source: Source, filename: str, *, today: date, dry_run: bool = False,
+               ignore=(), assign=None) -> ImportResult:
+    return importers()[kind].run(source, filename, today=today, dry_run=dry_run, ignore=ignore,
+                                 assign=assign)
 
 
 def template_workbook(kind: str) -> bytes:
-    """An .xlsx with the Chinese headers and one example row (ID column formatted as text)."""
-    import io
+    from app.imports.templates import template_workbook as build
 
-    import openpyxl
-    from openpyxl.styles import Font
-
-    from app.reports.exports import safe_cell
-
-    _entity, noun, columns = KINDS[kind]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = f"{noun}导入"
-    ws.append([safe_cell(c.zh) for c in columns])
-    ws.append([safe_cell(c.example) for c in columns])
-    for i, col in enumerate(columns, start=1):
-        head = ws.cell(row=1, column=i)
-        head.font = Font(bold=True, color="C00000" if col.required else None)
-        cell = ws.cell(row=2, column=i)
-        if col.kind == "date":
-            cell.number_format = "yyyy-mm-dd"
-        elif col.kind == "id" or col.field in ("phone", "number", "employee_no"):
-            cell.number_format = "@"
-        ws.column_dimensions[head.column_letter].width = 22 if col.kind in ("id", "date") else 14
-    notes = wb.create_sheet("填写说明")
-    notes.append(["列名", "英文列名", "必填", "说明"])
-    for col in columns:
-        if col.mapping:
-            hint = "可选：" + "、".join(col.mapping.values())
-        elif col.kind == "date":
-            hint = "日期：2024-03-01、2024/3/1 或 2024年3月1日"
-        elif col.kind == "bool":
-            hint = "是/否"
-        elif col.kind == "id":
-            hint = "18位，请设置为文本格式"
-        else:
-            hint = ""
-        notes.append([safe_cell(v) for v in (col.zh, col.en, "是" if col.required else "", hint)])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return build(importers()[kind])

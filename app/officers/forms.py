@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 from flask_wtf.file import FileField
 from wtforms import (
@@ -21,6 +22,9 @@ from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KIN
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
+# A 2 MB PNG can declare 400 megapixels (issue 9): the size is read from the header and checked
+# before anything decodes the pixels (a 6000×4000 camera photo is 24 megapixels).
+PHOTO_MAX_PIXELS = 40_000_000
 
 
 def _int_or_none(value):
@@ -50,12 +54,21 @@ def read_photo(storage) -> tuple[bytes, str]:
         raise ValidationError("照片不能超过 2 MB")
     if not data:
         raise ValidationError("照片文件是空的")
+    too_big = ValidationError(f"照片像素过大（超过 {PHOTO_MAX_PIXELS // 1_000_000:,} 百万像素），"
+                              "请缩小后再上传")
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            fmt = img.format
-            img.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:  # reads the header only
+                fmt, pixels = img.format, img.width * img.height
+                if pixels <= PHOTO_MAX_PIXELS:
+                    img.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_big from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ValidationError("照片文件无法识别，请上传 JPG 或 PNG 图片") from None
+    if pixels > PHOTO_MAX_PIXELS:
+        raise too_big
     if fmt not in PHOTO_FORMATS:
         raise ValidationError(f"照片格式为 {fmt}，只接受 JPG 或 PNG")
     return data, PHOTO_FORMATS[fmt]

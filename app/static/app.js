@@ -1,6 +1,6 @@
 // Confirmation before destructive actions: <form data-confirm="...">
 document.addEventListener("submit", function (ev) {
-  var msg = ev.target.getAttribute("data-confirm");
+  var msg = (ev.submitter && ev.submitter.getAttribute("data-confirm")) || ev.target.getAttribute("data-confirm");
   if (msg && !window.confirm(msg)) { ev.preventDefault(); }
 });
 
@@ -75,15 +75,20 @@ document.addEventListener("submit", function (ev) {
   });
 
   document.addEventListener("submit", function (ev) {
-    var form = ev.target;
+    var form = ev.target, button = ev.submitter;
     if (ev.defaultPrevented) { return; }
-    var url = new URL(form.getAttribute("action") || window.location.href, window.location.href);
-    if ((form.method || "get").toLowerCase() === "get" && DOWNLOAD.test(url.pathname) && window.fetch) {
+    // the button's formaction/formmethod win over the form's, as in a plain submit
+    var action = (button && button.getAttribute("formaction")) || form.getAttribute("action");
+    var method = (button && button.getAttribute("formmethod")) || form.method || "get";
+    var url = new URL(action || window.location.href, window.location.href);
+    if (method.toLowerCase() === "get" && DOWNLOAD.test(url.pathname) && window.fetch) {
       ev.preventDefault();
       url.search = new URLSearchParams(new FormData(form)).toString();
       download(url.pathname + url.search);
     } else if (form.enctype === "multipart/form-data" && form.querySelector("input[type=file]")) {
       show("正在上传并校验，请稍候");
+    } else if (form.hasAttribute("data-busy")) {  // long work without an upload (an import)
+      show(form.getAttribute("data-busy") + "，请稍候");
     }
   });
 

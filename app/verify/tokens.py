@@ -6,7 +6,10 @@ be made or altered without the app's SECRET_KEY, so a forged one fails the signa
 
 from __future__ import annotations
 
-from flask import current_app
+import ipaddress
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, request
 from itsdangerous import BadData, URLSafeSerializer
 
 SALT = "certmgr.verify.v1"
@@ -34,10 +37,40 @@ def read_token(token: str) -> tuple[str, int] | None:
     return data["t"], data["id"]
 
 
-def base_url() -> str:
+# Where a QR code points when nothing is configured and there is no request to learn the host from
+# (the CLI): this machine only, so the CLI warns when it prints one.
+FALLBACK_BASE_URL = "http://127.0.0.1:5000"
+
+
+def base_url_and_source() -> tuple[str, str]:
+    """The absolute prefix of verification links, and where it comes from: the 二维码验证网址前缀
+    setting, else APP_BASE_URL, else the address this request came to, else the loopback fallback."""
     from app.settings.services import get
 
-    return (get("public_base_url") or current_app.config["APP_BASE_URL"]).rstrip("/")
+    if configured := (get("public_base_url") or "").strip():
+        return configured.rstrip("/"), "setting"
+    if configured := (current_app.config.get("APP_BASE_URL") or "").strip():
+        return configured.rstrip("/"), "config"
+    if has_request_context():
+        return request.host_url.rstrip("/"), "request"
+    return FALLBACK_BASE_URL, "fallback"
+
+
+def base_url() -> str:
+    return base_url_and_source()[0]
+
+
+def is_loopback(url: str) -> bool:
+    """True when `url` names this machine only (127.0.0.0/8, ::1, localhost, 0.0.0.0): a QR code
+    pointing there cannot be opened from anyone's phone."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_unspecified
 
 
 def verify_url(kind: str, row_id: int) -> str:

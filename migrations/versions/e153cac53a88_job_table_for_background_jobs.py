@@ -1,7 +1,7 @@
 """job table for background jobs
 
 Revision ID: e153cac53a88
-Revises: 63faa94320c1
+Revises: 275658672cb4
 Create Date: 2026-11-30 02:12:08.268024
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e153cac53a88'
-down_revision = '63faa94320c1'
+down_revision = '275658672cb4'
 branch_labels = None
 depends_on = None
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
+from app.officers.models import Officer
 from app.training.models import Attendance, TrainingSession
 from tests.conftest import TODAY, follow_job, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
@@ -148,6 +149,19 @@ def test_reminder_groups_by_unit(app, client, data):
     assert len(pages) == 1  # one unit, one notice
 
 
+def test_reminder_has_a_seal_block_on_every_units_notice(app, client, data):
+    with app.app_context():
+        town_officer = _db.session.get(Officer, data["officers"]["张伟"])
+        town_officer.certificates[0].expires_on = TODAY + timedelta(days=10)
+        _db.session.commit()
+    login(client, app, "viewer")
+    pages = assert_pdf(get_pdf(client, "/documents/reminder.pdf?within=30&today=2026-06-15"), ids=data["ids"])
+    assert len(pages) == 2  # one notice per unit, each on its own page
+    for page, unit in zip(pages, ("城市管理科", "海棠溪社区"), strict=True):
+        assert f"{unit}：" in page
+        assert page.count("单位（盖章）") == 1 and "审核人" in page, (unit, page[-200:])
+
+
 def test_bad_input_gets_a_message_not_a_500(app, client, data):
     login(client, app, "clerk")
     for url, message in [
@@ -193,7 +207,7 @@ def test_certificate_qr_code_verifies_then_fails_after_suspension(app, client, d
     pages = assert_pdf(pdf, ids=data["ids"])
     assert len(pages) == 1 and "培训合格证书" in pages[0] and "张伟" in pages[0]
     (url,) = qr_urls(pdf, tmp_path)
-    assert url.startswith("http://127.0.0.1:5000/verify/")
+    assert url.startswith("http://localhost/verify/")  # the test client's host: nothing configured
 
     anonymous = app.test_client()
     page = anonymous.get(urlsplit(url).path)
@@ -258,3 +272,59 @@ def test_every_docs_command_takes_out_and_today(app, runner, data, tmp_path, arg
     result = runner.invoke(args=["docs", *args, "--out", str(out), "--today", TODAY.isoformat()])
     assert result.exit_code == 0, result.output
     assert_pdf(out.read_bytes(), ids=data["ids"])
+
+
+def login_at(app, client, host: str, role: str, username: str | None = None):
+    """Log in, then send the session cookie to `host` too (requests there carry a Host header)."""
+    login(client, app, role, username)
+    name = app.config["SESSION_COOKIE_NAME"]
+    client.set_cookie(name, client.get_cookie(name).value, domain=host.split(":")[0])
+
+
+@pytest.mark.skipif(not shutil.which("zbarimg") or not shutil.which("pdftoppm"), reason="zbar/poppler")
+def test_qr_code_points_at_the_host_the_app_is_served_on(app, client, data, tmp_path):
+    host = {"Host": "certs.example.gov.cn:8443"}
+    login_at(app, client, host["Host"], "clerk")
+    officer = data["officers"]["张伟"]
+    resp = client.get(f"/documents/certificates.pdf?session={data['session']}&officer={officer}", headers=host)
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    (url,) = qr_urls(resp.data, tmp_path)
+    assert url.startswith("http://certs.example.gov.cn:8443/verify/"), url
+    page = app.test_client().get(urlsplit(url).path, headers={"Host": "certs.example.gov.cn:8443"})
+    assert page.status_code == 200 and "文书真实有效" in page.get_data(as_text=True)
+
+    # a configured prefix wins over the request's host
+    with app.app_context():
+        from app.settings.services import set_value
+
+        set_value("public_base_url", "https://zfz.example.gov.cn/")
+        _db.session.commit()
+    resp = client.get(f"/documents/certificates.pdf?exam={data['exam']}&officer={officer}", headers=host)
+    second = tmp_path / "second"
+    second.mkdir()
+    (url,) = qr_urls(resp.data, second)
+    assert url.startswith("https://zfz.example.gov.cn/verify/"), url
+
+
+def test_documents_page_shows_the_qr_prefix_and_warns_on_loopback(app, data):
+    def page_via(host: str) -> str:
+        client = app.test_client()
+        login_at(app, client, host, "clerk", username=f"clerk_{len(host)}")
+        return client.get("/documents", headers={"Host": host}).get_data(as_text=True)
+
+    html = page_via("certs.example.gov.cn")
+    assert "http://certs.example.gov.cn/verify/" in html
+    assert "qr-loopback-warning" not in html and "data-confirm" not in html
+    html = page_via("127.0.0.1:5000")
+    assert "http://127.0.0.1:5000/verify/" in html
+    assert 'id="qr-loopback-warning"' in html and "他人用手机扫码将无法打开" in html
+    assert html.count("data-confirm=") == 2  # both certificate buttons ask first
+
+
+def test_docs_cli_warns_when_qr_codes_point_at_this_machine(app, runner, data, tmp_path):
+    out = tmp_path / "c.pdf"
+    result = runner.invoke(args=["docs", "certificates", "--session", str(data["session"]), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "警告：未设置二维码验证网址前缀" in result.stderr and "http://127.0.0.1:5000/verify/" in result.stderr
+    result = runner.invoke(args=["docs", "roster", "--out", str(out)])
+    assert result.exit_code == 0 and "警告" not in result.stderr

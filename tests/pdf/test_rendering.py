@@ -39,6 +39,49 @@ def test_chunked_roster_breaks_exactly_like_one_piece(db):
     assert b[-1].count("合计") == 1 and "".join(b).count("合计") == 1
 
 
+def embedded_fonts(pdf: bytes) -> dict[str, list[bytes]]:
+    """FontName → the distinct font files embedded under that name (decoded)."""
+    files: dict[str, dict[int, bytes]] = {}
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for ref in page["/Resources"]["/Font"].values():
+            font = ref.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            stream = descriptor["/FontFile3"]
+            files.setdefault(str(descriptor["/FontName"]), {})[stream.indirect_reference.idnum] = stream.get_data()
+    return {name: list(by_id.values()) for name, by_id in files.items()}
+
+
+def drawn_glyphs(font_file: bytes) -> set[int]:
+    """Glyph ids that have an outline in an embedded (glyph-id-keeping) CFF subset."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(io.BytesIO(font_file))
+    top = font["CFF "].cff.topDictIndex[0]
+    order = font.getGlyphOrder()
+    return {gid for gid, name in enumerate(order) if top.CharStrings[name].calcBounds(top.CharStrings)}
+
+
+def test_chunked_document_embeds_each_font_once(db):
+    """A long document is laid out in chunks; the PDF still holds one file per font, with every glyph
+    any page draws, and is about the size of the one-piece render (not one font copy per chunk)."""
+    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹", "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红玲"
+    units = [UnitFactory(name=f"第{i}执法中队", sort_order=i) for i in range(4)]
+    for i in range(240):
+        name = surnames[i % len(surnames)] + given[(i * 7) % len(given)] + given[(i * 13) % len(given)]
+        CertificateFactory(officer=OfficerFactory(name=name, unit=units[i % 4]),
+                           categories=["市容环境卫生", "城乡规划建设", "安全生产、应急管理", "市场监管"][i % 4])
+    doc = services.roster(date(2026, 6, 15))
+    whole = render_pdf(doc.template, doc.context, items=doc.items, per_chunk=10_000)
+    chunked = render_pdf(doc.template, doc.context, items=doc.items, per_chunk=30)
+    assert texts(chunked) == texts(whole)
+    fonts, one_piece = embedded_fonts(chunked), embedded_fonts(whole)
+    assert fonts.keys() == one_piece.keys() and len(fonts) == 2  # regular and bold
+    for name, files in fonts.items():
+        assert len(files) == 1, (name, len(files))
+        assert drawn_glyphs(files[0]) == drawn_glyphs(one_piece[name][0]), name
+    assert len(chunked) < 1.25 * len(whole), (len(chunked), len(whole))
+
+
 def test_fetcher_serves_only_static_files(app, tmp_path):
     with app.app_context():
         fetcher = make_fetcher({"photo-1": ("image/png", b"\x89PNG")})

@@ -58,12 +58,17 @@ def world(app):
         att = Attendance(session_id=session.id, officer_id=officer.id, status="attended", credited_hours=2)
         res = ExamResult(exam_id=exam.id, officer_id=officer.id, score=80, absent=False)
         db.session.add_all([att, res])
+        from app.imports.models import ImportBatch
+
+        batch = ImportBatch(token="batch-token", kind="officers", filename="名单.xlsx",
+                            file_data=b"PK", status="imported", summary="导入执法人员 1 条")
+        db.session.add(batch)
         from app.cases.services import save_case
 
         case = save_case(None, {"case_no": "罚1", "decided_on": date(2026, 3, 3),
                                 "certificate_numbers": [cert.number, "X9"]})
         db.session.commit()
-        return {"officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
+        return {"batch_id": batch.id, "kind": "officers", "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
                 "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id,
                 "job_id": "no-such-job"}

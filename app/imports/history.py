@@ -1,0 +1,133 @@
+"""Import history and undo (issue 11 item 6).
+
+An import is recorded in its ImportBatch with the ids of every row it created. Undo deletes those
+rows — only when nothing has changed them since (each row's updated_at is not later than the
+import, no other record has come to depend on them) and when the import created rows only: an
+import that updated existing records cannot give back their earlier contents, so its undo is
+refused with that reason. Flushes, never commits; audited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from app.audit.services import record
+from app.cases.models import CaseCertificate, PenaltyCase
+from app.certificates.models import Certificate, CertificateEvent
+from app.errors import DomainError
+from app.exams.models import Exam, ExamResult
+from app.extensions import db
+from app.imports.base import chunks
+from app.imports.models import ImportBatch
+from app.models_base import utcnow
+from app.officers.models import Officer, Unit
+from app.training.models import Attendance, TrainingSession
+
+# children before parents
+MODELS = {"attendance": Attendance, "exam_result": ExamResult, "certificate": Certificate,
+          "training_session": TrainingSession, "exam": Exam, "officer": Officer, "unit": Unit,
+          "penalty_case": PenaltyCase}
+NOUNS = {"attendance": "出勤记录", "exam_result": "成绩", "certificate": "证件",
+         "training_session": "培训", "exam": "考试", "officer": "执法人员", "unit": "单位",
+         "penalty_case": "行政处罚案件"}
+# (child model, its foreign key, what a person calls it) that would stop a row being removed
+DEPENDENTS = {
+    "officer": [(Certificate, Certificate.officer_id, "证件"), (Attendance, Attendance.officer_id, "出勤记录"),
+                (ExamResult, ExamResult.officer_id, "考试成绩")],
+    "unit": [(Officer, Officer.unit_id, "执法人员"), (Unit, Unit.parent_id, "下级单位")],
+    "training_session": [(Attendance, Attendance.session_id, "出勤记录")],
+    "exam": [(ExamResult, ExamResult.exam_id, "考试成绩"), (Exam, Exam.makeup_of_id, "补考")],
+    "certificate": [(Certificate, Certificate.replaced_by_id, "换发的证件")],
+}
+
+
+def record_batch(batch: ImportBatch, result) -> None:
+    from app.models_base import utcnow
+
+    batch.status = "imported"
+    batch.created_count, batch.updated_count = result.created, result.updated
+    batch.summary = result.summary()
+    batch.created_ids = result.created_ids
+    batch.imported_at = utcnow()
+    db.session.flush()
+
+
+def why_not_undo(batch: ImportBatch) -> str | None:
+    """The reason this import cannot be undone, or None."""
+    if batch.status != "imported":
+        return "已撤销" if batch.status == "undone" else "尚未导入"
+    if batch.updated_count:
+        return (f"本次导入更新了 {batch.updated_count} 条已有记录，撤销无法恢复它们原来的内容；"
+                "请在各页面逐条修改")
+    created = batch.created_ids
+    if not any(created.values()):
+        return "本次导入没有新增任何记录"
+    since = batch.imported_at + timedelta(seconds=1)
+    for table, ids in created.items():
+        model = MODELS[table]
+        for chunk in chunks(ids):
+            changed = db.session.scalar(select(func.count()).select_from(model).where(
+                model.id.in_(chunk), model.updated_at > since))
+            if changed:
+                return f"导入后已有 {changed} 条{NOUNS[table]}被修改，不能撤销"
+            if len(chunk) != db.session.scalar(
+                    select(func.count()).select_from(model).where(model.id.in_(chunk))):
+                return f"导入的{NOUNS[table]}已有被删除的，不能撤销"
+            for child, fk, noun in DEPENDENTS.get(table, []):
+                own = set(created.get(child.__tablename__, []))
+                others = [cid for (cid,) in db.session.execute(select(child.id).where(fk.in_(chunk)))
+                          if cid not in own]
+                if others:
+                    return f"导入的{NOUNS[table]}之后已有{noun}（{len(others)} 条），不能撤销"
+    cert_ids = created.get("certificate", [])
+    for chunk in chunks(cert_ids):
+        if db.session.scalar(select(func.count()).select_from(Certificate).where(
+                Certificate.id.in_(chunk), Certificate.version != 1)):
+            return "导入的证件之后已办理过变更，不能撤销"
+        if db.session.scalar(select(func.count()).select_from(CertificateEvent).where(
+                CertificateEvent.certificate_id.in_(chunk),
+                CertificateEvent.created_at > since)):
+            return "导入的证件之后已办理过变更，不能撤销"
+    return None
+
+
+def undo(batch: ImportBatch) -> str:
+    """Delete what the import created. Raises DomainError with the reason when it may not."""
+    reason = why_not_undo(batch)
+    if reason:
+        raise DomainError(f"不能撤销这次导入：{reason}")
+    created = batch.created_ids
+    counts = []
+    touched: set[int] = set()
+    years: set[int] = set()
+    for chunk in chunks(created.get("attendance") or []):
+        for officer_id, held_on in db.session.execute(
+                select(Attendance.officer_id, TrainingSession.held_on)
+                .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+                .where(Attendance.id.in_(chunk))):
+            touched.add(officer_id)
+            years.add(held_on.year)
+    for table, model in MODELS.items():
+        ids = created.get(table) or []
+        if not ids:
+            continue
+        for chunk in chunks(ids):
+            if table == "certificate":
+                db.session.execute(delete(CertificateEvent).where(
+                    CertificateEvent.certificate_id.in_(chunk)))
+            elif table == "penalty_case":
+                db.session.execute(delete(CaseCertificate).where(CaseCertificate.case_id.in_(chunk)))
+            db.session.execute(delete(model).where(model.id.in_(chunk)))
+        counts.append(f"{NOUNS[table]} {len(ids)} 条")
+    if touched:
+        from app.training.imports import _after_attendance_import
+
+        _after_attendance_import(touched, years)
+    batch.status = "undone"
+    batch.undone_at = utcnow()
+    db.session.flush()
+    summary = f"撤销导入“{batch.filename}”：删除" + "、".join(counts)
+    record("undo_import", "import_batch", batch.id, summary, {"status": ["imported", "undone"]})
+    return summary

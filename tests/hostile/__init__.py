@@ -1,0 +1,92 @@
+"""Hostile uploads (issue 9 item 4): tiny files that cost huge resources when read naively.
+
+Each maker writes its file quickly and in little memory, so tests can build them on the fly.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import openpyxl
+
+
+def pixel_bomb_png(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A PNG whose header declares width × height pixels (400 megapixels by default) with almost
+    no data behind it: a few hundred bytes, as a crafted upload would be."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 1024))
+            + chunk(b"IEND", b""))
+
+
+def _rewrite_sheet(src: Path, dest: Path, rewrite) -> Path:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                rewrite(zout, item, data)
+            else:
+                zout.writestr(item, data)
+    return dest
+
+
+def row_bomb_xlsx(path: Path, headers: list[str], row: list, number: int = 30_000_000) -> Path:
+    """A valid .xlsx of ~5 KB: the headers on row 1 and one data row numbered `number`."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    ws.append(row)
+    plain = path.with_suffix(".plain.xlsx")
+    wb.save(plain)
+
+    def rewrite(zout, item, data):
+        data = data.replace(b'r="2"', f'r="{number}"'.encode())
+        for letter in "ABCDEFGHIJ":
+            data = data.replace(f'r="{letter}2"'.encode(), f'r="{letter}{number}"'.encode())
+        data = data.replace(b":D2\"", f":D{number}\"".encode())
+        zout.writestr(item, data)
+
+    return _rewrite_sheet(plain, path, rewrite)
+
+
+def zip_bomb_xlsx(path: Path, headers: list[str], unzipped: int = 315_000_000) -> Path:
+    """A valid .xlsx of ~1 MB whose sheet unzips to `unzipped` bytes of XML (rows of one string)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(headers)
+    plain = path.with_suffix(".plain.xlsx")
+    wb.save(plain)
+
+    def rewrite(zout, item, data):
+        head, rest = data.split(b"</sheetData>")
+        row = b'<row><c t="inlineStr"><is><t>' + b"A" * 64 + b"</t></is></c></row>"
+        block = row * 20_000
+        with zout.open(item.filename, "w", force_zip64=True) as f:
+            f.write(head)
+            written = 0
+            while written < unzipped:
+                f.write(block)
+                written += len(block)
+            f.write(b"</sheetData>" + rest)
+
+    return _rewrite_sheet(plain, path, rewrite)
+
+
+def sparse_xls(path: Path, headers: list[str], row: int = 65_535, column: int = 150) -> Path:
+    """A ~6 KB .xls with the headers and one cell far away: read as a dense range it is
+    65,536 × 151 cells (~10 million)."""
+    import xlwt
+
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Sheet1")
+    for i, h in enumerate(headers):
+        ws.write(0, i, h)
+    ws.write(row, column, "x")
+    wb.save(str(path))
+    return path
