@@ -117,7 +117,9 @@ def start(kind: str, title: str, params: dict):
         if wants_json():
             return {"error": message}, 429
         return render_template("errors.html", code=429, message=message), 429
-    job = create(kind, title, {**params, "ip": request.remote_addr or ""}, current_user.id)
+    # base_url: the host and scheme the user reached (links and QR codes printed in the file)
+    job = create(kind, title, {**params, "ip": request.remote_addr or "", "base_url": request.host_url},
+                 current_user.id)
     db.session.commit()
     job_id = job.id
     enqueue(job_id)
@@ -330,7 +332,8 @@ def _replay(app: Flask, job: Job) -> tuple[bytes, str, str]:
     if owner is None or not owner.is_active:
         raise JobFailed("发起该任务的用户已不存在或已停用")
     p = job.params or {}
-    with app.test_request_context(p.get("path", "/"), query_string=urlencode([tuple(kv) for kv in p.get("args") or []]),
+    with app.test_request_context(p.get("path", "/"), base_url=p.get("base_url") or None,
+                                  query_string=urlencode([tuple(kv) for kv in p.get("args") or []]),
                                   environ_base={"REMOTE_ADDR": p.get("ip", "")}):
         if request.endpoint is None:
             raise JobFailed("任务地址无效")

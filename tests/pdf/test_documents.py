@@ -286,7 +286,8 @@ def test_qr_code_points_at_the_host_the_app_is_served_on(app, client, data, tmp_
     host = {"Host": "certs.example.gov.cn:8443"}
     login_at(app, client, host["Host"], "clerk")
     officer = data["officers"]["张伟"]
-    resp = client.get(f"/documents/certificates.pdf?session={data['session']}&officer={officer}", headers=host)
+    resp = follow_job(client, client.get(f"/documents/certificates.pdf?session={data['session']}&officer={officer}",
+                                         headers=host))
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     (url,) = qr_urls(resp.data, tmp_path)
     assert url.startswith("http://certs.example.gov.cn:8443/verify/"), url
@@ -299,7 +300,8 @@ def test_qr_code_points_at_the_host_the_app_is_served_on(app, client, data, tmp_
 
         set_value("public_base_url", "https://zfz.example.gov.cn/")
         _db.session.commit()
-    resp = client.get(f"/documents/certificates.pdf?exam={data['exam']}&officer={officer}", headers=host)
+    resp = follow_job(client, client.get(f"/documents/certificates.pdf?exam={data['exam']}&officer={officer}",
+                                         headers=host))
     second = tmp_path / "second"
     second.mkdir()
     (url,) = qr_urls(resp.data, second)
