@@ -45,3 +45,5 @@ def _reminders(app: Flask, job: Job) -> str:
 
 register("backup", _backup)
 register("reminders", _reminders)
+
+import app.imports.jobs  # noqa: E402,F401  (registers the "import" kind: the worker never loads the route)

@@ -25,6 +25,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlencode
@@ -321,26 +322,36 @@ def _filename(disposition: str) -> str:
     return "download"
 
 
-def _replay(app: Flask, job: Job) -> tuple[bytes, str, str]:
-    from flask import session
+@contextmanager
+def as_owner(app: Flask, job: Job, path: str | None = None):
+    """A request context in the worker, signed in as the job's owner, from the address and host
+    they used: audit rows name them, and what depends on the request (QR links) is as it was."""
     from flask_login import login_user
 
-    from app.auth.access import ROLE_ORDER, min_role_for
     from app.auth.models import User
 
     owner = db.session.get(User, job.owner_id) if job.owner_id else None
     if owner is None or not owner.is_active:
         raise JobFailed("发起该任务的用户已不存在或已停用")
     p = job.params or {}
-    with app.test_request_context(p.get("path", "/"), base_url=p.get("base_url") or None,
+    with app.test_request_context(path or p.get("path", "/"), base_url=p.get("base_url") or None,
                                   query_string=urlencode([tuple(kv) for kv in p.get("args") or []]),
                                   environ_base={"REMOTE_ADDR": p.get("ip", "")}):
+        login_user(owner)
+        g.job = job
+        yield owner
+
+
+def _replay(app: Flask, job: Job) -> tuple[bytes, str, str]:
+    from flask import session
+
+    from app.auth.access import ROLE_ORDER, min_role_for
+
+    with as_owner(app, job) as owner:
         if request.endpoint is None:
             raise JobFailed("任务地址无效")
-        login_user(owner)
         if ROLE_ORDER.get(owner.role, -1) < ROLE_ORDER[min_role_for(request.endpoint, "GET")]:
             raise JobFailed("没有权限生成该文件")
-        g.job = job
         rv = app.view_functions[request.endpoint](**(request.view_args or {}))
         resp = app.make_response(rv)
         disposition = resp.headers.get("Content-Disposition", "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.jobs.models import Job
@@ -191,3 +191,38 @@ def test_each_request_logs_one_json_line_with_user_route_status_and_time(app, cl
     line = lines[0]
     assert line["user"] == "logme" and line["route"] == "/officers" and line["status"] == 200
     assert isinstance(line["ms"], float) and line["ms"] >= 0
+
+
+def test_an_import_with_more_rows_than_the_threshold_runs_as_a_job(app, client, runner, tmp_path):
+    from app.imports.models import ImportBatch
+    from app.officers.models import Officer
+    from tests.factories import id_number
+    from tests.sheets import xlsx
+    from tests.web.test_import_wizard import mapping_form, start
+
+    assert runner.invoke(args=["settings", "set", "job_threshold_rows", "2"]).exit_code == 0
+    login(client, app, "clerk", username="importer")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"]] +
+                [[f"张{i}", id_number(), "城市管理科"] for i in range(3)])
+    url = start(client, path, "officers")
+    html = client.post(url + "/check", data=mapping_form(client.get(url).get_data(as_text=True))).get_data(as_text=True)
+    resp = client.post(url + "/import", data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 202
+    status = client.get(resp.headers["Location"], headers=JSON).get_json()
+    assert status["state"] == "done" and "导入成功" in status["message"], status
+    with app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(Officer)) == 3
+        batch = _db.session.scalar(select(ImportBatch))
+        assert batch.status != "uploaded"
+        from app.audit.models import AuditEvent
+
+        actors = set(_db.session.scalars(select(AuditEvent.actor).where(
+            AuditEvent.action == "create", AuditEvent.entity_type == "officer")))
+        assert actors == {"importer"}  # the rows are the uploader's, though a worker wrote them
+
+    # two rows: at once, as before
+    path = xlsx(tmp_path / "p.xlsx", [["姓名", "身份证号", "单位"]] +
+                [[f"李{i}", id_number(), "城市管理科"] for i in range(2)])
+    url = start(client, path, "officers")
+    html = client.post(url + "/check", data=mapping_form(client.get(url).get_data(as_text=True))).get_data(as_text=True)
+    assert client.post(url + "/import", data={"csrf_token": csrf_from(html)}).status_code == 302
