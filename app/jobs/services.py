@@ -23,6 +23,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ log = logging.getLogger("certmgr.jobs")
 MAX_ATTEMPTS = 3
 RETRY_DELAY = 5  # seconds before a failed attempt is tried again
 STALE_MINUTES = 5  # a running job whose heartbeat is older than this is taken to be dead
+HEARTBEAT_SECONDS = 30
 KEEP_HOURS = 24
 
 
@@ -201,6 +203,18 @@ def _execute(app: Flask, job_id: str) -> None:
             last[0] = time.monotonic()
             _set(job_id, progress=fraction, heartbeat_at=utcnow())
 
+    # A heartbeat while the job runs, progress or not: recover() takes a silent job for dead.
+    stop = threading.Event()
+
+    def beat() -> None:
+        with app.app_context():
+            while not stop.wait(HEARTBEAT_SECONDS):
+                try:
+                    _set(job_id, heartbeat_at=utcnow())
+                except Exception:  # the database is away for a moment: try again next beat
+                    log.warning("job %s: heartbeat not written", job_id)
+
+    threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True).start()
     try:
         if handler is None:
             raise JobFailed(f"未知的任务类型“{job.kind}”")
@@ -222,6 +236,7 @@ def _execute(app: Flask, job_id: str) -> None:
             enqueue(job_id, delay=RETRY_DELAY)
         return
     finally:
+        stop.set()
         g.pop("progress_hook", None)
     if isinstance(result, str):
         _finish(job_id, "done", message=result, started=started)
