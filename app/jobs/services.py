@@ -125,7 +125,14 @@ def start(kind: str, title: str, params: dict):
                  current_user.id)
     db.session.commit()
     job_id = job.id
-    enqueue(job_id)
+    try:
+        enqueue(job_id)
+    except Exception:  # the queue (Redis) is down: say so rather than leave a job nobody runs
+        log.exception("job %s: not queued", job_id)
+        db.session.rollback()
+        _set(job_id, state="failed", message="后台任务队列暂时不可用，请稍后再试或联系管理员",
+             finished_at=utcnow())
+        return render_template("errors.html", code=503, message="后台任务队列暂时不可用，请稍后再试或联系管理员"), 503
     db.session.expire_all()  # immediate mode (tests) ran it in another session
     job = db.session.get(Job, job_id)
     resp = make_response(status_json(job) if wants_json() else
