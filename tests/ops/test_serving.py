@@ -246,6 +246,7 @@ def test_a_big_roster_answers_202_at_once_reports_progress_and_pages_keep_answer
 
 
 def test_a_worker_killed_mid_job_is_retried_and_no_partial_file_is_served(stack):
+    """...and the job survives a restart of the web server meanwhile."""
     web = _web(stack)
     worker = stack["start"]("worker", log_name="worker-killed")
     client = Web(web.base)
@@ -264,6 +265,9 @@ def test_a_worker_killed_mid_job_is_retried_and_no_partial_file_is_served(stack)
         time.sleep(0.3)
     os.killpg(worker.pid, signal.SIGKILL)  # mid-job, as a power cut or the OOM killer would
     worker.wait(timeout=10)
+    stack["stop"](web)  # and the web server restarts too: the job lives in the database
+    web = _web(stack)
+    client = client.on(web.base)
 
     s = client.json(location)
     assert s["state"] == "running" and s["download_url"] is None
