@@ -51,7 +51,7 @@ lint:
 	$(VENV)/bin/ruff check .
 
 bench:
-	$(PY) scripts/bench_flags.py
+	$(PY) scripts/bench_pages.py --gunicorn
 
 clean:
 	rm -rf $(VENV) instance/app.db

@@ -8,7 +8,8 @@ from app.config import Config, secret_key
 
 BLUEPRINT_MODULES = [
     "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
-    "imports", "training", "exams", "reviews", "documents", "verify", "public", "cases", "jobs",
+    "imports", "training", "exams", "reviews", "documents", "verify", "public", "cases", "online",
+    "jobs",
 ]
 
 

@@ -141,16 +141,18 @@ def register(app: Flask) -> None:
     from app.documents.cli import docs_cli
     from app.imports.cli import import_cli
     from app.jobs.cli import jobs_cli
+    from app.online.cli import exams_cli
     from app.reminders.cli import reminders_cli
     from app.reports.cli import report_cli
     from app.training import cli as _training_cli  # noqa: F401
     from app.training import imports as _training_imports  # noqa: F401
 
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
-                  jobs_cli):
+                  exams_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
     from app.backup import backup_cmd, restore_cmd
 
     app.cli.add_command(backup_cmd)
     app.cli.add_command(restore_cmd)
+    app.cli.add_command(_training_cli.check_cli)  # flask check hours

@@ -11,9 +11,24 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from app.certificates.models import Certificate
 from app.extensions import db
@@ -55,128 +70,162 @@ def _effective(today: date, cert=Certificate):
     )
 
 
-def _best_of(cert, alias, where, order):
-    """`cert` is its officer's first certificate among those matching `where` in `order`.
+class day_number(FunctionElement):  # noqa: N801 (a SQL function)
+    """Whole days since 1970-01-01 of a DATE column, as an integer, on either database."""
 
-    A correlated LIMIT 1 over the officer's own certificates (index on certificate.officer_id)
-    rather than ROW_NUMBER() over the whole table: joined to officer, SQLite flattens it and looks
-    each officer up, instead of scanning a materialised window result once per officer.
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(day_number)
+def _day_number_default(element, compiler, **kw):
+    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '1970-01-01')"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw):
+    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440588)"
+
+
+ID_SPAN = 10**10  # ids below this; a (date, id) pair packed into one integer sorts like the pair
+
+
+def pack(day_col, id_col):
+    return day_number(day_col) * ID_SPAN + id_col
+
+
+def unpack_id(key):
+    return cast(key % ID_SPAN, Integer)
+
+
+def best_effective(today: date, officer_id: int | None = None, officer_ids=None):
+    """CTE `best_eff`: per officer, the effective enforcement certificate that expires last
+    (officer_id, cert_id, expires_on) — one GROUP BY over the effective certificates in
+    ix_certificate_officer_kind_status_expires order (see officer_state); `officer_id` or
+    `officer_ids` limit it to those officers."""
+    c = Certificate
+    q = (select(c.officer_id, func.max(pack(c.expires_on, c.id)).label("key"),
+                func.max(c.expires_on).label("expires_on"))
+         .where(_effective(today)).group_by(c.officer_id))
+    if officer_id is not None:
+        q = q.where(c.officer_id == officer_id)
+    if officer_ids is not None:
+        q = q.where(c.officer_id.in_(officer_ids))
+    g = q.subquery("best_eff_keys")
+    return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
+
+
+def officer_state(today: date, officer_id: int | None = None):
+    """One row per officer (CTE `officer_state`): its own columns plus the effective enforcement
+    certificate that expires last (eff_*), the latest one (lat_*: greatest issued_on, ties
+    greatest id) and the one still held (valid or suspended, not expired) that expires last.
+
+    Set-wise, in one pass over the officer's certificates in index order: GROUP BY officer_id
+    with MAX() of a (date, id) pair packed into one integer, which picks the same row as
+    ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY date DESC, id DESC) = 1 without sorting
+    (at 40,000 certificates on SQLite: 25 ms against 3 × 38 ms for three window sorts).
     """
-    return cert.id == (
-        select(alias.id).where(alias.officer_id == cert.officer_id, where)
-        .order_by(*order).limit(1).correlate(cert).scalar_subquery()
+    c = Certificate
+    effective = _effective(today)
+    held = and_(c.status.in_(("valid", "suspended")), c.expires_on >= today)
+    # Driven by officer (grouped by its primary key, in rowid order: no sort), each officer's
+    # certificates found through ix_certificate_officer_kind_status_expires.
+    summary = (
+        select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
+               Officer.on_enforcement_post, Officer.establishment,
+               func.max(case((effective, pack(c.expires_on, c.id)))).label("eff_key"),
+               func.max(case((effective, c.expires_on))).label("eff_expires_on"),
+               func.max(pack(c.issued_on, c.id)).label("lat_key"),
+               func.max(case((held, pack(c.expires_on, c.id)))).label("held_key"))
+        .select_from(Officer)
+        .outerjoin(c, and_(c.officer_id == Officer.id, c.kind == "enforcement"))
+        .group_by(Officer.id)
     )
+    if officer_id is not None:
+        summary = summary.where(Officer.id == officer_id)
+    summary = summary.cte("cert_summary")
+    state = select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
+                   summary.c.on_enforcement_post, summary.c.establishment,
+                   unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
+                   unpack_id(summary.c.lat_key).label("lat_id"),
+                   unpack_id(summary.c.held_key).label("held_id"))
+    return state.cte("officer_state")
 
 
-def best_effective(today: date):
-    """Per officer, the effective enforcement certificate that expires last."""
-    other = aliased(Certificate)
-    return select(Certificate.officer_id, Certificate.id.label("cert_id"),
-                  Certificate.expires_on).where(
-        _effective(today),
-        _best_of(Certificate, other, _effective(today, other),
-                 (other.expires_on.desc(), other.id.desc())),
-    ).subquery("best_eff")
+class Shared:
+    """The per-officer state of one query, built once and shared by every part."""
+
+    def __init__(self, today: date, officer_id: int | None = None):
+        self.today, self.officer_id = today, officer_id
+        self._state = None
+
+    @property
+    def state(self):
+        if self._state is None:
+            self._state = officer_state(self.today, self.officer_id)
+        return self._state
 
 
-def latest_enforcement():
-    """Per officer, the latest enforcement certificate (greatest issued_on, ties greatest id)."""
-    other = aliased(Certificate)
-    return select(Certificate.officer_id, Certificate.id.label("cert_id"), Certificate.status,
-                  Certificate.issued_on, Certificate.expires_on).where(
-        Certificate.kind == "enforcement",
-        _best_of(Certificate, other, other.kind == "enforcement",
-                 (other.issued_on.desc(), other.id.desc())),
-    ).subquery("latest")
+def _on_post(s=None):
+    if s is None:
+        return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+    return and_(s.c.employment_status == "active", s.c.on_enforcement_post.is_(True))
 
 
-def _on_post():
-    return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+def _part(flag: str, reason, s, certificate_id) -> Select:
+    return select(literal(flag).label("flag"), cast(reason, String).label("reason"),
+                  s.c.officer_id.label("officer_id"), s.c.unit_id.label("unit_id"),
+                  certificate_id.label("certificate_id")).select_from(s)
 
 
-def unlicensed(p: Params) -> Select:
-    eff = best_effective(p.today)
-    lat = latest_enforcement()
+def unlicensed(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
+    lat = aliased(Certificate, name="lat")  # the latest card's state, looked up for these rows only
     reason = case(
-        (lat.c.cert_id.is_(None), literal("none")),
-        (and_(lat.c.status == "valid", lat.c.issued_on > p.today), literal("not_yet_valid")),
-        (and_(lat.c.status == "valid", lat.c.expires_on < p.today), literal("expired")),
-        else_=lat.c.status,
+        (lat.id.is_(None), literal("none")),
+        (and_(lat.status == "valid", lat.issued_on > p.today), literal("not_yet_valid")),
+        (and_(lat.status == "valid", lat.expires_on < p.today), literal("expired")),
+        else_=lat.status,
     )
-    return (
-        select(literal("UNLICENSED").label("flag"), cast(reason, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               lat.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(eff, eff.c.officer_id == Officer.id)
-        .outerjoin(lat, lat.c.officer_id == Officer.id)
-        .where(_on_post(), eff.c.cert_id.is_(None))
-    )
+    return (_part("UNLICENSED", reason, s, lat.id)
+            .outerjoin(lat, lat.id == s.c.lat_id)
+            .where(_on_post(s), s.c.eff_id.is_(None)))
 
 
-def expiring(p: Params) -> Select:
-    eff = best_effective(p.today)
-    return (
-        select(literal("EXPIRING").label("flag"), cast(literal("expiring"), String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               eff.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .join(eff, eff.c.officer_id == Officer.id)
-        .where(_on_post(), eff.c.expires_on <= p.today + timedelta(days=p.within))
-    )
+def expiring(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
+    return _part("EXPIRING", literal("expiring"), s, s.c.eff_id).where(
+        _on_post(s), s.c.eff_id.is_not(None), s.c.eff_expires_on <= p.today + timedelta(days=p.within))
 
 
-def should_cancel(p: Params) -> Select:
-    other = aliased(Certificate)
+def should_cancel(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
+    reason = case((s.c.employment_status != "active", literal("not_active")), else_=literal("off_post"))
+    return _part("SHOULD_CANCEL", reason, s, s.c.held_id).where(
+        s.c.held_id.is_not(None),
+        or_(s.c.employment_status != "active", s.c.on_enforcement_post.is_(False)))
 
-    def holding(c):
-        return and_(c.kind == "enforcement", c.status.in_(("valid", "suspended")),
-                    c.expires_on >= p.today)
 
-    held = select(Certificate.officer_id, Certificate.id.label("cert_id")).where(
-        holding(Certificate),
-        _best_of(Certificate, other, holding(other), (other.expires_on.desc(), other.id.desc())),
-    ).subquery()
-    reason = case((Officer.employment_status != "active", literal("not_active")), else_=literal("off_post"))
-    return (
-        select(literal("SHOULD_CANCEL").label("flag"), cast(reason, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               held.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .join(held, held.c.officer_id == Officer.id)
-        .where(or_(Officer.employment_status != "active", Officer.on_enforcement_post.is_(False)))
+def ineligible(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
+    return _part("INELIGIBLE", s.c.establishment, s, s.c.eff_id).where(
+        s.c.employment_status == "active",
+        s.c.establishment.not_in(p.eligible),
+        or_(s.c.on_enforcement_post.is_(True), s.c.eff_id.is_not(None)),
     )
 
 
-def ineligible(p: Params) -> Select:
-    eff = best_effective(p.today)
-    return (
-        select(literal("INELIGIBLE").label("flag"), cast(Officer.establishment, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               eff.c.cert_id.label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(eff, eff.c.officer_id == Officer.id)
-        .where(
-            Officer.employment_status == "active",
-            Officer.establishment.not_in(p.eligible),
-            or_(Officer.on_enforcement_post.is_(True), eff.c.cert_id.is_not(None)),
-        )
-    )
-
-
-def unit_understaffed(p: Params) -> Select:
-    eff = best_effective(p.today)
-    certified = func.count(eff.c.cert_id)
+def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
+    s = (sets or Shared(p.today, p.officer_id)).state
     return (
         select(literal("UNIT_UNDERSTAFFED").label("flag"),
                cast(literal("understaffed"), String).label("reason"),
-               null().label("officer_id"), Officer.unit_id.label("unit_id"),
+               null().label("officer_id"), s.c.unit_id.label("unit_id"),
                null().label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(eff, eff.c.officer_id == Officer.id)
-        .where(_on_post())
-        .group_by(Officer.unit_id)
-        .having(certified < 2)
+        .select_from(s)
+        .where(_on_post(s))
+        .group_by(s.c.unit_id)
+        .having(func.count(s.c.eff_id) < 2)
     )
 
 
@@ -196,8 +245,9 @@ def register_flag_builder(builder) -> None:
         _EXTRA_BUILDERS.append(builder)
 
 
-def flags_select(p: Params, flags: list[str] | None = None):
-    """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id."""
+def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | None = None):
+    """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id.
+    Pass `shared` to reuse its officer_state CTE in a larger statement."""
     builders = {
         "UNLICENSED": unlicensed,
         "EXPIRING": expiring,
@@ -207,21 +257,28 @@ def flags_select(p: Params, flags: list[str] | None = None):
     }
     if p.officer_id is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
-    parts = [b(p) for code, b in builders.items() if not flags or code in flags]
+    sets = shared or Shared(p.today, p.officer_id)
+    parts = [b(p, sets) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
         if extra is not None:
             parts.append(extra)
-    if p.officer_id is not None:  # every officer part selects from Officer
-        parts = [part.where(Officer.id == p.officer_id) for part in parts]
     if not parts:
         return None
     return union_all(*parts).subquery("flags")
 
 
-def count_by_flag(p: Params) -> dict[str, int]:
-    sub = flags_select(p)
-    rows = db.session.execute(select(sub.c.flag, func.count()).group_by(sub.c.flag)).all()
+def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
+    """How many of each flag; with `extra` ({name: condition on the officer_state columns, given
+    the state CTE}), how many officers meet each condition too — all in one statement."""
+    shared = Shared(p.today, p.officer_id)
+    sub = flags_select(p, shared=shared)
+    q = select(sub.c.flag, func.count()).group_by(sub.c.flag)
+    if extra:
+        st = shared.state
+        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st))
+                           for name, cond in extra.items()])
+    rows = db.session.execute(q).all()
     counts = dict.fromkeys(FLAG_ORDER, 0)
     counts.update({flag: n for flag, n in rows})
     return counts
@@ -233,31 +290,18 @@ def officer_ids_with_flag(p: Params, flag: str):
     return select(sub.c.officer_id).where(sub.c.officer_id.is_not(None))
 
 
-def list_flags(
-    p: Params,
-    *,
-    flags: list[str] | None = None,
-    unit: str | None = None,
-    reason: str | None = None,
-    search: str | None = None,
-    officer_id: int | None = None,
-    id_partial: bool = False,
-) -> list[dict[str, Any]]:
-    """Every flag as a plain dict of the DESIGN §5 JSON shape, in one query. `search` matches
-    names and units in part, ID numbers whole (in part too with `id_partial`: admins only)."""
+def _flag_query(p: Params, cols, *, flags=None, unit=None, reason=None, search=None, officer_id=None,
+                id_partial: bool = False):
+    """The flags joined to unit, officer and certificate, filtered in SQL; None when no part."""
     sub = flags_select(p, flags)
     if sub is None:
-        return []
-    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=sub.c.flag)
+        return None, None
     q = (
-        select(sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
-               Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
-               Certificate.expires_on)
+        select(*cols(sub))
         .select_from(sub)
         .join(Unit, Unit.id == sub.c.unit_id)
         .outerjoin(Officer, Officer.id == sub.c.officer_id)
         .outerjoin(Certificate, Certificate.id == sub.c.certificate_id)
-        .order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
     )
     if unit:
         q = q.where(Unit.name == unit)
@@ -269,6 +313,37 @@ def list_flags(
         like = f"%{search.strip()}%"
         q = q.where(or_(Officer.name.like(like), Unit.name.like(like),
                         Officer.id_number_search(search, partial=id_partial)))
+    return q, sub
+
+
+def list_flags(
+    p: Params,
+    *,
+    flags: list[str] | None = None,
+    unit: str | None = None,
+    reason: str | None = None,
+    search: str | None = None,
+    officer_id: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    id_partial: bool = False,
+) -> list[dict[str, Any]]:
+    """The flags as plain dicts of the DESIGN §5 JSON shape, in one query, filtered, ordered and
+    (with `limit`/`offset`) cut to one page in SQL. `search` matches names and units in part, ID
+    numbers whole (in part too with `id_partial`: admins only)."""
+    def cols(sub):
+        return (sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
+                Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
+                Certificate.expires_on)
+
+    q, sub = _flag_query(p, cols, flags=flags, unit=unit, reason=reason, search=search, officer_id=officer_id,
+                         id_partial=id_partial)
+    if q is None:
+        return []
+    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=sub.c.flag)
+    q = q.order_by(order, Unit.sort_order, Unit.name, Officer.name, sub.c.officer_id)
+    if limit is not None:
+        q = q.limit(limit).offset(offset)
     out = []
     for r in db.session.execute(q):
         out.append({
@@ -285,6 +360,82 @@ def list_flags(
         if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
     return out
+
+
+def count_by_flag_reason(p: Params, *, flags: list[str] | None = None, unit: str | None = None,
+                         search: str | None = None, id_partial: bool = False) -> dict[tuple[str, str], int]:
+    """{(flag, reason): how many} under the unit/search filters: one GROUP BY for every chip,
+    reason menu and total of the flags page."""
+    q, sub = _flag_query(p, lambda sub: (sub.c.flag, sub.c.reason, func.count()),
+                         flags=flags, unit=unit, search=search, id_partial=id_partial)
+    if q is None:
+        return {}
+    return {(f, r): n for f, r, n in db.session.execute(q.group_by(sub.c.flag, sub.c.reason))}
+
+
+def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None, unit: str | None = None,
+               search: str | None = None, per_page: int = 50, page: int = 1,
+               id_partial: bool = False) -> tuple[dict[tuple[str, str], int], list[dict[str, Any]], int]:
+    """The flags page in ONE statement (the flags computed once): ({(flag, reason): count} under
+    the unit/search filters, the rows of `page` under every filter in list order, the page shown —
+    the last one when `page` is past the end). Each row is list_flags()' dict."""
+    sub = flags_select(p)
+    if sub is None:
+        return {}, [], 1
+    base = (select(sub.c.flag, sub.c.reason, sub.c.officer_id, sub.c.certificate_id, Unit.name.label("unit"),
+                   Unit.sort_order.label("unit_sort"), Officer.name.label("name"),
+                   Officer.id_number.label("id_number"))
+            .select_from(sub).join(Unit, Unit.id == sub.c.unit_id)
+            .outerjoin(Officer, Officer.id == sub.c.officer_id))
+    if unit:
+        base = base.where(Unit.name == unit)
+    if search:
+        like = f"%{search.strip()}%"
+        base = base.where(or_(Officer.name.like(like), Unit.name.like(like),
+                              Officer.id_number_search(search, partial=id_partial)))
+    b = base.cte("flag_rows")
+    chosen = [c for c in ((b.c.flag == flag) if flag else None, (b.c.reason == reason) if reason else None)
+              if c is not None]
+    # the page number is clamped in SQL: the chosen rows' count decides the last page
+    n_chosen = select(func.count()).select_from(b).where(*chosen).scalar_subquery()
+    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=b.c.flag)
+    # ORDER BY … LIMIT/OFFSET (a top-N sort for the early pages), the offset clamped to the last
+    # page in SQL from the chosen rows' count
+    pages = (n_chosen + (per_page - 1)) // per_page
+    offset = (case((pages < page, pages), else_=page) - 1) * per_page if page > 1 else 0
+    paged = (select(b).where(*chosen)
+             .order_by(order, b.c.unit_sort, b.c.unit, b.c.name, b.c.officer_id)
+             .limit(per_page).offset(offset).subquery("paged"))
+    pos = func.row_number().over(order_by=(case({f: i for i, f in enumerate(FLAG_ORDER)}, value=paged.c.flag),
+                                           paged.c.unit_sort, paged.c.unit, paged.c.name, paged.c.officer_id))
+    rows_q = (select(literal("row").label("kind"), paged.c.flag, paged.c.reason, paged.c.officer_id,
+                     paged.c.name, paged.c.id_number, paged.c.unit, Certificate.number,
+                     Certificate.expires_on, pos.label("pos"), literal(0).label("n"))
+              .select_from(paged).outerjoin(Certificate, Certificate.id == paged.c.certificate_id))
+    counts_q = select(literal("count"), b.c.flag, b.c.reason, null(), null(), null(), null(), null(),
+                      null(), literal(0), func.count()).group_by(b.c.flag, b.c.reason)
+    counts: dict[tuple[str, str], int] = {}
+    rows = []
+    for r in db.session.execute(union_all(rows_q, counts_q)):
+        if r.kind == "count":
+            counts[(r.flag, r.reason)] = r.n
+        else:
+            rows.append(r)
+    rows.sort(key=lambda r: r.pos)
+    total = sum(n for (f, rs), n in counts.items() if (not flag or f == flag) and (not reason or rs == reason))
+    pages_n = max(1, -(-total // per_page))
+    out = []
+    for r in rows:
+        out.append({
+            "flag": r.flag, "reason": r.reason, "officer_id": r.officer_id, "name": r.name,
+            "id_number_masked": mask(r.id_number) if r.id_number else None, "unit": r.unit,
+            "certificate_number": r.number,
+            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
+        })
+        if r.flag == "TRAINING_SHORTFALL":
+            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    return counts, out, min(max(page, 1), pages_n)
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:

@@ -68,6 +68,12 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT") or "10/minute"  # POST /login
     VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT") or "30/minute"  # /verify/<token>
     PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT") or "60/minute"  # @public_limit pages
+    # The exam room (/exam/api/…): a computer room may sit behind one address, so the per-address
+    # budgets are wide and the per-candidate ones tight.
+    EXAM_LOGIN_RATE_LIMIT = os.environ.get("EXAM_LOGIN_RATE_LIMIT") or "300/minute"
+    EXAM_LOGIN_CANDIDATE_LIMIT = os.environ.get("EXAM_LOGIN_CANDIDATE_LIMIT") or "10/minute"
+    EXAM_API_RATE_LIMIT = os.environ.get("EXAM_API_RATE_LIMIT") or "6000/minute"
+    EXAM_API_CANDIDATE_LIMIT = os.environ.get("EXAM_API_CANDIDATE_LIMIT") or "120/minute"
     RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
                              or "memory://")
     RATELIMIT_SWALLOW_ERRORS = True  # limiter storage (Redis) down: serve rather than answer 500
@@ -93,5 +99,7 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "100000/minute"
     VERIFY_RATE_LIMIT = "100000/minute"
     PUBLIC_RATE_LIMIT = "100000/minute"
+    EXAM_LOGIN_RATE_LIMIT = EXAM_LOGIN_CANDIDATE_LIMIT = "100000/minute"
+    EXAM_API_RATE_LIMIT = EXAM_API_CANDIDATE_LIMIT = "100000/minute"
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True

@@ -65,6 +65,7 @@ TRAINING_CATEGORIES = {
 }
 ATTENDANCE_STATUSES = {"registered": "已报名", "attended": "出席", "absent": "缺席", "excused": "请假"}
 EXAM_KINDS = {"qualification": "资格考试", "specialist": "专业法律考试", "annual": "年度法治理论考试"}
+QUESTION_TYPES = {"single": "单选", "multiple": "多选", "true_false": "判断"}
 REVIEW_RESULTS = {"pending": "待审", "pass": "通过", "fail": "不通过"}
 ROLES = {"admin": "系统管理员", "clerk": "人事专员", "viewer": "查阅"}
 

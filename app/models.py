@@ -10,6 +10,7 @@ from app.imports.models import ImportBatch
 from app.jobs.models import Job
 from app.locks import RunLock
 from app.officers.models import Officer, Unit
+from app.online.models import OnlineExam, PaperItem, Question, Sitting
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
 from app.training.models import Attendance, TrainingSession
@@ -28,11 +29,15 @@ __all__ = [
     "Job",
     "LoginThrottle",
     "Officer",
+    "OnlineExam",
+    "PaperItem",
     "PenaltyCase",
+    "Question",
     "ReminderDelivery",
     "ReminderRun",
     "RunLock",
     "Setting",
+    "Sitting",
     "TrainingSession",
     "Unit",
     "User",

@@ -17,6 +17,9 @@ from flask_login import current_user, logout_user
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
                     "public.officers", "public.officers_xlsx", "public.officers_pdf",
+                    # the exam room: candidates have no staff account (app/online/api.py)
+                    "online.exam_page", "online.api_login", "online.api_paper", "online.api_answer",
+                    "online.api_submit",
                     "jobs.healthz"}
 ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
 

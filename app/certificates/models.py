@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -13,7 +13,13 @@ from app.models_base import TimestampMixin, utcnow
 
 class Certificate(TimestampMixin, db.Model):
     __tablename__ = "certificate"
-    __table_args__ = (UniqueConstraint("kind", "number", name="uq_certificate_kind_number"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "number", name="uq_certificate_kind_number"),
+        # The compliance engine ranks each officer's certificates of a kind and status by date
+        # (ROW_NUMBER() OVER (PARTITION BY officer_id …)); reminders and lists filter by expiry.
+        Index("ix_certificate_officer_kind_status_expires", "officer_id", "kind", "status", "expires_on"),
+        Index("ix_certificate_expires_on", "expires_on"),
+    )
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="enforcement")
     number: Mapped[str] = mapped_column(String(50))

@@ -134,6 +134,11 @@ def edit(exam_id: int):
 @bp.route("/exams/<int:exam_id>")
 def detail(exam_id: int):
     exam = get_exam(exam_id)
+    from app.models_base import utcnow
+    from app.online.services import finish_if_due
+
+    if finish_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
+        db.session.commit()
     rows = db.session.execute(
         select(ExamResult, Officer, Unit).join(Officer, Officer.id == ExamResult.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.exam_id == exam.id)

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.orm import contains_eager
 
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
@@ -198,7 +199,7 @@ def has_recent_passed_qualification(officer_id: int, today: date, years: int = 3
 def officer_exams(officer_id: int) -> list[dict[str, Any]]:
     """An officer's exam history, newest first (one query)."""
     rows = db.session.scalars(
-        select(ExamResult).join(Exam, Exam.id == ExamResult.exam_id)
+        select(ExamResult).join(Exam, Exam.id == ExamResult.exam_id).options(contains_eager(ExamResult.exam))
         .where(ExamResult.officer_id == officer_id).order_by(Exam.held_on.desc(), Exam.id.desc()))
     return [{"exam_id": r.exam.id, "title": r.exam.title, "kind": r.exam.kind, "held_on": r.exam.held_on,
              "score": r.score, "max_score": r.exam.max_score, "pass_score": r.exam.pass_score,

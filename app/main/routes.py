@@ -1,13 +1,12 @@
 from datetime import date, timedelta
 
 from flask import render_template
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 
 from app import compliance
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.main import bp
-from app.officers.models import Officer
 from app.reminders.services import last_run_info
 
 
@@ -19,17 +18,23 @@ def today() -> date:
 def dashboard():
     d = today()
     p = compliance.Params.from_settings(d)
-    counts = compliance.count_by_flag(p)
-    active = Officer.employment_status == "active"
-    on_post = and_(active, Officer.on_enforcement_post.is_(True))
-    officers_total, on_post_total = db.session.execute(
-        select(func.count(case((active, 1))), func.count(case((on_post, 1))))).one()
-    eff = compliance.best_effective(d)
     windows = (30, 60, 90)
-    certified, *expiring_counts = db.session.execute(
-        select(func.count(), *[func.count(case((eff.c.expires_on <= d + timedelta(days=w), 1)))
-                               for w in windows])
-        .select_from(Officer).join(eff, eff.c.officer_id == Officer.id).where(on_post)).one()
+
+    def on_post(st):
+        return and_(st.c.employment_status == "active", st.c.on_enforcement_post.is_(True))
+
+    extra = {
+        "officers_total": lambda st: st.c.employment_status == "active",
+        "on_post": on_post,
+        "certified": lambda st: and_(on_post(st), st.c.eff_id.is_not(None)),
+        **{f"expiring_{w}": (lambda st, w=w: and_(on_post(st), st.c.eff_id.is_not(None),
+                                                   st.c.eff_expires_on <= d + timedelta(days=w)))
+           for w in windows},
+    }
+    everything = compliance.count_by_flag(p, extra)  # the flags and the figures: one statement
+    counts = {f: everything[f] for f in compliance.FLAG_ORDER}
+    officers_total, on_post_total, certified = (everything[k] for k in ("officers_total", "on_post", "certified"))
+    expiring_counts = [everything[f"expiring_{w}"] for w in windows]
     certificates_total = db.session.scalar(select(func.count()).select_from(Certificate))
     reminder_run = last_run_info()
     from app.cases.services import count_not_ok

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import compliance
 from app import labels as L
@@ -189,13 +189,8 @@ def index():
     expires: dict[int, date] = {}
     if rows:
         # The effective enforcement certificate that expires last, for this page's officers only.
-        eff = compliance.best_effective(d)
-        ids = [r.Officer.id for r in rows]
-        expires = dict(
-            db.session.execute(
-                select(eff.c.officer_id, eff.c.expires_on).where(eff.c.officer_id.in_(ids))
-            ).all()
-        )
+        eff = compliance.best_effective(d, officer_ids=[r.Officer.id for r in rows])
+        expires = dict(db.session.execute(select(eff.c.officer_id, eff.c.expires_on)).all())
     args = dict(active, sort=sort)
     return render_template(
         "officers/index.html",
@@ -268,7 +263,7 @@ def detail(officer_id: int):
         select(Officer)
         .where(Officer.id == officer_id)
         .options(
-            selectinload(Officer.unit),
+            joinedload(Officer.unit),
             selectinload(Officer.certificates).selectinload(Certificate.events),
         )
     )

@@ -51,7 +51,7 @@ def _filename(today: date, ext: str) -> str:
 @bp.route("/reminders")
 def index():
     today, error = _today()
-    ctx = services.report(today)
+    ctx = services.report_page(today, request.args.get("page", 1, type=int) or 1)
     return render_template("reminders/index.html", error=error, real_today=date.today(), **ctx)
 
 

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import render_template
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.exc import OperationalError
 
 from app import compliance, locks
@@ -32,6 +32,7 @@ from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.models_base import utcnow
 from app.officers.models import Officer, Unit
+from app.paging import page_of
 from app.reminders import mail, webhook
 from app.reminders.mail import DeliveryError
 from app.reminders.models import ReminderDelivery, ReminderRun
@@ -222,6 +223,94 @@ def report(today: date) -> dict[str, Any]:
         "total": len(due),
         "channels": {CHANNELS[c]: who for c, who in channels.items()},
         "last_run": last_run_info(),
+    }
+
+
+def _page_select(today: date, windows: list[int]):
+    """Expired-on-post rows (band -1) and due rows (band = their window) in the page's order, as one
+    UNION ALL: expired most overdue first; then by window, unit name, days left, name."""
+    ascending = sorted(windows)
+    shared = compliance.Shared(today)  # one officer_state CTE for both parts
+    unl = compliance.unlicensed(compliance.Params(today=today), shared).subquery("unl")
+    exp = compliance.expiring(compliance.Params(today=today, within=max(windows)), shared).subquery("exp")
+    band = case(*[(Certificate.expires_on <= today + timedelta(days=w), w) for w in ascending])
+
+    def part(sub, band_expr, keys, where):
+        return (select(band_expr.label("band"), Certificate.id.label("certificate_id"), Certificate.number,
+                       Certificate.expires_on, Officer.id.label("officer_id"), Officer.name, Officer.phone,
+                       Unit.name.label("unit"), *[k.label(f"k{i}") for i, k in enumerate(keys)])
+                .select_from(sub)
+                .join(Certificate, Certificate.id == sub.c.certificate_id)
+                .join(Officer, Officer.id == sub.c.officer_id)
+                .join(Unit, Unit.id == sub.c.unit_id).where(*where))
+
+    expired = part(unl, literal(-1), [literal(""), Certificate.expires_on, Unit.sort_order, Unit.name],
+                   [unl.c.reason == "expired"])
+    due = part(exp, band, [Unit.name, Certificate.expires_on, literal(0), literal("")], [])
+    return union_all(expired, due).subquery("reminder_rows")
+
+
+def report_page(today: date, page: int, per_page: int = 50) -> dict[str, Any]:
+    """One page of the report (the page; downloads use `report`): the page's rows with every band's
+    count in one statement (a page past the end: the last page), then the delivery history of
+    those rows only."""
+    windows = reminder_windows()
+    channels = configured_channels()
+    counts: dict[int, int] = {}
+    rows: list[dict[str, Any]] = []
+    pages, page = 1, max(page, 1)
+    if windows:
+        sub = _page_select(today, windows)
+        bands_all = [-1, *sorted(windows)]
+        # every band's count rides on each row (SUM … OVER ()), so one statement gives the page too
+        q = select(sub, *[func.sum(case((sub.c.band == b, 1), else_=0)).over().label(f"n{i}")
+                          for i, b in enumerate(bands_all)])
+        result, n, page = page_of(q, (sub.c.band, sub.c.k0, sub.c.k1, sub.c.k2, sub.c.k3, sub.c.name,
+                                      sub.c.certificate_id), page, per_page)
+        if result:
+            counts = {b: int(getattr(result[0], f"n{i}") or 0) for i, b in enumerate(bands_all)}
+        pages = max(1, -(-n // per_page))
+        rows = [{k: v for k, v in r._mapping.items() if not k.startswith(("k", "n", "page_"))
+                 or k in ("name", "number")} for r in result]
+    n = sum(counts.values())
+    deliveries = _deliveries([r["certificate_id"] for r in rows])
+    runs = _run_days(deliveries)
+    history: dict[int, list[ReminderDelivery]] = {}
+    for d in deliveries:
+        history.setdefault(d.certificate_id, []).append(d)
+    for r in rows:
+        r["days_left"] = (r["expires_on"] - today).days
+        r["phone"] = r["phone"] or ""
+        items = history.get(r["certificate_id"], [])
+        r["history"] = [{"text": _history_text(d), "outcome": d.outcome, "window": d.window,
+                         "channel": d.channel, "at": d.at, "error": d.error} for d in items]
+        r["history_text"] = "；".join(h["text"] for h in r["history"])
+        if r["band"] != -1:
+            r["window"] = r["band"]
+            done = {d.channel for d in items if d.outcome == "sent" and d.window == r["window"]
+                    and for_expiry(d, runs, r["expires_on"])}
+            r["pending"] = [CHANNELS[c] for c, who in channels.items() if who and c not in done]
+    ascending = sorted(windows)
+    bands = []
+    for i, w in enumerate(ascending):
+        lower = ascending[i - 1] + 1 if i else 0
+        units: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            if r["band"] == w:
+                units.setdefault(r["unit"], []).append(r)
+        bands.append({"window": w, "label": f"{w} 天内到期" + (f"（{lower}–{w} 天）" if i else ""),
+                      "count": counts.get(w, 0), "units": [{"unit": u, "rows": g} for u, g in units.items()]})
+    return {
+        "today": today,
+        "windows": windows,
+        "expired": [r for r in rows if r["band"] == -1],
+        "expired_total": counts.get(-1, 0),
+        "bands": bands,
+        "total": n - counts.get(-1, 0),
+        "channels": {CHANNELS[c]: who for c, who in channels.items()},
+        "last_run": last_run_info(),
+        "page": page,
+        "pages": pages,
     }
 
 

@@ -63,11 +63,11 @@ def _parse_request() -> tuple[compliance.Params, services.FlagFilters, list[str]
 @bp.route("/flags")
 def flags():
     p, f, problems = _parse_request()
-    result = services.flags_report(p, f)
-    total = len(result.rows)
+    asked = request.args.get("page", 1, type=int) or 1
+    result = services.flags_report(p, f, page=asked, per_page=PER_PAGE)
+    total, rows = result.total, result.rows
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = result.rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+    page = min(max(asked, 1), pages)
     args = f.as_dict()
     if request.args.get("within", "").strip() and not any("到期天数" in m for m in problems):
         args["within"] = str(p.within)

@@ -7,7 +7,6 @@ request, session or flash here: the web page and the `flask report` command shar
 from __future__ import annotations
 
 import difflib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -51,19 +50,33 @@ class FlagsResult:
     rows: list[dict[str, Any]]
     counts: dict[str, int] = field(default_factory=dict)  # per flag, under the other filters
     reasons: list[str] = field(default_factory=list)  # reasons present for the chosen flag
+    total: int = 0  # rows matching every filter (all pages)
 
 
-def flags_report(p: compliance.Params, f: FlagFilters) -> FlagsResult:
-    """The flags matching `f`, plus per-flag counts for the chips — one flag query in all."""
-    rows = compliance.list_flags(p, unit=f.unit or None, search=f.search or None, id_partial=f.id_partial)
+def flags_report(p: compliance.Params, f: FlagFilters, *, page: int | None = None,
+                 per_page: int = 50) -> FlagsResult:
+    """The flags matching `f` (one page of them when `page` is given, the last page when it is
+    past the end), plus per-flag counts for the chips: one statement for a page (flags_page), a
+    GROUP BY and the rows for the download."""
+    if page is not None:
+        by, rows, _shown = compliance.flags_page(p, flag=f.flag, reason=f.reason, unit=f.unit or None,
+                                                 search=f.search or None, per_page=per_page, page=page,
+                                                 id_partial=f.id_partial)
+    else:
+        by = compliance.count_by_flag_reason(p, unit=f.unit or None, search=f.search or None,
+                                             id_partial=f.id_partial)
     counts = dict.fromkeys(compliance.FLAG_ORDER, 0)
-    counts.update(Counter(r["flag"] for r in rows))
-    if f.flag:
-        rows = [r for r in rows if r["flag"] == f.flag]
-    reasons = sorted({r["reason"] for r in rows if r["reason"]})
-    if f.reason:
-        rows = [r for r in rows if r["reason"] == f.reason]
-    return FlagsResult(rows=rows, counts=counts, reasons=reasons)
+    for (flag, _reason), n in by.items():
+        counts[flag] += n
+    reasons = sorted({r for (flag, r) in by if r and (not f.flag or flag == f.flag)})
+    total = sum(n for (flag, r), n in by.items()
+                if (not f.flag or flag == f.flag) and (not f.reason or r == f.reason))
+    kw = {"flags": [f.flag] if f.flag else None, "unit": f.unit or None, "reason": f.reason or None,
+          "search": f.search or None, "id_partial": f.id_partial}
+    if page is None:
+        rows = compliance.list_flags(p, **kw) if total else []
+        return FlagsResult(rows=rows, counts=counts, reasons=reasons, total=len(rows))
+    return FlagsResult(rows=rows, counts=counts, reasons=reasons, total=total)
 
 
 def report_rows(name: str, p: compliance.Params, unit: str | None = None) -> list[dict[str, Any]]:

@@ -32,10 +32,16 @@ def index():
     if result not in REVIEW_RESULTS and result != "none":
         result = None
     q = (request.args.get("q") or "").strip()
-    rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q)
+    per_page = 50
+    rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q,
+                                             page=int_arg("page", 1, 1, 10**6), per_page=per_page)
+    total = rows[0]["total"] if rows else 0
+    pages = max(1, -(-total // per_page))
+    page = min(int_arg("page", 1, 1, 10**6), pages)
     return render_template("reviews/index.html", rows=rows, year=year, annual_held=annual_held,
                            required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
-                           today=d)
+                           today=d, total=total, page=page, pages=pages,
+                           args={"year": year, "unit": unit_id or "", "result": result or "", "q": q})
 
 
 @bp.route("/reviews/<int:year>", methods=["POST"])

@@ -21,8 +21,18 @@ from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import REVIEW_RESULTS
 from app.officers.models import Officer, Unit
+from app.paging import page_of
 from app.training.hours import hours_by_officer, year_bounds
 from app.training.stats import passed_condition, status_on
+
+
+def _effective_in_year_where(year: int, start: date, end: date, st) -> list:
+    """The conditions of effective_in_year on Certificate outer-joined to `st` (status_on(start))."""
+    became_valid = exists().where(CertificateEvent.certificate_id == Certificate.id,
+                                  CertificateEvent.to_status == "valid",
+                                  CertificateEvent.effective_on.between(start, end))
+    return [Certificate.kind == "enforcement", Certificate.issued_on <= end,
+            Certificate.expires_on >= start, or_(st.c.to_status == "valid", became_valid)]
 
 
 def effective_in_year(year: int):
@@ -30,31 +40,34 @@ def effective_in_year(year: int):
     and the history shows them valid on 1 January or made valid during the year."""
     start, end = year_bounds(year)
     st = status_on(start)
-    became_valid = exists().where(CertificateEvent.certificate_id == Certificate.id,
-                                  CertificateEvent.to_status == "valid",
-                                  CertificateEvent.effective_on.between(start, end))
     return (select(Certificate.id).outerjoin(st, st.c.certificate_id == Certificate.id)
-            .where(Certificate.kind == "enforcement", Certificate.issued_on <= end,
-                   Certificate.expires_on >= start, or_(st.c.to_status == "valid", became_valid)))
+            .where(*_effective_in_year_where(year, start, end, st)))
 
 
 def review_rows(year: int, required: float, *, unit_id: int | None = None, result: str | None = None,
-                search: str | None = None) -> tuple[list[dict[str, Any]], bool]:
-    """(rows, annual_exam_held) for every certificate effective in `year`."""
+                search: str | None = None, page: int | None = None,
+                per_page: int = 50) -> tuple[list[dict[str, Any]], bool]:
+    """(rows, annual_exam_held) for every certificate effective in `year` — or, with `page`, the
+    rows of that page only (the last page when past the end), each row carrying `total`."""
     start, end = year_bounds(year)
     st = status_on(start)
     annual_held = db.session.scalar(select(func.count()).select_from(Exam).where(
         Exam.kind == "annual", Exam.held_on.between(start, end))) > 0
     h = hours_by_officer(year)
-    suspended = or_(
-        exists().where(CertificateEvent.certificate_id == Certificate.id,
-                       CertificateEvent.to_status == "suspended",
-                       CertificateEvent.from_status != "suspended",
-                       CertificateEvent.effective_on.between(start, end)),
-        st.c.to_status == "suspended")
-    passed_annual = exists().where(
-        ExamResult.officer_id == Certificate.officer_id, Exam.id == ExamResult.exam_id,
-        Exam.kind == "annual", Exam.held_on.between(start, end), passed_condition())
+
+    def checks(cert_id, officer_id, status_jan1):
+        """The two per-certificate look-ups (a suspension during the year; the annual exam passed)."""
+        suspended = or_(
+            exists().where(CertificateEvent.certificate_id == cert_id,
+                           CertificateEvent.to_status == "suspended",
+                           CertificateEvent.from_status != "suspended",
+                           CertificateEvent.effective_on.between(start, end)),
+            status_jan1 == "suspended")
+        passed_annual = exists().where(
+            ExamResult.officer_id == officer_id, Exam.id == ExamResult.exam_id,
+            Exam.kind == "annual", Exam.held_on.between(start, end), passed_condition())
+        return [suspended.label("suspended"), passed_annual.label("passed_annual")]
+
     from app.cases.services import any_cases, officer_ids_with_cases_between
 
     with_cases = Officer.id.in_(officer_ids_with_cases_between(date(year - 1, 1, 1), end))
@@ -62,16 +75,15 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     q = (select(Certificate.id, Certificate.number, Certificate.status, Certificate.expires_on,
                 Officer.id.label("officer_id"), Officer.name, Officer.id_number, Unit.name.label("unit"),
                 and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True)).label("on_post"),
-                func.coalesce(h.c[f"h{year}"], 0.0).label("hours"),
-                suspended.label("suspended"), passed_annual.label("passed_annual"),
+                func.coalesce(h.c[f"h{year}"], 0.0).label("hours"), st.c.to_status.label("status_jan1"),
                 AnnualReview.result, AnnualReview.reviewed_on, AnnualReview.note,
                 with_cases.label("has_cases"))
          .join(Officer, Officer.id == Certificate.officer_id).join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(st, st.c.certificate_id == Certificate.id)
          .outerjoin(h, h.c.officer_id == Officer.id)
          .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year))
-         .where(Certificate.id.in_(effective_in_year(year)))
-         .order_by(Unit.sort_order, Unit.name, Officer.name, Certificate.id))
+         .where(*_effective_in_year_where(year, start, end, st)))
+    order = (Unit.sort_order, Unit.name, Officer.name, Certificate.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if result == "none":
@@ -80,8 +92,15 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
         q = q.where(AnnualReview.result == result)
     if search:
         q = q.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
+    total = None
+    if page is not None:
+        result_rows, total, _shown = page_of(
+            q, order, page, per_page, late=lambda paged: checks(paged.c.id, paged.c.officer_id, paged.c.status_jan1))
+    else:
+        result_rows = db.session.execute(
+            q.add_columns(*checks(Certificate.id, Certificate.officer_id, st.c.to_status)).order_by(*order)).all()
     rows = []
-    for r in db.session.execute(q):
+    for r in result_rows:
         checks = {
             "on_post": bool(r.on_post),
             "hours": float(r.hours) >= required,
@@ -95,6 +114,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
             "all_ok": all(v is not False for v in checks.values()),
             "result": r.result, "reviewed_on": r.reviewed_on, "note": r.note or "",
             "notes": ["近两年无执法办案记录"] if cases_known and r.on_post and not r.has_cases else [],
+            "total": total,
         })
     return rows, annual_held
 

@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.reports import exports
 from app.reports.cli import report_cli
@@ -100,3 +102,29 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
         data = (f"{year}年培训学时（共 {len(rows)} 人）\n" +
                 exports.to_table(rows, TRAINING_COLUMNS, right_align=["认定学时", "要求学时", "差额"]) + "\n").encode()
     _emit(data, out, f"{year}年培训台账")
+
+
+@click.group("check", cls=AppGroup, help="核对数据（如年度学时汇总表）")
+def check_cli() -> None:
+    pass
+
+
+@check_cli.command("hours")
+def check_hours_cmd() -> None:
+    """Recompute every officer's yearly hours from attendance and compare with training_hours.
+    Exit 0 when they agree, 1 with the list of differences otherwise."""
+    from app.extensions import db
+    from app.officers.models import Officer
+    from app.training.hours import hours_differences
+
+    diffs = hours_differences(db.session)
+    if not diffs:
+        click.echo("学时汇总表与出勤记录一致。")
+        return
+    names = dict(db.session.execute(
+        select(Officer.id, Officer.name).where(Officer.id.in_({d[0] for d in diffs}))).all())
+    click.echo(f"学时汇总表有 {len(diffs)} 处与出勤记录不一致：")
+    for officer_id, year, stored, computed in diffs:
+        click.echo(f"  {names.get(officer_id, '')}（人员 {officer_id}）{year}年：汇总表 {stored:g} 学时，"
+                   f"按出勤记录应为 {computed:g} 学时")
+    raise SystemExit(1)

@@ -9,11 +9,28 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from sqlalchemy import Float, Integer, String, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from app.officers.models import Officer
-from app.training.models import Attendance, TrainingSession
+from app.training.models import Attendance, TrainingHours, TrainingSession
 
 
 def year_bounds(year: int) -> tuple[date, date]:
@@ -30,25 +47,111 @@ def pace(required: float, year: int, today: date) -> float | None:
 
 def hours_by_officer(first_year: int, last_year: int | None = None, officer_id: int | None = None):
     """Subquery: officer_id and one column `h<year>` per year with the credited hours
-    (for one officer only when `officer_id` is given)."""
+    (for one officer only when `officer_id` is given), read from the training_hours table."""
     last_year = last_year or first_year
-    start, _ = year_bounds(first_year)
-    _, end = year_bounds(last_year)
-    cols = []
-    for y in range(first_year, last_year + 1):
-        a, b = year_bounds(y)
-        cols.append(func.coalesce(func.sum(case(
-            (TrainingSession.held_on.between(a, b), Attendance.credited_hours), else_=0.0)), 0.0)
-            .label(f"h{y}"))
-    q = (
-        select(Attendance.officer_id, *cols)
-        .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-        .where(Attendance.status == "attended", TrainingSession.held_on.between(start, end))
-        .group_by(Attendance.officer_id)
-    )
+    th = TrainingHours
+    if first_year == last_year:
+        q = select(th.officer_id, th.hours.label(f"h{first_year}")).where(th.year == first_year)
+    else:
+        cols = [func.coalesce(func.sum(case((th.year == y, th.hours), else_=0.0)), 0.0).label(f"h{y}")
+                for y in range(first_year, last_year + 1)]
+        q = (select(th.officer_id, *cols).where(th.year.between(first_year, last_year))
+             .group_by(th.officer_id))
     if officer_id is not None:
-        q = q.where(Attendance.officer_id == officer_id)
+        q = q.where(th.officer_id == officer_id)
     return q.subquery("hours")
+
+
+def _year_of_session():
+    return cast(func.extract("year", TrainingSession.held_on), Integer)
+
+
+def computed_hours(officer_ids=None, years=None) -> Select:
+    """Credited hours per (officer_id, year) straight from attendance: the definition the
+    training_hours table summarises (attended rows, by the calendar year of the session)."""
+    year = _year_of_session()
+    q = (select(Attendance.officer_id, year.label("year"),
+                func.sum(Attendance.credited_hours).label("hours"))
+         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
+         .where(Attendance.status == "attended")
+         .group_by(Attendance.officer_id, year))
+    if officer_ids is not None:
+        q = q.where(Attendance.officer_id.in_(officer_ids))
+    if years is not None:
+        q = q.where(year.in_(sorted(years)))
+    return q
+
+
+_MANY = 5000  # beyond this many officers, recompute every row rather than bind a huge IN list
+
+
+def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None) -> None:
+    """Recompute training_hours for the officers touched (given, or enrolled in `session_ids`),
+    optionally only for `years`, with one DELETE and one INSERT … SELECT, in the caller's
+    transaction. No ids at all: every row. Called by every write to attendance or a session's date
+    (the flush hook below does it for ORM writes; bulk Core inserts call it themselves)."""
+    scope = None
+    if officer_ids is not None or session_ids is not None:
+        ids = set(officer_ids or ())
+        if session_ids:
+            ids |= set(db_session.execute(select(Attendance.officer_id).where(
+                Attendance.session_id.in_(list(session_ids)))).scalars())
+        if not ids:
+            return
+        scope = sorted(ids) if len(ids) <= _MANY else None
+    gone = delete(TrainingHours)
+    if scope is not None:
+        gone = gone.where(TrainingHours.officer_id.in_(scope))
+    if years is not None:
+        gone = gone.where(TrainingHours.year.in_(sorted(years)))
+    db_session.execute(gone)
+    db_session.execute(insert(TrainingHours).from_select(
+        ["officer_id", "year", "hours"], computed_hours(scope, years)))
+
+
+def hours_differences(db_session) -> list[tuple[int, int, float, float]]:
+    """(officer_id, year, stored, computed) wherever training_hours disagrees with attendance."""
+    stored = {(o, y): float(h) for o, y, h in db_session.execute(
+        select(TrainingHours.officer_id, TrainingHours.year, TrainingHours.hours))}
+    computed = {(o, int(y)): float(h or 0) for o, y, h in db_session.execute(computed_hours())}
+    out = []
+    for key in sorted(stored.keys() | computed.keys()):
+        a, b = stored.get(key, 0.0), computed.get(key, 0.0)
+        if abs(a - b) > 1e-9:
+            out.append((key[0], key[1], a, b))
+    return out
+
+
+@event.listens_for(Session, "before_flush")
+def _hours_before_flush(session, _ctx, _instances) -> None:
+    """An officer deleted takes its hours rows with it; a session about to be deleted or moved to
+    another date remembers its officers (its attendance may be gone after the flush)."""
+    touched = session.info.setdefault("hours_officers", set())
+    for obj in session.deleted:
+        if isinstance(obj, Officer) and obj.id is not None:
+            session.execute(delete(TrainingHours).where(TrainingHours.officer_id == obj.id))
+        elif isinstance(obj, TrainingSession) and obj.id is not None:
+            touched.update(session.execute(select(Attendance.officer_id).where(
+                Attendance.session_id == obj.id)).scalars())
+
+
+@event.listens_for(Session, "after_flush")
+def _hours_after_flush(session, _ctx) -> None:
+    """Keep training_hours current in the same transaction as the attendance/session write."""
+    officers: set[int] = session.info.pop("hours_officers", set())
+    sessions: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Attendance):
+            if obj.officer_id is not None:
+                officers.add(obj.officer_id)
+            officers.update(v for v in inspect(obj).attrs.officer_id.history.deleted if v is not None)
+        elif isinstance(obj, TrainingSession) and obj.id is not None and obj not in session.new:
+            if inspect(obj).attrs.held_on.history.has_changes():
+                sessions.add(obj.id)
+    deleted_officers = {o.id for o in session.deleted if isinstance(o, Officer)}
+    officers -= deleted_officers
+    if officers or sessions:
+        refresh_hours(session, officer_ids=officers, session_ids=sessions)
 
 
 def on_post():
@@ -57,22 +160,27 @@ def on_post():
 
 def shortfall_select(p) -> Select:
     """TRAINING_SHORTFALL in the five flag columns: `shortfall` when last year ended below the
-    requirement, else `at_risk` when this year is behind the pro-rata pace. One per officer."""
+    requirement, else `at_risk` when this year is behind the pro-rata pace. One per officer.
+    Reads training_hours (two primary-key lookups per officer), never attendance."""
     y = p.today.year
     required = float(p.hours_required)
     behind = pace(required, y, p.today) or 0.0
-    h = hours_by_officer(y - 1, y, officer_id=p.officer_id)
-    prev = func.coalesce(h.c[f"h{y - 1}"], 0.0)
-    cur = func.coalesce(h.c[f"h{y}"], 0.0)
+    last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
+    prev = func.coalesce(last.hours, 0.0)
+    cur = func.coalesce(this.hours, 0.0)
     reason = case((prev < literal(required, Float), literal("shortfall")), else_=literal("at_risk"))
-    return (
+    q = (
         select(literal("TRAINING_SHORTFALL").label("flag"), cast(reason, String).label("reason"),
                Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
                cast(null(), Integer).label("certificate_id"))
         .select_from(Officer)
-        .outerjoin(h, h.c.officer_id == Officer.id)
+        .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
+        .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y))
         .where(on_post(), or_(prev < literal(required, Float), cur < literal(behind, Float)))
     )
+    if p.officer_id is not None:
+        q = q.where(Officer.id == p.officer_id)
+    return q
 
 
 def year_status(hours: float, required: float, year: int, today: date) -> str:

@@ -41,3 +41,16 @@ class Attendance(TimestampMixin, db.Model):
 
     session: Mapped[TrainingSession] = relationship(back_populates="attendances")
     officer: Mapped[Officer] = relationship()  # noqa: F821
+
+
+class TrainingHours(db.Model):
+    """Credited hours per officer and calendar year: a summary of `attendance`, kept current by
+    every write that changes attendance or a session's date (app.training.hours.refresh_hours,
+    in the same transaction), so TRAINING_SHORTFALL and the ledger read 20,000 small rows instead
+    of aggregating 200,000. `flask check hours` compares it with a recomputation."""
+
+    __tablename__ = "training_hours"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+    __table_args__ = (Index("ix_training_hours_year", "year", "officer_id", "hours"),)

@@ -194,12 +194,15 @@ def ledger():
     if status not in YEAR_STATUSES:
         status = None
     search = (request.args.get("q") or "").strip()
-    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search,
-                           id_partial=sees_full_ids())
-    page = int_arg("page", 1, 1, 10**6)
     per = 100
-    return render_template("training/ledger.html", rows=rows[(page - 1) * per: page * per],
-                           total=len(rows), page=page, pages=max(1, -(-len(rows) // per)),
+    asked = int_arg("page", 1, 1, 10**6)
+    rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search, page=asked,
+                           per_page=per, id_partial=sees_full_ids())
+    total = rows[0]["total"] if rows else 0
+    pages = max(1, -(-total // per))
+    page = min(asked, pages)
+    return render_template("training/ledger.html", rows=rows,
+                           total=total, page=page, pages=pages,
                            year=year, required=required, today=d, units=units(), unit_id=unit_id,
                            status=status, q=search, statuses=YEAR_STATUSES,
                            args={"year": year, "unit": unit_id or "", "status": status or "", "q": search})

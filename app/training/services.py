@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, literal, or_, select
 
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
@@ -15,6 +15,7 @@ from app.grids import apply_grid
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
+from app.paging import page_of
 from app.training.hours import hours_by_officer, on_post, pace, year_status
 from app.training.models import Attendance, TrainingSession
 
@@ -217,33 +218,46 @@ def officer_training(officer_id: int) -> list[dict[str, Any]]:
 
 
 def ledger(year: int, today: date, required: float, *, unit_id: int | None = None,
-           status: str | None = None, search: str | None = None,
-           id_partial: bool = False) -> list[dict[str, Any]]:
-    """培训台账: every active officer on an enforcement post with the year's credited hours."""
+           status: str | None = None, search: str | None = None, page: int | None = None,
+           per_page: int = 100, id_partial: bool = False) -> list[dict[str, Any]]:
+    """培训台账: every active officer on an enforcement post with the year's credited hours (from
+    training_hours). Filters in SQL; with `page`, only that page's rows (each row carries `total`,
+    the number of rows on all pages; past the end: the last page)."""
     h = hours_by_officer(year)
     hours = func.coalesce(h.c[f"h{year}"], 0.0)
-    q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"))
+    target = pace(required, year, today)
+    # year_status() in SQL, so the status filter and the paging happen in the database
+    st = case(
+        (hours >= required, literal("met")),
+        else_=literal("shortfall") if year < today.year else literal("future") if year > today.year else case(
+            (hours < (target or 0.0), literal("at_risk")), else_=literal("on_track")))
+    q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"),
+                st.label("status"))
          .join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(h, h.c.officer_id == Officer.id)
-         .where(on_post())
-         .order_by(Unit.sort_order, Unit.name, Officer.name, Officer.id))
+         .where(on_post()))
+    order = (Unit.sort_order, Unit.name, Officer.name, Officer.id)
     if unit_id:
         q = q.where(Officer.unit_id == unit_id)
     if search:
         q = q.where(or_(Officer.name.like(f"%{search.strip()}%"),
                         Officer.id_number_search(search, partial=id_partial)))
-    target = pace(required, year, today)
+    if status:
+        q = q.where(st == status)
+    total = None
+    if page is not None:
+        result, total, _shown = page_of(q, order, page, per_page)
+    else:
+        result = db.session.execute(q.order_by(*order)).all()
     out = []
-    for r in db.session.execute(q):
-        st = year_status(float(r.hours), required, year, today)
-        if status and st != status:
-            continue
+    for r in result:
         out.append({
             "officer_id": r.id, "name": r.name, "id_number_masked": mask(r.id_number), "unit": r.unit,
             "hours": round(float(r.hours), 2), "required": required,
             "shortfall": round(max(required - float(r.hours), 0.0), 2),
             "progress": min(float(r.hours) / required, 1.0) if required else 1.0,
             "pace": round(target, 1) if target is not None else None,
-            "status": st,
+            "status": year_status(float(r.hours), required, year, today),
+            "total": total,
         })
     return out

@@ -1,7 +1,7 @@
 """job table for background jobs
 
 Revision ID: e153cac53a88
-Revises: 275658672cb4
+Revises: 2489a99da53d
 Create Date: 2026-11-30 02:12:08.268024
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e153cac53a88'
-down_revision = '275658672cb4'
+down_revision = '2489a99da53d'
 branch_labels = None
 depends_on = None
 

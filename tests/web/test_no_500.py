@@ -39,6 +39,7 @@ FIELDS = [
     "today", "within", "page", "sort", "q", "flag", "dry_run", "type",
     "case_no", "opened_on", "decided_on", "numbers-0", "numbers-1", "officer_names", "outcome",
     "confirm_cases", "verdict",
+    "rules", "fixed", "minutes", "at", "room", "stem", "option_a", "option_b", "answer", "points", "basis",
 ]
 QUERY = {"page": "-3", "sort": "-nonsense", "year": "abc", "today": "2024-13-45", "within": "-5",
          "flag": "XX", "unit": "99999", "status": "zzz", "post": "maybe", "q": "%_'\"", "from": "x",
@@ -67,8 +68,19 @@ def world(app):
 
         case = save_case(None, {"case_no": "罚1", "decided_on": date(2026, 3, 3),
                                 "certificate_numbers": [cert.number, "X9"]})
+        from app.online.models import PaperItem, Question, Sitting
+
+        question = Question(type="single", stem="题", options={"A": "甲", "B": "乙"}, answer="A", category="",
+                            basis="", retired=False, version=1)
+        sitting = Sitting(exam_id=exam.id, officer_id=officer.id, code="ABCDEFGH", seat=1, extra_minutes=0)
+        db.session.add_all([question, sitting])
+        db.session.flush()
+        item = PaperItem(sitting_id=sitting.id, position=1, question_id=question.id, type="single", stem="题",
+                         options=[["A", "A", "甲"], ["B", "B", "乙"]], key="A", points=1)
+        db.session.add(item)
         db.session.commit()
-        return {"batch_id": batch.id, "kind": "officers", "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
+        return {"batch_id": batch.id, "kind": "officers", "qid": question.id, "sid": sitting.id, "item_id": item.id,
+                "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
                 "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id,
                 "job_id": "no-such-job"}

@@ -1,0 +1,185 @@
+"""The set-based compliance engine against a slow, obviously-correct Python reading of DESIGN §4,
+on a random data set of a few hundred officers and several `today`s (issue 8)."""
+
+from __future__ import annotations
+
+import calendar
+import json
+import random
+from datetime import date, timedelta
+
+import pytest
+
+from app import compliance
+from app.certificates.models import Certificate
+from app.extensions import db as _db
+from app.officers.idnumber import mask
+from app.officers.models import Officer, Unit
+from app.training.models import Attendance, TrainingSession
+from tests.factories import id_number
+
+STATUSES = ["valid"] * 6 + ["applying", "suspended", "cancelled", "revoked", "lost", "replaced"]
+EMPLOYMENT = ["active"] * 8 + ["transferred", "retired", "resigned", "dismissed"]
+ESTABLISHMENTS = ["civil_servant"] * 5 + ["public_institution", "contract", "temporary", "auxiliary"]
+TODAYS = [date(2025, 1, 1), date(2026, 6, 15), date(2026, 12, 31), date(2027, 3, 1)]
+ELIGIBLE = ("civil_servant", "public_institution")
+
+
+def build(rng: random.Random, n: int = 300) -> dict:
+    """Officers, certificates (0–4 each, every status, dates around the `today`s), training."""
+    units = [Unit(name=f"随机单位{i}", kind="department", sort_order=rng.randint(0, 3)) for i in range(9)]
+    _db.session.add_all(units)
+    _db.session.flush()
+    officers = []
+    for _i in range(n):
+        officers.append(Officer(
+            name=f"人员{rng.randint(0, 60):02d}", id_number=id_number(), gender="M",
+            birth_date=date(1980, 1, 1), unit_id=rng.choice(units).id, position="科员",
+            establishment=rng.choice(ESTABLISHMENTS), on_enforcement_post=rng.random() < 0.8,
+            employment_status=rng.choice(EMPLOYMENT), phone=""))
+    _db.session.add_all(officers)
+    _db.session.flush()
+    number = 0
+    base = date(2026, 6, 15)
+    for o in officers:
+        for _ in range(rng.choice([0, 1, 1, 1, 2, 2, 3, 4])):
+            number += 1
+            issued = base + timedelta(days=rng.randint(-2500, 700))
+            if rng.random() < 0.15:  # same issue date as another card: the id breaks the tie
+                issued = base
+            expires = issued + timedelta(days=rng.choice([0, 30, 200, 400, 800, 1825]))
+            _db.session.add(Certificate(
+                officer_id=o.id, kind="enforcement" if rng.random() < 0.85 else "supervision",
+                number=f"R{number:06d}", issued_on=issued, expires_on=expires,
+                status=rng.choice(STATUSES)))
+    sessions = []
+    for s in range(40):
+        sessions.append(TrainingSession(
+            title=f"培训{s}", category="general_law", held_on=date(2024, 6, 1) + timedelta(days=rng.randint(0, 1100)),
+            hours=rng.choice([2.0, 4.0, 8.0, 16.0, 24.0])))
+    _db.session.add_all(sessions)
+    _db.session.flush()
+    for s in sessions:
+        for o in rng.sample(officers, rng.randint(20, 150)):
+            status = rng.choice(["attended"] * 4 + ["absent", "excused", "registered"])
+            credited = s.hours if status == "attended" and rng.random() < 0.9 else (
+                rng.choice([0.5, 1.0]) if status == "attended" else 0.0)
+            _db.session.add(Attendance(session_id=s.id, officer_id=o.id, status=status, credited_hours=credited))
+    _db.session.flush()
+    return {"officers": officers, "sessions": sessions}
+
+
+def oracle(today: date, within: int, required: float) -> list[dict]:
+    """DESIGN §4, read literally, one officer at a time, in Python."""
+    units = {u.id: u for u in _db.session.query(Unit)}
+    officers = list(_db.session.query(Officer))
+    certs: dict[int, list[Certificate]] = {}
+    for c in _db.session.query(Certificate):
+        certs.setdefault(c.officer_id, []).append(c)
+    hours: dict[tuple[int, int], float] = {}
+    for a, s in _db.session.query(Attendance, TrainingSession).join(TrainingSession):
+        if a.status == "attended":
+            hours[(a.officer_id, s.held_on.year)] = hours.get((a.officer_id, s.held_on.year), 0.0) + a.credited_hours
+    days = 366 if calendar.isleap(today.year) else 365
+    pace = required * today.timetuple().tm_yday / days
+
+    def row(flag, reason, o, c):
+        return {"flag": flag, "reason": reason, "officer_id": o.id, "name": o.name,
+                "id_number_masked": mask(o.id_number), "unit": units[o.unit_id].name,
+                "certificate_number": c.number if c else None,
+                "expires_on": c.expires_on.isoformat() if c else None,
+                "days_left": (c.expires_on - today).days if c else None}
+
+    out = []
+    certified_per_unit: dict[int, int] = {}
+    for o in officers:
+        enf = [c for c in certs.get(o.id, []) if c.kind == "enforcement"]
+        effective = [c for c in enf if c.status == "valid" and c.issued_on <= today <= c.expires_on]
+        best = max(effective, key=lambda c: (c.expires_on, c.id)) if effective else None
+        latest = max(enf, key=lambda c: (c.issued_on, c.id)) if enf else None
+        active = o.employment_status == "active"
+        on_post = active and o.on_enforcement_post
+        if on_post:
+            certified_per_unit.setdefault(o.unit_id, 0)
+            if best:
+                certified_per_unit[o.unit_id] += 1
+        if on_post and best is None:
+            if latest is None:
+                reason = "none"
+            elif latest.status == "valid" and latest.issued_on > today:
+                reason = "not_yet_valid"
+            elif latest.status == "valid" and latest.expires_on < today:
+                reason = "expired"
+            else:
+                reason = latest.status
+            out.append(row("UNLICENSED", reason, o, latest))
+        if on_post and best is not None and (best.expires_on - today).days <= within:
+            out.append(row("EXPIRING", "expiring", o, best))
+        held = [c for c in enf if c.status in ("valid", "suspended") and c.expires_on >= today]
+        if not on_post and held:
+            out.append(row("SHOULD_CANCEL", "not_active" if not active else "off_post", o,
+                           max(held, key=lambda c: (c.expires_on, c.id))))
+        if active and o.establishment not in ELIGIBLE and (o.on_enforcement_post or best is not None):
+            out.append(row("INELIGIBLE", o.establishment, o, best))
+        if on_post:
+            prev, cur = hours.get((o.id, today.year - 1), 0.0), hours.get((o.id, today.year), 0.0)
+            if prev < required:
+                out.append({**row("TRAINING_SHORTFALL", "shortfall", o, None), "year": today.year - 1})
+            elif cur < pace:
+                out.append({**row("TRAINING_SHORTFALL", "at_risk", o, None), "year": today.year})
+    for unit_id, n in certified_per_unit.items():
+        if n < 2:
+            out.append({"flag": "UNIT_UNDERSTAFFED", "reason": "understaffed", "officer_id": None, "name": None,
+                        "id_number_masked": None, "unit": units[unit_id].name, "certificate_number": None,
+                        "expires_on": None, "days_left": None})
+    return out
+
+
+def canon(rows: list[dict]) -> list[str]:
+    return sorted(json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_engine_matches_python_reading_of_the_rules(db, seed):
+    rng = random.Random(seed)
+    data = build(rng)
+    for today in TODAYS:
+        for within in (30, 90):
+            p = compliance.Params(today=today, within=within, eligible=ELIGIBLE, hours_required=60.0)
+            got = compliance.list_flags(p)
+            want = oracle(today, within, 60.0)
+            assert canon(got) == canon(want), (today, within)
+            assert len({r["flag"] for r in want}) >= 5  # the data set exercises most flags
+            counts = compliance.count_by_flag(p)
+            assert counts == {f: sum(r["flag"] == f for r in want) for f in compliance.FLAG_ORDER}
+            for o in data["officers"][:15]:  # the detail page's one-officer path agrees too
+                mine = [r for r in want if r["officer_id"] == o.id]
+                assert canon(compliance.officer_flags(p, o.id)) == canon(mine)
+
+    # Writes after the fact (a grid edit, a session moved to another year, a removal) keep the
+    # hours the shortfall rule reads current, in the same transaction.
+    att = _db.session.query(Attendance).filter_by(status="absent").first()
+    att.status, att.credited_hours = "attended", 24.0
+    data["sessions"][0].held_on = date(2025, 2, 1)
+    _db.session.delete(_db.session.query(Attendance).filter_by(status="attended").first())
+    _db.session.flush()
+    p = compliance.Params(today=date(2026, 6, 15), within=90, eligible=ELIGIBLE, hours_required=60.0)
+    assert canon(compliance.list_flags(p)) == canon(oracle(p.today, 90, 60.0))
+
+
+def test_one_statement_page_matches_the_full_list(db):
+    """The flags page's single statement (counts + one page) agrees with the whole list cut in
+    Python, for filters, every page, and a page past the end (shown as the last page)."""
+    build(random.Random(3), n=150)
+    p = compliance.Params(today=date(2026, 6, 15), within=90, eligible=ELIGIBLE, hours_required=60.0)
+    for flag, reason, unit in [(None, None, None), ("UNLICENSED", None, None), ("UNLICENSED", "expired", None),
+                               ("TRAINING_SHORTFALL", None, "随机单位3"), (None, None, "随机单位1")]:
+        everything = compliance.list_flags(p, flags=[flag] if flag else None, reason=reason, unit=unit)
+        under = compliance.list_flags(p, unit=unit)
+        pages = max(1, -(-len(everything) // 20))
+        for page in [*range(1, pages + 1), pages + 5]:
+            counts, rows, shown = compliance.flags_page(p, flag=flag, reason=reason, unit=unit, per_page=20,
+                                                        page=page)
+            assert shown == min(page, pages)
+            assert rows == everything[(shown - 1) * 20: shown * 20], (flag, reason, unit, page)
+            assert sum(counts.values()) == len(under)
