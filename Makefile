@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app app
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test run test test-sqlite test-postgres lint bench clean
+.PHONY: install install-test run serve test test-sqlite test-postgres lint bench clean
 
 ## install: system packages (fonts, HarfBuzz subsetter), the virtual environment, the database schema
 install:
@@ -26,7 +26,22 @@ run: install
 	$(FLASK) bootstrap
 	$(FLASK) demo seed --if-empty
 	@echo "打开 http://$(HOST):$(PORT) ，用上面的 admin 账号登录（已创建过则用原密码）"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	@# The job worker (PDFs, big exports) runs beside the development server and stops with it.
+	$(FLASK) jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+## serve: production: gunicorn (deploy/gunicorn.conf.py) + the job worker; needs SECRET_KEY.
+## DATABASE_URL (PostgreSQL or SQLite), REDIS_URL (several app servers), HOST, PORT as for run.
+## WORKER=0 when the worker runs elsewhere (systemd: deploy/certmgr-worker.service).
+WORKER ?= 1
+serve:
+	@test -n "$$SECRET_KEY" || { echo "未设置 SECRET_KEY：生产环境必须提供（见 README“部署”）。例如：export SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_hex(32))')" >&2; exit 1; }
+	bash scripts/install.sh
+	$(FLASK) db upgrade
+	@if [ "$(WORKER)" = 1 ]; then \
+	  $(FLASK) jobs worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py; \
+	else HOST=$(HOST) PORT=$(PORT) exec $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py; fi
 
 ## test: the whole suite on SQLite, then again on a PostgreSQL server started for the run
 test: install-test

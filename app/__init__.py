@@ -9,6 +9,7 @@ from app.config import Config, secret_key
 BLUEPRINT_MODULES = [
     "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
     "imports", "training", "exams", "reviews", "documents", "verify", "public", "cases", "online",
+    "jobs",
 ]
 
 
@@ -17,6 +18,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config or Config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key()
+    register_jobs(app)  # first: the request timer starts before any other hook
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -48,6 +50,15 @@ def register_extensions(app: Flask) -> None:
     from app.auth.sessions import load_user
 
     login_manager.user_loader(load_user)
+
+
+def register_jobs(app: Flask) -> None:
+    """Background jobs (huey) and one structured log line per request."""
+    from app import logs
+    from app.jobs import queue
+
+    queue.init_app(app)
+    logs.init_app(app)
 
 
 def register_security(app: Flask) -> None:

@@ -140,6 +140,7 @@ def register(app: Flask) -> None:
     from app.cases import cli as _cases_cli  # noqa: F401  (adds `report cases`)
     from app.documents.cli import docs_cli
     from app.imports.cli import import_cli
+    from app.jobs.cli import jobs_cli
     from app.online.cli import exams_cli
     from app.reminders.cli import reminders_cli
     from app.reports.cli import report_cli
@@ -147,7 +148,7 @@ def register(app: Flask) -> None:
     from app.training import imports as _training_imports  # noqa: F401
 
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
-                  exams_cli):
+                  exams_cli, jobs_cli):
         app.cli.add_command(group)
     app.cli.add_command(bootstrap_cmd)
     from app.backup import backup_cmd, restore_cmd

@@ -84,6 +84,10 @@ class Config:
     SESSION_ABSOLUTE_HOURS = float(os.environ.get("SESSION_ABSOLUTE_HOURS") or 12)
     PER_PAGE = 25
     TESTING = False
+    # Background jobs (app/jobs): files in the database, or in this folder when set (shared by
+    # every app server, e.g. an NFS mount). JOBS_IMMEDIATE runs a job inside the request (tests).
+    JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", "").strip() or None
+    JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "").strip() in ("1", "true", "yes")
 
 
 class TestConfig(Config):
@@ -98,3 +102,4 @@ class TestConfig(Config):
     EXAM_LOGIN_RATE_LIMIT = EXAM_LOGIN_CANDIDATE_LIMIT = "100000/minute"
     EXAM_API_RATE_LIMIT = EXAM_API_CANDIDATE_LIMIT = "100000/minute"
     RATELIMIT_STORAGE_URI = "memory://"
+    JOBS_IMMEDIATE = True

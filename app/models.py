@@ -7,6 +7,7 @@ from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
+from app.jobs.models import Job
 from app.locks import RunLock
 from app.officers.models import Officer, OfficerAttachment, Unit
 from app.online.models import OnlineExam, PaperItem, Question, Sitting
@@ -25,6 +26,7 @@ __all__ = [
     "Exam",
     "ExamResult",
     "ImportBatch",
+    "Job",
     "LoginThrottle",
     "Officer",
     "OfficerAttachment",

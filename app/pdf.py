@@ -33,6 +33,8 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app, render_template
 from pypdf.generic import NameObject
 
+from app import progress
+
 ITEMS_PER_CHUNK = 150
 RESOURCE_SCHEME = "res"
 FOOTER_MARGIN_MM = 14  # the templates leave this much at the bottom of the page for the stamp
@@ -135,6 +137,7 @@ def render_pdf(
             del document, pages, out
             gc.collect()  # a laid-out chunk is a large web of cycles; free it before the next one
             start = end
+            progress.report(0.95 * start / max(n, 1))  # a background job shows it (app/jobs)
             if start >= n:
                 break
         stamp = _page_numbers(parts, font_config, fonts, fetcher)

@@ -6,7 +6,7 @@ want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
 pkgs=(fonts-noto-cjk libharfbuzz-subset0 poppler-utils zbar-tools)
-[ $want_test = 1 ] && pkgs+=(chromium postgresql)
+[ $want_test = 1 ] && pkgs+=(chromium postgresql redis-server)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -97,3 +97,14 @@ def login(client, app, role: str = "admin", username: str | None = None):
 def token(client, url: str = "/") -> str:
     """A CSRF token from any page the client can see."""
     return csrf_from(client.get(url).get_data(as_text=True))
+
+
+def follow_job(client, resp):
+    """A job-backed download (202 + Location to /jobs/<id>): the finished file's response. The
+    suite runs jobs in immediate mode, so the job is done by the time 202 arrives; anything else
+    (200 inline, a redirect) is returned as it is."""
+    if resp.status_code != 202:
+        return resp
+    status = client.get(resp.headers["Location"], headers={"Accept": "application/json"}).get_json()
+    assert status["state"] == "done", status
+    return client.get(status["download_url"])

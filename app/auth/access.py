@@ -19,7 +19,8 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
                     "public.officers", "public.officers_xlsx", "public.officers_pdf",
                     # the exam room: candidates have no staff account (app/online/api.py)
                     "online.exam_page", "online.api_login", "online.api_paper", "online.api_answer",
-                    "online.api_submit"}
+                    "online.api_submit",
+                    "jobs.healthz"}
 ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
 
 

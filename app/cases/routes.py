@@ -15,6 +15,7 @@ from app.cases.models import PenaltyCase
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
+from app.jobs.services import defer
 from app.labels import CASE_REASONS, CASE_VERDICTS
 from app.reports.exports import to_xlsx
 from app.reports.services import content_disposition
@@ -69,6 +70,8 @@ def index():
 def export():
     f, _problems = _filters()
     rows = services.case_rows(f)
+    if (queued := defer("案件核查 .xlsx", rows=len(rows))) is not None:
+        return queued
     t = today()
     data = to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
     from app.audit.services import record

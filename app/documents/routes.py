@@ -53,8 +53,15 @@ def _today() -> date:
 
 
 def _download(name: str, **params):
+    from app.jobs.services import defer
+
     try:
-        pdf, doc = print_document(name, today=_today(), **params)
+        as_of = _today()
+        # Every PDF is made by a background job (the worker replays this route and comes back
+        # here); what only the data can refuse (an unknown unit) shows on the job's page.
+        if (queued := defer(DOCUMENTS[name])) is not None:
+            return queued
+        pdf, doc = print_document(name, today=as_of, **params)
     except DomainError as exc:
         db.session.rollback()
         flash(f"无法生成{DOCUMENTS[name]}：{exc}", "error")

@@ -245,6 +245,10 @@ def run(token: str):
     if batch.status != "uploaded":
         flash("这个文件已经导入过了", "warning")
         return redirect(url_for("imports.history"))
+    from app.imports.jobs import defer  # a big file: a background job (issue 13)
+
+    if (queued := defer(batch)) is not None:
+        return queued
     try:
         result = _run(batch, dry_run=False)
     except ImportRefused as refused:

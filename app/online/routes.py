@@ -283,7 +283,10 @@ def _pdf(data: bytes, name: str):
 def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "application/pdf"):
     """A staff document of the exam, audited as printed/exported; a refusal goes back to the page."""
     from app.audit.services import record
+    from app.jobs.services import defer
 
+    if name.endswith(".pdf") and (queued := defer(f"{what}：{exam.title}")) is not None:
+        return queued  # every PDF is made by a background job (issue 13)
     try:
         data = make(exam)
     except DomainError as exc:
@@ -323,6 +326,10 @@ def sitting_sheet_pdf(exam_id: int, sid: int):
     online = svc.online_of(exam)
     if online is None or online.closed_at is None:
         return _done(exam, "考试结束后才能查看答题卡", "warning")  # the key stays on the server till then
+    from app.jobs.services import defer
+
+    if (queued := defer(f"答题卡：{s.officer.name}")) is not None:
+        return queued
     try:
         data = documents.sheet_pdf(s, exam)
     except DomainError as exc:

@@ -10,6 +10,7 @@ from app.audit.services import record
 from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.forms import parse_date
+from app.jobs.services import defer
 from app.reminders import bp, services
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,6 +64,8 @@ def export_xlsx():
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)
+    if (queued := defer("证件到期提醒 .xlsx", rows=len(rows))) is not None:
+        return queued
     data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
                    title=f"{get('org_name')} · 证件到期提醒 · {cn_date(today)}")
     record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{cn_date(today)}，{len(rows)} 行）")
@@ -76,6 +79,8 @@ def export_pdf():
     from app.pdf import render_pdf
     from app.settings.services import get
 
+    if (queued := defer("证件到期提醒 PDF")) is not None:  # every PDF: a background job
+        return queued
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)

@@ -7,6 +7,7 @@ from flask import Response, current_app, render_template, request, url_for
 from app import compliance
 from app.auth.access import sees_full_ids
 from app.extensions import db
+from app.jobs.services import defer
 from app.labels import FLAG_REASONS
 from app.reports import bp, exports, services
 
@@ -82,6 +83,8 @@ def flags():
 def flags_export(fmt: str):
     p, f, _problems = _parse_request()
     rows = services.flags_report(p, f).rows
+    if (queued := defer(f"问题提示 .{fmt}", rows=len(rows))) is not None:
+        return queued
     data = services.render(rows, fmt)
     filters = {**f.as_dict(), "within": p.within, "today": p.today.isoformat()}
     services.record_export("flags", fmt, len(rows), filters)

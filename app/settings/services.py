@@ -58,6 +58,16 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _rows(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingError("应为整数（行数）") from None
+    if number < 0 or number > 1_000_000:
+        raise SettingError("应为 0 到 1000000 之间的行数")
+    return number
+
+
 def _minutes(value: str) -> int:
     try:
         number = int(value.strip())
@@ -129,6 +139,10 @@ SPECS: dict[str, SettingSpec] = {
     "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
     "session_idle_minutes": SettingSpec("登录空闲超时（分钟）", "120", _minutes,
                                         "超过这么久没有操作，需重新登录"),
+    "job_threshold_rows": SettingSpec("后台生成门槛（行）", "500", _rows,
+                                      "导出或导入超过这么多行时转为后台任务，完成后下载"),
+    "jobs_per_user": SettingSpec("每人同时生成的文件数", "3", _positive_int,
+                                 "超过时提示稍后再试，防止一人占满后台"),
     "public_list_enabled": SettingSpec("公开执法人员公示名单（/public/officers）", "是", _switch,
                                        "是：任何人无需登录即可查看；否：页面关闭"),
 }

@@ -5,7 +5,8 @@ document.addEventListener("submit", function (ev) {
 });
 
 // Long work: downloads (PDF documents, Excel/CSV exports) are fetched behind a "正在生成" panel that
-// counts the seconds, then saved; uploads show the panel until the next page arrives.
+// counts the seconds, then saved — or, when the server answers 202 (a background job), the panel
+// gives way to the job's page; uploads show the panel until the next page arrives.
 (function () {
   var DOWNLOAD = /^\/documents\/.+|\.(pdf|xlsx|csv)$/;
   var panel, timer;
@@ -47,6 +48,11 @@ document.addEventListener("submit", function (ev) {
     show("正在生成文件，请稍候");
     fetch(url, { credentials: "same-origin" }).then(function (resp) {
       var type = resp.headers.get("Content-Type") || "";
+      // Handed to a background job: follow it to its page (progress bar, then the download).
+      if (resp.status === 202 && resp.headers.get("Location")) {
+        window.location.href = resp.headers.get("Location") + "#download";
+        return null;
+      }
       if (!resp.ok || type.indexOf("text/html") === 0) { window.location.href = url; return null; }
       return resp.blob().then(function (blob) {
         var a = document.createElement("a");
@@ -104,3 +110,62 @@ document.addEventListener("click", function (ev) {
 document.addEventListener("click", function (ev) {
   if (ev.target.closest && ev.target.closest("[data-print]")) { window.print(); }
 });
+
+// A background job's page (/jobs/<id>): poll its JSON status, move the bar, then offer the file
+// (and start the download once, when it finishes while the page is open).
+(function () {
+  var box = document.getElementById("job");
+  if (!box || !window.fetch) { return; }
+  var url = box.getAttribute("data-job-url");
+  var bar = box.querySelector("[data-job-bar]");
+  var label = box.querySelector("[data-job-label]");
+  var error = box.querySelector("[data-job-error]");
+  var note = box.querySelector("[data-job-message]");
+  var link = box.querySelector("[data-job-download]");
+  var LABELS = { queued: "排队中，马上开始生成……", running: "正在生成……", done: "已生成，可以下载。", failed: "生成失败。" };
+  var wasOpen = box.getAttribute("data-state") === "queued" || box.getAttribute("data-state") === "running";
+  // Arrived from a download link (app.js followed the 202): fetch the file once it is ready, even
+  // when it already is; a later visit to the page only offers the button.
+  var autoDownload = wasOpen || window.location.hash === "#download";
+  if (window.location.hash === "#download" && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);
+  }
+
+  function render(s) {
+    var pct = Math.round((s.progress || 0) * 100);
+    bar.style.width = pct + "%";
+    bar.textContent = pct + "%";
+    bar.parentNode.setAttribute("aria-valuenow", pct);
+    label.textContent = s.state === "done" && !s.download_url ? "已完成。" : (LABELS[s.state] || s.state);
+    box.setAttribute("data-state", s.state);
+    if (s.state === "failed") {
+      bar.classList.remove("progress-bar-striped", "progress-bar-animated");
+      bar.classList.add("bg-danger");
+      error.textContent = s.message || "生成失败";
+      error.classList.remove("d-none");
+      note.classList.add("d-none");
+    } else {
+      note.textContent = s.message || "";
+      note.classList.toggle("d-none", !s.message);
+    }
+    if (s.state === "done" && s.download_url) {
+      bar.classList.remove("progress-bar-striped", "progress-bar-animated");
+      link.href = s.download_url;
+      link.classList.remove("d-none");
+      if (autoDownload) { autoDownload = false; window.location.href = s.download_url; }
+    }
+  }
+
+  bar.style.width = (bar.parentNode.getAttribute("aria-valuenow") || 0) + "%";
+  function poll() {
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (resp) { return resp.ok ? resp.json() : null; })
+      .then(function (s) {
+        if (!s) { return; }
+        render(s);
+        if (s.state === "queued" || s.state === "running") { setTimeout(poll, 1000); }
+      })
+      .catch(function () { setTimeout(poll, 3000); });
+  }
+  if (wasOpen || autoDownload) { setTimeout(poll, wasOpen ? 500 : 0); }
+})();

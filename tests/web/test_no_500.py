@@ -82,7 +82,8 @@ def world(app):
         return {"batch_id": batch.id, "kind": "officers", "qid": question.id, "sid": sitting.id, "item_id": item.id,
                 "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
-                "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id}
+                "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id,
+                "job_id": "no-such-job"}
 
 
 def _urls(app, world):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.extensions import db
 from app.online.models import PaperItem, Question, Sitting
-from tests.conftest import login, token
+from tests.conftest import follow_job, login, token
 from tests.online_data import BANK, KEY, csv_bytes, exam_with_bank
 
 
@@ -109,7 +109,7 @@ def test_exam_page_monitor_extend_force_submit_close_stats(app, runner, client, 
         actions = [e.summary for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert any("延长 10 分钟：电脑故障换机" in s for s in actions)
     assert any(s.startswith("监考强制交卷") for s in actions)
-    resp = client.get(f"{url}/sittings/{sid}/sheet.pdf")
+    resp = follow_job(client, client.get(f"{url}/sittings/{sid}/sheet.pdf"))
     assert resp.mimetype == "application/pdf"
     text = pdf_text(resp.data)
     assert "答题卡" in text and a["name"] in text and "监考强制交卷" in text
@@ -127,7 +127,7 @@ def test_tickets_and_paper_pdfs(app, runner, client, tmp_path):
         assert c["id_number"][:6] + "********" + c["id_number"][-4:] in text
     assert "准考证" in text
     login(client, app, "clerk")
-    resp = client.get(f"/exams/{exam_id}/online/paper.pdf")
+    resp = follow_job(client, client.get(f"/exams/{exam_id}/online/paper.pdf"))
     assert resp.mimetype == "application/pdf"
     text = pdf_text(resp.data)
     assert BANK[2][1] in text and "答案" in text and "ABD" in text

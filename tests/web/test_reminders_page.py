@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from app.extensions import db
 from app.reminders import services
-from tests.conftest import TODAY, login
+from tests.conftest import TODAY, follow_job, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
 Q = f"?today={TODAY.isoformat()}"
@@ -128,7 +128,7 @@ def test_xlsx_export(app, client, people):
 
 def test_pdf_export_has_chinese_text(app, client, people):
     login(client, app, "viewer")
-    resp = client.get("/reminders.pdf" + Q)
+    resp = follow_job(client, client.get("/reminders.pdf" + Q))
 
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(resp.data)).pages)

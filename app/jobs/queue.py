@@ -1,0 +1,44 @@
+"""The huey instance: SQLite storage in instance/ by default (embedded, nothing to run), Redis when
+REDIS_URL is set (shared by several app servers and workers).
+
+Huey binds tasks to an instance when they are declared, so the instance is made at import from
+the environment; `init_app` only switches it to immediate mode (tests: JOBS_IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import os
+
+from huey import RedisHuey, SqliteHuey
+
+from app.config import INSTANCE_DIR
+
+
+def _make():
+    url = os.environ.get("REDIS_URL", "").strip()
+    if url:
+        return RedisHuey("certmgr", url=url, results=False)
+    path = os.environ.get("HUEY_SQLITE_PATH", "").strip()
+    if not path:
+        INSTANCE_DIR.mkdir(exist_ok=True)
+        path = str(INSTANCE_DIR / "jobs.db")
+    return SqliteHuey("certmgr", filename=path, results=False)
+
+
+huey = _make()
+
+
+def init_app(app) -> None:
+    if app.config.get("JOBS_IMMEDIATE"):
+        huey.immediate = True
+
+
+def ping() -> None:
+    """Raise when the queue's storage cannot be reached (for /healthz)."""
+    if huey.immediate:
+        return
+    storage = huey.storage
+    if hasattr(storage, "conn") and hasattr(storage.conn, "ping"):
+        storage.conn.ping()
+    else:
+        storage.queue_size()
