@@ -174,7 +174,12 @@ class ListSpec:
     def export(self, args: Mapping[str, str], *, today: date) -> Response:
         """Every row the list shows for these arguments (all pages, same order), as .xlsx,
         read from the database in chunks."""
+        from app.jobs.services import defer
+
         f = self.filtered(args, today)
+        count = f.count if f.count is not None else select(func.count()).select_from(f.stmt.subquery())
+        if (queued := defer(f"{self.title} .xlsx", rows=db.session.scalar(count) or 0)) is not None:
+            return queued  # a big export: a background job (202 + its status page)
         stmt = self.ordered(f.stmt, self.sort_arg(args))
 
         def rows() -> Iterable[dict[str, Any]]:
@@ -191,8 +196,11 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
     """The .xlsx download of a list (also for lists whose rows come from their own service):
     the filters in the title row, one audit row, committed here."""
     from app.audit.services import record
+    from app.jobs.services import defer
     from app.reports.services import content_disposition
 
+    if isinstance(rows, Sequence) and (queued := defer(f"{title} .xlsx", rows=len(rows))) is not None:
+        return queued  # a big export: a background job (202 + its status page)
     count = [0]
 
     def counted() -> Iterable[dict[str, Any]]:

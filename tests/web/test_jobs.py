@@ -226,3 +226,25 @@ def test_an_import_with_more_rows_than_the_threshold_runs_as_a_job(app, client, 
     url = start(client, path, "officers")
     html = client.post(url + "/check", data=mapping_form(client.get(url).get_data(as_text=True))).get_data(as_text=True)
     assert client.post(url + "/import", data={"csrf_token": csrf_from(html)}).status_code == 302
+
+
+def test_a_big_list_export_is_a_job_too(app, client, runner):
+    """/officers.xlsx past job_threshold_rows answers 202; the job's file holds every row."""
+    import io
+
+    from openpyxl import load_workbook
+
+    with app.app_context():
+        names = [OfficerFactory().name for _ in range(4)]
+        _db.session.commit()
+    login(client, app, "viewer")
+    small = client.get("/officers.xlsx")
+    assert small.status_code == 200 and small.mimetype.endswith("spreadsheetml.sheet")
+    assert runner.invoke(args=["settings", "set", "job_threshold_rows", "3"]).exit_code == 0
+    big = client.get("/officers.xlsx")
+    assert big.status_code == 202
+    status = client.get(big.headers["Location"], headers=JSON).get_json()
+    assert status["state"] == "done"
+    sheet = load_workbook(io.BytesIO(client.get(status["download_url"]).data)).active
+    cells = {str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None}
+    assert set(names) <= cells

@@ -93,7 +93,7 @@ def test_no_raw_codes_or_iso_dates_in_any_page(app, client, demo):
         resp = client.get(url)
         if resp.status_code in (301, 302, 404) or not resp.mimetype == "text/html":
             continue
-        assert resp.status_code == 200, url
+        assert resp.status_code in (200, 202), url  # 202: a document handed to a background job (its status page)
         walked += 1
         text = visible_text(resp.get_data(as_text=True))
         for rx in (ISO_DATE, RAW):
