@@ -99,7 +99,8 @@ def test_close_submits_started_papers_with_what_they_hold(app, runner, client, t
     # every change is audited with the address
     with app.app_context():
         changes = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "exam_sitting",
-                                                              AuditEvent.summary.like("作答%"))).all()
+                                                              AuditEvent.summary.like("作答%"))
+                                     .order_by(AuditEvent.id)).all()
         assert len(changes) == len(qs) + 1 and all(ev.ip == "127.0.0.1" for ev in changes)
         assert changes[-1].changes["answer"] == [right(qs[0]), wrong(qs[0])]
         logins = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login",
