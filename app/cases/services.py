@@ -185,20 +185,17 @@ def _certified_on(officer_id, day):
             .correlate_except(e).exists())
 
 
-def _number_officer(number):
-    """SQL: the officer a written number resolves to (the enforcement certificate wins a shared number)."""
-    by_kind = Certificate.__table__.alias("cert_n")
-    one = lambda kind: (select(by_kind.c.officer_id)  # noqa: E731
-                        .where(by_kind.c.kind == kind, by_kind.c.number == number).scalar_subquery())
-    return func.coalesce(one("enforcement"), one("supervision"))
-
-
 def ok_case_ids(case_ids: Select) -> Select:
     """SELECT of the ids among `case_ids` whose verdict is ok: two different officers, each
     certified on every check date (立案日期 when given, 决定日期)."""
     pc = PenaltyCase.__table__.alias("pc")
+    # the officer a written number resolves to: the enforcement card wins a shared number (joins,
+    # not per-row subqueries: SQLite would evaluate those again wherever officer_id is used)
+    enf, sup = Certificate.__table__.alias("enf"), Certificate.__table__.alias("sup")
     resolved = (select(CaseCertificate.case_id.label("case_id"),
-                       _number_officer(CaseCertificate.number).label("officer_id"))
+                       func.coalesce(enf.c.officer_id, sup.c.officer_id).label("officer_id"))
+                .outerjoin(enf, (enf.c.kind == "enforcement") & (enf.c.number == CaseCertificate.number))
+                .outerjoin(sup, (sup.c.kind == "supervision") & (sup.c.number == CaseCertificate.number))
                 .where(CaseCertificate.case_id.in_(case_ids)).subquery("resolved"))
     counting = (select(resolved.c.case_id, resolved.c.officer_id).distinct()
                 .join(pc, pc.c.id == resolved.c.case_id)
