@@ -86,7 +86,7 @@ def build(db, n_officers: int) -> dict[str, int]:
     db.session.execute(insert(AnnualReview), [
         {"certificate_id": cid, "year": 2025, "result": "pass", "reviewed_on": date(2026, 3, 1), "note": "",
          **stamps} for cid, _i, _s in certs[: len(certs) // 3]])
-    cases = build_cases(db, rng, [n for _c, n in db.session.execute(select(Certificate.id, Certificate.number))],
+    cases = build_cases(db, rng, list(db.session.scalars(select(Certificate.number).order_by(Certificate.id))),
                         n_officers)
     refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hook
     db.session.commit()
