@@ -54,14 +54,13 @@ def _filters() -> tuple[services.CaseFilters, list[str]]:
 @bp.route("/cases")
 def index():
     f, problems = _filters()
-    rows = services.case_rows(f)
-    total = len(rows)
+    asked = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
+    rows, total, bad, page = services.case_page(f, asked, PER_PAGE)
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
     for p in problems:
         flash(p, "warning")
-    return render_template("cases/index.html", rows=rows[(page - 1) * PER_PAGE: page * PER_PAGE],
-                           total=total, bad=sum(1 for r in rows if not r["ok"]), page=page, pages=pages,
+    return render_template("cases/index.html", rows=rows,
+                           total=total, bad=bad, page=page, pages=pages,
                            f=f, args=f.as_dict(), years=services.case_years(), units=services.case_units(),
                            reason_text=problem_text)
 

@@ -61,20 +61,23 @@ def load_cards(*where, extra_events: dict[int, list[tuple[date, str]]] | None = 
 
     `extra_events` lays hypothetical events (a suspension about to be entered) over the history,
     after every recorded event of the same date. Override notes are not status changes."""
+    # one statement: each card with its status events (outer join: a card without events too)
+    ev = CertificateEvent
     rows = db.session.execute(
         select(Certificate.id, Certificate.officer_id, Officer.name, Certificate.kind, Certificate.number,
-               Certificate.status, Certificate.issued_on, Certificate.expires_on)
-        .join(Officer, Officer.id == Certificate.officer_id).where(*where)).all()
-    cards = {r.id: CardHistory(r.id, r.officer_id, r.name, r.kind, r.number, r.status, r.issued_on,
-                               r.expires_on) for r in rows}
-    if cards:
-        ids = select(Certificate.id).where(*where)
-        for ev in db.session.execute(
-                select(CertificateEvent.certificate_id, CertificateEvent.effective_on, CertificateEvent.id,
-                       CertificateEvent.to_status)
-                .where(CertificateEvent.certificate_id.in_(ids), CertificateEvent.kind != "override")):
-            if ev.certificate_id in cards:
-                cards[ev.certificate_id].events.append((ev.effective_on, ev.id, ev.to_status))
+               Certificate.status, Certificate.issued_on, Certificate.expires_on,
+               ev.effective_on.label("ev_on"), ev.id.label("ev_id"), ev.to_status.label("ev_status"))
+        .join(Officer, Officer.id == Certificate.officer_id)
+        .outerjoin(ev, (ev.certificate_id == Certificate.id) & (ev.kind != "override"))
+        .where(*where)).all()
+    cards: dict[int, CardHistory] = {}
+    for r in rows:
+        card = cards.get(r.id)
+        if card is None:
+            card = cards[r.id] = CardHistory(r.id, r.officer_id, r.name, r.kind, r.number, r.status,
+                                             r.issued_on, r.expires_on)
+        if r.ev_id is not None:
+            card.events.append((r.ev_on, r.ev_id, r.ev_status))
     for cert_id, extra in (extra_events or {}).items():
         if cert_id in cards:
             cards[cert_id].events += [(d, 1 << 62, s) for d, s in extra]

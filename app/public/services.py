@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from app.certificates.history import load_cards
 from app.certificates.models import Certificate, CertificateEvent
@@ -54,14 +54,14 @@ class Page:
 
 
 def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50) -> Page:
-    """One page of today's holders, by unit then name; two queries."""
-    sel = _filtered(today, q)
-    total = db.session.scalar(select(func.count()).select_from(sel.subquery())) or 0
-    pages = max(1, (total + per_page - 1) // per_page)
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(sel.order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id)
-                              .limit(per_page).offset((page - 1) * per_page))
-    return Page([_row(r) for r in rows], total, page, pages)
+    """One page of today's holders, by unit then name, and their number: one statement
+    (`page_of`; a page past the end shows the last)."""
+    from app.paging import page_of
+
+    rows, total, page = page_of(_filtered(today, q), (Unit.sort_order, Unit.name_pinyin, Unit.name,
+                                                     Officer.name_pinyin, Officer.name, Officer.id),
+                                page, per_page)
+    return Page([_row(r) for r in rows], total, page, max(1, (total + per_page - 1) // per_page))
 
 
 def all_holders(today: date, q: str | None = None) -> list[dict[str, Any]]:
