@@ -7,6 +7,7 @@ from flask import Response, current_app, render_template, request, url_for
 from app import compliance
 from app.auth.access import sees_full_ids
 from app.extensions import db
+from app.formatting import cn_date
 from app.jobs.services import defer
 from app.labels import FLAG_REASONS
 from app.reports import bp, exports, services
@@ -85,7 +86,8 @@ def flags_export(fmt: str):
     rows = services.flags_report(p, f).rows
     if (queued := defer(f"问题提示 .{fmt}", rows=len(rows))) is not None:
         return queued
-    data = services.render(rows, fmt)
+    words = [*f.described(), f"到期提醒 {p.within} 天内"]
+    data = services.render(rows, fmt, heading=f"问题提示（{'；'.join(words)}）　截至 {cn_date(p.today)}")
     filters = {**f.as_dict(), "within": p.within, "today": p.today.isoformat()}
     services.record_export("flags", fmt, len(rows), filters)
     db.session.commit()

@@ -44,6 +44,14 @@ class FlagFilters:
         return {k: v for k, v in (("flag", self.flag), ("reason", self.reason),
                                   ("unit", self.unit), ("q", self.search)) if v}
 
+    def described(self) -> list[str]:
+        """The filters in words, as the list's title row shows them."""
+        from app.labels import FLAG_REASONS, FLAGS
+
+        return [*([f"问题：{FLAGS.get(self.flag, self.flag)}"] if self.flag else []),
+                *([f"原因：{FLAG_REASONS.get(self.reason, self.reason)}"] if self.reason else []),
+                *([f"单位：{self.unit}"] if self.unit else []), *([f"搜索：{self.search}"] if self.search else [])]
+
 
 @dataclass
 class FlagsResult:
@@ -110,10 +118,11 @@ def content_disposition(filename: str, ascii_fallback: str) -> str:
     return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "") -> bytes:
-    """The flag rows in `fmt` (xlsx, csv); other reports call `exports` with their own columns."""
+def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "", heading: str | None = None) -> bytes:
+    """The flag rows in `fmt` (xlsx, csv); other reports call `exports` with their own columns.
+    `heading`: a first row above the headers (the web export writes its filters there)."""
     if fmt == "xlsx":
-        return exports.to_xlsx(rows, exports.FLAG_COLUMNS, sheet=title or "问题提示", title=None)
+        return exports.to_xlsx(rows, exports.FLAG_COLUMNS, sheet=title or "问题提示", title=heading)
     if fmt == "csv":
         return exports.to_csv(rows, exports.FLAG_COLUMNS)
     raise ValueError(f"unknown format {fmt}")

@@ -114,8 +114,10 @@ def test_xlsx_export_has_rows_filename_and_is_audited(client, app, data):
     assert "filename*=UTF-8''" + quote(f"问题提示_{TODAY.isoformat()}.xlsx") in cd
     ws = load_workbook(io.BytesIO(resp.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:3] == ("问题", "原因", "姓名")
-    assert sorted(r[2] for r in rows[1:]) == ["张三", "赵六"]
+    assert "问题：未持证上岗" in rows[0][0] and "2026年6月15日" in rows[0][0]  # what was shown, in words
+    assert rows[1][:3] == ("问题", "原因", "姓名")
+    assert ws.freeze_panes == "A3"
+    assert sorted(r[2] for r in rows[2:]) == ["张三", "赵六"]
     with app.app_context():
         (event,) = _db.session.query(AuditEvent).filter_by(action="export").all()
         assert event.actor == "viewer_user"
