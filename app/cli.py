@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
+from app import clock
 from app.extensions import db
 
 
@@ -113,7 +114,7 @@ def demo_seed(count: int, seed: int, today: date | None, if_empty: bool) -> None
     if if_empty and db.session.scalar(select(func.count()).select_from(Officer)):
         click.echo("数据库中已有人员，未生成演示数据")
         return
-    summary = seed_data(count=count, seed=seed, today=today or date.today())
+    summary = seed_data(count=count, seed=seed, today=today or clock.today())
     db.session.commit()
     click.echo(summary)
 

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app import labels as L
 from app.auth.access import require_role
 from app.certificates import bp
@@ -29,10 +30,6 @@ from app.officers.forms import form_version
 from app.officers.models import Officer
 from app.officers.routes import unit_list
 from app.settings import services as settings
-
-
-def today() -> date:
-    return date.today()
 
 
 def default_expiry(issued_on: date) -> date:
@@ -57,7 +54,7 @@ def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | No
 
 @bp.route("/certificates")
 def index():
-    d = today()
+    d = clock.today()
     page = CERTIFICATES.page(request.args, today=d)
     for message in page.problems:
         flash(message, "warning")
@@ -66,14 +63,14 @@ def index():
 
 @bp.route("/certificates.xlsx")
 def index_xlsx():
-    return CERTIFICATES.export(request.args, today=today())
+    return CERTIFICATES.export(request.args, today=clock.today())
 
 
 @bp.route("/officers/<int:officer_id>/certificates/new", methods=["GET", "POST"])
 @require_role("clerk")
 def new(officer_id: int):
     officer = db.get_or_404(Officer, officer_id)
-    d = today()
+    d = clock.today()
     form = CertificateForm()
     del form.version
     if request.method == "GET":
@@ -162,7 +159,7 @@ def detail(cert_id: int):
         "certificates/detail.html",
         cert=cert,
         replaces=replaces,
-        today=today(),
+        today=clock.today(),
         actions=allowed_actions(cert),
     )
 
@@ -173,7 +170,7 @@ def action(cert_id: int, action: str):
     if action not in L.CERT_ACTIONS:
         abort(404)
     cert = db.get_or_404(Certificate, cert_id)
-    d = today()
+    d = clock.today()
     form = ActionForm()
     if action == "replace":  # the new number is needed for a replacement (the service says so too)
         form.new_number.flags.required = True

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app import clock
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.exams import bp, services
@@ -21,13 +20,9 @@ from app.training.routes import int_arg, units
 from app.training.services import select_officers_partial
 
 
-def today() -> date:
-    return date.today()
-
-
 @bp.route("/exams")
 def index():
-    page = EXAMS.page(request.args, today=today())
+    page = EXAMS.page(request.args, today=clock.today())
     exams = [r.Exam for r in page.rows]
     return render_template("exams/index.html", exams=exams, stats=passed_counts([e.id for e in exams]),
                            year=int(page.active.get("year", 0)) or None, kind=page.active.get("kind", ""),
@@ -37,7 +32,7 @@ def index():
 
 @bp.route("/exams.xlsx")
 def index_xlsx():
-    return EXAMS.export(request.args, today=today())
+    return EXAMS.export(request.args, today=clock.today())
 
 
 def _form(exam: Exam | None) -> ExamForm:
@@ -65,7 +60,7 @@ def _data(form: ExamForm) -> dict:
 def create():
     form = _form(None)
     if request.method == "GET":
-        form.held_on.data = today()
+        form.held_on.data = clock.today()
         makeup = int_arg("makeup_of", 0, 0, 10**9)
         if makeup:
             form.makeup_of_id.data = makeup
@@ -177,7 +172,7 @@ def results(exam_id: int):
                 continue
             rows[rid] = (request.form.get(key, ""), request.form.get(f"absent-{rid}") == "1")
     try:
-        changed = services.save_results(exam, rows, today=today())
+        changed = services.save_results(exam, rows, today=clock.today())
     except DomainError as exc:
         db.session.rollback()
         flash(f"成绩未保存：{exc}", "danger")

@@ -1,11 +1,12 @@
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import islice
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
+from app import clock
 from app.audit.services import current_actor
 from app.auth.access import require_role
 from app.errors import DomainError
@@ -32,10 +33,6 @@ MAX_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def today() -> date:
-    return date.today()
-
-
 @bp.route("/imports", methods=["GET", "POST"])
 @require_role("clerk")
 def index():
@@ -51,7 +48,7 @@ def index():
         filename = storage.filename or ""
         data = storage.stream.read()
         try:
-            result = run_import(form.kind.data, data, filename, today=today(),
+            result = run_import(form.kind.data, data, filename, today=clock.today(),
                                 dry_run=form.dry_run.data)
         except ImportRefused as refused:
             db.session.rollback()
@@ -126,7 +123,7 @@ def _new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") 
 
 def _run(batch: ImportBatch, *, dry_run: bool):
     mapping = batch.mapping
-    return importers()[batch.kind].run(batch.file_data, batch.filename, today=today(),
+    return importers()[batch.kind].run(batch.file_data, batch.filename, today=clock.today(),
                                        dry_run=dry_run, ignore=mapping.get("ignore", []),
                                        assign=mapping.get("assign", {}))
 

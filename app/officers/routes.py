@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import compliance
+from app import clock, compliance
 from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
@@ -51,10 +49,6 @@ from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
 
 
-def today() -> date:
-    return date.today()
-
-
 def page_arg() -> int:
     try:
         return max(1, int(request.args.get("page", 1)))
@@ -80,13 +74,13 @@ def unit_list() -> list[Unit]:
 
 @bp.route("/units")
 def units():
-    page = UNITS.page(request.args, today=today())
+    page = UNITS.page(request.args, today=clock.today())
     return render_template("officers/units.html", **page.context())
 
 
 @bp.route("/units.xlsx")
 def units_xlsx():
-    return UNITS.export(request.args, today=today())
+    return UNITS.export(request.args, today=clock.today())
 
 
 def _unit_form(unit: Unit | None) -> UnitForm:
@@ -148,7 +142,7 @@ def unit_delete(unit_id: int):
 
 @bp.route("/officers")
 def index():
-    d = today()
+    d = clock.today()
     page = OFFICERS.page(request.args, today=d)
     expires = expiries([r.Officer.id for r in page.rows], d)
     return render_template("officers/index.html", **page.context(), units=unit_list(), expires=expires,
@@ -157,7 +151,7 @@ def index():
 
 @bp.route("/officers.xlsx")
 def index_xlsx():
-    return OFFICERS.export(request.args, today=today())
+    return OFFICERS.export(request.args, today=clock.today())
 
 
 @bp.route("/officers/bulk", methods=["POST"])
@@ -165,7 +159,7 @@ def index_xlsx():
 def bulk():
     """Bulk actions on the officer list: the ticked rows or every row matching the filters.
     A change first shows a confirmation naming the count; the confirmed form applies it."""
-    d = today()
+    d = clock.today()
     action = request.form.get("action", "")
     ids_select, filters = selection(request.form, d)
     back = url_for("officers.index") + (f"?{filters}" if filters else "")
@@ -255,7 +249,7 @@ def _officer_edit(officer: Officer | None):
             data["id_number"] = officer.id_number
         expected = form_version(form.version.data) if officer is not None else None
         try:
-            saved = save_officer(officer, data, today=today(), expected_version=expected)
+            saved = save_officer(officer, data, today=clock.today(), expected_version=expected)
             if form.photo_data:
                 set_photo(saved, *form.photo_data)
             elif form.remove_photo.data and saved.photo_mime:
@@ -284,7 +278,7 @@ def detail(officer_id: int):
     ).unique().first()
     if officer is None:
         abort(404)
-    d = today()
+    d = clock.today()
     flags = compliance.officer_flags(compliance.Params.from_settings(d), officer.id)
     show_id = officer.id_number if sees_full_ids() else officer.id_number_masked
     from app.cases.services import CaseFilters, case_rows

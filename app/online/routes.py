@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, or_, select
 
+from app import clock
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.exams.models import Exam
@@ -121,7 +122,7 @@ def bank_import():
         else:
             data = upload.read()
             try:
-                result = importer.run(data, upload.filename, today=date.today(), dry_run=form.dry_run.data)
+                result = importer.run(data, upload.filename, today=clock.today(), dry_run=form.dry_run.data)
             except ImportRefused as refused:
                 db.session.rollback()
                 problems = refused.problems

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app import compliance
+from app import clock, compliance
 from app.cli import DATE
 from app.extensions import db
 from app.formatting import cn_date
@@ -45,7 +45,7 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
         close = services.similar_units(unit)
         hint = f"；相近的单位：{'、'.join(close)}" if close else ""
         raise click.BadParameter(f"没有名为“{unit}”的单位{hint}", param_hint="--unit")
-    today = today or date.today()
+    today = today or clock.today()
     p = compliance.Params.from_settings(today, within)
     rows = services.report_rows(name, p, unit)
 

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
+from app import clock
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import parse_date
@@ -17,10 +18,6 @@ from app.training.routes import int_arg, units
 from app.web.lists import xlsx_response
 
 
-def today() -> date:
-    return date.today()
-
-
 def _required() -> float:
     from app.settings.services import get
 
@@ -29,7 +26,7 @@ def _required() -> float:
 
 def _review_args() -> tuple[date, int, int | None, str | None, str]:
     """The review list's arguments from the query string (the page and its export)."""
-    d = today()
+    d = clock.today()
     year = int_arg("year", d.year - 1 if d.month < 7 else d.year)
     unit_id = int_arg("unit", None, 1, 10**9)
     result = request.args.get("result") or None
@@ -49,7 +46,7 @@ def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q
           page: int = 1, confirm: dict | None = None, status: int = 200):
     """The review page (one page of rows, paged in SQL); `confirm` (after a refused pass: the
     people failing a pre-check, and what was ticked and typed) shows the confirmation box."""
-    d = today()
+    d = clock.today()
     per_page = 50
     rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q,
                                              page=page, per_page=per_page, today=d)
@@ -113,7 +110,7 @@ def record(year: int):
         if result == "pass" and ids:
             try:
                 overrides = services.pass_overrides(
-                    year, ids, _required(), today=today(),
+                    year, ids, _required(), today=clock.today(),
                     confirmed=request.form.get("override_confirm") == "1",
                     reason=request.form.get("override_reason", ""))
             except DomainError as exc:
@@ -121,7 +118,7 @@ def record(year: int):
                 return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
                                             "form": request.form}, status=422)
         n = services.record_reviews(year, ids, result, reviewed_on=reviewed_on,
-                                    note=request.form.get("note", ""), today=today(), overrides=overrides)
+                                    note=request.form.get("note", ""), today=clock.today(), overrides=overrides)
     except DomainError as exc:
         db.session.rollback()
         flash(f"年审结果未保存：{exc}", "danger")

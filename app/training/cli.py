@@ -5,13 +5,13 @@ app.reports.exports."""
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app import clock
 from app.reports import exports
 from app.reports.cli import report_cli
 from app.training.stats import annual_stats, training_report
@@ -73,7 +73,7 @@ def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     """年度统计：培训、考试、证件、人员"""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 年度统计.xlsx")
-    year = year or date.today().year
+    year = year or clock.today().year
     stats = annual_stats(year)
     if fmt == "json":
         data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
@@ -92,7 +92,7 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     """培训学时：每位在职执法岗位人员的年度认定学时与要求"""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 培训台账.xlsx")
-    year = year or date.today().year
+    year = year or clock.today().year
     rows = training_report(year)
     if fmt == "json":
         data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app import clock
 from app.auth.access import require_role, sees_full_ids
 from app.errors import DomainError
 from app.extensions import db
@@ -19,10 +18,6 @@ from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
 from app.web.lists import xlsx_response
-
-
-def today() -> date:
-    return date.today()
 
 
 def int_arg(name: str, default: int | None = None, lo: int = 1900, hi: int = 2999) -> int | None:
@@ -40,9 +35,9 @@ def units() -> list[Unit]:
 
 @bp.route("/training")
 def index():
-    page = SESSIONS.page(request.args, today=today())
+    page = SESSIONS.page(request.args, today=clock.today())
     years = sorted({d.year for d in db.session.scalars(select(TrainingSession.held_on).distinct())} |
-                   {today().year}, reverse=True)
+                   {clock.today().year}, reverse=True)
     return render_template("training/index.html", sessions=[r.TrainingSession for r in page.rows],
                            counts=attendance_counts([r.TrainingSession.id for r in page.rows]),
                            year=int(page.active.get("year", 0)) or None,
@@ -53,7 +48,7 @@ def index():
 
 @bp.route("/training.xlsx")
 def index_xlsx():
-    return SESSIONS.export(request.args, today=today())
+    return SESSIONS.export(request.args, today=clock.today())
 
 
 def _form_data(form: SessionForm) -> dict:
@@ -65,7 +60,7 @@ def _form_data(form: SessionForm) -> dict:
 def create():
     form = SessionForm()
     if request.method == "GET":
-        form.held_on.data = today()
+        form.held_on.data = clock.today()
     if form.validate_on_submit():
         try:
             s = services.save_session(None, _form_data(form))
@@ -192,7 +187,7 @@ def _ledger_rows():
     """The ledger's arguments from the query string, and its rows (the page and its export)."""
     from app.settings.services import get
 
-    d = today()
+    d = clock.today()
     year = int_arg("year", d.year)
     required = float(get("training_hours_required"))
     unit_id = int_arg("unit", None, 1, 10**9)
@@ -236,6 +231,6 @@ def ledger_xlsx():
 def annual():
     from app.training.stats import annual_stats
 
-    year = int_arg("year", today().year)
+    year = int_arg("year", clock.today().year)
     return render_template("training/annual.html", s=annual_stats(year), year=year)
 
