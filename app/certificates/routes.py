@@ -28,7 +28,7 @@ from app.extensions import db
 from app.forms import show_errors
 from app.officers.forms import form_version
 from app.officers.models import Officer
-from app.officers.routes import unit_list
+from app.officers.services import unit_list
 from app.settings import services as settings
 
 

@@ -16,8 +16,9 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.forms import show_errors
 from app.officers.models import Officer, Unit
-from app.training.routes import int_arg, units
+from app.officers.services import unit_list
 from app.training.services import select_officers_partial
+from app.web.args import query_int
 
 
 @bp.route("/exams")
@@ -61,7 +62,7 @@ def create():
     form = _form(None)
     if request.method == "GET":
         form.held_on.data = clock.today()
-        makeup = int_arg("makeup_of", 0, 0, 10**9)
+        makeup = query_int("makeup_of", 0, 0, 10**9)
         if makeup:
             form.makeup_of_id.data = makeup
             orig = db.session.get(Exam, makeup)
@@ -131,7 +132,7 @@ def _detail(exam: Exam, *, entered: dict | None = None, cell_errors: dict | None
     summary = {"total": len(rows), "takers": sum(1 for r, _o, _u in rows if r.score is not None and not r.absent),
                "absent": sum(1 for r, _o, _u in rows if r.absent),
                "passed": sum(1 for r, _o, _u in rows if r.passed)}
-    return render_template("exams/detail.html", exam=exam, rows=rows, units=units(), makeups=makeups,
+    return render_template("exams/detail.html", exam=exam, rows=rows, units=unit_list(), makeups=makeups,
                            summary=summary, entered=entered or {}, cell_errors=cell_errors or {},
                            enrol_text=enrol_text), status
 

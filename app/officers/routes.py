@@ -44,6 +44,7 @@ from app.officers.services import (
     save_officer,
     save_unit,
     set_photo,
+    unit_list,
 )
 from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
@@ -63,10 +64,6 @@ def paginate(query, count_query, page: int, per_page: int):
     page = min(page, pages)
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return rows, page, pages, total
-
-
-def unit_list() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 # ---------------------------------------------------------------- units

@@ -109,8 +109,7 @@ def bank_import():
     """The bank's own upload: the questions importer of the import framework, recorded in 导入记录
     (undoable there); the wizard (/imports?kind=questions) adds the preview and column mapping."""
     from app.imports.base import get_importer
-    from app.imports.history import record_batch
-    from app.imports.routes import _new_batch
+    from app.imports.history import new_batch, record_batch
 
     importer = get_importer("questions")
     form = BankImportForm()
@@ -134,7 +133,7 @@ def bank_import():
                     db.session.rollback()
                     flash(f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}", "info")
                 else:
-                    record_batch(_new_batch("questions", upload.filename, data), result)
+                    record_batch(new_batch("questions", upload.filename, data), result)
                     db.session.commit()
                     flash(f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}", "success")
                     return redirect(url_for("online.bank_index"))

@@ -12,9 +12,10 @@ from app.extensions import db
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.officers.lists import unit_name
+from app.officers.services import unit_list
 from app.reports.exports import Column
 from app.reviews import bp, services
-from app.training.routes import int_arg, units
+from app.web.args import query_int
 from app.web.lists import xlsx_response
 
 
@@ -27,8 +28,8 @@ def _required() -> float:
 def _review_args() -> tuple[date, int, int | None, str | None, str]:
     """The review list's arguments from the query string (the page and its export)."""
     d = clock.today()
-    year = int_arg("year", d.year - 1 if d.month < 7 else d.year)
-    unit_id = int_arg("unit", None, 1, 10**9)
+    year = query_int("year", d.year - 1 if d.month < 7 else d.year)
+    unit_id = query_int("unit", None, 1, 10**9)
     result = request.args.get("result") or None
     if result not in REVIEW_RESULTS and result != "none":
         result = None
@@ -39,7 +40,7 @@ def _review_args() -> tuple[date, int, int | None, str | None, str]:
 @bp.route("/reviews")
 def index():
     _d, year, unit_id, result, q = _review_args()
-    return _page(year, unit_id=unit_id, result=result, q=q, page=int_arg("page", 1, 1, 10**6))
+    return _page(year, unit_id=unit_id, result=result, q=q, page=query_int("page", 1, 1, 10**6))
 
 
 def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q: str = "",
@@ -53,7 +54,7 @@ def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q
     total = rows[0]["total"] if rows else 0
     pages = max(1, -(-total // per_page))
     return render_template("reviews/index.html", rows=rows, year=year, annual_held=annual_held,
-                           required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
+                           required=_required(), units=unit_list(), unit_id=unit_id, result=result, q=q,
                            today=d, total=total, page=min(page, pages), pages=pages, confirm=confirm,
                            args={"year": year, "unit": unit_id or "", "result": result or "", "q": q}), status
 

@@ -12,25 +12,14 @@ from app.extensions import db
 from app.forms import show_errors
 from app.officers.lists import unit_name
 from app.officers.models import Officer, Unit
+from app.officers.services import unit_list
 from app.training import bp, services
 from app.training.forms import SessionForm
 from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
+from app.web.args import query_int
 from app.web.lists import xlsx_response
-
-
-def int_arg(name: str, default: int | None = None, lo: int = 1900, hi: int = 2999) -> int | None:
-    raw = request.args.get(name, "")
-    try:
-        value = int(raw)
-    except ValueError:
-        return default
-    return value if lo <= value <= hi else default
-
-
-def units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 @bp.route("/training")
@@ -115,7 +104,7 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
-    return render_template("training/detail.html", s=s, rows=rows, units=units(), summary=summary,
+    return render_template("training/detail.html", s=s, rows=rows, units=unit_list(), summary=summary,
                            entered=entered or {}, cell_errors=cell_errors or {},
                            enrol_text=enrol_text), status
 
@@ -188,9 +177,9 @@ def _ledger_rows():
     from app.settings.services import get
 
     d = clock.today()
-    year = int_arg("year", d.year)
+    year = query_int("year", d.year)
     required = float(get("training_hours_required"))
-    unit_id = int_arg("unit", None, 1, 10**9)
+    unit_id = query_int("unit", None, 1, 10**9)
     status = request.args.get("status") or None
     if status not in YEAR_STATUSES:
         status = None
@@ -202,7 +191,7 @@ def _ledger_rows():
 def ledger():
     d, year, required, unit_id, status, search = _ledger_rows()
     per = 100
-    asked = int_arg("page", 1, 1, 10**6)
+    asked = query_int("page", 1, 1, 10**6)
     rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search, page=asked,
                            per_page=per, id_partial=sees_full_ids())
     total = rows[0]["total"] if rows else 0
@@ -210,7 +199,7 @@ def ledger():
     page = min(asked, pages)
     return render_template("training/ledger.html", rows=rows,
                            total=total, page=page, pages=pages,
-                           year=year, required=required, today=d, units=units(), unit_id=unit_id,
+                           year=year, required=required, today=d, units=unit_list(), unit_id=unit_id,
                            status=status, q=search, statuses=YEAR_STATUSES,
                            args={"year": year, "unit": unit_id or "", "status": status or "", "q": search})
 
@@ -231,6 +220,6 @@ def ledger_xlsx():
 def annual():
     from app.training.stats import annual_stats
 
-    year = int_arg("year", clock.today().year)
+    year = query_int("year", clock.today().year)
     return render_template("training/annual.html", s=annual_stats(year), year=year)
 
