@@ -7,18 +7,17 @@ from sqlalchemy import select
 
 from app import clock
 from app.auth.access import require_role
-from app.errors import DomainError
 from app.exams import bp, services
 from app.exams.forms import ExamForm
 from app.exams.lists import EXAMS, passed_counts
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
-from app.forms import show_errors
 from app.officers.models import Officer, Unit
 from app.officers.services import unit_list
 from app.training.services import select_officers_partial
 from app.web.args import query_int
+from app.web.tx import commit_or_errors
 
 
 @bp.route("/exams")
@@ -70,14 +69,10 @@ def create():
                 form.title.data = f"{orig.title}（补考）"
                 form.max_score.data, form.pass_score.data = orig.max_score, orig.pass_score
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             exam = services.save_exam(None, _data(form))
             added = services.add_candidates(exam, services.makeup_candidates(exam))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
+        if tx.ok:
             extra = f"，已列入原考试未通过的 {added} 人" if exam.makeup_of_id else "，请添加考生"
             flash(f"已新增考试“{exam.title}”{extra}", "success")
             return redirect(url_for("exams.detail", exam_id=exam.id))
@@ -97,14 +92,10 @@ def edit(exam_id: int):
     exam = get_exam(exam_id)
     form = _form(exam)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             services.save_exam(exam, _data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("考试信息已保存", "success")
+            tx.success = "考试信息已保存"
+        if tx.ok:
             return redirect(url_for("exams.detail", exam_id=exam.id))
     return render_template("exams/form.html", form=form, exam=exam)
 
@@ -144,15 +135,12 @@ def candidates(exam_id: int):
         unit_id = int(request.form.get("unit_id") or 0)
     except ValueError:
         unit_id = 0
-    try:
+    with commit_or_errors(refused="未添加：") as tx:
         officers, unknown = select_officers_partial(request.form.get("mode", ""), unit_id=unit_id,
                                                     text=request.form.get("officers", ""))
         added = services.add_candidates(exam, officers)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"未添加：{exc}", "danger")
+    if tx.error is not None:
         return _detail(exam, enrol_text=request.form.get("officers", ""), status=422)
-    db.session.commit()
     if officers:
         flash(f"已添加 {added} 名考生", "success")
     if unknown.problems:
@@ -172,27 +160,18 @@ def results(exam_id: int):
             except ValueError:
                 continue
             rows[rid] = (request.form.get(key, ""), request.form.get(f"absent-{rid}") == "1")
-    try:
+    with commit_or_errors(refused="成绩未保存：") as tx:
         changed = services.save_results(exam, rows, today=clock.today())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"成绩未保存：{exc}", "danger")
-        return _detail(exam, entered=rows, cell_errors=exc.fields, status=422)
-    else:
-        db.session.commit()
-        flash(f"成绩已保存（{changed} 人有变动）", "success")
+        tx.success = f"成绩已保存（{changed} 人有变动）"
+    if tx.error is not None:
+        return _detail(exam, entered=rows, cell_errors=tx.fields, status=422)
     return redirect(url_for("exams.detail", exam_id=exam.id))
 
 
 @bp.route("/exams/<int:exam_id>/remove/<int:result_id>", methods=["POST"])
 def remove(exam_id: int, result_id: int):
     exam = get_exam(exam_id)
-    try:
+    with commit_or_errors() as tx:
         services.remove_candidate(exam, result_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已从考生名单中移除", "success")
+        tx.success = "已从考生名单中移除"
     return redirect(url_for("exams.detail", exam_id=exam.id))

@@ -7,7 +7,6 @@ from sqlalchemy import delete, func, select
 
 from app import clock
 from app.auth.access import require_role
-from app.errors import DomainError
 from app.extensions import db
 from app.imports import bp
 from app.imports.base import ERRORS_HEADER, importers
@@ -26,6 +25,7 @@ from app.imports.readers import (
 from app.imports.services import run_import, template_workbook
 from app.models_base import utcnow
 from app.officers import idnumber
+from app.web.tx import commit_or_errors
 
 MAX_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -300,12 +300,7 @@ def undo(batch_id: int):
     if batch.user_id != current_user.id and current_user.role != "admin":
         flash("只能撤销自己的导入（管理员可撤销任何导入）", "danger")
         return redirect(url_for("imports.history"))
-    try:
+    with commit_or_errors() as tx:
         summary = undo_import(batch)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(summary, "success")
+        tx.success = summary
     return redirect(url_for("imports.history"))

@@ -14,7 +14,6 @@ from app.errors import DomainError
 from app.exams.models import Exam
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
-from app.forms import show_errors
 from app.officers import bp
 from app.officers.attachments import (
     ATTACHMENT_KINDS,
@@ -48,6 +47,7 @@ from app.officers.services import (
 )
 from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
+from app.web.tx import commit_or_errors
 
 
 def page_arg() -> int:
@@ -102,7 +102,7 @@ def unit_edit(unit_id: int):
 def _unit_edit(unit: Unit | None):
     form = _unit_form(unit)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             saved = save_unit(
                 unit,
                 name=form.name.data,
@@ -110,12 +110,9 @@ def _unit_edit(unit: Unit | None):
                 parent_id=form.parent_id.data,
                 sort_order=form.sort_order.data or 0,
             )
-            db.session.commit()
-            flash(f"单位“{saved.name}”已保存", "success")
+            tx.success = f"单位“{saved.name}”已保存"
+        if tx.ok:
             return redirect(url_for("officers.units"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     return render_template("officers/unit_form.html", form=form, unit=unit)
 
 
@@ -124,13 +121,9 @@ def _unit_edit(unit: Unit | None):
 def unit_delete(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     name = unit.name
-    try:
+    with commit_or_errors() as tx:
         delete_unit(unit)
-        db.session.commit()
-        flash(f"单位“{name}”已删除", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+        tx.success = f"单位“{name}”已删除"
     return redirect(url_for("officers.units"))
 
 
@@ -245,18 +238,15 @@ def _officer_edit(officer: Officer | None):
         if officer is not None and not data["id_number"]:
             data["id_number"] = officer.id_number
         expected = form_version(form.version.data) if officer is not None else None
-        try:
+        with commit_or_errors(form) as tx:
             saved = save_officer(officer, data, today=clock.today(), expected_version=expected)
             if form.photo_data:
                 set_photo(saved, *form.photo_data)
             elif form.remove_photo.data and saved.photo_mime:
                 set_photo(saved, None, None)
-            db.session.commit()
-            flash(f"执法人员“{saved.name}”已保存", "success")
+            tx.success = f"执法人员“{saved.name}”已保存"
+        if tx.ok:
             return redirect(url_for("officers.detail", officer_id=saved.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template("officers/form.html", form=form, officer=officer)
@@ -312,13 +302,9 @@ def attachment_add(officer_id: int):
     officer = db.get_or_404(Officer, officer_id)
     storage = request.files.get("file")
     data = storage.read(MAX_SIZE + 1) if storage else b""
-    try:
+    with commit_or_errors(refused="附件未上传：") as tx:
         att = add_attachment(officer, request.form.get("kind", ""), storage.filename if storage else "", data)
-        db.session.commit()
-        flash(f"附件《{att.filename}》已上传", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"附件未上传：{exc}", "danger")
+        tx.success = f"附件《{att.filename}》已上传"
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
 
 

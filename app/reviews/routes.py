@@ -8,7 +8,6 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app import clock
 from app.errors import DomainError
-from app.extensions import db
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.officers.lists import unit_name
@@ -17,6 +16,7 @@ from app.reports.exports import Column
 from app.reviews import bp, services
 from app.web.args import query_int
 from app.web.lists import xlsx_response
+from app.web.tx import commit_or_errors
 
 
 def _required() -> float:
@@ -106,24 +106,19 @@ def record(year: int):
             return redirect(url_for("reviews.index", year=year))
         reviewed_on = None
     result = request.form.get("result", "")
-    try:
-        overrides = {}
-        if result == "pass" and ids:
-            try:
-                overrides = services.pass_overrides(
-                    year, ids, _required(), today=clock.today(),
-                    confirmed=request.form.get("override_confirm") == "1",
-                    reason=request.form.get("override_reason", ""))
-            except DomainError as exc:
-                flash(f"年审结果未保存：{exc}", "danger")
-                return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
-                                            "form": request.form}, status=422)
+    overrides = {}
+    if result == "pass" and ids:
+        try:  # people short of the exam or hours: ask to confirm (a page, not a saved change)
+            overrides = services.pass_overrides(
+                year, ids, _required(), today=clock.today(),
+                confirmed=request.form.get("override_confirm") == "1",
+                reason=request.form.get("override_reason", ""))
+        except DomainError as exc:
+            flash(f"年审结果未保存：{exc}", "danger")
+            return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
+                                        "form": request.form}, status=422)
+    with commit_or_errors(refused="年审结果未保存：") as tx:
         n = services.record_reviews(year, ids, result, reviewed_on=reviewed_on,
                                     note=request.form.get("note", ""), today=clock.today(), overrides=overrides)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"年审结果未保存：{exc}", "danger")
-    else:
-        db.session.commit()
-        flash(f"已将 {n} 个证件的{year}年年审登记为“{REVIEW_RESULTS[result]}”", "success")
+        tx.success = f"已将 {n} 个证件的{year}年年审登记为“{REVIEW_RESULTS[result]}”"
     return redirect(url_for("reviews.index", year=year))

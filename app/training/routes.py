@@ -7,9 +7,7 @@ from sqlalchemy import select
 
 from app import clock
 from app.auth.access import require_role, sees_full_ids
-from app.errors import DomainError
 from app.extensions import db
-from app.forms import show_errors
 from app.officers.lists import unit_name
 from app.officers.models import Officer, Unit
 from app.officers.services import unit_list
@@ -20,6 +18,7 @@ from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
 from app.web.args import query_int
 from app.web.lists import xlsx_response
+from app.web.tx import commit_or_errors
 
 
 @bp.route("/training")
@@ -51,14 +50,10 @@ def create():
     if request.method == "GET":
         form.held_on.data = clock.today()
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             s = services.save_session(None, _form_data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"已新增培训“{s.title}”，请添加参训人员", "success")
+            tx.success = f"已新增培训“{s.title}”，请添加参训人员"
+        if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
     return render_template("training/form.html", form=form, session=None)
 
@@ -76,14 +71,10 @@ def edit(session_id: int):
     s = get_session(session_id)
     form = SessionForm(obj=s)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             services.save_session(s, _form_data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("培训信息已保存", "success")
+            tx.success = "培训信息已保存"
+        if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
     return render_template("training/form.html", form=form, session=s)
 
@@ -117,15 +108,12 @@ def enrol(session_id: int):
         unit_id = int(request.form.get("unit_id") or 0)
     except ValueError:
         unit_id = 0
-    try:
+    with commit_or_errors(refused="未添加：") as tx:
         officers, unknown = services.select_officers_partial(mode, unit_id=unit_id,
                                                              text=request.form.get("officers", ""))
         added = services.enrol(s, officers)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"未添加：{exc}", "danger")
+    if tx.error is not None:
         return _detail(s, enrol_text=request.form.get("officers", ""), status=422)
-    db.session.commit()
     if officers:
         flash(f"已添加 {added} 名参训人员" + (f"（{len(officers) - added} 人已在名单中）"
                                              if len(officers) > added else ""), "success")
@@ -146,29 +134,20 @@ def attendance(session_id: int):
             except ValueError:
                 continue
             rows[att_id] = (value, request.form.get(f"hours-{att_id}"))
-    try:
+    with commit_or_errors(refused="出勤未保存：") as tx:
         changed = services.save_grid(s, rows)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"出勤未保存：{exc}", "danger")
-        return _detail(s, entered=rows, cell_errors=exc.fields, status=422)
-    else:
-        db.session.commit()
-        flash(f"出勤已保存（{changed} 人有变动）", "success")
+        tx.success = f"出勤已保存（{changed} 人有变动）"
+    if tx.error is not None:
+        return _detail(s, entered=rows, cell_errors=tx.fields, status=422)
     return redirect(url_for("training.detail", session_id=s.id))
 
 
 @bp.route("/training/<int:session_id>/remove/<int:att_id>", methods=["POST"])
 def remove(session_id: int, att_id: int):
     s = get_session(session_id)
-    try:
+    with commit_or_errors() as tx:
         services.remove_attendance(s, att_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已从名单中移除", "success")
+        tx.success = "已从名单中移除"
     return redirect(url_for("training.detail", session_id=s.id))
 
 
