@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from app import clock
-from app.cli import DATE
+from app.cli_types import DATE
 from app.errors import DomainError
 from app.extensions import db
 

@@ -15,7 +15,7 @@ import click
 from flask.cli import AppGroup
 
 from app import clock
-from app.cli import DATE
+from app.cli_types import DATE
 from app.extensions import db
 from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app import clock
-from app.cli import DATE
+from app.cli_types import DATE
 from app.extensions import db
 
 reminders_cli = AppGroup("reminders", help="证件到期提醒")

@@ -14,12 +14,10 @@ import click
 from flask.cli import AppGroup
 
 from app import clock, compliance
-from app.cli import DATE
+from app.cli_types import DATE, FORMATS
 from app.extensions import db
 from app.formatting import cn_date
 from app.reports import exports, services
-
-FORMATS = ["table", "json", "csv", "xlsx"]
 
 report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
 
