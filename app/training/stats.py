@@ -42,12 +42,6 @@ def _training(year: int) -> dict[str, Any]:
     }
 
 
-def passed_condition():
-    """SQL for ExamResult.passed (join Exam): not absent and score ≥ the exam's pass score."""
-    return and_(ExamResult.absent.is_(False), ExamResult.score.is_not(None),
-                ExamResult.score >= Exam.pass_score)
-
-
 def _exams(year: int) -> dict[str, Any]:
     start, end = year_bounds(year)
     in_year = Exam.held_on.between(start, end)
@@ -55,7 +49,7 @@ def _exams(year: int) -> dict[str, Any]:
     base = select(func.count(distinct(ExamResult.officer_id))).join(Exam, Exam.id == ExamResult.exam_id).where(
         in_year, ExamResult.absent.is_(False), ExamResult.score.is_not(None))
     takers = db.session.scalar(base) or 0
-    passed = db.session.scalar(base.where(passed_condition())) or 0
+    passed = db.session.scalar(base.where(ExamResult.passed)) or 0
     return {"held": held, "takers": takers, "passed": passed,
             "pass_rate": round(passed / takers, 4) if takers else 0}
 
