@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup, with_appcontext
 
+from app.cli_types import commit_or_exit
 from app.extensions import db
 
 users_cli = AppGroup("users", help="用户管理")
@@ -22,13 +23,8 @@ def users_create(username: str, role: str, password_stdin: bool, display_name: s
     from app.auth.services import UserError, create_user
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    try:
+    with commit_or_exit(UserError):
         user, pw = create_user(username, role, password, display_name)
-    except UserError as exc:
-        db.session.rollback()
-        click.echo(f"错误：{exc}", err=True)
-        sys.exit(1)
-    db.session.commit()
     click.echo(f"已创建用户 {user.username}（{role}）")
     if not password_stdin:
         click.echo(f"初始密码：{pw}")
@@ -45,13 +41,8 @@ def users_set_password(username: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
-    try:
+    with commit_or_exit(UserError):
         user = reset_password(username, password)
-    except UserError as exc:
-        db.session.rollback()
-        click.echo(f"错误：{exc}", err=True)
-        sys.exit(1)
-    db.session.commit()
     click.echo(f"已重设用户 {user.username} 的密码，并已解锁、结束其所有登录会话")
 
 

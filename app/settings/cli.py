@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import AppGroup
 
-from app.extensions import db
+from app.cli_types import commit_or_exit
 
 settings_cli = AppGroup("settings", help="系统设置")
 
@@ -26,11 +24,6 @@ def settings_show() -> None:
 def settings_set(name: str, value: str) -> None:
     from app.settings.services import SettingError, get_raw, set_value
 
-    try:
+    with commit_or_exit(SettingError):
         set_value(name, value)
-    except SettingError as exc:
-        db.session.rollback()
-        click.echo(f"错误：{exc}", err=True)
-        sys.exit(1)
-    db.session.commit()
     click.echo(f"{name} = {get_raw(name)}")
