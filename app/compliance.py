@@ -168,7 +168,7 @@ class Shared:
 
 def _on_post(s=None):
     if s is None:
-        return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+        return Officer.on_post
     return and_(s.c.employment_status == "active", s.c.on_enforcement_post.is_(True))
 
 

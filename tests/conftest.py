@@ -58,6 +58,16 @@ def db(ctx):
 
 
 @pytest.fixture
+def set_today(monkeypatch):
+    """Sets the one clock (app.clock) for the test: ``set_today(date(2026, 6, 15))``."""
+
+    def _set(day: date) -> None:
+        monkeypatch.setattr("app.clock.today", lambda: day)
+
+    return _set
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -1,7 +1,7 @@
-from datetime import date
 
 from flask import flash, render_template, request
 
+from app import clock
 from app.audit import bp
 from app.audit.display import Translator, actor_label, entity_label
 from app.audit.lists import AUDIT
@@ -12,7 +12,7 @@ from app.labels import AUDIT_ACTIONS
 @bp.route("/audit")
 @require_role("admin")
 def index():
-    page = AUDIT.page(request.args, today=date.today())
+    page = AUDIT.page(request.args, today=clock.today())
     for message in page.problems:
         flash(message, "warning")
     rows = [r.AuditEvent for r in page.rows]
@@ -25,4 +25,4 @@ def index():
 @bp.route("/audit.xlsx")
 @require_role("admin")
 def index_xlsx():
-    return AUDIT.export(request.args, today=date.today())
+    return AUDIT.export(request.args, today=clock.today())

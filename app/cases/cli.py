@@ -9,20 +9,22 @@ import json
 from pathlib import Path
 
 import click
+from flask.cli import with_appcontext
 
 from app.cases import services
 from app.cases.exports import CASE_COLUMNS, to_rows
+from app.cli_types import FORMATS
 from app.extensions import db
 from app.reports import exports
-from app.reports.cli import FORMATS, report_cli
 
 
-@report_cli.command("cases", help="行政处罚案件执法人员资格核查（行政处罚法第四十二条）")
+@click.command("cases", help="行政处罚案件执法人员资格核查（行政处罚法第四十二条）")
 @click.option("--year", type=click.IntRange(1900, 2999), default=None, help="决定日期所在年度")
 @click.option("--unit", default=None, help="承办单位")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写入文件（xlsx 必须指定）")
+@with_appcontext
 def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None) -> None:
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 案件核查.xlsx")
@@ -53,3 +55,7 @@ def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None)
            {"filters": [None, {"year": year, "unit": unit}], "target": [None, str(out)]})
     db.session.commit()
     click.echo(f"已导出 {len(rows)} 条到 {out}")
+
+
+# added to the `report` group by app/cli.py
+report_commands = [report_cases]

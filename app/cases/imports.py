@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
+from app import clock
 from app.cases.models import PenaltyCase
 from app.cases.services import CASE_FIELDS, save_case, split_numbers, validate_case_data
 from app.extensions import db
@@ -106,4 +107,4 @@ class CaseImporter(Importer):
 def import_cases(source: Source, filename: str, *, today: date | None = None,
                  dry_run: bool = False) -> ImportResult:
     """Read, validate, and (unless dry_run) write. Raises ImportRefused; flushes, never commits."""
-    return CaseImporter().run(source, filename, today=today or date.today(), dry_run=dry_run)
+    return CaseImporter().run(source, filename, today=today or clock.today(), dry_run=dry_run)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app import clock
 from app.auth.access import require_role
 from app.cases import bp, services
 from app.cases.exports import CASE_COLUMNS, problem_text, to_rows
@@ -22,10 +21,6 @@ from app.reports.services import content_disposition
 
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def today() -> date:
-    return date.today()
 
 
 def _filters() -> tuple[services.CaseFilters, list[str]]:
@@ -71,7 +66,7 @@ def export():
     rows = services.case_rows(f)
     if (queued := defer("案件核查 .xlsx", rows=len(rows))) is not None:
         return queued
-    t = today()
+    t = clock.today()
     data = to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
     from app.audit.services import record
 

@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app import clock
 from app import labels as L
 from app.auth.access import require_role
 from app.certificates import bp
@@ -21,18 +22,13 @@ from app.certificates.services import (
     transition,
     update_certificate,
 )
-from app.errors import DomainError
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
-from app.forms import show_errors
 from app.officers.forms import form_version
 from app.officers.models import Officer
-from app.officers.routes import unit_list
+from app.officers.services import unit_list
 from app.settings import services as settings
-
-
-def today() -> date:
-    return date.today()
+from app.web.tx import commit_or_errors
 
 
 def default_expiry(issued_on: date) -> date:
@@ -57,7 +53,7 @@ def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | No
 
 @bp.route("/certificates")
 def index():
-    d = today()
+    d = clock.today()
     page = CERTIFICATES.page(request.args, today=d)
     for message in page.problems:
         flash(message, "warning")
@@ -66,14 +62,14 @@ def index():
 
 @bp.route("/certificates.xlsx")
 def index_xlsx():
-    return CERTIFICATES.export(request.args, today=today())
+    return CERTIFICATES.export(request.args, today=clock.today())
 
 
 @bp.route("/officers/<int:officer_id>/certificates/new", methods=["GET", "POST"])
 @require_role("clerk")
 def new(officer_id: int):
     officer = db.get_or_404(Officer, officer_id)
-    d = today()
+    d = clock.today()
     form = CertificateForm()
     del form.version
     if request.method == "GET":
@@ -83,7 +79,7 @@ def new(officer_id: int):
         data = form.certificate_data()
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
-        try:
+        with commit_or_errors(form) as tx:
             override = _exam_override(officer.id, data["kind"], form.status.data, d)
             cert = create_certificate(
                 officer,
@@ -94,12 +90,9 @@ def new(officer_id: int):
             )
             if override:
                 record_override(cert, override, today=d)
-            db.session.commit()
-            flash(f"已为“{officer.name}”登记{L.CERT_KINDS[cert.kind]} {cert.number}", "success")
+            tx.success = f"已为“{officer.name}”登记{L.CERT_KINDS[cert.kind]} {cert.number}"
+        if tx.ok:
             return redirect(url_for("officers.detail", officer_id=officer.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template(
@@ -124,14 +117,11 @@ def edit(cert_id: int):
         data = form.certificate_data()
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
-        try:
+        with commit_or_errors(form) as tx:
             update_certificate(cert, data, expected_version=form_version(form.version.data))
-            db.session.commit()
-            flash(f"证件 {cert.number} 已保存", "success")
+            tx.success = f"证件 {cert.number} 已保存"
+        if tx.ok:
             return redirect(url_for("certificates.detail", cert_id=cert.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template(
@@ -162,7 +152,7 @@ def detail(cert_id: int):
         "certificates/detail.html",
         cert=cert,
         replaces=replaces,
-        today=today(),
+        today=clock.today(),
         actions=allowed_actions(cert),
     )
 
@@ -173,7 +163,7 @@ def action(cert_id: int, action: str):
     if action not in L.CERT_ACTIONS:
         abort(404)
     cert = db.get_or_404(Certificate, cert_id)
-    d = today()
+    d = clock.today()
     form = ActionForm()
     if action == "replace":  # the new number is needed for a replacement (the service says so too)
         form.new_number.flags.required = True
@@ -199,7 +189,7 @@ def action(cert_id: int, action: str):
         case_impact = _case_impact(cert, action, form.effective_on.data, d)
         if case_impact:  # a back-dated suspension/revocation: say what it does to the cases first
             return _action_page(form, cert, action, d, case_impact)
-        try:
+        with commit_or_errors(form) as tx:
             override = _exam_override(cert.officer_id, cert.kind, "valid", d) if action == "issue" else None
             transition(
                 cert,
@@ -213,12 +203,9 @@ def action(cert_id: int, action: str):
             )
             if override:
                 record_override(cert, override, today=d)
-            db.session.commit()
-            flash(f"证件 {cert.number} 已{label}", "success")
+            tx.success = f"证件 {cert.number} 已{label}"
+        if tx.ok:
             return redirect(url_for("certificates.detail", cert_id=cert.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return _action_page(form, cert, action, d)

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.cli import DATE
+from app import clock
+from app.cli_types import DATE
 from app.errors import DomainError
 from app.extensions import db
 
@@ -24,7 +25,7 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
     from app.documents.services import DOCUMENTS, print_document
 
     try:
-        pdf, doc = print_document(name, today=today or date.today(), **params)
+        pdf, doc = print_document(name, today=today or clock.today(), **params)
     except DomainError as exc:
         db.session.rollback()
         click.echo(f"错误：无法生成{DOCUMENTS[name]}：{exc}", err=True)

@@ -8,6 +8,7 @@ from datetime import date
 from flask import flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
+from app import clock
 from app.auth.access import require_role
 from app.documents import bp
 from app.documents.services import DOCUMENTS, print_document
@@ -17,10 +18,6 @@ from app.extensions import db
 from app.officers.models import Unit
 from app.training.models import TrainingSession
 from app.verify.tokens import base_url_and_source, is_loopback
-
-
-def today() -> date:
-    return date.today()
 
 
 class BadParam(DomainError):
@@ -45,7 +42,7 @@ def _int(name: str, label: str, *, required: bool = False, lo: int = 1, hi: int 
 def _today() -> date:
     raw = (request.args.get("today") or "").strip()
     if not raw:
-        return today()
+        return clock.today()
     try:
         return date.fromisoformat(raw)
     except ValueError:
@@ -88,7 +85,7 @@ def index():
     exams = db.session.execute(select(Exam.id, Exam.title, Exam.held_on)
                                .order_by(Exam.held_on.desc(), Exam.id.desc()).limit(500)).all()
     units = db.session.scalars(select(Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)).all()
-    this_year = today().year
+    this_year = clock.today().year
     prefix, source = base_url_and_source()
     return render_template("documents/index.html", sessions=sessions, exams=exams, units=units,
                            years=list(range(this_year, this_year - 6, -1)), this_year=this_year,

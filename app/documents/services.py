@@ -115,7 +115,7 @@ def certified_select(today: date):
         .join(Unit, Unit.id == Officer.unit_id)
         .join(eff, eff.c.officer_id == Officer.id)
         .join(Certificate, Certificate.id == eff.c.cert_id)
-        .where(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+        .where(Officer.on_post)
     )
 
 
@@ -220,7 +220,7 @@ def ledger(year: int, today: date) -> Doc:
         .select_from(Officer)
         .join(Unit, Unit.id == Officer.unit_id)
         .outerjoin(hours, hours.c.officer_id == Officer.id)
-        .where(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+        .where(Officer.on_post)
     )
     rows = []
     for r in db.session.execute(q):

@@ -25,14 +25,12 @@ def exam_filters(args: Mapping[str, str], _d: date) -> Filtered:
 
 def passed_counts(ids: Sequence[int]) -> dict[int, tuple[int, int, int]]:
     """{exam_id: (candidates, takers, passed)} in one query."""
-    from app.training.stats import passed_condition
-
     if not ids:
         return {}
     rows = db.session.execute(
         select(ExamResult.exam_id, func.count(),
                func.sum(case((ExamResult.score.is_not(None) & ExamResult.absent.is_(False), 1), else_=0)),
-               func.sum(case((passed_condition(), 1), else_=0)))
+               func.sum(case((ExamResult.passed, 1), else_=0)))
         .join(Exam, Exam.id == ExamResult.exam_id)
         .where(ExamResult.exam_id.in_(ids)).group_by(ExamResult.exam_id))
     return {eid: (n, t or 0, p or 0) for eid, n, t, p in rows}

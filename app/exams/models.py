@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, String, UniqueConstraint, and_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -36,6 +37,12 @@ class ExamResult(TimestampMixin, db.Model):
     exam: Mapped[Exam] = relationship(back_populates="results")
     officer: Mapped[Officer] = relationship()  # noqa: F821
 
-    @property
+    @hybrid_property
     def passed(self) -> bool:
+        """Took the exam and scored at least its pass score. In SQL the query must join Exam."""
         return (not self.absent) and self.score is not None and self.score >= self.exam.pass_score
+
+    @passed.inplace.expression
+    @classmethod
+    def _passed_expression(cls):
+        return and_(cls.absent.is_(False), cls.score.is_not(None), cls.score >= Exam.pass_score)

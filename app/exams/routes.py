@@ -2,32 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
+from app import clock
 from app.auth.access import require_role
-from app.errors import DomainError
 from app.exams import bp, services
 from app.exams.forms import ExamForm
 from app.exams.lists import EXAMS, passed_counts
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
-from app.forms import show_errors
 from app.officers.models import Officer, Unit
-from app.training.routes import int_arg, units
+from app.officers.services import unit_list
 from app.training.services import select_officers_partial
-
-
-def today() -> date:
-    return date.today()
+from app.web.args import query_int
+from app.web.tx import commit_or_errors
 
 
 @bp.route("/exams")
 def index():
-    page = EXAMS.page(request.args, today=today())
+    page = EXAMS.page(request.args, today=clock.today())
     exams = [r.Exam for r in page.rows]
     return render_template("exams/index.html", exams=exams, stats=passed_counts([e.id for e in exams]),
                            year=int(page.active.get("year", 0)) or None, kind=page.active.get("kind", ""),
@@ -37,7 +32,7 @@ def index():
 
 @bp.route("/exams.xlsx")
 def index_xlsx():
-    return EXAMS.export(request.args, today=today())
+    return EXAMS.export(request.args, today=clock.today())
 
 
 def _form(exam: Exam | None) -> ExamForm:
@@ -65,8 +60,8 @@ def _data(form: ExamForm) -> dict:
 def create():
     form = _form(None)
     if request.method == "GET":
-        form.held_on.data = today()
-        makeup = int_arg("makeup_of", 0, 0, 10**9)
+        form.held_on.data = clock.today()
+        makeup = query_int("makeup_of", 0, 0, 10**9)
         if makeup:
             form.makeup_of_id.data = makeup
             orig = db.session.get(Exam, makeup)
@@ -74,14 +69,10 @@ def create():
                 form.title.data = f"{orig.title}（补考）"
                 form.max_score.data, form.pass_score.data = orig.max_score, orig.pass_score
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             exam = services.save_exam(None, _data(form))
             added = services.add_candidates(exam, services.makeup_candidates(exam))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
+        if tx.ok:
             extra = f"，已列入原考试未通过的 {added} 人" if exam.makeup_of_id else "，请添加考生"
             flash(f"已新增考试“{exam.title}”{extra}", "success")
             return redirect(url_for("exams.detail", exam_id=exam.id))
@@ -101,14 +92,10 @@ def edit(exam_id: int):
     exam = get_exam(exam_id)
     form = _form(exam)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             services.save_exam(exam, _data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("考试信息已保存", "success")
+            tx.success = "考试信息已保存"
+        if tx.ok:
             return redirect(url_for("exams.detail", exam_id=exam.id))
     return render_template("exams/form.html", form=form, exam=exam)
 
@@ -130,10 +117,10 @@ def _detail(exam: Exam, *, entered: dict | None = None, cell_errors: dict | None
     grid form's action); after a refused save, with what was typed (`entered`: {result id: (score,
     absent)}) and each bad row's message, or the names left to fix in the candidates box."""
     q = (request.args.get("q") or "").strip()
-    page = int_arg("page", 1, 1, 10**6)
+    page = query_int("page", 1, 1, 10**6)
     rows, shown, total = grid_page(exam, q, page, GRID_PER_PAGE)
     makeups = list(db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.held_on)))
-    return render_template("exams/detail.html", exam=exam, rows=rows, units=units(), makeups=makeups,
+    return render_template("exams/detail.html", exam=exam, rows=rows, units=unit_list(), makeups=makeups,
                            summary=grid_summary(exam), q=q, page=shown,
                            pages=max(1, -(-total // GRID_PER_PAGE)), matched=total,
                            args={"exam_id": exam.id, "q": q},
@@ -189,15 +176,12 @@ def candidates(exam_id: int):
         unit_id = int(request.form.get("unit_id") or 0)
     except ValueError:
         unit_id = 0
-    try:
+    with commit_or_errors(refused="未添加：") as tx:
         officers, unknown = select_officers_partial(request.form.get("mode", ""), unit_id=unit_id,
                                                     text=request.form.get("officers", ""))
         added = services.add_candidates(exam, officers)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"未添加：{exc}", "danger")
+    if tx.error is not None:
         return _detail(exam, enrol_text=request.form.get("officers", ""), status=422)
-    db.session.commit()
     if officers:
         flash(f"已添加 {added} 名考生", "success")
     if unknown.problems:
@@ -217,27 +201,18 @@ def results(exam_id: int):
             except ValueError:
                 continue
             rows[rid] = (request.form.get(key, ""), request.form.get(f"absent-{rid}") == "1")
-    try:
-        changed = services.save_results(exam, rows, today=today())
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"成绩未保存：{exc}", "danger")
-        return _detail(exam, entered=rows, cell_errors=exc.fields, status=422)
-    else:
-        db.session.commit()
-        flash(f"成绩已保存（{changed} 人有变动）", "success")
+    with commit_or_errors(refused="成绩未保存：") as tx:
+        changed = services.save_results(exam, rows, today=clock.today())
+        tx.success = f"成绩已保存（{changed} 人有变动）"
+    if tx.error is not None:
+        return _detail(exam, entered=rows, cell_errors=tx.fields, status=422)
     return redirect(url_for("exams.detail", exam_id=exam.id, **grid_args()))
 
 
 @bp.route("/exams/<int:exam_id>/remove/<int:result_id>", methods=["POST"])
 def remove(exam_id: int, result_id: int):
     exam = get_exam(exam_id)
-    try:
+    with commit_or_errors() as tx:
         services.remove_candidate(exam, result_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已从考生名单中移除", "success")
+        tx.success = "已从考生名单中移除"
     return redirect(url_for("exams.detail", exam_id=exam.id))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from app.audit.services import changes_of, record, snapshot
@@ -208,8 +208,7 @@ def has_recent_passed_qualification(officer_id: int, today: date, years: int = 3
         select(ExamResult.id).join(Exam, Exam.id == ExamResult.exam_id).where(
             ExamResult.officer_id == officer_id, Exam.kind == "qualification",
             Exam.held_on.between(years_before(today, years), today),
-            and_(ExamResult.absent.is_(False), ExamResult.score.is_not(None),
-                 ExamResult.score >= Exam.pass_score)).limit(1))
+            ExamResult.passed).limit(1))
     return row is not None
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.cli import DATE
+from app import clock
+from app.cli_types import DATE
 from app.extensions import db
 from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
 
@@ -58,7 +59,7 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
         click.echo(f"错误：{unsupported_message(file)}", err=True)
         sys.exit(2)
     try:
-        result = get_importer(kind).run(path, path.name, today=today or date.today(),
+        result = get_importer(kind).run(path, path.name, today=today or clock.today(),
                                         dry_run=dry_run, ignore=ignore)
     except ImportRefused as refused:
         db.session.rollback()

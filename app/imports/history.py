@@ -9,17 +9,19 @@ refused with that reason. Flushes, never commits; audited.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from app.audit.services import record
+from app import clock
+from app.audit.services import current_actor, record
 from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.models import Certificate, CertificateEvent
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
-from app.imports.base import chunks
+from app.imports.base import chunks, importers
 from app.imports.models import ImportBatch
 from app.models_base import utcnow
 from app.officers.models import Officer, Unit
@@ -138,3 +140,22 @@ def undo(batch: ImportBatch) -> str:
     summary = f"撤销导入“{batch.filename}”：删除" + "、".join(counts)
     record("undo_import", "import_batch", batch.id, summary, {"status": ["imported", "undone"]})
     return summary
+
+
+def new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") -> ImportBatch:
+    """An uploaded file kept as a batch (for the wizard, a background job, or the history)."""
+    actor, user_id, _ip = current_actor()
+    batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=user_id, actor=actor, kind=kind,
+                        filename=(filename or "未命名")[:255], file_size=len(data), file_data=data,
+                        status=status)
+    db.session.add(batch)
+    db.session.flush()
+    return batch
+
+
+def run_batch(batch: ImportBatch, *, dry_run: bool):
+    """Run a stored batch's file through its importer with the columns mapped in the wizard."""
+    mapping = batch.mapping
+    return importers()[batch.kind].run(batch.file_data, batch.filename, today=clock.today(),
+                                       dry_run=dry_run, ignore=mapping.get("ignore", []),
+                                       assign=mapping.get("assign", {}))

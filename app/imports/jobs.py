@@ -2,7 +2,7 @@
 more data rows than the setting `job_threshold_rows` to the worker; smaller ones import at once.
 
 The file is already in the database (ImportBatch.file_data), so any worker on any server can
-read it; the job runs the same `_run` + `record_batch` as the inline route, as the uploader.
+read it; the job runs the same `run_batch` + `record_batch` as the inline route, as the uploader.
 """
 
 from __future__ import annotations
@@ -39,9 +39,8 @@ def defer(batch: ImportBatch):
 
 
 def _import(app: Flask, job: Job) -> str:
-    from app.imports.history import record_batch
+    from app.imports.history import record_batch, run_batch
     from app.imports.readers import ImportRefused
-    from app.imports.routes import _run
 
     batch = db.session.scalar(select(ImportBatch).where(ImportBatch.token == job.params.get("token")))
     if batch is None:
@@ -50,7 +49,7 @@ def _import(app: Flask, job: Job) -> str:
         if batch.status != "uploaded":
             raise JobFailed("这个文件已经导入过了")
         try:
-            result = _run(batch, dry_run=False)
+            result = run_batch(batch, dry_run=False)
         except ImportRefused as refused:
             db.session.rollback()
             shown = "；".join(str(p) for p in refused.problems[:20])

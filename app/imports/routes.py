@@ -1,19 +1,17 @@
-import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import islice
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
-from app.audit.services import current_actor
+from app import clock
 from app.auth.access import require_role
-from app.errors import DomainError
 from app.extensions import db
 from app.imports import bp
 from app.imports.base import ERRORS_HEADER, importers
 from app.imports.forms import ImportForm
-from app.imports.history import record_batch, why_not_undo
+from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
 from app.imports.models import ImportBatch
 from app.imports.readers import (
@@ -27,13 +25,10 @@ from app.imports.readers import (
 from app.imports.services import run_import, template_workbook
 from app.models_base import utcnow
 from app.officers import idnumber
+from app.web.tx import commit_or_errors
 
 MAX_SHOWN = 500
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def today() -> date:
-    return date.today()
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -51,7 +46,7 @@ def index():
         filename = storage.filename or ""
         data = storage.stream.read()
         try:
-            result = run_import(form.kind.data, data, filename, today=today(),
+            result = run_import(form.kind.data, data, filename, today=clock.today(),
                                 dry_run=form.dry_run.data)
         except ImportRefused as refused:
             db.session.rollback()
@@ -60,7 +55,7 @@ def index():
             if result.dry_run:
                 db.session.rollback()
             else:
-                record_batch(_new_batch(form.kind.data, filename, data), result)
+                record_batch(new_batch(form.kind.data, filename, data), result)
                 db.session.commit()
                 flash(f"导入成功：{result.summary()}", "success")
                 return redirect(url_for("imports.index"))
@@ -114,23 +109,6 @@ def _batch(token: str) -> ImportBatch:
     return batch
 
 
-def _new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") -> ImportBatch:
-    actor, user_id, _ip = current_actor()
-    batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=user_id, actor=actor, kind=kind,
-                        filename=(filename or "未命名")[:255], file_size=len(data), file_data=data,
-                        status=status)
-    db.session.add(batch)
-    db.session.flush()
-    return batch
-
-
-def _run(batch: ImportBatch, *, dry_run: bool):
-    mapping = batch.mapping
-    return importers()[batch.kind].run(batch.file_data, batch.filename, today=today(),
-                                       dry_run=dry_run, ignore=mapping.get("ignore", []),
-                                       assign=mapping.get("assign", {}))
-
-
 @bp.route("/imports/upload", methods=["POST"])
 @require_role("clerk")
 def upload():
@@ -150,7 +128,7 @@ def upload():
     # uploads left in the wizard for a day are dropped (they hold whole files)
     db.session.execute(delete(ImportBatch).where(
         ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
-    batch = _new_batch(form.kind.data, filename, storage.stream.read())
+    batch = new_batch(form.kind.data, filename, storage.stream.read())
     db.session.commit()
     return redirect(url_for("imports.preview", token=batch.token))
 
@@ -208,7 +186,7 @@ def check(token: str):
     db.session.commit()
     problems, result = None, None
     try:
-        result = _run(batch, dry_run=True)
+        result = run_batch(batch, dry_run=True)
     except ImportRefused as refused:
         problems = refused.problems
     db.session.rollback()
@@ -226,7 +204,7 @@ def errors_xlsx(token: str):
     batch = _batch(token)
     importer = importers()[batch.kind]
     try:
-        _run(batch, dry_run=True)
+        run_batch(batch, dry_run=True)
         problems = []
     except ImportRefused as refused:
         problems = refused.problems
@@ -250,7 +228,7 @@ def run(token: str):
     if (queued := defer(batch)) is not None:
         return queued
     try:
-        result = _run(batch, dry_run=False)
+        result = run_batch(batch, dry_run=False)
     except ImportRefused as refused:
         db.session.rollback()
         return render_template("imports/wizard.html", step="check", batch=batch,
@@ -322,12 +300,7 @@ def undo(batch_id: int):
     if batch.user_id != current_user.id and current_user.role != "admin":
         flash("只能撤销自己的导入（管理员可撤销任何导入）", "danger")
         return redirect(url_for("imports.history"))
-    try:
+    with commit_or_errors() as tx:
         summary = undo_import(batch)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash(summary, "success")
+        tx.success = summary
     return redirect(url_for("imports.history"))

@@ -5,11 +5,11 @@ Both call the same functions as their commands (`flask backup`, `flask reminders
 from __future__ import annotations
 
 import tempfile
-from datetime import date
 from pathlib import Path
 
 from flask import Flask
 
+from app import clock
 from app.extensions import db
 from app.jobs.models import Job
 from app.jobs.services import JobFailed, register
@@ -29,13 +29,13 @@ def _backup(app: Flask, job: Job) -> tuple[bytes, str, str]:
     record("export", "database", None, f"备份数据库（{size:,} 字节）", actor=job.params.get("actor"),
            user_id=job.owner_id, ip=job.params.get("ip", ""))
     db.session.flush()
-    return data, f"certmgr-{date.today().isoformat()}.backup", "application/octet-stream"
+    return data, f"certmgr-{clock.today().isoformat()}.backup", "application/octet-stream"
 
 
 def _reminders(app: Flask, job: Job) -> str:
     from app.reminders.services import send_reminders
 
-    result = send_reminders(date.today(), app.config, commit=db.session.commit)
+    result = send_reminders(clock.today(), app.config, commit=db.session.commit)
     if not result.ok and not result.sent:
         raise JobFailed("；".join([*result.errors, *result.warnings]) or "提醒发送失败")
     if not result.ok:

@@ -1,22 +1,18 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import render_template
 from sqlalchemy import and_, func, select
 
-from app import compliance
+from app import clock, compliance
 from app.certificates.models import Certificate
 from app.extensions import db
 from app.main import bp
 from app.reminders.services import last_run_info
 
 
-def today() -> date:
-    return date.today()
-
-
 @bp.route("/")
 def dashboard():
-    d = today()
+    d = clock.today()
     p = compliance.Params.from_settings(d)
     windows = (30, 60, 90)
 

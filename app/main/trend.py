@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from markupsafe import Markup, escape
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, select
 
 from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db
@@ -83,7 +83,7 @@ def trend(today: date, within: int = 90) -> dict:
     months = last_months(today)
     ends = [m.end for m in months]
     n = len(months)
-    on_post = and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+    on_post = Officer.on_post
     # When a certificate that is not valid today reached its current status (aggregated once, for
     # those certificates only; one with no history at all was never held).
     left = (select(CertificateEvent.certificate_id, func.max(CertificateEvent.effective_on).label("left_on"))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, event
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, LargeBinary, String, Text, and_, event
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -58,6 +59,17 @@ class Officer(TimestampMixin, db.Model):
     photo_mime: Mapped[str | None] = mapped_column(String(30))
     notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @hybrid_property
+    def on_post(self) -> bool:
+        """In service and on an enforcement post: the people the compliance rules are about.
+        Usable in Python (``officer.on_post``) and in SQL (``where(Officer.on_post)``)."""
+        return self.employment_status == "active" and bool(self.on_enforcement_post)
+
+    @on_post.inplace.expression
+    @classmethod
+    def _on_post_expression(cls):
+        return and_(cls.employment_status == "active", cls.on_enforcement_post.is_(True))
 
     unit: Mapped[Unit] = relationship(back_populates="officers")
     certificates: Mapped[list[Certificate]] = relationship(  # noqa: F821

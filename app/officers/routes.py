@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import compliance
+from app import clock, compliance
 from app.auth.access import require_role, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.exams.models import Exam
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
-from app.forms import show_errors
 from app.officers import bp
 from app.officers.attachments import (
     ATTACHMENT_KINDS,
@@ -46,13 +43,11 @@ from app.officers.services import (
     save_officer,
     save_unit,
     set_photo,
+    unit_list,
 )
 from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
-
-
-def today() -> date:
-    return date.today()
+from app.web.tx import commit_or_errors
 
 
 def page_arg() -> int:
@@ -71,22 +66,18 @@ def paginate(query, count_query, page: int, per_page: int):
     return rows, page, pages, total
 
 
-def unit_list() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
-
-
 # ---------------------------------------------------------------- units
 
 
 @bp.route("/units")
 def units():
-    page = UNITS.page(request.args, today=today())
+    page = UNITS.page(request.args, today=clock.today())
     return render_template("officers/units.html", **page.context())
 
 
 @bp.route("/units.xlsx")
 def units_xlsx():
-    return UNITS.export(request.args, today=today())
+    return UNITS.export(request.args, today=clock.today())
 
 
 def _unit_form(unit: Unit | None) -> UnitForm:
@@ -111,7 +102,7 @@ def unit_edit(unit_id: int):
 def _unit_edit(unit: Unit | None):
     form = _unit_form(unit)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             saved = save_unit(
                 unit,
                 name=form.name.data,
@@ -119,12 +110,9 @@ def _unit_edit(unit: Unit | None):
                 parent_id=form.parent_id.data,
                 sort_order=form.sort_order.data or 0,
             )
-            db.session.commit()
-            flash(f"单位“{saved.name}”已保存", "success")
+            tx.success = f"单位“{saved.name}”已保存"
+        if tx.ok:
             return redirect(url_for("officers.units"))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     return render_template("officers/unit_form.html", form=form, unit=unit)
 
 
@@ -133,13 +121,9 @@ def _unit_edit(unit: Unit | None):
 def unit_delete(unit_id: int):
     unit = db.get_or_404(Unit, unit_id)
     name = unit.name
-    try:
+    with commit_or_errors() as tx:
         delete_unit(unit)
-        db.session.commit()
-        flash(f"单位“{name}”已删除", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
+        tx.success = f"单位“{name}”已删除"
     return redirect(url_for("officers.units"))
 
 
@@ -148,7 +132,7 @@ def unit_delete(unit_id: int):
 
 @bp.route("/officers")
 def index():
-    d = today()
+    d = clock.today()
     page = OFFICERS.page(request.args, today=d)
     expires = expiries([r.Officer.id for r in page.rows], d)
     return render_template("officers/index.html", **page.context(), units=unit_list(), expires=expires,
@@ -157,7 +141,7 @@ def index():
 
 @bp.route("/officers.xlsx")
 def index_xlsx():
-    return OFFICERS.export(request.args, today=today())
+    return OFFICERS.export(request.args, today=clock.today())
 
 
 @bp.route("/officers/bulk", methods=["POST"])
@@ -165,7 +149,7 @@ def index_xlsx():
 def bulk():
     """Bulk actions on the officer list: the ticked rows or every row matching the filters.
     A change first shows a confirmation naming the count; the confirmed form applies it."""
-    d = today()
+    d = clock.today()
     action = request.form.get("action", "")
     ids_select, filters = selection(request.form, d)
     back = url_for("officers.index") + (f"?{filters}" if filters else "")
@@ -254,18 +238,15 @@ def _officer_edit(officer: Officer | None):
         if officer is not None and not data["id_number"]:
             data["id_number"] = officer.id_number
         expected = form_version(form.version.data) if officer is not None else None
-        try:
-            saved = save_officer(officer, data, today=today(), expected_version=expected)
+        with commit_or_errors(form) as tx:
+            saved = save_officer(officer, data, today=clock.today(), expected_version=expected)
             if form.photo_data:
                 set_photo(saved, *form.photo_data)
             elif form.remove_photo.data and saved.photo_mime:
                 set_photo(saved, None, None)
-            db.session.commit()
-            flash(f"执法人员“{saved.name}”已保存", "success")
+            tx.success = f"执法人员“{saved.name}”已保存"
+        if tx.ok:
             return redirect(url_for("officers.detail", officer_id=saved.id))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
     elif form.errors:
         flash("表单有误，请按提示修改", "danger")
     return render_template("officers/form.html", form=form, officer=officer)
@@ -284,7 +265,7 @@ def detail(officer_id: int):
     ).unique().first()
     if officer is None:
         abort(404)
-    d = today()
+    d = clock.today()
     flags = compliance.officer_flags(compliance.Params.from_settings(d), officer.id)
     show_id = officer.id_number if sees_full_ids() else officer.id_number_masked
     from app.cases.services import CaseFilters, case_rows
@@ -321,13 +302,9 @@ def attachment_add(officer_id: int):
     officer = db.get_or_404(Officer, officer_id)
     storage = request.files.get("file")
     data = storage.read(MAX_SIZE + 1) if storage else b""
-    try:
+    with commit_or_errors(refused="附件未上传：") as tx:
         att = add_attachment(officer, request.form.get("kind", ""), storage.filename if storage else "", data)
-        db.session.commit()
-        flash(f"附件《{att.filename}》已上传", "success")
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"附件未上传：{exc}", "danger")
+        tx.success = f"附件《{att.filename}》已上传"
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
 
 

@@ -22,6 +22,11 @@ OFFICER_FIELDS = [
 UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order"]
 
 
+def unit_list() -> list[Unit]:
+    """Every unit in the order pickers show them."""
+    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
+
+
 def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
     name = name.strip()
     unit = db.session.scalar(select(Unit).where(Unit.name == name))

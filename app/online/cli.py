@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.cli import DATE
+from app.cli_types import DATE
 from app.errors import DomainError
 from app.exams.models import Exam
 from app.extensions import db

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime
+from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import func, or_, select
 
+from app import clock
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.exams.models import Exam
@@ -20,6 +21,7 @@ from app.online import bank, bp, documents
 from app.online import services as svc
 from app.online.forms import BankImportForm, QuestionForm
 from app.online.models import Question, Sitting
+from app.web.tx import commit_or_errors
 
 PER_PAGE = 50
 
@@ -81,14 +83,10 @@ def bank_edit(qid: int | None = None):
         obj = type("Obj", (), obj)()
     form = QuestionForm(obj=obj)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors() as tx:
             saved = bank.save_question(q, _form_data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(str(exc), "danger")
-        else:
-            db.session.commit()
-            flash("试题已保存" + ("（已用于考试的试卷保留原题，不受影响）" if q is not None else ""), "success")
+            tx.success = "试题已保存" + ("（已用于考试的试卷保留原题，不受影响）" if q is not None else "")
+        if tx.ok:
             return redirect(url_for("online.bank_index", q=saved.stem[:20]))
     return render_template("online/question_form.html", form=form, question=q)
 
@@ -108,8 +106,7 @@ def bank_import():
     """The bank's own upload: the questions importer of the import framework, recorded in 导入记录
     (undoable there); the wizard (/imports?kind=questions) adds the preview and column mapping."""
     from app.imports.base import get_importer
-    from app.imports.history import record_batch
-    from app.imports.routes import _new_batch
+    from app.imports.history import new_batch, record_batch
 
     importer = get_importer("questions")
     form = BankImportForm()
@@ -121,7 +118,7 @@ def bank_import():
         else:
             data = upload.read()
             try:
-                result = importer.run(data, upload.filename, today=date.today(), dry_run=form.dry_run.data)
+                result = importer.run(data, upload.filename, today=clock.today(), dry_run=form.dry_run.data)
             except ImportRefused as refused:
                 db.session.rollback()
                 problems = refused.problems
@@ -133,7 +130,7 @@ def bank_import():
                     db.session.rollback()
                     flash(f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}", "info")
                 else:
-                    record_batch(_new_batch("questions", upload.filename, data), result)
+                    record_batch(new_batch("questions", upload.filename, data), result)
                     db.session.commit()
                     flash(f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}", "success")
                     return redirect(url_for("online.bank_index"))
@@ -196,18 +193,19 @@ def _done(exam: Exam, message: str, category: str = "success"):
     return redirect(url_for("online.exam_online", exam_id=exam.id))
 
 
+def _back(exam: Exam):
+    return redirect(url_for("online.exam_online", exam_id=exam.id))
+
+
 @bp.route("/exams/<int:exam_id>/online/paper", methods=["POST"])
 def exam_paper(exam_id: int):
     exam = _exam(exam_id)
     lines = [x.strip() for x in (request.form.get("rules") or "").replace("，", "\n").splitlines() if x.strip()]
-    try:
+    with commit_or_errors(refused="组卷被拒绝：") as tx:
         rules = [svc.parse_rule(x) for x in lines]
         svc.set_paper(exam, rules, fixed=bool(request.form.get("fixed")), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, f"组卷被拒绝：{exc}", "danger")
-    db.session.commit()
-    return _done(exam, "组卷规则已保存")
+        tx.success = "组卷规则已保存"
+    return _back(exam)
 
 
 def _parse_local(text: str) -> datetime | None:
@@ -222,28 +220,22 @@ def exam_open(exam_id: int):
         minutes = int(request.form.get("minutes") or "0")
     except ValueError:
         return _done(exam, "考试时长应为整数分钟", "danger")
-    try:
+    with commit_or_errors() as tx:
         at = _parse_local(request.form.get("at", "")) or now
         online = svc.open_exam(exam, minutes, at=at, now=now)
         online.room = (request.form.get("room") or "").strip()[:100]
         online.show_score = bool(request.form.get("show_score"))
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, str(exc), "danger")
-    db.session.commit()
-    return _done(exam, f"考试已开放：{_local_text(online.opens_at)} 起 {minutes} 分钟")
+        tx.success = f"考试已开放：{_local_text(online.opens_at)} 起 {minutes} 分钟"
+    return _back(exam)
 
 
 @bp.route("/exams/<int:exam_id>/online/close", methods=["POST"])
 def exam_close(exam_id: int):
     exam = _exam(exam_id)
-    try:
+    with commit_or_errors() as tx:
         done = svc.close_exam(exam, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, str(exc), "danger")
-    db.session.commit()
-    return _done(exam, f"考试已结束：自动交卷 {done['submitted']} 人，缺考 {done['absent']} 人，成绩已写入")
+        tx.success = f"考试已结束：自动交卷 {done['submitted']} 人，缺考 {done['absent']} 人，成绩已写入"
+    return _back(exam)
 
 
 @bp.route("/exams/<int:exam_id>/online/sittings/<int:sid>/extend", methods=["POST"])
@@ -254,26 +246,20 @@ def sitting_extend(exam_id: int, sid: int):
         minutes = int(request.form.get("minutes") or "0")
     except ValueError:
         return _done(exam, "延长时间应为整数分钟", "danger")
-    try:
+    with commit_or_errors() as tx:
         svc.extend(s, minutes, request.form.get("reason", ""), now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, str(exc), "danger")
-    db.session.commit()
-    return _done(exam, f"已为 {s.officer.name} 延长 {minutes} 分钟")
+        tx.success = f"已为 {s.officer.name} 延长 {minutes} 分钟"
+    return _back(exam)
 
 
 @bp.route("/exams/<int:exam_id>/online/sittings/<int:sid>/submit", methods=["POST"])
 def sitting_force_submit(exam_id: int, sid: int):
     exam = _exam(exam_id)
     s = _sitting(exam, sid)
-    try:
+    with commit_or_errors() as tx:
         score = svc.force_submit(s, now=utcnow())
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, str(exc), "danger")
-    db.session.commit()
-    return _done(exam, f"已为 {s.officer.name} 强制交卷，得分 {score:g}")
+        tx.success = f"已为 {s.officer.name} 强制交卷，得分 {score:g}"
+    return _back(exam)
 
 
 def _pdf(data: bytes, name: str):
@@ -287,13 +273,11 @@ def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "applicatio
 
     if name.endswith(".pdf") and (queued := defer(f"{what}：{exam.title}")) is not None:
         return queued  # every PDF is made by a background job (issue 13)
-    try:
+    with commit_or_errors() as tx:
         data = make(exam)
-    except DomainError as exc:
-        db.session.rollback()
-        return _done(exam, str(exc), "danger")
-    record("export" if name.endswith(".xlsx") else "print", "exam", exam.id, f"{what}：{exam.title}")
-    db.session.commit()
+        record("export" if name.endswith(".xlsx") else "print", "exam", exam.id, f"{what}：{exam.title}")
+    if not tx.ok:
+        return _back(exam)
     return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
 
 

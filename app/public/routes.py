@@ -7,10 +7,10 @@ Turned off (404) by the setting `public_list_enabled`.
 from __future__ import annotations
 
 import io
-from datetime import date
 
 from flask import Response, abort, render_template, request, send_file
 
+from app import clock
 from app.extensions import db, public_limit
 from app.formatting import cn_date
 from app.public import bp, services
@@ -31,10 +31,6 @@ COLUMNS = [
 ]
 
 
-def today() -> date:
-    return date.today()
-
-
 def _guard() -> str:
     if not services.enabled():
         abort(404)
@@ -46,7 +42,7 @@ def _guard() -> str:
 def officers():
     q = _guard()
     page = request.args.get("page", 1, type=int) or 1
-    t = today()
+    t = clock.today()
     result = services.holders(t, q, page, PER_PAGE)
     return render_template("public/officers.html", result=result, q=q, today=t,
                            changes=services.changes(t) if not q else [],
@@ -57,7 +53,7 @@ def officers():
 @public_limit
 def officers_xlsx():
     q = _guard()
-    t = today()
+    t = clock.today()
     from app.settings.services import get
 
     data = to_xlsx(services.all_holders(t, q), COLUMNS, sheet="执法人员公示",
@@ -74,7 +70,7 @@ def officers_pdf():
     _guard()
     from app.documents.services import print_document
 
-    pdf, doc = print_document("public-list", today=today())
+    pdf, doc = print_document("public-list", today=clock.today())
     db.session.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=doc.filename)

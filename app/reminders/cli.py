@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.cli import DATE
+from app import clock
+from app.cli_types import DATE
 from app.extensions import db
 
 reminders_cli = AppGroup("reminders", help="证件到期提醒")
@@ -39,7 +40,7 @@ def send(today: date | None, dry_run: bool) -> None:
     """
     from app.reminders import services
 
-    today = today or date.today()
+    today = today or clock.today()
     if dry_run:
         plan = services.plan(today, current_app.config)
         text = services.dry_run_text(plan)

@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Response, render_template, request
 
+from app import clock
 from app.audit.services import record
 from app.extensions import db
 from app.formatting import cn_date, days_text
@@ -20,11 +21,11 @@ def _today() -> tuple[date, str]:
     """?today=YYYY-MM-DD (to look ahead or back), else the real date; a bad value is explained."""
     raw = (request.args.get("today") or "").strip()
     if not raw:
-        return date.today(), ""
+        return clock.today(), ""
     try:
-        return parse_date(raw) or date.today(), ""
+        return parse_date(raw) or clock.today(), ""
     except ValueError as exc:
-        return date.today(), f"{exc}；已按今天显示"
+        return clock.today(), f"{exc}；已按今天显示"
 
 
 def _columns():
@@ -53,7 +54,7 @@ def _filename(today: date, ext: str) -> str:
 def index():
     today, error = _today()
     ctx = services.report_page(today, request.args.get("page", 1, type=int) or 1)
-    return render_template("reminders/index.html", error=error, real_today=date.today(), **ctx)
+    return render_template("reminders/index.html", error=error, real_today=clock.today(), **ctx)
 
 
 @bp.route("/reminders.xlsx")

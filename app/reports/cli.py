@@ -13,13 +13,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app import compliance
-from app.cli import DATE
+from app import clock, compliance
+from app.cli_types import DATE, FORMATS
 from app.extensions import db
 from app.formatting import cn_date
 from app.reports import exports, services
-
-FORMATS = ["table", "json", "csv", "xlsx"]
 
 report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
 
@@ -45,7 +43,7 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
         close = services.similar_units(unit)
         hint = f"；相近的单位：{'、'.join(close)}" if close else ""
         raise click.BadParameter(f"没有名为“{unit}”的单位{hint}", param_hint="--unit")
-    today = today or date.today()
+    today = today or clock.today()
     p = compliance.Params.from_settings(today, within)
     rows = services.report_rows(name, p, unit)
 

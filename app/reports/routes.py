@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Response, current_app, render_template, request, url_for
 
-from app import compliance
+from app import clock, compliance
 from app.auth.access import sees_full_ids
 from app.extensions import db
 from app.formatting import cn_date
@@ -18,10 +16,6 @@ EXPORT_MIME = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
-
-
-def today() -> date:
-    return date.today()
 
 
 def _officer_url(officer_id: int) -> str:
@@ -56,7 +50,7 @@ def _parse_request() -> tuple[compliance.Params, services.FlagFilters, list[str]
         unit = None
     reason = args.get("reason", "").strip() or None
     search = args.get("q", "").strip()[:50] or None
-    p = compliance.Params.from_settings(today(), within)
+    p = compliance.Params.from_settings(clock.today(), within)
     return p, services.FlagFilters(flag=flag, reason=reason, unit=unit, search=search,
                                     id_partial=sees_full_ids()), problems
 

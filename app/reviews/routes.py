@@ -6,19 +6,17 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
+from app import clock
 from app.errors import DomainError
-from app.extensions import db
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.officers.lists import unit_name
+from app.officers.services import unit_list
 from app.reports.exports import Column
 from app.reviews import bp, services
-from app.training.routes import int_arg, units
+from app.web.args import query_int
 from app.web.lists import xlsx_response
-
-
-def today() -> date:
-    return date.today()
+from app.web.tx import commit_or_errors
 
 
 def _required() -> float:
@@ -29,9 +27,9 @@ def _required() -> float:
 
 def _review_args() -> tuple[date, int, int | None, str | None, str]:
     """The review list's arguments from the query string (the page and its export)."""
-    d = today()
-    year = int_arg("year", d.year - 1 if d.month < 7 else d.year)
-    unit_id = int_arg("unit", None, 1, 10**9)
+    d = clock.today()
+    year = query_int("year", d.year - 1 if d.month < 7 else d.year)
+    unit_id = query_int("unit", None, 1, 10**9)
     result = request.args.get("result") or None
     if result not in REVIEW_RESULTS and result != "none":
         result = None
@@ -42,21 +40,21 @@ def _review_args() -> tuple[date, int, int | None, str | None, str]:
 @bp.route("/reviews")
 def index():
     _d, year, unit_id, result, q = _review_args()
-    return _page(year, unit_id=unit_id, result=result, q=q, page=int_arg("page", 1, 1, 10**6))
+    return _page(year, unit_id=unit_id, result=result, q=q, page=query_int("page", 1, 1, 10**6))
 
 
 def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q: str = "",
           page: int = 1, confirm: dict | None = None, status: int = 200):
     """The review page (one page of rows, paged in SQL); `confirm` (after a refused pass: the
     people failing a pre-check, and what was ticked and typed) shows the confirmation box."""
-    d = today()
+    d = clock.today()
     per_page = 50
     rows, annual_held = services.review_rows(year, _required(), unit_id=unit_id, result=result, search=q,
                                              page=page, per_page=per_page, today=d)
     total = rows[0]["total"] if rows else 0
     pages = max(1, -(-total // per_page))
     return render_template("reviews/index.html", rows=rows, year=year, annual_held=annual_held,
-                           required=_required(), units=units(), unit_id=unit_id, result=result, q=q,
+                           required=_required(), units=unit_list(), unit_id=unit_id, result=result, q=q,
                            today=d, total=total, page=min(page, pages), pages=pages, confirm=confirm,
                            args={"year": year, "unit": unit_id or "", "result": result or "", "q": q}), status
 
@@ -108,24 +106,19 @@ def record(year: int):
             return redirect(url_for("reviews.index", year=year))
         reviewed_on = None
     result = request.form.get("result", "")
-    try:
-        overrides = {}
-        if result == "pass" and ids:
-            try:
-                overrides = services.pass_overrides(
-                    year, ids, _required(), today=today(),
-                    confirmed=request.form.get("override_confirm") == "1",
-                    reason=request.form.get("override_reason", ""))
-            except DomainError as exc:
-                flash(f"年审结果未保存：{exc}", "danger")
-                return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
-                                            "form": request.form}, status=422)
+    overrides = {}
+    if result == "pass" and ids:
+        try:  # people short of the exam or hours: ask to confirm (a page, not a saved change)
+            overrides = services.pass_overrides(
+                year, ids, _required(), today=clock.today(),
+                confirmed=request.form.get("override_confirm") == "1",
+                reason=request.form.get("override_reason", ""))
+        except DomainError as exc:
+            flash(f"年审结果未保存：{exc}", "danger")
+            return _page(year, confirm={"people": list(exc.fields.values()), "ids": set(ids),
+                                        "form": request.form}, status=422)
+    with commit_or_errors(refused="年审结果未保存：") as tx:
         n = services.record_reviews(year, ids, result, reviewed_on=reviewed_on,
-                                    note=request.form.get("note", ""), today=today(), overrides=overrides)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"年审结果未保存：{exc}", "danger")
-    else:
-        db.session.commit()
-        flash(f"已将 {n} 个证件的{year}年年审登记为“{REVIEW_RESULTS[result]}”", "success")
+                                    note=request.form.get("note", ""), today=clock.today(), overrides=overrides)
+        tx.success = f"已将 {n} 个证件的{year}年年审登记为“{REVIEW_RESULTS[result]}”"
     return redirect(url_for("reviews.index", year=year))

@@ -24,7 +24,7 @@ from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.officers.models import Officer, Unit
 from app.paging import page_of
 from app.training.hours import hours_by_officer, year_bounds
-from app.training.stats import passed_condition, status_on
+from app.training.stats import status_on
 
 
 def _effective_in_year_where(year: int, start: date, end: date, st) -> list:
@@ -74,7 +74,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
             status_jan1 == "suspended")
         passed_annual = exists().where(
             ExamResult.officer_id == officer_id, Exam.id == ExamResult.exam_id,
-            Exam.kind == "annual", Exam.held_on.between(start, end), passed_condition())
+            Exam.kind == "annual", Exam.held_on.between(start, end), ExamResult.passed)
         return [suspended.label("suspended"), passed_annual.label("passed_annual")]
 
     from app.cases.services import any_cases, officer_ids_with_cases_between
@@ -83,7 +83,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     cases_known = any_cases()
     q = (select(Certificate.id, Certificate.number, Certificate.status, Certificate.expires_on,
                 Officer.id.label("officer_id"), Officer.name, Officer.id_number, Unit.name.label("unit"),
-                and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True)).label("on_post"),
+                Officer.on_post.label("on_post"),
                 func.coalesce(h.c[f"h{year}"], 0.0).label("hours"), st.c.to_status.label("status_jan1"),
                 AnnualReview.result, AnnualReview.reviewed_on, AnnualReview.note,
                 with_cases.label("has_cases"))

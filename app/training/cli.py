@@ -1,19 +1,18 @@
 """`flask report annual --year Y` and `flask report training --year Y` (issue 3), added to the
-`report` group of app.reports.cli. json prints exactly the data; table and xlsx reuse
+`report` group by app/cli.py (``report_commands``). json prints exactly the data; table and xlsx reuse
 app.reports.exports."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from app import clock
 from app.reports import exports
-from app.reports.cli import report_cli
 from app.training.stats import annual_stats, training_report
 
 C = exports.Column
@@ -67,13 +66,14 @@ def _year_options(fn):
                         help="年度（默认今年）")(fn)
 
 
-@report_cli.command("annual")
+@click.command("annual")
 @_year_options
+@with_appcontext
 def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     """年度统计：培训、考试、证件、人员"""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 年度统计.xlsx")
-    year = year or date.today().year
+    year = year or clock.today().year
     stats = annual_stats(year)
     if fmt == "json":
         data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
@@ -86,13 +86,14 @@ def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     _emit(data, out, f"{year}年度统计")
 
 
-@report_cli.command("training")
+@click.command("training")
 @_year_options
+@with_appcontext
 def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     """培训学时：每位在职执法岗位人员的年度认定学时与要求"""
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 培训台账.xlsx")
-    year = year or date.today().year
+    year = year or clock.today().year
     rows = training_report(year)
     if fmt == "json":
         data = (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode()
@@ -102,6 +103,10 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
         data = (f"{year}年培训学时（共 {len(rows)} 人）\n" +
                 exports.to_table(rows, TRAINING_COLUMNS, right_align=["认定学时", "要求学时", "差额"]) + "\n").encode()
     _emit(data, out, f"{year}年培训台账")
+
+
+# added to the `report` group by app/cli.py
+report_commands = [annual_cmd, training_cmd]
 
 
 @click.group("check", cls=AppGroup, help="核对数据（如年度学时汇总表）")

@@ -155,7 +155,7 @@ def _hours_after_flush(session, _ctx) -> None:
 
 
 def on_post():
-    return and_(Officer.employment_status == "active", Officer.on_enforcement_post.is_(True))
+    return Officer.on_post
 
 
 def recorded_between(start: date, today: date):

@@ -2,47 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app import clock
 from app.auth.access import require_role, sees_full_ids
-from app.errors import DomainError
 from app.extensions import db
-from app.forms import show_errors
 from app.officers.lists import unit_name
 from app.officers.models import Officer, Unit
+from app.officers.services import unit_list
 from app.training import bp, services
 from app.training.forms import SessionForm
 from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
+from app.web.args import query_int
 from app.web.lists import xlsx_response
-
-
-def today() -> date:
-    return date.today()
-
-
-def int_arg(name: str, default: int | None = None, lo: int = 1900, hi: int = 2999) -> int | None:
-    raw = request.args.get(name, "")
-    try:
-        value = int(raw)
-    except ValueError:
-        return default
-    return value if lo <= value <= hi else default
-
-
-def units() -> list[Unit]:
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
+from app.web.tx import commit_or_errors
 
 
 @bp.route("/training")
 def index():
-    page = SESSIONS.page(request.args, today=today())
+    page = SESSIONS.page(request.args, today=clock.today())
     years = sorted({d.year for d in db.session.scalars(select(TrainingSession.held_on).distinct())} |
-                   {today().year}, reverse=True)
+                   {clock.today().year}, reverse=True)
     return render_template("training/index.html", sessions=[r.TrainingSession for r in page.rows],
                            counts=attendance_counts([r.TrainingSession.id for r in page.rows]),
                            year=int(page.active.get("year", 0)) or None,
@@ -53,7 +36,7 @@ def index():
 
 @bp.route("/training.xlsx")
 def index_xlsx():
-    return SESSIONS.export(request.args, today=today())
+    return SESSIONS.export(request.args, today=clock.today())
 
 
 def _form_data(form: SessionForm) -> dict:
@@ -65,16 +48,12 @@ def _form_data(form: SessionForm) -> dict:
 def create():
     form = SessionForm()
     if request.method == "GET":
-        form.held_on.data = today()
+        form.held_on.data = clock.today()
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             s = services.save_session(None, _form_data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(f"已新增培训“{s.title}”，请添加参训人员", "success")
+            tx.success = f"已新增培训“{s.title}”，请添加参训人员"
+        if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
     return render_template("training/form.html", form=form, session=None)
 
@@ -92,14 +71,10 @@ def edit(session_id: int):
     s = get_session(session_id)
     form = SessionForm(obj=s)
     if form.validate_on_submit():
-        try:
+        with commit_or_errors(form) as tx:
             services.save_session(s, _form_data(form))
-        except DomainError as exc:
-            db.session.rollback()
-            show_errors(form, exc)
-        else:
-            db.session.commit()
-            flash("培训信息已保存", "success")
+            tx.success = "培训信息已保存"
+        if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
     return render_template("training/form.html", form=form, session=s)
 
@@ -120,7 +95,7 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
-    return render_template("training/detail.html", s=s, rows=rows, units=units(), summary=summary,
+    return render_template("training/detail.html", s=s, rows=rows, units=unit_list(), summary=summary,
                            entered=entered or {}, cell_errors=cell_errors or {},
                            enrol_text=enrol_text), status
 
@@ -133,15 +108,12 @@ def enrol(session_id: int):
         unit_id = int(request.form.get("unit_id") or 0)
     except ValueError:
         unit_id = 0
-    try:
+    with commit_or_errors(refused="未添加：") as tx:
         officers, unknown = services.select_officers_partial(mode, unit_id=unit_id,
                                                              text=request.form.get("officers", ""))
         added = services.enrol(s, officers)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"未添加：{exc}", "danger")
+    if tx.error is not None:
         return _detail(s, enrol_text=request.form.get("officers", ""), status=422)
-    db.session.commit()
     if officers:
         flash(f"已添加 {added} 名参训人员" + (f"（{len(officers) - added} 人已在名单中）"
                                              if len(officers) > added else ""), "success")
@@ -162,29 +134,20 @@ def attendance(session_id: int):
             except ValueError:
                 continue
             rows[att_id] = (value, request.form.get(f"hours-{att_id}"))
-    try:
+    with commit_or_errors(refused="出勤未保存：") as tx:
         changed = services.save_grid(s, rows)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"出勤未保存：{exc}", "danger")
-        return _detail(s, entered=rows, cell_errors=exc.fields, status=422)
-    else:
-        db.session.commit()
-        flash(f"出勤已保存（{changed} 人有变动）", "success")
+        tx.success = f"出勤已保存（{changed} 人有变动）"
+    if tx.error is not None:
+        return _detail(s, entered=rows, cell_errors=tx.fields, status=422)
     return redirect(url_for("training.detail", session_id=s.id))
 
 
 @bp.route("/training/<int:session_id>/remove/<int:att_id>", methods=["POST"])
 def remove(session_id: int, att_id: int):
     s = get_session(session_id)
-    try:
+    with commit_or_errors() as tx:
         services.remove_attendance(s, att_id)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已从名单中移除", "success")
+        tx.success = "已从名单中移除"
     return redirect(url_for("training.detail", session_id=s.id))
 
 
@@ -192,10 +155,10 @@ def _ledger_rows():
     """The ledger's arguments from the query string, and its rows (the page and its export)."""
     from app.settings.services import get
 
-    d = today()
-    year = int_arg("year", d.year)
+    d = clock.today()
+    year = query_int("year", d.year)
     required = float(get("training_hours_required"))
-    unit_id = int_arg("unit", None, 1, 10**9)
+    unit_id = query_int("unit", None, 1, 10**9)
     status = request.args.get("status") or None
     if status not in YEAR_STATUSES:
         status = None
@@ -207,7 +170,7 @@ def _ledger_rows():
 def ledger():
     d, year, required, unit_id, status, search = _ledger_rows()
     per = 100
-    asked = int_arg("page", 1, 1, 10**6)
+    asked = query_int("page", 1, 1, 10**6)
     rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search, page=asked,
                            per_page=per, id_partial=sees_full_ids())
     total = rows[0]["total"] if rows else 0
@@ -215,7 +178,7 @@ def ledger():
     page = min(asked, pages)
     return render_template("training/ledger.html", rows=rows,
                            total=total, page=page, pages=pages,
-                           year=year, required=required, today=d, units=units(), unit_id=unit_id,
+                           year=year, required=required, today=d, units=unit_list(), unit_id=unit_id,
                            status=status, q=search, statuses=YEAR_STATUSES,
                            args={"year": year, "unit": unit_id or "", "status": status or "", "q": search})
 
@@ -236,6 +199,6 @@ def ledger_xlsx():
 def annual():
     from app.training.stats import annual_stats
 
-    year = int_arg("year", today().year)
+    year = query_int("year", clock.today().year)
     return render_template("training/annual.html", s=annual_stats(year), year=year)
 

@@ -42,19 +42,13 @@ def _training(year: int) -> dict[str, Any]:
     }
 
 
-def passed_condition():
-    """SQL for ExamResult.passed (join Exam): not absent and score ≥ the exam's pass score."""
-    return and_(ExamResult.absent.is_(False), ExamResult.score.is_not(None),
-                ExamResult.score >= Exam.pass_score)
-
-
 def _exams(year: int) -> dict[str, Any]:
     start, end = year_bounds(year)
     in_year = Exam.held_on.between(start, end)
     held = db.session.scalar(select(func.count()).select_from(Exam).where(in_year)) or 0
     takers, passed = db.session.execute(
         select(func.count(distinct(ExamResult.officer_id)),
-               func.count(distinct(case((passed_condition(), ExamResult.officer_id)))))
+               func.count(distinct(case((ExamResult.passed, ExamResult.officer_id)))))
         .join(Exam, Exam.id == ExamResult.exam_id)
         .where(in_year, ExamResult.absent.is_(False), ExamResult.score.is_not(None))).one()
     takers, passed = takers or 0, passed or 0

@@ -5,10 +5,9 @@ each day is also written to the audit log, so anonymous traffic cannot grow it w
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import render_template
 
+from app import clock
 from app.audit.services import record
 from app.extensions import config_limit, db, limiter
 from app.verify import bp
@@ -17,15 +16,11 @@ from app.verify.services import verify as lookup
 from app.verify.tokens import read_token
 
 
-def today() -> date:
-    return date.today()
-
-
 @bp.route("/verify/<path:token>")
 @limiter.limit(config_limit("VERIFY_RATE_LIMIT"))
 def verify(token: str):
     parsed = read_token(token) if len(token) <= 500 else None
-    day = today()
+    day = clock.today()
     result = lookup(*parsed, day) if parsed else None
     first = count_hit(*(parsed or ("invalid", 0)), day)
     if result is None:

@@ -15,6 +15,13 @@ def int_arg(args: Mapping[str, str], name: str, default: int | None = None,
     return value if lo <= value <= hi else default
 
 
+def query_int(name: str, default: int | None = None, lo: int = 1900, hi: int = 2999) -> int | None:
+    """An integer from the current request's query string (a year unless lo/hi say otherwise)."""
+    from flask import request
+
+    return int_arg(request.args, name, default, lo, hi)
+
+
 def page_arg(args: Mapping[str, str]) -> int:
     return int_arg(args, "page", 1, 1, 10**6) or 1
 

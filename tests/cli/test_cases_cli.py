@@ -188,7 +188,7 @@ def test_annual_figures_count_the_years_cases(app, runner, tmp_path):
     assert "执法人员资格不符合的案件" in table
 
 
-def test_annual_page_and_review_note(app, client, runner, tmp_path, monkeypatch):
+def test_annual_page_and_review_note(app, client, runner, tmp_path, set_today):
     from tests.conftest import login
 
     registry(app)
@@ -203,7 +203,7 @@ def test_annual_page_and_review_note(app, client, runner, tmp_path, monkeypatch)
     html = client.get("/training/annual?year=2025").get_data(as_text=True)
     section = html.split('id="stats-cases"', 1)[1].split("</table>", 1)[0]
     assert "<td>2</td>" in section and ">1</td>" in section and ">1</a>" in section
-    monkeypatch.setattr("app.reviews.routes.today", lambda: date(2026, 1, 15))
+    set_today(date(2026, 1, 15))
     page = client.get("/reviews?year=2025").get_data(as_text=True)
     rows = {r.split('data-officer="', 1)[1].split('"', 1)[0]: r for r in page.split("<tr")[1:]
             if 'data-officer="' in r}

@@ -17,8 +17,8 @@ FORMULA = '=HYPERLINK("http://x","y")'
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("app.reports.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 @pytest.fixture

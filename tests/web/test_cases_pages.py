@@ -22,9 +22,8 @@ D = timedelta
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    for mod in ("app.cases.routes", "app.main.routes", "app.officers.routes", "app.certificates.routes"):
-        monkeypatch.setattr(f"{mod}.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 @pytest.fixture

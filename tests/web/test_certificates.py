@@ -18,9 +18,8 @@ D = timedelta
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("app.officers.routes.today", lambda: TODAY)
-    monkeypatch.setattr("app.certificates.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 @pytest.fixture

@@ -61,8 +61,8 @@ def test_trend_values_and_statement_count(db):
     assert t["hours"][i["2026年3月"]] == 7.5 and sum(t["hours"]) == 7.5
 
 
-def test_dashboard_draws_the_trend(app, client, monkeypatch):
-    monkeypatch.setattr("app.main.routes.today", lambda: TODAY)
+def test_dashboard_draws_the_trend(app, client, set_today):
+    set_today(TODAY)
     with app.app_context():
         _setup()
         _db.session.commit()

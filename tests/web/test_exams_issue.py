@@ -20,9 +20,8 @@ D = timedelta
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("app.officers.routes.today", lambda: TODAY)
-    monkeypatch.setattr("app.certificates.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 def new_officer(app, exam_on: date | None = None, score: float = 80):

@@ -21,9 +21,8 @@ D = timedelta
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    for module in ("officers", "certificates", "training", "exams", "reviews"):
-        monkeypatch.setattr(f"app.{module}.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 def workbook(resp):

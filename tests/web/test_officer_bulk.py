@@ -18,8 +18,8 @@ from tests.factories import OfficerFactory, UnitFactory
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("app.officers.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 @pytest.fixture

@@ -21,9 +21,8 @@ PINYIN_ORDER = ["陈七", "程八", "侯二", "卢四", "吕六", "单三", "万
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("app.officers.routes.today", lambda: TODAY)
-    monkeypatch.setattr("app.certificates.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 @pytest.fixture

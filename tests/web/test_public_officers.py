@@ -18,8 +18,8 @@ D = timedelta
 
 
 @pytest.fixture(autouse=True)
-def _today(monkeypatch):
-    monkeypatch.setattr("app.public.routes.today", lambda: TODAY)
+def _today(set_today):
+    set_today(TODAY)
 
 
 def card(officer, number, issued=date(2024, 1, 1), expires=date(2029, 1, 1), kind="enforcement"):
@@ -114,13 +114,13 @@ def test_change_log_lists_added_and_removed_by_date(app, client, registry):
     assert "张三" not in changes  # on the list for the whole period
 
 
-def test_expiry_today_leaves_the_list_tomorrow(app, client, registry, monkeypatch):
+def test_expiry_today_leaves_the_list_tomorrow(app, client, registry, set_today):
     with app.app_context():
         card(OfficerFactory(name="到期", unit=UnitFactory(name="南坪社区")), "5001080010",
              issued=date(2020, 1, 1), expires=TODAY)
         _db.session.commit()
     assert "到期" in names_in(client.get("/public/officers").get_data(as_text=True))
-    monkeypatch.setattr("app.public.routes.today", lambda: TODAY + D(1))
+    set_today(TODAY + D(1))
     html = client.get("/public/officers").get_data(as_text=True)
     assert "到期" not in names_in(html)
     assert "到期（南坪社区，5001080010）" in html.split('id="changes"', 1)[1]

@@ -1,0 +1,62 @@
+"""`flask users create|set-password` and `flask bootstrap` (DESIGN §5)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup, with_appcontext
+
+from app.cli_types import commit_or_exit
+from app.extensions import db
+
+users_cli = AppGroup("users", help="用户管理")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["admin", "clerk", "viewer"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
+@click.option("--name", "display_name", default="", help="显示名称")
+def users_create(username: str, role: str, password_stdin: bool, display_name: str) -> None:
+    """Create a user; prints the generated password unless --password-stdin."""
+    from app.auth.services import UserError, create_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    with commit_or_exit(UserError):
+        user, pw = create_user(username, role, password, display_name)
+    click.echo(f"已创建用户 {user.username}（{role}）")
+    if not password_stdin:
+        click.echo(f"初始密码：{pw}")
+
+
+@users_cli.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码（否则交互输入两次）")
+def users_set_password(username: str, password_stdin: bool) -> None:
+    """Set a user's password (e.g. a lost admin password); unlocks the account, ends its sessions."""
+    from app.auth.services import UserError, reset_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("新密码", hide_input=True, confirmation_prompt="再输入一次")
+    with commit_or_exit(UserError):
+        user = reset_password(username, password)
+    click.echo(f"已重设用户 {user.username} 的密码，并已解锁、结束其所有登录会话")
+
+
+@click.command("bootstrap")
+@with_appcontext
+def bootstrap_cmd() -> None:
+    """First run: create `admin` with a generated password when there are no users."""
+    from app.auth.services import ensure_admin
+
+    password = ensure_admin()
+    db.session.commit()
+    if password:
+        click.echo("=" * 60)
+        click.echo("已创建管理员账号：admin")
+        click.echo(f"初始密码：{password}")
+        click.echo("（只显示这一次，请登录后在“修改密码”中修改）")
+        click.echo("=" * 60)
