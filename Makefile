@@ -17,8 +17,8 @@ install-test:
 	bash scripts/install.sh --test
 
 # `make install`/`make run` on a developer's machine: without SECRET_KEY in the environment the
-# app keeps a generated key in instance/secret_key (mode 600). Anything else (gunicorn, a plain
-# `flask` command) refuses to start without SECRET_KEY. See README "安全与运维".
+# app keeps a generated key in instance/secret_key (mode 600), which later `flask` commands reuse.
+# Anything else (gunicorn) refuses to start without SECRET_KEY. See README "安全与运维".
 install run: export APP_ENV ?= development
 
 ## run: install, upgrade the database, create the first admin, load demo data when empty, serve

@@ -17,7 +17,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
     app.config.from_object(config or Config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = secret_key()
+        app.config["SECRET_KEY"] = _secret_key_or_exit()
     register_jobs(app)  # first: the request timer starts before any other hook
     register_extensions(app)
     register_security(app)
@@ -26,6 +26,21 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def _secret_key_or_exit() -> str:
+    """The web server (gunicorn) refuses to start without SECRET_KEY (RuntimeError); a `flask …`
+    command says why in one line and exits 2 instead of printing a traceback."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    try:
+        return secret_key(cli=ctx is not None)
+    except RuntimeError as exc:
+        if ctx is None:
+            raise
+        click.echo(f"错误：{exc}", err=True)
+        raise SystemExit(2) from None
 
 
 def register_extensions(app: Flask) -> None:

@@ -7,7 +7,8 @@ import secrets
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = BASE_DIR / "instance"
+# instance/: the SQLite database, the development key, the job queue (CERTMGR_INSTANCE moves it)
+INSTANCE_DIR = Path(os.environ.get("CERTMGR_INSTANCE") or BASE_DIR / "instance")
 
 
 def is_development() -> bool:
@@ -16,12 +17,18 @@ def is_development() -> bool:
             or os.environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes"))
 
 
-def secret_key() -> str:
+def secret_key(*, cli: bool = False) -> str:
     """SECRET_KEY from the environment. Outside development there is no fallback: with a
-    guessable or leaked key anyone could sign a session cookie or a certificate's QR token."""
+    guessable or leaked key anyone could sign a session cookie or a certificate's QR token.
+
+    `cli`: a `flask …` command on a machine set up with `make install`/`make run` reuses the key
+    file they keep (so QR tokens it prints verify on that server); it never creates one."""
     key = os.environ.get("SECRET_KEY", "").strip()
     if key:
         return key
+    kept = INSTANCE_DIR / "secret_key"
+    if cli and not is_development() and kept.exists() and not kept.stat().st_mode & 0o077:
+        return kept.read_text().strip()
     if not is_development():
         raise RuntimeError(
             "未设置 SECRET_KEY：生产环境必须在环境变量中提供 SECRET_KEY（例如用 "

@@ -148,3 +148,33 @@ def test_forwarded_for_is_trusted_for_the_configured_hops(monkeypatch, tmp_path)
     with application.app_context():
         db.drop_all()
         db.engine.dispose()
+
+
+def _flask_cli(env_extra: dict, tmp_path, *args: str):
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "APP_ENV", "FLASK_DEBUG")}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "CERTMGR_INSTANCE": str(tmp_path / "instance"),
+                **env_extra})
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], env=env,
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_a_flask_command_without_secret_key_says_why_without_a_traceback(tmp_path):
+    """Outside development, with no key kept by `make install`, a command exits 2 with one line."""
+    result = _flask_cli({}, tmp_path, "db", "upgrade")
+    assert result.returncode == 2
+    assert "未设置 SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_flask_command_reuses_the_key_make_install_kept(tmp_path):
+    """`make install` (development) keeps instance/secret_key; a later plain `flask …` command on
+    that machine signs with the same key (a QR printed from the CLI verifies on the server)."""
+    first = _flask_cli({"APP_ENV": "development"}, tmp_path, "db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    kept = tmp_path / "instance" / "secret_key"
+    assert kept.exists() and stat.S_IMODE(os.stat(kept).st_mode) == 0o600
+    later = _flask_cli({}, tmp_path, "report", "flags", "--format", "json")
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.strip() == "[]"
