@@ -4,9 +4,9 @@ Runs in the PostgreSQL pass of `make test` (it starts its own throwaway cluster 
 since one test stops and restarts it). The two-server test also needs Debian's `redis-server`
 (`scripts/install.sh --test` installs it) and is skipped without it.
 
-Data: 2,000 officers, not the 5,000 of the issue. A 5,000-row roster costs ~100 s of CPU on the
-2-core test machine, which the whole suite cannot afford; 2,000 rows (~40 s) keep the job running
-long enough to watch progress, kill a worker mid-job and time the dashboard meanwhile.
+Data: 5,000 officers, as the issue asks (the roster's one-font-per-document rendering brought a
+5,000-row roster to ~35 s of CPU): the job runs long enough to watch progress, kill a worker
+mid-job and time the dashboard meanwhile.
 The worker runs under `nice`, as the systemd unit does (deploy/certmgr-worker.service): big
 documents must not slow pages down.
 """
@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-OFFICERS = 2000
+OFFICERS = 5000
 PASSWORD = "correct-horse-battery"
 pytestmark = pytest.mark.skipif(
     not (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql"),
@@ -237,7 +237,7 @@ def test_a_big_roster_answers_202_at_once_reports_progress_and_pages_keep_answer
     assert status == 200 and headers["Content-Type"] == "application/pdf"
     pages = _pdf_pages(data)
     assert "持证人员名册" in pages[0] and f"第 1 / {len(pages)} 页" in pages[0]
-    assert len(pages) > 40  # ~1,900 certified officers, ~25 rows a page
+    assert len(pages) > 100  # ~4,700 certified officers, ~25 rows a page
     print(f"\nroster of {OFFICERS} officers: 202 in {asked:.2f} s, {len(pages)} pages, "
           f"{len(data) / 1e6:.1f} MB; dashboard while it ran: max {max(dashboard_times):.2f} s "
           f"over {len(dashboard_times)} requests (without a job: max {max(baseline[1:]):.2f} s)")
