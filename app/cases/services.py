@@ -328,14 +328,18 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     from app.paging import page_of
 
     ids = _filtered_ids(f)
-    total, bad = verdict_counts(ids)
     if f.verdict == "ok":
         ids = ids.where(PenaltyCase.id.in_(ok_case_ids(_filtered_ids(f))))
-        total, bad = total - bad, 0
     elif f.verdict == "not_ok":
         ids = ids.where(PenaltyCase.id.not_in(ok_case_ids(_filtered_ids(f))))
-        total = bad
-    picked, _total, shown = page_of(ids, (PenaltyCase.decided_on.desc(), PenaltyCase.id.desc()), page, per_page)
+    else:
+        total, bad = verdict_counts(ids)
+    picked, n, shown = page_of(ids, (PenaltyCase.decided_on.desc(), PenaltyCase.id.desc()), page, per_page)
+    # with a verdict filter the page's own total is the count: the verdict is evaluated once, not twice
+    if f.verdict == "ok":
+        total, bad = n, 0
+    elif f.verdict == "not_ok":
+        total = bad = n
     page_ids = select(PenaltyCase.id).where(PenaltyCase.id.in_([r.id for r in picked]))
     cases, numbers = _with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
                                    PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
