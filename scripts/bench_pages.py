@@ -381,8 +381,8 @@ def cost(lb: str, r: dict) -> float:
 def _schema_key() -> str:
     import hashlib
 
-    from app.extensions import db
     from app import models  # noqa: F401  (every model registered on db.metadata)
+    from app.extensions import db
 
     shape = sorted((t.name, sorted(c.name for c in t.columns), sorted(i.name or "" for i in t.indexes))
                    for t in db.metadata.tables.values())
