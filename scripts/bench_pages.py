@@ -378,6 +378,17 @@ def cost(lb: str, r: dict) -> float:
     return r["cpu95"] if lb == "SQLite" else r["cpu50"] + (r["server"] or 0.0)
 
 
+def _schema_key() -> str:
+    import hashlib
+
+    from app import models  # noqa: F401  (every model registered on db.metadata)
+    from app.extensions import db
+
+    shape = sorted((t.name, sorted(c.name for c in t.columns), sorted(i.name or "" for i in t.indexes))
+                   for t in db.metadata.tables.values())
+    return hashlib.sha1(repr(shape).encode()).hexdigest()[:10]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--officers", type=int, default=20000)
@@ -391,8 +402,10 @@ def main() -> int:
     if "sqlite" in args.db:
         cache = Path(args.cache)
         cache.mkdir(parents=True, exist_ok=True)
-        db_file = cache / f"bench-{args.officers}-v2.db"  # v2: with cases, online exams and imports' tables
-        marker = cache / f"bench-{args.officers}-v2.ok"
+        # named after the schema (tables, columns, indexes): a model change builds a new data set
+        # instead of benchmarking a stale one (or failing on a missing column)
+        db_file = cache / f"bench-{args.officers}-{_schema_key()}.db"
+        marker = db_file.with_suffix(".ok")
         if not marker.exists() and db_file.exists():
             db_file.unlink()
         app = prepare(f"sqlite:///{db_file}", args.officers, marker)
