@@ -193,32 +193,38 @@ def _window_state(row: dict[str, Any], items: list[ReminderDelivery], runs, chan
     row["no_channel"] = not any(channels.values())
 
 
-def report(today: date) -> dict[str, Any]:
-    """Plain-data context for the page, the .xlsx and the PDF (no ORM objects)."""
-    windows = reminder_windows()
-    due = due_certificates(today, windows)
-    expired = expired_on_post(today)
-    channels = configured_channels()
-    history: dict[int, list[ReminderDelivery]] = {}
-    deliveries = _deliveries([x.certificate_id for x in due] + [x["certificate_id"] for x in expired])
+def _attach_history(rows: list[dict[str, Any]], channels: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each row's delivery history (one query for all the rows) and, for a row of a window, what
+    that window's reminder is (_window_state) — the same for the page, the .xlsx and the PDF."""
+    deliveries = _deliveries([r["certificate_id"] for r in rows])
     runs = _run_days(deliveries)
+    history: dict[int, list[ReminderDelivery]] = {}
     for d in deliveries:
         history.setdefault(d.certificate_id, []).append(d)
-
-    def with_history(row: dict[str, Any]) -> dict[str, Any]:
+    for row in rows:
         items = history.get(row["certificate_id"], [])
         row["history"] = [{"text": _history_text(d), "outcome": d.outcome, "window": d.window,
                            "channel": d.channel, "at": d.at, "error": d.error} for d in items]
         row["history_text"] = "；".join(h["text"] for h in row["history"])
         if "window" in row:
             _window_state(row, items, runs, channels)
-        return row
+    return rows
+
+
+def report(today: date) -> dict[str, Any]:
+    """Plain-data context for the page, the .xlsx and the PDF (no ORM objects)."""
+    windows = reminder_windows()
+    due = due_certificates(today, windows)
+    expired = expired_on_post(today)
+    channels = configured_channels()
+    due_rows = [x.as_dict() for x in due]
+    _attach_history(due_rows + expired, channels)  # one delivery query for both
 
     ascending = sorted(windows)
     bands = []
     for i, w in enumerate(ascending):
         lower = ascending[i - 1] + 1 if i else 0
-        rows = [with_history(x.as_dict()) for x in due if x.window == w]
+        rows = [r for r in due_rows if r["window"] == w]
         units: dict[str, list[dict[str, Any]]] = {}
         for row in sorted(rows, key=lambda r: (unit_key(r["unit"]), r["days_left"], pinyin_key(r["name"]))):
             units.setdefault(row["unit"], []).append(row)
@@ -227,7 +233,7 @@ def report(today: date) -> dict[str, Any]:
     return {
         "today": today,
         "windows": windows,
-        "expired": [with_history(r) for r in expired],
+        "expired": expired,
         "bands": bands,
         "total": len(due),
         "channels": {CHANNELS[c]: who for c, who in channels.items()},
@@ -283,21 +289,12 @@ def report_page(today: date, page: int, per_page: int = 50) -> dict[str, Any]:
         rows = [{k: v for k, v in r._mapping.items() if not k.startswith(("k", "n", "page_"))
                  or k in ("name", "number")} for r in result]
     n = sum(counts.values())
-    deliveries = _deliveries([r["certificate_id"] for r in rows])
-    runs = _run_days(deliveries)
-    history: dict[int, list[ReminderDelivery]] = {}
-    for d in deliveries:
-        history.setdefault(d.certificate_id, []).append(d)
     for r in rows:
         r["days_left"] = (r["expires_on"] - today).days
         r["phone"] = r["phone"] or ""
-        items = history.get(r["certificate_id"], [])
-        r["history"] = [{"text": _history_text(d), "outcome": d.outcome, "window": d.window,
-                         "channel": d.channel, "at": d.at, "error": d.error} for d in items]
-        r["history_text"] = "；".join(h["text"] for h in r["history"])
         if r["band"] != -1:
             r["window"] = r["band"]
-            _window_state(r, items, runs, channels)
+    _attach_history(rows, channels)
     ascending = sorted(windows)
     bands = []
     for i, w in enumerate(ascending):

@@ -69,15 +69,12 @@ class _Att:
 
 
 def _after_attendance_import(officer_ids: set[int], years: set[int]) -> None:
-    """INTEGRATION POINT (issue 8 item 3): the bulk writes of an attendance import (and of its
-    undo) bypass the ORM, so they refresh the per-officer, per-year training hours table here, in
-    the same transaction. The `perf` branch adds that table and `hours.refresh_hours(db_session,
-    officer_ids=, session_ids=, years=)`; until it is merged there is nothing to refresh."""
-    from app.training import hours
+    """The bulk writes of an attendance import (and of its undo) bypass the ORM flush hook, so
+    they refresh the per-officer, per-year training hours here, in the same transaction."""
+    from app.training.hours import refresh_hours
 
-    refresh = getattr(hours, "refresh_hours", None)
-    if refresh is not None and officer_ids:
-        refresh(db.session, officer_ids=officer_ids, years=years)
+    if officer_ids:
+        refresh_hours(db.session, officer_ids=officer_ids, years=years)
 
 
 @register
