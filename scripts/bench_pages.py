@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:
 
 
 TICK = os.sysconf("SC_CLK_TCK")
+ONLY: re.Pattern | None = None
 
 
 def _proc_stats() -> dict[int, tuple[int, float]]:
@@ -193,7 +195,8 @@ def urls(app, ids: dict[str, int]) -> list[str]:
         if rule.arguments - ids.keys():
             continue
         out.append(rule.build({k: ids[k] for k in rule.arguments})[1])
-    return out + VARIANTS
+    out += VARIANTS
+    return [u for u in out if ONLY is None or ONLY.search(u)]
 
 
 def run_pages(app, db, runs: int, label: str) -> list[dict]:
@@ -263,12 +266,16 @@ def make_app(url: str):
     return create_app(BenchConfig)
 
 
-def prepare(url: str, n: int, marker: Path | None) -> object:
+def prepare(url: str, n: int, marker: Path | None, reuse: bool = False) -> object:
+    from sqlalchemy import inspect
+
     from app.extensions import db
 
     app = make_app(url)
     with app.app_context():
-        if marker is None or not marker.exists():
+        built = reuse and inspect(db.engine).has_table("officer") and db.session.execute(
+            db.text("SELECT count(*) FROM officer")).scalar() > 0
+        if not built and (marker is None or not marker.exists()):
             db.drop_all()
             db.create_all()
             t0 = time.perf_counter()
@@ -283,7 +290,6 @@ def prepare(url: str, n: int, marker: Path | None) -> object:
 def _client_loop(base: str, path: str, stop: float, done: list[int]) -> None:
     """One logged-in client requesting `path` until `stop`; appends how many it got."""
     import http.cookiejar
-    import re
     import urllib.parse
     import urllib.request
 
@@ -396,7 +402,12 @@ def main() -> int:
     ap.add_argument("--db", default="sqlite,pg")
     ap.add_argument("--cache", default="/tmp/bench_pages")
     ap.add_argument("--gunicorn", action="store_true", help="also requests/s of / and /flags (gunicorn, 2 workers, PG)")
+    ap.add_argument("--only", help="only the pages whose URL matches this regular expression")
+    ap.add_argument("--pg-url", help="an existing PostgreSQL database to use instead of a throw-away cluster; "
+                                     "built once (reused while its officer table is filled)")
     args = ap.parse_args()
+    global ONLY
+    ONLY = re.compile(args.only) if args.only else None
     res: dict[str, list[dict]] = {}
     extra = ""
     if "sqlite" in args.db:
@@ -412,7 +423,15 @@ def main() -> int:
         from app.extensions import db
 
         res["SQLite"] = run_pages(app, db, args.runs, "sqlite")
-    if "pg" in args.db:
+    if "pg" in args.db and args.pg_url:
+        app = prepare(args.pg_url, args.officers, None, reuse=True)
+        from app.extensions import db
+
+        with app.app_context():
+            db.session.execute(db.text("ANALYZE"))
+            db.session.commit()
+        res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
+    elif "pg" in args.db:
         env = subprocess.run(["bash", str(ROOT / "scripts/pg.sh"), "start"], capture_output=True, text=True,
                              check=True).stdout
         pg = dict(line.removeprefix("export ").split("=", 1) for line in env.split("\n") if line.startswith("export "))
