@@ -46,8 +46,11 @@ class CertificateEvent(db.Model):
 
     __tablename__ = "certificate_event"
     # a card's state on day D is its last event dated on or before D: one backward index seek per
-    # (card, day) in the case check (app.cases.services._certified_on) instead of sorting the card's events
-    __table_args__ = (Index("ix_certificate_event_cert_effective", "certificate_id", "effective_on", "id"),)
+    # (card, day) in the case check (app.cases.services._certified_on) instead of sorting the card's events;
+    # to_status in it makes that seek index-only (the year's figures: each card's status at year end).
+    # effective_on alone: the events of one year (the year's figures) without visiting every card.
+    __table_args__ = (Index("ix_certificate_event_cert_effective", "certificate_id", "effective_on", "id", "to_status"),
+                      Index("ix_certificate_event_effective_on", "effective_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
