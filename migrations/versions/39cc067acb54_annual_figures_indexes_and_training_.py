@@ -1,4 +1,4 @@
-"""annual figures indexes and training_hours attended
+"""annual figures: certificate_event indexes, training_hours.attended
 
 Revision ID: 39cc067acb54
 Revises: 4b227bc8fa1c
@@ -22,10 +22,6 @@ def upgrade():
         batch_op.drop_index(batch_op.f('ix_certificate_event_cert_effective'))
         batch_op.create_index('ix_certificate_event_cert_effective', ['certificate_id', 'effective_on', 'id', 'to_status'], unique=False)
         batch_op.create_index('ix_certificate_event_effective_on', ['effective_on'], unique=False)
-
-    with op.batch_alter_table('exam_result', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_exam_result_officer_id'))
-        batch_op.create_index('ix_exam_result_officer_cover', ['officer_id', 'exam_id', 'absent', 'score'], unique=False)
 
     with op.batch_alter_table('training_hours', schema=None) as batch_op:
         batch_op.add_column(sa.Column('attended', sa.Integer(), server_default='0', nullable=False))
@@ -53,10 +49,6 @@ def downgrade():
         batch_op.drop_index('ix_training_hours_year')
         batch_op.create_index(batch_op.f('ix_training_hours_year'), ['year', 'officer_id', 'hours'], unique=False)
         batch_op.drop_column('attended')
-
-    with op.batch_alter_table('exam_result', schema=None) as batch_op:
-        batch_op.drop_index('ix_exam_result_officer_cover')
-        batch_op.create_index(batch_op.f('ix_exam_result_officer_id'), ['officer_id'], unique=False)
 
     with op.batch_alter_table('certificate_event', schema=None) as batch_op:
         batch_op.drop_index('ix_certificate_event_effective_on')
