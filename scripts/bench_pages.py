@@ -42,6 +42,7 @@ VARIANTS = [
     "/flags?flag=UNLICENSED&reason=expired", "/flags?page=100000",
     "/officers?flag=UNLICENSED", "/officers?flag=TRAINING_SHORTFALL", "/officers?page=100000",
     "/certificates?page=100000", "/training/ledger?status=shortfall", "/training/ledger?page=100000",
+    "/training/annual?year=2025",
     "/reviews?year=2025", "/reviews?page=100000", "/reminders?page=100000", "/audit?page=100000",
     "/exams/1?page=100000", "/exams/1?q=人员0001", "/cases?year=2025", "/cases?verdict=not_ok",
     "/cases?verdict=ok&page=100000", "/cases?reason=expired", "/cases?q=罚", "/public/officers?page=100000",
