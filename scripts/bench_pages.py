@@ -89,7 +89,10 @@ def build(db, n_officers: int) -> dict[str, int]:
          **stamps} for cid, _i, _s in certs[: len(certs) // 3]])
     cases = build_cases(db, rng, list(db.session.scalars(select(Certificate.number).order_by(Certificate.id))),
                         n_officers)
-    refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hook
+    refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hooks
+    from app.cases.verdicts import refresh_verdicts
+
+    refresh_verdicts(db.session, everything=True)
     db.session.commit()
     return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases}
 
