@@ -90,7 +90,10 @@ def build(db, n_officers: int) -> dict[str, int]:
          **stamps} for cid, _i, _s in certs[: len(certs) // 3]])
     cases = build_cases(db, rng, list(db.session.scalars(select(Certificate.number).order_by(Certificate.id))),
                         n_officers)
-    refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hook
+    refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hooks
+    from app.cases.verdicts import refresh_verdicts
+
+    refresh_verdicts(db.session, everything=True)
     db.session.commit()
     return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases}
 
@@ -351,6 +354,12 @@ def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tupl
         proc.wait(10)
 
 
+def _rps_text(rps: dict[str, tuple[float, float]]) -> str:
+    return ("\n\ngunicorn, 2 workers, PostgreSQL, 4 client threads — measured on this machine / "
+            "CPU-bound capacity (2 cores ÷ CPU per request of gunicorn + PostgreSQL): " + ", ".join(
+                f"`{p}` {m:.1f} / {c:.1f} req/s" for p, (m, c) in rps.items()))
+
+
 def table(res: dict[str, list[dict]]) -> str:
     labels = list(res)
 
@@ -432,6 +441,11 @@ def main() -> int:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
         res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
+        if args.gunicorn:
+            with app.app_context():  # the postmaster: a backend's parent
+                backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar()
+                db.session.remove()
+            extra = _rps_text(gunicorn_rps(args.pg_url, _proc_stats()[backend][0]))
     elif "pg" in args.db:
         env = subprocess.run(["bash", str(ROOT / "scripts/pg.sh"), "start"], capture_output=True, text=True,
                              check=True).stdout
@@ -446,10 +460,7 @@ def main() -> int:
             res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
             if args.gunicorn:
                 postmaster = int((Path(pg["PGTEST_DIR"]) / "data" / "postmaster.pid").read_text().split()[0])
-                rps = gunicorn_rps(pg["PGTEST_URL"], postmaster)
-                extra = ("\n\ngunicorn, 2 workers, PostgreSQL, 4 client threads — measured on this machine / "
-                         "CPU-bound capacity (2 cores ÷ CPU per request of gunicorn + PostgreSQL): " + ", ".join(
-                             f"`{p}` {m:.1f} / {c:.1f} req/s" for p, (m, c) in rps.items()))
+                extra = _rps_text(gunicorn_rps(pg["PGTEST_URL"], postmaster))
         finally:
             subprocess.run(["bash", str(ROOT / "scripts/pg.sh"), "stop", pg["PGTEST_DIR"]], check=False)
     print()
