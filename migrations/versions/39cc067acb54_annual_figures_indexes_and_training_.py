@@ -1,7 +1,7 @@
 """annual figures: certificate_event indexes, training_hours.attended
 
 Revision ID: 39cc067acb54
-Revises: 4b227bc8fa1c
+Revises: c103b8663971
 Create Date: 2026-11-30 04:18:49.302191
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '39cc067acb54'
-down_revision = '4b227bc8fa1c'
+down_revision = 'c103b8663971'
 branch_labels = None
 depends_on = None
 
