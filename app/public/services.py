@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, func, literal, or_, select, union
+from sqlalchemy import Date, and_, case, exists, func, literal, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.certificates.models import Certificate, CertificateEvent
+from app.compliance import _effective as effective_card  # the one definition of an effective card
 from app.compliance import best_effective, pack, unpack_id
 from app.documents.services import certified_select
 from app.extensions import db
@@ -63,23 +64,30 @@ class Page:
 
 def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50) -> Page:
     """One page of today's holders, by unit then name, and their number (a page past the end shows
-    the last). One statement.
+    the last). One statement; the same people, rows and order as `all_holders` (tested).
 
-    The people of `certified_select` (+ the search), but only their keys — officer, certificate and
-    the sort columns — go into the CTE `holders` (materialized once: SQLite and PostgreSQL both
-    accept `AS MATERIALIZED`); the count, the page's offset and the ordered page are read from it,
-    and only the page's 50 rows are joined to their officer, unit and certificate. (ROW_NUMBER()
-    and COUNT(*) OVER () over the full rows cost twice as much: issue 8.)"""
-    eff = best_effective(today)
-    keys = (select(Officer.id.label("officer_id"), eff.c.cert_id, Unit.sort_order.label("unit_order"),
+    Only keys go into the CTE `holders` (materialized once: SQLite ≥ 3.35 and PostgreSQL ≥ 12 both
+    accept `AS MATERIALIZED`): the officers on post holding an effective enforcement certificate
+    (an EXISTS probe of ix_certificate_officer_kind_status_expires per officer, or a hash semi
+    join) with their sort columns. The count, the page's offset and the ordered page are read from
+    it; only the page's rows get their certificate (`best_effective` for those officers) and their
+    columns. The search matches part of the name, or the whole number of the certificate shown
+    (the effective one that expires last: no effective one expiring later, ties by id). (ROW_NUMBER()
+    and COUNT(*) OVER () over the joined full rows, as `page_of` does, cost twice as much.)"""
+    c, better = Certificate, aliased(Certificate)
+    keys = (select(Officer.id.label("officer_id"), Unit.sort_order.label("unit_order"),
                    Unit.name_pinyin.label("unit_pinyin"), Unit.name.label("unit_name"),
                    Officer.name_pinyin.label("pinyin"), Officer.name.label("name"))
-            .select_from(Officer)
             .join(Unit, Unit.id == Officer.unit_id)
-            .join(eff, eff.c.officer_id == Officer.id)
-            .where(Officer.on_post))
-    if (q or "").strip():
-        keys = _search(keys.join(Certificate, Certificate.id == eff.c.cert_id), q)
+            .where(Officer.on_post, exists().where(c.officer_id == Officer.id, effective_card(today, c))))
+    q = (q or "").strip()
+    if q:
+        shown_number = (select(c.officer_id).where(
+            c.number == q, effective_card(today, c),
+            ~exists().where(better.officer_id == c.officer_id, effective_card(today, better),
+                            or_(better.expires_on > c.expires_on,
+                                and_(better.expires_on == c.expires_on, better.id > c.id)))))
+        keys = keys.where(or_(Officer.name.like(f"%{q}%"), Officer.id.in_(shown_number)))
     h = keys.cte("holders").prefix_with("MATERIALIZED")
     total = select(func.count()).select_from(h).scalar_subquery()
     offset = 0
@@ -89,15 +97,17 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
         offset = select(case((n.c.n == 0, 0), (pages < page, (pages - 1) * per_page),
                              else_=(page - 1) * per_page)).scalar_subquery()
     order = (h.c.unit_order, h.c.unit_pinyin, h.c.unit_name, h.c.pinyin, h.c.name, h.c.officer_id)
-    shown = (select(h.c.officer_id, h.c.cert_id, total.label("total"), *order[:-1])
-             .order_by(*order).limit(per_page).offset(offset).subquery("shown"))
+    shown = (select(total.label("total"), *order).order_by(*order).limit(per_page).offset(offset)
+             .cte("shown"))
+    eff = best_effective(today, officer_ids=select(shown.c.officer_id))
     rows = db.session.execute(
-        select(Officer.name, Unit.name.label("unit"), Certificate.number, Certificate.categories,
-               Certificate.area, Certificate.issued_on, Certificate.expires_on, shown.c.total)
+        select(Officer.name, Unit.name.label("unit"), c.number, c.categories, c.area, c.issued_on,
+               c.expires_on, shown.c.total)
         .select_from(shown)
+        .join(eff, eff.c.officer_id == shown.c.officer_id)
+        .join(c, c.id == eff.c.cert_id)
         .join(Officer, Officer.id == shown.c.officer_id)
         .join(Unit, Unit.id == Officer.unit_id)
-        .join(Certificate, Certificate.id == shown.c.cert_id)
         .order_by(shown.c.unit_order, shown.c.unit_pinyin, shown.c.unit_name, shown.c.pinyin, shown.c.name,
                   shown.c.officer_id)).all()
     total_n = rows[0].total if rows else 0
