@@ -66,8 +66,8 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
     """One page of today's holders, by unit then name, and their number (a page past the end shows
     the last). One statement; the same people, rows and order as `all_holders` (tested).
 
-    Only keys go into the CTE `holders` (materialized once: SQLite ≥ 3.35 and PostgreSQL ≥ 12 both
-    accept `AS MATERIALIZED`): the officers on post holding an effective enforcement certificate
+    Only keys go into the CTE `holders` (read more than once, so both databases materialize
+    it): the officers on post holding an effective enforcement certificate
     (an EXISTS probe of ix_certificate_officer_kind_status_expires per officer, or a hash semi
     join) with their sort columns. The count, the page's offset and the ordered page are read from
     it; only the page's rows get their certificate (`best_effective` for those officers) and their
@@ -88,7 +88,7 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
                             or_(better.expires_on > c.expires_on,
                                 and_(better.expires_on == c.expires_on, better.id > c.id)))))
         keys = keys.where(or_(Officer.name.like(f"%{q}%"), Officer.id.in_(shown_number)))
-    h = keys.cte("holders").prefix_with("MATERIALIZED")
+    h = keys.cte("holders")
     total = select(func.count()).select_from(h).scalar_subquery()
     offset = 0
     if page > 1:  # the last page when `page` is past it; the count read once
@@ -141,16 +141,19 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
     from the list (each day's people in officer id order).
 
     One statement, set-wise. An officer's membership can only change on a day when one of their
-    enforcement certificates has a status event, is issued, or has just expired (the day after
-    its expiry date), or when their employment status changed: those days in the window are the
-    officer's points (`pts`), with the day before the window as the baseline. On each point the
-    officer is on the list when on an enforcement post and active then (an officer who left is
-    taken as active until the day their status changed) and holding a certificate effective that
-    day (app.certificates.history: the card's last non-override event dated on or before the day
-    says valid, the day within issued_on..expires_on, not an application); the certificate shown
-    is the effective one that expires last (ties: greatest id). LAG() over each officer's points
-    finds the days the membership flipped: added (the card held then) or removed (the card held
-    before). Only officers with a point in the window are looked at.
+    certificates has a status event, is issued, or has just expired (the day after its expiry
+    date), or when their employment status changed: those days in the window are the officer's
+    points (`pts`, found through the date indexes; a point of a supervision card is harmless: the
+    membership is only tested there), plus the day before the window as the baseline. Only
+    officers with a point are looked at. On each point the officer is on the list when on an
+    enforcement post and active then (an officer who left is taken as active until the day their
+    status changed) and holding an enforcement certificate effective that day (as
+    app.certificates.history: the card's last non-override event dated on or before the day says
+    valid, the day within issued_on..expires_on, not an application): one index probe per card
+    of the officer (ix_certificate_officer_kind_status_expires) and one backward probe of
+    ix_certificate_event_cert_effective. The certificate shown is the effective one that expires
+    last (ties: greatest id). LAG() over each officer's points finds the days the membership
+    flipped: added (with the card held then) or removed (with the card held before).
     """
     start = today - timedelta(days=days - 1)
     before = start - timedelta(days=1)
@@ -177,8 +180,9 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
     on_post = and_(o.on_enforcement_post.is_(True),
                    or_(o.employment_status == "active",
                        and_(o.status_changed_on.is_not(None), points.c.d < o.status_changed_on)))
+    # OFFSET 0: not merged into the LAG() query below, so that `best` runs once per point
     member = (select(points.c.officer_id, points.c.d, case((on_post, best)).label("key"))
-              .join(o, o.id == points.c.officer_id).cte("member").prefix_with("MATERIALIZED"))
+              .join(o, o.id == points.c.officer_id).offset(0).cte("member"))
     flips = select(member.c.officer_id, member.c.d, member.c.key,
                    func.lag(member.c.key).over(partition_by=member.c.officer_id, order_by=member.c.d)
                    .label("was")).subquery("flips")
