@@ -143,8 +143,8 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
     One statement, set-wise. An officer's membership can only change on a day when one of their
     certificates has a status event, is issued, or has just expired (the day after its expiry
     date), or when their employment status changed: those days in the window are the officer's
-    points (`pts`, found through the date indexes; a point of a supervision card is harmless: the
-    membership is only tested there), plus the day before the window as the baseline. Only
+    points (`pts`, found through the date indexes; a point of a supervision card or an override
+    note is harmless: the membership is only tested there), plus the day before the window as the baseline. Only
     officers with a point are looked at. On each point the officer is on the list when on an
     enforcement post and active then (an officer who left is taken as active until the day their
     status changed) and holding an enforcement certificate effective that day (as
@@ -159,8 +159,9 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
     before = start - timedelta(days=1)
     c, e, o = Certificate, CertificateEvent, Officer
     pts = union(
-        select(c.officer_id.label("officer_id"), e.effective_on.label("d"))
-        .join(e, e.certificate_id == c.id).where(e.effective_on.between(start, today), e.kind != "override"),
+        # the card's officer looked up per event (a primary key probe each, on both databases)
+        select(select(c.officer_id).where(c.id == e.certificate_id).scalar_subquery().label("officer_id"),
+               e.effective_on.label("d")).where(e.effective_on.between(start, today)),
         select(c.officer_id, c.issued_on).where(c.issued_on.between(start, today)),
         select(c.officer_id, next_day(c.expires_on)).where(c.expires_on.between(before, today - timedelta(days=1))),
         select(o.id, o.status_changed_on).where(o.status_changed_on.between(start, today)),

@@ -22,7 +22,7 @@ def upgrade():
         batch_op.create_index('ix_certificate_issued_on', ['issued_on'], unique=False)
 
     with op.batch_alter_table('certificate_event', schema=None) as batch_op:
-        batch_op.create_index('ix_certificate_event_effective_on', ['effective_on'], unique=False)
+        batch_op.create_index('ix_certificate_event_effective_on', ['effective_on', 'certificate_id'], unique=False)
 
     with op.batch_alter_table('officer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_officer_status_changed_on'), ['status_changed_on'], unique=False)
