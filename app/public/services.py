@@ -7,11 +7,12 @@ here reads or returns an ID number or a birth date.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Date, and_, case, exists, func, literal, or_, select, union
+from sqlalchemy import Date, and_, bindparam, case, exists, func, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -136,37 +137,22 @@ def _next_day_sqlite(element, compiler, **kw):
     return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
 
 
-def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
-    """公示变更记录: per day of the last `days` days (newest first), who was added to and removed
-    from the list (each day's people in officer id order).
-
-    One statement, set-wise. An officer's membership can only change on a day when one of their
-    certificates has a status event, is issued, or has just expired (the day after its expiry
-    date), or when their employment status changed: those days in the window are the officer's
-    points (`pts`, found through the date indexes; a point of a supervision card or an override
-    note is harmless: the membership is only tested there), plus the day before the window as the baseline. Only
-    officers with a point are looked at. On each point the officer is on the list when on an
-    enforcement post and active then (an officer who left is taken as active until the day their
-    status changed) and holding an enforcement certificate effective that day (as
-    app.certificates.history: the card's last non-override event dated on or before the day says
-    valid, the day within issued_on..expires_on, not an application): one index probe per card
-    of the officer (ix_certificate_officer_kind_status_expires) and one backward probe of
-    ix_certificate_event_cert_effective. The certificate shown is the effective one that expires
-    last (ties: greatest id). LAG() over each officer's points finds the days the membership
-    flipped: added (with the card held then) or removed (with the card held before).
-    """
-    start = today - timedelta(days=days - 1)
-    before = start - timedelta(days=1)
+@functools.cache
+def _changes_select():
+    """`changes`' statement, built once (its dates are bound parameters: :start, :before, :today,
+    :yesterday)."""
+    start, before = bindparam("start", type_=Date), bindparam("before", type_=Date)
+    today, yesterday = bindparam("today", type_=Date), bindparam("yesterday", type_=Date)
     c, e, o = Certificate, CertificateEvent, Officer
     pts = union(
         # the card's officer looked up per event (a primary key probe each, on both databases)
         select(select(c.officer_id).where(c.id == e.certificate_id).scalar_subquery().label("officer_id"),
                e.effective_on.label("d")).where(e.effective_on.between(start, today)),
         select(c.officer_id, c.issued_on).where(c.issued_on.between(start, today)),
-        select(c.officer_id, next_day(c.expires_on)).where(c.expires_on.between(before, today - timedelta(days=1))),
+        select(c.officer_id, next_day(c.expires_on)).where(c.expires_on.between(before, yesterday)),
         select(o.id, o.status_changed_on).where(o.status_changed_on.between(start, today)),
     ).cte("pts")
-    baseline = select(pts.c.officer_id, literal(before, Date).label("d")).distinct()
+    baseline = select(pts.c.officer_id, before.label("d")).distinct()
     points = union(select(pts.c.officer_id, pts.c.d), baseline).cte("points")
 
     # the card's state on the point: its last status event on or before that day
@@ -189,12 +175,36 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
                    .label("was")).subquery("flips")
     now_in, was_in = flips.c.key.is_not(None), flips.c.was.is_not(None)
     card = aliased(Certificate)
-    rows = db.session.execute(
+    return (
         select(flips.c.d, now_in.label("added"), o.name, Unit.name.label("unit"), card.number)
         .join(o, o.id == flips.c.officer_id).join(Unit, Unit.id == o.unit_id)
         .join(card, card.id == unpack_id(func.coalesce(flips.c.key, flips.c.was)))
         .where(flips.c.d >= start, or_(and_(now_in, ~was_in), and_(~now_in, was_in)))
         .order_by(flips.c.d.desc(), flips.c.officer_id))
+
+
+def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
+    """公示变更记录: per day of the last `days` days (newest first), who was added to and removed
+    from the list (each day's people in officer id order).
+
+    One statement, set-wise. An officer's membership can only change on a day when one of their
+    certificates has a status event, is issued, or has just expired (the day after its expiry
+    date), or when their employment status changed: those days in the window are the officer's
+    points (`pts`, found through the date indexes; a point of a supervision card or an override
+    note is harmless: the membership is only tested there), plus the day before the window as
+    the baseline. Only officers with a point are looked at. On each point the officer is on the list when on an
+    enforcement post and active then (an officer who left is taken as active until the day their
+    status changed) and holding an enforcement certificate effective that day (as
+    app.certificates.history: the card's last non-override event dated on or before the day says
+    valid, the day within issued_on..expires_on, not an application): one index probe per card
+    of the officer (ix_certificate_officer_kind_status_expires) and one backward probe of
+    ix_certificate_event_cert_effective. The certificate shown is the effective one that expires
+    last (ties: greatest id). LAG() over each officer's points finds the days the membership
+    flipped: added (with the card held then) or removed (with the card held before).
+    """
+    start = today - timedelta(days=days - 1)
+    rows = db.session.execute(_changes_select(), {
+        "start": start, "before": start - timedelta(days=1), "today": today, "yesterday": today - timedelta(days=1)})
     by_day: dict[date, dict[str, list[dict[str, str]]]] = {}
     for r in rows:
         day = by_day.setdefault(r.d, {"added": [], "removed": []})
