@@ -288,6 +288,9 @@ def prepare(url: str, n: int, marker: Path | None, reuse: bool = False) -> objec
             if marker is not None:
                 marker.write_text("ok")
         db.session.remove()
+    from app.warmup import settle
+
+    settle(app)  # what each gunicorn worker does once its app is loaded (deploy/gunicorn.conf.py)
     return app
 
 
@@ -311,7 +314,7 @@ def _client_loop(base: str, path: str, stop: float, done: list[int]) -> None:
 
 
 def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tuple[float, float]]:
-    """{path: (measured requests/s, CPU-bound capacity)} of / and /flags under gunicorn (2 workers)
+    """{path: (measured requests/s, CPU-bound capacity)} of / and /flags under gunicorn (deploy/gunicorn.conf.py, 2 workers)
     against `url`'s database. Measured: what 4 client threads got on this machine as it is.
     Capacity: 2 cores / (gunicorn's CPU + PostgreSQL's CPU per request, read from /proc over the
     run) — the rate the two cores would give if nothing else ran on them."""
@@ -324,9 +327,9 @@ def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tupl
     port = s.getsockname()[1]
     s.close()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-gunicorn"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-                             "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                             "-w", "2", "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
