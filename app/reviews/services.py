@@ -98,7 +98,8 @@ def _page_keys(cand, page: int, per_page: int):
     off = select(cum.c.total, ((shown - 1) * per_page).label("o")).limit(1).cte("page_offset")
     units = (select(cum.c.unit_id, cum.c.rk, (cum.c.upto - cum.c.n).label("before"))
              .where(cum.c.upto > off.c.o, cum.c.upto - cum.c.n < off.c.o + per_page).cte("page_units"))
-    skip = select(off.c.o - select(func.min(units.c.before)).scalar_subquery()).scalar_subquery()
+    skip = func.coalesce(  # none when nothing matches (SQLite refuses a NULL offset)
+        select(off.c.o - select(func.min(units.c.before)).scalar_subquery()).scalar_subquery(), 0)
     order = (units.c.rk, cand.c.name_pinyin, cand.c.name, cand.c.id)
     return (select(cand.c.id, cand.c.officer_id, units.c.rk,
                    select(off.c.total).scalar_subquery().label("total"))
