@@ -129,8 +129,8 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     cand = (select(Certificate.id, Certificate.officer_id, Officer.unit_id, Officer.name_pinyin, Officer.name)
             .join(Officer, Officer.id == Certificate.officer_id)
             .where(*_effective_in_year_where(start, end)))
-    if unit_id:
-        cand = cand.where(Officer.unit_id == unit_id)
+    if unit_id:  # the unit's officers first (SQLite would check every certificate of the year, then the unit)
+        cand = cand.where(Certificate.officer_id.in_(select(Officer.id).where(Officer.unit_id == unit_id)))
     if certificate_ids is not None:
         cand = cand.where(Certificate.id.in_(certificate_ids or [-1]))
     reviewed = exists().where(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year)
