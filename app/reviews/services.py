@@ -25,6 +25,7 @@ from app.formatting import cn_date
 from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.officers.models import Officer, Unit
 from app.training.hours import hours_by_officer, year_bounds
+from app.training.stats import status_on
 
 
 def _status_on(cert_id, day: date):
@@ -36,17 +37,22 @@ def _status_on(cert_id, day: date):
             .order_by(ev.effective_on.desc(), ev.id.desc()).limit(1).scalar_subquery())
 
 
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 _BECAME_VALID = 2**62 + 1  # odd, above any doubled pack() key
 
 
-def _eligible(start: date, end: date):
+def _eligible(start: date, end: date, few: bool = False):
     """The history part of effective_in_year, as a condition on Certificate: valid on 1 January
     (the last event ≤ `start` made it valid) or made valid during the year. SQLite: one index
     seek per certificate (ix_certificate_event_cert_effective). PostgreSQL, slower at a correlated
     subquery per row (and JIT-compiling a plan of that estimated cost): one GROUP BY over the
-    events (issue 8), the answer read off each certificate's greatest event key."""
+    events (issue 8), the answer read off each certificate's greatest event key — unless `few`
+    certificates are asked about (by id)."""
     ev = aliased(CertificateEvent, name="ev_elig")
-    if db.session.get_bind().dialect.name != "postgresql":
+    if few or not _postgresql():
         became_valid = exists().where(ev.certificate_id == Certificate.id, ev.to_status == "valid",
                                       ev.effective_on.between(start, end))
         return or_(_status_on(Certificate.id, start) == "valid", became_valid)
@@ -63,9 +69,9 @@ def _eligible(start: date, end: date):
     return Certificate.id.in_(select(keys.c.certificate_id).where(keys.c.ok))
 
 
-def _effective_in_year_where(start: date, end: date) -> list:
+def _effective_in_year_where(start: date, end: date, few: bool = False) -> list:
     return [Certificate.kind == "enforcement", Certificate.issued_on <= end, Certificate.expires_on >= start,
-            _eligible(start, end)]
+            _eligible(start, end, few)]
 
 
 def effective_in_year(year: int):
@@ -73,6 +79,13 @@ def effective_in_year(year: int):
     and the history shows them valid on 1 January or made valid during the year."""
     start, end = year_bounds(year)
     return select(Certificate.id).where(*_effective_in_year_where(start, end))
+
+
+def _effective_in_year_among(year: int, certificate_ids: list[int]):
+    """effective_in_year for a few certificates (those ticked on the page)."""
+    start, end = year_bounds(year)
+    return select(Certificate.id).where(Certificate.id.in_(certificate_ids),
+                                        *_effective_in_year_where(start, end, few=True))
 
 
 CHECK_LABELS = {"valid": "证件有效", "on_post": "在岗", "hours": "学时", "no_suspension": "未暂扣",
@@ -133,7 +146,7 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
 
     cand = (select(Certificate.id, Certificate.officer_id, Officer.unit_id, Officer.name_pinyin, Officer.name)
             .join(Officer, Officer.id == Certificate.officer_id)
-            .where(*_effective_in_year_where(start, end)))
+            .where(*_effective_in_year_where(start, end, few=certificate_ids is not None)))
     if unit_id:  # the unit's officers first (SQLite would check every certificate of the year, then the unit)
         cand = cand.where(Certificate.officer_id.in_(select(Officer.id).where(Officer.unit_id == unit_id)))
     if certificate_ids is not None:
@@ -153,9 +166,12 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     else:
         keys = select(cand.c.id, cand.c.officer_id, literal(None).label("total")).subquery("page_keys")
         order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, keys.c.id)
+    # the status on 1 January: looked up row by row (50 for a page; SQLite for every row too), or
+    # for every row on PostgreSQL in one GROUP BY (a look-up per row there makes a plan it JIT-compiles)
+    st = status_on(start) if page is None and certificate_ids is None and _postgresql() else None
+    status_jan1 = _status_on(keys.c.id, start) if st is None else st.c.to_status
 
     h = hours_by_officer(year)
-    status_jan1 = _status_on(keys.c.id, start)
     ev = aliased(CertificateEvent, name="ev_susp")
     suspended = or_(exists().where(ev.certificate_id == keys.c.id, ev.to_status == "suspended",
                                    ev.from_status != "suspended", ev.effective_on.between(start, end)),
@@ -164,9 +180,10 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
         ExamResult.officer_id == keys.c.officer_id, Exam.id == ExamResult.exam_id,
         Exam.kind == "annual", Exam.held_on.between(start, end), ExamResult.passed)
     # the officer's certificates (any kind) in a case decided this year or last: looked up for
-    # the rows shown only
-    has_cases = (officer_ids_with_cases_between(date(year - 1, 1, 1), end)
-                 .where(Certificate.officer_id == keys.c.officer_id).correlate_except(Certificate).exists())
+    # the page's rows only; for every row, the list of such officers once
+    with_cases = officer_ids_with_cases_between(date(year - 1, 1, 1), end)
+    has_cases = (keys.c.officer_id.in_(with_cases) if page is None else
+                 with_cases.where(Certificate.officer_id == keys.c.officer_id).correlate_except(Certificate).exists())
     q = (select(Certificate.id, Certificate.number, Certificate.status, Certificate.expires_on,
                 Officer.id.label("officer_id"), Officer.name, Unit.name.label("unit"),
                 Officer.on_post.label("on_post"), func.coalesce(h.c[f"h{year}"], 0.0).label("hours"),
@@ -178,6 +195,8 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
          .outerjoin(h, h.c.officer_id == Officer.id)
          .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == keys.c.id, AnnualReview.year == year))
          .order_by(*order))
+    if st is not None:
+        q = q.outerjoin(st, st.c.certificate_id == keys.c.id)
     result_rows = db.session.execute(q).all()
     total = (result_rows[0].total if result_rows else 0) if page is not None else None
     rows = []
@@ -242,7 +261,7 @@ def record_reviews(year: int, certificate_ids: list[int], result: str, *, review
         raise DomainError(f"年审日期（{cn_date(reviewed_on)}）不能晚于今天")
     if result == "fail" and not note.strip():
         raise DomainError("年审不通过时请填写原因")
-    eligible = set(db.session.scalars(effective_in_year(year).where(Certificate.id.in_(certificate_ids))))
+    eligible = set(db.session.scalars(_effective_in_year_among(year, certificate_ids)))
     missing = set(certificate_ids) - eligible
     if missing:
         raise DomainError(f"有 {len(missing)} 个证件在{year}年不是有效证件，不能年审")

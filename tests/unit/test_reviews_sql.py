@@ -158,7 +158,14 @@ def test_review_rows_match_python_evaluation(db, seed):
                 want = [{**r, "total": len(expected)} for r in expected[(shown - 1) * per_page:shown * per_page]]
                 got, _held = services.review_rows(year, REQUIRED, today=today, page=page, per_page=per_page, **f)
                 assert got == want, (year, f, page)
-        # the ids record_reviews accepts are the list's
-        assert set(db.session.scalars(services.effective_in_year(year))) == {
-            r["certificate_id"] for r in _oracle(db, year, today)}
+        # the ids record_reviews accepts are the list's; the rows of ticked certificates (the pass
+        # confirmation) are theirs
+        every = _oracle(db, year, today)
+        eligible = {r["certificate_id"] for r in every}
+        all_ids = list(db.session.scalars(select(Certificate.id)))
+        assert set(db.session.scalars(services.effective_in_year(year))) == eligible
+        assert set(db.session.scalars(services._effective_in_year_among(year, all_ids))) == eligible
+        ticked = all_ids[::3]
+        got, _held = services.review_rows(year, REQUIRED, today=today, certificate_ids=ticked)
+        assert got == [r for r in every if r["certificate_id"] in ticked]
     assert any(_oracle(db, 2025, date(2026, 6, 15), result=r) for r in ("none", "pass", "fail"))
