@@ -102,9 +102,9 @@ def _unit_rank():
 def _page_keys(cand, page: int, per_page: int):
     """Subquery: the rows of `cand` (id, officer_id, unit_id, name_pinyin, name) on `page` of the
     list order (unit, then name, then certificate id) — the last page when past the end — with the
-    total and the position. Counted per unit (one GROUP BY) with running sums over the units in
-    order: the page's offset falls in one or two units, and only their rows are sorted (issue 8:
-    not the 20,000 rows of the year for the last page)."""
+    total. Counted per unit (one GROUP BY) with running sums over the units in list order: the
+    page's rows lie in the units whose running sums span its offset, and only their rows are
+    sorted (issue 8: not the 20,000 rows of the year, for the last page as for the first)."""
     rank = _unit_rank()
     per_unit = select(cand.c.unit_id, func.count().label("n")).group_by(cand.c.unit_id).subquery("per_unit")
     cum = (select(per_unit.c.unit_id, rank.c.rk, per_unit.c.n,
