@@ -12,41 +12,117 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from app.audit.services import record
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
+from app.compliance import pack
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.officers.models import Officer, Unit
-from app.paging import page_of
 from app.training.hours import hours_by_officer, year_bounds
 from app.training.stats import status_on
 
 
-def _effective_in_year_where(year: int, start: date, end: date, st) -> list:
-    """The conditions of effective_in_year on Certificate outer-joined to `st` (status_on(start))."""
-    became_valid = exists().where(CertificateEvent.certificate_id == Certificate.id,
-                                  CertificateEvent.to_status == "valid",
-                                  CertificateEvent.effective_on.between(start, end))
-    return [Certificate.kind == "enforcement", Certificate.issued_on <= end,
-            Certificate.expires_on >= start, or_(st.c.to_status == "valid", became_valid)]
+def _status_on(cert_id, day: date):
+    """Scalar subquery: the status of certificate `cert_id` on `day` from its history (the last
+    event ≤ day by effective date, ties the greatest id: training.stats.status_on's pick), for
+    one row at a time (the page's 50 rows; SQLite's per-certificate check)."""
+    ev = aliased(CertificateEvent, name="ev_on")
+    return (select(ev.to_status).where(ev.certificate_id == cert_id, ev.effective_on <= day)
+            .order_by(ev.effective_on.desc(), ev.id.desc()).limit(1).scalar_subquery())
+
+
+def _postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+_BECAME_VALID = 2**62 + 1  # odd, above any doubled pack() key
+
+
+def _eligible(start: date, end: date, few: bool = False):
+    """The history part of effective_in_year, as a condition on Certificate: valid on 1 January
+    (the last event ≤ `start` made it valid) or made valid during the year. SQLite: one index
+    seek per certificate (ix_certificate_event_cert_effective). PostgreSQL, slower at a correlated
+    subquery per row (and JIT-compiling a plan of that estimated cost): one GROUP BY over the
+    events (issue 8), the answer read off each certificate's greatest event key — unless `few`
+    certificates are asked about (by id)."""
+    ev = aliased(CertificateEvent, name="ev_elig")
+    if few or not _postgresql():
+        became_valid = exists().where(ev.certificate_id == Certificate.id, ev.to_status == "valid",
+                                      ev.effective_on.between(start, end))
+        return or_(_status_on(Certificate.id, start) == "valid", became_valid)
+    is_valid = ev.to_status == "valid"
+    # one key per event, the greatest wins: any event making it valid during the year (odd, above
+    # every other key); else the events up to 1 January, as (date, id) packed (compliance.pack),
+    # doubled, + 1 when it made the certificate valid — the last one's parity is its status
+    score = case((and_(is_valid, ev.effective_on >= start), literal(_BECAME_VALID, BigInteger)),
+                 (ev.effective_on <= start, pack(ev.effective_on, ev.id) * 2 + case((is_valid, 1), else_=0)))
+    # OFFSET 0 keeps the condition out of the GROUP BY's HAVING, where PostgreSQL would guess
+    # 1 % of the certificates and join officer by 20,000 index look-ups instead of a hash
+    keys = (select(ev.certificate_id, (func.max(score) % 2 == 1).label("ok")).where(ev.effective_on <= end)
+            .group_by(ev.certificate_id).offset(0).subquery("ev_key"))
+    return Certificate.id.in_(select(keys.c.certificate_id).where(keys.c.ok))
+
+
+def _effective_in_year_where(start: date, end: date, few: bool = False) -> list:
+    return [Certificate.kind == "enforcement", Certificate.issued_on <= end, Certificate.expires_on >= start,
+            _eligible(start, end, few)]
 
 
 def effective_in_year(year: int):
     """Enforcement certificates effective on at least one day of `year`: dates overlap the year,
     and the history shows them valid on 1 January or made valid during the year."""
     start, end = year_bounds(year)
-    st = status_on(start)
-    return (select(Certificate.id).outerjoin(st, st.c.certificate_id == Certificate.id)
-            .where(*_effective_in_year_where(year, start, end, st)))
+    return select(Certificate.id).where(*_effective_in_year_where(start, end))
+
+
+def _effective_in_year_among(year: int, certificate_ids: list[int]):
+    """effective_in_year for a few certificates (those ticked on the page)."""
+    start, end = year_bounds(year)
+    return select(Certificate.id).where(Certificate.id.in_(certificate_ids),
+                                        *_effective_in_year_where(start, end, few=True))
 
 
 CHECK_LABELS = {"valid": "证件有效", "on_post": "在岗", "hours": "学时", "no_suspension": "未暂扣",
                 "annual_exam": "年度考试"}
+
+
+def _unit_rank():
+    """Subquery: each unit's place in the list order (sort_order, name_pinyin, name — names are
+    unique, so the rank orders exactly as those three columns)."""
+    return select(Unit.id.label("unit_id"), func.row_number().over(
+        order_by=(Unit.sort_order, Unit.name_pinyin, Unit.name)).label("rk")).subquery("unit_rank")
+
+
+def _page_keys(cand, page: int, per_page: int):
+    """Subquery: the rows of `cand` (id, officer_id, unit_id, name_pinyin, name) on `page` of the
+    list order (unit, then name, then certificate id) — the last page when past the end — with the
+    total. Counted per unit (one GROUP BY) with running sums over the units in list order: the
+    page's rows lie in the units whose running sums span its offset, and only their rows are
+    sorted (issue 8: not the 20,000 rows of the year, for the last page as for the first)."""
+    rank = _unit_rank()
+    per_unit = select(cand.c.unit_id, func.count().label("n")).group_by(cand.c.unit_id).subquery("per_unit")
+    cum = (select(per_unit.c.unit_id, rank.c.rk, per_unit.c.n,
+                  cast(func.sum(per_unit.c.n).over(order_by=rank.c.rk), Integer).label("upto"),
+                  cast(func.sum(per_unit.c.n).over(), Integer).label("total"))
+           .join(rank, rank.c.unit_id == per_unit.c.unit_id).cte("unit_cum"))
+    pages = (cum.c.total + (per_page - 1)) // per_page
+    shown = case((pages < page, pages), else_=page) if page > 1 else literal(1)
+    off = select(cum.c.total, ((shown - 1) * per_page).label("o")).limit(1).cte("page_offset")
+    units = (select(cum.c.unit_id, cum.c.rk, (cum.c.upto - cum.c.n).label("before"))
+             .where(cum.c.upto > off.c.o, cum.c.upto - cum.c.n < off.c.o + per_page).cte("page_units"))
+    skip = func.coalesce(  # none when nothing matches (SQLite refuses a NULL offset)
+        select(off.c.o - select(func.min(units.c.before)).scalar_subquery()).scalar_subquery(), 0)
+    order = (units.c.rk, cand.c.name_pinyin, cand.c.name, cand.c.id)
+    return (select(cand.c.id, cand.c.officer_id, units.c.rk,
+                   select(off.c.total).scalar_subquery().label("total"))
+            .join(units, units.c.unit_id == cand.c.unit_id)
+            .order_by(*order).limit(per_page).offset(skip).subquery("page_keys"))
 
 
 def review_rows(year: int, required: float, *, unit_id: int | None = None, result: str | None = None,
@@ -57,59 +133,72 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     `certificate_ids`) — or, with `page`, the rows of that page only (the last page when past the
     end), each row carrying `total`. The validity check fails for a certificate that expired
     before the end of the year (or before `today`, when reviewing the current year) or is no
-    longer in force."""
+    longer in force.
+
+    One statement: the year's certificates under the filters (`cand`: ids and sort keys only),
+    then, for the rows shown, their checks (correlated look-ups, 50 at a time for a page)."""
     start, end = year_bounds(year)
-    st = status_on(start)
     annual_held = db.session.scalar(select(func.count()).select_from(Exam).where(
         Exam.kind == "annual", Exam.held_on.between(start, end))) > 0
-    h = hours_by_officer(year)
-
-    def checks(cert_id, officer_id, status_jan1):
-        """The two per-certificate look-ups (a suspension during the year; the annual exam passed)."""
-        suspended = or_(
-            exists().where(CertificateEvent.certificate_id == cert_id,
-                           CertificateEvent.to_status == "suspended",
-                           CertificateEvent.from_status != "suspended",
-                           CertificateEvent.effective_on.between(start, end)),
-            status_jan1 == "suspended")
-        passed_annual = exists().where(
-            ExamResult.officer_id == officer_id, Exam.id == ExamResult.exam_id,
-            Exam.kind == "annual", Exam.held_on.between(start, end), ExamResult.passed)
-        return [suspended.label("suspended"), passed_annual.label("passed_annual")]
-
     from app.cases.services import any_cases, officer_ids_with_cases_between
 
-    with_cases = Officer.id.in_(officer_ids_with_cases_between(date(year - 1, 1, 1), end))
     cases_known = any_cases()
-    q = (select(Certificate.id, Certificate.number, Certificate.status, Certificate.expires_on,
-                Officer.id.label("officer_id"), Officer.name, Officer.id_number, Unit.name.label("unit"),
-                Officer.on_post.label("on_post"),
-                func.coalesce(h.c[f"h{year}"], 0.0).label("hours"), st.c.to_status.label("status_jan1"),
-                AnnualReview.result, AnnualReview.reviewed_on, AnnualReview.note,
-                with_cases.label("has_cases"))
-         .join(Officer, Officer.id == Certificate.officer_id).join(Unit, Unit.id == Officer.unit_id)
-         .outerjoin(st, st.c.certificate_id == Certificate.id)
-         .outerjoin(h, h.c.officer_id == Officer.id)
-         .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year))
-         .where(*_effective_in_year_where(year, start, end, st)))
-    order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Certificate.id)
-    if unit_id:
-        q = q.where(Officer.unit_id == unit_id)
+
+    cand = (select(Certificate.id, Certificate.officer_id, Officer.unit_id, Officer.name_pinyin, Officer.name)
+            .join(Officer, Officer.id == Certificate.officer_id)
+            .where(*_effective_in_year_where(start, end, few=certificate_ids is not None)))
+    if unit_id:  # the unit's officers first (SQLite would check every certificate of the year, then the unit)
+        cand = cand.where(Certificate.officer_id.in_(select(Officer.id).where(Officer.unit_id == unit_id)))
     if certificate_ids is not None:
-        q = q.where(Certificate.id.in_(certificate_ids or [-1]))
+        cand = cand.where(Certificate.id.in_(certificate_ids or [-1]))
+    reviewed = exists().where(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year)
     if result == "none":
-        q = q.where(AnnualReview.id.is_(None))
+        cand = cand.where(~reviewed)
     elif result in REVIEW_RESULTS:
-        q = q.where(AnnualReview.result == result)
+        cand = cand.where(reviewed.where(AnnualReview.result == result))
     if search:
-        q = q.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
-    total = None
+        cand = cand.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
+    cand = cand.cte("review_cand")
+
     if page is not None:
-        result_rows, total, _shown = page_of(
-            q, order, page, per_page, late=lambda paged: checks(paged.c.id, paged.c.officer_id, paged.c.status_jan1))
+        keys = _page_keys(cand, page, per_page)
+        order = (keys.c.rk, Officer.name_pinyin, Officer.name, keys.c.id)
     else:
-        result_rows = db.session.execute(
-            q.add_columns(*checks(Certificate.id, Certificate.officer_id, st.c.to_status)).order_by(*order)).all()
+        keys = select(cand.c.id, cand.c.officer_id, literal(None).label("total")).subquery("page_keys")
+        order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, keys.c.id)
+    # the status on 1 January: looked up row by row (50 for a page; SQLite for every row too), or
+    # for every row on PostgreSQL in one GROUP BY (a look-up per row there makes a plan it JIT-compiles)
+    st = status_on(start) if page is None and certificate_ids is None and _postgresql() else None
+    status_jan1 = _status_on(keys.c.id, start) if st is None else st.c.to_status
+
+    h = hours_by_officer(year)
+    ev = aliased(CertificateEvent, name="ev_susp")
+    suspended = or_(exists().where(ev.certificate_id == keys.c.id, ev.to_status == "suspended",
+                                   ev.from_status != "suspended", ev.effective_on.between(start, end)),
+                    status_jan1 == "suspended")
+    passed_annual = exists().where(
+        ExamResult.officer_id == keys.c.officer_id, Exam.id == ExamResult.exam_id,
+        Exam.kind == "annual", Exam.held_on.between(start, end), ExamResult.passed)
+    # the officer's certificates (any kind) in a case decided this year or last: looked up for
+    # the page's rows only; for every row, the list of such officers once
+    with_cases = officer_ids_with_cases_between(date(year - 1, 1, 1), end)
+    has_cases = (keys.c.officer_id.in_(with_cases) if page is None else
+                 with_cases.where(Certificate.officer_id == keys.c.officer_id).correlate_except(Certificate).exists())
+    q = (select(Certificate.id, Certificate.number, Certificate.status, Certificate.expires_on,
+                Officer.id.label("officer_id"), Officer.name, Unit.name.label("unit"),
+                Officer.on_post.label("on_post"), func.coalesce(h.c[f"h{year}"], 0.0).label("hours"),
+                AnnualReview.result, AnnualReview.reviewed_on, AnnualReview.note,
+                suspended.label("suspended"), passed_annual.label("passed_annual"),
+                has_cases.label("has_cases"), keys.c.total)
+         .select_from(keys).join(Certificate, Certificate.id == keys.c.id)
+         .join(Officer, Officer.id == keys.c.officer_id).join(Unit, Unit.id == Officer.unit_id)
+         .outerjoin(h, h.c.officer_id == Officer.id)
+         .outerjoin(AnnualReview, and_(AnnualReview.certificate_id == keys.c.id, AnnualReview.year == year))
+         .order_by(*order))
+    if st is not None:
+        q = q.outerjoin(st, st.c.certificate_id == keys.c.id)
+    result_rows = db.session.execute(q).all()
+    total = (result_rows[0].total if result_rows else 0) if page is not None else None
     rows = []
     for r in result_rows:
         checks = {
@@ -172,7 +261,7 @@ def record_reviews(year: int, certificate_ids: list[int], result: str, *, review
         raise DomainError(f"年审日期（{cn_date(reviewed_on)}）不能晚于今天")
     if result == "fail" and not note.strip():
         raise DomainError("年审不通过时请填写原因")
-    eligible = set(db.session.scalars(effective_in_year(year).where(Certificate.id.in_(certificate_ids))))
+    eligible = set(db.session.scalars(_effective_in_year_among(year, certificate_ids)))
     missing = set(certificate_ids) - eligible
     if missing:
         raise DomainError(f"有 {len(missing)} 个证件在{year}年不是有效证件，不能年审")
