@@ -353,14 +353,14 @@ def _validate_certificates(rows: list[_Row], today: date):
 
     plan = []  # (row number, data, officer id, status, status date, existing cert id | None, changed)
     seen: dict[tuple[str, str], int] = {}
+    checked_id = idnumber.validator(today)
     for row in rows:
         officer = None
         if not row.get("id_number"):
             row.error("id_number", "身份证号不能为空")
-        try:
-            number = idnumber.validate(row.get("id_number") or "", today=today)
-        except idnumber.IdNumberError as exc:
-            row.error("id_number", str(exc))
+        number = checked_id(row.get("id_number") or "")
+        if isinstance(number, idnumber.IdNumberError):
+            row.error("id_number", str(number))
         else:
             officer = officers.get(number)
             if officer is None:
