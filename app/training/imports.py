@@ -172,7 +172,7 @@ class AttendanceImporter(Importer):
         known = [s.id for s in plan["existing"].values() if s is not None]
         stored: dict[int, dict[int, tuple]] = {}  # session -> officer -> (id, status, hours)
         for chunk in chunks(known, 200):
-            for a in db.session.execute(select(
+            for a in db.session.connection().execute(select(  # Core: rows streamed, not buffered
                     Attendance.id, Attendance.session_id, Attendance.officer_id, Attendance.status,
                     Attendance.credited_hours).where(Attendance.session_id.in_(chunk))):
                 stored.setdefault(a.session_id, {})[a.officer_id] = (a.id, a.status, a.credited_hours)
