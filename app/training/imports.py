@@ -223,13 +223,14 @@ class AttendanceImporter(Importer):
         for chunk in chunks(changed, _BULK):
             db.session.connection().execute(stmt, chunk)
         result.created_ids["training_session"] = [existing[k].id for k in created_sessions]
-        new_keys = {(existing[key].id, officer_id) for key, officer_id, _s, _h in new}
-        session_ids = sorted({sid for sid, _o in new_keys})
+        new_by_session: dict[int, set[int]] = {}  # session -> officers given a new row
+        for key, officer_id, _s, _h in new:
+            new_by_session.setdefault(existing[key].id, set()).add(officer_id)
         ids = []
-        for chunk in chunks(session_ids, 200):
-            ids += [r.id for r in db.session.execute(select(
+        for chunk in chunks(sorted(new_by_session), 200):
+            ids += [r.id for r in db.session.connection().execute(select(
                 Attendance.id, Attendance.session_id, Attendance.officer_id).where(
-                Attendance.session_id.in_(chunk))) if (r.session_id, r.officer_id) in new_keys]
+                Attendance.session_id.in_(chunk))) if r.officer_id in new_by_session[r.session_id]]
         result.created_ids["attendance"] = sorted(ids)
         _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
                                  {key[1].year for key in plan["sessions"]})
