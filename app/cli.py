@@ -12,6 +12,7 @@ def register(app: Flask) -> None:
     """Add every module's command group, and the commands modules add to another's group."""
     from app.auth.cli import bootstrap_cmd, users_cli
     from app.backup import backup_cmd, restore_cmd
+    from app.cases.cli import check_commands as case_checks
     from app.cases.cli import report_commands as case_reports
     from app.demo_cli import demo_cli
     from app.documents.cli import docs_cli
@@ -27,6 +28,8 @@ def register(app: Flask) -> None:
 
     for command in (*case_reports, *training_reports):  # `report cases|annual|training`
         report_cli.add_command(command)
+    for command in case_checks:  # `check cases` beside `check hours`
+        check_cli.add_command(command)
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
                   exams_cli, jobs_cli, check_cli, bootstrap_cmd, backup_cmd, restore_cmd):
         app.cli.add_command(group)

@@ -3,7 +3,7 @@
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.throttle import LoginThrottle
-from app.cases.models import CaseCertificate, PenaltyCase
+from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
@@ -21,6 +21,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "CaseCertificate",
+    "CaseVerdict",
     "Certificate",
     "CertificateEvent",
     "Exam",

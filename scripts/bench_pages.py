@@ -42,6 +42,7 @@ VARIANTS = [
     "/flags?flag=UNLICENSED&reason=expired", "/flags?page=100000",
     "/officers?flag=UNLICENSED", "/officers?flag=TRAINING_SHORTFALL", "/officers?page=100000",
     "/certificates?page=100000", "/training/ledger?status=shortfall", "/training/ledger?page=100000",
+    "/training/annual?year=2025",
     "/reviews?year=2025", "/reviews?page=100000", "/reminders?page=100000", "/audit?page=100000",
     "/exams/1?page=100000", "/exams/1?q=人员0001", "/cases?year=2025", "/cases?verdict=not_ok",
     "/cases?verdict=ok&page=100000", "/cases?reason=expired", "/cases?q=罚", "/public/officers?page=100000",
@@ -89,7 +90,10 @@ def build(db, n_officers: int) -> dict[str, int]:
          **stamps} for cid, _i, _s in certs[: len(certs) // 3]])
     cases = build_cases(db, rng, list(db.session.scalars(select(Certificate.number).order_by(Certificate.id))),
                         n_officers)
-    refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hook
+    refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hooks
+    from app.cases.verdicts import refresh_verdicts
+
+    refresh_verdicts(db.session, everything=True)
     db.session.commit()
     return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases}
 
@@ -284,6 +288,9 @@ def prepare(url: str, n: int, marker: Path | None, reuse: bool = False) -> objec
             if marker is not None:
                 marker.write_text("ok")
         db.session.remove()
+    from app.warmup import settle
+
+    settle(app)  # what each gunicorn worker does once its app is loaded (deploy/gunicorn.conf.py)
     return app
 
 
@@ -307,7 +314,7 @@ def _client_loop(base: str, path: str, stop: float, done: list[int]) -> None:
 
 
 def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tuple[float, float]]:
-    """{path: (measured requests/s, CPU-bound capacity)} of / and /flags under gunicorn (2 workers)
+    """{path: (measured requests/s, CPU-bound capacity)} of / and /flags under gunicorn (deploy/gunicorn.conf.py, 2 workers)
     against `url`'s database. Measured: what 4 client threads got on this machine as it is.
     Capacity: 2 cores / (gunicorn's CPU + PostgreSQL's CPU per request, read from /proc over the
     run) — the rate the two cores would give if nothing else ran on them."""
@@ -320,9 +327,9 @@ def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tupl
     port = s.getsockname()[1]
     s.close()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-gunicorn"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-                             "app:create_app()"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                             "-w", "2", "-b", f"127.0.0.1:{port}"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -348,6 +355,12 @@ def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tupl
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _rps_text(rps: dict[str, tuple[float, float]]) -> str:
+    return ("\n\ngunicorn, 2 workers, PostgreSQL, 4 client threads — measured on this machine / "
+            "CPU-bound capacity (2 cores ÷ CPU per request of gunicorn + PostgreSQL): " + ", ".join(
+                f"`{p}` {m:.1f} / {c:.1f} req/s" for p, (m, c) in rps.items()))
 
 
 def table(res: dict[str, list[dict]]) -> str:
@@ -431,6 +444,11 @@ def main() -> int:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
         res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
+        if args.gunicorn:
+            with app.app_context():  # the postmaster: a backend's parent
+                backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar()
+                db.session.remove()
+            extra = _rps_text(gunicorn_rps(args.pg_url, _proc_stats()[backend][0]))
     elif "pg" in args.db:
         env = subprocess.run(["bash", str(ROOT / "scripts/pg.sh"), "start"], capture_output=True, text=True,
                              check=True).stdout
@@ -445,10 +463,7 @@ def main() -> int:
             res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
             if args.gunicorn:
                 postmaster = int((Path(pg["PGTEST_DIR"]) / "data" / "postmaster.pid").read_text().split()[0])
-                rps = gunicorn_rps(pg["PGTEST_URL"], postmaster)
-                extra = ("\n\ngunicorn, 2 workers, PostgreSQL, 4 client threads — measured on this machine / "
-                         "CPU-bound capacity (2 cores ÷ CPU per request of gunicorn + PostgreSQL): " + ", ".join(
-                             f"`{p}` {m:.1f} / {c:.1f} req/s" for p, (m, c) in rps.items()))
+                extra = _rps_text(gunicorn_rps(pg["PGTEST_URL"], postmaster))
         finally:
             subprocess.run(["bash", str(ROOT / "scripts/pg.sh"), "stop", pg["PGTEST_DIR"]], check=False)
     print()

@@ -15,6 +15,7 @@ from app.cases import services
 from app.cases.exports import CASE_COLUMNS, to_rows
 from app.cli_types import FORMATS
 from app.extensions import db
+from app.labels import CASE_REASONS as CASE_REASON_LABELS
 from app.reports import exports
 
 
@@ -59,3 +60,37 @@ def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None)
 
 # added to the `report` group by app/cli.py
 report_commands = [report_cases]
+
+
+@click.command("cases", help="核对案件资格核查结果表（case_verdict）与按证件历史重新核查的结果")
+@click.option("--fix", is_flag=True, help="发现不一致时按重新核查的结果改正")
+@with_appcontext
+def check_cases(fix: bool) -> None:
+    """Re-judge every case and compare with the stored verdicts. Exit 0 when they agree; 1 with
+    the list of differences otherwise (after --fix: corrected, exit 0)."""
+    from app.cases.verdicts import differences, refresh_verdicts
+
+    diffs = differences(db.session)
+    if not diffs:
+        click.echo("案件资格核查结果表与证件历史一致。")
+        return
+
+    def show(v: tuple[bool, str] | None) -> str:
+        if v is None:
+            return "无记录"
+        return "符合" if v[0] else "不符合（" + "、".join(
+            CASE_REASON_LABELS.get(r, r) for r in v[1].strip(",").split(",") if r) + "）"
+
+    click.echo(f"案件资格核查结果表有 {len(diffs)} 处与证件历史不一致：")
+    for _cid, case_no, stored, judged in diffs:
+        click.echo(f"  {case_no or '（已删除的案件）'}：结果表 {show(stored)}，按证件历史应为 {show(judged)}")
+    if fix:
+        refresh_verdicts(db.session, everything=True)
+        db.session.commit()
+        click.echo("已按证件历史重新核查并改正。")
+        return
+    raise SystemExit(1)
+
+
+# added to the `check` group by app/cli.py
+check_commands = [check_cases]

@@ -1,10 +1,10 @@
-"""Penalty cases (DESIGN §3 "Case"). Their compliance is never stored: see cases/services.py."""
+"""Penalty cases (DESIGN §3 "Case") and their stored art. 42 verdicts (cases/verdicts.py)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -43,3 +43,16 @@ class CaseCertificate(db.Model):
     number: Mapped[str] = mapped_column(String(50), index=True)
 
     case: Mapped[PenaltyCase] = relationship(back_populates="certificates")
+
+
+class CaseVerdict(db.Model):
+    """The art. 42 verdict of one case — ok, and the reasons it fails, each framed by commas
+    (",expired,fewer_than_two,") — kept current by every write that can change it, in the same
+    transaction (cases/verdicts.py), so that the dashboard, the case list's filters and counts and
+    the annual figures read one small table instead of judging 20,000 cases. `flask check cases`
+    recomputes every verdict and reports any difference."""
+
+    __tablename__ = "case_verdict"
+    case_id: Mapped[int] = mapped_column(ForeignKey("penalty_case.id", ondelete="CASCADE"), primary_key=True)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    reasons: Mapped[str] = mapped_column(String(300), default="")

@@ -1,6 +1,7 @@
 """Cases: saving them, and the 行政处罚法 art. 42 check (issue 12).
 
-The check is computed at query time from the certificates' dated history, never stored:
+The check is decided from the certificates' dated history (each case's verdict is stored and kept
+current by every write that can change it: cases/verdicts.py):
 
 - the check dates are 立案日期 (when given) and 决定日期;
 - each listed number resolves to its certificate (the enforcement certificate when a supervision
@@ -25,12 +26,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, or_, select, union_all
+from sqlalchemy import Select, func, or_, select
 
 from app.audit.services import changes_of, record, snapshot
-from app.cases.models import CaseCertificate, PenaltyCase
+from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
+from app.cases.verdicts import reason_like
 from app.certificates.history import CardHistory, load_cards
-from app.certificates.models import Certificate, CertificateEvent
+from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
@@ -80,14 +82,14 @@ class _History:
         return hit
 
 
-def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None
-                  ) -> _History:
+def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None,
+                  session=None) -> _History:
     """The certificates named by `numbers_select` (a SELECT of numbers), every enforcement
     certificate of their officers, and all their events: two queries."""
     officers = select(Certificate.officer_id).where(Certificate.number.in_(numbers_select))
     cards = load_cards(or_(Certificate.number.in_(numbers_select),
                            (Certificate.kind == "enforcement") & Certificate.officer_id.in_(officers)),
-                       extra_events=extra_events)
+                       extra_events=extra_events, session=session)
     by_number: dict[str, CardHistory] = {}
     by_officer: dict[int, list[CardHistory]] = defaultdict(list)
     for c in cards.values():
@@ -138,9 +140,9 @@ def check_dates(opened_on: date | None, decided_on: date) -> list[date]:
     return list(dict.fromkeys([d for d in (opened_on, decided_on) if d is not None]))
 
 
-def _with_numbers(case_ids: Select, *columns) -> tuple[list[Any], dict[int, list[str]]]:
+def _with_numbers(case_ids: Select, *columns, session=None) -> tuple[list[Any], dict[int, list[str]]]:
     """The cases' `columns` (newest decision first) and their numbers in written order: one query."""
-    rows = db.session.execute(
+    rows = (session or db.session).execute(
         select(PenaltyCase.id, *columns, CaseCertificate.number.label("_number"))
         .outerjoin(CaseCertificate, CaseCertificate.case_id == PenaltyCase.id)
         .where(PenaltyCase.id.in_(case_ids))
@@ -155,105 +157,39 @@ def _with_numbers(case_ids: Select, *columns) -> tuple[list[Any], dict[int, list
     return cases, numbers
 
 
-def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None
-          ) -> dict[int, Verdict]:
-    """{case id: Verdict} for every case id `case_ids` (a SELECT of ids) yields, in three queries."""
-    cases, numbers = _with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on)
+def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None,
+          session=None) -> dict[int, Verdict]:
+    """{case id: Verdict} for every case id `case_ids` (a SELECT of ids) yields, in three queries
+    (on `session`: the flush hook of cases/verdicts.py and the migration pass their own)."""
+    cases, numbers = _with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on, session=session)
     if not cases:
         return {}
     history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(case_ids)),
-                            extra_events)
+                            extra_events, session=session)
     return {c.id: _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
             for c in cases}
 
 
-# --- the verdict alone, set-wise in SQL (issue 8) ---------------------------------------------------
+# --- the stored verdict (issue 8) ------------------------------------------------------------------
 #
-# The same rule as _judge_one's `ok`, for many cases in one statement: the dashboard's count, the
-# list's verdict filter and counts, and the annual figures read it instead of judging every case in
-# Python (1.3–2.0 s at 20,000 cases). tests/unit/test_case_verdict_sql.py compares both on random
-# histories. The problems (why a case fails) are still judged in Python, for the cases shown.
-
-
-def _certified_on(officer_id, day):
-    """SQL: at least one of the officer's enforcement certificates effective on `day` (CardHistory.state_on)."""
-    e = Certificate.__table__.alias("cert_e")
-    ev = CertificateEvent.__table__.alias("ev")
-    last_state = (select(ev.c.to_status).where(ev.c.certificate_id == e.c.id, ev.c.kind != "override",
-                                               ev.c.effective_on <= day)
-                  .order_by(ev.c.effective_on.desc(), ev.c.id.desc()).limit(1)
-                  .correlate_except(ev).scalar_subquery())  # `day` comes from two levels up
-    return (select(e.c.id).where(e.c.officer_id == officer_id, e.c.kind == "enforcement", e.c.status != "applying",
-                                 e.c.issued_on <= day, e.c.expires_on >= day, last_state == "valid")
-            .correlate_except(e).exists())
-
-
-def _counting_by_spans(resolved, pc):
-    """SQL (PostgreSQL): the (case, officer) pairs whose officer is certified on every check date,
-    from each enforcement card's valid spans — an event to the next one (LEAD over the card's events
-    in (effective_on, id) order; a same-day later event leaves an empty span), clipped by
-    issued_on..expires_on — hash-joined to the check dates by officer. PostgreSQL cannot index a CTE
-    and runs the per-(officer, day) "last event" lookup of `_certified_on` as one index probe each
-    (about 3× slower at 20,000 cases); SQLite cannot join the spans without an index (minutes), so
-    it keeps the correlated form."""
-    c = Certificate.__table__.alias("cert_s")
-    ev = CertificateEvent.__table__.alias("ev_s")
-    events = (select(c.c.officer_id, c.c.issued_on, c.c.expires_on, ev.c.to_status, ev.c.effective_on.label("since"),
-                     func.lead(ev.c.effective_on).over(partition_by=ev.c.certificate_id,
-                                                       order_by=(ev.c.effective_on, ev.c.id)).label("until"))
-              .join(ev, ev.c.certificate_id == c.c.id)
-              .where(c.c.kind == "enforcement", c.c.status != "applying", ev.c.kind != "override")
-              .subquery("events"))
-    spans = select(events).where(events.c.to_status == "valid").subquery("spans")
-    one_day = or_(pc.c.opened_on.is_(None), pc.c.opened_on == pc.c.decided_on)
-    base = select(resolved.c.case_id, resolved.c.officer_id).join(pc, pc.c.id == resolved.c.case_id).where(
-        resolved.c.officer_id.is_not(None))
-    checks = union_all(
-        base.add_columns(pc.c.decided_on.label("day"), case((one_day, 1), else_=2).label("n_days")),
-        base.add_columns(pc.c.opened_on, literal(2)).where(~one_day),
-    ).subquery("checks")
-    day = checks.c.day
-    return (select(checks.c.case_id, checks.c.officer_id)
-            .join(spans, (spans.c.officer_id == checks.c.officer_id) & (spans.c.since <= day)
-                  & (spans.c.until.is_(None) | (spans.c.until > day))
-                  & (spans.c.issued_on <= day) & (spans.c.expires_on >= day))
-            .group_by(checks.c.case_id, checks.c.officer_id)
-            .having(func.count(day.distinct()) == func.max(checks.c.n_days))
-            .subquery("counting"))
+# The dashboard's count, the list's verdict and reason filters and counts, and the annual figures
+# read case_verdict (kept current by every write: cases/verdicts.py) instead of judging 20,000
+# cases per request. The problems (why a case fails) are still judged here, for the cases shown.
+# A case without a stored verdict (there should be none: `flask check cases`) counts as failing.
 
 
 def ok_case_ids(case_ids: Select) -> Select:
     """SELECT of the ids among `case_ids` whose verdict is ok: two different officers, each
     certified on every check date (立案日期 when given, 决定日期)."""
-    pc = PenaltyCase.__table__.alias("pc")
-    # the officer a written number resolves to: the enforcement card wins a shared number (joins,
-    # not per-row subqueries: SQLite would evaluate those again wherever officer_id is used)
-    enf, sup = Certificate.__table__.alias("enf"), Certificate.__table__.alias("sup")
-    resolved = (select(CaseCertificate.case_id.label("case_id"),
-                       func.coalesce(enf.c.officer_id, sup.c.officer_id).label("officer_id"))
-                .outerjoin(enf, (enf.c.kind == "enforcement") & (enf.c.number == CaseCertificate.number))
-                .outerjoin(sup, (sup.c.kind == "supervision") & (sup.c.number == CaseCertificate.number))
-                .where(CaseCertificate.case_id.in_(case_ids)).subquery("resolved"))
-    if db.session.get_bind().dialect.name == "postgresql":
-        counting = _counting_by_spans(resolved, pc)
-        return (select(counting.c.case_id).group_by(counting.c.case_id)
-                .having(func.count(counting.c.officer_id) >= 2))
-    counting = (select(resolved.c.case_id, resolved.c.officer_id).distinct()
-                .join(pc, pc.c.id == resolved.c.case_id)
-                .where(resolved.c.officer_id.is_not(None), _certified_on(resolved.c.officer_id, pc.c.decided_on),
-                       or_(pc.c.opened_on.is_(None), _certified_on(resolved.c.officer_id, pc.c.opened_on)))
-                .subquery("counting"))
-    return (select(counting.c.case_id).group_by(counting.c.case_id)
-            .having(func.count(counting.c.officer_id) >= 2))
+    return select(CaseVerdict.case_id).where(CaseVerdict.ok.is_(True), CaseVerdict.case_id.in_(case_ids))
 
 
 def verdict_counts(case_ids: Select) -> tuple[int, int]:
     """(cases, cases not ok) among `case_ids`: one statement."""
     ids = case_ids.subquery("ids")
-    ok = ok_case_ids(select(ids.c.id)).subquery("ok")
     total, n_ok = db.session.execute(
-        select(func.count(ids.c.id), func.count(ok.c.case_id)).select_from(ids)
-        .outerjoin(ok, ok.c.case_id == ids.c.id)).one()
+        select(func.count(ids.c.id), func.count(CaseVerdict.case_id)).select_from(ids)
+        .outerjoin(CaseVerdict, (CaseVerdict.case_id == ids.c.id) & CaseVerdict.ok.is_(True))).one()
     return total, total - n_ok
 
 
@@ -316,29 +252,26 @@ def case_rows(f: CaseFilters) -> list[dict[str, Any]]:
 
 
 def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, Any]], int, int, int]:
-    """(rows of the page shown, cases matching `f`, of which not ok, page shown). The verdict
-    filter, the counts and the page are SQL (`ok_case_ids`); only the page's cases are judged in
-    Python for their problems. A reason filter needs every case's problems: judged in Python."""
-    if f.reason:
-        rows = case_rows(f)
-        pages = max(1, -(-len(rows) // per_page))
-        shown = min(max(page, 1), pages)
-        return (rows[(shown - 1) * per_page: shown * per_page], len(rows), sum(1 for r in rows if not r["ok"]),
-                shown)
+    """(rows of the page shown, cases matching `f`, of which not ok, page shown). The verdict and
+    reason filters, the counts and the page are SQL on the stored verdicts; only the page's cases
+    are judged in Python, for their problems."""
     from app.paging import page_of
 
     ids = _filtered_ids(f)
     if f.verdict == "ok":
         ids = ids.where(PenaltyCase.id.in_(ok_case_ids(_filtered_ids(f))))
-    elif f.verdict == "not_ok":
+    elif f.verdict == "not_ok" or f.reason:
         ids = ids.where(PenaltyCase.id.not_in(ok_case_ids(_filtered_ids(f))))
-    else:
+    if f.reason:
+        ids = ids.where(PenaltyCase.id.in_(select(CaseVerdict.case_id).where(
+            CaseVerdict.reasons.like(reason_like(f.reason)))))
+    if not f.verdict and not f.reason:
         total, bad = verdict_counts(ids)
     picked, n, shown = page_of(ids, (PenaltyCase.decided_on.desc(), PenaltyCase.id.desc()), page, per_page)
-    # with a verdict filter the page's own total is the count: the verdict is evaluated once, not twice
+    # with a verdict or reason filter the page's own total is the count (every such case fails)
     if f.verdict == "ok":
         total, bad = n, 0
-    elif f.verdict == "not_ok":
+    elif f.verdict == "not_ok" or f.reason:
         total = bad = n
     page_ids = select(PenaltyCase.id).where(PenaltyCase.id.in_([r.id for r in picked]))
     cases, numbers = _with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,

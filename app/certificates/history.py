@@ -55,15 +55,15 @@ class CardHistory:
         return self.kind == "enforcement" and self.state_on(d) == "effective"
 
 
-def load_cards(*where, extra_events: dict[int, list[tuple[date, str]]] | None = None
-               ) -> dict[int, CardHistory]:
+def load_cards(*where, extra_events: dict[int, list[tuple[date, str]]] | None = None,
+               session=None) -> dict[int, CardHistory]:
     """{certificate id: CardHistory} for the certificates matching `where`, with their events.
 
     `extra_events` lays hypothetical events (a suspension about to be entered) over the history,
     after every recorded event of the same date. Override notes are not status changes."""
     # one statement: each card with its status events (outer join: a card without events too)
     ev = CertificateEvent
-    rows = db.session.execute(
+    rows = (session or db.session).execute(
         select(Certificate.id, Certificate.officer_id, Officer.name, Certificate.kind, Certificate.number,
                Certificate.status, Certificate.issued_on, Certificate.expires_on,
                ev.effective_on.label("ev_on"), ev.id.label("ev_id"), ev.to_status.label("ev_status"))

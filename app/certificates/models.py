@@ -19,6 +19,8 @@ class Certificate(TimestampMixin, db.Model):
         # (ROW_NUMBER() OVER (PARTITION BY officer_id …)); reminders and lists filter by expiry.
         Index("ix_certificate_officer_kind_status_expires", "officer_id", "kind", "status", "expires_on"),
         Index("ix_certificate_expires_on", "expires_on"),
+        # the public list's change log: certificates issued in its 90-day window
+        Index("ix_certificate_issued_on", "issued_on"),
     )
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="enforcement")
@@ -46,8 +48,12 @@ class CertificateEvent(db.Model):
 
     __tablename__ = "certificate_event"
     # a card's state on day D is its last event dated on or before D: one backward index seek per
-    # (card, day) in the case check (app.cases.services._certified_on) instead of sorting the card's events
-    __table_args__ = (Index("ix_certificate_event_cert_effective", "certificate_id", "effective_on", "id"),)
+    # (card, day) in the case check instead of sorting the card's events; to_status in it makes that
+    # seek index-only (the year's figures: each card's status at year end).
+    # effective_on first: the events of one year (the year's figures) and of the public list's 90-day
+    # window without visiting every card (covering with certificate_id: no row lookups).
+    __table_args__ = (Index("ix_certificate_event_cert_effective", "certificate_id", "effective_on", "id", "to_status"),
+                      Index("ix_certificate_event_effective_on", "effective_on", "certificate_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))

@@ -288,7 +288,11 @@ class Importer:
         result = self.result(plan)
         result.dry_run, result.entity, result.kind = dry_run, self.entity, self.kind
         if not dry_run:
-            self.apply(plan, today=today, result=result)
+            from app.cases.verdicts import deferred
+            from app.extensions import db
+
+            with deferred(db.session):  # the case verdicts the rows touch: re-judged once, at the end
+                self.apply(plan, today=today, result=result)
             from app.audit.services import record
 
             record("import", self.entity, None, result.summary(), {"file": [None, filename]})

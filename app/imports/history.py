@@ -130,6 +130,10 @@ def undo(batch: ImportBatch) -> str:
                 db.session.execute(delete(CaseCertificate).where(CaseCertificate.case_id.in_(chunk)))
             db.session.execute(delete(model).where(model.id.in_(chunk)))
         counts.append(f"{NOUNS[table]} {len(ids)} 条")
+    if created.get("certificate") or created.get("penalty_case"):
+        from app.cases.verdicts import refresh_verdicts  # Core deletes: no flush hook sees them
+
+        refresh_verdicts(db.session, everything=True)
     if touched:
         from app.training.imports import _after_attendance_import
 

@@ -440,6 +440,10 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
             events.append(event | {"kind": _STATUS_ACTION[status], "from_status": "valid",
                                    "to_status": status, "effective_on": status_date or today})
     db.session.execute(insert(CertificateEvent.__table__), events)
+    from app.cases.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
+
+    refresh_verdicts(db.session, numbers={p[1]["number"].strip() for p in plan},
+                     officer_ids={p[2] for p in plan})
     record_many("create", "certificate", [
         (ids[(data["kind"], data["number"].strip())],
          f"导入{CERT_KINDS[data['kind']]} {data['number'].strip()}",

@@ -37,7 +37,7 @@ def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
     c.choice("status", L.EMPLOYMENT_STATUSES, Officer.employment_status, "在职状态")
     flags = {k: v for k, v in L.FLAGS.items() if k != "UNIT_UNDERSTAFFED"}
     c.flag("flag", flags, lambda v: Officer.id.in_(
-        compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示")
+        compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示", costly=True)
 
     def certified(v: str):
         held = select(compliance.best_effective(d).c.officer_id)

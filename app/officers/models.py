@@ -53,7 +53,7 @@ class Officer(TimestampMixin, db.Model):
     education: Mapped[str | None] = mapped_column(String(20))
     on_enforcement_post: Mapped[bool] = mapped_column(Boolean, default=True)
     employment_status: Mapped[str] = mapped_column(String(20), default="active")
-    status_changed_on: Mapped[date | None] = mapped_column(Date)
+    status_changed_on: Mapped[date | None] = mapped_column(Date, index=True)  # public change log's window
     phone: Mapped[str] = mapped_column(String(30), default="")
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     photo_mime: Mapped[str | None] = mapped_column(String(30))

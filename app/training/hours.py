@@ -67,11 +67,11 @@ def _year_of_session():
 
 
 def computed_hours(officer_ids=None, years=None) -> Select:
-    """Credited hours per (officer_id, year) straight from attendance: the definition the
-    training_hours table summarises (attended rows, by the calendar year of the session)."""
+    """Credited hours and attended rows per (officer_id, year) straight from attendance: the
+    definition the training_hours table summarises (attended rows, by the calendar year of the session)."""
     year = _year_of_session()
     q = (select(Attendance.officer_id, year.label("year"),
-                func.sum(Attendance.credited_hours).label("hours"))
+                func.sum(Attendance.credited_hours).label("hours"), func.count().label("attended"))
          .join(TrainingSession, TrainingSession.id == Attendance.session_id)
          .where(Attendance.status == "attended")
          .group_by(Attendance.officer_id, year))
@@ -106,19 +106,20 @@ def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None) ->
         gone = gone.where(TrainingHours.year.in_(sorted(years)))
     db_session.execute(gone)
     db_session.execute(insert(TrainingHours).from_select(
-        ["officer_id", "year", "hours"], computed_hours(scope, years)))
+        ["officer_id", "year", "hours", "attended"], computed_hours(scope, years)))
 
 
-def hours_differences(db_session) -> list[tuple[int, int, float, float]]:
-    """(officer_id, year, stored, computed) wherever training_hours disagrees with attendance."""
-    stored = {(o, y): float(h) for o, y, h in db_session.execute(
-        select(TrainingHours.officer_id, TrainingHours.year, TrainingHours.hours))}
-    computed = {(o, int(y)): float(h or 0) for o, y, h in db_session.execute(computed_hours())}
+def hours_differences(db_session) -> list[tuple[int, int, float, float, int, int]]:
+    """(officer_id, year, stored hours, computed hours, stored attended rows, computed attended
+    rows) wherever training_hours disagrees with attendance."""
+    stored = {(o, y): (float(h), int(n)) for o, y, h, n in db_session.execute(
+        select(TrainingHours.officer_id, TrainingHours.year, TrainingHours.hours, TrainingHours.attended))}
+    computed = {(o, int(y)): (float(h or 0), int(n)) for o, y, h, n in db_session.execute(computed_hours())}
     out = []
     for key in sorted(stored.keys() | computed.keys()):
-        a, b = stored.get(key, 0.0), computed.get(key, 0.0)
-        if abs(a - b) > 1e-9:
-            out.append((key[0], key[1], a, b))
+        (a, m), (b, n) = stored.get(key, (0.0, 0)), computed.get(key, (0.0, 0))
+        if abs(a - b) > 1e-9 or m != n:
+            out.append((key[0], key[1], a, b, m, n))
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -53,4 +53,6 @@ class TrainingHours(db.Model):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)
     hours: Mapped[float] = mapped_column(Float, default=0.0)
-    __table_args__ = (Index("ix_training_hours_year", "year", "officer_id", "hours"),)
+    # attended rows counted in `hours` (the year's person-times of the statistics page)
+    attended: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (Index("ix_training_hours_year", "year", "officer_id", "hours", "attended"),)

@@ -22,7 +22,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.formatting import cn_date
@@ -43,6 +44,7 @@ class Filtered:
     described: list[str] = field(default_factory=list)  # the filters in words: "单位：城市管理科"
     count: Select | None = None       # SELECT count(*) of the same rows, when cheaper than a subquery
     problems: list[str] = field(default_factory=list)   # ignored bad values, to tell the user
+    costly: bool = False              # a filter costs more than sorting the matching rows: one pass
 
 
 class Criteria:
@@ -62,6 +64,7 @@ class Criteria:
         self.active: dict[str, str] = {}
         self.words: list[str] = []
         self.problems: list[str] = []
+        self.costly = False
 
     def raw(self, name: str) -> str:
         return str(self.args.get(name, "") or "")
@@ -81,11 +84,15 @@ class Criteria:
         if value in mapping:
             self.add(name, value, column == value, f"{label}：{mapping[value]}")
 
-    def flag(self, name: str, mapping: Mapping[str, str], clause: Callable[[str], Any], label: str) -> None:
-        """A choice whose clause is not a plain equality (yes/no, a flag, a subquery)."""
+    def flag(self, name: str, mapping: Mapping[str, str], clause: Callable[[str], Any], label: str,
+             costly: bool = False) -> None:
+        """A choice whose clause is not a plain equality (yes/no, a flag, a subquery). `costly`: the
+        clause is dearer than sorting the rows it keeps (the compliance engine over every officer),
+        so the page and its total come from one statement that evaluates it once."""
         value = self.raw(name)
         if value in mapping:
             self.add(name, value, clause(value), f"{label}：{mapping[value]}")
+            self.costly = self.costly or costly
 
     def ident(self, name: str, column: Any, label: str, describe: Callable[[int], str]) -> None:
         value = self.raw(name)
@@ -106,7 +113,7 @@ class Criteria:
         """`count_from`: the entity to count when the rows' joins do not change the count."""
         count = (select(func.count()).select_from(count_from).where(*self.where)
                  if count_from is not None else None)
-        return Filtered(stmt.where(*self.where), self.active, self.words, count, self.problems)
+        return Filtered(stmt.where(*self.where), self.active, self.words, count, self.problems, self.costly)
 
 
 @dataclass
@@ -151,16 +158,22 @@ class ListSpec:
         sort = str(args.get("sort", "") or self.default_sort)
         return sort if sort.lstrip("-") in self.sorts else self.default_sort
 
-    def ordered(self, stmt: Select, sort: str) -> Select:
+    def order_keys(self, sort: str) -> list:
         keys = self.sorts.get(sort.lstrip("-"), ())
         order = [k.desc() if sort.startswith("-") else k for k in keys]
         order += [k for k in self.then if not any(k is c for c in keys)]
-        return stmt.order_by(*order, *self.tiebreak)
+        return [*order, *self.tiebreak]
+
+    def ordered(self, stmt: Select, sort: str) -> Select:
+        return stmt.order_by(*self.order_keys(sort))
 
     def page(self, args: Mapping[str, str], *, today: date, per_page: int | None = None) -> Page:
         f = self.filtered(args, today)
         sort = self.sort_arg(args)
         per = per_page or self.per_page or current_app.config.get("PER_PAGE", 50)
+        if f.costly:
+            rows, page, pages, total = one_pass_page(f.stmt, self.order_keys(sort), page_arg(args), per)
+            return Page(rows, page, pages, total, sort, f.active, f.problems)
         count = f.count if f.count is not None else select(func.count()).select_from(
             f.stmt.order_by(None).subquery())
         total = db.session.scalar(count) or 0
@@ -189,6 +202,32 @@ class ListSpec:
 
         return xlsx_response(rows(), self.columns, title=self.title, slug=self.slug,
                              described=f.described, today=today, entity=self.entity or self.slug)
+
+
+def one_pass_page(stmt: Select, order: Sequence[Any], page: int, per: int) -> tuple[list, int, int, int]:
+    """(rows, page shown, pages, total) of `stmt` in `order` from ONE statement: ROW_NUMBER() and
+    COUNT(*) OVER () over the matching rows, the page (the last one when `page` is past the end)
+    cut in SQL. For filters too dear to evaluate twice (a COUNT, then the page). The rows keep
+    `stmt`'s shape (its ORM entities come back as entities, its labelled columns by name)."""
+    inner = stmt.add_columns(func.row_number().over(order_by=order).label("page_pos"),
+                             func.count().over().label("page_total")).subquery("paged")
+    cols = []
+    for d in stmt.column_descriptions:
+        entity = d.get("entity")
+        if entity is not None and d["expr"] is entity:
+            cols.append(aliased(entity, inner, name=d["name"]))
+        else:
+            cols.append(inner.c[d["name"]])
+    pages_expr = (inner.c.page_total + (per - 1)) // per
+    shown = case((pages_expr < page, pages_expr), else_=page) if page > 1 else 1
+    frozen = db.session.execute(
+        select(*cols, inner.c.page_total)
+        .where(inner.c.page_pos > (shown - 1) * per, inner.c.page_pos <= shown * per)
+        .order_by(inner.c.page_pos)).freeze()
+    totals = frozen().scalars(len(cols)).all()
+    total = totals[-1] if totals else 0
+    pages = max(1, -(-total // per))
+    return frozen().columns(*range(len(cols))).all(), min(page, pages), pages, total
 
 
 def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, title: str, slug: str,

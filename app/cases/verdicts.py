@@ -1,0 +1,187 @@
+"""Every case's art. 42 verdict, stored in `case_verdict` and kept current by the writes themselves.
+
+The verdict (ok, and the reasons a case fails) is decided by cases/services.judge from the
+certificates' dated history; it depends on no "today", only on
+
+- the case: its dates and the numbers written on it;
+- the certificates those numbers name (a number resolves to the enforcement card, else the
+  supervision card) and every enforcement certificate of their officers, with their events.
+
+So a write can change only the verdicts of the cases it touches, of the cases naming a number it
+touched (old and new values) and of the cases naming any certificate of an officer it touched. The
+flush hook below collects those from every ORM write (cases and their numbers, certificates,
+certificate events) and re-judges just those cases in the same transaction, as
+training/hours.py does for hours. Bulk Core writes (the certificate import's inserts, an import's
+undo) call `refresh_verdicts` themselves; a long ORM import can defer the re-judging to its end
+with `deferred(session)`. `flask check cases` re-judges every case and reports any difference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import delete, event, func, insert, inspect, select, union
+from sqlalchemy.orm import Session
+
+from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
+from app.certificates.models import Certificate, CertificateEvent
+
+_CHUNK = 5000  # ids per IN list (SQLite's and psycopg's bound-parameter limits)
+_MANY = 20000  # beyond this many cases in scope, re-judge all of them in one pass
+
+
+def frame(reasons: Iterable[str]) -> str:
+    """['expired', 'fewer_than_two'] → ',expired,fewer_than_two,' (a reason filter is a LIKE)."""
+    reasons = list(reasons)
+    return f",{','.join(reasons)}," if reasons else ""
+
+
+def reason_like(reason: str) -> str:
+    return f"%,{reason},%"
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i:i + _CHUNK]
+
+
+def _scope(session: Session, case_ids: set[int], numbers: set[str], officer_ids: set[int]) -> list[int] | None:
+    """The ids of the cases whose verdict the change may touch (None: too many, judge every case)."""
+    parts = []
+    ids = set(case_ids)
+    named = set(numbers)
+    if officer_ids:
+        for chunk in _chunks(sorted(officer_ids)):
+            named.update(session.scalars(select(Certificate.number).where(Certificate.officer_id.in_(chunk))))
+    for chunk in _chunks(sorted(named)):
+        parts.append(select(CaseCertificate.case_id).where(CaseCertificate.number.in_(chunk)))
+        if len(parts) == 8:
+            ids.update(session.scalars(union(*parts)))
+            parts = []
+    if parts:
+        ids.update(session.scalars(union(*parts) if len(parts) > 1 else parts[0]))
+    return sorted(ids) if len(ids) <= _MANY else None
+
+
+def refresh_verdicts(session: Session, *, case_ids: Iterable[int] = (), numbers: Iterable[str] = (),
+                     officer_ids: Iterable[int] = (), everything: bool = False) -> int:
+    """Re-judge the cases a change touched (see the module's docstring) and store their verdicts,
+    in the caller's transaction. `everything`: every case. Returns how many cases were judged."""
+    from app.cases.services import judge
+
+    scope = None if everything else _scope(session, {i for i in case_ids if i is not None},
+                                               {n for n in numbers if n}, {i for i in officer_ids if i is not None})
+    if scope is None:
+        session.execute(delete(CaseVerdict))
+        batches: Iterable[list[int] | None] = [None]
+    elif not scope:
+        return 0
+    else:
+        for chunk in _chunks(scope):
+            session.execute(delete(CaseVerdict).where(CaseVerdict.case_id.in_(chunk)))
+        batches = _chunks(scope)
+    judged = 0
+    for chunk in batches:
+        ids = select(PenaltyCase.id) if chunk is None else select(PenaltyCase.id).where(PenaltyCase.id.in_(chunk))
+        verdicts = judge(ids, session=session)
+        if verdicts:
+            session.execute(insert(CaseVerdict), [{"case_id": cid, "ok": v.ok, "reasons": frame(v.reasons)}
+                                                  for cid, v in verdicts.items()])
+        judged += len(verdicts)
+    return judged
+
+
+def differences(session: Session) -> list[tuple[int, str, tuple[bool, str] | None, tuple[bool, str] | None]]:
+    """(case id, case_no, stored, judged now) wherever case_verdict disagrees with the check."""
+    from app.cases.services import judge
+
+    stored = {cid: (ok, reasons) for cid, ok, reasons in session.execute(
+        select(CaseVerdict.case_id, CaseVerdict.ok, CaseVerdict.reasons))}
+    judged = {cid: (v.ok, frame(v.reasons)) for cid, v in judge(select(PenaltyCase.id), session=session).items()}
+    case_nos = {cid: no for cid, no in session.execute(select(PenaltyCase.id, PenaltyCase.case_no))}
+    return [(cid, case_nos.get(cid, ""), stored.get(cid), judged.get(cid))
+            for cid in sorted(stored.keys() | judged.keys()) if stored.get(cid) != judged.get(cid)]
+
+
+def missing_count(session: Session) -> int:
+    return session.scalar(select(func.count(PenaltyCase.id)).outerjoin(
+        CaseVerdict, CaseVerdict.case_id == PenaltyCase.id).where(CaseVerdict.case_id.is_(None))) or 0
+
+
+# --- keeping it current ---------------------------------------------------------------------------
+
+_PENDING = "case_verdict_pending"
+_DEFER = "case_verdict_deferred"
+_CARD_FIELDS = ("number", "kind", "officer_id", "status", "issued_on", "expires_on")
+
+
+def _pending(session: Session) -> dict[str, set]:
+    return session.info.setdefault(_PENDING, {"cases": set(), "numbers": set(), "officers": set(), "certs": set()})
+
+
+def _old_and_new(obj, attr: str) -> set:
+    state = inspect(obj)
+    values = {getattr(obj, attr, None)}
+    values.update(state.attrs[attr].history.deleted)
+    return {v for v in values if v is not None}
+
+
+@event.listens_for(Session, "after_flush")
+def _verdicts_after_flush(session: Session, _ctx) -> None:
+    """Collect what this flush touched; re-judge those cases now (unless deferred)."""
+    p = _pending(session)
+    touched = False
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, PenaltyCase):
+            p["cases"].add(obj.id)
+            touched = True
+        elif isinstance(obj, CaseCertificate):
+            p["cases"].update(_old_and_new(obj, "case_id"))
+            touched = True
+        elif isinstance(obj, Certificate):
+            if obj in session.dirty and not any(inspect(obj).attrs[f].history.has_changes() for f in _CARD_FIELDS):
+                continue
+            p["numbers"].update(_old_and_new(obj, "number"))
+            p["officers"].update(_old_and_new(obj, "officer_id"))
+            touched = True
+        elif isinstance(obj, CertificateEvent):
+            p["certs"].update(_old_and_new(obj, "certificate_id"))
+            touched = True
+    if touched and not session.info.get(_DEFER):
+        flush_pending(session)
+
+
+def flush_pending(session: Session) -> None:
+    p = session.info.pop(_PENDING, None)
+    if not p or not any(p.values()):
+        return
+    officers, numbers = set(p["officers"]), set(p["numbers"])
+    for chunk in _chunks(sorted(p["certs"])):
+        for officer_id, number in session.execute(
+                select(Certificate.officer_id, Certificate.number).where(Certificate.id.in_(chunk))):
+            officers.add(officer_id)
+            numbers.add(number)
+    refresh_verdicts(session, case_ids=p["cases"], numbers=numbers, officer_ids=officers)
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[None]:
+    """Inside: flushes only collect what they touch; on leaving, one re-judging for all of it
+    (an import of thousands of cases or certificates through the ORM)."""
+    outer = session.info.get(_DEFER)
+    session.info[_DEFER] = True
+    try:
+        yield
+        if not outer:
+            session.flush()
+    finally:
+        if not outer:
+            session.info.pop(_DEFER, None)
+    if not outer:
+        flush_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
