@@ -461,8 +461,9 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
 
     from app.audit.services import changes_of, record_changes_many
 
-    cols = [Certificate.id, Certificate.version, *(getattr(Certificate, f) for f in CERT_FIELDS)]
-    writes, audits = [], []
+    cols = [Certificate.id, Certificate.version, Certificate.officer_id,
+            *(getattr(Certificate, f) for f in CERT_FIELDS)]
+    writes, audits, officers = [], [], set()
     for chunk in _chunks(updates):
         for cur in db.session.execute(select(*cols).where(Certificate.id.in_(chunk))):
             data = updates[cur.id]
@@ -472,9 +473,14 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
             if changes:
                 writes.append({"_id": cur.id, "_version": cur.version, **vars(new)})
                 audits.append((cur.id, f"修改证件 {new.number}", changes))
+                officers.add(cur.officer_id)
     _bulk_update(Certificate.__table__, CERT_FIELDS, writes)
     record_changes_many("update", "certificate", audits)
     _expire(Certificate)
+    if writes:  # Core updates: no flush hook sees them; the officers' cases are re-judged
+        from app.cases.verdicts import refresh_verdicts
+
+        refresh_verdicts(db.session, numbers={w["number"] for w in writes}, officer_ids=officers)
 
 
 @register
