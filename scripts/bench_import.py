@@ -1,9 +1,13 @@
-"""Benchmark the imports on a temporary SQLite DB (or --database-url): each import runs in its own
-process, which prints its wall time, CPU time and peak memory (RSS). Prints figures; not a test.
+"""Benchmark the imports on a temporary SQLite DB (or --database-url, e.g. an empty PostgreSQL
+database: its tables are dropped and created): each import runs in its own process, which prints
+its wall time, CPU time, on PostgreSQL the server backend's CPU (from /proc), peak memory (RSS),
+the SQL statements it executed and the load average (wall time on a busy machine overstates).
+New, unchanged and changed (every row differs) files; prints figures, not a test.
 
 Targets (DESIGN §7, issue 8 item 5): 10,000 officers ≤ 5 s; 20,000 certificates ≤ 10 s;
 200,000 attendance rows ≤ 30 s and ≤ 400 MB peak.
     .venv/bin/python scripts/bench_import.py [--officers N] [--certificates N] [--attendance N]
+        [--database-url URL] [--files DIR (generated .xlsx kept and reused)]
 """
 
 from __future__ import annotations
@@ -39,15 +43,18 @@ def id_numbers(n: int, rng: random.Random) -> list[str]:
     return sorted(out)
 
 
-def write_officers(path: Path, n: int, seed: int = 1) -> list[str]:
+def write_officers(path: Path, n: int, seed: int = 1, *, changed: bool = False) -> list[str]:
+    """`changed`: the same officers (same ID numbers), each with another position and phone."""
     rng = random.Random(seed)
     ids = id_numbers(n, rng)
+    if changed:
+        rng = random.Random(seed + 1)
     wb = openpyxl.Workbook()  # like a file saved by Excel: shared strings, a dimension
     ws = wb.active
     ws.append(["姓名", "身份证号", "单位", "职务", "编制类型", "学历", "执法岗位", "在职状态", "联系电话", "工号"])
     for i, number in enumerate(ids):
         ws.append([rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), number, rng.choice(UNITS),
-                   rng.choice(["科员", "队员", "副科长", "科长"]),
+                   rng.choice(["科员", "队员", "副科长", "科长"]) + ("（调整）" if changed else ""),
                    rng.choice(["行政编制", "行政编制", "事业编制", "合同制"]),
                    rng.choice(["本科", "大专", "研究生"]), rng.choice(["是", "是", "否"]), "在职",
                    f"138{rng.randint(0, 99999999):08d}", f"E{i:06d}"])
@@ -55,7 +62,8 @@ def write_officers(path: Path, n: int, seed: int = 1) -> list[str]:
     return ids
 
 
-def write_certificates(path: Path, ids: list[str], n: int | None = None) -> None:
+def write_certificates(path: Path, ids: list[str], n: int | None = None, *, changed: bool = False) -> None:
+    """`changed`: the same certificates (same kinds and numbers), each with another area and expiry."""
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.append(["身份证号", "证件类型", "证件编号", "发证机关", "发证日期", "有效期至", "执法类别", "执法区域", "状态",
@@ -65,7 +73,8 @@ def write_certificates(path: Path, ids: list[str], n: int | None = None) -> None
         number = ids[i % len(ids)]
         status = "暂扣" if i % 50 == 0 else "有效"
         ws.append([number, kinds[(i // len(ids)) % 2], f"50010824{i:06d}", "重庆市人民政府", date(2023, 3, 1),
-                   date(2028, 2, 28), "市容环境卫生", "渝中区", status, date(2025, 1, 1) if status != "有效" else None])
+                   date(2028, 2, 29 if changed else 28), "市容环境卫生", "江北区" if changed else "渝中区",
+                   None if changed else status, date(2025, 1, 1) if status != "有效" and not changed else None])
     wb.save(path)
 
 
@@ -83,7 +92,7 @@ def write_attendance(path: Path, ids: list[str], n: int) -> None:
 
 
 _CHILD = """
-import json, sys, time
+import json, os, sys, time
 
 def peak_mb():
     # VmHWM: this process image's peak RSS. (ru_maxrss would carry the parent's peak across
@@ -103,13 +112,34 @@ class BenchConfig(Config):
     SQLALCHEMY_DATABASE_URI = sys.argv[2]
     SECRET_KEY = "bench"
 
+from sqlalchemy import event
+
 app = create_app(BenchConfig)
 with app.app_context():
     kind, path, dry = sys.argv[3], sys.argv[4], sys.argv[5] == "1"
-    t0, c0 = time.perf_counter(), time.process_time()
-    result = importers()[kind].run(path, path.rsplit("/", 1)[-1], today=date(2026, 6, 15), dry_run=dry)
+    importer = importers()[kind]
+    backend = None
+    if db.engine.dialect.name == "postgresql":  # the server's CPU for this import: its backend's
+        backend = db.session.connection().exec_driver_sql("select pg_backend_pid()").scalar()
+
+    def server_cpu():
+        if backend is None:
+            return 0.0
+        with open(f"/proc/{backend}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    statements = [0]
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def count(*_args):
+        statements[0] += 1
+
+    t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu()
+    result = importer.run(path, path.rsplit("/", 1)[-1], today=date(2026, 6, 15), dry_run=dry)
     db.session.rollback() if dry else db.session.commit()
     print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
+                      "server_cpu": server_cpu() - s0, "statements": statements[0],
                       "peak_mb": peak_mb(),
                       "summary": result.summary()}, ensure_ascii=False))
 """
@@ -127,8 +157,10 @@ def run_child(url: str, kind: str, path: Path, label: str, *, dry_run: bool = Fa
         print(f"{label:<48} FAILED\n{done.stderr[-3000:]}")
         return
     r = json.loads(done.stdout.strip().splitlines()[-1])
-    print(f"{label:<48} wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s  peak {r['peak_mb']:6.0f} MB"
-          f"  {target:<18} {r['summary'][:70]}", flush=True)
+    server = f"  pg cpu {r['server_cpu']:5.2f} s" if url.startswith("postgresql") else ""
+    print(f"{label:<44} wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s{server}  peak {r['peak_mb']:4.0f} MB"
+          f"  {r['statements']:5d} stmts  load {os.getloadavg()[0]:4.2f}  {target:<18} {r['summary'][:40]}",
+          flush=True)
 
 
 def main() -> None:
@@ -139,21 +171,34 @@ def main() -> None:
     parser.add_argument("--attendance", type=int, default=200_000)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--skip-certificates", action="store_true")
+    parser.add_argument("--files", default=None,
+                        help="a directory for the generated .xlsx files, reused when they exist")
     args = parser.parse_args()
 
     from app import create_app
     from app.config import Config
     from app.extensions import db
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench_import_"))
-    officers_xlsx, certs_xlsx = tmp / "officers.xlsx", tmp / "certificates.xlsx"
-    attendance_xlsx = tmp / "attendance.xlsx"
+    tmp = Path(args.files or tempfile.mkdtemp(prefix="bench_import_"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    officers_xlsx = tmp / f"officers{args.officers}.xlsx"
+    certs_xlsx = tmp / f"certificates{args.officers}x{args.certificates}.xlsx"
+    attendance_xlsx = tmp / f"attendance{args.officers}x{args.attendance}.xlsx"
     t = time.perf_counter()
-    ids = write_officers(officers_xlsx, args.officers)
-    write_certificates(certs_xlsx, ids, args.certificates)
-    if args.attendance:
+    ids = id_numbers(args.officers, random.Random(1))
+    changed_xlsx = tmp / f"officers{args.officers}-changed.xlsx"
+    if not officers_xlsx.exists():
+        assert write_officers(officers_xlsx, args.officers) == ids
+    if not changed_xlsx.exists():
+        write_officers(changed_xlsx, args.officers, changed=True)
+    certs_changed_xlsx = tmp / f"certificates{args.officers}x{args.certificates}-changed.xlsx"
+    if not certs_xlsx.exists():
+        write_certificates(certs_xlsx, ids, args.certificates)
+    if not certs_changed_xlsx.exists():
+        write_certificates(certs_changed_xlsx, ids, args.certificates, changed=True)
+    if args.attendance and not attendance_xlsx.exists():
         write_attendance(attendance_xlsx, ids, args.attendance)
-    print(f"generated files in {tmp} in {time.perf_counter() - t:.1f} s: " + ", ".join(
+    print(f"files in {tmp} ({time.perf_counter() - t:.1f} s): " + ", ".join(
         f"{p.name} {p.stat().st_size // 1024} KB" for p in (officers_xlsx, certs_xlsx, attendance_xlsx)
         if p.exists()))
     url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
@@ -170,11 +215,13 @@ def main() -> None:
     run_child(url, "officers", officers_xlsx, f"officers --dry-run ({n} new)", dry_run=True)
     run_child(url, "officers", officers_xlsx, f"officers import ({n} new)", target="target <= 5 s")
     run_child(url, "officers", officers_xlsx, f"officers re-import ({n} unchanged)")
+    run_child(url, "officers", changed_xlsx, f"officers re-import ({n} changed)")
     if not args.skip_certificates:
         c = args.certificates
         run_child(url, "certificates", certs_xlsx, f"certificates --dry-run ({c} new)", dry_run=True)
         run_child(url, "certificates", certs_xlsx, f"certificates import ({c} new)",
                   target="target <= 10 s")
+        run_child(url, "certificates", certs_changed_xlsx, f"certificates re-import ({c} changed)")
     if args.attendance:
         a = args.attendance
         run_child(url, "attendance", attendance_xlsx, f"attendance --dry-run ({a} rows)", dry_run=True)

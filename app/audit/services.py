@@ -109,3 +109,22 @@ def record_many(action: str, entity_type: str, entries: list[tuple[int, str, dic
          "changes": {k: [None, _plain(hide_sensitive(k, v))]
                      for k, v in values.items() if v not in (None, "")} or None}
         for entity_id, summary, values in entries])
+
+
+def record_changes_many(action: str, entity_type: str, entries: list[tuple[int, str, dict]]) -> None:
+    """One audit row per (entity_id, summary, changes) in a single INSERT — `changes` as
+    `changes_of` gives them ({field: [old, new]}, already masked): what `record` would write for
+    each, for bulk updates (imports)."""
+    if not entries:
+        return
+    from sqlalchemy import insert
+
+    from app.models_base import utcnow
+
+    actor, user_id, ip = current_actor()
+    now = utcnow()
+    db.session.execute(insert(AuditEvent.__table__), [
+        {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
+         "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
+         "changes": changes or None}
+        for entity_id, summary, changes in entries])

@@ -75,6 +75,8 @@ def chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 
 
 BAD = object()  # a cell that could not be read; its problem is already reported
+_MISSING = object()
+_MEMO_LIMIT = 100_000  # distinct values remembered per column
 
 
 class Row:
@@ -212,22 +214,37 @@ class Importer:
             raise ImportRefused(problems)
         headers = {col.field: h for h, col in mapping.items()}
         headers |= {col.field: col.zh for col in self.columns if col.field not in headers}
-        items = [(h, col, col.kind != "id") for h, col in mapping.items()]
+        # Each column converts each distinct cell value once (a session's title, its date and
+        # hours repeat on every row of a 200,000-row sheet); `memo` holds the value or its error.
+        items = [(h, col, col.kind != "id", {}) for h, col in mapping.items()]
         problems = table.problems  # the reader adds cells under no header while we iterate
         rows: list[Row] = []
         shared: dict[Any, Any] = {}  # one object per repeated value (a session's title, a date)
         for number, raw in table.rows:
             values: dict[str, Any] = {}
             row = Row(number, values, headers, problems)
-            for h, col, share in items:
+            for h, col, share, memo in items:
+                cell = raw.get(h)
+                key = (type(cell), cell)
                 try:
-                    value = convert(raw.get(h), col)
-                except CellError as exc:
+                    value = memo.get(key, _MISSING)
+                except TypeError:  # not hashable: no cell type of the readers, but be safe
+                    key, value = None, _MISSING
+                if value is _MISSING:
+                    try:
+                        value = convert(cell, col)
+                    except CellError as exc:
+                        value = exc
+                    else:
+                        if share:
+                            value = shared.setdefault((type(value), value), value)
+                    if key is not None and len(memo) < _MEMO_LIMIT:
+                        memo[key] = value
+                if isinstance(value, CellError):
                     values[col.field] = BAD
-                    row.error(col.field, str(exc))
+                    row.error(col.field, str(value))
                 else:
-                    values[col.field] = (shared.setdefault((type(value), value), value)
-                                         if share else value)
+                    values[col.field] = value
             rows.append(row)
         if not rows:
             raise ImportRefused(problems or [Problem(None, None, "文件中只有表头，没有数据行")])

@@ -40,16 +40,18 @@ _BULK = 5000
 def resolve_officers(sheet: Sheet, today: date) -> dict[int, Any]:
     """Each row's officer (id, name) by its ID number, in a few queries; unknown ones are problems."""
     wanted: dict[int, str] = {}
+    checked_id = idnumber.validator(today)
     for row in sheet.rows:
         if row.is_bad("id_number"):
             continue
         if not row.get("id_number"):
             row.error("id_number", "身份证号不能为空")
             continue
-        try:
-            wanted[row.number] = idnumber.validate(row.get("id_number"), today=today)
-        except idnumber.IdNumberError as exc:
-            row.error("id_number", str(exc))
+        number = checked_id(row.get("id_number"))
+        if isinstance(number, idnumber.IdNumberError):
+            row.error("id_number", str(number))
+        else:
+            wanted[row.number] = number
     found: dict[str, Any] = {}
     for chunk in chunks(set(wanted.values())):
         found.update({o.id_number: o for o in db.session.execute(
@@ -89,7 +91,7 @@ class AttendanceImporter(Importer):
     def validate(self, sheet: Sheet, *, today: date):
         officers = resolve_officers(sheet, today)
         sessions: dict[tuple[str, date], dict[str, Any]] = {}
-        seen: dict[tuple[str, date, int], int] = {}
+        seen: dict[tuple[str, date], dict[int, int]] = {}  # session -> officer -> row
         plan = []
         for row in sheet.rows:
             hours = None
@@ -119,10 +121,11 @@ class AttendanceImporter(Importer):
             officer = officers.get(row.number)
             if officer is None:
                 continue
-            if (key + (officer.id,)) in seen:
-                row.error("id_number", f"与第 {seen[key + (officer.id,)]} 行重复")
+            in_session = seen.setdefault(key, {})
+            if officer.id in in_session:
+                row.error("id_number", f"与第 {in_session[officer.id]} 行重复")
                 continue
-            seen[key + (officer.id,)] = row.number
+            in_session[officer.id] = row.number
             plan.append((row, key, officer.id, row.get("status") or "attended",
                          row.get("credited_hours")))
         existing: dict[tuple[str, date], TrainingSession | None] = {}
@@ -167,19 +170,20 @@ class AttendanceImporter(Importer):
     def _changes(self, plan) -> tuple[list, list, int]:
         """(rows to insert, rows to update, unchanged count) against the stored attendance."""
         known = [s.id for s in plan["existing"].values() if s is not None]
-        stored: dict[tuple[int, int], Any] = {}
+        stored: dict[int, dict[int, tuple]] = {}  # session -> officer -> (id, status, hours)
         for chunk in chunks(known, 200):
-            stored.update({(a.session_id, a.officer_id): a for a in db.session.execute(select(
-                Attendance.id, Attendance.session_id, Attendance.officer_id, Attendance.status,
-                Attendance.credited_hours).where(Attendance.session_id.in_(chunk)))})
+            for a in db.session.connection().execute(select(  # Core: rows streamed, not buffered
+                    Attendance.id, Attendance.session_id, Attendance.officer_id, Attendance.status,
+                    Attendance.credited_hours).where(Attendance.session_id.in_(chunk))):
+                stored.setdefault(a.session_id, {})[a.officer_id] = (a.id, a.status, a.credited_hours)
         new, changed, same = [], [], 0
         for key, officer_id, status, hours in plan["rows"]:
             s = plan["existing"][key]
-            a = stored.get((s.id, officer_id)) if s is not None else None
+            a = stored.get(s.id, {}).get(officer_id) if s is not None else None
             if a is None:
                 new.append((key, officer_id, status, hours))
-            elif (a.status, a.credited_hours) != (status, hours):
-                changed.append({"_id": a.id, "status": status, "credited_hours": hours})
+            elif (a[1], a[2]) != (status, hours):
+                changed.append({"_id": a[0], "status": status, "credited_hours": hours})
             else:
                 same += 1
         return new, changed, same
@@ -219,13 +223,14 @@ class AttendanceImporter(Importer):
         for chunk in chunks(changed, _BULK):
             db.session.connection().execute(stmt, chunk)
         result.created_ids["training_session"] = [existing[k].id for k in created_sessions]
-        new_keys = {(existing[key].id, officer_id) for key, officer_id, _s, _h in new}
-        session_ids = sorted({sid for sid, _o in new_keys})
+        new_by_session: dict[int, set[int]] = {}  # session -> officers given a new row
+        for key, officer_id, _s, _h in new:
+            new_by_session.setdefault(existing[key].id, set()).add(officer_id)
         ids = []
-        for chunk in chunks(session_ids, 200):
-            ids += [r.id for r in db.session.execute(select(
+        for chunk in chunks(sorted(new_by_session), 200):
+            ids += [r.id for r in db.session.connection().execute(select(
                 Attendance.id, Attendance.session_id, Attendance.officer_id).where(
-                Attendance.session_id.in_(chunk))) if (r.session_id, r.officer_id) in new_keys]
+                Attendance.session_id.in_(chunk))) if r.officer_id in new_by_session[r.session_id]]
         result.created_ids["attendance"] = sorted(ids)
         _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
                                  {key[1].year for key in plan["sessions"]})

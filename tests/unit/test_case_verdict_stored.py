@@ -1,7 +1,7 @@
 """The stored art. 42 verdicts (case_verdict, issue 8) stay equal to a fresh check after every kind
 of write that can change them: certificate transitions and edits (dates, number), events added or
-removed, certificates created or renumbered, cases edited or deleted, a certificate import (Core
-inserts) and its undo — and `flask check cases` finds and fixes a verdict that went wrong."""
+removed, certificates created or renumbered, cases edited or deleted, certificate imports (Core
+inserts and updates) and an undo — and `flask check cases` finds and fixes a verdict that went wrong."""
 
 from __future__ import annotations
 
@@ -96,6 +96,14 @@ def test_a_certificate_import_and_its_undo_update_the_verdicts(app, runner, tmp_
         assert differences(_db.session) == []
         undo(_db.session.scalars(select(ImportBatch).order_by(ImportBatch.id.desc())).first())
         _db.session.commit()
+        assert services.count_not_ok() == 1
+        assert differences(_db.session) == []
+    assert runner.invoke(args=["import", "certificates", str(path), "--today", "2026-06-15"]).exit_code == 0
+    later = xlsx(tmp_path / "later.xlsx", [["身份证号", "证件编号", "发证日期", "有效期至"],
+                                           [b_number, "B-1", "2025-06-01", "2029-12-31"]])
+    result = runner.invoke(args=["import", "certificates", str(later), "--today", "2026-06-15"])
+    assert result.exit_code == 0 and "更新 1" in result.output, result.output
+    with app.app_context():  # the card now dates from after the decision: the case fails again
         assert services.count_not_ok() == 1
         assert differences(_db.session) == []
 

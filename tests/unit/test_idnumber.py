@@ -35,3 +35,19 @@ def test_invalid_numbers_say_what_is_wrong(value, message):
 
 def test_mask_keeps_first_six_and_last_four():
     assert idnumber.mask("50010319850312123X") == "500103********123X"
+
+
+def test_validator_gives_what_validate_gives_once_per_value():
+    """The imports' memoised check: the same number or the same message as validate()."""
+    today = date(2026, 6, 15)
+    check = idnumber.validator(today)
+    for value in ["11010519491231002x", "11010519491231002X", "110105194912310021", "1101051949",
+                  "11010520300101002X", "99010519491231002X", "11010519491231002x"]:
+        got = check(value)
+        try:
+            expected = idnumber.validate(value, today=today)
+        except idnumber.IdNumberError as exc:
+            assert isinstance(got, idnumber.IdNumberError) and str(got) == str(exc), value
+        else:
+            assert got == expected, value
+    assert check("1101051949") is check("1101051949")
