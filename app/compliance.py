@@ -84,7 +84,7 @@ def _day_number_default(element, compiler, **kw):
 
 @compiles(day_number, "sqlite")
 def _day_number_sqlite(element, compiler, **kw):
-    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440588)"
+    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440587)"
 
 
 ID_SPAN = 10**10  # ids below this; a (date, id) pair packed into one integer sorts like the pair
@@ -115,41 +115,49 @@ def best_effective(today: date, officer_id: int | None = None, officer_ids=None)
     return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
 
 
+def epoch_days(day: date) -> int:
+    """`day_number` of a Python date."""
+    return (day - date(1970, 1, 1)).days
+
+
 def officer_state(today: date, officer_id: int | None = None):
     """One row per officer (CTE `officer_state`): its own columns plus the effective enforcement
-    certificate that expires last (eff_*), the latest one (lat_*: greatest issued_on, ties
-    greatest id) and the one still held (valid or suspended, not expired) that expires last.
+    certificate that expires last (eff_id, and eff_key: its packed (expires_on, id), which
+    `expires_by` compares), the latest one (lat_id: greatest issued_on, ties greatest id) and the
+    one still held (valid or suspended, not expired) that expires last (held_id).
 
     Set-wise, in one pass over the officer's certificates in index order: GROUP BY officer_id
     with MAX() of a (date, id) pair packed into one integer, which picks the same row as
     ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY date DESC, id DESC) = 1 without sorting
     (at 40,000 certificates on SQLite: 25 ms against 3 × 38 ms for three window sorts).
+    One SELECT (no inner CTE: SQLite would materialise both levels), each expression per
+    certificate row kept to the minimum: the kind is the join's, the expiry date is read off the
+    packed key — SQLite evaluates these for each of ~40,000 rows.
     """
     c = Certificate
-    effective = _effective(today)
+    effective = and_(c.status == "valid", c.issued_on <= today, c.expires_on >= today)  # kind: the join's
     held = and_(c.status.in_(("valid", "suspended")), c.expires_on >= today)
+    eff_key = func.max(case((effective, pack(c.expires_on, c.id))))
     # Driven by officer (grouped by its primary key, in rowid order: no sort), each officer's
     # certificates found through ix_certificate_officer_kind_status_expires.
-    summary = (
+    state = (
         select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
                Officer.on_enforcement_post, Officer.establishment,
-               func.max(case((effective, pack(c.expires_on, c.id)))).label("eff_key"),
-               func.max(case((effective, c.expires_on))).label("eff_expires_on"),
-               func.max(pack(c.issued_on, c.id)).label("lat_key"),
-               func.max(case((held, pack(c.expires_on, c.id)))).label("held_key"))
+               unpack_id(eff_key).label("eff_id"), eff_key.label("eff_key"),
+               unpack_id(func.max(pack(c.issued_on, c.id))).label("lat_id"),
+               unpack_id(func.max(case((held, pack(c.expires_on, c.id))))).label("held_id"))
         .select_from(Officer)
         .outerjoin(c, and_(c.officer_id == Officer.id, c.kind == "enforcement"))
         .group_by(Officer.id)
     )
     if officer_id is not None:
-        summary = summary.where(Officer.id == officer_id)
-    summary = summary.cte("cert_summary")
-    state = select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
-                   summary.c.on_enforcement_post, summary.c.establishment,
-                   unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
-                   unpack_id(summary.c.lat_key).label("lat_id"),
-                   unpack_id(summary.c.held_key).label("held_id"))
+        state = state.where(Officer.id == officer_id)
     return state.cte("officer_state")
+
+
+def expires_by(s, day: date):
+    """On officer_state `s`: the effective certificate expires on or before `day` (false without one)."""
+    return s.c.eff_key < literal((epoch_days(day) + 1) * ID_SPAN, BigInteger)
 
 
 class Shared:
@@ -195,7 +203,7 @@ def unlicensed(p: Params, sets: Shared | None = None) -> Select:
 def expiring(p: Params, sets: Shared | None = None) -> Select:
     s = (sets or Shared(p.today, p.officer_id)).state
     return _part("EXPIRING", literal("expiring"), s, s.c.eff_id).where(
-        _on_post(s), s.c.eff_id.is_not(None), s.c.eff_expires_on <= p.today + timedelta(days=p.within))
+        _on_post(s), expires_by(s, p.today + timedelta(days=p.within)))
 
 
 def should_cancel(p: Params, sets: Shared | None = None) -> Select:

@@ -23,8 +23,7 @@ def dashboard():
         "officers_total": lambda st: st.c.employment_status == "active",
         "on_post": on_post,
         "certified": lambda st: and_(on_post(st), st.c.eff_id.is_not(None)),
-        **{f"expiring_{w}": (lambda st, w=w: and_(on_post(st), st.c.eff_id.is_not(None),
-                                                   st.c.eff_expires_on <= d + timedelta(days=w)))
+        **{f"expiring_{w}": (lambda st, w=w: and_(on_post(st), compliance.expires_by(st, d + timedelta(days=w))))
            for w in windows},
     }
     everything = compliance.count_by_flag(p, extra)  # the flags and the figures: one statement
