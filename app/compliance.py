@@ -122,8 +122,8 @@ def epoch_days(day: date) -> int:
 
 def officer_state(today: date, officer_id: int | None = None):
     """One row per officer (CTE `officer_state`): its own columns plus the effective enforcement
-    certificate that expires last (eff_id, and eff_key: its packed (expires_on, id), which
-    `expires_by` compares), the latest one (lat_id: greatest issued_on, ties greatest id) and the
+    certificate that expires last (eff_key: its packed (expires_on, id); `eff_id(s)` unpacks the
+    id, `expires_by` compares the date), the latest one (lat_id: greatest issued_on, ties greatest id) and the
     one still held (valid or suspended, not expired) that expires last (held_id).
 
     Set-wise, in one pass over the officer's certificates in index order: GROUP BY officer_id
@@ -132,7 +132,9 @@ def officer_state(today: date, officer_id: int | None = None):
     (at 40,000 certificates on SQLite: 25 ms against 3 × 38 ms for three window sorts).
     One SELECT (no inner CTE: SQLite would materialise both levels), each expression per
     certificate row kept to the minimum: the kind is the join's, the expiry date is read off the
-    packed key — SQLite evaluates these for each of ~40,000 rows.
+    packed key — SQLite evaluates these for each of ~40,000 rows. The effective card's id is not a
+    column of its own: MAX(…) twice with bound parameters is two aggregates to SQLite (it cannot
+    tell `?` from `?`), so it is unpacked where used, on the few rows that need it.
     """
     c = Certificate
     effective = and_(c.status == "valid", c.issued_on <= today, c.expires_on >= today)  # kind: the join's
@@ -143,7 +145,7 @@ def officer_state(today: date, officer_id: int | None = None):
     state = (
         select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
                Officer.on_enforcement_post, Officer.establishment,
-               unpack_id(eff_key).label("eff_id"), eff_key.label("eff_key"),
+               eff_key.label("eff_key"),
                unpack_id(func.max(pack(c.issued_on, c.id))).label("lat_id"),
                unpack_id(func.max(case((held, pack(c.expires_on, c.id))))).label("held_id"))
         .select_from(Officer)
@@ -153,6 +155,11 @@ def officer_state(today: date, officer_id: int | None = None):
     if officer_id is not None:
         state = state.where(Officer.id == officer_id)
     return state.cte("officer_state")
+
+
+def eff_id(s):
+    """On officer_state `s`: the id of the effective certificate that expires last (NULL: none)."""
+    return unpack_id(s.c.eff_key)
 
 
 def expires_by(s, day: date):
@@ -197,12 +204,12 @@ def unlicensed(p: Params, sets: Shared | None = None) -> Select:
     )
     return (_part("UNLICENSED", reason, s, lat.id)
             .outerjoin(lat, lat.id == s.c.lat_id)
-            .where(_on_post(s), s.c.eff_id.is_(None)))
+            .where(_on_post(s), s.c.eff_key.is_(None)))
 
 
 def expiring(p: Params, sets: Shared | None = None) -> Select:
     s = (sets or Shared(p.today, p.officer_id)).state
-    return _part("EXPIRING", literal("expiring"), s, s.c.eff_id).where(
+    return _part("EXPIRING", literal("expiring"), s, eff_id(s)).where(
         _on_post(s), expires_by(s, p.today + timedelta(days=p.within)))
 
 
@@ -216,10 +223,10 @@ def should_cancel(p: Params, sets: Shared | None = None) -> Select:
 
 def ineligible(p: Params, sets: Shared | None = None) -> Select:
     s = (sets or Shared(p.today, p.officer_id)).state
-    return _part("INELIGIBLE", s.c.establishment, s, s.c.eff_id).where(
+    return _part("INELIGIBLE", s.c.establishment, s, eff_id(s)).where(
         s.c.employment_status == "active",
         s.c.establishment.not_in(p.eligible),
-        or_(s.c.on_enforcement_post.is_(True), s.c.eff_id.is_not(None)),
+        or_(s.c.on_enforcement_post.is_(True), s.c.eff_key.is_not(None)),
     )
 
 
@@ -233,7 +240,7 @@ def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
         .select_from(s)
         .where(_on_post(s))
         .group_by(s.c.unit_id)
-        .having(func.count(s.c.eff_id) < 2)
+        .having(func.count(s.c.eff_key) < 2)
     )
 
 

@@ -22,7 +22,7 @@ def dashboard():
     extra = {
         "officers_total": lambda st: st.c.employment_status == "active",
         "on_post": on_post,
-        "certified": lambda st: and_(on_post(st), st.c.eff_id.is_not(None)),
+        "certified": lambda st: and_(on_post(st), st.c.eff_key.is_not(None)),
         **{f"expiring_{w}": (lambda st, w=w: and_(on_post(st), compliance.expires_by(st, d + timedelta(days=w))))
            for w in windows},
     }
