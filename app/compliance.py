@@ -101,7 +101,7 @@ def unpack_id(key):
 def best_effective(today: date, officer_id: int | None = None, officer_ids=None):
     """CTE `best_eff`: per officer, the effective enforcement certificate that expires last
     (officer_id, cert_id, expires_on) — one GROUP BY over the effective certificates in
-    ix_certificate_officer_kind_status_expires order (see officer_state); `officer_id` or
+    ix_certificate_officer_kind_status_expires_issued order (see officer_state); `officer_id` or
     `officer_ids` limit it to those officers."""
     c = Certificate
     q = (select(c.officer_id, func.max(pack(c.expires_on, c.id)).label("key"),
@@ -141,7 +141,7 @@ def officer_state(today: date, officer_id: int | None = None):
     held = and_(c.status.in_(("valid", "suspended")), c.expires_on >= today)
     eff_key = func.max(case((effective, pack(c.expires_on, c.id))))
     # Driven by officer (grouped by its primary key, in rowid order: no sort), each officer's
-    # certificates found through ix_certificate_officer_kind_status_expires.
+    # certificates found through ix_certificate_officer_kind_status_expires_issued.
     state = (
         select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
                Officer.on_enforcement_post, Officer.establishment,
