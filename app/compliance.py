@@ -7,6 +7,7 @@ a parameter. Each flag is a SELECT yielding (flag, reason, officer_id, unit_id, 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -284,19 +285,28 @@ def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | Non
 
 
 def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
-    """How many of each flag; with `extra` ({name: condition on the officer_state columns, given
-    the state CTE}), how many officers meet each condition too — all in one statement."""
+    """How many of each flag; with `extra` ({name: condition(state, today) on the officer_state
+    columns}), how many officers meet each condition too — all in one statement. Pass the same
+    `extra` mapping every time (a module-level dict): the statement is then built once per `p`."""
+    rows = db.session.execute(_count_statement(p, tuple((extra or {}).items()), tuple(_EXTRA_BUILDERS))).all()
+    counts = dict.fromkeys(FLAG_ORDER, 0)
+    counts.update({flag: n for flag, n in rows})
+    return counts
+
+
+@functools.lru_cache(maxsize=16)
+def _count_statement(p: Params, extra: tuple, _builders: tuple):
+    """count_by_flag's statement, kept for the same Params, conditions and flag builders (a
+    day's dashboard: building it costs ~5–10 ms of SQLAlchemy each time, more than its extras'
+    SQL)."""
     shared = Shared(p.today, p.officer_id)
     sub = flags_select(p, shared=shared)
     q = select(sub.c.flag, func.count()).group_by(sub.c.flag)
     if extra:
         st = shared.state
-        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st))
-                           for name, cond in extra.items()])
-    rows = db.session.execute(q).all()
-    counts = dict.fromkeys(FLAG_ORDER, 0)
-    counts.update({flag: n for flag, n in rows})
-    return counts
+        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st, p.today))
+                           for name, cond in extra])
+    return q
 
 
 def officer_ids_with_flag(p: Params, flag: str):
@@ -395,9 +405,43 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
     """The flags page in ONE statement (the flags computed once): ({(flag, reason): count} under
     the unit/search filters, the rows of `page` under every filter in list order, the page shown —
     the last one when `page` is past the end). Each row is list_flags()' dict."""
+    # a search is built afresh: its words (names, ID numbers) are not kept in the cache
+    build = _page_statement.__wrapped__ if search else _page_statement
+    q = build(p, flag, reason, unit, search, per_page, page, id_partial, tuple(_EXTRA_BUILDERS))
+    if q is None:
+        return {}, [], 1
+    counts: dict[tuple[str, str], int] = {}
+    rows = []
+    for r in db.session.execute(q):
+        if r.kind == "count":
+            counts[(r.flag, r.reason)] = r.n
+        else:
+            rows.append(r)
+    rows.sort(key=lambda r: r.pos)
+    total = sum(n for (f, rs), n in counts.items() if (not flag or f == flag) and (not reason or rs == reason))
+    pages_n = max(1, -(-total // per_page))
+    out = []
+    for r in rows:
+        out.append({
+            "flag": r.flag, "reason": r.reason, "officer_id": r.officer_id, "name": r.name,
+            "id_number_masked": mask(r.id_number) if r.id_number else None, "unit": r.unit,
+            "certificate_number": r.number,
+            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
+        })
+        if r.flag == "TRAINING_SHORTFALL":
+            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    return counts, out, min(max(page, 1), pages_n)
+
+
+@functools.lru_cache(maxsize=64)
+def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: int, id_partial: bool,
+                    _builders: tuple):
+    """flags_page's statement, kept for the same arguments (and flag builders): the page asked
+    again the same day (the first page, a chip, a reload) skips ~6 ms of SQLAlchemy construction."""
     sub = flags_select(p)
     if sub is None:
-        return {}, [], 1
+        return None
     base = (select(sub.c.flag, sub.c.reason, sub.c.officer_id, sub.c.certificate_id, Unit.name.label("unit"),
                    Unit.sort_order.label("unit_sort"), Unit.name_pinyin.label("unit_py"),
                    Officer.name.label("name"), Officer.name_pinyin.label("name_py"),
@@ -432,28 +476,7 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
               .select_from(paged).outerjoin(Certificate, Certificate.id == paged.c.certificate_id))
     counts_q = select(literal("count"), b.c.flag, b.c.reason, null(), null(), null(), null(), null(),
                       null(), literal(0), func.count()).group_by(b.c.flag, b.c.reason)
-    counts: dict[tuple[str, str], int] = {}
-    rows = []
-    for r in db.session.execute(union_all(rows_q, counts_q)):
-        if r.kind == "count":
-            counts[(r.flag, r.reason)] = r.n
-        else:
-            rows.append(r)
-    rows.sort(key=lambda r: r.pos)
-    total = sum(n for (f, rs), n in counts.items() if (not flag or f == flag) and (not reason or rs == reason))
-    pages_n = max(1, -(-total // per_page))
-    out = []
-    for r in rows:
-        out.append({
-            "flag": r.flag, "reason": r.reason, "officer_id": r.officer_id, "name": r.name,
-            "id_number_masked": mask(r.id_number) if r.id_number else None, "unit": r.unit,
-            "certificate_number": r.number,
-            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
-            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
-        })
-        if r.flag == "TRAINING_SHORTFALL":
-            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
-    return counts, out, min(max(page, 1), pages_n)
+    return union_all(rows_q, counts_q)
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:

@@ -233,3 +233,26 @@ def test_one_officers_flags_equal_their_rows_in_the_whole_list(db):
         assert mine == [f for f in everyone if f["officer_id"] == o.id]
         assert mine  # each of them carries something
     assert {f["flag"] for f in compliance.officer_flags(p, a.id)} == {"EXPIRING", "INELIGIBLE", "TRAINING_SHORTFALL"}
+
+
+def test_statements_kept_between_requests_read_the_data_of_now(db):
+    """count_by_flag and flags_page keep their built statements (same Params, same filters): the
+    second call must still see a certificate saved in between, and other arguments their own."""
+    o = OfficerFactory()
+    p = compliance.Params(today=TODAY, include_training=False)
+    figures = {"certified": lambda st, d: st.c.eff_key.is_not(None),
+               "expiring_30": lambda st, d: compliance.expires_by(st, d + D(30))}
+    assert compliance.count_by_flag(p, figures)["UNLICENSED"] == 1
+    counts, rows, _ = compliance.flags_page(p, flag="UNLICENSED")
+    assert [(r["officer_id"], r["reason"]) for r in rows] == [(o.id, "none")]
+    cert(o, expires=TODAY + D(30))
+    again = compliance.count_by_flag(p, figures)
+    assert (again["UNLICENSED"], again["EXPIRING"], again["certified"], again["expiring_30"]) == (0, 1, 1, 1)
+    counts, rows, _ = compliance.flags_page(p, flag="UNLICENSED")
+    assert rows == [] and ("UNLICENSED", "none") not in counts and counts[("EXPIRING", "expiring")] == 1
+    assert compliance.count_by_flag(compliance.Params(today=TODAY + D(1), include_training=False),
+                                    figures)["expiring_30"] == 1
+    assert compliance.count_by_flag(compliance.Params(today=TODAY, within=29, include_training=False),
+                                    figures)["EXPIRING"] == 0
+    _, rows, _ = compliance.flags_page(compliance.Params(today=TODAY + D(31), include_training=False))
+    assert [(r["flag"], r["reason"]) for r in rows] == [("UNLICENSED", "expired"), ("UNIT_UNDERSTAFFED", "understaffed")]
