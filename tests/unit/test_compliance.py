@@ -256,3 +256,14 @@ def test_statements_kept_between_requests_read_the_data_of_now(db):
                                     figures)["EXPIRING"] == 0
     _, rows, _ = compliance.flags_page(compliance.Params(today=TODAY + D(31), include_training=False))
     assert [(r["flag"], r["reason"]) for r in rows] == [("UNLICENSED", "expired"), ("UNIT_UNDERSTAFFED", "understaffed")]
+
+
+@pytest.mark.parametrize("day", [date(1970, 1, 1), date(2000, 2, 29), TODAY, date(2099, 12, 31)])
+def test_day_number_in_sql_is_epoch_days_in_python(db, day):
+    """expires_by compares the packed key with a bound computed in Python: both count days the same."""
+    from sqlalchemy import Date, literal, select
+
+    from app.extensions import db as _db
+
+    got = _db.session.scalar(select(compliance.day_number(literal(day, Date))))
+    assert got == compliance.epoch_days(day) == (day - date(1970, 1, 1)).days
