@@ -7,6 +7,7 @@ a parameter. Each flag is a SELECT yielding (flag, reason, officer_id, unit_id, 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
@@ -84,7 +85,7 @@ def _day_number_default(element, compiler, **kw):
 
 @compiles(day_number, "sqlite")
 def _day_number_sqlite(element, compiler, **kw):
-    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440588)"
+    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440587)"
 
 
 ID_SPAN = 10**10  # ids below this; a (date, id) pair packed into one integer sorts like the pair
@@ -101,7 +102,7 @@ def unpack_id(key):
 def best_effective(today: date, officer_id: int | None = None, officer_ids=None):
     """CTE `best_eff`: per officer, the effective enforcement certificate that expires last
     (officer_id, cert_id, expires_on) — one GROUP BY over the effective certificates in
-    ix_certificate_officer_kind_status_expires order (see officer_state); `officer_id` or
+    ix_certificate_officer_kind_status_expires_issued order (see officer_state); `officer_id` or
     `officer_ids` limit it to those officers."""
     c = Certificate
     q = (select(c.officer_id, func.max(pack(c.expires_on, c.id)).label("key"),
@@ -115,41 +116,56 @@ def best_effective(today: date, officer_id: int | None = None, officer_ids=None)
     return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
 
 
+def epoch_days(day: date) -> int:
+    """`day_number` of a Python date."""
+    return (day - date(1970, 1, 1)).days
+
+
 def officer_state(today: date, officer_id: int | None = None):
     """One row per officer (CTE `officer_state`): its own columns plus the effective enforcement
-    certificate that expires last (eff_*), the latest one (lat_*: greatest issued_on, ties
-    greatest id) and the one still held (valid or suspended, not expired) that expires last.
+    certificate that expires last (eff_key: its packed (expires_on, id); `eff_id(s)` unpacks the
+    id, `expires_by` compares the date), the latest one (lat_id: greatest issued_on, ties greatest id) and the
+    one still held (valid or suspended, not expired) that expires last (held_id).
 
     Set-wise, in one pass over the officer's certificates in index order: GROUP BY officer_id
     with MAX() of a (date, id) pair packed into one integer, which picks the same row as
     ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY date DESC, id DESC) = 1 without sorting
     (at 40,000 certificates on SQLite: 25 ms against 3 × 38 ms for three window sorts).
+    One SELECT (no inner CTE: SQLite would materialise both levels), each expression per
+    certificate row kept to the minimum: the kind is the join's, the expiry date is read off the
+    packed key — SQLite evaluates these for each of ~40,000 rows. The effective card's id is not a
+    column of its own: MAX(…) twice with bound parameters is two aggregates to SQLite (it cannot
+    tell `?` from `?`), so it is unpacked where used, on the few rows that need it.
     """
     c = Certificate
-    effective = _effective(today)
+    effective = and_(c.status == "valid", c.issued_on <= today, c.expires_on >= today)  # kind: the join's
     held = and_(c.status.in_(("valid", "suspended")), c.expires_on >= today)
+    eff_key = func.max(case((effective, pack(c.expires_on, c.id))))
     # Driven by officer (grouped by its primary key, in rowid order: no sort), each officer's
-    # certificates found through ix_certificate_officer_kind_status_expires.
-    summary = (
+    # certificates found through ix_certificate_officer_kind_status_expires_issued.
+    state = (
         select(Officer.id.label("officer_id"), Officer.unit_id, Officer.employment_status,
                Officer.on_enforcement_post, Officer.establishment,
-               func.max(case((effective, pack(c.expires_on, c.id)))).label("eff_key"),
-               func.max(case((effective, c.expires_on))).label("eff_expires_on"),
-               func.max(pack(c.issued_on, c.id)).label("lat_key"),
-               func.max(case((held, pack(c.expires_on, c.id)))).label("held_key"))
+               eff_key.label("eff_key"),
+               unpack_id(func.max(pack(c.issued_on, c.id))).label("lat_id"),
+               unpack_id(func.max(case((held, pack(c.expires_on, c.id))))).label("held_id"))
         .select_from(Officer)
         .outerjoin(c, and_(c.officer_id == Officer.id, c.kind == "enforcement"))
         .group_by(Officer.id)
     )
     if officer_id is not None:
-        summary = summary.where(Officer.id == officer_id)
-    summary = summary.cte("cert_summary")
-    state = select(summary.c.officer_id, summary.c.unit_id, summary.c.employment_status,
-                   summary.c.on_enforcement_post, summary.c.establishment,
-                   unpack_id(summary.c.eff_key).label("eff_id"), summary.c.eff_expires_on,
-                   unpack_id(summary.c.lat_key).label("lat_id"),
-                   unpack_id(summary.c.held_key).label("held_id"))
+        state = state.where(Officer.id == officer_id)
     return state.cte("officer_state")
+
+
+def eff_id(s):
+    """On officer_state `s`: the id of the effective certificate that expires last (NULL: none)."""
+    return unpack_id(s.c.eff_key)
+
+
+def expires_by(s, day: date):
+    """On officer_state `s`: the effective certificate expires on or before `day` (false without one)."""
+    return s.c.eff_key < literal((epoch_days(day) + 1) * ID_SPAN, BigInteger)
 
 
 class Shared:
@@ -189,13 +205,13 @@ def unlicensed(p: Params, sets: Shared | None = None) -> Select:
     )
     return (_part("UNLICENSED", reason, s, lat.id)
             .outerjoin(lat, lat.id == s.c.lat_id)
-            .where(_on_post(s), s.c.eff_id.is_(None)))
+            .where(_on_post(s), s.c.eff_key.is_(None)))
 
 
 def expiring(p: Params, sets: Shared | None = None) -> Select:
     s = (sets or Shared(p.today, p.officer_id)).state
-    return _part("EXPIRING", literal("expiring"), s, s.c.eff_id).where(
-        _on_post(s), s.c.eff_id.is_not(None), s.c.eff_expires_on <= p.today + timedelta(days=p.within))
+    return _part("EXPIRING", literal("expiring"), s, eff_id(s)).where(
+        _on_post(s), expires_by(s, p.today + timedelta(days=p.within)))
 
 
 def should_cancel(p: Params, sets: Shared | None = None) -> Select:
@@ -208,10 +224,10 @@ def should_cancel(p: Params, sets: Shared | None = None) -> Select:
 
 def ineligible(p: Params, sets: Shared | None = None) -> Select:
     s = (sets or Shared(p.today, p.officer_id)).state
-    return _part("INELIGIBLE", s.c.establishment, s, s.c.eff_id).where(
+    return _part("INELIGIBLE", s.c.establishment, s, eff_id(s)).where(
         s.c.employment_status == "active",
         s.c.establishment.not_in(p.eligible),
-        or_(s.c.on_enforcement_post.is_(True), s.c.eff_id.is_not(None)),
+        or_(s.c.on_enforcement_post.is_(True), s.c.eff_key.is_not(None)),
     )
 
 
@@ -225,7 +241,7 @@ def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
         .select_from(s)
         .where(_on_post(s))
         .group_by(s.c.unit_id)
-        .having(func.count(s.c.eff_id) < 2)
+        .having(func.count(s.c.eff_key) < 2)
     )
 
 
@@ -269,19 +285,28 @@ def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | Non
 
 
 def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
-    """How many of each flag; with `extra` ({name: condition on the officer_state columns, given
-    the state CTE}), how many officers meet each condition too — all in one statement."""
+    """How many of each flag; with `extra` ({name: condition(state, today) on the officer_state
+    columns}), how many officers meet each condition too — all in one statement. Pass the same
+    `extra` mapping every time (a module-level dict): the statement is then built once per `p`."""
+    rows = db.session.execute(_count_statement(p, tuple((extra or {}).items()), tuple(_EXTRA_BUILDERS))).all()
+    counts = dict.fromkeys(FLAG_ORDER, 0)
+    counts.update({flag: n for flag, n in rows})
+    return counts
+
+
+@functools.lru_cache(maxsize=16)
+def _count_statement(p: Params, extra: tuple, _builders: tuple):
+    """count_by_flag's statement, kept for the same Params, conditions and flag builders (a
+    day's dashboard: building it costs ~5–10 ms of SQLAlchemy each time, more than its extras'
+    SQL)."""
     shared = Shared(p.today, p.officer_id)
     sub = flags_select(p, shared=shared)
     q = select(sub.c.flag, func.count()).group_by(sub.c.flag)
     if extra:
         st = shared.state
-        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st))
-                           for name, cond in extra.items()])
-    rows = db.session.execute(q).all()
-    counts = dict.fromkeys(FLAG_ORDER, 0)
-    counts.update({flag: n for flag, n in rows})
-    return counts
+        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st, p.today))
+                           for name, cond in extra])
+    return q
 
 
 def officer_ids_with_flag(p: Params, flag: str):
@@ -380,9 +405,43 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
     """The flags page in ONE statement (the flags computed once): ({(flag, reason): count} under
     the unit/search filters, the rows of `page` under every filter in list order, the page shown —
     the last one when `page` is past the end). Each row is list_flags()' dict."""
+    # a search is built afresh: its words (names, ID numbers) are not kept in the cache
+    build = _page_statement.__wrapped__ if search else _page_statement
+    q = build(p, flag, reason, unit, search, per_page, page, id_partial, tuple(_EXTRA_BUILDERS))
+    if q is None:
+        return {}, [], 1
+    counts: dict[tuple[str, str], int] = {}
+    rows = []
+    for r in db.session.execute(q):
+        if r.kind == "count":
+            counts[(r.flag, r.reason)] = r.n
+        else:
+            rows.append(r)
+    rows.sort(key=lambda r: r.pos)
+    total = sum(n for (f, rs), n in counts.items() if (not flag or f == flag) and (not reason or rs == reason))
+    pages_n = max(1, -(-total // per_page))
+    out = []
+    for r in rows:
+        out.append({
+            "flag": r.flag, "reason": r.reason, "officer_id": r.officer_id, "name": r.name,
+            "id_number_masked": mask(r.id_number) if r.id_number else None, "unit": r.unit,
+            "certificate_number": r.number,
+            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
+            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
+        })
+        if r.flag == "TRAINING_SHORTFALL":
+            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    return counts, out, min(max(page, 1), pages_n)
+
+
+@functools.lru_cache(maxsize=64)
+def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: int, id_partial: bool,
+                    _builders: tuple):
+    """flags_page's statement, kept for the same arguments (and flag builders): the page asked
+    again the same day (the first page, a chip, a reload) skips ~6 ms of SQLAlchemy construction."""
     sub = flags_select(p)
     if sub is None:
-        return {}, [], 1
+        return None
     base = (select(sub.c.flag, sub.c.reason, sub.c.officer_id, sub.c.certificate_id, Unit.name.label("unit"),
                    Unit.sort_order.label("unit_sort"), Unit.name_pinyin.label("unit_py"),
                    Officer.name.label("name"), Officer.name_pinyin.label("name_py"),
@@ -417,28 +476,7 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
               .select_from(paged).outerjoin(Certificate, Certificate.id == paged.c.certificate_id))
     counts_q = select(literal("count"), b.c.flag, b.c.reason, null(), null(), null(), null(), null(),
                       null(), literal(0), func.count()).group_by(b.c.flag, b.c.reason)
-    counts: dict[tuple[str, str], int] = {}
-    rows = []
-    for r in db.session.execute(union_all(rows_q, counts_q)):
-        if r.kind == "count":
-            counts[(r.flag, r.reason)] = r.n
-        else:
-            rows.append(r)
-    rows.sort(key=lambda r: r.pos)
-    total = sum(n for (f, rs), n in counts.items() if (not flag or f == flag) and (not reason or rs == reason))
-    pages_n = max(1, -(-total // per_page))
-    out = []
-    for r in rows:
-        out.append({
-            "flag": r.flag, "reason": r.reason, "officer_id": r.officer_id, "name": r.name,
-            "id_number_masked": mask(r.id_number) if r.id_number else None, "unit": r.unit,
-            "certificate_number": r.number,
-            "expires_on": r.expires_on.isoformat() if r.expires_on else None,
-            "days_left": (r.expires_on - p.today).days if r.expires_on else None,
-        })
-        if r.flag == "TRAINING_SHORTFALL":
-            out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
-    return counts, out, min(max(page, 1), pages_n)
+    return union_all(rows_q, counts_q)
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:

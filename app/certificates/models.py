@@ -15,9 +15,11 @@ class Certificate(TimestampMixin, db.Model):
     __tablename__ = "certificate"
     __table_args__ = (
         UniqueConstraint("kind", "number", name="uq_certificate_kind_number"),
-        # The compliance engine ranks each officer's certificates of a kind and status by date
-        # (ROW_NUMBER() OVER (PARTITION BY officer_id …)); reminders and lists filter by expiry.
-        Index("ix_certificate_officer_kind_status_expires", "officer_id", "kind", "status", "expires_on"),
+        # The compliance engine reads each officer's certificates of a kind in this order, with status and
+        # dates (officer_state: index-only on SQLite, issued_on included); reminders and lists filter
+        # by expiry.
+        Index("ix_certificate_officer_kind_status_expires_issued", "officer_id", "kind", "status", "expires_on",
+              "issued_on"),
         Index("ix_certificate_expires_on", "expires_on"),
         # the public list's change log: certificates issued in its 90-day window
         Index("ix_certificate_issued_on", "issued_on"),

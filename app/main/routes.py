@@ -9,25 +9,30 @@ from app.extensions import db
 from app.main import bp
 from app.reminders.services import last_run_info
 
+WINDOWS = (30, 60, 90)
+
+
+def _on_post(st):
+    return and_(st.c.employment_status == "active", st.c.on_enforcement_post.is_(True))
+
+
+# the dashboard's figures, counted over officer_state in the flags' statement: condition(state, today).
+# One module-level mapping, so that count_by_flag builds the statement once a day (not per request).
+FIGURES = {
+    "officers_total": lambda st, d: st.c.employment_status == "active",
+    "on_post": lambda st, d: _on_post(st),
+    "certified": lambda st, d: and_(_on_post(st), st.c.eff_key.is_not(None)),
+    **{f"expiring_{w}": (lambda st, d, w=w: and_(_on_post(st), compliance.expires_by(st, d + timedelta(days=w))))
+       for w in WINDOWS},
+}
+
 
 @bp.route("/")
 def dashboard():
     d = clock.today()
     p = compliance.Params.from_settings(d)
-    windows = (30, 60, 90)
-
-    def on_post(st):
-        return and_(st.c.employment_status == "active", st.c.on_enforcement_post.is_(True))
-
-    extra = {
-        "officers_total": lambda st: st.c.employment_status == "active",
-        "on_post": on_post,
-        "certified": lambda st: and_(on_post(st), st.c.eff_id.is_not(None)),
-        **{f"expiring_{w}": (lambda st, w=w: and_(on_post(st), st.c.eff_id.is_not(None),
-                                                   st.c.eff_expires_on <= d + timedelta(days=w)))
-           for w in windows},
-    }
-    everything = compliance.count_by_flag(p, extra)  # the flags and the figures: one statement
+    windows = WINDOWS
+    everything = compliance.count_by_flag(p, FIGURES)  # the flags and the figures: one statement
     counts = {f: everything[f] for f in compliance.FLAG_ORDER}
     officers_total, on_post_total, certified = (everything[k] for k in ("officers_total", "on_post", "certified"))
     expiring_counts = [everything[f"expiring_{w}"] for w in windows]

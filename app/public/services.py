@@ -69,7 +69,7 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
 
     Only keys go into the CTE `holders` (read more than once, so both databases materialize
     it): the officers on post holding an effective enforcement certificate
-    (an EXISTS probe of ix_certificate_officer_kind_status_expires per officer, or a hash semi
+    (an EXISTS probe of ix_certificate_officer_kind_status_expires_issued per officer, or a hash semi
     join) with their sort columns. The count, the page's offset and the ordered page are read from
     it; only the page's rows get their certificate (`best_effective` for those officers) and their
     columns. The search matches part of the name, or the whole number of the certificate shown
@@ -197,7 +197,7 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
     status changed) and holding an enforcement certificate effective that day (as
     app.certificates.history: the card's last non-override event dated on or before the day says
     valid, the day within issued_on..expires_on, not an application): one index probe per card
-    of the officer (ix_certificate_officer_kind_status_expires) and one backward probe of
+    of the officer (ix_certificate_officer_kind_status_expires_issued) and one backward probe of
     ix_certificate_event_cert_effective. The certificate shown is the effective one that expires
     last (ties: greatest id). LAG() over each officer's points finds the days the membership
     flipped: added (with the card held then) or removed (with the card held before).
