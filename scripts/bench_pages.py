@@ -13,6 +13,7 @@ capacity 2 cores ÷ (gunicorn's + PostgreSQL's CPU per request).
 A benchmark that prints figures, not a test.
 
     .venv/bin/python scripts/bench_pages.py [--officers 20000] [--runs 7] [--db sqlite,pg] [--gunicorn]
+        [--photos 0.25]
 """
 
 from __future__ import annotations
@@ -50,8 +51,44 @@ VARIANTS = [
 ]
 
 
-def build(db, n_officers: int) -> dict[str, int]:
-    """bench_flags' officers, certificates and attendance, plus event history, exams and reviews."""
+def sample_photo() -> bytes:
+    """A real JPEG of about 60 KB (noise compresses badly), the size of an ID photo scan."""
+    import io
+
+    from PIL import Image
+
+    rng = random.Random(5)
+    img = Image.frombytes("RGB", (240, 320), rng.randbytes(240 * 320 * 3))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=88)
+    return buf.getvalue()
+
+
+def add_photos(db, n_officers: int, fraction: float) -> int:
+    """A photo for `fraction` of the officers (a random sample), stored where the model keeps it."""
+    from sqlalchemy import insert, update
+
+    from app.officers import models
+
+    ids = sorted(random.Random(13).sample(range(1, n_officers + 1), round(n_officers * fraction)))
+    data = sample_photo()
+    if hasattr(models, "OfficerPhoto"):
+        now = datetime(2026, 1, 1)
+        for i in range(0, len(ids), 500):
+            db.session.execute(insert(models.OfficerPhoto), [
+                {"officer_id": oid, "mime": "image/jpeg", "data": data, "updated_at": now}
+                for oid in ids[i:i + 500]])
+    else:  # before the photo moved to its own table: inline in the officer row
+        for i in range(0, len(ids), 500):
+            db.session.execute(update(models.Officer).where(models.Officer.id.in_(ids[i:i + 500]))
+                               .values(photo=data, photo_mime="image/jpeg")
+                               .execution_options(synchronize_session=False))
+    return len(ids)
+
+
+def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
+    """bench_flags' officers, certificates and attendance, plus event history, exams and reviews;
+    a photo for the fraction `photos` of the officers."""
     from bench_flags import build as build_core
     from sqlalchemy import insert, select
 
@@ -94,8 +131,9 @@ def build(db, n_officers: int) -> dict[str, int]:
     from app.cases.verdicts import refresh_verdicts
 
     refresh_verdicts(db.session, everything=True)
+    n_photos = add_photos(db, n_officers, photos) if photos else 0
     db.session.commit()
-    return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases}
+    return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases, "photos": n_photos}
 
 
 def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:
@@ -270,7 +308,7 @@ def make_app(url: str):
     return create_app(BenchConfig)
 
 
-def prepare(url: str, n: int, marker: Path | None, reuse: bool = False) -> object:
+def prepare(url: str, n: int, marker: Path | None, reuse: bool = False, photos: float = 0.0) -> object:
     from sqlalchemy import inspect
 
     from app.extensions import db
@@ -283,7 +321,7 @@ def prepare(url: str, n: int, marker: Path | None, reuse: bool = False) -> objec
             db.drop_all()
             db.create_all()
             t0 = time.perf_counter()
-            sizes = build(db, n)
+            sizes = build(db, n, photos)
             print(f"built {sizes} in {time.perf_counter() - t0:.0f} s", flush=True)
             if marker is not None:
                 marker.write_text("ok")
@@ -418,7 +456,12 @@ def main() -> int:
     ap.add_argument("--only", help="only the pages whose URL matches this regular expression")
     ap.add_argument("--pg-url", help="an existing PostgreSQL database to use instead of a throw-away cluster; "
                                      "built once (reused while its officer table is filled)")
+    ap.add_argument("--photos", type=float, default=0.25, metavar="FRACTION",
+                    help="the fraction of officers with a photo (a 60 KB JPEG; certificates print one "
+                         "for every officer) when the data set is built (default 0.25)")
     args = ap.parse_args()
+    if not 0 <= args.photos <= 1:
+        ap.error("--photos takes a fraction between 0 and 1")
     global ONLY
     ONLY = re.compile(args.only) if args.only else None
     res: dict[str, list[dict]] = {}
@@ -428,16 +471,17 @@ def main() -> int:
         cache.mkdir(parents=True, exist_ok=True)
         # named after the schema (tables, columns, indexes): a model change builds a new data set
         # instead of benchmarking a stale one (or failing on a missing column)
-        db_file = cache / f"bench-{args.officers}-{_schema_key()}.db"
+        photos = f"-photos{args.photos:g}" if args.photos else ""
+        db_file = cache / f"bench-{args.officers}{photos}-{_schema_key()}.db"
         marker = db_file.with_suffix(".ok")
         if not marker.exists() and db_file.exists():
             db_file.unlink()
-        app = prepare(f"sqlite:///{db_file}", args.officers, marker)
+        app = prepare(f"sqlite:///{db_file}", args.officers, marker, photos=args.photos)
         from app.extensions import db
 
         res["SQLite"] = run_pages(app, db, args.runs, "sqlite")
     if "pg" in args.db and args.pg_url:
-        app = prepare(args.pg_url, args.officers, None, reuse=True)
+        app = prepare(args.pg_url, args.officers, None, reuse=True, photos=args.photos)
         from app.extensions import db
 
         with app.app_context():
@@ -454,7 +498,7 @@ def main() -> int:
                              check=True).stdout
         pg = dict(line.removeprefix("export ").split("=", 1) for line in env.split("\n") if line.startswith("export "))
         try:
-            app = prepare(pg["PGTEST_URL"], args.officers, None)
+            app = prepare(pg["PGTEST_URL"], args.officers, None, photos=args.photos)
             from app.extensions import db
 
             with app.app_context():
