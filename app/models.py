@@ -9,7 +9,7 @@ from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
 from app.jobs.models import Job
 from app.locks import RunLock
-from app.officers.models import Officer, OfficerAttachment, Unit
+from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, Unit
 from app.online.models import OnlineExam, PaperItem, Question, Sitting
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.models import Setting
@@ -31,6 +31,7 @@ __all__ = [
     "LoginThrottle",
     "Officer",
     "OfficerAttachment",
+    "OfficerPhoto",
     "OnlineExam",
     "PaperItem",
     "PenaltyCase",

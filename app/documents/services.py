@@ -23,7 +23,7 @@ from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.officers.idnumber import mask
-from app.officers.models import Officer, Unit
+from app.officers.models import Officer, OfficerPhoto, Unit
 from app.officers.pinyin import SURNAME_READINGS, pinyin_key, unit_key  # noqa: F401  (re-exported)
 from app.training.models import Attendance, TrainingSession
 
@@ -306,7 +306,7 @@ def certificates(today: date, *, session_id: int | None = None, exam_id: int | N
         kind, title, event = "training", "培训合格证书", _session_info(s)
         q = (select(Attendance.id.label("row_id"), Attendance.credited_hours.label("value"), Officer.id,
                     Officer.name, Officer.gender, Officer.id_number, Officer.position,
-                    Officer.photo_mime, Unit.name.label("unit"), Unit.sort_order)
+                    OfficerPhoto.mime.label("photo_mime"), Unit.name.label("unit"), Unit.sort_order)
              .join(Officer, Officer.id == Attendance.officer_id)
              .where(Attendance.session_id == s.id, Attendance.status == "attended"))
         held_on, entity = s.held_on, ("training_session", s.id)
@@ -315,12 +315,12 @@ def certificates(today: date, *, session_id: int | None = None, exam_id: int | N
         kind, title, event = "exam", "考试合格证明", _exam_info(e)
         q = (select(ExamResult.id.label("row_id"), ExamResult.score.label("value"), Officer.id,
                     Officer.name, Officer.gender, Officer.id_number, Officer.position,
-                    Officer.photo_mime, Unit.name.label("unit"), Unit.sort_order)
+                    OfficerPhoto.mime.label("photo_mime"), Unit.name.label("unit"), Unit.sort_order)
              .join(Officer, Officer.id == ExamResult.officer_id)
              .where(ExamResult.exam_id == e.id, ExamResult.absent.is_(False),
                     ExamResult.score.is_not(None), ExamResult.score >= e.pass_score))
         held_on, entity = e.held_on, ("exam", e.id)
-    q = q.join(Unit, Unit.id == Officer.unit_id)
+    q = q.join(Unit, Unit.id == Officer.unit_id).outerjoin(OfficerPhoto, OfficerPhoto.officer_id == Officer.id)
     if officer_id is not None:
         q = q.where(Officer.id == officer_id)
     rows = list(db.session.execute(q))
@@ -334,7 +334,8 @@ def certificates(today: date, *, session_id: int | None = None, exam_id: int | N
     resources = {}
     if with_photo:
         for oid, data, mime in db.session.execute(
-                select(Officer.id, Officer.photo, Officer.photo_mime).where(Officer.id.in_(with_photo))):
+                select(OfficerPhoto.officer_id, OfficerPhoto.data, OfficerPhoto.mime)
+                .where(OfficerPhoto.officer_id.in_(with_photo))):
             if data and mime and mime.startswith("image/"):
                 resources[f"photo-{oid}"] = (mime, data)
     ordered = sorted(rows, key=lambda r: (r.sort_order or 0, unit_key(r.unit), pinyin_key(r.name), r.id))

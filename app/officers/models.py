@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
     Date,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -20,7 +21,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models_base import TimestampMixin
+from app.models_base import TimestampMixin, utcnow
 from app.officers.pinyin import SORT_KEY_LENGTH, sort_key
 
 
@@ -51,9 +52,9 @@ class Officer(TimestampMixin, db.Model):
     __tablename__ = "officer"
     __table_args__ = (
         # Every column the flag engine reads of every officer (officer_state, training shortfall), in
-        # id order: SQLite scans this index instead of the table, whose rows carry the photo inline
-        # (up to 2 MB; created_at lies after it, behind the overflow pages): with a 60 KB photo on a
-        # quarter of 20,000 officers the flags statement took 101 ms from the table, 48 ms from here.
+        # id order: SQLite scans this narrow index instead of the table. (It was added when the rows
+        # carried the photo inline, up to 2 MB, with created_at behind its overflow pages; the photo
+        # now lives in officer_photo.)
         Index("ix_officer_flag_columns", "id", "unit_id", "employment_status", "on_enforcement_post",
               "establishment", "created_at"),
     )
@@ -74,8 +75,6 @@ class Officer(TimestampMixin, db.Model):
     employment_status: Mapped[str] = mapped_column(String(20), default="active")
     status_changed_on: Mapped[date | None] = mapped_column(Date, index=True)  # public change log's window
     phone: Mapped[str] = mapped_column(String(30), default="")
-    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
-    photo_mime: Mapped[str | None] = mapped_column(String(30))
     notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
@@ -91,11 +90,42 @@ class Officer(TimestampMixin, db.Model):
         return and_(cls.employment_status == "active", cls.on_enforcement_post.is_(True))
 
     unit: Mapped[Unit] = relationship(back_populates="officers")
+    # loaded on first use (the detail page joins it); its bytes only when `photo` is read
+    photo_record: Mapped[OfficerPhoto | None] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True)
     certificates: Mapped[list[Certificate]] = relationship(  # noqa: F821
         back_populates="officer", order_by="Certificate.issued_on.desc()"
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    # The photo (bytes and type) lives in officer_photo; these read and write it as if it were
+    # two columns of the officer (None: no photo). Setting either to None removes the photo.
+    @property
+    def photo(self) -> bytes | None:
+        return self.photo_record.data if self.photo_record is not None else None
+
+    @photo.setter
+    def photo(self, data: bytes | None) -> None:
+        self._set_photo(data=data)
+
+    @property
+    def photo_mime(self) -> str | None:
+        return self.photo_record.mime if self.photo_record is not None else None
+
+    @photo_mime.setter
+    def photo_mime(self, mime: str | None) -> None:
+        self._set_photo(mime=mime)
+
+    def _set_photo(self, **value) -> None:
+        current = self.photo_record
+        if None in value.values():
+            self.photo_record = None
+        elif current is None:
+            self.photo_record = OfficerPhoto(**value)
+        else:
+            for k, v in value.items():
+                setattr(current, k, v)
 
     @property
     def id_number_masked(self) -> str:
@@ -122,6 +152,18 @@ class Officer(TimestampMixin, db.Model):
         if partial:
             return cls.id_number.endswith(q.strip().upper(), autoescape=True)
         return cls.id_number == number if len(number) == 18 else false()
+
+
+class OfficerPhoto(db.Model):
+    """An officer's photo, printed on certificates (JPEG or PNG, up to 2 MB): a row of its own so
+    that the officer rows stay small. Inline, SQLite kept the bytes in the officer row and every
+    column behind them on overflow pages, so every query reading officer rows paid for them."""
+
+    __tablename__ = "officer_photo"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id", ondelete="CASCADE"), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(30))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class OfficerAttachment(TimestampMixin, db.Model):

@@ -35,7 +35,7 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
-from app.officers.models import Officer, OfficerAttachment, Unit
+from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, Unit
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -259,6 +259,7 @@ def detail(officer_id: int):
         .where(Officer.id == officer_id)
         .options(
             joinedload(Officer.unit),
+            joinedload(Officer.photo_record),  # its type only (whether to show it); bytes deferred
             # the cards in the same statement, their events in one more
             joinedload(Officer.certificates).selectinload(Certificate.events),
         )
@@ -283,11 +284,11 @@ def detail(officer_id: int):
 @bp.route("/officers/<int:officer_id>/photo")
 def photo(officer_id: int):
     row = db.session.execute(
-        select(Officer.photo, Officer.photo_mime).where(Officer.id == officer_id)
+        select(OfficerPhoto.data, OfficerPhoto.mime).where(OfficerPhoto.officer_id == officer_id)
     ).first()
-    if row is None or not row.photo:
+    if row is None or not row.data:
         abort(404)
-    resp = Response(row.photo, mimetype=row.photo_mime or "application/octet-stream")
+    resp = Response(row.data, mimetype=row.mime or "application/octet-stream")
     resp.headers["Cache-Control"] = "private, no-store"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

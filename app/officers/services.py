@@ -11,6 +11,7 @@ from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
+from app.models_base import utcnow
 from app.officers import idnumber
 from app.officers.models import Officer, Unit
 
@@ -179,7 +180,10 @@ def save_officer(
 def set_photo(officer: Officer, data: bytes | None, mime: str | None) -> None:
     """Store or remove the photo printed on certificates (validated by the form)."""
     old = f"{officer.photo_mime}" if officer.photo_mime else None
-    officer.photo, officer.photo_mime = data, mime
+    officer.photo, officer.photo_mime = data, mime  # the officer_photo row (models.Officer.photo)
+    # a change of the officer as before the photo had its own table: a new version (an edit form
+    # opened earlier is stale) and modification time
+    officer.updated_at = utcnow()
     db.session.flush()
     record("update", "officer", officer.id, f"{'更新' if data else '删除'}照片：{officer.name}",
            {"photo": [old, f"{mime}, {len(data)} bytes" if data else None]})

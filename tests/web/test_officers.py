@@ -396,6 +396,50 @@ def test_photo_upload_is_checked_and_served(client, app, staff):
     assert client.get(f"/officers/{oid}/photo").status_code == 302  # login required
 
 
+def test_photo_is_replaced_and_removed_from_the_officer_form(client, app, staff):
+    """The photo is kept in officer_photo, one row per officer: a new upload replaces it, 删除现有照片
+    removes it; either is a new version of the officer (a form opened before is stale) and audited."""
+    from app.audit.models import AuditEvent
+    from app.officers.models import OfficerPhoto
+
+    login(client, app, "clerk")
+    oid = staff["王五"]["id"]
+    url = f"/officers/{oid}/edit"
+
+    def post(**extra):
+        with app.app_context():
+            version = _db.session.get(Officer, oid).version
+        data = form_data(client, url, name="王五", id_number="", unit_id=str(staff["units"]["b"]),
+                         version=str(version), **extra)
+        resp = client.post(url, data=data, content_type="multipart/form-data", follow_redirects=True)
+        with app.app_context():
+            assert _db.session.get(Officer, oid).version > version
+        return resp.get_data(as_text=True)
+
+    jpeg = io.BytesIO()
+    Image.new("RGB", (40, 50), (30, 30, 200)).save(jpeg, "JPEG")
+    post(photo=(io.BytesIO(png_bytes()), "a.png"))
+    html = post(photo=(io.BytesIO(jpeg.getvalue()), "b.jpg"))
+    assert f'src="/officers/{oid}/photo"' in html
+    photo = client.get(f"/officers/{oid}/photo")
+    assert photo.mimetype == "image/jpeg" and photo.data == jpeg.getvalue()
+    assert 'name="remove_photo"' in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(OfficerPhoto)) == 1
+
+    html = post(remove_photo="y")
+    assert f'src="/officers/{oid}/photo"' not in html
+    assert client.get(f"/officers/{oid}/photo").status_code == 404
+    assert 'name="remove_photo"' not in client.get(url).get_data(as_text=True)
+    with app.app_context():
+        assert _db.session.scalar(select(func.count()).select_from(OfficerPhoto)) == 0
+        officer = _db.session.get(Officer, oid)
+        assert officer.photo is None and officer.photo_mime is None
+        summaries = _db.session.scalars(select(AuditEvent.summary).where(AuditEvent.entity_id == oid)
+                                        .order_by(AuditEvent.id)).all()
+        assert summaries[-3:] == ["更新照片：王五", "更新照片：王五", "删除照片：王五"]
+
+
 # ---------------------------------------------------------------- roles
 
 
