@@ -65,24 +65,16 @@ def sample_photo() -> bytes:
 
 
 def add_photos(db, n_officers: int, fraction: float) -> int:
-    """A photo for `fraction` of the officers (a random sample), stored where the model keeps it."""
-    from sqlalchemy import insert, update
+    """A photo for `fraction` of the officers (a random sample), in officer_photo."""
+    from sqlalchemy import insert
 
-    from app.officers import models
+    from app.officers.models import OfficerPhoto
 
     ids = sorted(random.Random(13).sample(range(1, n_officers + 1), round(n_officers * fraction)))
-    data = sample_photo()
-    if hasattr(models, "OfficerPhoto"):
-        now = datetime(2026, 1, 1)
-        for i in range(0, len(ids), 500):
-            db.session.execute(insert(models.OfficerPhoto), [
-                {"officer_id": oid, "mime": "image/jpeg", "data": data, "updated_at": now}
-                for oid in ids[i:i + 500]])
-    else:  # before the photo moved to its own table: inline in the officer row
-        for i in range(0, len(ids), 500):
-            db.session.execute(update(models.Officer).where(models.Officer.id.in_(ids[i:i + 500]))
-                               .values(photo=data, photo_mime="image/jpeg")
-                               .execution_options(synchronize_session=False))
+    data, now = sample_photo(), datetime(2026, 1, 1)
+    for i in range(0, len(ids), 500):
+        db.session.execute(insert(OfficerPhoto), [
+            {"officer_id": oid, "mime": "image/jpeg", "data": data, "updated_at": now} for oid in ids[i:i + 500]])
     return len(ids)
 
 
