@@ -95,19 +95,9 @@ def record(
 def record_many(action: str, entity_type: str, entries: list[tuple[int, str, dict]]) -> None:
     """One audit row per (entity_id, summary, values) in a single INSERT — for bulk imports, so
     that every created row is audited like a one-by-one create. `values` are the new values."""
-    if not entries:
-        return
-    from sqlalchemy import insert
-
-    from app.models_base import utcnow
-
-    actor, user_id, ip = current_actor()
-    now = utcnow()
-    db.session.execute(insert(AuditEvent.__table__), [
-        {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
-         "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
-         "changes": {k: [None, _plain(hide_sensitive(k, v))]
-                     for k, v in values.items() if v not in (None, "")} or None}
+    record_changes_many(action, entity_type, [
+        (entity_id, summary, {k: [None, _plain(hide_sensitive(k, v))] for k, v in values.items()
+                              if v not in (None, "")})
         for entity_id, summary, values in entries])
 
 
