@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import delete, event, func, insert, inspect, select, union
+from sqlalchemy import delete, event, insert, inspect, select, union
 from sqlalchemy.orm import Session
 
 from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
@@ -102,11 +102,6 @@ def differences(session: Session) -> list[tuple[int, str, tuple[bool, str] | Non
     case_nos = {cid: no for cid, no in session.execute(select(PenaltyCase.id, PenaltyCase.case_no))}
     return [(cid, case_nos.get(cid, ""), stored.get(cid), judged.get(cid))
             for cid in sorted(stored.keys() | judged.keys()) if stored.get(cid) != judged.get(cid)]
-
-
-def missing_count(session: Session) -> int:
-    return session.scalar(select(func.count(PenaltyCase.id)).outerjoin(
-        CaseVerdict, CaseVerdict.case_id == PenaltyCase.id).where(CaseVerdict.case_id.is_(None))) or 0
 
 
 # --- keeping it current ---------------------------------------------------------------------------

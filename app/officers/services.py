@@ -105,6 +105,28 @@ def validate_officer_data(data: dict[str, Any], *, today: date) -> dict[str, str
     return errors
 
 
+def officer_values(data: dict[str, Any], *, today: date, current_status: str | None) -> dict[str, Any]:
+    """The columns an officer's validated `data` sets (all but the unit), as save_officer and the
+    officer import's bulk update both write them. `current_status`: the stored 在职状态 (None for a
+    new officer); a change dates status_changed_on today unless `data` gives the date."""
+    number = data["id_number"]
+    values = {
+        "name": data["name"].strip(), "id_number": number, "gender": idnumber.gender(number),
+        "birth_date": idnumber.birth_date(number),
+        "employee_no": (data.get("employee_no") or "").strip() or None,
+        "position": (data.get("position") or "").strip(), "establishment": data["establishment"],
+        "education": data.get("education") or None, "on_enforcement_post": bool(data["on_enforcement_post"]),
+        "employment_status": data["employment_status"], "phone": (data.get("phone") or "").strip(),
+    }
+    if current_status is not None and current_status != data["employment_status"]:
+        values["status_changed_on"] = data.get("status_changed_on") or today
+    elif data.get("status_changed_on"):
+        values["status_changed_on"] = data["status_changed_on"]
+    if "notes" in data:
+        values["notes"] = data.get("notes") or ""
+    return values
+
+
 def save_officer(
     officer: Officer | None,
     data: dict[str, Any],
@@ -152,23 +174,9 @@ def save_officer(
         officer.unit_id = int(data["unit_id"])
     if not officer.unit_id:
         raise DomainError("请选择单位", fields={"unit_id": "请选择单位"})
-    officer.name = data["name"].strip()
-    officer.id_number = number
-    officer.gender = idnumber.gender(number)
-    officer.birth_date = idnumber.birth_date(number)
-    officer.employee_no = emp_no
-    officer.position = (data.get("position") or "").strip()
-    officer.establishment = data["establishment"]
-    officer.education = data.get("education") or None
-    officer.on_enforcement_post = bool(data["on_enforcement_post"])
-    if not creating and officer.employment_status != data["employment_status"]:
-        officer.status_changed_on = data.get("status_changed_on") or today
-    elif data.get("status_changed_on"):
-        officer.status_changed_on = data["status_changed_on"]
-    officer.employment_status = data["employment_status"]
-    officer.phone = (data.get("phone") or "").strip()
-    if "notes" in data:
-        officer.notes = data.get("notes") or ""
+    for name, value in officer_values(data, today=today,
+                                      current_status=None if creating else officer.employment_status).items():
+        setattr(officer, name, value)
     db.session.flush()
     changes = changes_of(officer, before, OFFICER_FIELDS)
     if creating or changes:
