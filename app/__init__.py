@@ -15,6 +15,9 @@ BLUEPRINT_MODULES = [
 
 def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    from app.sanitize import request_class
+
+    app.request_class = request_class()  # form fields and JSON bodies without control characters
     app.config.from_object(config or Config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key_or_exit()

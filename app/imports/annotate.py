@@ -5,7 +5,6 @@ recognised and ignored)."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from app.imports.base import ERRORS_HEADER, Importer
 from app.imports.readers import ImportRefused, Problem, raw_rows, read_table
+from app.sheets import put, save
 
 RED = PatternFill("solid", fgColor="FF9999")
 _NTH = re.compile(r"^第 (\d+) 列$")
@@ -40,22 +40,22 @@ def annotated_workbook(importer: Importer, data: bytes, filename: str,
     ws = wb.active
     ws.title = f"{importer.noun}（有问题）"[:31]
     for number, raw in enumerate(raw_rows(data, filename), start=1):
-        values = [ERRORS_HEADER if number == header_row else None]
-        for v in raw:
-            values.append(None if v == "" else v)
-        ws.append(values)
-        for i, v in enumerate(values[1:], start=2):
-            if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-                ws.cell(row=number, column=i).data_type = "s"  # shown as typed, never a formula
-            elif isinstance(v, datetime | date):
-                ws.cell(row=number, column=i).number_format = "yyyy-mm-dd"
-            elif isinstance(v, str) and v.isdigit():
-                ws.cell(row=number, column=i).number_format = "@"
+        if number == header_row:
+            put(ws, number, 1, ERRORS_HEADER)
+        for i, v in enumerate(raw, start=2):
+            if v is None or v == "":
+                continue
+            # The uploader's own sheet, to fix and import again: its ID numbers stay whole (only
+            # the uploader or an administrator may open it); formulas and controls never pass.
+            target = put(ws, number, i, v, "yyyy-mm-dd" if isinstance(v, datetime | date) else None,
+                         full=True)
+            if isinstance(v, str) and v.isdigit():
+                target.number_format = "@"
         found = by_row.get(number)
         if not found:
             continue
-        ws.cell(row=number, column=1, value="；".join(
-            (f"{p.column}：" if p.column else "") + p.message for p in found))
+        put(ws, number, 1, "；".join((f"{p.column}：" if p.column else "") + p.message for p in found),
+            full=True)
         ws.cell(row=number, column=1).font = Font(color="C00000")
         ws.cell(row=number, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         per_cell: dict[int, list[str]] = defaultdict(list)
@@ -79,6 +79,4 @@ def annotated_workbook(importer: Importer, data: bytes, filename: str,
         cell.comment = Comment("\n".join(general), "导入检查", width=300, height=120)
         cell.fill = RED
     ws.column_dimensions["A"].width = 50
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save(wb)

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 
 from app.errors import DomainError
 from app.labels import lookup
+from app.sanitize import strip_controls
 
 SUPPORTED_EXTENSIONS = (".xlsx", ".xls", ".ods", ".csv")
 NOT_XLSX = "文件不是有效的 Excel (.xlsx) 文件"
@@ -526,7 +527,7 @@ def to_text(value: Any) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return strip_controls(str(value)).strip()  # a pasted \x0b never reaches the database
 
 
 def to_id_number(value: Any) -> str:

@@ -14,8 +14,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.imports.base import Importer
+from app.sheets import put
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 TEMPLATE_ROWS = 1000  # rows prepared with formats and drop-downs below the header
 
 
@@ -46,7 +46,7 @@ def template_workbook(importer: Importer) -> bytes:
         hint = _hint(col)
         if hint or col.required:
             head.comment = Comment(("必填。" if col.required else "") + hint, "系统")
-        example = ws.cell(row=2, column=i, value=col.example)
+        example = put(ws, 2, i, col.example, full=True)  # a made-up example, no stored data
         fmt = None
         if col.kind == "date":
             fmt = "yyyy-mm-dd"
@@ -90,6 +90,8 @@ def export_workbook(importer: Importer) -> bytes:
     columns as text, dates as dates): the round trip re-imports as 0 new, 0 updated. Streamed."""
     from openpyxl.cell import WriteOnlyCell
 
+    from app.sheets import cell
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(f"{importer.noun}")
     formats = {c.field: ("yyyy-mm-dd" if c.kind == "date" else "@" if c.kind == "id" or c.as_text
@@ -110,12 +112,7 @@ def export_workbook(importer: Importer) -> bytes:
                 value = "是" if value else "否"
             elif formats[c.field] == "@" and value is not None:
                 value = str(value)
-            cell = WriteOnlyCell(ws, value=value)
-            if isinstance(value, str) and value[:1] in FORMULA_STARTS:
-                cell.data_type = "s"  # text that looks like a formula stays text (no injection)
-            if formats[c.field] and value is not None:
-                cell.number_format = formats[c.field]
-            cells.append(cell)
+            cells.append(cell(ws, value, formats[c.field] if value is not None else None))
         ws.append(cells)
     buf = io.BytesIO()
     wb.save(buf)

@@ -87,19 +87,10 @@ def sheet_pdf(sitting: Sitting, exam: Exam) -> bytes:
 
 
 def codes_xlsx(rows: list[dict[str, Any]]) -> bytes:
-    """The access codes as a workbook (身份证号, 姓名, 座位号, 登录码), for the invigilators."""
-    import io
+    """The access codes as a workbook (身份证号, 姓名, 座位号, 登录码), for the invigilators; the ID
+    numbers are masked for anyone but an administrator (app/sheets.py)."""
+    from app.sheets import Column, write_xlsx
 
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "登录码"
-    ws.append(["身份证号", "姓名", "座位号", "登录码"])
-    for r in rows:
-        ws.append([r["id_number"], r["name"], r["seat"], r["code"]])
-    for col, width in zip("ABCD", (22, 12, 8, 12), strict=True):
-        ws.column_dimensions[col].width = width
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    columns = [Column("身份证号", lambda r: r["id_number"], 22), Column("姓名", lambda r: r["name"], 12),
+               Column("座位号", lambda r: r["seat"], 8), Column("登录码", lambda r: r["code"], 12)]
+    return write_xlsx(rows, columns, sheet="登录码")

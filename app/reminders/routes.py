@@ -30,6 +30,7 @@ def _today() -> tuple[date, str]:
 
 def _columns():
     from app.reports.exports import Column
+    from app.sheets import DAYS_FORMAT
 
     return [
         Column("类别", lambda r: r["band"], 18),
@@ -37,7 +38,7 @@ def _columns():
         Column("姓名", lambda r: r["name"], 10),
         Column("证件编号", lambda r: r["number"], 20),
         Column("有效期至", lambda r: r["expires_on"], 12),
-        Column("剩余天数", lambda r: r["days_left"], 10, text=days_text),
+        Column("剩余天数", lambda r: r["days_left"], 10, text=days_text, number_format=DAYS_FORMAT),
         Column("联系电话", lambda r: r["phone"], 14),
         Column("已发送提醒", lambda r: r["history_text"], 60),
     ]

@@ -11,28 +11,21 @@ A route does::
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import Response, current_app
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.formatting import cn_date
-from app.reports.exports import Column, display_width, safe_cell
+from app.sheets import DATE_FORMAT, DATETIME_FORMAT, XLSX_MIME, Column, write_xlsx
 from app.web.args import date_filter, int_arg, page_arg, text_arg
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DATE_FORMAT = 'yyyy"年"m"月"d"日"'
-DATETIME_FORMAT = 'yyyy"年"m"月"d"日" hh:mm'
+__all__ = ["DATE_FORMAT", "DATETIME_FORMAT", "XLSX_MIME", "Column", "write_xlsx"]
 
 
 @dataclass
@@ -257,45 +250,3 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
         f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
-
-
-def write_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, sheet: str,
-               title: str) -> bytes:
-    """A write-only (streaming) workbook: the title row (what was exported, with its filters),
-    a bold frozen header row, real dates and numbers; every string through safe_cell."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(sheet[:31])
-    for i, col in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = max(col.width, display_width(col.header) + 2)
-    ws.freeze_panes = "A3"
-    head = WriteOnlyCell(ws, safe_cell(title))
-    head.font = Font(bold=True, size=13)
-    ws.append([head])
-    bold = Font(bold=True)
-    header = []
-    for col in columns:
-        c = WriteOnlyCell(ws, safe_cell(col.header))
-        c.font = bold
-        header.append(c)
-    ws.append(header)
-    for row in rows:
-        ws.append([_cell(ws, col, col.value(row)) for col in columns])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _cell(ws, col: Column, value: Any) -> Any:
-    if isinstance(value, datetime):
-        c = WriteOnlyCell(ws, value.replace(tzinfo=None))
-        c.number_format = col.number_format or DATETIME_FORMAT
-        return c
-    if isinstance(value, date):
-        c = WriteOnlyCell(ws, value)
-        c.number_format = col.number_format or DATE_FORMAT
-        return c
-    if col.number_format and isinstance(value, int | float):
-        c = WriteOnlyCell(ws, value)
-        c.number_format = col.number_format
-        return c
-    return safe_cell(value)

@@ -40,9 +40,10 @@ def test_flags_xlsx_cells_are_strings_not_formulas(client, app, evil):
     header = [c.value for c in ws[2]]
     row = {h: c for h, c in zip(header, ws[3], strict=True)}
     name = row["姓名"]
-    assert name.data_type == "s" and name.value == "'" + FORMULA
-    assert row["单位"].data_type == "s" and row["单位"].value == "'@SUM(1+1)*cmd"
-    assert row["证件编号"].value.startswith("'-2+3")
+    # text as typed, stored as text with Excel's quote prefix (editing the cell keeps it text)
+    assert name.data_type == "s" and name.value == FORMULA and name.quotePrefix
+    assert row["单位"].data_type == "s" and row["单位"].value == "@SUM(1+1)*cmd" and row["单位"].quotePrefix
+    assert row["证件编号"].value.startswith("-2+3") and row["证件编号"].data_type == "s"
     # real numbers and dates stay typed: a negative number is still a number
     assert row["剩余天数"].data_type == "n" and row["剩余天数"].value == -12
     assert row["有效期至"].is_date and row["有效期至"].value.date() == TODAY - timedelta(12)

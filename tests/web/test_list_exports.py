@@ -97,7 +97,8 @@ def test_certificates_export_matches_and_neutralises_formulas(app, client, staff
     numbers = re.findall(r'<a href="/certificates/\d+">([^<]+)</a>', html)
     assert numbers == ["=CMD4", "C-3", "C-2", "C-1"]
     ws, title, header, rows = workbook(client.get(export_link(html)))
-    assert [r[0] for r in rows] == ["'=CMD4", "C-3", "C-2", "C-1"]
+    assert [r[0] for r in rows] == ["=CMD4", "C-3", "C-2", "C-1"]  # as shown, stored as text
+    assert ws["A3"].data_type == "s" and ws["A3"].quotePrefix
     assert "到期日起：2026年7月1日" in title
     assert header == ["证件编号", "证件类型", "持证人", "单位", "发证日期", "有效期至", "状态", "有效性"]
     assert rows[0][5].date() == TODAY + D(410) and rows[0][7] == "有效"
@@ -147,7 +148,7 @@ def test_training_export_matches_the_filtered_list(app, client, activity):
     shown = re.findall(r'<a href="/training/\d+">([^<]+)</a>', html)
     assert shown == ["=HYPERLINK(1)", "行政处罚法讲座"]
     _ws, title, header, rows = workbook(client.get(export_link(html)))
-    assert [r[1] for r in rows] == ["'=HYPERLINK(1)", "行政处罚法讲座"]
+    assert [r[1] for r in rows] == ["=HYPERLINK(1)", "行政处罚法讲座"]
     assert header[:4] == ["日期", "培训名称", "类别", "学时"] and "类别：法治讲座" in title
     assert rows[1][0].date() == TODAY - D(30) and rows[1][3] == 4.0 and rows[1][4] == 2 and rows[1][6] == 8.0
 
