@@ -103,6 +103,7 @@ AUDIT_ACTIONS = {
     "settings": "设置",
     "verify": "验证",
     "remind": "发送提醒",
+    "search": "搜索",
 }
 
 

@@ -64,6 +64,83 @@ def sees_full_ids() -> bool:
     return bool(current_user and current_user.is_authenticated and current_user.role == "admin")
 
 
+def sees_ages() -> bool:
+    """Whether the signed-in user may see an officer's age. Not a viewer: the age narrows the
+    masked birth date of the ID number to a year, and with the visible ends and a yes/no search
+    that rebuilt whole numbers."""
+    return bool(current_user and current_user.is_authenticated and current_user.role != "viewer")
+
+
+VIEWER_ID_SEARCH = "查看员不能按身份证号搜索，已忽略输入的身份证号"
+
+
+def id_search_allowed(number: str) -> bool:
+    """Whether this request may look up the whole ID number `number` (a yes/no answer about a
+    masked number). A viewer may not (the input is ignored, with a note). A clerk may, up to the
+    setting `id_search_per_hour` times an hour (Flask-Limiter's storage, per user), and each
+    lookup is audited 按身份证号搜索. Commands on the server (no request) and a background job
+    replaying a request that was already counted may. Decided once per number and request."""
+    from flask import after_this_request, g, has_request_context
+
+    if not has_request_context() or not current_user or not current_user.is_authenticated:
+        return True
+    memo = g.setdefault("id_searches", {})
+    if number in memo:
+        return memo[number]
+    from app.jobs.services import in_job
+
+    allowed = True
+    if current_user.role == "viewer":
+        allowed = False
+        flash(VIEWER_ID_SEARCH, "warning")
+    elif not in_job():
+        allowed = _within_id_search_limit()
+        if allowed:
+            _audit_id_search(number, after_this_request)
+    memo[number] = allowed
+    return allowed
+
+
+def _within_id_search_limit() -> bool:
+    from limits import RateLimitItemPerHour
+
+    from app.extensions import limiter
+    from app.settings.services import get
+
+    per_hour = get("id_search_per_hour")
+    strategy = getattr(limiter, "limiter", None)
+    if strategy is None:  # rate limiting switched off
+        return True
+    try:
+        if strategy.hit(RateLimitItemPerHour(per_hour), "id-search", str(current_user.id)):
+            return True
+    except Exception:  # the limiter's storage (Redis) is down: refuse rather than go unlimited
+        current_app.logger.exception("id-search limit: storage unavailable")
+        flash("暂时无法按身份证号搜索，请稍后再试", "warning")
+        return False
+    flash(f"按身份证号搜索过于频繁（每小时最多 {per_hour} 次），本次未按身份证号查找，请稍后再试", "warning")
+    return False
+
+
+def _audit_id_search(number: str, after_this_request) -> None:
+    """The audit row, committed once the page is made (a list page is a GET: nothing else of
+    it is written)."""
+    from app.extensions import db
+    from app.officers.idnumber import mask
+
+    @after_this_request
+    def audited(response):
+        from app.audit.services import record
+
+        try:
+            record("search", "officer", None, f"按身份证号搜索：{mask(number)}")
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        return response
+
+
 def check_access():
     from app.auth import sessions
 

@@ -141,17 +141,22 @@ class Officer(TimestampMixin, db.Model):
 
     @classmethod
     def id_number_search(cls, q: str, *, partial: bool):
-        """WHERE clause for a search by ID number. Only admins (`partial`) may match the end of
-        a number; anyone else must type all 18 characters, so that searching digit by digit
-        cannot rebuild a masked number."""
+        """WHERE clause for a search by ID number: every search by ID number goes through here.
+        Only admins (`partial`) may match the end of a number; anyone else must type all 18
+        characters, so that searching digit by digit cannot rebuild a masked number, and whether
+        a whole number may be looked up at all (never for a viewer; a clerk so many times an
+        hour, each one audited) is `access.id_search_allowed`'s decision."""
         from sqlalchemy import false
 
+        from app.auth.access import id_search_allowed
         from app.officers.idnumber import normalize
 
         number = normalize(q)
         if partial:
             return cls.id_number.endswith(q.strip().upper(), autoescape=True)
-        return cls.id_number == number if len(number) == 18 else false()
+        if len(number) != 18 or not id_search_allowed(number):
+            return false()
+        return cls.id_number == number
 
 
 class OfficerPhoto(db.Model):

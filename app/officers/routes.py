@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import clock, compliance
-from app.auth.access import require_role, sees_full_ids
+from app.auth.access import require_role, sees_ages, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.exams.models import Exam
@@ -275,7 +275,7 @@ def detail(officer_id: int):
     can_edit = current_user.role in ("admin", "clerk")
     return render_template(
         "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
-        full_id=sees_full_ids(), history=history(officer.id), can_edit=can_edit,
+        full_id=sees_full_ids(), show_age=sees_ages(), history=history(officer.id), can_edit=can_edit,
         attachments=attachments_of(officer.id) if can_edit else [], attachment_kinds=ATTACHMENT_KINDS,
         **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
     )

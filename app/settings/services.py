@@ -139,6 +139,8 @@ SPECS: dict[str, SettingSpec] = {
     "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
     "session_idle_minutes": SettingSpec("登录空闲超时（分钟）", "120", _minutes,
                                         "超过这么久没有操作，需重新登录"),
+    "id_search_per_hour": SettingSpec("每人每小时按身份证号搜索次数", "30", _positive_int,
+                                      "录入员输入完整身份证号搜索的次数上限；查看员不能按身份证号搜索"),
     "job_threshold_rows": SettingSpec("后台生成门槛（行）", "500", _rows,
                                       "导出或导入超过这么多行时转为后台任务，完成后下载"),
     "jobs_per_user": SettingSpec("每人同时生成的文件数", "3", _positive_int,
