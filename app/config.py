@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -95,6 +96,8 @@ class Config:
     # every app server, e.g. an NFS mount). JOBS_IMMEDIATE runs a job inside the request (tests).
     JOB_FILES_DIR = os.environ.get("JOB_FILES_DIR", "").strip() or None
     JOBS_IMMEDIATE = os.environ.get("JOBS_IMMEDIATE", "").strip() in ("1", "true", "yes")
+    # The anonymous /public/officers.pdf, kept until the list changes (app/public/pdfcache.py).
+    PUBLIC_PDF_CACHE_DIR = os.environ.get("PUBLIC_PDF_CACHE_DIR", "").strip() or str(INSTANCE_DIR / "cache")
 
 
 class TestConfig(Config):
@@ -110,3 +113,4 @@ class TestConfig(Config):
     EXAM_API_RATE_LIMIT = EXAM_API_CANDIDATE_LIMIT = "100000/minute"
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True
+    PUBLIC_PDF_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-cache-")

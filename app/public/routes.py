@@ -67,10 +67,15 @@ def officers_xlsx():
 @bp.route("/public/officers.pdf")
 @public_limit
 def officers_pdf():
+    """Rendered once per version of the list (app/public/pdfcache.py); each hit is counted, not
+    audited (anyone may ask as often as they like)."""
     _guard()
-    from app.documents.services import print_document
+    from app.public.pdfcache import public_pdf
+    from app.verify.services import count_hit
 
-    pdf, doc = print_document("public-list", today=clock.today())
+    t = clock.today()
+    pdf, filename = public_pdf(t)
+    count_hit("public-pdf", 0, t)
     db.session.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
-                     download_name=doc.filename)
+                     download_name=filename)

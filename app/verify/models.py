@@ -21,7 +21,7 @@ class VerifyHit(db.Model):
     __table_args__ = (UniqueConstraint("day", "kind", "row_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(20))  # training | exam | invalid
+    kind: Mapped[str] = mapped_column(String(20))  # training | exam | invalid | public-pdf (row 0)
     row_id: Mapped[int] = mapped_column(Integer)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     first_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
