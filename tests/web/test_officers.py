@@ -104,9 +104,12 @@ def test_list_masks_id_numbers_and_shows_certificate_expiry(client, app, staff):
 def test_search_by_name_id_digits_and_employee_no(client, app, staff):
     login(client, app, "viewer")
     assert listing(client, "?q=张") == ["张三"]
-    # A viewer finds an officer by the whole ID number only (tests/web/test_security_masking.py).
+    # A viewer cannot search by ID number at all; a clerk by the whole number only
+    # (tests/web/test_id_rebuild.py, tests/web/test_security_masking.py).
     assert listing(client, "?q=" + staff["王五"]["idn"][-6:]) == []
-    assert listing(client, "?q=" + staff["王五"]["idn"]) == ["王五"]
+    assert listing(client, "?q=" + staff["王五"]["idn"]) == []
+    clerk = login(app.test_client(), app, "clerk")
+    assert listing(clerk, "?q=" + staff["王五"]["idn"]) == ["王五"]
     assert listing(client, "?q=E-1001") == ["张三"]
     assert listing(client, "?q=nobody") == []
     assert "没有符合条件的人员" in client.get("/officers?q=nobody").get_data(as_text=True)
