@@ -333,3 +333,58 @@ def test_docs_page_is_public_and_served_locally(client):
     assert srcs and all(s.startswith("/") for s in srcs)
     for s in srcs:
         assert client.get(s).status_code == 200, s
+
+
+# --- the account page ---------------------------------------------------------------------------
+
+def test_account_page_lists_tokens_with_last_use_and_revokes_them(app, client, runner, set_today):
+    login(client, app, "viewer", username="caller")
+    tok = issue(runner, "caller", "案件系统")
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert "案件系统" in page and "从未使用" in page and tok not in page
+    client.get("/api/v1/flags", headers=bearer(tok))
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert "从未使用" not in page and re.search(r"\d{4}年\d+月\d+日 \d\d:\d\d", page)
+    from app.api.models import ApiToken
+
+    with app.app_context():
+        token_id = _db.session.query(ApiToken).one().id
+    url = f"/account/tokens/{token_id}/revoke"
+    assert client.post(url).status_code == 400  # no CSRF token
+    assert client.get("/api/v1/flags", headers=bearer(tok)).status_code == 200
+    assert 'data-confirm="确定撤销令牌' in page
+    resp = client.post(url, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "已撤销 API 令牌“案件系统”" in resp.get_data(as_text=True)
+    assert client.get("/api/v1/flags", headers=bearer(tok)).status_code == 401
+    from app.audit.models import AuditEvent
+
+    with app.app_context():
+        event = _db.session.query(AuditEvent).filter_by(entity_type="api_token", action="update").one()
+        assert event.actor == "caller" and "撤销" in event.summary
+
+
+def test_account_page_cannot_revoke_another_users_token(app, client, runner):
+    make_user(app, "someone", "admin")
+    tok = issue(runner, "someone", "甲")
+    login(client, app, "admin", username="me")
+    from app.api.models import ApiToken
+
+    with app.app_context():
+        token_id = _db.session.query(ApiToken).one().id
+    page = client.get("/account/tokens").get_data(as_text=True)
+    assert "甲" not in page
+    resp = client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page)})
+    assert resp.status_code == 404
+    assert client.get("/api/v1/flags", headers=bearer(tok)).status_code == 200
+
+
+def test_account_page_creates_a_token_shown_once(app, client):
+    login(client, app, "viewer", username="caller")
+    page = client.get("/account/tokens").get_data(as_text=True)
+    resp = client.post("/account/tokens", data={"label": "报表系统", "csrf_token": csrf_from(page)})
+    html = resp.get_data(as_text=True)
+    tok = re.search(r'<code class="fs-6 user-select-all">([^<]+)</code>', html).group(1)
+    assert client.get("/api/v1/officers", headers=bearer(tok)).status_code == 200
+    assert tok not in client.get("/account/tokens").get_data(as_text=True)
+    again = client.post("/account/tokens", data={"label": "报表系统", "csrf_token": csrf_from(html)})
+    assert "已有名为“报表系统”的有效令牌" in again.get_data(as_text=True)
