@@ -38,10 +38,12 @@ def _errors(*codes):
 
 
 def _unit_id(name: str | None) -> int | None:
-    """The id of the unit called `name`; 422 when there is none."""
+    """The id of the unit called `name` within the caller's scope; 422 when there is none (a unit
+    outside the scope reads as unknown)."""
     if not name or not name.strip():
         return None
-    unit_id = db.session.scalar(select(Unit.id).where(Unit.name == name.strip()))
+    unit_id = db.session.scalar(select(Unit.id).where(Unit.name == name.strip(),
+                                                      scope.unit_clause(Unit.id, current_user)))
     if unit_id is None:
         raise ApiError(422, "unknown_unit", f"没有名为“{name.strip()}”的单位")
     return unit_id
@@ -155,7 +157,7 @@ def certificate(number: str, on: str | None = None):
     card = min(cards.values(), key=lambda c: (c.kind != "enforcement", -c.issued_on.toordinal(), -c.id))
     state = card.state_on(day)
     unit = db.session.scalar(select(Unit.name).join(Officer, Officer.unit_id == Unit.id)
-                             .where(Officer.id == card.officer_id))
+                             .where(Officer.id == card.officer_id, scope.officer_clause(current_user)))
     return {"number": card.number, "kind": card.kind,
             "officer": {"id": card.officer_id, "name": card.officer_name, "unit": unit},
             "state_on": "valid" if state == "effective" else state, "effective": state == "effective"}
@@ -168,8 +170,8 @@ def certificate(number: str, on: str | None = None):
 def flags(unit=None, flag=None):
     """问题提示（与 flask report flags --format json 相同的对象）"""
     unit = unit.strip() if unit else None
-    if unit and not report_services.unit_exists(unit):
-        raise ApiError(422, "unknown_unit", f"没有名为“{unit}”的单位")
+    if unit:
+        _unit_id(unit)  # 422 unless the caller may see that unit
     p = compliance.Params.from_settings(clock.today())
     if flag:
         rows = compliance.list_flags(p, flags=[flag], unit=unit)
