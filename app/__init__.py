@@ -92,6 +92,9 @@ def register_blueprints(app: Flask) -> None:
     for name in BLUEPRINT_MODULES:
         importlib.import_module(f"app.{name}.routes")
         app.register_blueprint(importlib.import_module(f"app.{name}").bp)
+    from app.api import spec  # the token API: a flask-smorest blueprint with its OpenAPI document
+
+    spec.init_app(app)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -115,7 +118,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from flask import render_template
+    from flask import render_template, request
     from flask_wtf.csrf import CSRFError
 
     from app.extensions import db
@@ -134,6 +137,10 @@ def register_errorhandlers(app: Flask) -> None:
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
+        if request.path.startswith("/api/v1/"):  # e.g. a URL no API view matches: JSON too
+            from app.api.errors import json_error
+
+            return json_error(code)
         return render_template("errors.html", code=code, message=messages.get(code, "出错了")), code
 
     for code in messages:

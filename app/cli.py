@@ -10,6 +10,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every module's command group, and the commands modules add to another's group."""
+    from app.api.cli import token_commands
     from app.auth.cli import bootstrap_cmd, users_cli
     from app.backup import backup_cmd, restore_cmd
     from app.cases.cli import check_commands as case_checks
@@ -28,6 +29,8 @@ def register(app: Flask) -> None:
 
     for command in (*case_reports, *training_reports):  # `report cases|annual|training`
         report_cli.add_command(command)
+    for command in token_commands:  # `users token|revoke-token`
+        users_cli.add_command(command)
     for command in case_checks:  # `check cases` beside `check hours`
         check_cli.add_command(command)
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,

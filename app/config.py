@@ -82,6 +82,7 @@ class Config:
     EXAM_LOGIN_CANDIDATE_LIMIT = os.environ.get("EXAM_LOGIN_CANDIDATE_LIMIT") or "10/minute"
     EXAM_API_RATE_LIMIT = os.environ.get("EXAM_API_RATE_LIMIT") or "6000/minute"
     EXAM_API_CANDIDATE_LIMIT = os.environ.get("EXAM_API_CANDIDATE_LIMIT") or "120/minute"
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT") or "300/minute"  # /api/v1, per token
     RATELIMIT_STORAGE_URI = (os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL")
                              or "memory://")
     RATELIMIT_SWALLOW_ERRORS = True  # limiter storage (Redis) down: serve rather than answer 500
@@ -111,6 +112,7 @@ class TestConfig(Config):
     PUBLIC_RATE_LIMIT = "100000/minute"
     EXAM_LOGIN_RATE_LIMIT = EXAM_LOGIN_CANDIDATE_LIMIT = "100000/minute"
     EXAM_API_RATE_LIMIT = EXAM_API_CANDIDATE_LIMIT = "100000/minute"
+    API_RATE_LIMIT = "100000/minute"
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True
     PUBLIC_PDF_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-cache-")

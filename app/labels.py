@@ -151,6 +151,7 @@ ENTITY_TYPES = {
     "attendance": "培训出勤",
     "annual_review": "年审",
     "user": "用户",
+    "api_token": "API 令牌",
     "setting": "设置",
     "reminders": "到期提醒",
     "reminder_run": "提醒发送",

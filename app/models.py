@@ -1,5 +1,6 @@
 """Every model, imported in one place for Alembic and the shell."""
 
+from app.api.models import ApiToken
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.throttle import LoginThrottle
@@ -17,6 +18,7 @@ from app.training.models import Attendance, TrainingSession
 from app.verify.models import VerifyHit
 
 __all__ = [
+    "ApiToken",
     "AnnualReview",
     "Attendance",
     "AuditEvent",

@@ -51,3 +51,15 @@ def get_officer_or_404(officer_id, user=None):
     if officer is None:
         abort(404)
     return officer
+
+
+def subtree_clause(unit_id_column, unit_id: int) -> ColumnElement[bool]:
+    """A WHERE clause keeping the rows whose unit (the given column) is `unit_id` or lies below it
+    (one recursive CTE over the unit tree). Combine it with unit_clause for the user's scope."""
+    from sqlalchemy import select
+
+    from app.officers.models import Unit
+
+    tree = select(Unit.id).where(Unit.id == unit_id).cte("unit_subtree", recursive=True)
+    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
+    return unit_id_column.in_(select(tree.c.id))

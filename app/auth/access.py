@@ -20,7 +20,9 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
                     # the exam room: candidates have no staff account (app/online/api.py)
                     "online.exam_page", "online.api_login", "online.api_paper", "online.api_answer",
                     "online.api_submit",
-                    "jobs.healthz"}
+                    "jobs.healthz",
+                    # the token API's documentation (app/api/docs.py)
+                    "api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}
 ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
 
 
@@ -147,6 +149,10 @@ def check_access():
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
+    if endpoint.startswith("api."):  # the token API answers 401/403 in JSON (app/api/auth.py)
+        from app.api.auth import check_api_access
+
+        return check_api_access(endpoint)
     if current_user.is_authenticated:
         why = sessions.expired()
         if why:

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -161,3 +161,37 @@ def user_unlock(user_id: int):
     db.session.commit()
     flash(f"用户 {user.username} 已解锁", "success")
     return redirect(url_for("auth.users"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@allow_role("viewer")
+def api_tokens():
+    """The signed-in user's API tokens: last use, revoke; a new one is shown once, on this page."""
+    from app.api import tokens
+    from app.errors import DomainError
+
+    new_token = None
+    if request.method == "POST":
+        try:
+            _row, new_token = tokens.create_token(current_user._get_current_object(), request.form.get("label", ""))
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(f"令牌未生成：{exc}", "danger")
+    return render_template("auth/tokens.html", tokens=tokens.tokens_of(current_user), new_token=new_token)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@allow_role("viewer")
+def api_token_revoke(token_id: int):
+    from app.api import tokens
+    from app.api.models import ApiToken
+
+    row = db.session.get(ApiToken, token_id)
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    if row.revoked_at is None:
+        tokens.revoke(row)
+        db.session.commit()
+        flash(f"已撤销 API 令牌“{row.label}”", "success")
+    return redirect(url_for("auth.api_tokens"))

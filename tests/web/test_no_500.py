@@ -83,7 +83,7 @@ def world(app):
                 "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
                 "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id,
-                "job_id": "no-such-job"}
+                "job_id": "no-such-job", "token_id": 999, "number": cert.number, "name": "swagger-ui.css"}
 
 
 def _urls(app, world):

@@ -41,7 +41,7 @@ def _routes(app):
 
 
 # A viewer may write only to their own account (tests/web/test_security_sessions.py).
-OWN_ACCOUNT = {"auth.logout", "auth.change_password"}
+OWN_ACCOUNT = {"auth.logout", "auth.change_password", "auth.api_tokens", "auth.api_token_revoke"}
 READ_ACTIONS = ("export", "print", "login", "logout", "verify")
 
 
@@ -60,6 +60,9 @@ def test_there_are_routes(app):
 def test_anonymous_gets_the_login_page_everywhere(app, client):
     for endpoint, method, url in _routes(app):
         resp = client.open(url, method=method)
+        if endpoint.startswith("api."):  # the token API answers in JSON (tests/web/test_api.py)
+            assert resp.status_code == 401 and resp.get_json()["error"] == "unauthorized", endpoint
+            continue
         assert resp.status_code == 302, (endpoint, method, url, resp.status_code)
         assert resp.headers["Location"].startswith("/login"), (endpoint, method)
 

@@ -1,0 +1,10 @@
+"""The token API, /api/v1 (JSON): officers, certificates on a date, flags.
+
+`bp` is a flask-smorest Blueprint so its views document themselves in the OpenAPI document;
+app/api/spec.py binds it to the app (create_app calls spec.init_app), not BLUEPRINT_MODULES.
+"""
+
+from flask_smorest import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1",
+               description="执法人员、证件状态与问题提示的只读接口（Authorization: Bearer 令牌）")
