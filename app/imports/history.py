@@ -158,8 +158,11 @@ def new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") -
 
 
 def run_batch(batch: ImportBatch, *, dry_run: bool):
-    """Run a stored batch's file through its importer with the columns mapped in the wizard."""
+    """Run a stored batch's file through its importer with the columns mapped in the wizard and
+    the new units ticked at its last step ("create_units"; before that step, the check lists
+    every new unit: all allowed)."""
     mapping = batch.mapping
     return importers()[batch.kind].run(batch.file_data, batch.filename, today=clock.today(),
                                        dry_run=dry_run, ignore=mapping.get("ignore", []),
-                                       assign=mapping.get("assign", {}))
+                                       assign=mapping.get("assign", {}),
+                                       create_units=mapping.get("create_units", True))

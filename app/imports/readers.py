@@ -109,6 +109,12 @@ class Column:
     example: Any = None
     as_text: bool = False
     hint: str = ""  # a line for the template's 填写说明 sheet
+    aliases: tuple[str, ...] = ()  # other headers offices write for this column (是否在执法岗位)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every header that means this column: Chinese, English and the aliases."""
+        return (self.zh, self.en, *self.aliases)
 
     @property
     def noun(self) -> str:
@@ -415,7 +421,7 @@ def read_table(source: str | Path | bytes | BinaryIO, filename: str,
     no row qualifies, it is the first non-empty row. Empty rows and a trailing 合计 row are skipped.
     Raises ImportRefused for a file that cannot be read or has no data rows."""
     source_rows = raw_rows(source, filename)
-    known = {_norm_header(n) for c in columns or [] for n in (c.zh, c.en)}
+    known = {_norm_header(n) for c in columns or [] for n in c.names}
     head: list[tuple[int, tuple[Any, ...]]] = []
     for number, row in enumerate(source_rows, start=1):
         if len(head) >= HEADER_SEARCH_ROWS:
@@ -478,8 +484,8 @@ def map_headers(headers: list[str], columns: list[Column]) -> tuple[dict[str, Co
     """{header as in the file: Column}, and problems (unknown, repeated or missing columns) on row 1."""
     known: dict[str, Column] = {}
     for col in columns:
-        known[_norm_header(col.zh)] = col
-        known[_norm_header(col.en)] = col
+        for name in col.names:
+            known[_norm_header(name)] = col
     mapping: dict[str, Column] = {}
     seen: dict[str, str] = {}
     problems: list[Problem] = []
@@ -556,8 +562,8 @@ def to_date(value: Any) -> date | None:
     raise CellError(f"“{text}”不是有效日期，应写成 2024-03-01、2024/3/1 或 2024年3月1日")
 
 
-_TRUE = {"是", "yes", "y", "true", "1", "√", "t"}
-_FALSE = {"否", "no", "n", "false", "0", "×", "f"}
+_TRUE = {"是", "yes", "y", "true", "1", "√", "✓", "✔", "t", "对"}
+_FALSE = {"否", "no", "n", "false", "0", "×", "✗", "✘", "x", "f", "不是"}
 
 
 def to_bool(value: Any) -> bool | None:
@@ -570,7 +576,7 @@ def to_bool(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f"“{to_text(value)}”应为 是/否（也可写 yes/no、true/false、1/0）")
+    raise CellError(f"“{to_text(value)}”应为 是/否（也可写 √/×、Y/N、yes/no、1/0）")
 
 
 def to_enum(value: Any, col: Column) -> str | None:

@@ -223,6 +223,9 @@ def run(token: str):
     if batch.status != "uploaded":
         flash("这个文件已经导入过了", "warning")
         return redirect(url_for("imports.history"))
+    # the new units ticked on the check page are the only ones the import may register
+    batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
+    db.session.commit()
     from app.imports.jobs import defer  # a big file: a background job (issue 13)
 
     if (queued := defer(batch)) is not None:
