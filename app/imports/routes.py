@@ -10,6 +10,7 @@ from app.auth.access import require_role
 from app.extensions import db
 from app.imports import bp
 from app.imports.base import ERRORS_HEADER, importers
+from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm
 from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
@@ -128,6 +129,7 @@ def upload():
     # uploads left in the wizard for a day are dropped (they hold whole files)
     db.session.execute(delete(ImportBatch).where(
         ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
+    prune()
     batch = new_batch(form.kind.data, filename, storage.stream.read())
     db.session.commit()
     return redirect(url_for("imports.preview", token=batch.token))
@@ -139,7 +141,7 @@ def preview(token: str):
     batch = _batch(token)
     importer = importers()[batch.kind]
     try:
-        table = read_table(batch.file_data, batch.filename, importer.columns)
+        table = read_table(parsed(batch), batch.filename, importer.columns)
         rows = list(islice(table.rows, PREVIEW_ROWS))
     except ImportRefused as refused:
         return render_template("imports/wizard.html", step="check", batch=batch,
@@ -209,7 +211,11 @@ def errors_xlsx(token: str):
     except ImportRefused as refused:
         problems = refused.problems
     db.session.rollback()
-    data = annotated_workbook(importer, batch.file_data, batch.filename, problems)
+    try:
+        source = parsed(batch)
+    except (ImportRefused, OSError):
+        source = batch.file_data
+    data = annotated_workbook(importer, source, batch.filename, problems)
     stem = batch.filename.rsplit(".", 1)[0]
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"errors.xlsx\"; "
