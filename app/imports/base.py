@@ -258,6 +258,16 @@ class Importer:
             return None
         return values
 
+    def is_example(self, raw: dict[str, Any], mapping: dict[str, Column]) -> bool:
+        """Whether a row as read ({header: cell}) is the template's example row."""
+        example = self.example_values(mapping)
+        if example is None:
+            return False
+        try:
+            return {col.field: convert(raw.get(h), col) for h, col in mapping.items()} == example
+        except CellError:
+            return False
+
     def read(self, source: Source, filename: str, *, ignore: Iterable[str] = (),
              assign: dict[str, str] | None = None) -> Sheet:
         """Read and convert every cell. Raises ImportRefused for an unreadable file or wrong

@@ -158,8 +158,10 @@ def preview(token: str):
         else:
             choice[h] = detected[h].field
     absent = [c for c in importer.columns if c.field not in {col.field for col in detected.values()}]
+    examples = {number for number, values in rows if importer.is_example(values, detected)}
     return render_template("imports/wizard.html", step="preview", batch=batch, importer=importer,
                            table=table, headers=headers, rows=rows, detected=detected, choice=choice, absent=absent,
+                           examples=examples,
                            ignore=IGNORE, to_text=to_text, defaults=importer.defaults,
                            masked={h for h, c in detected.items()
                                    if c.kind == "id" and current_user.role != "admin"},

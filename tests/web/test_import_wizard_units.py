@@ -74,8 +74,10 @@ def test_wizard_skips_the_template_example_row(client, app, tmp_path):
     path = tmp_path / "模板.xlsx"
     wb.save(path)
     url = start(client, path, "officers")
-    html = client.post(url + "/check", data=mapping_form(client.get(url).get_data(as_text=True))
-                       ).get_data(as_text=True)
+    preview = client.get(url).get_data(as_text=True)
+    assert re.search(r"<td>2 <span[^>]*>示例行，不导入</span></td><td>张三</td>", preview)
+    assert "<td>3</td><td>李四</td>" in preview
+    html = client.post(url + "/check", data=mapping_form(preview)).get_data(as_text=True)
     assert "检查通过：执法人员 1 条（新增 1，更新 0）" in html
     assert "已跳过模板示例行 第2行（模板自带的示例，不会导入）" in html
     client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
