@@ -590,30 +590,6 @@ def _norm_header(h: str) -> str:
     return re.sub(r"[\s*＊]", "", h).lower()
 
 
-def map_headers(headers: list[str], columns: list[Column]) -> tuple[dict[str, Column], list[Problem]]:
-    """{header as in the file: Column}, and problems (unknown, repeated or missing columns) on row 1."""
-    known: dict[str, Column] = {}
-    for col in columns:
-        for name in col.names:
-            known[_norm_header(name)] = col
-    mapping: dict[str, Column] = {}
-    seen: dict[str, str] = {}
-    problems: list[Problem] = []
-    for h in headers:
-        col = known.get(_norm_header(h))
-        if col is None:
-            problems.append(Problem(1, h, f"未知的列“{h}”，可用的列：{'、'.join(c.zh for c in columns)}"))
-        elif col.field in seen:
-            problems.append(Problem(1, h, f"列“{h}”与列“{seen[col.field]}”重复"))
-        else:
-            seen[col.field] = h
-            mapping[h] = col
-    for col in columns:
-        if col.required and col.field not in seen:
-            problems.append(Problem(1, None, f"缺少必填的列“{col.zh}”（或 {col.en}）"))
-    return mapping, problems
-
-
 # --- values --------------------------------------------------------------------------------------
 
 
