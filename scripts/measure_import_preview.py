@@ -2,7 +2,7 @@
 
     python scripts/measure_import_preview.py FILE [--kind officers]
 
-Prints one JSON line: the process's peak RSS before the upload (the app loaded and logged in),
+Prints one JSON line: the process's peak RSS (VmHWM, else ru_maxrss) before the upload (the app loaded and logged in),
 after the first preview (the one reading of the workbook) and after a reload, the seconds each
 took, and the preview's status and message. tests/ops/test_import_preview_memory.py runs it.
 """
@@ -23,6 +23,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def peak_mb() -> float:
+    """This process's peak RSS. VmHWM belongs to the process's own memory, made new at exec;
+    ru_maxrss is not reset by exec, so started from a big process (pytest after the whole suite)
+    it would report that process's size."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

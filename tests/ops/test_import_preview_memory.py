@@ -1,6 +1,6 @@
 """A workbook of many long unique strings (shared strings) is previewed within 300 MB peak RSS and
 read once per upload; one that would cost more is refused before it is read, with a clear
-message. Each case runs scripts/measure_import_preview.py in a fresh process (ru_maxrss)."""
+message. Each case runs scripts/measure_import_preview.py in a fresh process (its peak RSS)."""
 
 from __future__ import annotations
 
