@@ -25,7 +25,7 @@ SCORE_COLUMNS = [
     Column("max_score", "满分", "max_score", example=100),
     Column("pass_score", "合格分数", "pass_score", example=60),
     Column("id_number", "身份证号", "id_number", required=True, kind="id", example=EXAMPLE_ID),
-    Column("score", "成绩", "score", example=85, hint="数字；缺考写“缺考”"),
+    Column("score", "成绩", "score", example=85, aliases=("分数", "考试成绩"), hint="数字；缺考写“缺考”"),
     Column("makeup_of", "补考对应考试", "makeup_of", max_length=200,
            hint="补考时填写原考试的考试名称"),
 ]

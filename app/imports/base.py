@@ -40,6 +40,8 @@ IMPORTER_MODULES = ["app.officers.imports", "app.imports.services", "app.trainin
                     "app.exams.imports", "app.cases.imports", "app.online.imports"]
 
 ERRORS_HEADER = "错误说明"  # the first column of an annotated sheet, ignored when it comes back
+# Columns every import leaves out without a word: a row number, an annotated sheet's own column.
+ALWAYS_IGNORED = {_norm_header(h) for h in ("序号", ERRORS_HEADER)}
 _REGISTRY: dict[str, Importer] = {}
 _CHUNK = 500  # IN (...) lists stay well under every database's parameter limit
 
@@ -125,6 +127,24 @@ class ImportResult:
     entity: str = ""
     kind: str = ""
     created_ids: dict[str, list[int]] = field(default_factory=dict)  # table -> ids, for undo
+    ignored_columns: list[str] = field(default_factory=list)  # the file's headers left out
+    skipped_examples: list[int] = field(default_factory=list)  # the template's example rows
+    # each unit the import creates -> the registered units whose names are close to it
+    new_units: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def notes(self) -> str:
+        """What the import left out of the file, in words ("" when nothing)."""
+        parts = []
+        if self.skipped_examples:
+            parts.append("已跳过模板示例行 " + "、".join(f"第{n}行" for n in self.skipped_examples))
+        if self.ignored_columns:
+            parts.append("已忽略的列：" + "、".join(self.ignored_columns))
+        near = [f"{name}（相近的已有单位：{'、'.join(similar)}）"
+                for name, similar in self.new_units.items() if similar]
+        if near:
+            parts.append("请核对新建的单位：" + "，".join(near))
+        return "；".join(parts)
 
     @property
     def counts(self) -> str:
@@ -140,9 +160,10 @@ class ImportResult:
         return text
 
     def summary(self) -> str:
+        notes = f"。{self.notes}" if self.notes else ""
         if self.dry_run:
-            return f"校验通过，未写入任何数据（仅校验）。正式导入将导入{self.counts}"
-        return f"导入{self.counts}"
+            return f"校验通过，未写入任何数据（仅校验）。正式导入将导入{self.counts}{notes}"
+        return f"导入{self.counts}{notes}"
 
 
 @dataclass
@@ -155,6 +176,8 @@ class Sheet:
     mapping: dict[str, Column]  # header in the file -> column
     positions: dict[str, int]  # header in the file -> 0-based column in the sheet
     header_row: int = 1
+    ignored: list[str] = field(default_factory=list)  # headers left out, named in the summary
+    examples: list[int] = field(default_factory=list)  # row numbers of the template's example
 
 
 class Importer:
@@ -166,6 +189,9 @@ class Importer:
     help: ClassVar[str] = ""  # one line for `flask import KIND --help`
     columns: ClassVar[list[Column]]
     notes: ClassVar[list[str]] = []  # extra lines for the template's 填写说明 sheet
+    # The field naming a unit that the import registers when it is new (officers' 单位): the
+    # framework lists each new unit with its near-duplicates and creates only those allowed.
+    unit_field: ClassVar[str | None] = None
     defaults: ClassVar[dict[str, str]] = {}  # field -> what an absent or empty cell means
 
     # --- reading ---------------------------------------------------------------------------
@@ -173,26 +199,27 @@ class Importer:
     def map_headers(self, headers: list[str], *, ignore: Iterable[str] = (),
                     assign: dict[str, str] | None = None, header_row: int = 1
                     ) -> tuple[dict[str, Column], list[Problem]]:
-        """{header as in the file: Column} and the problems (unknown, repeated or missing
-        columns, reported on the header row). `ignore`: headers to leave out; `assign`: {header:
-        field} chosen by the person for headers that are not recognised."""
+        """{header as in the file: Column} and the problems (repeated or missing columns,
+        reported on the header row). A header that names no column is left out (the import
+        names it in its summary, `unmapped`), never a reason to refuse. `ignore`: headers to
+        leave out; `assign`: {header: field} chosen by the person for other headers."""
         known: dict[str, Column] = {}
         by_field = {c.field: c for c in self.columns}
         for col in self.columns:
-            known[_norm_header(col.zh)] = col
-            known[_norm_header(col.en)] = col
-        ignored = {_norm_header(h) for h in ignore} | {_norm_header(ERRORS_HEADER)}
+            for name in col.names:
+                known.setdefault(_norm_header(name), col)
+        ignored = {_norm_header(h) for h in ignore} | ALWAYS_IGNORED
         assign = assign or {}
         mapping: dict[str, Column] = {}
         seen: dict[str, str] = {}
         problems: list[Problem] = []
+        unknown: list[str] = []
         for h in headers:
             if _norm_header(h) in ignored:
                 continue
             col = by_field.get(assign[h]) if assign.get(h) else known.get(_norm_header(h))
             if col is None:
-                problems.append(Problem(header_row, h, f"未知的列“{h}”，可用的列："
-                                                       f"{'、'.join(c.zh for c in self.columns)}"))
+                unknown.append(h)
             elif col.field in seen:
                 problems.append(Problem(header_row, h, f"列“{h}”与列“{seen[col.field]}”重复"))
             else:
@@ -200,8 +227,46 @@ class Importer:
                 mapping[h] = col
         for col in self.columns:
             if col.required and col.field not in seen:
-                problems.append(Problem(header_row, None, f"缺少必填的列“{col.zh}”（或 {col.en}）"))
+                text = f"缺少必填的列“{col.zh}”（或 {col.en}）"
+                if unknown:
+                    text += f"；文件中未识别的列：{'、'.join(unknown)}"
+                problems.append(Problem(header_row, None, text))
         return mapping, problems
+
+    @staticmethod
+    def unmapped(headers: list[str], mapping: dict[str, Column]) -> list[str]:
+        """The file's headers an import leaves out and names in its summary (序号 and an
+        annotated sheet's 错误说明 are left out without a word)."""
+        return [h for h in headers if h not in mapping and _norm_header(h) not in ALWAYS_IGNORED]
+
+    def example_values(self, mapping: dict[str, Column]) -> dict[str, Any] | None:
+        """The template's example row (`Column.example`, as the template writes it) converted
+        like a cell, by field, for the columns of this file; None when it cannot be told apart
+        (a required column of the file without an example)."""
+        values: dict[str, Any] = {}
+        for col in mapping.values():
+            if col.example is None:
+                values[col.field] = None
+                continue
+            try:
+                values[col.field] = convert(col.example, col)
+            except CellError:
+                return None
+        if any(col.required and values[col.field] is None for col in mapping.values()):
+            return None
+        if sum(v is not None for v in values.values()) < 2:
+            return None
+        return values
+
+    def is_example(self, raw: dict[str, Any], mapping: dict[str, Column]) -> bool:
+        """Whether a row as read ({header: cell}) is the template's example row."""
+        example = self.example_values(mapping)
+        if example is None:
+            return False
+        try:
+            return {col.field: convert(raw.get(h), col) for h, col in mapping.items()} == example
+        except CellError:
+            return False
 
     def read(self, source: Source, filename: str, *, ignore: Iterable[str] = (),
              assign: dict[str, str] | None = None) -> Sheet:
@@ -214,6 +279,8 @@ class Importer:
             raise ImportRefused(problems)
         headers = {col.field: h for h, col in mapping.items()}
         headers |= {col.field: col.zh for col in self.columns if col.field not in headers}
+        example = self.example_values(mapping)
+        examples: list[int] = []
         # Each column converts each distinct cell value once (a session's title, its date and
         # hours repeat on every row of a 200,000-row sheet); `memo` holds the value or its error.
         items = [(h, col, col.kind != "id", {}) for h, col in mapping.items()]
@@ -245,13 +312,20 @@ class Importer:
                     row.error(col.field, str(value))
                 else:
                     values[col.field] = value
+            if example is not None and row.bad is None and values == example:
+                examples.append(number)  # the template's example row: never imported
+                continue
             rows.append(row)
+        if not rows and examples and not problems:
+            raise ImportRefused([Problem(None, None, f"文件中只有模板示例行（第 {examples[0]} 行），"
+                                                     "没有要导入的数据")])
         if not rows:
             raise ImportRefused(problems or [Problem(None, None, "文件中只有表头，没有数据行")])
         if any(p.row is None for p in problems):
             raise ImportRefused([p for p in problems if p.row is None])
         return Sheet(rows, problems, headers, mapping, {h: table.positions[h] for h in mapping},
-                     table.header_row)
+                     table.header_row, ignored=self.unmapped(table.headers, mapping),
+                     examples=examples)
 
     # --- the two steps a kind implements -------------------------------------------------------
 
@@ -278,15 +352,21 @@ class Importer:
     # --- the whole import ----------------------------------------------------------------------
 
     def run(self, source: Source, filename: str, *, today: date, dry_run: bool = False,
-            ignore: Iterable[str] = (), assign: dict[str, str] | None = None) -> ImportResult:
+            ignore: Iterable[str] = (), assign: dict[str, str] | None = None,
+            create_units: bool | Iterable[str] = True) -> ImportResult:
         """Read, validate and (unless dry_run) apply. Raises ImportRefused with every problem,
-        in file order; flushes, never commits (the caller owns the transaction)."""
+        in file order; flushes, never commits (the caller owns the transaction).
+        `create_units`: which new units (of `unit_field`) may be registered — all (True), none
+        (False) or those named; a row naming another new unit is refused."""
         sheet = self.read(source, filename, ignore=ignore, assign=assign)
+        new_units = self._check_units(sheet, create_units)
         plan = self.validate(sheet, today=today)
         if sheet.problems:
             raise ImportRefused(in_file_order(sheet))
         result = self.result(plan)
         result.dry_run, result.entity, result.kind = dry_run, self.entity, self.kind
+        result.ignored_columns, result.skipped_examples = sheet.ignored, sheet.examples
+        result.new_units = new_units
         if not dry_run:
             from app.cases.verdicts import deferred
             from app.extensions import db
@@ -297,6 +377,35 @@ class Importer:
 
             record("import", self.entity, None, result.summary(), {"file": [None, filename]})
         return result
+
+    def _check_units(self, sheet: Sheet, create_units: bool | Iterable[str]) -> dict[str, list[str]]:
+        """The new units the rows name that may be created, each with its near-duplicates among
+        the registered units; a row naming a new unit that may not is reported on its cell."""
+        name = self.unit_field
+        if name is None or name not in {c.field for c in sheet.mapping.values()}:
+            return {}
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.imports.similar import similar_names
+        from app.officers.models import Unit
+
+        known = set(db.session.scalars(select(Unit.name)))
+        new = list(dict.fromkeys(v.strip() for r in sheet.rows
+                                 if isinstance(v := r.get(name), str) and v.strip()
+                                 and v.strip() not in known))
+        if not new:
+            return {}
+        near = similar_names(new, known)
+        allowed = set(new) if create_units is True else set(create_units or ())
+        for row in sheet.rows:
+            value = row.get(name)
+            value = value.strip() if isinstance(value, str) else value
+            if value in near and value not in allowed:
+                hint = f"（相近的已有单位：{'、'.join(near[value])}）" if near[value] else ""
+                row.error(name, f"单位“{value}”尚未登记，本次导入未允许新建{hint}；"
+                                "请改为已登记的单位，或确认新建这个单位")
+        return {n: near[n] for n in new if n in allowed}
 
 
 def in_file_order(sheet: Sheet) -> list[Problem]:

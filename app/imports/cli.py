@@ -1,5 +1,7 @@
 """`flask import KIND FILE [--dry-run] [--ignore-column NAME]... [--errors-out FILE.xlsx]` for every
-registered kind, and `flask import template KIND --out FILE.xlsx` (DESIGN §5, issue 11).
+registered kind (officers also `--no-create-units`), and `flask import template KIND --out FILE.xlsx`
+(DESIGN §5, issue 11). Columns the importer does not know are left out and named in the summary;
+each unit an import registers is printed with the registered units whose names are close to it.
 
 Exit status: 0 imported (or validated with --dry-run), 1 refused with every problem listed and
 nothing written, 2 wrong usage (no such file, unsupported type).
@@ -46,7 +48,7 @@ import_cli = _ImportGroup("import", help="从 .xlsx、.xls、.ods 或 .csv 文�
 
 
 def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
-         errors_out: str | None, summary=None) -> None:
+         errors_out: str | None, summary=None, create_units: bool = True) -> None:
     """Import FILE as KIND and exit 0/1/2 as the module docstring says. `summary`: the line printed
     on success, from the ImportResult (default: its summary())."""
     from app.imports.base import get_importer
@@ -60,14 +62,13 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
         sys.exit(2)
     try:
         result = get_importer(kind).run(path, path.name, today=today or clock.today(),
-                                        dry_run=dry_run, ignore=ignore)
+                                        dry_run=dry_run, ignore=ignore,
+                                        create_units=create_units)
     except ImportRefused as refused:
         db.session.rollback()
         for problem in refused.problems:
             click.echo(str(problem), err=True)
         click.echo(f"导入被拒绝：共 {len(refused.problems)} 个问题，未写入任何数据", err=True)
-        if any(p.message.startswith("未知的列") for p in refused.problems):
-            click.echo("提示：不需要的列可用 --ignore-column 列名 忽略", err=True)
         if errors_out:
             _write_errors(kind, path, refused, errors_out)
         sys.exit(1)
@@ -84,6 +85,9 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
     else:
         _record(kind, path, result)
         db.session.commit()
+    for name, near in result.new_units.items():
+        also = f"（相近的已有单位：{'、'.join(near)}，请确认不是同一单位）" if near else ""
+        click.echo(f"{'将' if dry_run else '已'}新建单位“{name}”{also}")
     click.echo(summary(result) if summary else result.summary())
 
 
@@ -124,8 +128,15 @@ def _command(kind: str, help_text: str):
     @click.option("--errors-out", type=click.Path(dir_okay=False), default=None,
                   help="被拒绝时，把标注了问题的表格写到这个 .xlsx 文件")
     def command(file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
-                errors_out: str | None) -> None:
-        _run(kind, file, dry_run, today, ignore, errors_out)
+                errors_out: str | None, **options) -> None:
+        _run(kind, file, dry_run, today, ignore, errors_out,
+             create_units=not options.get("no_create_units", False))
+
+    from app.imports.base import get_importer
+
+    if get_importer(kind).unit_field:
+        command = click.option("--no-create-units", is_flag=True,
+                               help="不新建单位：单位未登记的行列为问题，拒绝导入")(command)
 
     command.__doc__ = help_text
     return command

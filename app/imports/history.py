@@ -55,6 +55,9 @@ def record_batch(batch: ImportBatch, result) -> None:
     batch.created_ids = result.created_ids
     batch.imported_at = utcnow()
     db.session.flush()
+    from app.imports.cache import forget
+
+    forget(batch)
 
 
 def why_not_undo(batch: ImportBatch) -> str | None:
@@ -158,8 +161,17 @@ def new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") -
 
 
 def run_batch(batch: ImportBatch, *, dry_run: bool):
-    """Run a stored batch's file through its importer with the columns mapped in the wizard."""
+    """Run a stored batch's file through its importer with the columns mapped in the wizard and
+    the new units ticked at its last step ("create_units"; before that step, the check lists
+    every new unit: all allowed)."""
     mapping = batch.mapping
-    return importers()[batch.kind].run(batch.file_data, batch.filename, today=clock.today(),
+    from app.imports.cache import parsed
+
+    try:
+        source = parsed(batch)  # the rows read at the preview, not the workbook again
+    except (DomainError, OSError):  # the importer below says what is wrong with the file
+        source = batch.file_data
+    return importers()[batch.kind].run(source, batch.filename, today=clock.today(),
                                        dry_run=dry_run, ignore=mapping.get("ignore", []),
-                                       assign=mapping.get("assign", {}))
+                                       assign=mapping.get("assign", {}),
+                                       create_units=mapping.get("create_units", True))

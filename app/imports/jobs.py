@@ -18,10 +18,11 @@ from app.jobs.services import JobFailed, as_owner, in_job, register, start
 
 def data_rows(batch: ImportBatch) -> int:
     from app.imports.base import importers
+    from app.imports.cache import parsed
     from app.imports.readers import ImportRefused, read_table
 
     try:
-        table = read_table(batch.file_data, batch.filename, importers()[batch.kind].columns)
+        table = read_table(parsed(batch), batch.filename, importers()[batch.kind].columns)
         return sum(1 for _ in table.rows)
     except ImportRefused:
         return 0  # the inline run explains what is wrong with the file

@@ -31,11 +31,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -59,6 +60,13 @@ MAX_CELLS = 4_000_000  # rows × columns of the used range
 MAX_UNZIPPED = 250 * 1024 * 1024
 MAX_FILE_BYTES = 100 * 1024 * 1024  # the web caps uploads lower (MAX_CONTENT_LENGTH)
 MAX_RATIO = 100  # uncompressed / compressed for a large member; XML of real sheets is ~10–20
+# What reading an .xlsx may cost (issue: a 19 MB file of unique strings took 750 MB): the reader
+# keeps every shared string and a copy in each cell that uses it, on top of the used range.
+READ_BUDGET = 128 * 1024 * 1024
+BYTES_PER_CELL = 72  # a cell of the used range (as read, then as the range)
+BYTES_PER_STRING = 24  # a shared string's own allocation besides its text
+MAX_SHARED_STRINGS_BYTES = 60 * 1024 * 1024
+MAX_CELL_TEXT_BYTES = 32_767 * 4 + 64  # Excel's cell limit is 32,767 characters
 HEADER_SEARCH_ROWS = 10
 TOTAL_ROW_WORDS = {"合计", "总计", "小计", "合计：", "总计："}
 
@@ -110,6 +118,12 @@ class Column:
     example: Any = None
     as_text: bool = False
     hint: str = ""  # a line for the template's 填写说明 sheet
+    aliases: tuple[str, ...] = ()  # other headers offices write for this column (是否在执法岗位)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every header that means this column: Chinese, English and the aliases."""
+        return (self.zh, self.en, *self.aliases)
 
     @property
     def noun(self) -> str:
@@ -136,6 +150,40 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
 
 
+class ParsedRows:
+    """An upload already read once, its rows kept as JSON lines in a file (app.imports.cache):
+    reading it again costs a line at a time, whatever the workbook held."""
+
+    TAGS = {"d": date.fromisoformat, "dt": datetime.fromisoformat, "t": time.fromisoformat,
+            "td": lambda s: timedelta(seconds=s)}
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @classmethod
+    def encode(cls, value: Any) -> Any:
+        """A cell value JSON cannot hold as it is (json.dumps' `default`)."""
+        if isinstance(value, datetime):
+            return {"dt": value.isoformat()}
+        if isinstance(value, date):
+            return {"d": value.isoformat()}
+        if isinstance(value, time):
+            return {"t": value.isoformat()}
+        if isinstance(value, timedelta):
+            return {"td": value.total_seconds()}
+        return str(value)
+
+    @classmethod
+    def _decode(cls, obj: dict) -> Any:
+        (tag, value), = obj.items()
+        return cls.TAGS[tag](value)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        with self.path.open(encoding="utf-8") as f:
+            for line in f:
+                yield tuple(json.loads(line, object_hook=self._decode))
+
+
 def extension(filename: str) -> str:
     return Path(filename or "").suffix.lower()
 
@@ -157,9 +205,12 @@ def _bytes(source: str | Path | bytes | BinaryIO) -> bytes:
 # --- limits --------------------------------------------------------------------------------------
 
 _TOO_BIG = "文件过大：{what}（上限 {limit}），请拆分成几个文件分别导入"
+_TOO_MUCH = ("文件内容过多：{what}，读取约需 {need:,} MB 内存（上限 {limit:,} MB），"
+             "请拆分成几个文件分别导入，或删去不需要导入的列")
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row\b[^>]*>")
 _ROW_NUMBER = re.compile(rb"\br=\"(\d+)\"")
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,4})\d+\"")
+_SHARED_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\bt=\"s\"")
 
 
 def _column_number(letters: bytes) -> int:
@@ -180,9 +231,10 @@ def _check_size(rows: int, columns: int) -> None:
                                      limit=f"{MAX_CELLS:,} 个单元格"))
 
 
-def _scan_xlsx_sheet(stream: BinaryIO) -> None:
-    """The highest row and column a sheet's XML uses, read in 1 MB pieces (never whole)."""
-    max_row = rows_seen = max_col = 0
+def _scan_xlsx_sheet(stream: BinaryIO) -> tuple[int, int]:
+    """The highest row and column a sheet's XML uses, read in 1 MB pieces (never whole); returns
+    the cells of its used range and how many cells refer to a shared string."""
+    max_row = rows_seen = max_col = shared = 0
     tail = b""
     while True:
         piece = stream.read(1 << 20)
@@ -198,9 +250,57 @@ def _scan_xlsx_sheet(stream: BinaryIO) -> None:
                 max_row = max(max_row, int(number.group(1)))
         for m in _CELL_REF.finditer(body):
             max_col = max(max_col, _column_number(m.group(1)))
+        shared += len(_SHARED_CELL.findall(body))
         if len(tail) > 1 << 20:
             raise refuse(NOT_XLSX)
         _check_size(max(max_row, rows_seen), max_col)
+    return max(max_row, rows_seen) * max_col, shared
+
+
+_SI = re.compile(rb"<(/?)(?:\w+:)?si\b")
+
+
+def _scan_shared_strings(stream: BinaryIO) -> tuple[int, int]:
+    """How many strings xl/sharedStrings.xml holds and the longest one (in bytes of XML), read
+    in 1 MB pieces (never whole)."""
+    count = longest = 0
+    base, start, tail = 0, None, b""  # base: the offset of text[0] in the stream
+    while True:
+        piece = stream.read(1 << 20)
+        text = tail + piece
+        cut = max(len(text) - 16, 0) if piece else len(text)  # a tag cut in two: next round
+        for m in _SI.finditer(text):
+            if m.start() >= cut:
+                break
+            if m.group(1):
+                if start is not None:
+                    longest = max(longest, base + m.start() - start)
+                start = None
+            else:
+                count += 1
+                start = base + m.start()
+        if not piece:
+            return count, longest
+        base += cut
+        tail = text[cut:]
+
+
+def _check_reading_cost(cells: int, shared: int, strings: int, strings_bytes: int,
+                        longest: int) -> None:
+    """Refuse a workbook whose reading would take more memory than READ_BUDGET. The reader holds
+    the sheet's used range (BYTES_PER_CELL a cell), every shared string (its text and
+    BYTES_PER_STRING) and, in each cell that refers to one, a copy of its text. Estimated from
+    what the zip and a streaming scan tell before reading; measured by
+    scripts/measure_import_preview.py (tests/ops/test_import_preview_memory.py)."""
+    if longest > MAX_CELL_TEXT_BYTES:
+        raise refuse(f"文件中有超长的文字（一个单元格约 {longest // 3:,} 个字以上，上限 32,767 个字），"
+                     "请检查文件是否正确")
+    text = strings_bytes / strings if strings else 0  # a string's XML, about its text's size
+    cost = cells * BYTES_PER_CELL + strings * BYTES_PER_STRING + strings_bytes + shared * text
+    if cost > READ_BUDGET:
+        raise refuse(_TOO_MUCH.format(
+            what=f"工作表有 {cells:,} 个单元格、{strings:,} 段不同的文字（共 {strings_bytes / 1048576:,.0f} MB）",
+            need=round(cost / 1048576), limit=READ_BUDGET // 1048576))
 
 
 def _scan_ods_content(stream: BinaryIO) -> None:
@@ -302,10 +402,24 @@ def check_workbook(data: bytes, ext: str) -> None:
                              f"（{m.compress_size:,} 字节解压后为 {m.file_size:,} 字节），拒绝读取")
         try:
             if ext == ".xlsx":
+                cells = shared = 0
                 for m in members:
                     if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
                         with zf.open(m) as stream:
-                            _scan_xlsx_sheet(stream)
+                            used, refs = _scan_xlsx_sheet(stream)
+                        cells, shared = max(cells, used), max(shared, refs)
+                strings = next((m for m in members if m.filename.lower() == "xl/sharedstrings.xml"),
+                               None)
+                if strings is not None:
+                    if strings.file_size > MAX_SHARED_STRINGS_BYTES:
+                        raise refuse(_TOO_BIG.format(
+                            what=f"文字部分（共享字符串）解压后 {strings.file_size / 1048576:,.0f} MB",
+                            limit=f"{MAX_SHARED_STRINGS_BYTES // 1048576} MB"))
+                    with zf.open(strings) as stream:
+                        count, longest = _scan_shared_strings(stream)
+                    _check_reading_cost(cells, shared, count, strings.file_size, longest)
+                else:
+                    _check_reading_cost(cells, 0, 0, 0, 0)
             elif "content.xml" in zf.namelist():
                 with zf.open("content.xml") as stream:
                     _scan_ods_content(stream)
@@ -324,6 +438,8 @@ def raw_rows(source: str | Path | bytes | BinaryIO, filename: str) -> Iterator[t
     ext = extension(filename)
     if ext not in SUPPORTED_EXTENSIONS:
         raise refuse(unsupported_message(filename))
+    if isinstance(source, ParsedRows):
+        return source.rows()
     data = _bytes(source)
     if ext == ".csv":
         if len(data) > MAX_FILE_BYTES:
@@ -416,7 +532,7 @@ def read_table(source: str | Path | bytes | BinaryIO, filename: str,
     no row qualifies, it is the first non-empty row. Empty rows and a trailing 合计 row are skipped.
     Raises ImportRefused for a file that cannot be read or has no data rows."""
     source_rows = raw_rows(source, filename)
-    known = {_norm_header(n) for c in columns or [] for n in (c.zh, c.en)}
+    known = {_norm_header(n) for c in columns or [] for n in c.names}
     head: list[tuple[int, tuple[Any, ...]]] = []
     for number, row in enumerate(source_rows, start=1):
         if len(head) >= HEADER_SEARCH_ROWS:
@@ -473,30 +589,6 @@ def read_table(source: str | Path | bytes | BinaryIO, filename: str,
 
 def _norm_header(h: str) -> str:
     return re.sub(r"[\s*＊]", "", h).lower()
-
-
-def map_headers(headers: list[str], columns: list[Column]) -> tuple[dict[str, Column], list[Problem]]:
-    """{header as in the file: Column}, and problems (unknown, repeated or missing columns) on row 1."""
-    known: dict[str, Column] = {}
-    for col in columns:
-        known[_norm_header(col.zh)] = col
-        known[_norm_header(col.en)] = col
-    mapping: dict[str, Column] = {}
-    seen: dict[str, str] = {}
-    problems: list[Problem] = []
-    for h in headers:
-        col = known.get(_norm_header(h))
-        if col is None:
-            problems.append(Problem(1, h, f"未知的列“{h}”，可用的列：{'、'.join(c.zh for c in columns)}"))
-        elif col.field in seen:
-            problems.append(Problem(1, h, f"列“{h}”与列“{seen[col.field]}”重复"))
-        else:
-            seen[col.field] = h
-            mapping[h] = col
-    for col in columns:
-        if col.required and col.field not in seen:
-            problems.append(Problem(1, None, f"缺少必填的列“{col.zh}”（或 {col.en}）"))
-    return mapping, problems
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -557,8 +649,8 @@ def to_date(value: Any) -> date | None:
     raise CellError(f"“{text}”不是有效日期，应写成 2024-03-01、2024/3/1 或 2024年3月1日")
 
 
-_TRUE = {"是", "yes", "y", "true", "1", "√", "t"}
-_FALSE = {"否", "no", "n", "false", "0", "×", "f"}
+_TRUE = {"是", "yes", "y", "true", "1", "√", "✓", "✔", "t", "对"}
+_FALSE = {"否", "no", "n", "false", "0", "×", "✗", "✘", "x", "f", "不是"}
 
 
 def to_bool(value: Any) -> bool | None:
@@ -571,7 +663,7 @@ def to_bool(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise CellError(f"“{to_text(value)}”应为 是/否（也可写 yes/no、true/false、1/0）")
+    raise CellError(f"“{to_text(value)}”应为 是/否（也可写 √/×、Y/N、yes/no、1/0）")
 
 
 def to_enum(value: Any, col: Column) -> str | None:

@@ -10,6 +10,7 @@ from app.auth.access import require_role
 from app.extensions import db
 from app.imports import bp
 from app.imports.base import ERRORS_HEADER, importers
+from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm
 from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
@@ -128,6 +129,7 @@ def upload():
     # uploads left in the wizard for a day are dropped (they hold whole files)
     db.session.execute(delete(ImportBatch).where(
         ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
+    prune()
     batch = new_batch(form.kind.data, filename, storage.stream.read())
     db.session.commit()
     return redirect(url_for("imports.preview", token=batch.token))
@@ -139,7 +141,7 @@ def preview(token: str):
     batch = _batch(token)
     importer = importers()[batch.kind]
     try:
-        table = read_table(batch.file_data, batch.filename, importer.columns)
+        table = read_table(parsed(batch), batch.filename, importer.columns)
         rows = list(islice(table.rows, PREVIEW_ROWS))
     except ImportRefused as refused:
         return render_template("imports/wizard.html", step="check", batch=batch,
@@ -156,8 +158,10 @@ def preview(token: str):
         else:
             choice[h] = detected[h].field
     absent = [c for c in importer.columns if c.field not in {col.field for col in detected.values()}]
+    examples = {number for number, values in rows if importer.is_example(values, detected)}
     return render_template("imports/wizard.html", step="preview", batch=batch, importer=importer,
                            table=table, headers=headers, rows=rows, detected=detected, choice=choice, absent=absent,
+                           examples=examples,
                            ignore=IGNORE, to_text=to_text, defaults=importer.defaults,
                            masked={h for h, c in detected.items()
                                    if c.kind == "id" and current_user.role != "admin"},
@@ -209,7 +213,11 @@ def errors_xlsx(token: str):
     except ImportRefused as refused:
         problems = refused.problems
     db.session.rollback()
-    data = annotated_workbook(importer, batch.file_data, batch.filename, problems)
+    try:
+        source = parsed(batch)
+    except (ImportRefused, OSError):
+        source = batch.file_data
+    data = annotated_workbook(importer, source, batch.filename, problems)
     stem = batch.filename.rsplit(".", 1)[0]
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"errors.xlsx\"; "
@@ -223,6 +231,9 @@ def run(token: str):
     if batch.status != "uploaded":
         flash("这个文件已经导入过了", "warning")
         return redirect(url_for("imports.history"))
+    # the new units ticked on the check page are the only ones the import may register
+    batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
+    db.session.commit()
     from app.imports.jobs import defer  # a big file: a background job (issue 13)
 
     if (queued := defer(batch)) is not None:

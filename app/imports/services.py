@@ -57,10 +57,12 @@ OFFICER_COLUMNS = [
     Column("establishment", "编制类型", "establishment", kind="enum", mapping=ESTABLISHMENTS,
            example="行政编制"),
     Column("education", "学历", "education", kind="enum", mapping=EDUCATIONS, example="本科"),
-    Column("on_enforcement_post", "执法岗位", "on_enforcement_post", kind="bool", example="是"),
+    Column("on_enforcement_post", "执法岗位", "on_enforcement_post", kind="bool", example="是",
+           aliases=("是否在执法岗位", "是否执法岗位", "在执法岗位"), hint="是/否（也可写 √/×、Y/N）"),
     Column("employment_status", "在职状态", "employment_status", kind="enum",
            mapping=EMPLOYMENT_STATUSES, example="在职"),
-    Column("phone", "联系电话", "phone", example="13800000000", as_text=True),
+    Column("phone", "联系电话", "phone", example="13800000000", as_text=True,
+           aliases=("电话", "手机", "手机号码")),
     Column("employee_no", "工号", "employee_no", max_length=30, example="A001", as_text=True),
 ]
 OFFICER_DEFAULTS = {"establishment": "civil_servant", "employment_status": "active",
@@ -189,6 +191,7 @@ class OfficerImporter(Importer):
     kind, entity, noun = "officers", "officer", "执法人员"
     help = "导入执法人员（按身份证号新增或更新）"
     columns = OFFICER_COLUMNS
+    unit_field = "unit"
     defaults = {"establishment": "行政编制（已登记人员保持原值）", "on_enforcement_post": "是（已登记人员保持原值）",
                 "employment_status": "在职（已登记人员保持原值）"}
 

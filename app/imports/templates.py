@@ -71,9 +71,16 @@ def template_workbook(importer: Importer) -> bytes:
     for col in importer.columns:
         notes.append([col.zh, col.en, "是" if col.required else "", _hint(col)])
     notes.append([])
+    # the example again, laid out as on the first sheet: a row copied from here is recognised
+    # as the template's example and never imported, like the one on the first sheet
+    notes.append(["示例（模板自带的示例行，导入时会被跳过，不会写入）："])
+    notes.append([col.zh for col in importer.columns])
+    notes.append([col.example for col in importer.columns])
+    notes.append([])
     for line in [
         "第一行为列名（可用中文或英文列名，列的顺序不限；红色列名的列必须有）；列名上方可以有标题行。",
-        "从列名下一行起每行一条数据；空行和最后的“合计”行会被跳过。",
+        "从列名下一行起每行一条数据；空行、最后的“合计”行和模板自带的示例行会被跳过。",
+        "不认识的列（如“序号”“备注”）不会导入，导入结果中会列出被忽略的列。",
         "导入时全部检查通过才写入；有问题时不写入任何数据，并列出每个问题所在的行和列。",
         *importer.notes,
     ]:

@@ -51,7 +51,7 @@ def test_flask_import_questions_dry_run_ignore_column_and_errors_out(app, runner
     path = tmp_path / "bank.csv"
     path.write_bytes(csv_bytes([row + ["x"] for row in BANK], HEADERS + ["备注"]))
     res = runner.invoke(args=["import", "questions", str(path), "--dry-run"])
-    assert res.exit_code == 1 and "未知的列“备注”" in res.output
+    assert res.exit_code == 0 and "已忽略的列：备注" in res.output
     res = runner.invoke(args=["import", "questions", str(path), "--dry-run", "--ignore-column", "备注"])
     assert res.exit_code == 0, res.output
     assert "仅校验" in res.output and "新增 5" in res.output
@@ -80,7 +80,11 @@ def test_template_has_type_drop_down_notes_and_a_valid_example(app, runner, tmp_
     assert ws["A1"].font.color.rgb.endswith("C00000")  # required
     notes = "\n".join(str(c.value) for row in wb["填写说明"].iter_rows() for c in row if c.value)
     assert "判断：对/错" in notes and "题干和题型与题库中已有试题相同" in notes
-    res = runner.invoke(args=["import", "questions", str(out)])  # the example row is a valid question
+    res = runner.invoke(args=["import", "questions", str(out)])  # the example row is never imported
+    assert res.exit_code == 1 and "文件中只有模板示例行（第 2 行），没有要导入的数据" in res.output
+    ws["B2"] = "行政执法人员应当主动出示什么证件？"  # filled in: the row is valid data
+    wb.save(out)
+    res = runner.invoke(args=["import", "questions", str(out)])
     assert res.exit_code == 0, res.output
     assert _count(app) == 1
 

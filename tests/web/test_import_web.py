@@ -53,10 +53,10 @@ def test_viewer_may_not_import(client, app):
 def test_refused_upload_shows_the_problem_table(client, app):
     login(client, app, "clerk")
     good = id_number()
-    data = xlsx_bytes([["姓名", "身份证号", "单位", "爱好"], ["张三", good, "新单位", "钓鱼"]])
+    data = xlsx_bytes([["姓名", "身份证号", "爱好"], ["张三", good, "钓鱼"]])
     html = upload(client, data).get_data(as_text=True)
     assert "导入被拒绝：共 1 个问题，未写入任何数据" in html
-    assert re.search(r"<td>1</td><td>爱好</td><td>未知的列“爱好”", html)
+    assert re.search(r"<td>1</td><td></td><td>缺少必填的列“单位”（或 unit）；文件中未识别的列：爱好", html)
     data = xlsx_bytes([["姓名", "身份证号", "单位"], ["张三", good, "新单位"],
                        ["李四", good[:17] + ("1" if good[17] == "0" else "0"), "新单位"]])
     html = upload(client, data).get_data(as_text=True)
@@ -104,9 +104,14 @@ def test_template_download_round_trip(client, app):
     assert "attachment" in resp.headers["Content-Disposition"]
     wb = openpyxl.load_workbook(io.BytesIO(resp.data))
     assert [c.value for c in wb.active[1]][:3] == ["姓名", "身份证号", "单位"]
-    assert "新增 1" in upload(client, resp.data).get_data(as_text=True)
-    certs = client.get("/imports/template/certificates.xlsx").data
-    assert "导入证件 1 条（新增 1，更新 0）" in upload(client, certs, kind="certificates").get_data(as_text=True)
+    html = upload(client, resp.data).get_data(as_text=True)  # the example row is not data
+    assert "文件中只有模板示例行（第 2 行），没有要导入的数据" in html and officer_count(app) == 0
+    wb.active.append(["李四", id_number(), "城市管理科"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert ("导入执法人员 1 条（新增 1，更新 0），新建单位 1 个（城市管理科）。已跳过模板示例行 第2行"
+            in upload(client, buf.getvalue()).get_data(as_text=True))
+    assert officer_count(app) == 1
 
 
 def test_upload_over_the_size_limit_is_refused_cleanly(client, app):

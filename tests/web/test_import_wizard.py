@@ -146,7 +146,7 @@ def test_undo_refused_once_the_records_changed(client, app, tmp_path):
     url = start(client, path, "officers")
     html = client.get(url).get_data(as_text=True)
     html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
-    client.post(url + "/import", data={"csrf_token": csrf_from(html)})
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     with app.app_context():
         from app.certificates.models import Certificate
         from app.imports.models import ImportBatch

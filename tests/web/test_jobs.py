@@ -206,7 +206,7 @@ def test_an_import_with_more_rows_than_the_threshold_runs_as_a_job(app, client, 
                 [[f"张{i}", id_number(), "城市管理科"] for i in range(3)])
     url = start(client, path, "officers")
     html = client.post(url + "/check", data=mapping_form(client.get(url).get_data(as_text=True))).get_data(as_text=True)
-    resp = client.post(url + "/import", data={"csrf_token": csrf_from(html)})
+    resp = client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     assert resp.status_code == 202
     status = client.get(resp.headers["Location"], headers=JSON).get_json()
     assert status["state"] == "done" and "导入成功" in status["message"], status
