@@ -43,6 +43,8 @@ def dashboard():
     case_problems = count_not_ok()
     from app.main.trend import cached_trend, spark
 
+    from app.public.services import enabled as public_list_enabled
+
     t = cached_trend(d, p.within)
     charts = [
         spark(t["holders"], t["months"], title="持证人数（月末）", color="#198754"),
@@ -53,7 +55,8 @@ def dashboard():
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,
-                           case_problems=case_problems, trend=t, charts=charts)
+                           case_problems=case_problems, trend=t, charts=charts,
+                           public_list_on=public_list_enabled())
 
 
 @bp.route("/favicon.ico")
