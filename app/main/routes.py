@@ -42,7 +42,6 @@ def dashboard():
 
     case_problems = count_not_ok()
     from app.main.trend import cached_trend, spark
-
     from app.public.services import enabled as public_list_enabled
 
     t = cached_trend(d, p.within)
