@@ -82,7 +82,7 @@ def test_enrolment_names_what_is_wrong_with_each_entry(app, client):
         exam = Exam(title="2026年度行政执法资格考试", held_on=date(2026, 9, 1))
         enrolled = OfficerFactory(name="已报名")
         fresh = OfficerFactory(name="新考生")
-        retired = OfficerFactory(name="老同志", employment_status="retired")
+        OfficerFactory(name="老同志", employment_status="retired")
         _db.session.add(exam)
         _db.session.flush()
         _db.session.add(ExamResult(exam=exam, officer_id=enrolled.id, score=None, absent=False))

@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 
 from app.certificates.services import create_certificate, transition
 from app.extensions import db as _db
-from app.settings.services import set_value
 from app.settings.models import Setting
+from app.settings.services import set_value
 from tests.conftest import TODAY, login
-from tests.web.test_settings_page import _form as settings_form
 from tests.factories import OfficerFactory, UnitFactory
+from tests.web.test_settings_page import _form as settings_form
 
 D = timedelta
 
