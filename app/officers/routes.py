@@ -273,12 +273,8 @@ def detail(officer_id: int):
     from app.training.officer import officer_context
 
     can_edit = current_user.role in ("admin", "clerk")
-    from app.officers.merge import delete_blockers, describe
-
-    # the administrator's 删除 button, or what stops it (one statement)
-    blockers = describe(delete_blockers(officer.id)) if current_user.role == "admin" else ""
     return render_template(
-        "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id, delete_blockers=blockers,
+        "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
         full_id=sees_full_ids(), history=history(officer.id), can_edit=can_edit,
         attachments=attachments_of(officer.id) if can_edit else [], attachment_kinds=ATTACHMENT_KINDS,
         **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
@@ -386,7 +382,8 @@ def _find_other(text: str, officer: Officer) -> tuple[Officer | None, str]:
 @bp.route("/officers/<int:officer_id>/merge", methods=["GET", "POST"])
 @require_role("admin")
 def officer_merge(officer_id: int):
-    """Merge a duplicate record of the same person into one: pick the other record, then the
+    """Remove a record entered by mistake: its 删除 button (or what refers to it), and the merge of
+    a duplicate record of the same person into one: pick the other record, then the
     record to keep; every row of the other moves to it."""
     from app.officers.merge import merge_officers, plan_merge
 
@@ -408,7 +405,8 @@ def officer_merge(officer_id: int):
         if tx.ok:
             return redirect(url_for("officers.detail", officer_id=keep_id))
         return redirect(url_for("officers.officer_merge", officer_id=officer_id, other=request.values.get("other", "")))
-    from app.officers.merge import describe
+    from app.officers.merge import delete_blockers, describe
 
     return render_template("officers/merge.html", officer=officer, other=other, plan=plan, problem=problem,
-                           other_text=request.values.get("other", ""), describe=describe)
+                           other_text=request.values.get("other", ""), describe=describe,
+                           delete_blockers=describe(delete_blockers(officer.id)))

@@ -37,8 +37,10 @@ def test_admin_deletes_a_record_nothing_refers_to(app, client):
     clerk = app.test_client()
     login(clerk, app, "clerk")
     assert clerk.post(f"/officers/{oid}/delete", data={"csrf_token": token(clerk, f"/officers/{oid}")}).status_code == 403
+    assert "删除或合并此记录" not in clerk.get(f"/officers/{oid}").get_data(as_text=True)
     login(client, app, "admin")
-    page = client.get(f"/officers/{oid}").get_data(as_text=True)
+    assert f'href="/officers/{oid}/merge">删除或合并此记录' in client.get(f"/officers/{oid}").get_data(as_text=True)
+    page = client.get(f"/officers/{oid}/merge").get_data(as_text=True)
     assert f'action="/officers/{oid}/delete"' in page and 'data-confirm="确定删除执法人员“误录人员”？"' in page
     html = client.post(f"/officers/{oid}/delete", data={"csrf_token": csrf_from(page)},
                        follow_redirects=True).get_data(as_text=True)
@@ -60,7 +62,8 @@ def test_delete_is_refused_naming_what_refers_to_the_record(app, client):
         _db.session.commit()
         oid = o.id
     login(client, app, "admin")
-    page = client.get(f"/officers/{oid}").get_data(as_text=True)
+    page = client.get(f"/officers/{oid}/merge").get_data(as_text=True)
+    assert f'action="/officers/{oid}/delete"' not in page
     blockers = page.split('id="delete-blockers">', 1)[1].split("</span>", 1)[0]
     assert blockers == "不能删除：还有证件 1 张、培训出勤记录 1 条"
     html = client.post(f"/officers/{oid}/delete", data={"csrf_token": csrf_from(page)},
