@@ -25,6 +25,21 @@ def demo_data(app):
         _db.session.commit()
 
 
+def _busiest_officer_pages(app) -> list[str]:
+    """The detail page of an officer named on penalty cases (its cases table is the widest)."""
+    from sqlalchemy import func, select
+
+    from app.cases.models import CaseCertificate
+    from app.certificates.models import Certificate
+
+    with app.app_context():
+        oid = _db.session.scalar(
+            select(Certificate.officer_id).join(CaseCertificate, CaseCertificate.number == Certificate.number)
+            .group_by(Certificate.officer_id).order_by(func.count().desc(), Certificate.officer_id).limit(1))
+    assert oid is not None  # the demo data has cases
+    return [f"/officers/{oid}", f"/officers/{oid}/merge"]
+
+
 def test_no_page_is_wider_than_a_phone(app, browser, live_server, demo_data):
     make_user(app, "phone_admin", "admin")
     ids = _sample_ids(app)
@@ -38,7 +53,7 @@ def test_no_page_is_wider_than_a_phone(app, browser, live_server, demo_data):
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server}/")
-        for url in _urls(app, ids):
+        for url in _urls(app, ids) + _busiest_officer_pages(app):
             head = page.request.get(f"{live_server}{url}", max_redirects=0)
             if head.status not in (200, 202) or not head.headers.get("content-type", "").startswith("text/html"):
                 continue
