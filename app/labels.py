@@ -104,6 +104,8 @@ AUDIT_ACTIONS = {
     "verify": "验证",
     "remind": "发送提醒",
     "search": "搜索",
+    "undo_import": "撤销导入",
+    "merge": "合并",
 }
 
 
@@ -158,6 +160,13 @@ ENTITY_TYPES = {
     "report": "报表",
     "case": "案件",
     "demo": "演示数据",
+    "document": "文书",
+    "exam_sitting": "在线考试考生",
+    "question": "试题",
+    "import_batch": "导入批次",
+    "database": "数据库",
+    "audit": "审计日志",
+    "training": "培训",
 }
 FIELD_LABELS = {
     "name": "名称",
@@ -211,4 +220,23 @@ FIELD_LABELS = {
     "certificates": "证件",
     "result": "结果",
     "override": "确认原因",
+    "certificate_numbers": "执法证号",
+    "attachment": "附件",
+    "target": "调整为",
+    "exam": "考试",
+    "training_session": "培训",
+    "score": "得分",
+    "answer": "答案",
+    "item": "试题编号",
+    "extra_minutes": "延长时间（分钟）",
+    "retired": "停用",
+    "type": "题型",
+    "stem": "题干",
+    "options": "选项",
+    "points": "分值",
+    "basis": "依据",
+    "merged_from": "合并来源",
+    "moved": "转移的记录",
 }
+# Import batches' states, as the audit log shows a batch being undone.
+IMPORT_BATCH_STATUSES = {"imported": "已导入", "undone": "已撤销"}

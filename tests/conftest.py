@@ -68,6 +68,16 @@ def set_today(monkeypatch):
 
 
 @pytest.fixture
+def public_list_on(app):
+    """The public list /public/officers switched on (a fresh installation keeps it off)."""
+    from app.settings.services import set_value
+
+    with app.app_context():
+        set_value("public_list_enabled", "是")
+        _db.session.commit()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

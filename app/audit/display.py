@@ -30,8 +30,9 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "role": L.ROLES,
     "result": L.REVIEW_RESULTS,
 }
+TYPE_LABELS = {"question": L.QUESTION_TYPES}
 KIND_LABELS = {"unit": L.UNIT_KINDS, "certificate": L.CERT_KINDS, "exam": L.EXAM_KINDS}
-STATUS_LABELS = {"certificate": L.CERT_STATUSES}
+STATUS_LABELS = {"certificate": L.CERT_STATUSES, "import_batch": L.IMPORT_BATCH_STATUSES}
 UNIT_FIELDS = ("unit_id", "parent_id")
 
 
@@ -97,6 +98,8 @@ class Translator:
             table = KIND_LABELS.get(entity_type)
         elif field == "status":
             table = STATUS_LABELS.get(entity_type)
+        elif field == "type":
+            table = TYPE_LABELS.get(entity_type)
         text = str(value)
         if field == "eligible_establishments":
             return "、".join(L.ESTABLISHMENTS.get(x, x) for x in text.split(",") if x)

@@ -49,6 +49,18 @@ def _today() -> date:
         raise BadParam(f"日期“{raw}”无效，应为 YYYY-MM-DD") from None
 
 
+def _title(name: str, params: dict) -> str:
+    """What the file is called on 我的文件: the certificates of an exam are 考试合格证明, of a
+    training session 培训合格证书, followed by the exam's or the session's title."""
+    if name != "certificates":
+        return DOCUMENTS[name]
+    if params.get("exam_id") is not None:
+        title = db.session.scalar(select(Exam.title).where(Exam.id == params["exam_id"]))
+        return f"考试合格证明：{title}" if title else "考试合格证明"
+    title = db.session.scalar(select(TrainingSession.title).where(TrainingSession.id == params.get("session_id")))
+    return f"培训合格证书：{title}" if title else "培训合格证书"
+
+
 def _download(name: str, **params):
     from app.jobs.services import defer
 
@@ -56,7 +68,7 @@ def _download(name: str, **params):
         as_of = _today()
         # Every PDF is made by a background job (the worker replays this route and comes back
         # here); what only the data can refuse (an unknown unit) shows on the job's page.
-        if (queued := defer(DOCUMENTS[name])) is not None:
+        if (queued := defer(_title(name, params))) is not None:
             return queued
         pdf, doc = print_document(name, today=as_of, **params)
     except DomainError as exc:

@@ -13,6 +13,7 @@ from app.exams.lists import EXAMS, passed_counts
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
+from app.labels import EMPLOYMENT_STATUSES
 from app.officers.models import Officer, Unit
 from app.officers.services import unit_list
 from app.training.services import select_officers_partial
@@ -177,13 +178,26 @@ def candidates(exam_id: int):
     except ValueError:
         unit_id = 0
     with commit_or_errors(refused="未添加：") as tx:
-        officers, unknown = select_officers_partial(request.form.get("mode", ""), unit_id=unit_id,
-                                                    text=request.form.get("officers", ""))
+        mode = request.form.get("mode", "")
+        officers, unknown = select_officers_partial(mode, unit_id=unit_id, text=request.form.get("officers", ""))
+        enrolled = set(db.session.scalars(select(ExamResult.officer_id).where(ExamResult.exam_id == exam.id)))
+        already = [o.name for o in officers if o.id in enrolled]
+        if mode == "hand":  # typed in by hand: someone no longer in service is named, not added
+            for o in officers:
+                if o.employment_status != "active" and o.id not in enrolled:
+                    unknown.problems.append(
+                        f"{o.name}（{EMPLOYMENT_STATUSES.get(o.employment_status, o.employment_status)}）"
+                        "不在职，不能报名考试")
+                    unknown.tokens.append(o.name)
+            officers = [o for o in officers if o.employment_status == "active" or o.id in enrolled]
         added = services.add_candidates(exam, officers)
     if tx.error is not None:
         return _detail(exam, enrol_text=request.form.get("officers", ""), status=422)
     if officers:
-        flash(f"已添加 {added} 名考生", "success")
+        flash(f"已添加 {added} 名考生", "success" if added else "info")
+    if already:
+        flash(f"已在考生名单中，未重复添加：{'、'.join(already[:20])}"
+              f"{f' 等 {len(already)} 人' if len(already) > 20 else ''}", "info")
     if unknown.problems:
         flash(f"以下未添加，请改正后再添加（已留在输入框中）：{'；'.join(unknown.problems)}", "warning")
         return _detail(exam, enrol_text="\n".join(unknown.tokens))

@@ -275,6 +275,20 @@ CREATED_LINKS = {"unit": ("单位", None, None), "officer": ("执法人员", "of
 DETAIL_LINKS = 50
 
 
+def _created_names(table: str, ids: list[int]) -> dict[int, str]:
+    """What a person calls each created row (an officer's name, a certificate's number…), read in
+    one query; rows since removed are missing."""
+    from app.imports.history import MODELS
+
+    model = MODELS.get(table)
+    column = {"officer": "name", "unit": "name", "certificate": "number", "training_session": "title",
+              "exam": "title", "penalty_case": "case_no", "question": "stem"}.get(table)
+    if model is None or column is None or not ids:
+        return {}
+    return {i: (n or "")[:30] for i, n in db.session.execute(
+        select(model.id, getattr(model, column)).where(model.id.in_(ids)))}
+
+
 @bp.route("/imports/history/<int:batch_id>")
 @require_role("clerk")
 def batch_detail(batch_id: int):
@@ -284,7 +298,9 @@ def batch_detail(batch_id: int):
     for table, ids in batch.created_ids.items():
         noun, endpoint, arg = CREATED_LINKS.get(table, (table, None, None))
         if ids:
-            links = [(i, url_for(endpoint, **{arg: i})) for i in ids[:DETAIL_LINKS]] if endpoint else []
+            names = _created_names(table, ids[:DETAIL_LINKS]) if endpoint else {}
+            links = [(names.get(i) or f"已删除（编号 {i}）", url_for(endpoint, **{arg: i}) if i in names else None)
+                     for i in ids[:DETAIL_LINKS]] if endpoint else []
             created.append((noun, len(ids), links))
     return render_template("imports/batch.html", batch=batch, created=created,
                            kinds=importers(), why_not=why_not_undo(batch))

@@ -42,6 +42,7 @@ def dashboard():
 
     case_problems = count_not_ok()
     from app.main.trend import cached_trend, spark
+    from app.public.services import enabled as public_list_enabled
 
     t = cached_trend(d, p.within)
     charts = [
@@ -53,7 +54,8 @@ def dashboard():
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,
-                           case_problems=case_problems, trend=t, charts=charts)
+                           case_problems=case_problems, trend=t, charts=charts,
+                           public_list_on=public_list_enabled())
 
 
 @bp.route("/favicon.ico")

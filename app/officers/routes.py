@@ -339,3 +339,74 @@ def attachment_delete(officer_id: int, att_id: int):
     db.session.commit()
     flash(f"附件《{name}》已删除", "success")
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
+
+
+@bp.route("/officers/<int:officer_id>/delete", methods=["POST"])
+@require_role("admin")
+def officer_delete(officer_id: int):
+    """Delete a record entered by mistake, when nothing refers to it."""
+    from app.officers.merge import delete_officer
+
+    officer = db.get_or_404(Officer, officer_id)
+    name = officer.name
+    with commit_or_errors() as tx:
+        delete_officer(officer)
+        tx.success = f"已删除执法人员“{name}”"
+    if tx.ok:
+        return redirect(url_for("officers.index"))
+    return redirect(url_for("officers.detail", officer_id=officer_id))
+
+
+def _find_other(text: str, officer: Officer) -> tuple[Officer | None, str]:
+    """The other record, by its full ID number, its 编号 (the number in its page's address) or a
+    name only one other record has."""
+    from app.officers.idnumber import normalize
+
+    text = text.strip()
+    if not text:
+        return None, ""
+    number = normalize(text)
+    if len(number) == 18:
+        other = db.session.scalar(select(Officer).where(Officer.id_number == number))
+        return other, "" if other else "没有身份证号为该号码的人员"
+    if text.isdigit():
+        other = db.session.get(Officer, int(text))
+        return other, "" if other else f"没有编号为 {text} 的人员"
+    found = list(db.session.scalars(select(Officer).where(Officer.name == text, Officer.id != officer.id).limit(3)))
+    if len(found) == 1:
+        return found[0], ""
+    return None, (f"没有其他名为“{text}”的人员" if not found
+                  else f"有多位人员名为“{text}”，请改填身份证号或编号")
+
+
+@bp.route("/officers/<int:officer_id>/merge", methods=["GET", "POST"])
+@require_role("admin")
+def officer_merge(officer_id: int):
+    """Remove a record entered by mistake: its 删除 button (or what refers to it), and the merge of
+    a duplicate record of the same person into one: pick the other record, then the
+    record to keep; every row of the other moves to it."""
+    from app.officers.merge import merge_officers, plan_merge
+
+    officer = db.get_or_404(Officer, officer_id)
+    other, problem = _find_other(request.values.get("other", ""), officer)
+    plan = None
+    if other is not None:
+        keep_id = request.values.get("keep", type=int) or officer.id
+        keep, drop = (other, officer) if keep_id == other.id else (officer, other)
+        try:
+            plan = plan_merge(keep, drop)
+        except DomainError as exc:
+            problem, plan = str(exc), None
+    if request.method == "POST" and plan is not None:
+        keep_id, keep_name = plan.keep.id, plan.keep.name
+        with commit_or_errors(refused="未合并：") as tx:
+            merge_officers(plan.keep, plan.drop)
+            tx.success = f"已合并：全部记录已归入“{keep_name}”（编号 {keep_id}）"
+        if tx.ok:
+            return redirect(url_for("officers.detail", officer_id=keep_id))
+        return redirect(url_for("officers.officer_merge", officer_id=officer_id, other=request.values.get("other", "")))
+    from app.officers.merge import delete_blockers, describe
+
+    return render_template("officers/merge.html", officer=officer, other=other, plan=plan, problem=problem,
+                           other_text=request.values.get("other", ""), describe=describe,
+                           delete_blockers=describe(delete_blockers(officer.id)))

@@ -145,8 +145,9 @@ SPECS: dict[str, SettingSpec] = {
                                       "导出或导入超过这么多行时转为后台任务，完成后下载"),
     "jobs_per_user": SettingSpec("每人同时生成的文件数", "3", _positive_int,
                                  "超过时提示稍后再试，防止一人占满后台"),
-    "public_list_enabled": SettingSpec("公开执法人员公示名单（/public/officers）", "是", _switch,
-                                       "是：任何人无需登录即可查看；否：页面关闭"),
+    "public_list_enabled": SettingSpec("公开执法人员公示名单（/public/officers）", "否", _switch,
+                                       "是：任何人无需登录即可查看；否：页面关闭（新安装默认关闭，"
+                                       "由管理员决定是否公开）"),
 }
 
 

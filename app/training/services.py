@@ -15,7 +15,7 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
-from app.officers.idnumber import mask
+from app.officers.idnumber import IdNumberError, mask, validate
 from app.officers.models import Officer, Unit
 from app.paging import page_of
 from app.training.hours import hours_by_officer, on_post, pace, year_status
@@ -131,7 +131,14 @@ def match_officers(text: str) -> tuple[list[Officer], Unmatched]:
             if key in by_id:
                 out[by_id[key].id] = by_id[key]
                 continue
-            unmatched.problems.append(f"身份证号“{key[:6]}********{key[-4:]}”不在人员名单中")
+            try:
+                validate(key)
+            except IdNumberError as exc:  # a typo, not someone missing from the list
+                unmatched.problems.append(f"“{mask(key)}”：{exc}")
+            else:
+                unmatched.problems.append(f"身份证号“{mask(key)}”不在人员名单中")
+        elif re.fullmatch(r"[\dXx]{8,}", t):  # digits typed as an ID number, of the wrong length
+            unmatched.problems.append(f"“{t}”不是有效的身份证号：应为18位，实际为{len(t)}位")
         else:
             matches = [o for o in found if o.name == t]
             if len(matches) == 1:

@@ -215,3 +215,25 @@ def test_cases_import_through_the_wizard_and_undo(client, app, tmp_path):
                        follow_redirects=True).get_data(as_text=True)
     assert "删除行政处罚案件 1 条" in html
     assert (count(app, PenaltyCase), count(app, CaseCertificate)) == (0, 0)
+
+
+def test_import_details_name_the_created_officers(client, app):
+    from datetime import datetime
+
+    from app.imports.models import ImportBatch
+
+    with app.app_context():
+        a, b = OfficerFactory(name="欧阳明月"), OfficerFactory(name="司马青")
+        batch = ImportBatch(token="t-names", kind="officers", filename="人员.xlsx", file_data=b"x",
+                            status="imported", created_count=2, summary="新增 2 人",
+                            imported_at=datetime(2026, 6, 1, 8, 0))
+        batch.created_ids = {"officer": [a.id, b.id, b.id + 1000]}
+        _db.session.add(batch)
+        _db.session.commit()
+        ids, batch_id = (a.id, b.id), batch.id
+    login(client, app, "clerk")
+    html = client.get(f"/imports/history/{batch_id}").get_data(as_text=True)
+    created = html.split('id="created"', 1)[1].split("</ul>", 1)[0]
+    assert f'<a href="/officers/{ids[0]}">欧阳明月</a>' in created
+    assert f'<a href="/officers/{ids[1]}">司马青</a>' in created
+    assert f"已删除（编号 {ids[1] + 1000}）" in created and "#" not in created

@@ -248,3 +248,23 @@ def test_a_big_list_export_is_a_job_too(app, client, runner):
     sheet = load_workbook(io.BytesIO(client.get(status["download_url"]).data)).active
     cells = {str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None}
     assert set(names) <= cells
+
+
+def test_my_files_name_an_exams_certificates_as_such(app, client):
+    from datetime import date
+
+    from app.exams.models import Exam
+    from app.training.models import TrainingSession
+
+    with app.app_context():
+        exam = Exam(title="2026年度行政执法资格考试", held_on=date(2026, 5, 1))
+        session = TrainingSession(title="行政处罚法专题培训", held_on=date(2026, 3, 1), hours=6, category="general_law")
+        _db.session.add_all([exam, session])
+        _db.session.commit()
+        exam_id, session_id = exam.id, session.id
+    login(client, app, "clerk")
+    client.get(f"/documents/certificates.pdf?exam={exam_id}")
+    client.get(f"/documents/certificates.pdf?session={session_id}")
+    page = client.get("/jobs").get_data(as_text=True)
+    assert "考试合格证明：2026年度行政执法资格考试" in page
+    assert "培训合格证书：行政处罚法专题培训" in page

@@ -101,7 +101,7 @@ PAGES = [
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_page_runs_at_most_12_statements(app, client, data, url):
+def test_page_runs_at_most_12_statements(app, client, data, url, public_list_on):
     login(client, app, "admin")
     url = url.format(**data)
     client.get(url)  # first request of the session (settings cache etc.)

@@ -10,15 +10,17 @@ from openpyxl import load_workbook
 
 from app.certificates.services import create_certificate, transition
 from app.extensions import db as _db
+from app.settings.models import Setting
 from app.settings.services import set_value
-from tests.conftest import TODAY
+from tests.conftest import TODAY, login
 from tests.factories import OfficerFactory, UnitFactory
+from tests.web.test_settings_page import _form as settings_form
 
 D = timedelta
 
 
 @pytest.fixture(autouse=True)
-def _today(set_today):
+def _today(set_today, public_list_on):
     set_today(TODAY)
 
 
@@ -153,6 +155,25 @@ def test_pdf_export_without_login(client, registry):
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(resp.data)).pages)
     assert "张三" in text and "李四" in text and "暂扣" not in text
+
+
+def test_fresh_installation_keeps_the_list_off(app, client, registry):
+    with app.app_context():
+        _db.session.execute(_db.delete(Setting))
+        _db.session.commit()
+    for path in ("/public/officers", "/public/officers.xlsx", "/public/officers.pdf"):
+        resp = client.get(path)
+        assert resp.status_code == 404, path
+        assert "张三" not in resp.get_data(as_text=True)
+    assert "/public/officers" not in client.get("/verify/forged-token").get_data(as_text=True)
+    login(client, app, "admin")
+    html = client.get("/").get_data(as_text=True)
+    state = html.split('id="public-list-state"', 1)[1].split("</div></div>", 1)[0]
+    assert "未公开" in state and 'href="/settings#public_list_enabled"' in state and "在设置中开启" in state
+    client.post("/settings", data=settings_form(client, public_list_enabled="是"))
+    assert client.get("/public/officers").status_code == 200
+    state = client.get("/").get_data(as_text=True).split('id="public-list-state"', 1)[1]
+    assert "已公开" in state.split("</div></div>", 1)[0]
 
 
 def test_verify_page_links_to_the_list(client):
