@@ -170,6 +170,9 @@ ENTITY_TYPES = {
 }
 FIELD_LABELS = {
     "name": "名称",
+    "label": "令牌名称",
+    "revoked_at": "撤销时间",
+    "user": "用户",
     "id_number": "身份证号",
     "gender": "性别",
     "birth_date": "出生日期",
