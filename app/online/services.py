@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.services import record
 from app.errors import DomainError
@@ -344,16 +345,37 @@ def item_score(item: PaperItem) -> float:
 
 
 def submit(sitting: Sitting, *, by: str, now: datetime, ip: str | None = None) -> float:
-    """Score the paper with what it holds and put the score into the exam's result."""
-    score = round(sum(item_score(i) for i in sitting.items), 4)
-    sitting.score, sitting.submitted_at, sitting.submitted_by = score, now, by
+    """Score the paper with what it holds and put the score into the exam's result.
+
+    The state change is one conditional statement (UPDATE … WHERE submitted_at IS NULL): of two
+    submissions at once only one changes the row, the other gets Conflict — on SQLite too, where
+    SELECT … FOR UPDATE is a no-op. From that statement on this transaction holds the sitting (the
+    row lock on PostgreSQL, the write lock on SQLite), so the answers read next are the final ones:
+    an answer save is conditional on the same column (`save_answer`)."""
+    done = db.session.execute(
+        update(Sitting).where(Sitting.id == sitting.id, Sitting.submitted_at.is_(None))
+        .values(submitted_at=now, submitted_by=by).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict("已交卷，不能重复交卷")
+    set_committed_value(sitting, "submitted_at", now)
+    set_committed_value(sitting, "submitted_by", by)
+    items = db.session.scalars(select(PaperItem).where(PaperItem.sitting_id == sitting.id)
+                               .execution_options(populate_existing=True)).all()
+    score = round(sum(item_score(i) for i in items), 4)
+    # An answer whose request began after this one but was saved first is on the paper: the
+    # submission is not dated before it.
+    last = max((i.answered_at for i in items if i.answered_at is not None), default=now)
+    if last > now:
+        sitting.submitted_at = last
+    sitting.score = score
     r = _result(sitting)
+    old = "缺考" if r.absent else r.score
     r.score, r.absent = score, False
     db.session.flush()
     how = {"candidate": "考生交卷", "timeout": "时间到自动交卷", "close": "结束考试时自动交卷",
            "force": "监考强制交卷"}[by]
     record("update", "exam_sitting", sitting.id, f"{how}：{sitting.officer.name} 得分 {score:g}",
-           {"score": [None, score]}, actor=_actor(sitting) if by == "candidate" else None, ip=ip)
+           {"score": [old, score]}, actor=_actor(sitting) if by == "candidate" else None, ip=ip)
     return score
 
 
@@ -369,7 +391,10 @@ def close_exam(exam: Exam, *, now: datetime, reason: str = "close") -> dict[str,
         select(Sitting).where(Sitting.exam_id == exam.id).with_for_update())}
     for s in sittings.values():
         if s.submitted_at is None and s.first_login_at is not None:
-            submit(s, by="timeout" if reason == "timeout" else "close", now=now)
+            try:
+                submit(s, by="timeout" if reason == "timeout" else "close", now=now)
+            except Conflict:  # the candidate submitted at this very moment
+                continue
             submitted += 1
     for r in db.session.scalars(select(ExamResult).where(ExamResult.exam_id == exam.id)):
         s = sittings.get(r.officer_id)
@@ -475,7 +500,10 @@ def login(id_number: str, code: str, *, now: datetime, ip: str) -> tuple[str, Si
         raise Forbidden("您已交卷，不能再次登录")
     if online.closed_at is not None or now >= ends_at(online, sitting):
         if online.closed_at is None and sitting.first_login_at is not None:
-            submit(sitting, by="timeout", now=now)
+            try:
+                submit(sitting, by="timeout", now=now)
+            except Conflict:  # submitted at this very moment
+                pass
         raise Forbidden("考试已结束")
     draw_paper(online, sitting)
     token = secrets.token_urlsafe(32)
@@ -550,13 +578,25 @@ def save_answer(sitting: Sitting, online: OnlineExam, item_id: int, raw: Any, *,
     old = item.answer
     if old == value:
         return
-    item.answer, item.answered_at = value, now
-    db.session.flush()
+    # Conditional on the paper still being open, in the statement itself (see `submit`): an answer
+    # racing a submission either lands before it is scored or is refused.
+    still_open = (select(Sitting.id).join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
+                  .where(Sitting.id == sitting.id, Sitting.submitted_at.is_(None), OnlineExam.closed_at.is_(None))
+                  .exists())
+    saved = db.session.execute(
+        update(PaperItem).where(PaperItem.id == item.id, PaperItem.sitting_id == sitting.id, still_open)
+        .values(answer=value, answered_at=now).execution_options(synchronize_session=False))
+    if saved.rowcount != 1:
+        raise Conflict("已交卷，答案不能再修改")
+    set_committed_value(item, "answer", value)
+    set_committed_value(item, "answered_at", now)
     record("update", "exam_sitting", sitting.id, f"作答第 {item.position} 题",
            {"answer": [old, value], "item": [None, item.id]}, actor=_actor(sitting), ip=ip)
 
 
 def submit_by_candidate(sitting: Sitting, online: OnlineExam, *, now: datetime, ip: str) -> dict[str, Any]:
+    if sitting.submitted_at is not None:
+        raise Conflict("已交卷，不能重复交卷")
     ensure_writable(sitting, online, now)
     score = submit(sitting, by="candidate", now=now, ip=ip)
     exam = db.session.get(Exam, sitting.exam_id)
