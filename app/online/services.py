@@ -233,6 +233,39 @@ def preview_items(exam: Exam) -> list[PaperItem]:
     return _items_for(_draw(rules, rng), rules, shuffle=False, rng=rng)
 
 
+# --- who sees the answer key ----------------------------------------------------------------------
+
+def in_progress(online: OnlineExam | None) -> bool:
+    """Opened (now or at a set time) and not yet closed: its papers are drawn and being answered."""
+    return online is not None and online.opens_at is not None and online.closed_at is None
+
+
+def questions_on_open_papers(question_ids: list[int]) -> set[int]:
+    """Those of `question_ids` on a paper of an exam in progress (drawn, or the fixed paper)."""
+    if not question_ids:
+        return set()
+    open_exams = (OnlineExam.opens_at.is_not(None), OnlineExam.closed_at.is_(None))
+    drawn = set(db.session.scalars(
+        select(PaperItem.question_id).distinct().join(Sitting, Sitting.id == PaperItem.sitting_id)
+        .join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
+        .where(*open_exams, PaperItem.question_id.in_(question_ids))))
+    wanted = set(question_ids)
+    for fixed in db.session.scalars(select(OnlineExam.fixed_questions).where(*open_exams,
+                                                                                OnlineExam.fixed.is_(True))):
+        drawn.update(wanted.intersection(fixed or []))
+    return drawn
+
+
+def answers_hidden_for(role: str, question_ids: list[int]) -> set[int] | None:
+    """Whose answers `role` may not see: None = none at all (viewers), else the ids withheld
+    (a clerk: the questions on the paper of an exam in progress; an admin: none)."""
+    if role == "admin":
+        return set()
+    if role == "clerk":
+        return questions_on_open_papers(question_ids)
+    return None
+
+
 # --- candidates, codes ---------------------------------------------------------------------------
 
 def new_code() -> str:
