@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import g, jsonify, render_template, request
+from flask import jsonify, render_template, request
 
 from app.errors import DomainError
 from app.extensions import config_limit, csrf, db, limiter
@@ -25,15 +25,13 @@ def _json_error(status: int, message: str):
 def _body():
     """The request's JSON, or None when it is not JSON at all, malformed, nested too deep for the
     parser (a RecursionError, which Flask's silent mode does not catch) or holding text that is not
-    Unicode (a lone surrogate such as "\\ud800"). Read once per request."""
-    if "exam_api_body" not in g:
-        try:
-            data = request.get_json(silent=True)
-            json.dumps(data, ensure_ascii=False).encode()
-        except (RecursionError, ValueError):  # UnicodeEncodeError is a ValueError
-            data = None
-        g.exam_api_body = data
-    return g.exam_api_body
+    Unicode (a lone surrogate such as "\\ud800"). Flask keeps a parsed body on the request."""
+    try:
+        data = request.get_json(silent=True)
+        json.dumps(data, ensure_ascii=False).encode()
+    except (RecursionError, ValueError):  # UnicodeEncodeError is a ValueError
+        return None
+    return data
 
 
 def _candidate_key() -> str:

@@ -176,8 +176,11 @@ def exam_online(exam_id: int):
     db.session.commit()  # seats and codes made on the way
     rules_text = "\n".join(f"{QUESTION_TYPES[r.type]}{':' + r.category if r.category else ''}={r.count}x{r.points:g}"
                            for r in svc.rules_of(online)) if online else ""
+    recorded = svc.recorded_candidates(exam)
+    for c in recorded:
+        c["withdraws"] = svc.document_to_withdraw(c)
     return render_template("online/exam.html", exam=exam, online=online, state=st,
-                           state_label=svc.STATE_LABELS[st], rows=rows, rules_text=rules_text,
+                           state_label=svc.STATE_LABELS[st], rows=rows, rules_text=rules_text, recorded=recorded,
                            stats=svc.statistics(exam) if st == "closed" else [],
                            status_labels=svc.MONITOR_STATUS, local=_local_text)
 
@@ -232,10 +235,26 @@ def exam_open(exam_id: int):
         return _done(exam, "考试时长应为整数分钟", "danger")
     with commit_or_errors() as tx:
         at = _parse_local(request.form.get("at", "")) or now
-        online = svc.open_exam(exam, minutes, at=at, now=now)
+        # candidates who already have a result: listed on the page above the button, kept out
+        online = svc.open_exam(exam, minutes, at=at, now=now, keep_recorded=True)
         online.room = (request.form.get("room") or "").strip()[:100]
         online.show_score = bool(request.form.get("show_score"))
-        tx.success = f"考试已开放：{_local_text(online.opens_at)} 起 {minutes} 分钟"
+        held = svc.held_back(exam)
+        tx.success = f"考试已开放：{_local_text(online.opens_at)} 起 {minutes} 分钟" + (
+            f"。{svc.held_message(held)}" if held else "")
+    return _back(exam)
+
+
+@bp.route("/exams/<int:exam_id>/online/recorded/<int:officer_id>/replace", methods=["POST"])
+@require_role("admin")
+def exam_replace(exam_id: int, officer_id: int):
+    """An administrator lets the online result replace a candidate's recorded result (with a reason;
+    withdrawing an issued 考试合格证明 only when ticked)."""
+    exam = _exam(exam_id)
+    with commit_or_errors(refused="未更改：") as tx:
+        s = svc.allow_replace(exam, officer_id, request.form.get("reason", ""),
+                              withdraw_document=request.form.get("withdraw_document") == "1", now=utcnow())
+        tx.success = f"已允许 {s.officer.name} 参加机考，机考成绩将替换其已有成绩"
     return _back(exam)
 
 
