@@ -567,6 +567,12 @@ def close_exam(exam: Exam, *, now: datetime, reason: str = "close") -> dict[str,
         raise DomainError("此考试还没有开放")
     if online.closed_at:
         raise DomainError("考试已经结束")
+    # Conditional like `submit`: of two closings at once (two pages finding the time up) one ends it.
+    done = db.session.execute(update(OnlineExam).where(OnlineExam.id == online.id, OnlineExam.closed_at.is_(None))
+                              .values(closed_at=now).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict("考试已经结束")
+    set_committed_value(online, "closed_at", now)
     submitted = absent = 0
     sittings = {s.officer_id: s for s in db.session.scalars(
         select(Sitting).where(Sitting.exam_id == exam.id).with_for_update())}
@@ -583,7 +589,6 @@ def close_exam(exam: Exam, *, now: datetime, reason: str = "close") -> dict[str,
         if s is None or s.first_login_at is None:
             r.score, r.absent = None, True
             absent += 1
-    online.closed_at = now
     if online.ends_at is None or online.ends_at > now:
         online.ends_at = now
     db.session.flush()
@@ -599,7 +604,10 @@ def finish_if_due(exam: Exam, now: datetime) -> bool:
     extra = db.session.scalar(select(func.max(Sitting.extra_minutes)).where(Sitting.exam_id == exam.id)) or 0
     if now < online.ends_at + timedelta(minutes=extra):
         return False
-    close_exam(exam, now=now, reason="timeout")
+    try:
+        close_exam(exam, now=now, reason="timeout")
+    except Conflict:  # closed by another request at this very moment
+        return False
     return True
 
 

@@ -147,3 +147,46 @@ def test_two_submits_at_once_one_accepted_one_audited(app, runner, tmp_path, ser
                 AuditEvent.summary.like("考生交卷%"))).all()
             db.session.remove()
         assert len(rows) == 1, [r.summary for r in rows]
+
+
+def staff_opener(app, base, role="viewer", n=0):
+    """A urllib opener signed in (cookie) as a new user of `role`, through the login form."""
+    import http.cookiejar
+    import urllib.parse
+
+    from tests.conftest import PASSWORD, csrf_from, make_user
+
+    make_user(app, f"race_{role}_{n}", role)
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    html = opener.open(f"{base}/login", timeout=30).read().decode()
+    data = urllib.parse.urlencode({"username": f"race_{role}_{n}", "password": PASSWORD,
+                                   "csrf_token": csrf_from(html)}).encode()
+    opener.open(f"{base}/login", data=data, timeout=30).read()
+    return opener
+
+
+def test_two_pages_finding_the_time_up_close_the_exam_once(app, runner, tmp_path, server):
+    from datetime import timedelta
+
+    from app.models_base import utcnow
+    from app.online.models import OnlineExam
+
+    exam_id, codes = exam_with_bank(app, runner, tmp_path, 2)
+    token, questions = start_paper(server, codes[0])
+    assert call(server, "PUT", f"/exam/api/answers/{questions[0]['id']}", {"answer": KEY[questions[0]['stem']]},
+                token)[0] == 204
+    with app.app_context():
+        online = db.session.scalar(select(OnlineExam).where(OnlineExam.exam_id == exam_id))
+        online.ends_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        db.session.remove()
+    openers = [staff_opener(app, server, role, n) for n, role in enumerate(("viewer", "clerk") * 3)]
+    out = race([lambda o=o: o.open(f"{server}/exams/{exam_id}", timeout=60).status for o in openers])
+    assert out == [200] * 6
+    with app.app_context():
+        ends = db.session.scalars(select(AuditEvent.summary).where(AuditEvent.summary.like("考试 %结束：%"))).all()
+        handed_in = db.session.scalars(select(AuditEvent.summary).where(
+            AuditEvent.summary.like("时间到自动交卷%"))).all()
+        db.session.remove()
+    assert ends == ["考试 法治理论考试 结束：自动交卷 1 人，缺考 1 人"]
+    assert len(handed_in) == 1
