@@ -48,6 +48,7 @@ class Doc:
     summary: str = ""
     entity_type: str = "document"
     entity_id: int | None = None
+    exam_results: list[int] = field(default_factory=list)  # 考试合格证明: the results printed
 
 
 def _org_name() -> str:
@@ -355,7 +356,8 @@ def certificates(today: date, *, session_id: int | None = None, exam_id: int | N
     what = f"{event['title']}（{held_on.isoformat()}）"
     return Doc("pdf/certificates.html", ctx, items, resources,
                filename=f"{title}_{held_on.isoformat()}.pdf",
-               summary=f"打印{title}{len(items)}份：{what}", entity_type=entity[0], entity_id=entity[1])
+               summary=f"打印{title}{len(items)}份：{what}", entity_type=entity[0], entity_id=entity[1],
+               exam_results=[r.row_id for r in rows] if kind == "exam" else [])
 
 
 # --- 证件到期提醒 -----------------------------------------------------------------------------
@@ -426,6 +428,13 @@ def print_document(name: str, **params: Any) -> tuple[bytes, Doc]:
     doc = build(name, **params)
     pdf = render_pdf(doc.template, doc.context, items=doc.items, resources=doc.resources)
     record("print", doc.entity_type, doc.entity_id, doc.summary)
+    if doc.exam_results:  # issued (again): replacing such a result asks to withdraw it first
+        from sqlalchemy import update
+
+        from app.models_base import utcnow
+
+        db.session.execute(update(ExamResult).where(ExamResult.id.in_(doc.exam_results)).values(
+            document_issued_at=utcnow(), document_withdrawn_at=None, document_withdrawn_reason=None))
     db.session.flush()
     return pdf, doc
 

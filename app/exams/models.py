@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, String, UniqueConstraint, and_
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, String, UniqueConstraint, and_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +33,11 @@ class ExamResult(TimestampMixin, db.Model):
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
     score: Mapped[float | None] = mapped_column(Float)
     absent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The 考试合格证明 of this result: when it was last printed, and when and why it was withdrawn
+    # (its QR code then verifies as withdrawn, with the reason).
+    document_issued_at: Mapped[datetime | None] = mapped_column(DateTime)
+    document_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    document_withdrawn_reason: Mapped[str | None] = mapped_column(String(500))
 
     exam: Mapped[Exam] = relationship(back_populates="results")
     officer: Mapped[Officer] = relationship()  # noqa: F821

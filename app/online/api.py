@@ -7,6 +7,7 @@ the API is exempt from CSRF (no cookie is involved). Rate-limited per address an
 from __future__ import annotations
 
 import hashlib
+import json
 
 from flask import jsonify, render_template, request
 
@@ -21,11 +22,23 @@ def _json_error(status: int, message: str):
     return jsonify({"error": message}), status
 
 
+def _body():
+    """The request's JSON, or None when it is not JSON at all, malformed, nested too deep for the
+    parser (a RecursionError, which Flask's silent mode does not catch) or holding text that is not
+    Unicode (a lone surrogate such as "\\ud800"). Flask keeps a parsed body on the request."""
+    try:
+        data = request.get_json(silent=True)
+        json.dumps(data, ensure_ascii=False).encode()
+    except (RecursionError, ValueError):  # UnicodeEncodeError is a ValueError
+        return None
+    return data
+
+
 def _candidate_key() -> str:
     """Per-candidate bucket: the ID number on login, the token afterwards."""
     if request.endpoint == "online.api_login":
-        data = request.get_json(silent=True) or {}
-        who = str(data.get("id_number") or "").strip().upper()
+        data = _body()
+        who = str(data.get("id_number") or "").strip().upper() if isinstance(data, dict) else ""
     else:
         who = _bearer()
     return "cand:" + hashlib.sha256(who.encode()).hexdigest()[:32]
@@ -72,7 +85,7 @@ def _authenticated(lock: bool = False):
 @login_per_address
 @login_per_candidate
 def api_login():
-    data = request.get_json(silent=True)
+    data = _body()
     if not isinstance(data, dict):
         return _json_error(400, "请求应为 JSON：{\"id_number\", \"code\"}")
     try:
@@ -116,7 +129,7 @@ def api_answer(item_id: int):
     if found is None:
         return _json_error(401, "请先登录")
     sitting, online = found
-    data = request.get_json(silent=True)
+    data = _body()
     if not isinstance(data, dict) or "answer" not in data:
         db.session.rollback()
         return _json_error(400, "请求应为 JSON：{\"answer\": \"B\"}")

@@ -37,6 +37,31 @@ def _exam(exam_id: int) -> Exam:
     return exam
 
 
+def REPLACE_OPTIONS(command):  # noqa: N802  (used as a decorator)
+    """--replace/--reason/--withdraw-document/--keep-recorded of `enrol` and `open`."""
+    for option in reversed([
+        click.option("--replace", multiple=True, metavar="身份证号",
+                     help="该考生在本考试已有成绩：以机考成绩替换（管理员决定，可重复；须填 --reason）"),
+        click.option("--reason", default="", help="允许替换已有成绩的原因（记入操作日志）"),
+        click.option("--withdraw-document", is_flag=True,
+                     help="被替换的合格成绩已出具考试合格证明：确认撤回该证明（原因同 --reason）"),
+        click.option("--keep-recorded", is_flag=True, help="已有成绩的其余考生保留成绩、不参加机考"),
+    ]):
+        command = option(command)
+    return command
+
+
+def _say_replacements(exam: Exam, replace: tuple[str, ...]) -> None:
+    if replace:
+        from app.online.services import recorded_candidates
+
+        for c in recorded_candidates(exam):
+            if c["replacing"] and c["id_number"] in {x.strip().upper() for x in replace}:
+                withdrawn = f"；考试合格证明 {c['document']['number']} 已撤回" if (
+                    c["document"] and c["document"]["withdrawn"]) else ""
+                click.echo(f"{c['name']}（{c['id_masked']}）已有成绩 {c['outcome']}，将以机考成绩替换{withdrawn}")
+
+
 @exams_cli.command("import-questions")
 @click.argument("file")
 @click.option("--dry-run", is_flag=True, help="只校验，不写入")
@@ -84,8 +109,10 @@ def create_cmd(title: str, held_on: date, kind: str, max_score: float | None, pa
 @click.option("--all-on-post", is_flag=True, help="全部在职且在执法岗位的人员")
 @click.option("--unit", default=None, help="某单位的在职人员")
 @click.option("--id-number", "id_numbers", multiple=True, help="按身份证号（可重复）")
-def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tuple[str, ...]) -> None:
-    """添加考生"""
+@REPLACE_OPTIONS
+def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tuple[str, ...],
+              replace: tuple[str, ...], reason: str, withdraw_document: bool, keep_recorded: bool) -> None:
+    """添加考生（在本考试已有成绩的人员不参加机考，除非用 --replace 指定以机考成绩替换）"""
     from app.online.services import enrol
 
     if sum(bool(x) for x in (all_on_post, unit, id_numbers)) != 1:
@@ -93,9 +120,12 @@ def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tup
         sys.exit(2)
     exam = _exam(exam_id)
     try:
-        added = enrol(exam, all_on_post=all_on_post, unit=unit, id_numbers=list(id_numbers))
+        added = enrol(exam, all_on_post=all_on_post, unit=unit, id_numbers=list(id_numbers),
+                      replace=list(replace), reason=reason, withdraw_document=withdraw_document,
+                      keep_recorded=keep_recorded, now=utcnow())
     except DomainError as exc:
         _fail(str(exc))
+    _say_replacements(exam, replace)
     db.session.commit()
     click.echo(f"已添加 {added} 名考生（共 {len(exam.results)} 名）")
 
@@ -193,17 +223,23 @@ def _local(text: str) -> datetime:
 @click.option("--at", "at_text", default=None, help="开考时间 \"YYYY-MM-DD HH:MM\"（北京时间，默认现在）")
 @click.option("--room", default=None, help="考场（印在准考证上）")
 @click.option("--hide-score", is_flag=True, help="交卷后不向考生显示成绩（默认显示）")
-def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, hide_score: bool) -> None:
-    """开放考试（现在或定时）"""
-    from app.online.services import open_exam
+@REPLACE_OPTIONS
+def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, hide_score: bool,
+             replace: tuple[str, ...], reason: str, withdraw_document: bool, keep_recorded: bool) -> None:
+    """开放考试（现在或定时）；在本考试已有成绩的考生不参加机考，除非用 --replace 指定以机考成绩替换"""
+    from app.online.services import held_back, held_message, open_exam
 
     exam = _exam(exam_id)
     now = utcnow()
     at = _local(at_text) if at_text else now
     try:
-        online = open_exam(exam, minutes, at=at, now=now)
+        online = open_exam(exam, minutes, at=at, now=now, keep_recorded=keep_recorded, replace=list(replace),
+                           reason=reason, withdraw_document=withdraw_document)
     except DomainError as exc:
         _fail(str(exc))
+    _say_replacements(exam, replace)
+    if held := held_back(exam):
+        click.echo(held_message(held))
     online.show_score = not hide_score
     if room is not None:
         online.room = room.strip()[:100]

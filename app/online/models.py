@@ -72,6 +72,10 @@ class Sitting(TimestampMixin, db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     submitted_by: Mapped[str | None] = mapped_column(String(20))  # candidate | timeout | close | force
     score: Mapped[float | None] = mapped_column(Float)
+    # A candidate with a result already recorded in the exam sits the online paper only when an
+    # administrator let the online result replace it (with this reason).
+    replaces_result: Mapped[bool] = mapped_column(Boolean, default=False)
+    replace_reason: Mapped[str | None] = mapped_column(String(500))
 
     officer: Mapped[Officer] = relationship()  # noqa: F821
     items: Mapped[list[PaperItem]] = relationship(back_populates="sitting", order_by="PaperItem.position",

@@ -6,6 +6,7 @@ import io
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app import clock
@@ -54,8 +55,14 @@ def bank_index():
     categories = db.session.scalars(select(Question.category).where(Question.category != "")
                                     .distinct().order_by(Question.category)).all()
     args = {k: v for k, v in {"q": q, "type": qtype, "category": category, "status": status}.items() if v}
+    hidden = svc.answers_hidden_for(current_user.role, [x.id for x in rows])
     return render_template("online/bank.html", rows=rows, total=total, page=page, pages=pages, args=args,
-                           q=q, qtype=qtype, category=category, status=status, categories=categories)
+                           q=q, qtype=qtype, category=category, status=status, categories=categories,
+                           show_answers=hidden is not None, hidden=hidden or set())
+
+
+ANSWER_WITHHELD = "该试题在正在进行的考试试卷上：考试结束前，只有管理员可以查看或修改它（含答案）"
+PAPER_WITHHELD = "考试进行中：含答案的试卷只有管理员可以打印"
 
 
 def _question(qid: int) -> Question:
@@ -75,6 +82,9 @@ def _form_data(form: QuestionForm) -> dict:
 @require_role("clerk")
 def bank_edit(qid: int | None = None):
     q = _question(qid) if qid else None
+    if q is not None and svc.answers_hidden_for(current_user.role, [q.id]):
+        flash(ANSWER_WITHHELD, "warning")
+        return redirect(url_for("online.bank_index"))
     obj = None
     if q is not None:
         obj = {"type": q.type, "stem": q.stem, "answer": q.answer, "points": "" if q.points is None else f"{q.points:g}",
@@ -166,8 +176,11 @@ def exam_online(exam_id: int):
     db.session.commit()  # seats and codes made on the way
     rules_text = "\n".join(f"{QUESTION_TYPES[r.type]}{':' + r.category if r.category else ''}={r.count}x{r.points:g}"
                            for r in svc.rules_of(online)) if online else ""
+    recorded = svc.recorded_candidates(exam)
+    for c in recorded:
+        c["withdraws"] = svc.document_to_withdraw(c)
     return render_template("online/exam.html", exam=exam, online=online, state=st,
-                           state_label=svc.STATE_LABELS[st], rows=rows, rules_text=rules_text,
+                           state_label=svc.STATE_LABELS[st], rows=rows, rules_text=rules_text, recorded=recorded,
                            stats=svc.statistics(exam) if st == "closed" else [],
                            status_labels=svc.MONITOR_STATUS, local=_local_text)
 
@@ -222,10 +235,26 @@ def exam_open(exam_id: int):
         return _done(exam, "考试时长应为整数分钟", "danger")
     with commit_or_errors() as tx:
         at = _parse_local(request.form.get("at", "")) or now
-        online = svc.open_exam(exam, minutes, at=at, now=now)
+        # candidates who already have a result: listed on the page above the button, kept out
+        online = svc.open_exam(exam, minutes, at=at, now=now, keep_recorded=True)
         online.room = (request.form.get("room") or "").strip()[:100]
         online.show_score = bool(request.form.get("show_score"))
-        tx.success = f"考试已开放：{_local_text(online.opens_at)} 起 {minutes} 分钟"
+        held = svc.held_back(exam)
+        tx.success = f"考试已开放：{_local_text(online.opens_at)} 起 {minutes} 分钟" + (
+            f"。{svc.held_message(held)}" if held else "")
+    return _back(exam)
+
+
+@bp.route("/exams/<int:exam_id>/online/recorded/<int:officer_id>/replace", methods=["POST"])
+@require_role("admin")
+def exam_replace(exam_id: int, officer_id: int):
+    """An administrator lets the online result replace a candidate's recorded result (with a reason;
+    withdrawing an issued 考试合格证明 only when ticked)."""
+    exam = _exam(exam_id)
+    with commit_or_errors(refused="未更改：") as tx:
+        s = svc.allow_replace(exam, officer_id, request.form.get("reason", ""),
+                              withdraw_document=request.form.get("withdraw_document") == "1", now=utcnow())
+        tx.success = f"已允许 {s.officer.name} 参加机考，机考成绩将替换其已有成绩"
     return _back(exam)
 
 
@@ -285,6 +314,8 @@ def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "applicatio
 @require_role("clerk")
 def exam_paper_pdf(exam_id: int):
     exam = _exam(exam_id)
+    if current_user.role != "admin" and svc.in_progress(svc.online_of(exam)):
+        return _done(exam, PAPER_WITHHELD, "warning")
     return _printed(exam, documents.paper_pdf, "打印试卷（含答案）", f"试卷_{exam.held_on.isoformat()}_{exam.id}.pdf")
 
 
@@ -304,6 +335,7 @@ def exam_codes_xlsx(exam_id: int):
 
 
 @bp.route("/exams/<int:exam_id>/online/sittings/<int:sid>/sheet.pdf")
+@require_role("clerk")  # the key, and per question what scored: never for viewers
 def sitting_sheet_pdf(exam_id: int, sid: int):
     exam = _exam(exam_id)
     s = _sitting(exam, sid)

@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.services import record
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import QUESTION_TYPES, lookup
+from app.models_base import utcnow
 from app.officers.idnumber import mask
 from app.officers.models import Officer
 from app.online.bank import read_answer
@@ -232,6 +234,165 @@ def preview_items(exam: Exam) -> list[PaperItem]:
     return _items_for(_draw(rules, rng), rules, shuffle=False, rng=rng)
 
 
+# --- who sees the answer key ----------------------------------------------------------------------
+
+def in_progress(online: OnlineExam | None) -> bool:
+    """Opened (now or at a set time) and not yet closed: its papers are drawn and being answered."""
+    return online is not None and online.opens_at is not None and online.closed_at is None
+
+
+def questions_on_open_papers(question_ids: list[int]) -> set[int]:
+    """Those of `question_ids` on a paper of an exam in progress (drawn, or the fixed paper)."""
+    if not question_ids:
+        return set()
+    open_exams = (OnlineExam.opens_at.is_not(None), OnlineExam.closed_at.is_(None))
+    drawn = set(db.session.scalars(
+        select(PaperItem.question_id).distinct().join(Sitting, Sitting.id == PaperItem.sitting_id)
+        .join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
+        .where(*open_exams, PaperItem.question_id.in_(question_ids))))
+    wanted = set(question_ids)
+    for fixed in db.session.scalars(select(OnlineExam.fixed_questions).where(*open_exams,
+                                                                                OnlineExam.fixed.is_(True))):
+        drawn.update(wanted.intersection(fixed or []))
+    return drawn
+
+
+def answers_hidden_for(role: str, question_ids: list[int]) -> set[int] | None:
+    """Whose answers `role` may not see: None = none at all (viewers), else the ids withheld
+    (a clerk: the questions on the paper of an exam in progress; an admin: none)."""
+    if role == "admin":
+        return set()
+    if role == "clerk":
+        return questions_on_open_papers(question_ids)
+    return None
+
+
+# --- a result already recorded vs the online sitting ----------------------------------------------
+
+def _num(value: float | None) -> float | int | None:
+    """78.5 stays, 30.0 becomes 30 (as a person writes it, in the audit log too)."""
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
+def outcome_text(score: float | None, absent: bool) -> str:
+    return "缺考" if absent else ("未登记" if score is None else f"{_num(score)}分")
+
+
+def _has_result() -> Any:
+    return or_(ExamResult.score.is_not(None), ExamResult.absent.is_(True))
+
+
+def recorded_candidates(exam: Exam) -> list[dict[str, Any]]:
+    """Candidates whose result in the exam was recorded before (or apart from) its online sitting:
+    held back from the sitting (`replacing` False) unless an administrator let the online result
+    replace it (`replacing` True). A result the sitting itself produced is not one of these."""
+    from app.documents.services import certificate_number
+
+    online = online_of(exam)
+    if online is not None and online.closed_at is not None:
+        return []
+    rows = db.session.execute(
+        select(ExamResult, Officer, Sitting).join(Officer, Officer.id == ExamResult.officer_id)
+        .outerjoin(Sitting, and_(Sitting.exam_id == ExamResult.exam_id, Sitting.officer_id == ExamResult.officer_id))
+        .where(ExamResult.exam_id == exam.id, _has_result(),
+               or_(Sitting.id.is_(None), Sitting.submitted_at.is_(None)))
+        .order_by(Officer.unit_id, Officer.name, Officer.id))
+    out = []
+    for r, o, sitting in rows:
+        passed = not r.absent and r.score is not None and r.score >= exam.pass_score
+        document = None
+        if r.document_issued_at is not None:
+            document = {"number": certificate_number("exam", r.id, exam.held_on.year),
+                        "withdrawn": r.document_withdrawn_at is not None,
+                        "reason": r.document_withdrawn_reason or ""}
+        out.append({"result_id": r.id, "officer_id": o.id, "name": o.name, "id_number": o.id_number,
+                    "id_masked": mask(o.id_number), "score": r.score, "absent": r.absent, "passed": passed,
+                    "outcome": outcome_text(r.score, r.absent), "document": document,
+                    "replacing": bool(sitting is not None and sitting.replaces_result),
+                    "reason": (sitting.replace_reason or "") if sitting is not None else ""})
+    return out
+
+
+def held_back(exam: Exam) -> list[dict[str, Any]]:
+    return [c for c in recorded_candidates(exam) if not c["replacing"]]
+
+
+def held_message(held: list[dict[str, Any]]) -> str:
+    who = "、".join(f"{c['name']}（{c['id_masked']}，{c['outcome']}"
+                   f"{'，合格' if c['passed'] else ''}）" for c in held)
+    return f"以下考生在本考试已有成绩，不参加机考（已有成绩保留）：{who}"
+
+
+def document_to_withdraw(c: dict[str, Any]) -> str | None:
+    """The number of the issued, still valid 考试合格证明 that replacing this result withdraws."""
+    doc = c["document"]
+    return doc["number"] if c["passed"] and doc is not None and not doc["withdrawn"] else None
+
+
+def allow_replace(exam: Exam, officer_id: int, reason: str, *, withdraw_document: bool, now: datetime) -> Sitting:
+    """An administrator lets the online result replace the result recorded for this candidate
+    (with a reason). A passing result whose 考试合格证明 was issued: only with
+    `withdraw_document`, and the document is withdrawn with the same reason."""
+    online = online_of(exam)
+    if online is not None and online.closed_at is not None:
+        raise DomainError("考试已结束，不能再更改")
+    found = next((c for c in recorded_candidates(exam) if c["officer_id"] == officer_id), None)
+    if found is None:
+        raise DomainError("该考生在本考试没有已登记的成绩，无需替换")
+    name = found["name"]
+    if found["replacing"]:
+        raise DomainError(f"已允许 {name} 以机考成绩替换已有成绩")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(f"请填写允许 {name} 以机考成绩替换已有成绩（{found['outcome']}）的原因")
+    if len(reason) > 500:
+        raise DomainError("原因不能超过500个字")
+    number = document_to_withdraw(found)
+    if number and not withdraw_document:
+        raise DomainError(f"{name} 的考试合格证明（编号 {number}）已出具：以机考成绩替换前须确认撤回该证明"
+                          f"（撤回后扫码验证显示“已撤回”及原因）")
+    r = db.session.get(ExamResult, found["result_id"])
+    assert r is not None
+    if number:
+        r.document_withdrawn_at, r.document_withdrawn_reason = now, reason
+        record("update", "exam_result", r.id, f"撤回考试合格证明 {number}（{name}，{exam.title}）：{reason}",
+               {"document_withdrawn_reason": [None, reason]})
+    sitting = db.session.scalar(select(Sitting).where(Sitting.exam_id == exam.id, Sitting.officer_id == officer_id))
+    if sitting is None:
+        taken = db.session.execute(select(Sitting.code, Sitting.seat).where(Sitting.exam_id == exam.id)).all()
+        codes = {c for c, _ in taken}
+        code = new_code()
+        while code in codes:
+            code = new_code()
+        sitting = Sitting(exam_id=exam.id, officer_id=officer_id, code=code,
+                          seat=max((seat for _, seat in taken), default=0) + 1, extra_minutes=0)
+        db.session.add(sitting)
+    sitting.replaces_result, sitting.replace_reason = True, reason
+    db.session.flush()
+    old = "缺考" if found["absent"] else _num(found["score"])
+    record("update", "exam_sitting", sitting.id,
+           f"允许 {name} 以机考成绩替换已有成绩（{found['outcome']}）：{reason}",
+           {"replaces_result": [False, True], "score": [old, old]})
+    return sitting
+
+
+def _replacements(exam: Exam, replace: list[str], reason: str, *, withdraw_document: bool, now: datetime) -> None:
+    """allow_replace for the given ID numbers (the CLI's --replace)."""
+    if not replace:
+        return
+    wanted = [x.strip().upper() for x in replace]
+    officers = {o.id_number: o for o in db.session.scalars(select(Officer).where(Officer.id_number.in_(wanted)))}
+    unknown = [x for x in wanted if x not in officers]
+    if unknown:
+        raise DomainError(f"--replace：没有这些身份证号的人员：{'、'.join(mask(x) for x in unknown)}")
+    for x in wanted:
+        allow_replace(exam, officers[x].id, reason, withdraw_document=withdraw_document, now=now)
+
+
+CLI_HINT = ("如确需以机考成绩替换已有成绩，请加 --replace 身份证号 --reason 原因（可重复 --replace；已出具考试合格证明的"
+            "还须加 --withdraw-document）；或加 --keep-recorded：保留其已有成绩，不参加机考")
+
+
 # --- candidates, codes ---------------------------------------------------------------------------
 
 def new_code() -> str:
@@ -247,7 +408,8 @@ def ensure_sittings(exam: Exam) -> list[Sitting]:
     seat = max((s.seat for s in sittings), default=0)
     missing = db.session.scalars(
         select(Officer).join(ExamResult, ExamResult.officer_id == Officer.id)
-        .where(ExamResult.exam_id == exam.id).order_by(Officer.unit_id, Officer.name, Officer.id))
+        .where(ExamResult.exam_id == exam.id, ~_has_result())  # a recorded result: not admitted
+        .order_by(Officer.unit_id, Officer.name, Officer.id))
     added = 0
     for officer in missing:
         if officer.id in have:
@@ -273,7 +435,11 @@ def code_rows(exam: Exam) -> list[dict[str, Any]]:
 
 
 def enrol(exam: Exam, *, all_on_post: bool = False, unit: str | None = None,
-          id_numbers: list[str] | None = None) -> int:
+          id_numbers: list[str] | None = None, replace: list[str] | None = None, reason: str = "",
+          withdraw_document: bool = False, keep_recorded: bool = False, now: datetime | None = None) -> int:
+    """Put officers on the exam's list for its online sitting. One who already has a result in
+    the exam is refused by name (nothing written) unless `replace` lists them (the online result
+    replaces it, for `reason`) or `keep_recorded` (they keep it and do not sit)."""
     from app.exams.services import add_candidates
     from app.officers.models import Unit
 
@@ -288,19 +454,30 @@ def enrol(exam: Exam, *, all_on_post: bool = False, unit: str | None = None,
     elif id_numbers:
         wanted = [x.strip().upper() for x in id_numbers]
         q = select(Officer).where(Officer.id_number.in_(wanted))
-        found = list(db.session.scalars(q))
-        unknown = sorted(set(wanted) - {o.id_number for o in found})
+        unknown = sorted(set(wanted) - set(db.session.scalars(select(Officer.id_number).where(
+            Officer.id_number.in_(wanted)))))
         if unknown:
             raise DomainError(f"没有这些身份证号的人员：{'、'.join(mask(x) for x in unknown)}")
-        return add_candidates(exam, found)
     else:
         raise DomainError("请指定 --all-on-post、--unit 或 --id-number")
-    return add_candidates(exam, list(db.session.scalars(q.order_by(Officer.id))))
+    officers = list(db.session.scalars(q.order_by(Officer.id)))
+    chosen = {o.id for o in officers}
+    replacing = {x.strip().upper() for x in replace or []}
+    held = [c for c in held_back(exam) if c["officer_id"] in chosen and c["id_number"] not in replacing]
+    if held and not keep_recorded:
+        raise DomainError(f"{held_message(held)}。{CLI_HINT}")
+    added = add_candidates(exam, officers)
+    _replacements(exam, list(replace or []), reason, withdraw_document=withdraw_document, now=now or utcnow())
+    return added
 
 
 # --- the window ----------------------------------------------------------------------------------
 
-def open_exam(exam: Exam, minutes: int, *, at: datetime, now: datetime) -> OnlineExam:
+def open_exam(exam: Exam, minutes: int, *, at: datetime, now: datetime, keep_recorded: bool = False,
+              replace: list[str] | None = None, reason: str = "", withdraw_document: bool = False) -> OnlineExam:
+    """Open the window. Candidates who already have a result are not admitted: refused by name
+    unless `keep_recorded` (they keep it and do not sit — the exam page lists them above its open
+    button) or `replace` lets the online result replace theirs (for `reason`)."""
     if minutes <= 0 or minutes > 24 * 60:
         raise DomainError(f"考试时长应在1到1440分钟之间（现为{minutes}）")
     online = online_of(exam)
@@ -308,9 +485,14 @@ def open_exam(exam: Exam, minutes: int, *, at: datetime, now: datetime) -> Onlin
         raise DomainError("请先设置组卷规则（flask exams paper）")
     if online.closed_at:
         raise DomainError("考试已结束，不能再开放")
-    sittings = ensure_sittings(exam)
+    _replacements(exam, list(replace or []), reason, withdraw_document=withdraw_document, now=now)
+    held = held_back(exam)
+    if held and not keep_recorded:
+        raise DomainError(f"{held_message(held)}。{CLI_HINT}")
+    kept_out = {c["officer_id"] for c in held}
+    sittings = [s for s in ensure_sittings(exam) if s.officer_id not in kept_out]
     if not sittings:
-        raise DomainError("考试还没有考生（flask exams enrol）")
+        raise DomainError("考生均已有成绩，没有参加机考的考生" if kept_out else "考试还没有考生（flask exams enrol）")
     for s in sittings:
         draw_paper(online, s)
     online.opens_at = at
@@ -344,16 +526,37 @@ def item_score(item: PaperItem) -> float:
 
 
 def submit(sitting: Sitting, *, by: str, now: datetime, ip: str | None = None) -> float:
-    """Score the paper with what it holds and put the score into the exam's result."""
-    score = round(sum(item_score(i) for i in sitting.items), 4)
-    sitting.score, sitting.submitted_at, sitting.submitted_by = score, now, by
+    """Score the paper with what it holds and put the score into the exam's result.
+
+    The state change is one conditional statement (UPDATE … WHERE submitted_at IS NULL): of two
+    submissions at once only one changes the row, the other gets Conflict — on SQLite too, where
+    SELECT … FOR UPDATE is a no-op. From that statement on this transaction holds the sitting (the
+    row lock on PostgreSQL, the write lock on SQLite), so the answers read next are the final ones:
+    an answer save is conditional on the same column (`save_answer`)."""
+    done = db.session.execute(
+        update(Sitting).where(Sitting.id == sitting.id, Sitting.submitted_at.is_(None))
+        .values(submitted_at=now, submitted_by=by).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict("已交卷，不能重复交卷")
+    set_committed_value(sitting, "submitted_at", now)
+    set_committed_value(sitting, "submitted_by", by)
+    items = db.session.scalars(select(PaperItem).where(PaperItem.sitting_id == sitting.id)
+                               .execution_options(populate_existing=True)).all()
+    score = round(sum(item_score(i) for i in items), 4)
+    # An answer whose request began after this one but was saved first is on the paper: the
+    # submission is not dated before it.
+    last = max((i.answered_at for i in items if i.answered_at is not None), default=now)
+    if last > now:
+        sitting.submitted_at = last
+    sitting.score = score
     r = _result(sitting)
+    old = "缺考" if r.absent else _num(r.score)
     r.score, r.absent = score, False
     db.session.flush()
     how = {"candidate": "考生交卷", "timeout": "时间到自动交卷", "close": "结束考试时自动交卷",
            "force": "监考强制交卷"}[by]
     record("update", "exam_sitting", sitting.id, f"{how}：{sitting.officer.name} 得分 {score:g}",
-           {"score": [None, score]}, actor=_actor(sitting) if by == "candidate" else None, ip=ip)
+           {"score": [old, _num(score)]}, actor=_actor(sitting) if by == "candidate" else None, ip=ip)
     return score
 
 
@@ -364,19 +567,28 @@ def close_exam(exam: Exam, *, now: datetime, reason: str = "close") -> dict[str,
         raise DomainError("此考试还没有开放")
     if online.closed_at:
         raise DomainError("考试已经结束")
+    # Conditional like `submit`: of two closings at once (two pages finding the time up) one ends it.
+    done = db.session.execute(update(OnlineExam).where(OnlineExam.id == online.id, OnlineExam.closed_at.is_(None))
+                              .values(closed_at=now).execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Conflict("考试已经结束")
+    set_committed_value(online, "closed_at", now)
     submitted = absent = 0
     sittings = {s.officer_id: s for s in db.session.scalars(
         select(Sitting).where(Sitting.exam_id == exam.id).with_for_update())}
     for s in sittings.values():
         if s.submitted_at is None and s.first_login_at is not None:
-            submit(s, by="timeout" if reason == "timeout" else "close", now=now)
+            try:
+                submit(s, by="timeout" if reason == "timeout" else "close", now=now)
+            except Conflict:  # the candidate submitted at this very moment
+                continue
             submitted += 1
-    for r in db.session.scalars(select(ExamResult).where(ExamResult.exam_id == exam.id)):
+    # Who never logged in is absent — unless a result was recorded apart from the sitting: it stays.
+    for r in db.session.scalars(select(ExamResult).where(ExamResult.exam_id == exam.id, ~_has_result())):
         s = sittings.get(r.officer_id)
         if s is None or s.first_login_at is None:
             r.score, r.absent = None, True
             absent += 1
-    online.closed_at = now
     if online.ends_at is None or online.ends_at > now:
         online.ends_at = now
     db.session.flush()
@@ -392,7 +604,10 @@ def finish_if_due(exam: Exam, now: datetime) -> bool:
     extra = db.session.scalar(select(func.max(Sitting.extra_minutes)).where(Sitting.exam_id == exam.id)) or 0
     if now < online.ends_at + timedelta(minutes=extra):
         return False
-    close_exam(exam, now=now, reason="timeout")
+    try:
+        close_exam(exam, now=now, reason="timeout")
+    except Conflict:  # closed by another request at this very moment
+        return False
     return True
 
 
@@ -473,9 +688,18 @@ def login(id_number: str, code: str, *, now: datetime, ip: str) -> tuple[str, Si
         raise Forbidden("考试尚未开始")
     if sitting.submitted_at is not None:
         raise Forbidden("您已交卷，不能再次登录")
+    if not sitting.replaces_result:
+        r = db.session.scalar(select(ExamResult).where(ExamResult.exam_id == sitting.exam_id,
+                                                       ExamResult.officer_id == sitting.officer_id))
+        if r is not None and (r.absent or r.score is not None):
+            raise Forbidden(f"您在本考试已有成绩（{outcome_text(r.score, r.absent)}），不参加机考；"
+                            "如有疑问，请联系监考人员")
     if online.closed_at is not None or now >= ends_at(online, sitting):
         if online.closed_at is None and sitting.first_login_at is not None:
-            submit(sitting, by="timeout", now=now)
+            try:
+                submit(sitting, by="timeout", now=now)
+            except Conflict:  # submitted at this very moment
+                pass
         raise Forbidden("考试已结束")
     draw_paper(online, sitting)
     token = secrets.token_urlsafe(32)
@@ -550,13 +774,25 @@ def save_answer(sitting: Sitting, online: OnlineExam, item_id: int, raw: Any, *,
     old = item.answer
     if old == value:
         return
-    item.answer, item.answered_at = value, now
-    db.session.flush()
+    # Conditional on the paper still being open, in the statement itself (see `submit`): an answer
+    # racing a submission either lands before it is scored or is refused.
+    still_open = (select(Sitting.id).join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
+                  .where(Sitting.id == sitting.id, Sitting.submitted_at.is_(None), OnlineExam.closed_at.is_(None))
+                  .exists())
+    saved = db.session.execute(
+        update(PaperItem).where(PaperItem.id == item.id, PaperItem.sitting_id == sitting.id, still_open)
+        .values(answer=value, answered_at=now).execution_options(synchronize_session=False))
+    if saved.rowcount != 1:
+        raise Conflict("已交卷，答案不能再修改")
+    set_committed_value(item, "answer", value)
+    set_committed_value(item, "answered_at", now)
     record("update", "exam_sitting", sitting.id, f"作答第 {item.position} 题",
            {"answer": [old, value], "item": [None, item.id]}, actor=_actor(sitting), ip=ip)
 
 
 def submit_by_candidate(sitting: Sitting, online: OnlineExam, *, now: datetime, ip: str) -> dict[str, Any]:
+    if sitting.submitted_at is not None:
+        raise Conflict("已交卷，不能重复交卷")
     ensure_writable(sitting, online, now)
     score = submit(sitting, by="candidate", now=now, ip=ip)
     exam = db.session.get(Exam, sitting.exam_id)
@@ -584,10 +820,14 @@ def monitor(exam: Exam, now: datetime) -> list[dict[str, Any]]:
     totals = dict(db.session.execute(
         select(PaperItem.sitting_id, func.count()).join(Sitting)
         .where(Sitting.exam_id == exam.id).group_by(PaperItem.sitting_id)).all())
+    recorded = set(db.session.scalars(select(ExamResult.officer_id).where(ExamResult.exam_id == exam.id,
+                                                                          _has_result())))
     rows = []
     for s in db.session.scalars(select(Sitting).where(Sitting.exam_id == exam.id).order_by(Sitting.seat)):
         if s.submitted_at:
             status = "submitted"
+        elif s.officer_id in recorded and not s.replaces_result:
+            status = "held"
         elif s.first_login_at:
             status = "in"
         else:
@@ -602,7 +842,7 @@ def monitor(exam: Exam, now: datetime) -> list[dict[str, Any]]:
     return rows
 
 
-MONITOR_STATUS = {"waiting": "未登录", "in": "作答中", "submitted": "已交卷", "absent": "缺考"}
+MONITOR_STATUS = {"held": "不参加机考（已有成绩）", "waiting": "未登录", "in": "作答中", "submitted": "已交卷", "absent": "缺考"}
 
 
 def statistics(exam: Exam) -> list[dict[str, Any]]:

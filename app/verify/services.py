@@ -12,7 +12,7 @@ from app import labels as L
 from app.certificates.models import Certificate
 from app.exams.models import ExamResult
 from app.extensions import db
-from app.formatting import cn_date
+from app.formatting import cn_date, cn_datetime
 from app.officers.idnumber import mask
 from app.officers.models import Officer
 from app.training.models import Attendance
@@ -69,7 +69,10 @@ def verify(kind: str, row_id: int, today: date) -> dict[str, Any] | None:
             "detail": f"{L.EXAM_KINDS.get(e.kind, e.kind)}，成绩{res.score:g}分" if res.score is not None
                       else L.EXAM_KINDS.get(e.kind, e.kind),
             "number": certificate_number(kind, res.id, e.held_on.year),
-            "valid": res.passed,
+            "valid": res.passed and res.document_withdrawn_at is None,
+            "withdrawn": ({"on": cn_datetime(res.document_withdrawn_at),
+                           "reason": res.document_withdrawn_reason or ""}
+                          if res.document_withdrawn_at is not None else None),
         }
     officer = db.session.get(Officer, officer.id)
     return {
