@@ -6,7 +6,7 @@ exam_result.document_issued_at / document_withdrawn_at / document_withdrawn_reas
 考试合格证明 printed for the result, and its withdrawal (the QR code then verifies as withdrawn).
 
 Revision ID: 3f9a1c7e52b4
-Revises: da9c45bcc348
+Revises: 685f1bf0aede
 Create Date: 2026-12-07 14:45:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '3f9a1c7e52b4'
-down_revision = 'da9c45bcc348'
+down_revision = '685f1bf0aede'
 branch_labels = None
 depends_on = None
 
