@@ -171,6 +171,8 @@ ENTITY_TYPES = {
 FIELD_LABELS = {
     "name": "名称",
     "label": "令牌名称",
+    "replaces_result": "机考成绩替换原成绩",
+    "document_withdrawn_reason": "文书撤回原因",
     "revoked_at": "撤销时间",
     "user": "用户",
     "id_number": "身份证号",
