@@ -47,11 +47,13 @@ class Params:
     eligible: tuple[str, ...] = ("civil_servant", "public_institution")
     hours_required: float = 60.0
     include_training: bool = True
+    records_since: int | None = None  # the first year whose training hours are judged (None: every year)
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
         from app.settings import services as settings
+        from app.training.hours import records_since
 
         windows = settings.get("reminder_windows")
         return cls(
@@ -59,6 +61,7 @@ class Params:
             within=within if within is not None else (max(windows) if windows else 90),
             eligible=tuple(settings.get("eligible_establishments")),
             hours_required=float(settings.get("training_hours_required")),
+            records_since=records_since(today),
         )
 
 

@@ -72,7 +72,7 @@ def form_data(client, url: str, **overrides) -> dict:
         "education": "bachelor",
         "on_enforcement_post": "y",
         "employment_status": "active",
-        "status_changed_on": "",
+        "status_changed_on": "", "post_since": "",
         "phone": "023-6666 8888",
         "employee_no": "",
         "notes": "",
