@@ -47,7 +47,9 @@ class Params:
     eligible: tuple[str, ...] = ("civil_servant", "public_institution")
     hours_required: float = 60.0
     include_training: bool = True
-    records_since: int | None = None  # the first year whose training hours are judged (None: every year)
+    # the first year whose training hours are judged: a year, None (every year) or
+    # training.hours.FIRST_SESSION (the year of the earliest session, decided in the statement)
+    records_since: int | str | None = None
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
 
     @classmethod

@@ -162,17 +162,26 @@ def on_post():
 
 # --- who owes what (docs/domain.md, 年度学时) ------------------------------------------------------
 
-def records_since(today: date) -> int:
-    """The first year judged: the setting training_records_since, else the year of the earliest
-    training session recorded, else (nothing recorded yet) today's year."""
-    from app.extensions import db
+FIRST_SESSION = "first_session"  # records_since when the setting is empty: decided in SQL
+
+
+def records_since(today: date) -> int | str:
+    """The first year judged: the setting training_records_since (a year), else FIRST_SESSION —
+    the year of the earliest training session recorded, or today's year when none is (computed
+    inside the statements that need it: since_sql, no query of its own)."""
     from app.settings import services as settings
 
     year = settings.get("training_records_since")
-    if year is None:
-        first = db.session.scalar(select(func.min(TrainingSession.held_on)))
-        year = first.year if first is not None else today.year
-    return year
+    return FIRST_SESSION if year is None else year
+
+
+def since_sql(since, today: date):
+    """`since` (a year, None or FIRST_SESSION) as judged() takes it: FIRST_SESSION becomes a
+    scalar subquery (MIN over ix_training_session_held_on)."""
+    if since != FIRST_SESSION:
+        return since
+    first = select(func.min(TrainingSession.held_on)).scalar_subquery()
+    return func.coalesce(cast(func.extract("year", first), Integer), today.year)
 
 
 def last_start_judged(year: int) -> date:
@@ -181,14 +190,18 @@ def last_start_judged(year: int) -> date:
     return date(year, 10, 1)
 
 
-def judged(year: int, since: int | None, post=None):
-    """SQL: the officer is judged for `year` — the year is not before `since` (None: every year)
-    and the officer took the post (`post`, default Officer.post_since; NULL: unknown, on the post
-    all year) no later than last_start_judged(year)."""
-    if since is not None and year < since:
-        return false()
+def judged(year: int, since, post=None):
+    """SQL: the officer is judged for `year` — the year is not before `since` (a year, a SQL
+    expression of one — since_sql() — or None: every year) and the officer took the post (`post`,
+    default Officer.post_since; NULL: unknown, on the post all year) no later than
+    last_start_judged(year)."""
     post = Officer.post_since if post is None else post
-    return or_(post.is_(None), post <= last_start_judged(year))
+    on_post_in_time = or_(post.is_(None), post <= last_start_judged(year))
+    if since is None:
+        return on_post_in_time
+    if isinstance(since, int):
+        return on_post_in_time if year >= since else false()
+    return and_(literal(year, Integer) >= since, on_post_in_time)
 
 
 def owed(required: float, year: int, until: date, post=None):
@@ -207,14 +220,14 @@ def owed(required: float, year: int, until: date, post=None):
         else_=literal(required / ndays, Float) * cast(epoch_days(until) + 1 - day_number(post), Float))
 
 
-def year_terms(year: int, today: date, required: float, since: int | None, post=None):
+def year_terms(year: int, today: date, required: float, since, post=None):
     """(judged, owed for the whole year, owed by today) for `year` as SQL expressions; the third
-    is None unless `year` is the current one."""
-    return (judged(year, since, post), owed(required, year, date(year, 12, 31), post),
+    is None unless `year` is the current one. `since`: a year, None (every year) or FIRST_SESSION."""
+    return (judged(year, since_sql(since, today), post), owed(required, year, date(year, 12, 31), post),
             owed(required, year, today, post) if year == today.year else None)
 
 
-def year_status_sql(hours, year: int, today: date, required: float, since: int | None, post=None):
+def year_status_sql(hours, year: int, today: date, required: float, since, post=None):
     """year_status() per row in SQL: not_judged / met / shortfall / at_risk / on_track / future."""
     is_judged, due, by_now = year_terms(year, today, required, since, post)
     if year < today.year:
@@ -234,8 +247,9 @@ def shortfall_select(p) -> Select | None:
     y = p.today.year
     required = float(p.hours_required)
     since = getattr(p, "records_since", None)
-    if since is not None and y < since:
+    if isinstance(since, int) and y < since:
         return None
+    since = since_sql(since, p.today)
     last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
     prev = func.coalesce(last.hours, 0.0)
     cur = func.coalesce(this.hours, 0.0)
