@@ -47,11 +47,15 @@ class Params:
     eligible: tuple[str, ...] = ("civil_servant", "public_institution")
     hours_required: float = 60.0
     include_training: bool = True
+    # the first year whose training hours are judged: a year, None (every year) or
+    # training.hours.FIRST_SESSION (the year of the earliest session, decided in the statement)
+    records_since: int | str | None = None
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
         from app.settings import services as settings
+        from app.training.hours import records_since
 
         windows = settings.get("reminder_windows")
         return cls(
@@ -59,6 +63,7 @@ class Params:
             within=within if within is not None else (max(windows) if windows else 90),
             eligible=tuple(settings.get("eligible_establishments")),
             hours_required=float(settings.get("training_hours_required")),
+            records_since=records_since(today),
         )
 
 

@@ -188,6 +188,7 @@ FIELD_LABELS = {
     "on_enforcement_post": "在执法岗位",
     "employment_status": "在职状态",
     "status_changed_on": "状态变更日期",
+    "post_since": "任执法岗位日期",
     "phone": "联系电话",
     "notes": "备注",
     "note": "备注",

@@ -25,7 +25,8 @@ class CertificateForm(CompleteForm):
     expires_on = CnDateField(
         "有效期至",
         validators=[Optional()],
-        description="留空则按系统设置的默认有效期计算（发证日期起若干年，含发证当天）",
+        description="留空则按发证日期和系统设置的默认有效期计算（发证日期起若干年，含发证当天）",
+        render_kw={"data-expiry-from": "issued_on"},
     )
     categories = StringField(
         "执法类别", validators=[Length(max=200, message="执法类别不能超过200个字")]
@@ -68,6 +69,8 @@ class ActionForm(CompleteForm):
     )
     new_issued_on = CnDateField("新证发证日期", validators=[Optional()])
     new_expires_on = CnDateField(
-        "新证有效期至", validators=[Optional()], description="留空则按设置的默认有效期计算"
+        "新证有效期至", validators=[Optional()],
+        description="留空则按新证发证日期和设置的默认有效期计算",
+        render_kw={"data-expiry-from": "new_issued_on"},
     )
     version = HiddenField()

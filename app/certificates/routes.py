@@ -41,6 +41,14 @@ def default_expiry(issued_on: date) -> date:
     return end - timedelta(days=1)
 
 
+def follow_issue_date(field) -> None:
+    """An expiry box left empty on a new form: the server computes it from the issue date on
+    save (default_expiry), and static/app.js shows that date beside the box as the issue date
+    is typed — never a date computed from today that a later issue date would not move."""
+    field.render_kw = {**(field.render_kw or {}),
+                       "data-validity-years": settings.get("certificate_validity_years")}
+
+
 def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | None:
     """The no-passed-exam confirmation of the submitted form: the reason to keep in the history,
     or None when none is needed (raises DomainError when it is needed but missing)."""
@@ -74,7 +82,7 @@ def new(officer_id: int):
     del form.version
     if request.method == "GET":
         form.issued_on.data = d
-        form.expires_on.data = default_expiry(d)
+    follow_issue_date(form.expires_on)
     if form.validate_on_submit():
         data = form.certificate_data()
         if data["expires_on"] is None:
@@ -172,7 +180,8 @@ def action(cert_id: int, action: str):
         form.version.data = str(cert.version)
         if action == "replace":
             form.new_issued_on.data = d
-            form.new_expires_on.data = default_expiry(d)
+    if action == "replace":
+        follow_issue_date(form.new_expires_on)
     if form.validate_on_submit():
         replacement = None
         if action == "replace":

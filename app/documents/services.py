@@ -208,16 +208,18 @@ def ledger(year: int, today: date) -> Doc:
     """Every active officer on an enforcement post with the hours credited in `year`, against
     the required hours; and the sessions held that year."""
     from app.settings.services import get
-    from app.training.hours import hours_by_officer
+    from app.training.hours import hours_by_officer, records_since, year_terms
 
     if not 1900 <= year <= 9999:
         raise DomainError(f"年份“{year}”无效")
     required = float(get("training_hours_required"))
     hours = hours_by_officer(year)
     credited = func.coalesce(getattr(hours.c, f"h{year}"), 0.0)
+    # what each officer owed for the year: the TRAINING_SHORTFALL rule (docs/domain.md)
+    is_judged, due, _now = year_terms(year, today, required, records_since(today))
     q = (
         select(Officer.id, Officer.name, Officer.position, Unit.name.label("unit"), Unit.sort_order,
-               credited.label("hours"))
+               credited.label("hours"), is_judged.label("judged"), due.label("due"))
         .select_from(Officer)
         .join(Unit, Unit.id == Officer.unit_id)
         .outerjoin(hours, hours.c.officer_id == Officer.id)
@@ -225,11 +227,12 @@ def ledger(year: int, today: date) -> Doc:
     )
     rows = []
     for r in db.session.execute(q):
-        got = float(r.hours or 0)
-        short = max(required - got, 0.0)
+        got, owes = float(r.hours or 0), float(r.due)
+        short = max(owes - got, 0.0) if r.judged else 0.0
         rows.append({
             "_id": r.id, "_unit_order": r.sort_order or 0, "name": r.name, "unit": r.unit,
-            "position": r.position or "", "hours": _hours(got), "required": _hours(required),
+            "position": r.position or "", "hours": _hours(got),
+            "required": _hours(round(owes, 2)) if r.judged else "不考核",
             "short": _hours(short) if short else "", "done": short == 0,
         })
     items = _grouped(_order_by_unit_then_pinyin(rows))

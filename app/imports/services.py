@@ -64,6 +64,7 @@ OFFICER_COLUMNS = [
     Column("phone", "联系电话", "phone", example="13800000000", as_text=True,
            aliases=("电话", "手机", "手机号码")),
     Column("employee_no", "工号", "employee_no", max_length=30, example="A001", as_text=True),
+    Column("post_since", "任执法岗位日期", "post_since", kind="date", example=date(2020, 7, 1)),
 ]
 OFFICER_DEFAULTS = {"establishment": "civil_servant", "employment_status": "active",
                     "on_enforcement_post": True}
@@ -101,7 +102,7 @@ def _normal_id(value: Any) -> str | None:
 # --- officers ------------------------------------------------------------------------------------
 
 _COMPARE = ["name", "position", "establishment", "education", "on_enforcement_post",
-            "employment_status", "phone", "employee_no"]
+            "employment_status", "phone", "employee_no", "post_since"]
 
 
 def _officer_data(row: _Row, current: Any | None) -> dict[str, Any]:
@@ -127,7 +128,7 @@ def _validate_officers(rows: list[_Row], today: date):
     emps = {e for r in rows if (e := r.get("employee_no"))}
     cols = [Officer.id, Officer.id_number, Officer.name, Officer.unit_id, Officer.position,
             Officer.establishment, Officer.education, Officer.on_enforcement_post,
-            Officer.employment_status, Officer.phone, Officer.employee_no]
+            Officer.employment_status, Officer.phone, Officer.employee_no, Officer.post_since]
     existing = {}
     for chunk in _chunks(ids):
         existing.update({r.id_number: r for r in db.session.execute(
@@ -182,7 +183,7 @@ def _new_officer(data: dict[str, Any], unit_id: int) -> dict[str, Any]:
         "establishment": data["establishment"], "education": data["education"] or None,
         "on_enforcement_post": bool(data["on_enforcement_post"]),
         "employment_status": data["employment_status"], "phone": (data["phone"] or "").strip(),
-        "notes": "", "version": 1,
+        "post_since": data.get("post_since") or None, "notes": "", "version": 1,
     }
 
 
@@ -203,13 +204,14 @@ class OfficerImporter(Importer):
         for o in db.session.execute(select(
                 Officer.name, Officer.id_number, Officer.unit_id, Officer.position,
                 Officer.establishment, Officer.education, Officer.on_enforcement_post,
-                Officer.employment_status, Officer.phone, Officer.employee_no).order_by(Officer.id)):
+                Officer.employment_status, Officer.phone, Officer.employee_no,
+                Officer.post_since).order_by(Officer.id)):
             yield {"name": o.name, "id_number": o.id_number, "unit": units.get(o.unit_id),
                    "position": o.position, "establishment": ESTABLISHMENTS.get(o.establishment),
                    "education": EDUCATIONS.get(o.education) if o.education else None,
                    "on_enforcement_post": o.on_enforcement_post,
                    "employment_status": EMPLOYMENT_STATUSES.get(o.employment_status),
-                   "phone": o.phone, "employee_no": o.employee_no}
+                   "phone": o.phone, "employee_no": o.employee_no, "post_since": o.post_since}
 
     def result(self, plan) -> ImportResult:
         plan, known_units = plan

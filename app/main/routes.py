@@ -41,13 +41,14 @@ def dashboard():
     from app.cases.services import count_not_ok
 
     case_problems = count_not_ok()
-    from app.main.trend import cached_trend, spark
+    from app.main.trend import cached_trend, spark, with_today
     from app.public.services import enabled as public_list_enabled
 
-    t = cached_trend(d, p.within)
+    # the last point is today's: the engine's counts above, the cards' own figures
+    t = with_today(cached_trend(d, p.within), everything)
     charts = [
-        spark(t["holders"], t["months"], title="持证人数（月末）", color="#198754"),
-        spark(t["flags"], t["months"], title="问题提示（未持证＋即将到期，月末）", color="#dc3545"),
+        spark(t["holders"], t["months"], title="持证执法人员（月末）", color="#198754"),
+        spark(t["flags"], t["months"], title="未持证上岗＋证件即将到期（月末）", color="#dc3545"),
         spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
     ]
     return render_template("main/dashboard.html", counts=counts, officers_total=officers_total,

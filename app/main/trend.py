@@ -1,21 +1,25 @@
-"""The dashboard's twelve-month trend: holders, flags and training hours at each month's end,
-computed set-wise (three statements whatever the number of officers) against a 12-row months
-table, and drawn as small inline SVG charts (no JavaScript library).
+"""The dashboard's twelve-month trend: certified officers, the two date-driven flags and training
+hours at each month's end, drawn as small inline SVG charts (no JavaScript library).
 
-History the database does not keep is read as follows: a certificate that is not valid today
-stopped being valid on the date of its latest status event (earlier suspensions of a certificate
-valid again today are not replayed); employment and post are today's. "Flags" at a month's end
-are the date-driven ones: on-post officers recorded by then without an effective certificate
-(未持证), and holders whose certificate expires within the reminder window (即将到期).
+Each month's end D is judged as the compliance engine (app/compliance.py) judges today, from the
+dated history: an officer counts at D when on an enforcement post then (on the post, active — or
+left after D, by status_changed_on — and took the post, post_since, on or before D); a certificate
+is effective at D when issued_on ≤ D ≤ expires_on and it was valid then (a certificate not valid
+today stopped being valid on the date of its latest status event; earlier suspensions of a
+certificate valid again today are not replayed). 持证 = officers on post with an effective
+enforcement certificate (the card 持证执法人员); 未持证 = officers on post without one
+(UNLICENSED); 即将到期 = holders whose effective certificate expiring last does so within the
+window (EXPIRING). The last point is not reconstructed: it is the engine's own count of today,
+the very figures of the cards (with_today()).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from markupsafe import Markup, escape
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select, true, union_all
 
 from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db
@@ -47,15 +51,23 @@ def last_months(today: date, n: int = 12) -> list[Month]:
 _cache: dict[tuple, tuple[float, dict]] = {}
 
 
+def _last_change() -> int:
+    """The newest audit row's id: every write is audited in its own transaction (app/audit), so
+    this moves whenever officers, certificates or training change — in every process."""
+    from app.audit.models import AuditEvent
+
+    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
 def cached_trend(today: date, within: int = 90) -> dict:
-    """trend(), kept for TREND_CACHE_SECONDS (default 300; 0 when testing) per process: a
-    twelve-month picture need not be recomputed on every visit to the dashboard."""
+    """trend(), kept per process until the next audited write (or TREND_CACHE_SECONDS, default
+    300; 0 when testing): a twelve-month picture need not be recomputed on every visit."""
     import time as _time
 
     from flask import current_app
 
     ttl = current_app.config.get("TREND_CACHE_SECONDS", 0 if current_app.testing else 300)
-    key = (str(db.engine.url), today, within)
+    key = (str(db.engine.url), today, within, _last_change() if ttl else None)
     now = _time.monotonic()
     hit = _cache.get(key)
     if ttl and hit and now - hit[0] < ttl:
@@ -67,57 +79,71 @@ def cached_trend(today: date, within: int = 90) -> dict:
     return value
 
 
+def with_today(t: dict, figures: dict) -> dict:
+    """The trend with its last point (today) set from the compliance engine's counts of today —
+    the dashboard's cards (`figures`: count_by_flag with the dashboard's FIGURES)."""
+    out = dict(t)
+    now = {"holders": figures["certified"], "unlicensed": figures["UNLICENSED"], "expiring": figures["EXPIRING"]}
+    now["flags"] = now["unlicensed"] + now["expiring"]
+    for key, value in now.items():
+        out[key] = [*t[key][:-1], value]
+    return out
+
+
 def _first(col, bounds: list, *, strict: bool = False):
     """The index of the first boundary `col` is ≤ (or <, `strict`) — 12 when none: a month bucket
     computed in the same single scan, so no months × rows join is needed."""
-    # Most rows fall past the last boundary: test that first, one comparison instead of twelve.
     past = (col >= bounds[-1]) if strict else (col > bounds[-1])
     whens = [((col < b) if strict else (col <= b), i) for i, b in enumerate(bounds)]
     return case((past, len(bounds)), *whens, else_=len(bounds))
 
 
+def _on_post_at(d):
+    """Officer on an enforcement post at the end of day `d` (a SQL date expression)."""
+    return and_(Officer.on_enforcement_post.is_(True),
+                or_(Officer.employment_status == "active",
+                    and_(Officer.status_changed_on.is_not(None), Officer.status_changed_on > d)),
+                or_(Officer.post_since.is_(None), Officer.post_since <= d))
+
+
 def trend(today: date, within: int = 90) -> dict:
-    """{months, holders, flags, unlicensed, expiring, hours} — lists of 12 values, oldest first.
-    Holders are counted by certificate (an officer holding two effective enforcement
-    certificates at once counts twice)."""
+    """{months, holders, flags, unlicensed, expiring, hours} — lists of 12 values, oldest first;
+    officers counted once each (see the module's docstring)."""
     months = last_months(today)
     ends = [m.end for m in months]
     n = len(months)
-    on_post = Officer.on_post
+    m = union_all(*[select(literal(k, Integer).label("k"), literal(d, Date).label("d"),
+                           literal(d + timedelta(days=within), Date).label("dw"))
+                    for k, d in enumerate(ends)]).cte("months")
     # When a certificate that is not valid today reached its current status (aggregated once, for
     # those certificates only; one with no history at all was never held).
     left = (select(CertificateEvent.certificate_id, func.max(CertificateEvent.effective_on).label("left_on"))
             .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
             .where(Certificate.status != "valid").group_by(CertificateEvent.certificate_id).subquery("left_valid"))
-    left_on = func.coalesce(left.c.left_on, date(1900, 1, 1))
-    # 1: enforcement certificates bucketed by the month from which they are held (bi), no longer
-    # held because expired (bx) or revoked/suspended/... (bl), and expiring within the window (bh).
-    bi = _first(Certificate.issued_on, ends)
-    bx = _first(Certificate.expires_on, ends, strict=True)  # not held once expires_on < D
-    bl = case((Certificate.status == "valid", n), else_=_first(left_on, ends))
-    bh = _first(Certificate.expires_on, [d + timedelta(days=within) for d in ends])
-    post = case((on_post, 1), else_=0)
-    per_cert = (select(bi.label("bi"), bx.label("bx"), bl.label("bl"), bh.label("bh"), post.label("post"))
-                .select_from(Certificate).join(Officer, Officer.id == Certificate.officer_id)
-                .outerjoin(left, left.c.certificate_id == Certificate.id)
-                .where(Certificate.kind == "enforcement", Certificate.status != "applying",
-                       Certificate.issued_on <= ends[-1], Certificate.expires_on >= ends[0])
-                .subquery("per_cert"))
-    c = per_cert.c
-    groups = db.session.execute(
-        select(c.bi, c.bx, c.bl, c.bh, c.post, func.count()).group_by(c.bi, c.bx, c.bl, c.bh, c.post)).all()
-    holders, expiring, post_holders = [0] * n, [0] * n, [0] * n
-    for i_from, x_from, l_from, h_from, is_post, count in groups:
-        for k in range(i_from, min(x_from, l_from, n)):
-            holders[k] += count
-            post_holders[k] += count if is_post else 0
-            expiring[k] += count if k >= h_from else 0
-    # 2: on-post officers by the month from which they were on record
-    recorded_from = _first(Officer.created_at, [datetime.combine(d + timedelta(days=1), time()) for d in ends],
-                           strict=True)
-    recorded = [0] * (n + 1)
-    for k, count in db.session.execute(select(recorded_from, func.count()).where(on_post).group_by(recorded_from)):
-        recorded[k] += count
+    c = Certificate
+    # 1: per month and officer on post then, the effective enforcement certificate expiring last
+    held = (select(m.c.k, m.c.dw, c.officer_id, func.max(c.expires_on).label("exp"))
+            .select_from(c)
+            .join(Officer, Officer.id == c.officer_id)
+            .join(m, and_(c.issued_on <= m.c.d, c.expires_on >= m.c.d))
+            .outerjoin(left, left.c.certificate_id == c.id)
+            .where(c.kind == "enforcement", c.status != "applying",
+                   c.issued_on <= ends[-1], c.expires_on >= ends[0],
+                   or_(c.status == "valid", func.coalesce(left.c.left_on, date(1900, 1, 1)) > m.c.d),
+                   _on_post_at(m.c.d))
+            .group_by(m.c.k, m.c.dw, c.officer_id)
+            .subquery("held"))
+    holders, expiring = [0] * n, [0] * n
+    for k, count, soon in db.session.execute(
+            select(held.c.k, func.count(), func.count(case((held.c.exp <= held.c.dw, 1))))
+            .group_by(held.c.k)):
+        holders[k], expiring[k] = count, soon
+    # 2: officers on post at each month's end
+    on_post = [0] * n
+    for k, count in db.session.execute(
+            select(m.c.k, func.count(Officer.id)).select_from(m).join(Officer, true())
+            .where(_on_post_at(m.c.d)).group_by(m.c.k)):
+        on_post[k] = count
     # 3: training hours credited, by the month the session was held
     per_session = (select(Attendance.session_id, func.sum(Attendance.credited_hours).label("h"))
                    .join(TrainingSession, TrainingSession.id == Attendance.session_id)
@@ -127,12 +153,10 @@ def trend(today: date, within: int = 90) -> dict:
     hours = dict(db.session.execute(
         select(month_of, func.sum(per_session.c.h))
         .join(per_session, per_session.c.session_id == TrainingSession.id).group_by(month_of)).all())
-    out = {"months": [m.label for m in months], "holders": holders, "expiring": expiring,
+    out = {"months": [mo.label for mo in months], "holders": holders, "expiring": expiring,
            "unlicensed": [], "flags": [], "hours": []}
-    on_record = 0
     for k in range(n):
-        on_record += recorded[k]
-        unl = max(on_record - post_holders[k], 0)
+        unl = on_post[k] - holders[k]
         out["unlicensed"].append(unl)
         out["flags"].append(unl + expiring[k])
         out["hours"].append(round(float(hours.get(k) or 0), 1))

@@ -92,6 +92,9 @@ class OfficerForm(CompleteForm):
     status_changed_on = CnDateField(
         "状态变动日期", validators=[Optional()], description="在职状态改变时留空则记为今天"
     )
+    post_since = CnDateField(
+        "任执法岗位日期", validators=[Optional()],
+        description="年度培训学时自该日起按比例计算；留空则按全年计算")
     phone = StringField("联系电话", validators=[Length(max=30, message="联系电话不能超过30个字符")])
     employee_no = StringField("工号", validators=[Length(max=30, message="工号不能超过30个字符")])
     notes = TextAreaField("备注", render_kw={"rows": 3})
@@ -118,6 +121,7 @@ class OfficerForm(CompleteForm):
             "on_enforcement_post": bool(self.on_enforcement_post.data),
             "employment_status": self.employment_status.data,
             "status_changed_on": self.status_changed_on.data,
+            "post_since": self.post_since.data,
             "phone": self.phone.data or "",
             "employee_no": self.employee_no.data or "",
             "notes": self.notes.data or "",

@@ -53,10 +53,9 @@ class Officer(TimestampMixin, db.Model):
     __table_args__ = (
         # Every column the flag engine reads of every officer (officer_state, training shortfall), in
         # id order: SQLite scans this narrow index instead of the table. (It was added when the rows
-        # carried the photo inline, up to 2 MB, with created_at behind its overflow pages; the photo
-        # now lives in officer_photo.)
+        # carried the photo inline, up to 2 MB; the photo now lives in officer_photo.)
         Index("ix_officer_flag_columns", "id", "unit_id", "employment_status", "on_enforcement_post",
-              "establishment", "created_at"),
+              "establishment", "post_since"),
     )
     name: Mapped[str] = mapped_column(String(50), index=True)
     # Sort key of the name read in pinyin (app/officers/pinyin.py), kept current on every save:
@@ -74,6 +73,9 @@ class Officer(TimestampMixin, db.Model):
     on_enforcement_post: Mapped[bool] = mapped_column(Boolean, default=True)
     employment_status: Mapped[str] = mapped_column(String(20), default="active")
     status_changed_on: Mapped[date | None] = mapped_column(Date, index=True)  # public change log's window
+    # 任执法岗位日期: since when the officer holds an enforcement post (None: unknown — treated as
+    # on the post for every year judged). The yearly training hours are owed from it (docs/domain.md).
+    post_since: Mapped[date | None] = mapped_column(Date)
     phone: Mapped[str] = mapped_column(String(30), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

@@ -18,7 +18,7 @@ from app.officers.models import Officer, Unit
 OFFICER_FIELDS = [
     "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",
     "establishment", "education", "on_enforcement_post", "employment_status", "status_changed_on",
-    "phone", "notes",
+    "post_since", "phone", "notes",
 ]
 UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order"]
 
@@ -99,6 +99,13 @@ def validate_officer_data(data: dict[str, Any], *, today: date) -> dict[str, str
             errors[key] = f"未知的{label}“{data.get(key)}”，可选：{'、'.join(mapping.values())}"
     if data.get("education") and data["education"] not in EDUCATIONS:
         errors["education"] = f"未知的学历“{data['education']}”，可选：{'、'.join(EDUCATIONS.values())}"
+    since = data.get("post_since")
+    if since is not None and not isinstance(since, date):
+        errors["post_since"] = "任执法岗位日期应为日期，如 2024年3月1日"
+    elif since is not None and since > today:
+        errors["post_since"] = f"任执法岗位日期 {since.year}年{since.month}月{since.day}日 晚于今天"
+    elif since is not None and since.year < 1950:
+        errors["post_since"] = f"任执法岗位日期 {since.year}年{since.month}月{since.day}日 不合理"
     phone = (data.get("phone") or "").strip()
     if phone and (len(phone) > 30 or not all(c.isdigit() or c in "-+ ()" for c in phone)):
         errors["phone"] = f"联系电话“{phone}”格式不正确"
@@ -117,6 +124,7 @@ def officer_values(data: dict[str, Any], *, today: date, current_status: str | N
         "position": (data.get("position") or "").strip(), "establishment": data["establishment"],
         "education": data.get("education") or None, "on_enforcement_post": bool(data["on_enforcement_post"]),
         "employment_status": data["employment_status"], "phone": (data.get("phone") or "").strip(),
+        "post_since": data.get("post_since") or None,
     }
     if current_status is not None and current_status != data["employment_status"]:
         values["status_changed_on"] = data.get("status_changed_on") or today

@@ -78,6 +78,19 @@ def _minutes(value: str) -> int:
     return number
 
 
+def _year_or_empty(value: str) -> int | None:
+    text = value.strip().removesuffix("年")
+    if not text:
+        return None
+    try:
+        year = int(text)
+    except ValueError:
+        raise SettingError("应为年份，如 2024；留空则按最早的培训记录") from None
+    if year < 1990 or year > 2100:
+        raise SettingError("应为 1990 到 2100 之间的年份")
+    return year
+
+
 def _establishments(value: str) -> list[str]:
     from app.labels import lookup
 
@@ -131,6 +144,9 @@ SPECS: dict[str, SettingSpec] = {
     "reminder_recipients": SettingSpec("提醒收件人", "", lambda v: _emails(v) if v.strip() else [], "电子邮件地址，用逗号分隔"),
     "webhook_url": SettingSpec("群机器人 Webhook", "", _url),
     "training_hours_required": SettingSpec("年度培训学时要求", "60", _positive_number),
+    "training_records_since": SettingSpec(
+        "培训记录起始年度", "", _year_or_empty,
+        "早于此年度的学时不考核（不提示学时不足）；留空则为系统中最早一次培训的年度"),
     "exam_pass_score": SettingSpec("考试默认合格分数", "60", _positive_number),
     "certificate_validity_years": SettingSpec("证件默认有效期（年）", "5", _positive_int),
     "eligible_establishments": SettingSpec(
@@ -152,6 +168,8 @@ SPECS: dict[str, SettingSpec] = {
 
 
 def _canonical(name: str, parsed: Any) -> str:
+    if parsed is None:
+        return ""
     if isinstance(parsed, bool):
         return "是" if parsed else "否"
     if isinstance(parsed, list):

@@ -169,3 +169,65 @@ document.addEventListener("click", function (ev) {
   }
   if (wasOpen || autoDownload) { setTimeout(poll, wasOpen ? 500 : 0); }
 })();
+
+// Expiry boxes that follow an issue date (<input data-expiry-from="issued_on" data-validity-years="5">):
+// left empty, the server saves issue date + validity years − 1 day; this shows that date beside the
+// box (and as its placeholder) and keeps it in step as the issue date is typed.
+(function () {
+  function parseDay(text) {
+    var t = (text || "").trim(), m;
+    if ((m = /^(\d{4})(\d{2})(\d{2})$/.exec(t)) ||
+        (m = /^(\d{4})\s*[-\/.年]\s*(\d{1,2})\s*[-\/.月]\s*(\d{1,2})\s*日?$/.exec(t))) {
+      var y = +m[1], mo = +m[2], d = +m[3];
+      var day = new Date(Date.UTC(y, mo - 1, d));
+      if (day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d) { return day; }
+    }
+    return null;
+  }
+
+  function expiry(issued, years) {
+    var y = issued.getUTCFullYear() + years, mo = issued.getUTCMonth(), d = issued.getUTCDate();
+    var end = new Date(Date.UTC(y, mo, d));
+    if (end.getUTCMonth() !== mo) { end = new Date(Date.UTC(y, mo + 1, 1)); }  // 29 February: 1 March
+    return new Date(end.getTime() - 86400000);
+  }
+
+  function cn(day) {
+    return day.getUTCFullYear() + "年" + (day.getUTCMonth() + 1) + "月" + day.getUTCDate() + "日";
+  }
+
+  function wire(box) {
+    var form = box.form, years = parseInt(box.getAttribute("data-validity-years"), 10);
+    var source = form && form.elements.namedItem(box.getAttribute("data-expiry-from"));
+    if (!source || !(years > 0)) { return; }
+    var note = document.createElement("div");
+    note.className = "form-text expiry-preview";
+    note.setAttribute("aria-live", "polite");
+    box.insertAdjacentElement("afterend", note);
+    var shown = box.getAttribute("placeholder") || "";
+    function update() {
+      var issued = parseDay(source.value);
+      if (!issued) {
+        box.setAttribute("placeholder", shown);
+        note.textContent = "填写发证日期后，留空的有效期将按发证日期计算";
+        return;
+      }
+      var end = cn(expiry(issued, years));
+      box.setAttribute("placeholder", end);
+      note.textContent = box.value.trim()
+        ? "按发证日期计算应为 " + end + "（已填写的日期优先）"
+        : "留空将保存为 " + end + "（发证日期起 " + years + " 年）";
+    }
+    source.addEventListener("input", update);
+    source.addEventListener("change", update);
+    box.addEventListener("input", update);
+    update();
+  }
+
+  function init() {
+    var boxes = document.querySelectorAll("input[data-expiry-from][data-validity-years]");
+    for (var i = 0; i < boxes.length; i++) { wire(boxes[i]); }
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();

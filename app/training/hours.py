@@ -7,7 +7,7 @@ The rule lives here once: the flag builder, the ledger and the statistics all ca
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from sqlalchemy import (
     Float,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     cast,
     delete,
     event,
+    false,
     func,
     insert,
     inspect,
@@ -159,29 +160,101 @@ def on_post():
     return Officer.on_post
 
 
-def recorded_between(start: date, today: date):
-    """Officers recorded (created here: hired, or brought in by an import) from `start` up to
-    `today`. They were not employed here for the whole of any earlier year, so hours before
-    `start` cannot be asked of them. Someone "recorded" after `today` (looking at a past date)
-    counts as there all along, as for every other flag."""
-    return and_(Officer.created_at >= datetime.combine(start, time.min),
-                Officer.created_at < datetime.combine(today + timedelta(days=1), time.min))
+# --- who owes what (docs/domain.md, 年度学时) ------------------------------------------------------
+
+FIRST_SESSION = "first_session"  # records_since when the setting is empty: decided in SQL
 
 
-def shortfall_select(p) -> Select:
-    """TRAINING_SHORTFALL in the five flag columns: `shortfall` when last year ended below the
-    requirement, else `at_risk` when this year is behind the pro-rata pace. One per officer.
-    Reads training_hours (two primary-key lookups per officer), never attendance."""
+def records_since(today: date) -> int | str:
+    """The first year judged: the setting training_records_since (a year), else FIRST_SESSION —
+    the year of the earliest training session recorded, or today's year when none is (computed
+    inside the statements that need it: since_sql, no query of its own)."""
+    from app.settings import services as settings
+
+    year = settings.get("training_records_since")
+    return FIRST_SESSION if year is None else year
+
+
+def since_sql(since, today: date):
+    """`since` (a year, None or FIRST_SESSION) as judged() takes it: FIRST_SESSION becomes a
+    scalar subquery (MIN over ix_training_session_held_on)."""
+    if since != FIRST_SESSION:
+        return since
+    first = select(func.min(TrainingSession.held_on)).scalar_subquery()
+    return func.coalesce(cast(func.extract("year", first), Integer), today.year)
+
+
+def last_start_judged(year: int) -> date:
+    """An officer who took the post after this day has fewer than 3 months of `year` left and is
+    not judged for it (1 October to 31 December is three whole months)."""
+    return date(year, 10, 1)
+
+
+def judged(year: int, since, post=None):
+    """SQL: the officer is judged for `year` — the year is not before `since` (a year, a SQL
+    expression of one — since_sql() — or None: every year) and the officer took the post (`post`,
+    default Officer.post_since; NULL: unknown, on the post all year) no later than
+    last_start_judged(year)."""
+    post = Officer.post_since if post is None else post
+    on_post_in_time = or_(post.is_(None), post <= last_start_judged(year))
+    if since is None:
+        return on_post_in_time
+    if isinstance(since, int):
+        return on_post_in_time if year >= since else false()
+    return and_(literal(year, Integer) >= since, on_post_in_time)
+
+
+def owed(required: float, year: int, until: date, post=None):
+    """SQL: the hours owed for `year` by the end of `until` (inclusive; 31 December: the whole
+    year's due) — `required` × the days on the post from 1 January (or the day of `post`, when
+    later) to `until`, both inclusive / the days of the year. No `post`: from 1 January."""
+    from app.compliance import day_number, epoch_days
+
+    post = Officer.post_since if post is None else post
+    first, ndays = date(year, 1, 1), 366 if calendar.isleap(year) else 365
+    until = min(until, date(year, 12, 31))
+    whole = required * max((until - first).days + 1, 0) / ndays
+    return case(
+        (or_(post.is_(None), post <= first), literal(whole, Float)),
+        (post > until, literal(0.0, Float)),
+        else_=literal(required / ndays, Float) * cast(epoch_days(until) + 1 - day_number(post), Float))
+
+
+def year_terms(year: int, today: date, required: float, since, post=None):
+    """(judged, owed for the whole year, owed by today) for `year` as SQL expressions; the third
+    is None unless `year` is the current one. `since`: a year, None (every year) or FIRST_SESSION."""
+    return (judged(year, since_sql(since, today), post), owed(required, year, date(year, 12, 31), post),
+            owed(required, year, today, post) if year == today.year else None)
+
+
+def year_status_sql(hours, year: int, today: date, required: float, since, post=None):
+    """year_status() per row in SQL: not_judged / met / shortfall / at_risk / on_track / future."""
+    is_judged, due, by_now = year_terms(year, today, required, since, post)
+    if year < today.year:
+        rest = literal("shortfall")
+    elif year > today.year:
+        rest = literal("future")
+    else:
+        rest = case((hours < by_now, literal("at_risk")), else_=literal("on_track"))
+    return case((~is_judged, literal("not_judged")), (hours >= due, literal("met")), else_=rest)
+
+
+def shortfall_select(p) -> Select | None:
+    """TRAINING_SHORTFALL in the five flag columns: `shortfall` when last year ended below what
+    the officer owed for it, else `at_risk` when this year is behind the officer's pro-rata pace.
+    One per officer; only officers judged for the year (judged()). Reads training_hours (two
+    primary-key lookups per officer), never attendance; None when neither year is judged."""
     y = p.today.year
     required = float(p.hours_required)
-    behind = pace(required, y, p.today) or 0.0
+    since = getattr(p, "records_since", None)
+    if isinstance(since, int) and y < since:
+        return None
+    since = since_sql(since, p.today)
     last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
     prev = func.coalesce(last.hours, 0.0)
     cur = func.coalesce(this.hours, 0.0)
-    # Issue 10: new and just-imported officers are not short of a year they were not here for
-    # (last year's hours: recorded since 1 January last year; this year's pace: since 1 January).
-    prev_short = and_(prev < literal(required, Float), ~recorded_between(date(y - 1, 1, 1), p.today))
-    cur_short = and_(cur < literal(behind, Float), ~recorded_between(date(y, 1, 1), p.today))
+    prev_short = and_(judged(y - 1, since), prev < owed(required, y - 1, date(y - 1, 12, 31)))
+    cur_short = and_(judged(y, since), cur < owed(required, y, p.today))
     reason = case((prev_short, literal("shortfall")), else_=literal("at_risk"))
     q = (
         select(literal("TRAINING_SHORTFALL").label("flag"), cast(reason, String).label("reason"),
@@ -197,15 +270,21 @@ def shortfall_select(p) -> Select:
     return q
 
 
-def year_status(hours: float, required: float, year: int, today: date) -> str:
-    """met / shortfall (finished year) / at_risk (current year, behind pace) / on_track / future."""
+def year_status(hours: float, required: float, year: int, today: date, *, pace_now: float | None = None,
+                judged_: bool = True) -> str:
+    """not_judged / met / shortfall (finished year) / at_risk (current year, behind pace) /
+    on_track / future. `required`: what the officer owes for the whole year; `pace_now`: what
+    they owe by today (default: the year's pace from 1 January)."""
+    if not judged_:
+        return "not_judged"
     if hours >= required:
         return "met"
     if year < today.year:
         return "shortfall"
     if year > today.year:
         return "future"
-    return "at_risk" if hours < (pace(required, year, today) or 0.0) else "on_track"
+    target = pace_now if pace_now is not None else (pace(required, year, today) or 0.0)
+    return "at_risk" if hours < target else "on_track"
 
 
 YEAR_STATUSES = {
@@ -214,4 +293,5 @@ YEAR_STATUSES = {
     "at_risk": "进度落后",
     "on_track": "进度正常",
     "future": "未开始",
+    "not_judged": "不考核",
 }

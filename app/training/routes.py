@@ -176,7 +176,10 @@ def ledger():
     total = rows[0]["total"] if rows else 0
     pages = max(1, -(-total // per))
     page = min(asked, pages)
-    return render_template("training/ledger.html", rows=rows,
+    from app.training.hours import pace, records_since
+
+    return render_template("training/ledger.html", rows=rows, year_pace=pace(required, year, d),
+                           since=records_since(d) if isinstance(records_since(d), int) else None,
                            total=total, page=page, pages=pages,
                            year=year, required=required, today=d, units=unit_list(), unit_id=unit_id,
                            status=status, q=search, statuses=YEAR_STATUSES,

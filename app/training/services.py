@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import Float, cast, func, null, or_, select
 
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
@@ -18,7 +18,7 @@ from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
 from app.officers.idnumber import IdNumberError, mask, validate
 from app.officers.models import Officer, Unit
 from app.paging import page_of
-from app.training.hours import hours_by_officer, on_post, pace, year_status
+from app.training.hours import hours_by_officer, on_post, records_since, year_status_sql, year_terms
 from app.training.models import Attendance, TrainingSession
 
 SESSION_FIELDS = ["title", "category", "held_on", "hours", "location", "organiser", "lecturer", "notes"]
@@ -275,14 +275,15 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
     the number of rows on all pages; past the end: the last page)."""
     h = hours_by_officer(year)
     hours = func.coalesce(h.c[f"h{year}"], 0.0)
-    target = pace(required, year, today)
-    # year_status() in SQL, so the status filter and the paging happen in the database
-    st = case(
-        (hours >= required, literal("met")),
-        else_=literal("shortfall") if year < today.year else literal("future") if year > today.year else case(
-            (hours < (target or 0.0), literal("at_risk")), else_=literal("on_track")))
+    # what each officer owes (from post_since, for the years judged: docs/domain.md) and
+    # year_status() in SQL, so the status filter and the paging happen in the database — the
+    # same rule as the TRAINING_SHORTFALL flag
+    since = records_since(today)
+    is_judged, due, by_now = year_terms(year, today, required, since)
+    st = year_status_sql(hours, year, today, required, since)
     q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"),
-                st.label("status"))
+                st.label("status"), is_judged.label("judged"), due.label("due"),
+                (by_now if by_now is not None else cast(null(), Float)).label("by_now"))
          .join(Unit, Unit.id == Officer.unit_id)
          .outerjoin(h, h.c.officer_id == Officer.id)
          .where(on_post()))
@@ -301,13 +302,14 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
         result = db.session.execute(q.order_by(*order)).all()
     out = []
     for r in result:
+        got, owes = float(r.hours), float(r.due)
         out.append({
             "officer_id": r.id, "name": r.name, "id_number_masked": mask(r.id_number), "unit": r.unit,
-            "hours": round(float(r.hours), 2), "required": required,
-            "shortfall": round(max(required - float(r.hours), 0.0), 2),
-            "progress": min(float(r.hours) / required, 1.0) if required else 1.0,
-            "pace": round(target, 1) if target is not None else None,
-            "status": year_status(float(r.hours), required, year, today),
+            "hours": round(got, 2), "required": round(owes, 2),
+            "shortfall": round(max(owes - got, 0.0), 2) if r.judged else 0.0,
+            "progress": min(got / owes, 1.0) if owes else 1.0,
+            "pace": round(float(r.by_now), 1) if r.by_now is not None else None,
+            "status": r.status,
             "total": total,
         })
     return out

@@ -13,12 +13,13 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
+from app import clock
 from app.certificates.models import Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.officers.models import Officer, Unit
-from app.training.hours import hours_by_officer, on_post, year_bounds
+from app.training.hours import hours_by_officer, on_post, records_since, year_bounds, year_terms
 from app.training.models import TrainingHours, TrainingSession
 
 
@@ -126,11 +127,14 @@ def on_post_on(day: date):
 
 
 def _officers(year: int, required: float) -> dict[str, Any]:
+    """On post at the year's end, and how many of them are short of what they owed for the year
+    (judged and pro rata as the TRAINING_SHORTFALL flag and the ledger: docs/domain.md)."""
     _, end = year_bounds(year)
     h = hours_by_officer(year)
+    is_judged, due, _now = year_terms(year, clock.today(), required, records_since(clock.today()))
+    short_of = and_(is_judged, func.coalesce(h.c[f"h{year}"], 0.0) < due)
     on, short = db.session.execute(
-        select(func.count(Officer.id),
-               func.count(Officer.id).filter(func.coalesce(h.c[f"h{year}"], 0.0) < required))
+        select(func.count(Officer.id), func.count(case((short_of, Officer.id))))
         .select_from(Officer).outerjoin(h, h.c.officer_id == Officer.id).where(on_post_on(end))).one()
     return {"on_post_at_year_end": on or 0, "training_shortfall": short or 0}
 
@@ -166,11 +170,19 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
         required = float(get("training_hours_required"))
     h = hours_by_officer(year)
     hours = func.coalesce(h.c[f"h{year}"], 0.0)
+    is_judged, due, _now = year_terms(year, clock.today(), float(required), records_since(clock.today()))
     rows = db.session.execute(
-        select(Officer.id, Officer.name, Unit.name.label("unit"), hours.label("hours"))
+        select(Officer.id, Officer.name, Unit.name.label("unit"), hours.label("hours"),
+               is_judged.label("judged"), due.label("due"))
         .join(Unit, Unit.id == Officer.unit_id).outerjoin(h, h.c.officer_id == Officer.id)
         .where(on_post()).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id))
-    req = int(required) if float(required).is_integer() else required
-    # shortfall = the hours still missing (0 when met), as in the ledger page and PDF
+    def number(x: float):
+        x = round(float(x), 2)
+        return int(x) if x.is_integer() else x
+
+    # required = what the officer owed for the year (pro rata from post_since); shortfall = the
+    # hours still missing (0 when met or not judged), as in the ledger page and PDF
     return [{"officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),
-             "required": req, "shortfall": round(max(required - float(r.hours), 0.0), 2)} for r in rows]
+             "required": number(r.due), "judged": bool(r.judged),
+             "shortfall": round(max(float(r.due) - float(r.hours), 0.0), 2) if r.judged else 0}
+            for r in rows]

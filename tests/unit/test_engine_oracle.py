@@ -37,8 +37,13 @@ def build(rng: random.Random, n: int = 300) -> dict:
             birth_date=date(1980, 1, 1), unit_id=rng.choice(units).id, position="科员",
             establishment=rng.choice(ESTABLISHMENTS), on_enforcement_post=rng.random() < 0.8,
             employment_status=rng.choice(EMPLOYMENT), phone="",
-            # when the officer was recorded: most long ago, some during the years the todays look at
-            created_at=datetime(rng.choice([2020, 2024, 2025, 2026, 2027]), rng.randint(1, 12), rng.randint(1, 28), 9)))
+            # when the row was recorded: irrelevant to every rule (an import can record anyone any day)
+            created_at=datetime(rng.choice([2020, 2024, 2025, 2026, 2027]), rng.randint(1, 12), rng.randint(1, 28), 9),
+            # 任执法岗位日期: mostly unknown, else long ago or during the years the todays look at
+            # (some after 1 October: that year is not judged; some after a `today`)
+            post_since=None if rng.random() < 0.5 else rng.choice([
+                date(2019, 3, 1), date(2025, 1, 1), date(2025, 10, 1), date(2025, 10, 2),
+                date(rng.choice([2024, 2025, 2026, 2027]), rng.randint(1, 12), rng.randint(1, 28))])))
     _db.session.add_all(officers)
     _db.session.flush()
     number = 0
@@ -71,7 +76,22 @@ def build(rng: random.Random, n: int = 300) -> dict:
     return {"officers": officers, "sessions": sessions}
 
 
-def oracle(today: date, within: int, required: float) -> list[dict]:
+def owed(o: Officer, year: int, until: date, required: float) -> float:
+    """docs/domain.md: required × the days on the post in [1 January, until] / the days of the year."""
+    first, ndays = date(year, 1, 1), 366 if calendar.isleap(year) else 365
+    post = o.post_since
+    if post is None or post <= first:
+        return required * ((until - first).days + 1) / ndays
+    if post > until:
+        return 0.0
+    return required / ndays * ((until - post).days + 1)
+
+
+def judged(o: Officer, year: int, since: int | None) -> bool:
+    return (since is None or year >= since) and (o.post_since is None or o.post_since <= date(year, 10, 1))
+
+
+def oracle(today: date, within: int, required: float, since: int | None = None) -> list[dict]:
     """DESIGN §4, read literally, one officer at a time, in Python."""
     units = {u.id: u for u in _db.session.query(Unit)}
     officers = list(_db.session.query(Officer))
@@ -82,8 +102,6 @@ def oracle(today: date, within: int, required: float) -> list[dict]:
     for a, s in _db.session.query(Attendance, TrainingSession).join(TrainingSession):
         if a.status == "attended":
             hours[(a.officer_id, s.held_on.year)] = hours.get((a.officer_id, s.held_on.year), 0.0) + a.credited_hours
-    days = 366 if calendar.isleap(today.year) else 365
-    pace = required * today.timetuple().tm_yday / days
 
     def row(flag, reason, o, c):
         return {"flag": flag, "reason": reason, "officer_id": o.id, "name": o.name,
@@ -123,13 +141,13 @@ def oracle(today: date, within: int, required: float) -> list[dict]:
                            max(held, key=lambda c: (c.expires_on, c.id))))
         if active and o.establishment not in ELIGIBLE and (o.on_enforcement_post or best is not None):
             out.append(row("INELIGIBLE", o.establishment, o, best))
-        # not short of a year the officer was not recorded for (recorded on or after its 1 January,
-        # by today; recorded after today: there all along)
-        recorded = o.created_at.date()
+        # what the officer owed (pro rata from post_since) in the years judged; never when the row
+        # was created
         if on_post:
-            prev, cur = hours.get((o.id, today.year - 1), 0.0), hours.get((o.id, today.year), 0.0)
-            prev_short = prev < required and not date(today.year - 1, 1, 1) <= recorded <= today
-            cur_short = cur < pace and not date(today.year, 1, 1) <= recorded <= today
+            y = today.year
+            prev, cur = hours.get((o.id, y - 1), 0.0), hours.get((o.id, y), 0.0)
+            prev_short = judged(o, y - 1, since) and prev < owed(o, y - 1, date(y - 1, 12, 31), required)
+            cur_short = judged(o, y, since) and cur < owed(o, y, today, required)
             if prev_short:
                 out.append({**row("TRAINING_SHORTFALL", "shortfall", o, None), "year": today.year - 1})
             elif cur_short:
@@ -151,12 +169,13 @@ def test_engine_matches_python_reading_of_the_rules(db, seed):
     rng = random.Random(seed)
     data = build(rng)
     for today in TODAYS:
-        for within in (30, 90):
-            p = compliance.Params(today=today, within=within, eligible=ELIGIBLE, hours_required=60.0)
+        for within, since in ((30, None), (90, None), (90, 2026), (90, 2027)):
+            p = compliance.Params(today=today, within=within, eligible=ELIGIBLE, hours_required=60.0,
+                                  records_since=since)
             got = compliance.list_flags(p)
-            want = oracle(today, within, 60.0)
-            assert canon(got) == canon(want), (today, within)
-            assert len({r["flag"] for r in want}) >= 5  # the data set exercises most flags
+            want = oracle(today, within, 60.0, since)
+            assert canon(got) == canon(want), (today, within, since)
+            assert since is not None or len({r["flag"] for r in want}) >= 5  # the data exercises most flags
             counts = compliance.count_by_flag(p)
             assert counts == {f: sum(r["flag"] == f for r in want) for f in compliance.FLAG_ORDER}
             for o in data["officers"][:15]:  # the detail page's one-officer path agrees too

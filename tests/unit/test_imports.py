@@ -319,7 +319,7 @@ def test_templates_import_back(db):
 
     officers = template_workbook("officers")
     wb = openpyxl.load_workbook(io.BytesIO(officers))
-    assert [c.value for c in wb.active[1]] == OFFICER_HEAD
+    assert [c.value for c in wb.active[1]] == [*OFFICER_HEAD, "任执法岗位日期"]
     assert import_officers(filled(officers, "A2", "李四"), "t.xlsx", today=TODAY).created == 1
     result = import_certificates(filled(template_workbook("certificates"), "C2", "11010024000002"),
                                  "t.xlsx", today=TODAY)

@@ -100,7 +100,7 @@ def test_training_report_rows(db):
     OfficerFactory(name="乙")
     rows = {r["name"]: r for r in training_report(2023, 60)}
     assert rows["甲"] == {"officer_id": a.id, "name": "甲", "unit": a.unit.name, "hours": 61.0,
-                         "required": 60, "shortfall": 0}
+                         "required": 60, "judged": True, "shortfall": 0}
     # shortfall = hours still missing, as on the ledger page
     assert rows["乙"]["shortfall"] == 60 and rows["乙"]["hours"] == 0
 

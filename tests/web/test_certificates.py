@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.certificates.models import Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from tests.conftest import TODAY, login, token
+from tests.conftest import TODAY, csrf_from, login, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
 D = timedelta
@@ -120,12 +120,41 @@ def test_list_sorting_and_bad_input(client, app, certs):
 # ---------------------------------------------------------------- issue
 
 
-def test_issue_form_defaults_expiry_from_settings(client, app, certs):
+def test_issue_form_leaves_expiry_to_follow_the_issue_date(client, app, certs):
     login(client, app, "clerk")
     html = client.get(f"/officers/{certs['bare']}/certificates/new").get_data(as_text=True)
     assert f'value="{TODAY.year}年{TODAY.month}月{TODAY.day}日"' in html
+    box = re.search(r'<input[^>]*name="expires_on"[^>]*>', html).group(0)
+    assert 'value=""' in box  # empty: computed from the issue date, not pre-filled from today
+    assert 'data-expiry-from="issued_on"' in box and 'data-validity-years="5"' in box
     exp = date(TODAY.year + 5, TODAY.month, TODAY.day) - D(1)
-    assert f'value="{exp.year}年{exp.month}月{exp.day}日"' in html
+    assert f"{exp.year}年{exp.month}月{exp.day}日" not in html
+
+
+def test_issue_with_empty_expiry_computes_it_from_the_issue_date(client, app, certs):
+    login(client, app, "clerk")
+    url = f"/officers/{certs['bare']}/certificates/new"
+    form = client.get(url).get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="expires_on"[^>]*>', form).group(0)
+    value = re.search(r'value="([^"]*)"', box)
+    resp = client.post(url, data={
+        "kind": "enforcement", "number": "500108-OLD-1", "issuing_authority": "重庆市人民政府",
+        "issued_on": "2021-03-01", "expires_on": value.group(1) if value else "",
+        "categories": "", "area": "", "status": "valid", "document_no": "",
+        "csrf_token": csrf_from(form)}, follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "已为“王五”登记行政执法证 500108-OLD-1" in html
+    assert "证件已过期" in flags_section(html)  # expired 2026-02-28: flagged 未持证上岗
+    with app.app_context():
+        cert = _db.session.scalar(select(Certificate).where(Certificate.number == "500108-OLD-1"))
+        assert cert.expires_on == date(2026, 2, 28)
+
+
+def test_replace_form_leaves_the_new_expiry_to_follow_the_new_issue_date(client, app, certs):
+    login(client, app, "clerk")
+    html = client.get(f"/certificates/{certs['valid']}/actions/replace").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="new_expires_on"[^>]*>', html).group(0)
+    assert 'value=""' in box and 'data-expiry-from="new_issued_on"' in box
 
 
 def test_issue_certificate_clears_unlicensed_flag(client, app, certs):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from PIL import Image
@@ -72,7 +72,7 @@ def form_data(client, url: str, **overrides) -> dict:
         "education": "bachelor",
         "on_enforcement_post": "y",
         "employment_status": "active",
-        "status_changed_on": "",
+        "status_changed_on": "", "post_since": "",
         "phone": "023-6666 8888",
         "employee_no": "",
         "notes": "",
@@ -469,3 +469,20 @@ def test_viewer_cannot_create_or_edit(client, app, staff):
     assert officer_count(app) == 4
     with app.app_context():
         assert _db.session.get(Officer, staff["李四"]["id"]).name == "李四"
+
+
+def test_post_since_is_saved_from_the_form_and_shown(client, app, staff):
+    login(client, app, "clerk")
+    resp = client.post("/officers/new", data=form_data(
+        client, "/officers/new", name="周八", unit_id=str(staff["units"]["a"]), post_since="2025年7月1日"),
+        follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "执法人员“周八”已保存" in html
+    assert '<dd class="col-sm-9" id="post-since">2025年7月1日</dd>' in html
+    with app.app_context():
+        assert _db.session.scalar(select(Officer.post_since).where(Officer.name == "周八")) == date(2025, 7, 1)
+    resp = client.post("/officers/new", data=form_data(
+        client, "/officers/new", name="吴九", unit_id=str(staff["units"]["a"]), post_since="2027-01-01"),
+        follow_redirects=True)
+    assert "任执法岗位日期 2027年1月1日 晚于今天" in resp.get_data(as_text=True)
+    assert officer_count(app) == 5
