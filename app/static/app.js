@@ -231,3 +231,65 @@ document.addEventListener("click", function (ev) {
 
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
 })();
+
+// The one date picker: every date box (input[data-date]: CnDateField and the date_input macro) stays a
+// text box that takes 2024年3月1日 / 2024-03-01 / 20240301 as typed, and gains a calendar button that
+// opens the browser's own calendar and writes the chosen day back as 2024年3月1日.
+(function () {
+  var ICON = '<svg xmlns="http://www.w3.org/2000/svg" width="14" height="14" viewBox="0 0 16 16" aria-hidden="true">' +
+    '<path fill="currentColor" d="M4 0h1v2h6V0h1v2h2.5A1.5 1.5 0 0 1 16 3.5v11a1.5 1.5 0 0 1-1.5 1.5h-13A1.5 1.5 0 0 1 0 14.5v-11A1.5 1.5 0 0 1 1.5 2H4zM1 6v8.5a.5.5 0 0 0 .5.5h13a.5.5 0 0 0 .5-.5V6zm2 2h2v2H3zm4 0h2v2H7zm4 0h2v2h-2z"/></svg>';
+
+  function iso(text) {
+    var t = (text || "").trim(), m;
+    if ((m = /^(\d{4})(\d{2})(\d{2})$/.exec(t)) ||
+        (m = /^(\d{4})\s*[-\/.年]\s*(\d{1,2})\s*[-\/.月]\s*(\d{1,2})\s*日?$/.exec(t))) {
+      return m[1] + "-" + ("0" + m[2]).slice(-2) + "-" + ("0" + m[3]).slice(-2);
+    }
+    return "";
+  }
+
+  function wire(box) {
+    if (box.getAttribute("data-date-wired")) { return; }
+    box.setAttribute("data-date-wired", "1");
+    var wrap = document.createElement("span");
+    wrap.className = "date-wrap";
+    box.parentNode.insertBefore(wrap, box);
+    wrap.appendChild(box);
+    var native = document.createElement("input");
+    native.type = "date";
+    native.className = "date-native";
+    native.tabIndex = -1;
+    native.setAttribute("aria-hidden", "true");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn btn-link date-button";
+    button.title = "选择日期";
+    button.setAttribute("aria-label", "选择日期：" + (box.getAttribute("aria-label") || box.name));
+    button.innerHTML = ICON;
+    wrap.appendChild(native);
+    wrap.appendChild(button);
+    button.addEventListener("click", function () {
+      native.value = iso(box.value);
+      if (typeof native.showPicker === "function") {
+        try { native.showPicker(); return; } catch (e) { /* not allowed: fall through */ }
+      }
+      native.classList.add("date-native-shown");
+      native.focus();
+    });
+    native.addEventListener("change", function () {
+      var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(native.value);
+      if (!m) { return; }
+      box.value = (+m[1]) + "年" + (+m[2]) + "月" + (+m[3]) + "日";
+      native.classList.remove("date-native-shown");
+      box.dispatchEvent(new Event("input", {bubbles: true}));
+      box.dispatchEvent(new Event("change", {bubbles: true}));
+    });
+  }
+
+  function init() {
+    var boxes = document.querySelectorAll("input[data-date]");
+    for (var i = 0; i < boxes.length; i++) { wire(boxes[i]); }
+  }
+
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", init); } else { init(); }
+})();
