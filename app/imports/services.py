@@ -136,6 +136,7 @@ def _validate_officers(rows: list[_Row], today: date):
             select(Officer.employee_no, Officer.id_number, Officer.name).where(
                 Officer.employee_no.in_(chunk)))})
     unit_names = {u.id: u.name for u in db.session.execute(select(Unit.id, Unit.name))}
+    outside_units, outside_ids = _outside_scope(ids, existing, set(unit_names.values()))
 
     plan = []  # (row number, data, existing officer id | None, changed)
     seen_ids: dict[str, int] = {}
@@ -150,7 +151,11 @@ def _validate_officers(rows: list[_Row], today: date):
             row.error(name, message)
         if not data["unit"]:
             row.error("unit", "单位不能为空")
+        elif data["unit"] in outside_units:
+            row.error("unit", f"单位“{data['unit']}”不在您的管辖范围内")
         number = data["id_number"]
+        if number in outside_ids:
+            row.error("id_number", f"身份证号 {idnumber.mask(number)} 的人员不在您的管辖范围内，不能导入")
         if not row.is_bad("id_number"):
             if number in seen_ids:
                 row.error("id_number", f"身份证号 {idnumber.mask(number)} 与第 {seen_ids[number]} 行重复")
@@ -168,6 +173,22 @@ def _validate_officers(rows: list[_Row], today: date):
             (getattr(current, f) or None) != (data[f] or None) for f in _COMPARE)
         plan.append((row.number, data, current.id if current is not None else None, changed))
     return plan, set(unit_names.values())
+
+
+def _outside_scope(ids: set[str], existing: dict, own_units: set[str]) -> tuple[set[str], set[str]]:
+    """For a user limited to a branch of the unit tree: the names of the units outside it, and which
+    of the file's ID numbers belong to officers outside it (rows naming either are refused).
+    Empty for a user of the whole organisation."""
+    from app import scope
+
+    if scope.scope_ids() is None:
+        return set(), set()
+    everywhere = set(db.session.scalars(select(Unit.name).execution_options(scope_all=True)))
+    outside = set()
+    for chunk in _chunks(ids - set(existing)):
+        outside.update(db.session.scalars(select(Officer.id_number).where(Officer.id_number.in_(chunk))
+                                          .execution_options(scope_all=True)))
+    return everywhere - own_units, outside
 
 
 def _new_officer(data: dict[str, Any], unit_id: int) -> dict[str, Any]:

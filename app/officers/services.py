@@ -29,12 +29,20 @@ def unit_list() -> list[Unit]:
 
 
 def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
+    """The unit of this name, created when there is none — for a user limited to a branch of the
+    tree, under the top of that branch (a unit outside it is refused)."""
+    from app import scope
+
     name = name.strip()
     unit = db.session.scalar(select(Unit).where(Unit.name == name))
     if unit is None:
+        top = scope.scope_unit_id()
+        if top is not None and db.session.scalar(
+                select(Unit.id).where(Unit.name == name).execution_options(scope_all=True)):
+            raise DomainError(f"单位“{name}”不在您的管辖范围内")
         if kind is None:
             kind = "community" if name.endswith("社区") else ("team" if "队" in name else "department")
-        unit = Unit(name=name, kind=kind, sort_order=0)
+        unit = Unit(name=name, kind=kind, sort_order=0, parent_id=top)
         db.session.add(unit)
         db.session.flush()
         record("create", "unit", unit.id, f"新增单位 {name}", {"name": [None, name]})

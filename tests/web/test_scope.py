@@ -201,3 +201,29 @@ def test_users_page_shows_and_sets_the_scope(app, client, tree):
     with app.app_context():
         assert _db.session.get(User, uid).unit_id == tree["units"]["乙局"]
 
+
+
+def test_import_refuses_rows_naming_units_or_people_outside_the_subtree(app, client, tree):
+    from app.officers.models import Officer, Unit
+    from tests.factories import id_number
+    from tests.web.test_import_web import upload, xlsx_bytes
+
+    with app.app_context():
+        yi_number = _db.session.get(Officer, tree["officers"]["孙乙"]).id_number
+    scoped_login(client, app, "jia", "clerk", "甲局")
+    data = xlsx_bytes([["姓名", "身份证号", "单位"], ["新人", id_number(), "乙局"],
+                       ["孙乙", yi_number, "甲局"], ["好人", id_number(), "甲一科"]])
+    html = upload(client, data).get_data(as_text=True)
+    assert "未写入任何数据" in html
+    assert "<td>2</td><td>单位</td><td>单位“乙局”不在您的管辖范围内" in html
+    assert "<td>3</td><td>身份证号</td>" in html and "不在您的管辖范围内" in html
+    with app.app_context():
+        assert _db.session.scalar(_db.select(_db.func.count()).select_from(Officer)) == 4
+        assert _db.session.get(Officer, tree["officers"]["孙乙"]).unit_id == tree["units"]["乙局"]
+    data = xlsx_bytes([["姓名", "身份证号", "单位"], ["好人", id_number(), "甲一科"],
+                       ["新科人", id_number(), "甲新科"]])
+    html = upload(client, data).get_data(as_text=True)
+    assert "导入成功" in html
+    with app.app_context():
+        new_unit = _db.session.scalar(_db.select(Unit).where(Unit.name == "甲新科"))
+        assert new_unit.parent_id == tree["units"]["甲局"]
