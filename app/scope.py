@@ -110,6 +110,43 @@ def _officer_ids(ids):
     return select(o.c.id).where(o.c.unit_id.in_(ids))
 
 
+def case_clause(case, ids):
+    """A case belongs to the branch of its 承办单位 when that names a unit of the tree; otherwise to
+    the units of the officers its certificate numbers resolve to (a case spanning two branches is
+    seen by both). `case`: the PenaltyCase entity or an alias of it."""
+    from sqlalchemy import and_, or_
+
+    meta = db.Model.metadata
+    u, cc, c = _unit_table(), meta.tables["case_certificate"], meta.tables["certificate"]
+    by_number = (select(cc.c.case_id).join(c, c.c.number == cc.c.number)
+                 .where(c.c.officer_id.in_(_officer_ids(ids))))
+    return or_(case.unit.in_(select(u.c.name).where(u.c.id.in_(ids))),
+               and_(case.unit.not_in(select(u.c.name)), case.id.in_(by_number)))
+
+
+def _case_ids(ids):
+    t = db.Model.metadata.tables["penalty_case"]
+    return select(t.c.id).where(case_clause(t.c, ids))
+
+
+def audit_clause(a, ids):
+    """The audit rows a scoped user reads: those written by users of the subtree, and those about
+    its records (its units, officers, certificates, cases and users)."""
+    from sqlalchemy import and_, or_
+
+    meta = db.Model.metadata
+    c, user = meta.tables["certificate"], meta.tables["user_account"]
+    about = {
+        "unit": ids,
+        "officer": _officer_ids(ids),
+        "certificate": select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))),
+        "case": _case_ids(ids),
+        "user": select(user.c.id).where(user.c.unit_id.in_(ids)),
+    }
+    return or_(a.scope_unit_id.in_(ids),
+               *[and_(a.entity_type == kind, a.entity_id.in_(rows)) for kind, rows in about.items()])
+
+
 def officer_clause(user=None) -> ColumnElement[bool]:
     """A WHERE clause on Officer for the officers the user may see."""
     from app.officers.models import Officer
@@ -163,7 +200,13 @@ def _criteria_for(model, ids):
         return Unit.id.in_(ids)
     if model is Officer:
         return Officer.unit_id.in_(ids)
+    if model.__tablename__ == "penalty_case":
+        return case_clause(model, ids)
+    if model.__tablename__ == "audit_event":
+        return audit_clause(model, ids)
     cols = model.__table__.c
+    if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
+        return model.case_id.in_(_case_ids(ids))
     if "officer_id" in cols and _refers_to(cols.officer_id, "officer"):
         return model.officer_id.in_(_officer_ids(ids))
     if "certificate_id" in cols and _refers_to(cols.certificate_id, "certificate"):
@@ -204,7 +247,13 @@ def _scope_lambda(model, ids):
         return lambda cls: cls.id.in_(ids)
     if model is Officer:
         return lambda cls: cls.unit_id.in_(ids)
+    if model.__tablename__ == "penalty_case":
+        return lambda cls: case_clause(cls, ids)
+    if model.__tablename__ == "audit_event":
+        return lambda cls: audit_clause(cls, ids)
     cols = model.__table__.c
+    if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
+        return lambda cls: cls.case_id.in_(_case_ids(ids))
     if "officer_id" in cols and _refers_to(cols.officer_id, "officer"):
         return lambda cls: cls.officer_id.in_(select(o.c.id).where(o.c.unit_id.in_(ids)))
     return lambda cls: cls.certificate_id.in_(
@@ -218,7 +267,7 @@ def _add_scope(state) -> None:
         return  # the criteria of the statement that loaded the parent propagate to these
     if state.execution_options.get("scope_all"):
         return
-    if not has_app_context():
+    if not has_app_context() or _public_request():
         return
     ids = scope_ids()
     if ids is None:
@@ -226,6 +275,16 @@ def _add_scope(state) -> None:
     state.statement = state.statement.options(*[
         with_loader_criteria(cls, _scope_lambda(cls, ids), include_aliases=True)
         for cls in scoped_models()])
+
+
+def _public_request() -> bool:
+    """The public pages (the published roster, the certificate check) show the same to everyone,
+    signed in or not: the scope of whoever happens to be signed in does not apply to them."""
+    from flask import has_request_context, request
+
+    from app.auth.access import PUBLIC_ENDPOINTS
+
+    return has_request_context() and request.endpoint in PUBLIC_ENDPOINTS and g.get("_scope_user") is None
 
 
 def install() -> None:
