@@ -58,8 +58,9 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
     clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1)))
     if clash:
         raise DomainError(f"单位“{name}”已存在", fields={"name": f"单位“{name}”已存在"})
-    if unit is not None and parent_id == unit.id:
-        raise DomainError("上级单位不能是自己", fields={"parent_id": "上级单位不能是自己"})
+    from app.officers.tree import check_parent
+
+    check_parent(unit, parent_id)  # no cycle; inside the user's branch
     creating = unit is None
     if creating:
         unit = Unit()

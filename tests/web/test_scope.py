@@ -227,3 +227,73 @@ def test_import_refuses_rows_naming_units_or_people_outside_the_subtree(app, cli
     with app.app_context():
         new_unit = _db.session.scalar(_db.select(Unit).where(Unit.name == "甲新科"))
         assert new_unit.parent_id == tree["units"]["甲局"]
+
+
+# --- the unit tree ----------------------------------------------------------------------------
+
+def test_tree_page_shows_branches_with_counts(app, client, tree):
+    import re
+
+    scoped_login(client, app, "top", "viewer", None)
+    html = client.get("/units/tree").get_data(as_text=True)
+    # 某区: 赵甲, 钱甲一, 孙乙 — three officers, each holding a valid card
+    assert re.search(r"某区</span>.*?人员 3</span>.*?持证 3</span>", html, re.S)
+    assert re.search(r"甲局</span>.*?人员 2</span>.*?持证 2</span>", html, re.S)
+    assert html.index("某区") < html.index("甲局") < html.index("甲一科")
+    assert "<details open>" in html
+
+
+def test_scoped_tree_page_shows_only_the_branch(app, client, tree):
+    scoped_login(client, app, "jia", "viewer", "甲局")
+    html = client.get("/units/tree").get_data(as_text=True)
+    assert "甲局" in html and "甲一科" in html
+    assert "乙局" not in html and "丙局" not in html and "某区" not in html
+
+
+def _move(client, unit_id, parent_id):
+    return client.post(f"/units/{unit_id}/move", data={"csrf_token": token(client, "/units/tree"),
+                                                      "parent_id": "" if parent_id is None else str(parent_id)},
+                       follow_redirects=True)
+
+
+def test_admin_moves_a_unit_and_a_cycle_is_refused(app, client, tree):
+    from app.audit.models import AuditEvent
+    from app.officers.models import Unit
+
+    u = tree["units"]
+    scoped_login(client, app, "top", "admin", None)
+    html = _move(client, u["甲局"], u["甲一科"]).get_data(as_text=True)
+    assert "不能把单位移到它自己的下级单位之下（会形成循环）" in html
+    html = _move(client, u["乙局"], u["甲局"]).get_data(as_text=True)
+    assert "单位“乙局”已移动" in html
+    with app.app_context():
+        assert _db.session.get(Unit, u["乙局"]).parent_id == u["甲局"]
+        assert _db.session.get(Unit, u["甲局"]).parent_id == u["某区"]
+        assert _db.session.scalar(_db.select(AuditEvent.summary).where(AuditEvent.entity_type == "unit")
+                                  .order_by(AuditEvent.id.desc())) == "移动单位 乙局：某区 → 甲局"
+
+
+def test_scoped_admin_moves_only_inside_their_branch(app, client, tree):
+    from app.officers.models import Unit
+
+    u = tree["units"]
+    scoped_login(client, app, "jia", "admin", "甲局")
+    # the top of their own branch cannot be moved (its parent is outside), nor a unit outside
+    html = _move(client, u["甲局"], u["甲一科"]).get_data(as_text=True)
+    assert "会形成循环" in html
+    html = _move(client, u["甲一科"], None).get_data(as_text=True)
+    assert "只有同时管辖原上级单位和新上级单位的管理员才能移动该单位" in html
+    assert _move(client, u["乙局"], u["甲局"]).status_code == 404
+    with app.app_context():
+        assert _db.session.get(Unit, u["甲一科"]).parent_id == u["甲局"]
+        assert _db.session.get(Unit, u["乙局"]).parent_id == u["某区"]
+
+
+def test_clerk_may_not_move_a_unit(app, client, tree):
+    u = tree["units"]
+    scoped_login(client, app, "c", "clerk", None)
+    assert _move(client, u["乙局"], u["甲局"]).status_code == 403
+    resp = client.post(f"/units/{u['乙局']}/edit", data={
+        "csrf_token": token(client, "/units"), "name": "乙局", "kind": "department",
+        "parent_id": str(u["甲局"]), "sort_order": "0"})
+    assert "移动单位（修改上级单位）需要管理员权限" in resp.get_data(as_text=True)
