@@ -121,6 +121,8 @@ def _officer_data(row: _Row, current: Any | None) -> dict[str, Any]:
 
 
 def _validate_officers(rows: list[_Row], today: date):
+    from app import scope
+
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     emps = {e for r in rows if (e := r.get("employee_no"))}
     cols = [Officer.id, Officer.id_number, Officer.name, Officer.unit_id, Officer.position,
@@ -133,8 +135,8 @@ def _validate_officers(rows: list[_Row], today: date):
     emp_owner = {}
     for chunk in _chunks(emps):
         emp_owner.update({r.employee_no: r for r in db.session.execute(
-            select(Officer.employee_no, Officer.id_number, Officer.name).where(
-                Officer.employee_no.in_(chunk)))})
+            select(Officer.employee_no, Officer.id_number, Officer.name, Officer.unit_id).where(
+                Officer.employee_no.in_(chunk)).execution_options(scope_all=True))})  # unique everywhere
     unit_names = {u.id: u.name for u in db.session.execute(select(Unit.id, Unit.name))}
     outside_units, outside_ids = _outside_scope(ids, existing, set(unit_names.values()))
 
@@ -167,7 +169,8 @@ def _validate_officers(rows: list[_Row], today: date):
             if emp in seen_emps:
                 row.error("employee_no", f"工号“{emp}”与第 {seen_emps[emp]} 行重复")
             elif owner is not None and owner.id_number != number:
-                row.error("employee_no", f"工号“{emp}”已被“{owner.name}”使用")
+                row.error("employee_no", f"工号“{emp}”已被“{owner.name}”使用" if scope.covers(owner.unit_id)
+                          else f"工号“{emp}”已被您管辖范围以外的人员使用")
             seen_emps.setdefault(emp, row.number)
         changed = current is None or unit_names.get(current.unit_id) != data["unit"] or any(
             (getattr(current, f) or None) != (data[f] or None) for f in _COMPARE)

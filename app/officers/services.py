@@ -55,7 +55,8 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
         raise DomainError("单位名称不能为空", fields={"name": "单位名称不能为空"})
     if kind not in UNIT_KINDS:
         raise DomainError(f"未知的单位类型“{kind}”", fields={"kind": f"未知的单位类型“{kind}”"})
-    clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1)))
+    clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1))
+                              .execution_options(scope_all=True))  # names are unique in the whole tree
     if clash:
         raise DomainError(f"单位“{name}”已存在", fields={"name": f"单位“{name}”已存在"})
     from app.officers.tree import check_parent
@@ -154,18 +155,25 @@ def save_officer(
     if officer is not None and expected_version is not None and officer.version != expected_version:
         raise StaleEdit(f"“{officer.name}”的信息已被他人修改（版本 {expected_version} → {officer.version}），"
                         "请刷新页面查看最新内容后重新编辑")
+    from app import scope
+
     number = data["id_number"]
+    # unique in the whole organisation: looked up everywhere, named only when the user sees them
     clash = db.session.scalar(select(Officer).where(Officer.id_number == number,
-                                                    Officer.id != (officer.id if officer else -1)))
+                                                    Officer.id != (officer.id if officer else -1))
+                              .execution_options(scope_all=True))
     if clash:
-        message = f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”"
+        message = (f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”" if scope.covers(clash.unit_id)
+                   else f"身份证号 {idnumber.mask(number)} 已登记在您管辖范围以外的单位")
         raise DomainError(message, fields={"id_number": message})
     emp_no = (data.get("employee_no") or "").strip() or None
     if emp_no:
         clash = db.session.scalar(select(Officer).where(Officer.employee_no == emp_no,
-                                                        Officer.id != (officer.id if officer else -1)))
+                                                        Officer.id != (officer.id if officer else -1))
+                                  .execution_options(scope_all=True))
         if clash:
-            message = f"工号“{emp_no}”已被“{clash.name}”使用"
+            message = (f"工号“{emp_no}”已被“{clash.name}”使用" if scope.covers(clash.unit_id)
+                       else f"工号“{emp_no}”已被您管辖范围以外的人员使用")
             raise DomainError(message, fields={"employee_no": message})
     creating = officer is None
     if creating:

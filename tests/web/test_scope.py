@@ -297,3 +297,22 @@ def test_clerk_may_not_move_a_unit(app, client, tree):
         "csrf_token": token(client, "/units"), "name": "乙局", "kind": "department",
         "parent_id": str(u["甲局"]), "sort_order": "0"})
     assert "移动单位（修改上级单位）需要管理员权限" in resp.get_data(as_text=True)
+
+
+def test_a_number_registered_outside_the_branch_is_refused_without_naming_the_person(app, client, tree):
+    from app.officers.models import Officer
+
+    with app.app_context():
+        yi_number = _db.session.get(Officer, tree["officers"]["孙乙"]).id_number
+    scoped_login(client, app, "jia", "clerk", "甲局")
+    data = {"csrf_token": token(client, "/officers/new"), "name": "周新", "id_number": yi_number,
+            "unit_id": str(tree["units"]["甲局"]), "establishment": "civil_servant",
+            "employment_status": "active", "on_enforcement_post": "y", "position": "科员"}
+    resp = client.post("/officers/new", data=data)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "已登记在您管辖范围以外的单位" in html and "孙乙" not in html
+    data["id_number"], data["unit_id"] = yi_number, str(tree["units"]["乙局"])
+    assert "孙乙" not in client.post("/officers/new", data=data).get_data(as_text=True)
+    with app.app_context():
+        assert _db.session.scalar(_db.select(Officer).where(Officer.name == "周新")) is None
