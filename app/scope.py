@@ -41,8 +41,34 @@ def _user(user=None):
 
 
 def scope_unit_id(user=None) -> int | None:
-    """The unit at the top of the user's subtree; None for the whole organisation."""
-    return getattr(_user(user), "unit_id", None)
+    """The unit at the top of the user's subtree; None for the whole organisation. Read without
+    loading anything through the ORM (this runs inside the session's execute event): an expired
+    user object (after a commit) is read with one Core query, then kept for the request."""
+    u = _user(user)
+    if u is None:
+        return None
+    if has_app_context():
+        cached = g.get("_scope_unit")
+        if cached is not None and cached[0] is u:
+            return cached[1]
+    unit_id = _unit_of(u)
+    if has_app_context():
+        g._scope_unit = (u, unit_id)
+    return unit_id
+
+
+def _unit_of(u) -> int | None:
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import NoInspectionAvailable
+
+    try:
+        state = inspect(u)
+    except NoInspectionAvailable:  # the anonymous user
+        return getattr(u, "unit_id", None)
+    if "unit_id" in state.dict or state.identity is None:
+        return state.dict.get("unit_id")
+    t = db.Model.metadata.tables["user_account"]
+    return db.session.connection().execute(select(t.c.unit_id).where(t.c.id == state.identity[0])).scalar()
 
 
 def activate(user) -> None:
