@@ -316,3 +316,24 @@ def test_a_number_registered_outside_the_branch_is_refused_without_naming_the_pe
     assert "孙乙" not in client.post("/officers/new", data=data).get_data(as_text=True)
     with app.app_context():
         assert _db.session.scalar(_db.select(Officer).where(Officer.name == "周新")) is None
+
+
+def test_bulk_actions_touch_only_the_branch(app, client, tree):
+    from app.officers.models import Officer
+
+    o, u = tree["officers"], tree["units"]
+    scoped_login(client, app, "jia", "clerk", "甲局")
+    form = {"csrf_token": token(client, "/officers"), "action": "post_off",
+            "ids": [o["赵甲"], o["孙乙"], o["李丙"]], "filters": ""}
+    page = client.post("/officers/bulk", data=form).get_data(as_text=True)
+    assert "将对以下 <strong>1</strong> 名人员" in page and "孙乙" not in page
+    client.post("/officers/bulk", data={**form, "confirmed": "1"})
+    # a unit outside the branch as the target of a move is not found
+    page = client.post("/officers/bulk", data={**form, "action": "unit", "confirmed": "1",
+                                               "target": str(u["乙局"])}).get_data(as_text=True)
+    assert "请选择要调入的单位" in page
+    with app.app_context():
+        off = {n: _db.session.get(Officer, i) for n, i in o.items()}
+        assert not off["赵甲"].on_enforcement_post
+        assert off["孙乙"].on_enforcement_post and off["李丙"].on_enforcement_post
+        assert off["赵甲"].unit_id == u["甲局"]
