@@ -1,31 +1,176 @@
 """Unit scope: the officers, certificates, cases and units a signed-in user may see and touch.
 
-A user belongs to a unit of the tree (or to none: the whole organisation). Everything a scoped user
-reads or writes is limited to that unit's subtree. Every route, job, export and API answer asks
-here, once per entity, instead of filtering by hand.
+A user belongs to a unit of the tree (`User.unit_id`) or to none: the whole organisation. Everything
+a scoped user reads or writes is limited to that unit's subtree. It is built once, here:
 
-This is the interface; until accounts carry a unit, every user sees the whole organisation.
+- `subtree_ids(unit_id)`: the unit and every unit below it — one recursive CTE over `unit.parent_id`
+  (a tree of 30–60 units: one small query, kept for the rest of the request in `g`).
+- `install()` hooks the session's `do_orm_execute`: while a scoped user is signed in (a request, a
+  background job replaying one, or an API call that called `activate(user)`), every ORM SELECT,
+  UPDATE and DELETE gets `with_loader_criteria` for Unit (its id in the subtree), Officer (its unit in
+  the subtree) and every model with an `officer_id` or `certificate_id` column (their officer in the
+  subtree) — wherever the entity occurs: in joins, subqueries, CTEs (the flag engine's officer_state)
+  and relationship loads. Routes and services need no filter of their own, and a record outside the
+  subtree is simply not found: `get_or_404` answers 404 and its existence is not revealed.
+- `unit_clause`, `officer_clause`, `certificate_clause`: the same rule as WHERE clauses, for Core
+  statements on bare tables and for code acting for a user who is not the signed-in one.
+
+`unscoped()` (an execution option) lets a statement see everything: only for checks that must know
+a record exists elsewhere (a unit name an import row names, a unique ID number).
 """
 
 from __future__ import annotations
 
-from flask import abort
-from sqlalchemy import ColumnElement, true
+from flask import abort, g, has_app_context
+from sqlalchemy import ColumnElement, event, false, select, true
+from sqlalchemy.orm import Session, with_loader_criteria
 
 from app.extensions import db
 
+UNSCOPED = {"scope_all": True}
+
 
 def _user(user=None):
+    """The user whose scope applies: the one given, else the one activated for this context (API),
+    else the signed-in user — read from Flask-Login's cache without loading it (no query here)."""
     if user is not None:
         return user
-    from flask_login import current_user
+    if not has_app_context():
+        return None
+    return g.get("_scope_user") or g.get("_login_user")
 
-    return current_user
+
+def scope_unit_id(user=None) -> int | None:
+    """The unit at the top of the user's subtree; None for the whole organisation. Read without
+    loading anything through the ORM (this runs inside the session's execute event): an expired
+    user object (after a commit) is read with one Core query, then kept for the request."""
+    u = _user(user)
+    if u is None:
+        return None
+    if has_app_context():
+        cached = g.get("_scope_unit")
+        if cached is not None and cached[0] is u:
+            return cached[1]
+    unit_id = _unit_of(u)
+    if has_app_context():
+        g._scope_unit = (u, unit_id)
+    return unit_id
+
+
+def _unit_of(u) -> int | None:
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import NoInspectionAvailable
+
+    try:
+        state = inspect(u)
+    except NoInspectionAvailable:  # the anonymous user
+        return getattr(u, "unit_id", None)
+    if "unit_id" in state.dict or state.identity is None:
+        return state.dict.get("unit_id")
+    t = db.Model.metadata.tables["user_account"]
+    return db.session.connection().execute(select(t.c.unit_id).where(t.c.id == state.identity[0])).scalar()
+
+
+def activate(user) -> None:
+    """Make `user`'s scope apply to every query in this app context (token API requests, jobs)."""
+    g._scope_user = user
+
+
+def _unit_table():
+    from app.officers.models import Unit
+
+    return Unit.__table__
+
+
+def subtree_select(unit_id: int):
+    """SELECT of the ids of `unit_id` and every unit below it (a recursive CTE; both databases)."""
+    u = _unit_table()
+    tree = select(u.c.id).where(u.c.id == unit_id).cte("subtree", recursive=True)
+    tree = tree.union_all(select(u.c.id).where(u.c.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def subtree_ids(unit_id: int) -> list[int]:
+    """The ids of `unit_id`'s subtree, read once per request (app context) and kept in `g`.
+    Read on the session's connection: no ORM event, so no scope applied to itself."""
+    cache = g.setdefault("_scope_subtrees", {}) if has_app_context() else {}
+    if unit_id not in cache:
+        conn = db.session.connection()
+        cache[unit_id] = sorted(conn.execute(subtree_select(unit_id)).scalars())
+    return cache[unit_id]
+
+
+def forget() -> None:
+    """Drop the subtrees read in this context (after a unit moved)."""
+    if has_app_context():
+        g.pop("_scope_subtrees", None)
+
+
+def scope_ids(user=None) -> list[int] | None:
+    """The unit ids the user may see; None: all of them."""
+    uid = scope_unit_id(user)
+    return None if uid is None else subtree_ids(uid)
+
+
+def covers(unit_id: int | None, user=None) -> bool:
+    """Whether the unit lies in the user's subtree (None — no unit, the whole organisation — only
+    for a user of the whole organisation)."""
+    ids = scope_ids(user)
+    if ids is None:
+        return True
+    return unit_id is not None and unit_id in ids
 
 
 def unit_clause(unit_id_column, user=None) -> ColumnElement[bool]:
     """A WHERE clause keeping the rows whose unit (the given column) lies in the user's subtree."""
-    return true()
+    ids = scope_ids(user)
+    if ids is None:
+        return true()
+    return unit_id_column.in_(ids) if ids else false()
+
+
+def _officer_ids(ids):
+    from app.officers.models import Officer
+
+    o = Officer.__table__
+    return select(o.c.id).where(o.c.unit_id.in_(ids))
+
+
+def case_clause(case, ids):
+    """A case belongs to the branch of its 承办单位 when that names a unit of the tree; otherwise to
+    the units of the officers its certificate numbers resolve to (a case spanning two branches is
+    seen by both). `case`: the PenaltyCase entity or an alias of it."""
+    from sqlalchemy import and_, or_
+
+    meta = db.Model.metadata
+    u, cc, c = _unit_table(), meta.tables["case_certificate"], meta.tables["certificate"]
+    by_number = (select(cc.c.case_id).join(c, c.c.number == cc.c.number)
+                 .where(c.c.officer_id.in_(_officer_ids(ids))))
+    return or_(case.unit.in_(select(u.c.name).where(u.c.id.in_(ids))),
+               and_(case.unit.not_in(select(u.c.name)), case.id.in_(by_number)))
+
+
+def _case_ids(ids):
+    t = db.Model.metadata.tables["penalty_case"]
+    return select(t.c.id).where(case_clause(t.c, ids))
+
+
+def audit_clause(a, ids):
+    """The audit rows a scoped user reads: those written by users of the subtree, and those about
+    its records (its units, officers, certificates, cases and users)."""
+    from sqlalchemy import and_, or_
+
+    meta = db.Model.metadata
+    c, user = meta.tables["certificate"], meta.tables["user_account"]
+    about = {
+        "unit": ids,
+        "officer": _officer_ids(ids),
+        "certificate": select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))),
+        "case": _case_ids(ids),
+        "user": select(user.c.id).where(user.c.unit_id.in_(ids)),
+    }
+    return or_(a.scope_unit_id.in_(ids),
+               *[and_(a.entity_type == kind, a.entity_id.in_(rows)) for kind, rows in about.items()])
 
 
 def officer_clause(user=None) -> ColumnElement[bool]:
@@ -38,28 +183,143 @@ def officer_clause(user=None) -> ColumnElement[bool]:
 def certificate_clause(user=None) -> ColumnElement[bool]:
     """A WHERE clause on Certificate (joined to nothing) for the cards of visible officers."""
     from app.certificates.models import Certificate
-    from app.officers.models import Officer
 
-    return Certificate.officer_id.in_(db.select(Officer.id).where(officer_clause(user)))
+    ids = scope_ids(user)
+    if ids is None:
+        return true()
+    return Certificate.officer_id.in_(_officer_ids(ids))
+
+
+def get_or_404(model, record_id, user=None):
+    """`model`'s row with this id if it lies in the user's scope; 404 otherwise."""
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        abort(404)
+    criteria = _criteria_for(model, scope_ids(user))
+    q = select(model).where(model.id == record_id)
+    if criteria is not None:
+        q = q.where(criteria)
+    row = db.session.scalar(q)
+    if row is None:
+        abort(404)
+    return row
 
 
 def get_officer_or_404(officer_id, user=None):
     """The officer with this id if the user may see them; 404 otherwise (existence not revealed)."""
     from app.officers.models import Officer
 
-    officer = db.session.scalar(db.select(Officer).where(Officer.id == officer_id, officer_clause(user)))
-    if officer is None:
-        abort(404)
-    return officer
+    return get_or_404(Officer, officer_id, user)
+
+
+# --- the one mechanism: criteria on every ORM statement ------------------------------------------
+
+def _criteria_for(model, ids):
+    """The scope's WHERE clause on `model` (None: the model is not scoped, or no scope)."""
+    if ids is None:
+        return None
+    from app.certificates.models import Certificate
+    from app.officers.models import Officer, Unit
+
+    if model is Unit:
+        return Unit.id.in_(ids)
+    if model is Officer:
+        return Officer.unit_id.in_(ids)
+    if model.__tablename__ == "penalty_case":
+        return case_clause(model, ids)
+    if model.__tablename__ == "audit_event":
+        return audit_clause(model, ids)
+    cols = model.__table__.c
+    if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
+        return model.case_id.in_(_case_ids(ids))
+    if "officer_id" in cols and _refers_to(cols.officer_id, "officer"):
+        return model.officer_id.in_(_officer_ids(ids))
+    if "certificate_id" in cols and _refers_to(cols.certificate_id, "certificate"):
+        c = Certificate.__table__
+        return model.certificate_id.in_(
+            select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))))
+    return None
+
+
+def _refers_to(column, table: str) -> bool:
+    return any(fk.column.table.name == table for fk in column.foreign_keys)
+
+
+_SCOPED_MODELS: list | None = None
+
+
+def scoped_models() -> list:
+    """Every mapped class the scope filters: Unit, Officer and those keyed by officer/certificate."""
+    global _SCOPED_MODELS
+    if _SCOPED_MODELS is None:
+        found = []
+        for mapper in db.Model.registry.mappers:
+            cls = mapper.class_
+            if getattr(cls, "__table__", None) is not None and _criteria_for(cls, [0]) is not None:
+                found.append(cls)
+        _SCOPED_MODELS = found
+    return _SCOPED_MODELS
+
+
+def _scope_lambda(model, ids):
+    """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
+    (the flag engine joins training_hours twice under two names). `ids` is a bound parameter."""
+    from app.officers.models import Officer, Unit
+
+    o = Officer.__table__
+    c = Unit.metadata.tables["certificate"]
+    if model is Unit:
+        return lambda cls: cls.id.in_(ids)
+    if model is Officer:
+        return lambda cls: cls.unit_id.in_(ids)
+    if model.__tablename__ == "penalty_case":
+        return lambda cls: case_clause(cls, ids)
+    if model.__tablename__ == "audit_event":
+        return lambda cls: audit_clause(cls, ids)
+    cols = model.__table__.c
+    if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
+        return lambda cls: cls.case_id.in_(_case_ids(ids))
+    if "officer_id" in cols and _refers_to(cols.officer_id, "officer"):
+        return lambda cls: cls.officer_id.in_(select(o.c.id).where(o.c.unit_id.in_(ids)))
+    return lambda cls: cls.certificate_id.in_(
+        select(c.c.id).where(c.c.officer_id.in_(select(o.c.id).where(o.c.unit_id.in_(ids)))))
+
+
+def _add_scope(state) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the criteria of the statement that loaded the parent propagate to these
+    if state.execution_options.get("scope_all"):
+        return
+    if not has_app_context() or _public_request():
+        return
+    ids = scope_ids()
+    if ids is None:
+        return
+    state.statement = state.statement.options(*[
+        with_loader_criteria(cls, _scope_lambda(cls, ids), include_aliases=True)
+        for cls in scoped_models()])
+
+
+def _public_request() -> bool:
+    """The public pages (the published roster, the certificate check) show the same to everyone,
+    signed in or not: the scope of whoever happens to be signed in does not apply to them."""
+    from flask import has_request_context, request
+
+    from app.auth.access import PUBLIC_ENDPOINTS
+
+    return has_request_context() and request.endpoint in PUBLIC_ENDPOINTS and g.get("_scope_user") is None
+
+
+def install() -> None:
+    """Apply the signed-in user's scope to every ORM statement of every session."""
+    if not event.contains(Session, "do_orm_execute", _add_scope):
+        event.listen(Session, "do_orm_execute", _add_scope)
 
 
 def subtree_clause(unit_id_column, unit_id: int) -> ColumnElement[bool]:
-    """A WHERE clause keeping the rows whose unit (the given column) is `unit_id` or lies below it
-    (one recursive CTE over the unit tree). Combine it with unit_clause for the user's scope."""
-    from sqlalchemy import select
-
-    from app.officers.models import Unit
-
-    tree = select(Unit.id).where(Unit.id == unit_id).cte("unit_subtree", recursive=True)
-    tree = tree.union_all(select(Unit.id).where(Unit.parent_id == tree.c.id))
-    return unit_id_column.in_(select(tree.c.id))
+    """A WHERE clause keeping the rows whose unit (the given column) is `unit_id` or lies below it.
+    Combine it with unit_clause for the user's scope."""
+    return unit_id_column.in_(subtree_select(unit_id))

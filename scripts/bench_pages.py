@@ -13,7 +13,7 @@ capacity 2 cores ÷ (gunicorn's + PostgreSQL's CPU per request).
 A benchmark that prints figures, not a test.
 
     .venv/bin/python scripts/bench_pages.py [--officers 20000] [--runs 7] [--db sqlite,pg] [--gunicorn]
-        [--photos 0.25]
+        [--photos 0.25] [--scoped]
 """
 
 from __future__ import annotations
@@ -233,7 +233,23 @@ def urls(app, ids: dict[str, int]) -> list[str]:
     return [u for u in out if ONLY is None or ONLY.search(u)]
 
 
-def run_pages(app, db, runs: int, label: str) -> list[dict]:
+def scope_tree(db) -> int:
+    """For --scoped: the units as a tree (the first the root, each next one under unit (i-2)//5 + 1:
+    five children each) and a branch of it — the second unit's, about a fifth of the units and
+    their officers — for the scoped user. Returns that unit's id."""
+    from sqlalchemy import select, update
+
+    from app.officers.models import Unit
+
+    ids = sorted(db.session.scalars(select(Unit.id)))
+    for i, uid in enumerate(ids[1:], start=2):
+        db.session.execute(update(Unit.__table__).where(Unit.__table__.c.id == uid)
+                           .values(parent_id=ids[(i - 2) // 5]))
+    db.session.commit()
+    return ids[1]
+
+
+def run_pages(app, db, runs: int, label: str, scoped: bool = False) -> list[dict]:
     from sqlalchemy import func, select
 
     from app.cases.models import PenaltyCase
@@ -247,11 +263,20 @@ def run_pages(app, db, runs: int, label: str) -> list[dict]:
         from app.auth.models import User
         from app.auth.services import create_user
 
-        user = db.session.scalar(select(User).where(User.username == "bench"))
+        name = "bench_scoped" if scoped else "bench"
+        user = db.session.scalar(select(User).where(User.username == name))
         if user is None:
-            user, _ = create_user("bench", "admin", "bench-password-123")
+            user, _ = create_user(name, "admin", "bench-password-123")
             db.session.commit()
-        ids = {"officer_id": 1, "cert_id": db.session.scalar(select(func.min(Certificate.id))),
+        if scoped:
+            user.unit_id = scope_tree(db)
+            db.session.commit()
+            from app.officers.models import Officer
+
+            first = db.session.scalar(select(func.min(Officer.id)).where(Officer.unit_id == user.unit_id))
+        ids = {"officer_id": first if scoped else 1,
+               "cert_id": db.session.scalar(select(func.min(Certificate.id)).where(
+                   Certificate.officer_id == (first if scoped else 1))),
                "session_id": db.session.scalar(select(func.min(TrainingSession.id))),
                "exam_id": db.session.scalar(select(func.min(Exam.id))),
                "unit_id": db.session.scalar(select(func.min(Unit.id))), "user_id": user.id,
@@ -261,7 +286,7 @@ def run_pages(app, db, runs: int, label: str) -> list[dict]:
         counter = Counter(db.engine)
         db.session.remove()
     client = app.test_client()
-    resp = client.post("/login", data={"username": "bench", "password": "bench-password-123"})
+    resp = client.post("/login", data={"username": name, "password": "bench-password-123"})
     assert resp.status_code == 302 and "/login" not in resp.headers["Location"], "bench login failed"
     results = []
     for url in urls(app, ids):
@@ -398,7 +423,7 @@ def table(res: dict[str, list[dict]]) -> str:
 
     def cols(lb):
         c = [f"{lb} CPU p50/p95 ms", f"{lb} wall p50/p95 ms", f"{lb} db exec p50 ms"]
-        return c + ([f"{lb} server CPU ms", f"{lb} CPU app+server ms"] if lb == "PostgreSQL" else []) + [f"{lb} stmts"]
+        return c + ([f"{lb} server CPU ms", f"{lb} CPU app+server ms"] if lb.startswith("PostgreSQL") else []) + [f"{lb} stmts"]
 
     head = ["page"] + [c for lb in labels for c in cols(lb)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -412,7 +437,7 @@ def table(res: dict[str, list[dict]]) -> str:
                 continue
             cells += [f"{r['cpu50']:.0f} / {r['cpu95']:.0f}", f"{r['wall50']:.0f} / {r['wall95']:.0f}",
                       f"{r['exec50']:.0f}"]
-            if lb == "PostgreSQL":
+            if lb.startswith("PostgreSQL"):
                 server = r["server"] or 0.0
                 cells += [f"{server:.0f}", f"{r['cpu50'] + server:.0f}"]
             cells.append(str(r["stmts"]))
@@ -424,7 +449,7 @@ def cost(lb: str, r: dict) -> float:
     """The figure held to ≤ 100 ms: the app's CPU on SQLite (the database runs inside it); on
     PostgreSQL the app's CPU plus the server backend's CPU — what a request costs the machine,
     which a shared, loaded machine does not inflate the way it inflates wall time."""
-    return r["cpu95"] if lb == "SQLite" else r["cpu50"] + (r["server"] or 0.0)
+    return r["cpu95"] if lb.startswith("SQLite") else r["cpu50"] + (r["server"] or 0.0)
 
 
 def _schema_key() -> str:
@@ -445,6 +470,8 @@ def main() -> int:
     ap.add_argument("--db", default="sqlite,pg")
     ap.add_argument("--cache", default="/tmp/bench_pages")
     ap.add_argument("--gunicorn", action="store_true", help="also requests/s of / and /flags (gunicorn, 2 workers, PG)")
+    ap.add_argument("--scoped", action="store_true",
+                    help="also as an admin limited to a branch of the unit tree (about a fifth of the units)")
     ap.add_argument("--only", help="only the pages whose URL matches this regular expression")
     ap.add_argument("--pg-url", help="an existing PostgreSQL database to use instead of a throw-away cluster; "
                                      "built once (reused while its officer table is filled)")
@@ -472,6 +499,8 @@ def main() -> int:
         from app.extensions import db
 
         res["SQLite"] = run_pages(app, db, args.runs, "sqlite")
+        if args.scoped:
+            res["SQLite scoped"] = run_pages(app, db, args.runs, "sqlite scoped", scoped=True)
     if "pg" in args.db and args.pg_url:
         app = prepare(args.pg_url, args.officers, None, reuse=True, photos=args.photos)
         from app.extensions import db
@@ -480,6 +509,8 @@ def main() -> int:
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
         res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
+        if args.scoped:
+            res["PostgreSQL scoped"] = run_pages(app, db, args.runs, "pg scoped", scoped=True)
         if args.gunicorn:
             with app.app_context():  # the postmaster: a backend's parent
                 backend = db.session.execute(db.text("SELECT pg_backend_pid()")).scalar()
@@ -497,6 +528,8 @@ def main() -> int:
                 db.session.execute(db.text("ANALYZE"))
                 db.session.commit()
             res["PostgreSQL"] = run_pages(app, db, args.runs, "pg")
+            if args.scoped:
+                res["PostgreSQL scoped"] = run_pages(app, db, args.runs, "pg scoped", scoped=True)
             if args.gunicorn:
                 postmaster = int((Path(pg["PGTEST_DIR"]) / "data" / "postmaster.pid").read_text().split()[0])
                 extra = _rps_text(gunicorn_rps(pg["PGTEST_URL"], postmaster))

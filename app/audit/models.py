@@ -19,6 +19,9 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(100))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The acting user's unit scope (app/scope.py) when the row was written; None: the whole
+    # organisation (or no user). A plain number: the unit may be deleted later, the row stays.
+    scope_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(20), index=True)
     entity_type: Mapped[str] = mapped_column(String(50), default="")
     entity_id: Mapped[int | None] = mapped_column(Integer)

@@ -69,6 +69,13 @@ def current_actor() -> tuple[str, int | None, str]:
     return f"cli:{' '.join(reversed(names)) or 'shell'}", None, ""
 
 
+def _acting_scope() -> int | None:
+    """The unit whose subtree the acting user works in (None: the whole organisation, the CLI)."""
+    from app.scope import scope_unit_id
+
+    return scope_unit_id()
+
+
 def record(
     action: str,
     entity_type: str = "",
@@ -87,6 +94,7 @@ def record(
     event = AuditEvent(
         actor=actor, user_id=user_id, action=action, entity_type=entity_type,
         entity_id=entity_id, summary=summary, changes=changes or None, ip=ip or "",
+        scope_unit_id=_acting_scope(),
     )
     db.session.add(event)
     return event
@@ -113,8 +121,10 @@ def record_changes_many(action: str, entity_type: str, entries: list[tuple[int, 
 
     actor, user_id, ip = current_actor()
     now = utcnow()
+    scope_unit_id = _acting_scope()
     db.session.execute(insert(AuditEvent.__table__), [
-        {"at": now, "actor": actor, "user_id": user_id, "action": action, "entity_type": entity_type,
+        {"at": now, "actor": actor, "user_id": user_id, "scope_unit_id": scope_unit_id,
+         "action": action, "entity_type": entity_type,
          "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
          "changes": changes or None}
         for entity_id, summary, changes in entries])

@@ -18,14 +18,16 @@ users_cli = AppGroup("users", help="用户管理")
 @click.option("--role", type=click.Choice(["admin", "clerk", "viewer"]), required=True)
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码")
 @click.option("--name", "display_name", default="", help="显示名称")
-def users_create(username: str, role: str, password_stdin: bool, display_name: str) -> None:
+@click.option("--unit", "unit_name", default=None, help="所属单位名称：只管理该单位及其下级单位（缺省：全部单位）")
+def users_create(username: str, role: str, password_stdin: bool, display_name: str, unit_name: str | None) -> None:
     """Create a user; prints the generated password unless --password-stdin."""
-    from app.auth.services import UserError, create_user
+    from app.auth.services import UserError, create_user, unit_named
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with commit_or_exit(UserError):
-        user, pw = create_user(username, role, password, display_name)
-    click.echo(f"已创建用户 {user.username}（{role}）")
+        unit = unit_named(unit_name) if unit_name is not None else None
+        user, pw = create_user(username, role, password, display_name, unit_id=unit.id if unit else None)
+    click.echo(f"已创建用户 {user.username}（{role}，{unit.name if unit else '全部单位'}）")
     if not password_stdin:
         click.echo(f"初始密码：{pw}")
 
@@ -44,6 +46,28 @@ def users_set_password(username: str, password_stdin: bool) -> None:
     with commit_or_exit(UserError):
         user = reset_password(username, password)
     click.echo(f"已重设用户 {user.username} 的密码，并已解锁、结束其所有登录会话")
+
+
+@users_cli.command("set-unit")
+@click.argument("username")
+@click.argument("unit_name", required=False)
+@click.option("--all", "whole", is_flag=True, help="管理全部单位（不限于某一单位）")
+def users_set_unit(username: str, unit_name: str | None, whole: bool) -> None:
+    """Limit a user to a unit and its subunits (UNIT_NAME), or give the whole organisation (--all)."""
+    from sqlalchemy import func, select
+
+    from app.auth.models import User
+    from app.auth.services import UserError, set_unit, unit_named
+
+    if whole == (unit_name is not None):
+        raise click.UsageError("请给出单位名称，或用 --all 表示全部单位（二者选一）")
+    with commit_or_exit(UserError):
+        user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+        if user is None:
+            raise UserError(f"没有用户“{username}”")
+        unit = unit_named(unit_name) if unit_name is not None else None
+        set_unit(user, unit.id if unit else None)
+    click.echo(f"用户 {user.username} 的管辖范围：{unit.name if unit else '全部单位'}")
 
 
 @click.command("bootstrap")

@@ -9,7 +9,7 @@ from app.auth import bp, sessions, throttle
 from app.auth.access import allow_role, require_role
 from app.auth.forms import LoginForm, PasswordForm, UserForm
 from app.auth.models import User
-from app.auth.services import UserError, authenticate, create_user
+from app.auth.services import UserError, authenticate, create_user, set_unit
 from app.extensions import config_limit, db, limiter
 from app.models_base import utcnow
 
@@ -72,22 +72,50 @@ def change_password():
     return render_template("auth/password.html", form=form)
 
 
+def _managed_users():
+    """The users the signed-in admin manages: those whose unit lies in the admin's subtree (all of
+    them for an admin of the whole organisation)."""
+    from app import scope
+
+    return select(User).where(scope.unit_clause(User.unit_id))
+
+
+def _managed_user_or_404(user_id: int) -> User:
+    user = db.session.scalar(_managed_users().where(User.id == user_id))
+    if user is None:
+        abort(404)
+    return user
+
+
+def _scope_choices(form: UserForm) -> None:
+    """The units the admin may give: their own subtree (the whole organisation only if theirs)."""
+    from app import scope
+    from app.officers.services import unit_list
+
+    whole = [("", "全部单位")] if scope.scope_unit_id() is None else []
+    form.unit_id.choices = [*whole, *[(u.id, u.name) for u in unit_list()]]
+
+
 @bp.route("/users")
 @require_role("admin")
 def users():
-    rows = db.session.scalars(select(User).order_by(User.username)).all()
-    return render_template("auth/users.html", users=rows, now=utcnow())
+    from app.officers.models import Unit
+
+    rows = db.session.scalars(_managed_users().order_by(User.username)).all()
+    names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
+    return render_template("auth/users.html", users=rows, now=utcnow(), unit_names=names)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
 @require_role("admin")
 def user_new():
     form = UserForm()
+    _scope_choices(form)
     form.password.label.text = "密码（留空则自动生成）"
     if form.validate_on_submit():
         try:
             user, password = create_user(form.username.data, form.role.data, form.password.data or None,
-                                         form.display_name.data or "")
+                                         form.display_name.data or "", unit_id=form.unit_id.data)
             user.active = form.active.data
             db.session.commit()
             if form.password.data:
@@ -104,14 +132,24 @@ def user_new():
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @require_role("admin")
 def user_edit(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = _managed_user_or_404(user_id)
     form = UserForm(obj=user)
+    _scope_choices(form)
     form.username.render_kw = {"readonly": True}
     if form.validate_on_submit():
         fields = ["display_name", "role", "active"]
         before = snapshot(user, fields)
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
             flash("不能降低或停用自己的管理员账号", "danger")
+            return render_template("auth/user_form.html", form=form, user=user)
+        if user.id == current_user.id and form.unit_id.data != user.unit_id:
+            flash("不能修改自己的管辖范围", "danger")
+            return render_template("auth/user_form.html", form=form, user=user)
+        try:
+            set_unit(user, form.unit_id.data)
+        except UserError as exc:
+            db.session.rollback()
+            form.unit_id.errors.append(str(exc))
             return render_template("auth/user_form.html", form=form, user=user)
         user.display_name = form.display_name.data or user.username
         user.role = form.role.data
@@ -138,7 +176,7 @@ def user_edit(user_id: int):
 @require_role("admin")
 def user_signout(user_id: int):
     """Sign a user out on every browser (a lost laptop, a shared screen)."""
-    user = db.get_or_404(User, user_id)
+    user = _managed_user_or_404(user_id)
     user.end_sessions()
     record("update", "user", user.id, f"使用户 {user.username} 在所有设备上退出登录")
     db.session.commit()
@@ -153,7 +191,7 @@ def user_signout(user_id: int):
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 @require_role("admin")
 def user_unlock(user_id: int):
-    user = db.get_or_404(User, user_id)
+    user = _managed_user_or_404(user_id)
     user.locked_until = None
     user.failed_logins = 0
     throttle.clear(user.username)

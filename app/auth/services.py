@@ -20,8 +20,54 @@ class UserError(ValueError):
     pass
 
 
-def create_user(username: str, role: str, password: str | None = None, display_name: str = "") -> tuple[User, str]:
-    """Create a user; returns it with the password (generated when none is given)."""
+def unit_named(name: str):
+    """The unit called `name` (the whole tree: the CLI names any unit)."""
+    from app.officers.models import Unit
+
+    unit = db.session.scalar(select(Unit).where(Unit.name == (name or "").strip())
+                             .execution_options(scope_all=True))
+    if unit is None:
+        raise UserError(f"没有单位“{name}”")
+    return unit
+
+
+def check_scope_grant(unit_id: int | None, actor=None) -> None:
+    """A scoped admin gives no one a scope wider than their own: the unit must lie in the actor's
+    subtree (the whole organisation — None — only by a user of the whole organisation)."""
+    from app import scope
+
+    if not scope.covers(unit_id, actor):
+        raise UserError("只能把用户分配到您管辖范围内的单位")
+
+
+def set_unit(user: User, unit_id: int | None, actor=None) -> None:
+    """Give `user` the subtree of `unit_id` (None: the whole organisation); audited; the user's
+    sessions end so the new scope applies at once."""
+    from app.officers.models import Unit
+
+    check_scope_grant(unit_id, actor)
+    before = user.unit_id
+    if before == unit_id:
+        return
+    names = {}
+    for uid in (before, unit_id):
+        if uid is not None:
+            names[uid] = db.session.scalar(select(Unit.name).where(Unit.id == uid)
+                                           .execution_options(scope_all=True))
+    user.unit_id = unit_id
+    user.end_sessions()
+    label = names.get(unit_id) or "全部单位"
+    record("update", "user", user.id, f"设置用户 {user.username} 的管辖范围：{label}",
+           {"unit": [names.get(before) or "全部单位", label]})
+    db.session.flush()
+
+
+def create_user(username: str, role: str, password: str | None = None, display_name: str = "",
+                unit_id: int | None = None, actor=None) -> tuple[User, str]:
+    """Create a user (working in the subtree of `unit_id`; None: the whole organisation); returns it
+    with the password (generated when none is given). `actor`: the admin creating it (default: the
+    signed-in user), who cannot give a wider scope than their own."""
+    check_scope_grant(unit_id, actor)
     username = username.strip()
     if not username:
         raise UserError("用户名不能为空")
@@ -32,7 +78,7 @@ def create_user(username: str, role: str, password: str | None = None, display_n
     password = password or secrets.token_urlsafe(12)
     if message := problem(password, username):
         raise UserError(message)
-    user = User(username=username, role=role, display_name=display_name or username)
+    user = User(username=username, role=role, display_name=display_name or username, unit_id=unit_id)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()

@@ -382,7 +382,8 @@ def validate_case_data(data: dict[str, Any], *, exclude_id: int | None = None,
             errors[name] = f"{label}不能超过{limit}个字"
     if check_unique and case_no and "case_no" not in errors:
         clash = db.session.scalar(select(PenaltyCase.id).where(
-            PenaltyCase.case_no == case_no, PenaltyCase.id != (exclude_id or -1)))
+            PenaltyCase.case_no == case_no, PenaltyCase.id != (exclude_id or -1))
+            .execution_options(scope_all=True))  # unique everywhere, whichever branch holds it
         if clash:
             errors["case_no"] = f"案号“{case_no}”已存在"
     return errors

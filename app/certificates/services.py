@@ -44,7 +44,7 @@ def validate_certificate_data(
     if check_unique and number and "kind" not in errors:
         clash = db.session.scalar(select(Certificate).where(
             Certificate.kind == data["kind"], Certificate.number == number,
-            Certificate.id != (exclude_id or -1)))
+            Certificate.id != (exclude_id or -1)).execution_options(scope_all=True))  # unique everywhere
         if clash:
             errors["number"] = f"{CERT_KINDS[data['kind']]}编号“{number}”已存在"
     return errors

@@ -124,6 +124,8 @@ def _officer_data(row: _Row, current: Any | None) -> dict[str, Any]:
 
 
 def _validate_officers(rows: list[_Row], today: date):
+    from app import scope
+
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     emps = {e for r in rows if (e := r.get("employee_no"))}
     cols = [Officer.id, Officer.id_number, Officer.name, Officer.unit_id, Officer.position,
@@ -136,9 +138,10 @@ def _validate_officers(rows: list[_Row], today: date):
     emp_owner = {}
     for chunk in _chunks(emps):
         emp_owner.update({r.employee_no: r for r in db.session.execute(
-            select(Officer.employee_no, Officer.id_number, Officer.name).where(
-                Officer.employee_no.in_(chunk)))})
+            select(Officer.employee_no, Officer.id_number, Officer.name, Officer.unit_id).where(
+                Officer.employee_no.in_(chunk)).execution_options(scope_all=True))})  # unique everywhere
     unit_names = {u.id: u.name for u in db.session.execute(select(Unit.id, Unit.name))}
+    outside_units, outside_ids = _outside_scope(ids, existing, set(unit_names.values()))
 
     plan = []  # (row number, data, existing officer id | None, changed)
     seen_ids: dict[str, int] = {}
@@ -153,7 +156,11 @@ def _validate_officers(rows: list[_Row], today: date):
             row.error(name, message)
         if not data["unit"]:
             row.error("unit", "单位不能为空")
+        elif data["unit"] in outside_units:
+            row.error("unit", f"单位“{data['unit']}”不在您的管辖范围内")
         number = data["id_number"]
+        if number in outside_ids:
+            row.error("id_number", f"身份证号 {idnumber.mask(number)} 的人员不在您的管辖范围内，不能导入")
         if not row.is_bad("id_number"):
             if number in seen_ids:
                 row.error("id_number", f"身份证号 {idnumber.mask(number)} 与第 {seen_ids[number]} 行重复")
@@ -165,12 +172,29 @@ def _validate_officers(rows: list[_Row], today: date):
             if emp in seen_emps:
                 row.error("employee_no", f"工号“{emp}”与第 {seen_emps[emp]} 行重复")
             elif owner is not None and owner.id_number != number:
-                row.error("employee_no", f"工号“{emp}”已被“{owner.name}”使用")
+                row.error("employee_no", f"工号“{emp}”已被“{owner.name}”使用" if scope.covers(owner.unit_id)
+                          else f"工号“{emp}”已被您管辖范围以外的人员使用")
             seen_emps.setdefault(emp, row.number)
         changed = current is None or unit_names.get(current.unit_id) != data["unit"] or any(
             (getattr(current, f) or None) != (data[f] or None) for f in _COMPARE)
         plan.append((row.number, data, current.id if current is not None else None, changed))
     return plan, set(unit_names.values())
+
+
+def _outside_scope(ids: set[str], existing: dict, own_units: set[str]) -> tuple[set[str], set[str]]:
+    """For a user limited to a branch of the unit tree: the names of the units outside it, and which
+    of the file's ID numbers belong to officers outside it (rows naming either are refused).
+    Empty for a user of the whole organisation."""
+    from app import scope
+
+    if scope.scope_ids() is None:
+        return set(), set()
+    everywhere = set(db.session.scalars(select(Unit.name).execution_options(scope_all=True)))
+    outside = set()
+    for chunk in _chunks(ids - set(existing)):
+        outside.update(db.session.scalars(select(Officer.id_number).where(Officer.id_number.in_(chunk))
+                                          .execution_options(scope_all=True)))
+    return everywhere - own_units, outside
 
 
 def _new_officer(data: dict[str, Any], unit_id: int) -> dict[str, Any]:

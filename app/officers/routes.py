@@ -80,11 +80,58 @@ def units_xlsx():
     return UNITS.export(request.args, today=clock.today())
 
 
+def _parent_choices(unit: Unit | None) -> list:
+    """The units `unit` may go under: those the user sees, but not the unit's own branch (a
+    cycle); "none" only for a user of the whole organisation; a parent out of the user's sight
+    (the top of their branch) is offered as it is, to be kept."""
+    from app import scope
+    from app.officers.tree import descendants
+
+    own = set(descendants(unit.id)) if unit is not None else set()
+    choices = [("", "（无）")] if scope.scope_unit_id() is None else []
+    choices += [(u.id, u.name) for u in unit_list() if u.id not in own]
+    if unit is not None and unit.parent_id is not None and unit.parent_id not in {c[0] for c in choices}:
+        name = db.session.scalar(select(Unit.name).where(Unit.id == unit.parent_id)
+                                 .execution_options(scope_all=True))
+        choices.insert(0, (unit.parent_id, name))
+    return choices
+
+
 def _unit_form(unit: Unit | None) -> UnitForm:
     form = UnitForm(obj=unit)
-    others = [u for u in unit_list() if unit is None or u.id != unit.id]
-    form.parent_id.choices = [("", "（无）"), *[(u.id, u.name) for u in others]]
+    form.parent_id.choices = _parent_choices(unit)
     return form
+
+
+@bp.route("/units/tree")
+def unit_tree_page():
+    from app.officers.tree import unit_tree
+
+    tops = unit_tree(clock.today())
+    movable = current_user.role == "admin"
+    return render_template("officers/unit_tree.html", tops=tops, movable=movable,
+                           choices=_parent_choices(None) if movable else [])
+
+
+@bp.route("/units/<int:unit_id>/move", methods=["POST"])
+@require_role("admin")
+def unit_move(unit_id: int):
+    """Put a unit (its whole branch) under another: an admin whose branch holds both places."""
+    from app.officers.forms import _int_or_none
+    from app.officers.tree import move_unit
+
+    unit = db.get_or_404(Unit, unit_id)
+    try:
+        parent_id = _int_or_none(request.form.get("parent_id"))
+    except ValueError:
+        parent_id = -1
+    if parent_id is not None and db.session.get(Unit, parent_id) is None:
+        flash("请选择有效的上级单位", "danger")
+        return redirect(url_for("officers.unit_tree_page"))
+    with commit_or_errors() as tx:
+        move_unit(unit, parent_id)
+        tx.success = f"单位“{unit.name}”已移动"
+    return redirect(url_for("officers.unit_tree_page"))
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -102,6 +149,9 @@ def unit_edit(unit_id: int):
 def _unit_edit(unit: Unit | None):
     form = _unit_form(unit)
     if form.validate_on_submit():
+        if unit is not None and form.parent_id.data != unit.parent_id and current_user.role != "admin":
+            form.parent_id.errors.append("移动单位（修改上级单位）需要管理员权限")
+            return render_template("officers/unit_form.html", form=form, unit=unit)
         with commit_or_errors(form) as tx:
             saved = save_unit(
                 unit,

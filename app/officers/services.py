@@ -29,12 +29,20 @@ def unit_list() -> list[Unit]:
 
 
 def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
+    """The unit of this name, created when there is none — for a user limited to a branch of the
+    tree, under the top of that branch (a unit outside it is refused)."""
+    from app import scope
+
     name = name.strip()
     unit = db.session.scalar(select(Unit).where(Unit.name == name))
     if unit is None:
+        top = scope.scope_unit_id()
+        if top is not None and db.session.scalar(
+                select(Unit.id).where(Unit.name == name).execution_options(scope_all=True)):
+            raise DomainError(f"单位“{name}”不在您的管辖范围内")
         if kind is None:
             kind = "community" if name.endswith("社区") else ("team" if "队" in name else "department")
-        unit = Unit(name=name, kind=kind, sort_order=0)
+        unit = Unit(name=name, kind=kind, sort_order=0, parent_id=top)
         db.session.add(unit)
         db.session.flush()
         record("create", "unit", unit.id, f"新增单位 {name}", {"name": [None, name]})
@@ -47,11 +55,13 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
         raise DomainError("单位名称不能为空", fields={"name": "单位名称不能为空"})
     if kind not in UNIT_KINDS:
         raise DomainError(f"未知的单位类型“{kind}”", fields={"kind": f"未知的单位类型“{kind}”"})
-    clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1)))
+    clash = db.session.scalar(select(Unit).where(Unit.name == name, Unit.id != (unit.id if unit else -1))
+                              .execution_options(scope_all=True))  # names are unique in the whole tree
     if clash:
         raise DomainError(f"单位“{name}”已存在", fields={"name": f"单位“{name}”已存在"})
-    if unit is not None and parent_id == unit.id:
-        raise DomainError("上级单位不能是自己", fields={"parent_id": "上级单位不能是自己"})
+    from app.officers.tree import check_parent
+
+    check_parent(unit, parent_id)  # no cycle; inside the user's branch
     creating = unit is None
     if creating:
         unit = Unit()
@@ -153,18 +163,25 @@ def save_officer(
     if officer is not None and expected_version is not None and officer.version != expected_version:
         raise StaleEdit(f"“{officer.name}”的信息已被他人修改（版本 {expected_version} → {officer.version}），"
                         "请刷新页面查看最新内容后重新编辑")
+    from app import scope
+
     number = data["id_number"]
+    # unique in the whole organisation: looked up everywhere, named only when the user sees them
     clash = db.session.scalar(select(Officer).where(Officer.id_number == number,
-                                                    Officer.id != (officer.id if officer else -1)))
+                                                    Officer.id != (officer.id if officer else -1))
+                              .execution_options(scope_all=True))
     if clash:
-        message = f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”"
+        message = (f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”" if scope.covers(clash.unit_id)
+                   else f"身份证号 {idnumber.mask(number)} 已登记在您管辖范围以外的单位")
         raise DomainError(message, fields={"id_number": message})
     emp_no = (data.get("employee_no") or "").strip() or None
     if emp_no:
         clash = db.session.scalar(select(Officer).where(Officer.employee_no == emp_no,
-                                                        Officer.id != (officer.id if officer else -1)))
+                                                        Officer.id != (officer.id if officer else -1))
+                                  .execution_options(scope_all=True))
         if clash:
-            message = f"工号“{emp_no}”已被“{clash.name}”使用"
+            message = (f"工号“{emp_no}”已被“{clash.name}”使用" if scope.covers(clash.unit_id)
+                       else f"工号“{emp_no}”已被您管辖范围以外的人员使用")
             raise DomainError(message, fields={"employee_no": message})
     creating = officer is None
     if creating:

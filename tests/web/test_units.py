@@ -46,7 +46,7 @@ def test_list_shows_kind_parent_and_officer_counts(client, app, units):
 
 
 def test_create_and_edit_unit(client, app, units):
-    login(client, app, "clerk")
+    login(client, app, "admin")  # moving a unit under another (the edit below) is an admin's
     resp = client.post(
         "/units/new",
         data={

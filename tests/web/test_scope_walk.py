@@ -1,0 +1,174 @@
+"""Every GET route of the url_map, opened by three users scoped to branches of the unit tree (two
+sibling branches and their parent), on demo data: no page, export, PDF or JSON answer names an
+officer, or prints a certificate number, from outside the user's branch; and an id from outside
+answers 404 (or shows nothing of that record)."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import pytest
+
+from app.extensions import db as _db
+from tests.conftest import PASSWORD, csrf_from
+
+BRANCH_A, BRANCH_A1, BRANCH_B, PARENT = "城市管理科", "海棠溪社区", "综合行政执法队", "片区"
+
+
+@pytest.fixture
+def scoped_demo(app):
+    """Demo data; 片区 → 城市管理科 → 海棠溪社区 and 片区 → 综合行政执法队; every other unit outside."""
+    from app.demo import seed
+    from app.officers.models import Unit
+
+    with app.app_context():
+        seed(count=40, seed=5, today=date.today())
+        top = Unit(name=PARENT, kind="department")
+        _db.session.add(top)
+        _db.session.flush()
+        units = {u.name: u for u in _db.session.scalars(_db.select(Unit))}
+        units[BRANCH_A].parent_id = top.id
+        units[BRANCH_B].parent_id = top.id
+        units[BRANCH_A1].parent_id = units[BRANCH_A].id
+        _db.session.commit()
+
+
+def _people(app, unit_names: set[str]):
+    """(names, certificate numbers, officer ids, certificate ids) inside and outside the units."""
+    from app.certificates.models import Certificate
+    from app.officers.models import Officer, Unit
+
+    with app.app_context():
+        rows = _db.session.execute(_db.select(Officer.id, Officer.name, Unit.name).join(Unit)).all()
+        certs = _db.session.execute(_db.select(Certificate.id, Certificate.number, Certificate.officer_id)).all()
+    inside = {oid for oid, _n, u in rows if u in unit_names}
+    own_names = {n for oid, n, _u in rows if oid in inside}
+    foreign_names = {n for oid, n, _u in rows if oid not in inside} - own_names
+    foreign_numbers = {num for _cid, num, oid in certs if oid not in inside and num}
+    return {
+        "foreign_names": foreign_names, "foreign_numbers": foreign_numbers,
+        "own_officer": min(inside), "foreign_officer": min(set(o for o, _n, _u in rows) - inside),
+        "own_cert": min(c for c, _n, o in certs if o in inside),
+        "foreign_cert": min(c for c, _n, o in certs if o not in inside),
+    }
+
+
+def _ids(app, people, own: bool) -> dict:
+    from app.auth.models import User
+    from app.cases.models import PenaltyCase
+    from app.exams.models import Exam
+    from app.officers.models import Unit
+    from app.training.models import TrainingSession
+
+    with app.app_context():
+        def first(model):
+            return _db.session.scalar(_db.select(model.id).order_by(model.id)) or 1
+
+        key = "own" if own else "foreign"
+        return {"officer_id": people[f"{key}_officer"], "cert_id": people[f"{key}_cert"],
+                "session_id": first(TrainingSession), "exam_id": first(Exam), "unit_id": first(Unit),
+                "user_id": first(User), "case_id": first(PenaltyCase), "action": "suspend"}
+
+
+def _urls(app, ids) -> list[str]:
+    """Every GET route but the public ones (the published roster is the same for everyone)."""
+    from app.auth.access import PUBLIC_ENDPOINTS
+
+    urls = set()
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in PUBLIC_ENDPOINTS or "logout" in rule.rule:
+            continue
+        if rule.arguments - set(ids):
+            continue
+        urls.add(re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule))
+    return sorted(urls)
+
+
+def _text(resp) -> str:
+    data = resp.get_data()
+    if resp.mimetype == "application/pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages)
+    if "spreadsheetml" in (resp.mimetype or ""):
+        import openpyxl
+
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+                         for v in row if v is not None)
+    return data.decode("utf-8", "replace")
+
+
+def _follow(client, resp):
+    """A job-backed download's file (None when the job failed: e.g. an exam without a paper)."""
+    if resp.status_code != 202:
+        return resp
+    status = client.get(resp.headers["Location"], headers={"Accept": "application/json"}).get_json()
+    return client.get(status["download_url"]) if status["state"] == "done" else None
+
+
+def _login(app, client, username, role, unit):
+    from app.auth.services import create_user, unit_named
+
+    with app.app_context():
+        create_user(username, role, PASSWORD, unit_id=unit_named(unit).id)
+        _db.session.commit()
+    page = client.get("/login")
+    assert client.post("/login", data={"username": username, "password": PASSWORD,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))}).status_code == 302
+
+
+@pytest.mark.parametrize(("role", "unit", "branch"), [
+    ("admin", BRANCH_A, {BRANCH_A, BRANCH_A1}),
+    ("clerk", BRANCH_B, {BRANCH_B}),
+    ("viewer", PARENT, {PARENT, BRANCH_A, BRANCH_A1, BRANCH_B}),
+])
+def test_no_foreign_officer_in_any_answer(app, client, scoped_demo, role, unit, branch):
+    people = _people(app, branch)
+    assert people["foreign_names"] and people["foreign_numbers"]
+    _login(app, client, f"scoped_{role}", role, unit)
+    leaks, walked = [], 0
+    # searches for a foreign person by name, and by certificate number, in every list and export
+    name, number = sorted(people["foreign_names"])[0], sorted(people["foreign_numbers"])[0]
+    searches = [f"{base}?q={q}" for base in ("/officers", "/officers.xlsx", "/flags", "/flags.xlsx",
+                                             "/certificates", "/certificates.xlsx", "/cases", "/cases.xlsx",
+                                             "/training/ledger", "/reviews", "/audit", "/reminders")
+                for q in (name, number)]
+    for url in _urls(app, _ids(app, people, own=True)) + searches:
+        resp = _follow(client, client.get(url))
+        if resp is None or resp.status_code in (301, 302, 404) or resp.status_code >= 400 and resp.status_code != 500:
+            continue
+        assert resp.status_code != 500, url
+        walked += 1
+        text = _text(resp)
+        if url in searches:
+            if resp.mimetype == "text/html":  # the visible text: the search box and links repeat the search
+                text = re.sub(r"<[^>]+>", " ", text)
+            for term in (name, number):  # an export's title and the audit of one's own searches repeat it
+                text = text.replace(f"搜索：{term}", "").replace(f"q={term}", "")
+        found = [n for n in people["foreign_names"] | people["foreign_numbers"] if n in text]
+        if found:
+            i = text.index(sorted(found)[0])
+            leaks.append(f"{url}: {sorted(found)[:5]} …{text[max(0, i - 60):i + 40]!r}")
+    assert walked > 30
+    assert not leaks, "\n".join(leaks)
+
+
+@pytest.mark.parametrize(("role", "unit", "branch"), [
+    ("admin", BRANCH_A, {BRANCH_A, BRANCH_A1}),
+    ("clerk", BRANCH_B, {BRANCH_B}),
+])
+def test_foreign_ids_answer_404(app, client, scoped_demo, role, unit, branch):
+    people = _people(app, branch)
+    _login(app, client, f"scoped_{role}", role, unit)
+    ids = _ids(app, people, own=False)
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or not rule.arguments & {"officer_id", "cert_id"} or rule.arguments - set(ids):
+            continue
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+        assert client.get(url).status_code == 404, url
+        checked += 1
+    assert checked > 5
