@@ -2,7 +2,7 @@
 audit_event.scope_unit_id: the acting user's unit when the row was written
 
 Revision ID: 975fe6b77388
-Revises: da9c45bcc348
+Revises: d1fa4d9e5c91
 Create Date: 2026-12-07 14:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = '975fe6b77388'
-down_revision = 'da9c45bcc348'
+down_revision = 'd1fa4d9e5c91'
 branch_labels = None
 depends_on = None
 

@@ -337,3 +337,28 @@ def test_bulk_actions_touch_only_the_branch(app, client, tree):
         assert not off["赵甲"].on_enforcement_post
         assert off["孙乙"].on_enforcement_post and off["李丙"].on_enforcement_post
         assert off["赵甲"].unit_id == u["甲局"]
+
+
+def test_a_token_acts_with_its_users_scope(app, client, runner, tree):
+    """/api/v1 answers a scoped user's token with that user's subtree only; foreign records are 404."""
+    from app.auth.services import create_user, unit_named
+
+    with app.app_context():
+        create_user("jia_api", "viewer", PASSWORD, unit_id=unit_named("甲局").id)
+        _db.session.commit()
+    result = runner.invoke(args=["users", "token", "jia_api", "--label", "案件系统"])
+    assert result.exit_code == 0, result.output
+    headers = {"Authorization": "Bearer " + result.output.strip().splitlines()[-1]}
+
+    listed = client.get("/api/v1/officers", headers=headers).get_json()
+    assert sorted(o["name"] for o in listed["items"]) == ["赵甲", "钱甲一"] and listed["total"] == 2
+    assert client.get(f"/api/v1/officers/{tree['officers']['孙乙']}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/officers/{tree['officers']['钱甲一']}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/certificates/{tree['certs']['李丙'][1]}", headers=headers).status_code == 404
+    mine = client.get(f"/api/v1/certificates/{tree['certs']['赵甲'][1]}", headers=headers).get_json()
+    assert mine["officer"]["name"] == "赵甲" and mine["effective"] is True
+    flags = client.get("/api/v1/flags", headers=headers).get_json()
+    names = {f["name"] for f in flags}
+    assert "赵甲" in names and not names & {"孙乙", "李丙"}  # their cards expire in 30 days
+    # a unit outside the branch is not revealed
+    assert client.get("/api/v1/officers?unit=乙局", headers=headers).status_code == 422
