@@ -85,6 +85,10 @@ class Config:
                              or "memory://")
     RATELIMIT_SWALLOW_ERRORS = True  # limiter storage (Redis) down: serve rather than answer 500
     RATELIMIT_HEADERS_ENABLED = True
+    # The reminder robot's address may be this machine (127.0.0.1, localhost) or link-local
+    # (169.254.x.x, fe80::) only when this is set (WEBHOOK_ALLOW_LOCAL=1): the test suite's
+    # stand-in robot listens on 127.0.0.1.
+    WEBHOOK_ALLOW_LOCAL = os.environ.get("WEBHOOK_ALLOW_LOCAL", "").strip().lower() in ("1", "true", "yes")
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     # However active, a session ends this long after sign-in (the idle timeout is a setting).
@@ -110,3 +114,4 @@ class TestConfig(Config):
     EXAM_API_RATE_LIMIT = EXAM_API_CANDIDATE_LIMIT = "100000/minute"
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True
+    WEBHOOK_ALLOW_LOCAL = True  # tests that check the refusal turn it off
