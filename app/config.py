@@ -17,6 +17,39 @@ def is_development() -> bool:
             or os.environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes"))
 
 
+# Keys seen in examples and tutorials; a key containing one of the words is a placeholder left in.
+PLACEHOLDER_KEYS = {"changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "secretkey",
+                    "dev", "development", "test", "testing", "x", "key", "password", "default",
+                    "your-secret-key", "your_secret_key", "replace-me", "none", "null"}
+PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "change-this", "change_this", "replace-me",
+                     "replace_me", "your-secret", "your_secret", "placeholder", "example")
+MIN_KEY_LENGTH = 32
+
+
+def is_production_start() -> bool:
+    """Where a weak SECRET_KEY is refused: APP_ENV=production, or the app served by gunicorn.
+    (A plain `flask …` command or script outside development is not held to it, so maintenance
+    commands and the test suite's subprocesses run with any key.)"""
+    import sys
+
+    if is_development():
+        return False
+    return (os.environ.get("APP_ENV", "").strip().lower() == "production"
+            or "gunicorn.arbiter" in sys.modules)
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` is too weak for production (a message), or None."""
+    plain = key.strip().lower()
+    if plain in PLACEHOLDER_KEYS or any(word in plain for word in PLACEHOLDER_WORDS):
+        return "SECRET_KEY 是示例或占位值"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"SECRET_KEY 太短（{len(key)} 个字符，至少 {MIN_KEY_LENGTH} 个）"
+    if len(set(key)) < 8:
+        return "SECRET_KEY 字符种类太少（例如全是同一个字符）"
+    return None
+
+
 def secret_key(*, cli: bool = False) -> str:
     """SECRET_KEY from the environment. Outside development there is no fallback: with a
     guessable or leaked key anyone could sign a session cookie or a certificate's QR token.
@@ -24,6 +57,11 @@ def secret_key(*, cli: bool = False) -> str:
     `cli`: a `flask …` command on a machine set up with `make install`/`make run` reuses the key
     file they keep (so QR tokens it prints verify on that server); it never creates one."""
     key = os.environ.get("SECRET_KEY", "").strip()
+    if key and is_production_start() and (problem := key_problem(key)):
+        raise RuntimeError(
+            f"{problem}：生产环境拒绝启动。它签名登录会话和证件二维码，可被猜到的密钥等于没有密钥。请用 "
+            "python -c 'import secrets; print(secrets.token_hex(32))' 生成新密钥，写入 instance/env 的 "
+            "SECRET_KEY（所有服务器相同），然后重启服务。")
     if key:
         return key
     kept = INSTANCE_DIR / "secret_key"
