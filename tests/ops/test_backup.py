@@ -112,10 +112,13 @@ def test_usage_errors_exit_2_and_a_bad_file_is_refused(app, tmp_path, empty_url)
 @pytest.fixture
 def stamped(app):
     """The test database as `flask db upgrade` leaves it: with alembic_version at the head."""
-    from app.backup import known_revisions
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    head = sorted(ScriptDirectory.from_config(config).get_heads())[0]
     with app.app_context():
-        head = sorted(known_revisions()[1])[0]
         with _db.engine.begin() as conn:
             conn.execute(text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL)"))
             conn.execute(text("DELETE FROM alembic_version"))
