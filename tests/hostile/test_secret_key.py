@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parents[2]
 STRONG = "9b1f6c2e8a4d7035f1e2c3b4a5968778aa01bc23de45f607"
 
 
+@pytest.fixture(autouse=True)
+def _keep_logging():
+    """A production app sets up the "certmgr" logger (app/logs.py); put it back for the tests after."""
+    import logging
+
+    root = logging.getLogger("certmgr")
+    saved = (list(root.handlers), root.level, root.propagate)
+    yield
+    root.handlers[:] = saved[0]
+    root.level, root.propagate = saved[1], saved[2]
+
+
 @pytest.mark.parametrize("key, why", [("x", "占位"), ("k3y-abc", "太短"), ("changeme", "占位"), ("dev", "占位"),
                                       ("a-short-but-real-key-21", "太短"), ("x" * 40, "种类太少"),
                                       ("please-changeme-before-going-live-2026", "占位")])
