@@ -51,12 +51,13 @@ def load_user(user_id: str):
     sid = current_id()
     if not (user_id or "").isdigit() or sid is None:
         return None  # a cookie from before server-side sessions, or a forged one
-    row = db.session.get(UserSession, sid)
-    if row is None or row.ended_at is not None or row.user_id != int(user_id):
+    found = db.session.execute(  # one statement: the session row and its user
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == sid, UserSession.user_id == int(user_id),
+               UserSession.ended_at.is_(None), User.active.is_(True))).first()
+    if found is None:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
+    row, user = found
     g._user_session = row
     return user
 
