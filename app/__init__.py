@@ -15,9 +15,9 @@ BLUEPRINT_MODULES = [
 
 def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
-    from app.sanitize import request_class
+    from app.web.request import Request
 
-    app.request_class = request_class()  # form fields and JSON bodies without control characters
+    app.request_class = Request  # control characters out of every query/form/JSON value; deep JSON: 400
     app.config.from_object(config or Config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key_or_exit()
@@ -123,6 +123,7 @@ def register_template_helpers(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     from flask import render_template, request
     from flask_wtf.csrf import CSRFError
+    from sqlalchemy.orm.exc import StaleDataError
 
     from app.extensions import db
 
@@ -148,6 +149,14 @@ def register_errorhandlers(app: Flask) -> None:
 
     for code in messages:
         app.register_error_handler(code, handle)
+
+    @app.errorhandler(StaleDataError)
+    def stale_data(error):
+        """A simultaneous save outside commit_or_errors: the loser gets words, not a 500."""
+        from app.web.tx import STALE_MESSAGE
+
+        db.session.rollback()
+        return render_template("errors.html", code=409, message=STALE_MESSAGE), 409
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):

@@ -5,7 +5,12 @@ is itself a SQLite database). PostgreSQL: `pg_dump --format=custom` / `pg_restor
 /usr/lib/postgresql/<server major>/bin so the tools match the server.
 
 Exit status (DESIGN §5): 0 done; 1 refused (the database is not empty and --force was not
-given, the file is not a backup of this kind of database, the tools failed); 2 usage.
+given, the file is not a backup of this product — checked before anything is touched, --force
+or not —, the tools failed); 2 usage.
+
+A backup of this product has an `alembic_version` table holding a revision these migrations know,
+and the product's core tables; any other SQLite file or dump is refused before the database is
+touched.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from app.extensions import db
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
+# Tables every revision of the product has had (the initial schema's core): a backup lacking one
+# is not a backup of this product.
+CORE_TABLES = frozenset({"alembic_version", "user_account", "unit", "officer", "certificate",
+                         "certificate_event", "audit_event", "setting"})
 
 
 class BackupError(Exception):
@@ -83,6 +92,79 @@ def has_data() -> bool:
     return False
 
 
+def known_revisions() -> tuple[set[str], set[str]]:
+    """(every revision of this code's migrations, the head revisions)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+
+    config = Config()
+    config.set_main_option("script_location", str(current_app.extensions["migrate"].directory))
+    script = ScriptDirectory.from_config(config)
+    return {s.revision for s in script.walk_revisions()}, set(script.get_heads())
+
+
+def _sqlite_contents(path: Path) -> tuple[set[str], list[str]]:
+    """(table names, alembic revisions) of a SQLite file, opened read-only."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revisions = ([r[0] for r in conn.execute("SELECT version_num FROM alembic_version")]
+                         if "alembic_version" in tables else [])
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path} 无法作为 SQLite 数据库读取（{exc}），不是有效的备份文件") from exc
+    return tables, revisions
+
+
+def _pgdump_contents(path: Path) -> tuple[set[str], list[str]]:
+    """(table names, alembic revisions) of a pg_dump custom-format file, read with pg_restore."""
+    tool = pg_tool("pg_restore")
+    listed = subprocess.run([tool, "--list", str(path)], capture_output=True, text=True)
+    if listed.returncode:
+        raise BackupError(f"{path} 无法读取（pg_restore --list 失败：{listed.stderr.strip()}）")
+    tables = set()
+    for line in listed.stdout.splitlines():
+        # "215; 1259 16385 TABLE public officer postgres"
+        parts = line.split()
+        if not line.startswith(";") and len(parts) >= 6 and parts[3] == "TABLE":
+            tables.add(parts[5])
+    revisions: list[str] = []
+    if "alembic_version" in tables:
+        data = subprocess.run([tool, "--data-only", "--table=alembic_version", "--file=-", str(path)],
+                              capture_output=True, text=True)
+        if data.returncode:
+            raise BackupError(f"{path} 无法读取（pg_restore 失败：{data.stderr.strip()}）")
+        lines = data.stdout.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("COPY ") and "alembic_version" in line:
+                for row in lines[i + 1:]:
+                    if row == "\\.":
+                        break
+                    revisions.append(row.strip())
+    return tables, revisions
+
+
+def check_backup(path: Path, kind: str) -> list[str]:
+    """Refuse (BackupError) a file that is not a backup of this product, made by this version of
+    it or an earlier one; return its alembic revisions."""
+    tables, revisions = _sqlite_contents(path) if kind == "sqlite" else _pgdump_contents(path)
+    if "alembic_version" not in tables or not revisions:
+        raise BackupError(f"{path} 不是本系统的备份：缺少数据库版本信息（alembic_version 表），"
+                          "数据库未改动")
+    missing = sorted(CORE_TABLES - tables)
+    if missing:
+        raise BackupError(f"{path} 不是本系统的备份：缺少数据表 {', '.join(missing)}，数据库未改动")
+    known, _heads = known_revisions()
+    unknown = [r for r in revisions if r not in known]
+    if unknown:
+        raise BackupError(f"{path} 的数据库版本 {', '.join(unknown)} 不是本程序已知的版本"
+                          "（可能由更新版本的程序生成，请先升级程序），数据库未改动")
+    return revisions
+
+
 # ---------------------------------------------------------------- backup / restore
 
 def backup(out: Path) -> int:
@@ -115,7 +197,8 @@ def backup(out: Path) -> int:
     return out.stat().st_size
 
 
-def restore(path: Path, *, force: bool) -> None:
+def restore(path: Path, *, force: bool) -> list[str]:
+    """Restore `path`; returns the backup's alembic revisions."""
     url = _url()
     head = path.read_bytes()[:16]
     kind = url.get_backend_name()
@@ -123,6 +206,7 @@ def restore(path: Path, *, force: bool) -> None:
         raise BackupError(f"{path} 不是 SQLite 备份文件（由 flask backup 在 SQLite 上生成）")
     if kind == "postgresql" and not head.startswith(PGDUMP_MAGIC):
         raise BackupError(f"{path} 不是 PostgreSQL 备份文件（pg_dump 自定义格式）")
+    revisions = check_backup(path, kind)
     if has_data() and not force:
         raise BackupError("目标数据库不是空的：恢复会覆盖现有数据。确认要覆盖请加 --force")
     db.session.remove()
@@ -136,13 +220,14 @@ def restore(path: Path, *, force: bool) -> None:
         finally:
             dst.close()
             src.close()
-        return
+        return revisions
     uri, env = _pg_args(url)
     done = subprocess.run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",
                            "--no-privileges", "--single-transaction", "--exit-on-error",
                            "--dbname", uri, str(path)], env=env, capture_output=True, text=True)
     if done.returncode:
         raise BackupError(f"pg_restore 失败（数据库未改动）：{done.stderr.strip()}")
+    return revisions
 
 
 # ---------------------------------------------------------------- commands
@@ -176,7 +261,9 @@ def restore_cmd(path: Path, force: bool) -> None:
 
     Refuses (exit 1) to overwrite a database that holds data unless --force is given."""
     try:
-        restore(path, force=force)
+        revisions = restore(path, force=force)
     except (BackupError, sqlite3.Error, OSError) as exc:
         _fail(str(exc))
     click.echo(f"已从 {path} 恢复数据库")
+    if not set(revisions) & known_revisions()[1]:
+        click.echo("该备份来自较早的版本：请运行 flask db upgrade 升级数据库结构后再启动服务")

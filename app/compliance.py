@@ -468,7 +468,8 @@ def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: 
     # ORDER BY … LIMIT/OFFSET (a top-N sort for the early pages), the offset clamped to the last
     # page in SQL from the chosen rows' count
     pages = (n_chosen + (per_page - 1)) // per_page
-    offset = (case((pages < page, pages), else_=page) - 1) * per_page if page > 1 else 0
+    # (no rows: page 1, offset 0 — PostgreSQL refuses a negative OFFSET)
+    offset = (case((pages < 1, 1), (pages < page, pages), else_=page) - 1) * per_page if page > 1 else 0
     paged = (select(b).where(*chosen)
              .order_by(order, b.c.unit_sort, b.c.unit_py, b.c.unit, b.c.name_py, b.c.name, b.c.officer_id)
              .limit(per_page).offset(offset).subquery("paged"))

@@ -18,6 +18,39 @@ def is_development() -> bool:
             or os.environ.get("FLASK_DEBUG", "").strip().lower() in ("1", "true", "yes"))
 
 
+# Keys seen in examples and tutorials; a key containing one of the words is a placeholder left in.
+PLACEHOLDER_KEYS = {"changeme", "change-me", "change_me", "secret", "secret-key", "secret_key", "secretkey",
+                    "dev", "development", "test", "testing", "x", "key", "password", "default",
+                    "your-secret-key", "your_secret_key", "replace-me", "none", "null"}
+PLACEHOLDER_WORDS = ("changeme", "change-me", "change_me", "change-this", "change_this", "replace-me",
+                     "replace_me", "your-secret", "your_secret", "placeholder", "example")
+MIN_KEY_LENGTH = 32
+
+
+def is_production_start() -> bool:
+    """Where a weak SECRET_KEY is refused: APP_ENV=production, or the app served by gunicorn.
+    (A plain `flask …` command or script outside development is not held to it, so maintenance
+    commands and the test suite's subprocesses run with any key.)"""
+    import sys
+
+    if is_development():
+        return False
+    return (os.environ.get("APP_ENV", "").strip().lower() == "production"
+            or "gunicorn.arbiter" in sys.modules)
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` is too weak for production (a message), or None."""
+    plain = key.strip().lower()
+    if plain in PLACEHOLDER_KEYS or any(word in plain for word in PLACEHOLDER_WORDS):
+        return "SECRET_KEY 是示例或占位值"
+    if len(key) < MIN_KEY_LENGTH:
+        return f"SECRET_KEY 太短（{len(key)} 个字符，至少 {MIN_KEY_LENGTH} 个）"
+    if len(set(key)) < 8:
+        return "SECRET_KEY 字符种类太少（例如全是同一个字符）"
+    return None
+
+
 def secret_key(*, cli: bool = False) -> str:
     """SECRET_KEY from the environment. Outside development there is no fallback: with a
     guessable or leaked key anyone could sign a session cookie or a certificate's QR token.
@@ -25,6 +58,11 @@ def secret_key(*, cli: bool = False) -> str:
     `cli`: a `flask …` command on a machine set up with `make install`/`make run` reuses the key
     file they keep (so QR tokens it prints verify on that server); it never creates one."""
     key = os.environ.get("SECRET_KEY", "").strip()
+    if key and is_production_start() and (problem := key_problem(key)):
+        raise RuntimeError(
+            f"{problem}：生产环境拒绝启动。它签名登录会话和证件二维码，可被猜到的密钥等于没有密钥。请用 "
+            "python -c 'import secrets; print(secrets.token_hex(32))' 生成新密钥，写入 instance/env 的 "
+            "SECRET_KEY（所有服务器相同），然后重启服务。")
     if key:
         return key
     kept = INSTANCE_DIR / "secret_key"
@@ -87,6 +125,10 @@ class Config:
                              or "memory://")
     RATELIMIT_SWALLOW_ERRORS = True  # limiter storage (Redis) down: serve rather than answer 500
     RATELIMIT_HEADERS_ENABLED = True
+    # The reminder robot's address may be this machine (127.0.0.1, localhost) or link-local
+    # (169.254.x.x, fe80::) only when this is set (WEBHOOK_ALLOW_LOCAL=1): the test suite's
+    # stand-in robot listens on 127.0.0.1.
+    WEBHOOK_ALLOW_LOCAL = os.environ.get("WEBHOOK_ALLOW_LOCAL", "").strip().lower() in ("1", "true", "yes")
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
     # However active, a session ends this long after sign-in (the idle timeout is a setting).
@@ -116,3 +158,4 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True
     PUBLIC_PDF_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-cache-")
+    WEBHOOK_ALLOW_LOCAL = True  # tests that check the refusal turn it off

@@ -2,8 +2,8 @@
 
 A name or position holding a control character (\\x01, \\x0b — pasted from another program, or
 typed into the API) cannot be written to an Excel file (XML 1.0 forbids them) and breaks PDFs and
-logs, so nothing stores them: every form field and query-string value (the request class in
-app/__init__.py), every JSON body and every imported cell's text pass through `strip_controls`.
+logs, so nothing stores them: every form field, query-string value and JSON body (the request class,
+app/web/request.py) and every imported cell's text pass through `strip_controls`.
 Tab, line feed and carriage return stay (a text area keeps its lines); the writer of spreadsheets
 (app/sheets.py) strips anything older that is already stored.
 """
@@ -30,30 +30,3 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {clean_json(k): clean_json(v) for k, v in value.items()}
     return value
-
-
-def _clean_multidict(d):
-    from werkzeug.datastructures import ImmutableMultiDict
-
-    items = list(d.items(multi=True))
-    if not any(isinstance(v, str) and CONTROL_RE.search(v) for _k, v in items):
-        return d
-    return ImmutableMultiDict([(k, strip_controls(v) if isinstance(v, str) else v) for k, v in items])
-
-
-def request_class():
-    """Flask's Request whose form fields and JSON body come without control characters: every
-    form (WTForms or not) and every JSON API reads them from here."""
-    from flask import Request
-
-    class CleanRequest(Request):
-        def _load_form_data(self) -> None:
-            super()._load_form_data()
-            form = self.__dict__.get("form")
-            if form is not None:
-                self.__dict__["form"] = _clean_multidict(form)
-
-        def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
-            return clean_json(super().get_json(force=force, silent=silent, cache=cache))
-
-    return CleanRequest

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.models_base import TimestampMixin
+from app.models_base import TimestampMixin, utcnow
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -26,20 +25,18 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
-    # Part of every session of this user (get_id): changing it ends them all, on every browser.
-    session_nonce: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8),
-                                               server_default="")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return bool(self.active)
 
-    def get_id(self) -> str:  # Flask-Login: what the session cookie holds
-        return f"{self.id}:{self.session_nonce}"
-
     def end_sessions(self) -> None:
-        """Sign this user out everywhere: every session cookie issued so far stops working."""
-        self.session_nonce = secrets.token_hex(8)
+        """Sign this user out everywhere: every session of theirs (app/auth/sessions.py) ends,
+        on every browser, at its next request."""
+        if self.id is not None:
+            db.session.execute(update(UserSession)
+                               .where(UserSession.user_id == self.id, UserSession.ended_at.is_(None))
+                               .values(ended_at=utcnow()))
 
     def set_password(self, password: str) -> None:
         """A new password ends every session opened with the old one."""
@@ -52,3 +49,17 @@ class User(UserMixin, TimestampMixin, db.Model):
     def can(self, role: str) -> bool:
         order = {"viewer": 0, "clerk": 1, "admin": 2}
         return order.get(self.role, -1) >= order[role]
+
+
+class UserSession(db.Model):
+    """One signed-in browser. `id` is the SHA-256 of the random token the browser's (signed)
+    session cookie holds: the table alone does not let anyone take a session over."""
+
+    __tablename__ = "user_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)

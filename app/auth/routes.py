@@ -36,7 +36,7 @@ def login():
         db.session.commit()
         if user:
             login_user(user)
-            sessions.start()
+            sessions.start(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(error, "danger")
     return render_template("auth/login.html", form=form)
@@ -46,12 +46,48 @@ def login():
 @login_required
 @allow_role("viewer")
 def logout():
-    """Ends this session and every copy of it (the user's session nonce changes)."""
+    """Ends this browser's session (and every copy of its cookie); the user's other sessions,
+    on other computers, carry on."""
     record("logout", "user", current_user.id, f"退出：{current_user.username}")
-    current_user.end_sessions()
+    sessions.end_current()
     db.session.commit()
     logout_user()
     flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account")
+@allow_role("viewer")
+def account():
+    """The signed-in user's account: their open sessions, each of which they can end."""
+    return render_template("auth/account.html", rows=sessions.open_sessions(current_user.id),
+                           current_sid=sessions.current_id(), browser=sessions.browser)
+
+
+@bp.route("/account/sessions/<sid>/end", methods=["POST"])
+@allow_role("viewer")
+def account_end_session(sid: str):
+    if sid == sessions.current_id():
+        return logout()
+    if sessions.end(current_user.id, sid):
+        record("update", "user", current_user.id, f"结束用户 {current_user.username} 的一个登录会话")
+        db.session.commit()
+        flash("该登录已退出", "success")
+    else:
+        flash("该登录已结束或不存在", "warning")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/signout-all", methods=["POST"])
+@allow_role("viewer")
+def account_signout_all():
+    """退出所有设备: every session of the signed-in user ends, this one included."""
+    user = current_user._get_current_object()
+    user.end_sessions()
+    record("update", "user", user.id, f"用户 {user.username} 在所有设备上退出登录")
+    db.session.commit()
+    logout_user()
+    flash("您已在所有设备上退出，请重新登录", "info")
     return redirect(url_for("auth.login"))
 
 
@@ -66,7 +102,9 @@ def change_password():
             current_user.set_password(form.password.data)  # ends every other session
             record("update", "user", current_user.id, "修改密码", {"password": ["***", "***"]})
             db.session.commit()
-            login_user(current_user._get_current_object())  # this browser carries on, with the new nonce
+            user = current_user._get_current_object()
+            login_user(user)
+            sessions.start(user)  # this browser carries on, in a new session
             flash("密码已修改", "success")
             return redirect(url_for("main.dashboard"))
     return render_template("auth/password.html", form=form)
@@ -166,7 +204,8 @@ def user_edit(user_id: int):
         record("update", "user", user.id, f"修改用户 {user.username}", changes)
         db.session.commit()
         if user.id == current_user.id and form.password.data:
-            login_user(user)  # the admin's own browser carries on with the new nonce
+            login_user(user)
+            sessions.start(user)  # the admin's own browser carries on, in a new session
         flash(f"用户 {user.username} 已保存", "success")
         return redirect(url_for("auth.users"))
     return render_template("auth/user_form.html", form=form, user=user)

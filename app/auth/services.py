@@ -137,8 +137,6 @@ def authenticate(username: str, password: str, *, now: datetime | None = None,
     if user.locked_until and user.locked_until <= now:
         user.locked_until = None
     user.last_login_at = now
-    if not user.session_nonce:  # an account from before session nonces (migration a7a8040eee5c)
-        user.end_sessions()
     record("login", "user", user.id, f"登录：{user.username}", actor=user.username, user_id=user.id)
     return user, None
 

@@ -1,28 +1,32 @@
-"""Sessions that end on the server, not only in the browser.
+"""Sessions kept on the server, one row per signed-in browser (table `user_session`).
 
-The session cookie is signed but kept by the browser, so a copy of it would work for as long as
-the cookie says. Two things make it revocable:
+The (signed) session cookie holds a random token; the row's id is its SHA-256. A session works
+only while its row is open, so:
 
-- the cookie holds "user id:session nonce" (`User.get_id`); logout, a password change,
-  deactivation and an admin's "sign out everywhere" give the user a new nonce, so every cookie
-  issued before stops working at its next request, wherever it was copied to;
-- the cookie also holds when the user signed in and when they were last seen: a session ends
-  after the idle timeout (setting `session_idle_minutes`, default 2 hours) and, however busy,
-  after `SESSION_ABSOLUTE_HOURS` (default 12).
+- logout ends this browser's session only (another PC of the same, perhaps shared, account
+  stays signed in), and any copy of this cookie stops working with it;
+- "退出所有设备" (the account page), a password change, an admin's reset or "全部下线" and
+  deactivation end every session of the user (`User.end_sessions`);
+- the account page lists the open sessions (when signed in, last seen, address, browser) and
+  can end any one of them;
+- a session ends after the idle timeout (setting `session_idle_minutes`, default 2 hours) and,
+  however busy, `SESSION_ABSOLUTE_HOURS` (default 12) after sign-in. The last-seen time is
+  written at most once a minute, not on every request.
 """
 
 from __future__ import annotations
 
-import hmac
+import hashlib
+import secrets
 from datetime import datetime
 
-from flask import current_app, session
+from flask import current_app, g, request, session
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models_base import utcnow
 
-LOGIN_AT = "_login_at"
-SEEN_AT = "_seen_at"
+TOKEN = "_sid"
 SEEN_RESOLUTION = 60  # seconds: the last-seen time is rewritten at most once a minute
 
 
@@ -30,39 +34,114 @@ def now() -> datetime:
     return utcnow()
 
 
-def load_user(user_id: str):
-    """Flask-Login's user loader: the user only while the nonce in the cookie is still theirs."""
-    from app.auth.models import User
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    uid, _, nonce = (user_id or "").partition(":")
-    if not uid.isdigit() or not nonce:
-        return None  # a cookie from before nonces existed, or a forged one
-    user = db.session.get(User, int(uid))
-    if user is None or not hmac.compare_digest(user.session_nonce or "", nonce):
+
+def current_id() -> str | None:
+    """The id (token hash) of this browser's session, or None."""
+    token = session.get(TOKEN)
+    return _hash(token) if isinstance(token, str) and token else None
+
+
+def load_user(user_id: str):
+    """Flask-Login's user loader: the user only while this browser's session row is open."""
+    from app.auth.models import User, UserSession
+
+    sid = current_id()
+    if not (user_id or "").isdigit() or sid is None:
+        return None  # a cookie from before server-side sessions, or a forged one
+    found = db.session.execute(  # one statement: the session row and its user
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == sid, UserSession.user_id == int(user_id),
+               UserSession.ended_at.is_(None), User.active.is_(True))).first()
+    if found is None:
         return None
+    row, user = found
+    g._user_session = row
     return user
 
 
-def start() -> None:
-    """Call right after login_user: the clocks of the new session."""
-    t = now().timestamp()
-    session[LOGIN_AT] = t
-    session[SEEN_AT] = t
+def start(user) -> None:
+    """Call right after login_user: open this browser's session row (and commit it)."""
+    from app.auth.models import UserSession
+
+    token = secrets.token_urlsafe(32)
+    t = now()
+    agent = request.user_agent.string if request else ""
+    db.session.add(UserSession(id=_hash(token), user_id=user.id, created_at=t, last_seen_at=t,
+                               ip=(request.remote_addr or "")[:45] if request else "",
+                               user_agent=(agent or "")[:200]))
+    db.session.commit()
+    session[TOKEN] = token
+
+
+def end(user_id: int, sid: str) -> bool:
+    """End one session of `user_id`; False when it is not theirs or already over (flushes)."""
+    from app.auth.models import UserSession
+
+    result = db.session.execute(update(UserSession)
+                                .where(UserSession.id == sid, UserSession.user_id == user_id,
+                                       UserSession.ended_at.is_(None))
+                                .values(ended_at=now()))
+    return bool(result.rowcount)
+
+
+def end_current() -> None:
+    """Logout: end this browser's session (the caller commits)."""
+    sid = current_id()
+    row = g.pop("_user_session", None)
+    if sid is not None and row is not None:
+        end(row.user_id, sid)
+    session.pop(TOKEN, None)
+
+
+_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Chromium/", "Chromium"), ("Safari/", "Safari"), ("MSIE", "IE"), ("Trident/", "IE"))
+_SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Mac OS X", "macOS"), ("UOS", "统信 UOS"), ("Kylin", "麒麟"), ("Linux", "Linux"))
+
+
+def browser(agent: str | None) -> str:
+    """A short name for a User-Agent string: 'Chrome（Windows）'."""
+    agent = agent or ""
+    name = next((label for key, label in _BROWSERS if key in agent), "")
+    system = next((label for key, label in _SYSTEMS if key in agent), "")
+    if not name and not system:
+        return "未知" if not agent else agent[:40]
+    return f"{name or '浏览器'}（{system}）" if system else name
+
+
+def open_sessions(user_id: int):
+    """The user's open sessions, most recently seen first."""
+    from app.auth.models import UserSession
+
+    return db.session.scalars(select(UserSession)
+                              .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+                              .order_by(UserSession.last_seen_at.desc())).all()
 
 
 def expired() -> str | None:
-    """Why the current signed-in session is over (a message), or None; refreshes last-seen."""
+    """Why the current signed-in session is over (a message, the session is then ended), or None;
+    refreshes last-seen at most once a minute."""
     from app.settings.services import get
 
-    t = now().timestamp()
-    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
-    if not isinstance(login_at, int | float) or not isinstance(seen_at, int | float):
+    row = g.get("_user_session")
+    if row is None:
         return "登录已失效，请重新登录"
-    if t - login_at > current_app.config["SESSION_ABSOLUTE_HOURS"] * 3600:
-        return f"登录已超过 {current_app.config['SESSION_ABSOLUTE_HOURS']} 小时，请重新登录"
+    t = now()
+    hours = current_app.config["SESSION_ABSOLUTE_HOURS"]
     idle = get("session_idle_minutes")
-    if t - seen_at > idle * 60:
-        return f"长时间未操作（超过 {idle} 分钟），已自动退出，请重新登录"
-    if t - seen_at >= SEEN_RESOLUTION:
-        session[SEEN_AT] = t
+    why = None
+    if (t - row.created_at).total_seconds() > hours * 3600:
+        why = f"登录已超过 {hours:g} 小时，请重新登录"
+    elif (t - row.last_seen_at).total_seconds() > idle * 60:
+        why = f"长时间未操作（超过 {idle} 分钟），已自动退出，请重新登录"
+    if why:
+        end_current()
+        db.session.commit()
+        return why
+    if (t - row.last_seen_at).total_seconds() >= SEEN_RESOLUTION:
+        row.last_seen_at = t
+        db.session.commit()
     return None

@@ -18,6 +18,7 @@ from app.jobs.services import defer
 from app.labels import CASE_REASONS, CASE_VERDICTS
 from app.reports.exports import to_xlsx
 from app.reports.services import content_disposition
+from app.web.args import page_arg
 
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -49,7 +50,7 @@ def _filters() -> tuple[services.CaseFilters, list[str]]:
 @bp.route("/cases")
 def index():
     f, problems = _filters()
-    asked = min(max(request.args.get("page", 1, type=int) or 1, 1), 10**6)
+    asked = page_arg()
     rows, total, bad, page = services.case_page(f, asked, PER_PAGE)
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     for p in problems:

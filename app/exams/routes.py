@@ -17,7 +17,7 @@ from app.labels import EMPLOYMENT_STATUSES
 from app.officers.models import Officer, Unit
 from app.officers.services import unit_list
 from app.training.services import select_officers_partial
-from app.web.args import query_int
+from app.web.args import page_arg, query_int
 from app.web.tx import commit_or_errors
 
 
@@ -118,7 +118,7 @@ def _detail(exam: Exam, *, entered: dict | None = None, cell_errors: dict | None
     grid form's action); after a refused save, with what was typed (`entered`: {result id: (score,
     absent)}) and each bad row's message, or the names left to fix in the candidates box."""
     q = (request.args.get("q") or "").strip()
-    page = query_int("page", 1, 1, 10**6)
+    page = page_arg()
     rows, shown, total = grid_page(exam, q, page, GRID_PER_PAGE)
     makeups = list(db.session.scalars(select(Exam).where(Exam.makeup_of_id == exam.id).order_by(Exam.held_on)))
     return render_template("exams/detail.html", exam=exam, rows=rows, units=unit_list(), makeups=makeups,

@@ -26,6 +26,7 @@ from app.imports.readers import (
 from app.imports.services import run_import, template_workbook
 from app.models_base import utcnow
 from app.officers import idnumber
+from app.web.args import page_arg
 from app.web.tx import commit_or_errors
 
 MAX_SHOWN = 500
@@ -254,7 +255,7 @@ def run(token: str):
 @bp.route("/imports/history")
 @require_role("clerk")
 def history():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     per_page = 50
     query = select(ImportBatch).where(ImportBatch.status != "uploaded")
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))

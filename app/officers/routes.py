@@ -50,13 +50,6 @@ from app.training.services import bulk_enrol
 from app.web.tx import commit_or_errors
 
 
-def page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 def paginate(query, count_query, page: int, per_page: int):
     """(rows, page, pages, total) with two queries: the count and the page."""
     total = db.session.scalar(count_query) or 0

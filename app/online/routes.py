@@ -22,6 +22,7 @@ from app.online import bank, bp, documents
 from app.online import services as svc
 from app.online.forms import BankImportForm, QuestionForm
 from app.online.models import Question, Sitting
+from app.web.args import page_arg
 from app.web.tx import commit_or_errors
 
 PER_PAGE = 50
@@ -35,7 +36,7 @@ def bank_index():
     qtype = request.args.get("type") or ""
     category = (request.args.get("category") or "").strip()
     status = request.args.get("status") or "active"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     stmt = select(Question)
     if q:
         stmt = stmt.where(or_(Question.stem.contains(q, autoescape=True), Question.basis.contains(q, autoescape=True)))

@@ -16,6 +16,7 @@ from app.formatting import cn_date
 from app.public import bp, services
 from app.reports.exports import Column, to_xlsx
 from app.reports.services import content_disposition
+from app.web.args import page_arg
 
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,7 +42,7 @@ def _guard() -> str:
 @public_limit
 def officers():
     q = _guard()
-    page = request.args.get("page", 1, type=int) or 1
+    page = page_arg()
     t = clock.today()
     result = services.holders(t, q, page, PER_PAGE)
     return render_template("public/officers.html", result=result, q=q, today=t,

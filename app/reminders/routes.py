@@ -13,6 +13,7 @@ from app.formatting import cn_date, days_text
 from app.forms import parse_date
 from app.jobs.services import defer
 from app.reminders import bp, services
+from app.web.args import page_arg
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -54,7 +55,7 @@ def _filename(today: date, ext: str) -> str:
 @bp.route("/reminders")
 def index():
     today, error = _today()
-    ctx = services.report_page(today, request.args.get("page", 1, type=int) or 1)
+    ctx = services.report_page(today, page_arg())
     return render_template("reminders/index.html", error=error, real_today=clock.today(), **ctx)
 
 

@@ -2,12 +2,71 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 import urllib.error
 import urllib.parse
 import urllib.request
 
 from app.reminders.mail import DeliveryError
+
+# The robot is elsewhere: this server itself (loopback) and link-local addresses (169.254.x.x —
+# cloud metadata services — and fe80::) are refused, so the setting cannot be used to make the
+# server call its own local services. Private intranet ranges (10/8, 172.16/12, 192.168/16) are
+# allowed: on 政务内网 that is where the robots live.
+LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+def _local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    if mapped is not None:
+        address = mapped
+    return address.is_loopback or address.is_link_local or address.is_unspecified
+
+
+def address_problem(url: str, *, resolve: bool = True) -> str | None:
+    """Why `url` may not be a robot's address (a message), or None. With `resolve` a host name is
+    looked up and every address it resolves to is checked."""
+    from flask import current_app
+
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").strip().lower().rstrip(".")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return "群机器人地址格式不正确"
+    if not host:
+        return "群机器人地址缺少主机名"
+    if current_app and current_app.config.get("WEBHOOK_ALLOW_LOCAL"):
+        return None
+    refused = (f"群机器人地址不能指向本机或链路本地地址（{host}）：127.0.0.1、localhost、::1、"
+               "169.254.x.x、0.0.0.0、fe80:: 等均不允许，请填写机器人服务的内网或公网地址")
+    if host in LOCAL_NAMES or host.endswith(".localhost"):
+        return refused
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if not resolve:
+            return None
+        try:
+            infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return None  # not resolvable here: sending will say so
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    if any(_local(a) for a in addresses):
+        return refused
+    return None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A robot answers, it does not redirect: following one could lead to a refused address."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, f"重定向到 {redact(newurl)}（不跟随）", headers, fp)
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
 
 # WeCom refuses text content over 2048 bytes (UTF-8); DingTalk allows more. Stay under both.
 MAX_CONTENT_BYTES = 2000
@@ -30,8 +89,10 @@ def post(url: str, payload: dict, timeout: float = 10.0) -> None:
     req = urllib.request.Request(url, data=data, method="POST",
                                  headers={"Content-Type": "application/json; charset=utf-8"})
     where = f"Webhook {redact(url)}"
+    if problem := address_problem(url):
+        raise DeliveryError(f"群机器人消息未发送：{problem}")
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _opener.open(req, timeout=timeout) as resp:
             answer = resp.read(65536)
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"群机器人消息未发送：{where} 返回 HTTP {exc.code}") from exc
@@ -40,8 +101,8 @@ def post(url: str, payload: dict, timeout: float = 10.0) -> None:
         raise DeliveryError(f"群机器人消息未发送：{where} 不可用（{reason}）") from exc
     try:
         result = json.loads(answer.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return  # a plain 2xx receiver
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return  # a plain 2xx receiver (or an answer too deeply nested to read)
     if isinstance(result, dict) and result.get("errcode") not in (None, 0):
         raise DeliveryError(f"群机器人消息未发送：{where} 拒绝（errcode {result.get('errcode')}："
                             f"{result.get('errmsg', '')}）")

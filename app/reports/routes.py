@@ -9,6 +9,7 @@ from app.formatting import cn_date
 from app.jobs.services import defer
 from app.labels import FLAG_REASONS
 from app.reports import bp, exports, services
+from app.web.args import page_arg
 
 PER_PAGE = 50
 MAX_WITHIN = 3650
@@ -58,7 +59,7 @@ def _parse_request() -> tuple[compliance.Params, services.FlagFilters, list[str]
 @bp.route("/flags")
 def flags():
     p, f, problems = _parse_request()
-    asked = request.args.get("page", 1, type=int) or 1
+    asked = page_arg()
     result = services.flags_report(p, f, page=asked, per_page=PER_PAGE)
     total, rows = result.total, result.rows
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)

@@ -14,7 +14,7 @@ from app.officers.lists import unit_name
 from app.officers.services import unit_list
 from app.reports.exports import Column
 from app.reviews import bp, services
-from app.web.args import query_int
+from app.web.args import page_arg, query_int
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
 
@@ -40,7 +40,7 @@ def _review_args() -> tuple[date, int, int | None, str | None, str]:
 @bp.route("/reviews")
 def index():
     _d, year, unit_id, result, q = _review_args()
-    return _page(year, unit_id=unit_id, result=result, q=q, page=query_int("page", 1, 1, 10**6))
+    return _page(year, unit_id=unit_id, result=result, q=q, page=page_arg())
 
 
 def _page(year: int, *, unit_id: int | None = None, result: str | None = None, q: str = "",

@@ -112,6 +112,14 @@ def _url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _robot_address(value: Any) -> None:
+    """Save-time check of the robot's address (resolves the host: not on every read)."""
+    from app.reminders.webhook import address_problem
+
+    if value and (problem := address_problem(value)):
+        raise SettingError(problem)
+
+
 def _text(value: str) -> str:
     value = value.strip()
     if not value:
@@ -136,13 +144,14 @@ class SettingSpec:
     default: str
     parse: Callable[[str], Any]
     help: str = ""
+    check: Callable[[Any], None] | None = None  # at save time only, on the parsed value
 
 
 SPECS: dict[str, SettingSpec] = {
     "org_name": SettingSpec("单位名称", "示例街道办事处", _text),
     "reminder_windows": SettingSpec("提醒窗口（天）", "90,60,30,7", _int_list, "用逗号分隔"),
     "reminder_recipients": SettingSpec("提醒收件人", "", lambda v: _emails(v) if v.strip() else [], "电子邮件地址，用逗号分隔"),
-    "webhook_url": SettingSpec("群机器人 Webhook", "", _url),
+    "webhook_url": SettingSpec("群机器人 Webhook", "", _url, check=_robot_address),
     "training_hours_required": SettingSpec("年度培训学时要求", "60", _positive_number),
     "training_records_since": SettingSpec(
         "培训记录起始年度", "", _year_or_empty,
@@ -213,6 +222,8 @@ def set_value(name: str, value: str) -> Any:
         raise SettingError(f"未知的设置项“{name}”，可选：{', '.join(SPECS)}")
     try:
         parsed = SPECS[name].parse(value)
+        if SPECS[name].check is not None:
+            SPECS[name].check(parsed)
     except SettingError as exc:
         raise SettingError(f"{SPECS[name].label}（{name}）：{exc}") from None
     canonical = _canonical(name, parsed)

@@ -16,7 +16,7 @@ from app.training.forms import SessionForm
 from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
-from app.web.args import query_int
+from app.web.args import page_arg, query_int
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
 
@@ -170,7 +170,7 @@ def _ledger_rows():
 def ledger():
     d, year, required, unit_id, status, search = _ledger_rows()
     per = 100
-    asked = query_int("page", 1, 1, 10**6)
+    asked = page_arg()
     rows = services.ledger(year, d, required, unit_id=unit_id, status=status, search=search, page=asked,
                            per_page=per, id_partial=sees_full_ids())
     total = rows[0]["total"] if rows else 0

@@ -22,8 +22,22 @@ def query_int(name: str, default: int | None = None, lo: int = 1900, hi: int = 2
     return int_arg(request.args, name, default, lo, hi)
 
 
-def page_arg(args: Mapping[str, str]) -> int:
-    return int_arg(args, "page", 1, 1, 10**6) or 1
+PAGE_MAX = 10**6  # no list has a million pages; far below any integer column's limit
+
+
+def page_arg(args: Mapping[str, str] | None = None) -> int:
+    """THE page number of every list (`?page=`; the current request's when `args` is None): an
+    integer clamped to 1..PAGE_MAX (a page past the end shows the last page); anything that is
+    not an integer is page 1."""
+    if args is None:
+        from flask import request
+
+        args = request.args
+    try:
+        value = int(str(args.get("page", "") or "").strip()[:30])
+    except ValueError:
+        return 1
+    return min(max(value, 1), PAGE_MAX)
 
 
 def date_arg(args: Mapping[str, str], name: str) -> date | None:

@@ -22,9 +22,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flask import flash
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import DomainError
+from app.errors import DomainError, StaleEdit
 from app.extensions import db
+
+# Two people saved the same record at once: the version counter (version_id_col) let the first
+# through and found the second's row changed under it. Same words as a stale form (StaleEdit).
+STALE_MESSAGE = "数据已被他人修改（您保存的同时另一人也保存了），请刷新页面查看最新内容后重新编辑"
+
+
+def stale_edit(exc: StaleDataError | None = None) -> StaleEdit:
+    return StaleEdit(STALE_MESSAGE)
 
 
 @dataclass
@@ -45,8 +54,11 @@ def commit_or_errors(form=None, *, success: str | None = None, refused: str = ""
 
     tx = Outcome(success=success)
     try:
-        yield tx
-        db.session.commit()
+        try:
+            yield tx
+            db.session.commit()
+        except StaleDataError as exc:
+            raise stale_edit(exc) from exc
     except DomainError as exc:
         db.session.rollback()
         tx.error = exc

@@ -70,7 +70,7 @@ def data(app):
         _db.session.commit()
 
 
-def test_backup_then_restore_into_an_empty_database_gives_back_the_same_data(app, data, empty_url,
+def test_backup_then_restore_into_an_empty_database_gives_back_the_same_data(app, data, stamped, empty_url,
                                                                                tmp_path):
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     out = tmp_path / "certmgr.backup"
@@ -104,3 +104,66 @@ def test_usage_errors_exit_2_and_a_bad_file_is_refused(app, tmp_path, empty_url)
     refused = flask(empty_url, "restore", str(junk))
     assert refused.returncode == 1
     assert "不是" in refused.stderr
+
+
+# ---------------------------------------------------------------- only this product's backups
+
+
+@pytest.fixture
+def stamped(app):
+    """The test database as `flask db upgrade` leaves it: with alembic_version at the head."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    head = sorted(ScriptDirectory.from_config(config).get_heads())[0]
+    with app.app_context():
+        with _db.engine.begin() as conn:
+            conn.execute(text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("DELETE FROM alembic_version"))
+            conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
+    yield head
+    with app.app_context(), _db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE alembic_version"))
+
+
+def _backup_of(url: str, out: Path, *statements: str, with_app_tables: bool = False) -> Path:
+    """`flask backup` of the database at `url` after running `statements` there."""
+    engine = create_engine(url)
+    try:
+        if with_app_tables:
+            _db.metadata.create_all(engine)
+        with engine.begin() as conn:
+            for sql in statements:
+                conn.execute(text(sql))
+    finally:
+        engine.dispose()
+    made = flask(url, "backup", "--out", str(out))
+    assert made.returncode == 0, made.stdout + made.stderr
+    return out
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_foreign_database_is_refused_and_nothing_is_touched(app, data, stamped, empty_url, tmp_path, force):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    foreign = _backup_of(empty_url, tmp_path / "notes.backup",
+                         "CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(50))",
+                         "INSERT INTO notes VALUES (1, 'hello')")
+    before = snapshot(url)
+    refused = flask(url, "restore", str(foreign), *(["--force"] if force else []))
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "不是本系统的备份" in refused.stderr and "数据库未改动" in refused.stderr
+    assert snapshot(url) == before and before["officer"]
+
+
+def test_a_backup_from_an_unknown_version_is_refused(app, data, stamped, empty_url, tmp_path):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    newer = _backup_of(empty_url, tmp_path / "newer.backup",
+                       "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)",
+                       "INSERT INTO alembic_version VALUES ('0123456789ab')", with_app_tables=True)
+    before = snapshot(url)
+    refused = flask(url, "restore", str(newer), "--force")
+    assert refused.returncode == 1
+    assert "0123456789ab" in refused.stderr and "不是本程序已知的版本" in refused.stderr
+    assert snapshot(url) == before

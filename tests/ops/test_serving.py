@@ -112,7 +112,7 @@ def stack(tmp_path_factory):
     pg = dict(line.removeprefix("export ").split("=", 1) for line in out.splitlines())
     tmp = tmp_path_factory.mktemp("serving")
     env = {k: v for k, v in os.environ.items() if k not in ("TEST_DATABASE_URL", "APP_ENV", "REDIS_URL")}
-    env.update(DATABASE_URL=pg["PGTEST_URL"], SECRET_KEY="serving-test-secret",
+    env.update(DATABASE_URL=pg["PGTEST_URL"], SECRET_KEY="serving-test-4f7c2a9e1b6d8035a2c4e6f8091b3d5f",
                HUEY_SQLITE_PATH=str(tmp / "huey.db"), PYTHONUNBUFFERED="1")
     procs: list[subprocess.Popen] = []
     flask = [sys.executable, "-m", "flask", "--app", "app"]

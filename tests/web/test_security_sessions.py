@@ -198,16 +198,132 @@ def test_absolute_timeout(app, client, clock):
     assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
 
 
-def test_account_from_before_the_migration_signs_in(app, client):
-    """Migrated accounts have an empty nonce: no old cookie works, a fresh sign-in does."""
-    from tests.conftest import make_user
+def test_cookie_from_before_server_side_sessions_is_refused(app, client):
+    """A cookie with a user id but no session token (issued before sessions were kept on the
+    server) does not sign anyone in."""
+    login(client, app, "clerk")
+    with client.session_transaction() as sess:
+        sess.pop("_sid")
+    resp = client.get("/officers")
+    assert resp.status_code == 302 and resp.headers["Location"].startswith("/login")
 
-    uid = make_user(app, "old", "clerk")
-    with app.app_context():
-        db.session.get(User, uid).session_nonce = ""
-        db.session.commit()
-    login_page = client.get("/login").get_data(as_text=True)
+
+# ---------------------------------------------------------------- one session per browser
+
+
+def _second_browser(app, username="clerk_user"):
+    other = app.test_client()
+    page = other.get("/login").get_data(as_text=True)
     from tests.conftest import csrf_from
 
-    client.post("/login", data={"username": "old", "password": PASSWORD, "csrf_token": csrf_from(login_page)})
+    assert other.post("/login", data={"username": username, "password": PASSWORD,
+                                      "csrf_token": csrf_from(page)}).status_code == 302
+    return other
+
+
+def test_logout_on_one_pc_leaves_the_other_signed_in(app, client):
+    login(client, app, "clerk")
+    other = _second_browser(app)
+    client.post("/logout", data={"csrf_token": token(client)})
+    assert client.get("/officers").status_code == 302
+    assert other.get("/officers").status_code == 200
+
+
+def test_account_page_lists_sessions_and_marks_this_one(app, client):
+    login(client, app, "clerk")
+    other = app.test_client()
+    other.environ_base["HTTP_USER_AGENT"] = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                                             "(KHTML, like Gecko) Chrome/120.0 Safari/537.36")
+    other.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    page = other.get("/login").get_data(as_text=True)
+    from tests.conftest import csrf_from
+
+    other.post("/login", data={"username": "clerk_user", "password": PASSWORD, "csrf_token": csrf_from(page)})
+    html = client.get("/account").get_data(as_text=True)
+    table = html[html.index('id="sessions"'):]
+    assert table.count("<tr>") == 3  # header + two sessions
+    assert table.count("当前") == 1
+    assert "10.1.2.3" in table and "Chrome（Windows）" in table
+    assert "退出所有设备" in html
+    # From the second browser, the page marks the other row as 当前.
+    html2 = other.get("/account").get_data(as_text=True)
+    row = [r for r in html2.split("<tr>") if "当前" in r][0]
+    assert "10.1.2.3" in row
+
+
+def test_end_one_session_from_the_list(app, client):
+    import re
+
+    login(client, app, "clerk")
+    other = _second_browser(app)
+    third = _second_browser(app)
+    html = client.get("/account").get_data(as_text=True)
+    rows = [r for r in html.split("<tr>")[2:]]
+    assert len(rows) == 3
+    others = [re.search(r'/account/sessions/([0-9a-f]+)/end', r).group(1) for r in rows if "当前" not in r]
+    # Which row is `other`'s: end each in turn and watch.
+    resp = client.post(f"/account/sessions/{others[0]}/end", data={"csrf_token": csrf_of(html)},
+                       follow_redirects=True)
+    assert "该登录已退出" in resp.get_data(as_text=True)
+    alive = [c.get("/officers").status_code for c in (other, third)]
+    assert sorted(alive) == [200, 302]
     assert client.get("/officers").status_code == 200
+    html = client.get("/account").get_data(as_text=True)
+    assert html.split('id="sessions"')[1].count("<tr>") == 3  # header + two left
+
+
+def test_cannot_end_another_users_session(app, client):
+    import re
+
+    login(client, app, "clerk")
+    viewer = app.test_client()
+    login(viewer, app, "viewer")
+    html = viewer.get("/account").get_data(as_text=True)
+    sid = re.search(r'/account/sessions/([0-9a-f]+)/end', html).group(1)
+    resp = client.post(f"/account/sessions/{sid}/end", data={"csrf_token": token(client)}, follow_redirects=True)
+    assert "该登录已结束或不存在" in resp.get_data(as_text=True)
+    assert viewer.get("/officers").status_code == 200
+
+
+def test_end_session_needs_csrf(app, client):
+    import re
+
+    login(client, app, "clerk")
+    other = _second_browser(app)
+    html = client.get("/account").get_data(as_text=True)
+    sid = [re.search(r'/account/sessions/([0-9a-f]+)/end', r).group(1)
+           for r in html.split("<tr>")[2:] if "当前" not in r][0]
+    assert client.post(f"/account/sessions/{sid}/end").status_code == 400
+    assert other.get("/officers").status_code == 200
+
+
+def test_sign_out_everywhere_from_the_account_page(app, client):
+    login(client, app, "viewer")
+    other = _second_browser(app, "viewer_user")
+    resp = client.post("/account/signout-all", data={"csrf_token": token(client, "/account")},
+                       follow_redirects=True)
+    assert "您已在所有设备上退出" in resp.get_data(as_text=True)
+    assert client.get("/officers").status_code == 302
+    assert other.get("/officers").status_code == 302
+
+
+def test_last_seen_is_written_at_most_once_a_minute(app, client, clock):
+    from app.auth.models import UserSession
+
+    login(client, app, "clerk")
+    with app.app_context():
+        first = db.session.scalar(select(UserSession.last_seen_at))
+    clock(seconds=30)
+    client.get("/officers")
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.last_seen_at)) == first
+    clock(seconds=31)
+    client.get("/officers")
+    with app.app_context():
+        assert db.session.scalar(select(UserSession.last_seen_at)) > first
+
+
+def csrf_of(html: str) -> str:
+    from tests.conftest import csrf_from
+
+    return csrf_from(html)
