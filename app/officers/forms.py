@@ -96,7 +96,7 @@ class OfficerForm(CompleteForm):
         "任执法岗位日期", validators=[Optional()],
         description="年度培训学时自该日起按比例计算；留空则按全年计算")
     retirement_basis = SelectField(
-        "原法定退休年龄", choices=[("", "55岁（默认）"), ("50", "50岁")], default="",
+        "原法定退休年龄", choices=[("", "55岁（默认）"), ("50", "50岁")], default="", validate_choice=False,
         description="仅对女性适用：按2025年渐进式延迟退休规定计算退休日期")
     phone = StringField("联系电话", validators=[Length(max=30, message="联系电话不能超过30个字符")])
     employee_no = StringField("工号", validators=[Length(max=30, message="工号不能超过30个字符")])
