@@ -25,6 +25,8 @@ EMPLOYMENT_STATUSES = {
     "dismissed": "辞退",
 }
 GENDERS = {"M": "男", "F": "女"}
+# 原法定退休年龄 of a woman (the basis the 2025 law raises; app/officers/retirement.py): 55 unless recorded
+RETIREMENT_BASES = {"55": "55岁", "50": "50岁"}
 CERT_KINDS = {"enforcement": "行政执法证", "supervision": "行政执法监督证"}
 CERT_STATUSES = {
     "applying": "申领中",
@@ -189,6 +191,7 @@ FIELD_LABELS = {
     "employment_status": "在职状态",
     "status_changed_on": "状态变更日期",
     "post_since": "任执法岗位日期",
+    "retirement_basis": "原法定退休年龄",
     "phone": "联系电话",
     "notes": "备注",
     "note": "备注",

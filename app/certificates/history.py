@@ -54,6 +54,21 @@ class CardHistory:
     def effective_on(self, d: date) -> bool:
         return self.kind == "enforcement" and self.state_on(d) == "effective"
 
+    def effective_span(self, today: date) -> tuple[date, date] | None:
+        """The days from `today` on when the card is effective, with the statuses recorded as of
+        today and no change assumed after today but the expiry: (first, last day), or None.
+        A card issued after today counts from its issue date (the state its history records by
+        today, or, when nothing is dated by today yet, the state its first event records)."""
+        if self.kind != "enforcement" or self.status == "applying":
+            return None
+        recorded = [to_status for when, _id, to_status in self.events if when <= today]
+        # nothing dated by today: the first event's state; no history at all: the stored status
+        state = recorded[-1] if recorded else self.events[0][2] if self.events else self.status
+        first = max(today, self.issued_on)
+        if state != "valid" or first > self.expires_on:
+            return None
+        return first, self.expires_on
+
 
 def load_cards(*where, extra_events: dict[int, list[tuple[date, str]]] | None = None,
                session=None) -> dict[int, CardHistory]:

@@ -36,11 +36,13 @@ from app.labels import (
     EDUCATIONS,
     EMPLOYMENT_STATUSES,
     ESTABLISHMENTS,
+    RETIREMENT_BASES,
 )
 from app.officers import idnumber
 from app.officers.models import Officer, Unit
 from app.officers.services import (
     OFFICER_FIELDS,
+    basis_value,
     get_or_create_unit,
     officer_values,
     validate_officer_data,
@@ -65,6 +67,8 @@ OFFICER_COLUMNS = [
            aliases=("电话", "手机", "手机号码")),
     Column("employee_no", "工号", "employee_no", max_length=30, example="A001", as_text=True),
     Column("post_since", "任执法岗位日期", "post_since", kind="date", example=date(2020, 7, 1)),
+    Column("retirement_basis", "原法定退休年龄", "retirement_basis", kind="enum", mapping=RETIREMENT_BASES,
+           hint="仅女性填写：50 或 55（留空按55岁）；按2025年渐进式延迟退休规定计算退休日期"),
 ]
 OFFICER_DEFAULTS = {"establishment": "civil_servant", "employment_status": "active",
                     "on_enforcement_post": True}
@@ -102,7 +106,7 @@ def _normal_id(value: Any) -> str | None:
 # --- officers ------------------------------------------------------------------------------------
 
 _COMPARE = ["name", "position", "establishment", "education", "on_enforcement_post",
-            "employment_status", "phone", "employee_no", "post_since"]
+            "employment_status", "phone", "employee_no", "post_since", "retirement_basis"]
 
 
 def _officer_data(row: _Row, current: Any | None) -> dict[str, Any]:
@@ -123,6 +127,10 @@ def _officer_data(row: _Row, current: Any | None) -> dict[str, Any]:
     return data
 
 
+def _comparable(name: str, value: Any) -> Any:
+    return basis_value(value) if name == "retirement_basis" else value
+
+
 def _validate_officers(rows: list[_Row], today: date):
     from app import scope
 
@@ -130,7 +138,8 @@ def _validate_officers(rows: list[_Row], today: date):
     emps = {e for r in rows if (e := r.get("employee_no"))}
     cols = [Officer.id, Officer.id_number, Officer.name, Officer.unit_id, Officer.position,
             Officer.establishment, Officer.education, Officer.on_enforcement_post,
-            Officer.employment_status, Officer.phone, Officer.employee_no, Officer.post_since]
+            Officer.employment_status, Officer.phone, Officer.employee_no, Officer.post_since,
+            Officer.retirement_basis]
     existing = {}
     for chunk in _chunks(ids):
         existing.update({r.id_number: r for r in db.session.execute(
@@ -176,7 +185,7 @@ def _validate_officers(rows: list[_Row], today: date):
                           else f"工号“{emp}”已被您管辖范围以外的人员使用")
             seen_emps.setdefault(emp, row.number)
         changed = current is None or unit_names.get(current.unit_id) != data["unit"] or any(
-            (getattr(current, f) or None) != (data[f] or None) for f in _COMPARE)
+            (getattr(current, f) or None) != (_comparable(f, data[f]) or None) for f in _COMPARE)
         plan.append((row.number, data, current.id if current is not None else None, changed))
     return plan, set(unit_names.values())
 
@@ -208,6 +217,7 @@ def _new_officer(data: dict[str, Any], unit_id: int) -> dict[str, Any]:
         "on_enforcement_post": bool(data["on_enforcement_post"]),
         "employment_status": data["employment_status"], "phone": (data["phone"] or "").strip(),
         "post_since": data.get("post_since") or None, "notes": "", "version": 1,
+        "retirement_basis": basis_value(data.get("retirement_basis")),
     }
 
 
@@ -229,13 +239,14 @@ class OfficerImporter(Importer):
                 Officer.name, Officer.id_number, Officer.unit_id, Officer.position,
                 Officer.establishment, Officer.education, Officer.on_enforcement_post,
                 Officer.employment_status, Officer.phone, Officer.employee_no,
-                Officer.post_since).order_by(Officer.id)):
+                Officer.post_since, Officer.retirement_basis).order_by(Officer.id)):
             yield {"name": o.name, "id_number": o.id_number, "unit": units.get(o.unit_id),
                    "position": o.position, "establishment": ESTABLISHMENTS.get(o.establishment),
                    "education": EDUCATIONS.get(o.education) if o.education else None,
                    "on_enforcement_post": o.on_enforcement_post,
                    "employment_status": EMPLOYMENT_STATUSES.get(o.employment_status),
-                   "phone": o.phone, "employee_no": o.employee_no, "post_since": o.post_since}
+                   "phone": o.phone, "employee_no": o.employee_no, "post_since": o.post_since,
+                   "retirement_basis": str(o.retirement_basis) if o.retirement_basis else None}
 
     def result(self, plan) -> ImportResult:
         plan, known_units = plan

@@ -95,6 +95,9 @@ class OfficerForm(CompleteForm):
     post_since = CnDateField(
         "任执法岗位日期", validators=[Optional()],
         description="年度培训学时自该日起按比例计算；留空则按全年计算")
+    retirement_basis = SelectField(
+        "原法定退休年龄", choices=[("", "55岁（默认）"), ("50", "50岁")], default="", validate_choice=False,
+        description="仅对女性适用：按2025年渐进式延迟退休规定计算退休日期")
     phone = StringField("联系电话", validators=[Length(max=30, message="联系电话不能超过30个字符")])
     employee_no = StringField("工号", validators=[Length(max=30, message="工号不能超过30个字符")])
     notes = TextAreaField("备注", render_kw={"rows": 3})
@@ -122,6 +125,7 @@ class OfficerForm(CompleteForm):
             "employment_status": self.employment_status.data,
             "status_changed_on": self.status_changed_on.data,
             "post_since": self.post_since.data,
+            "retirement_basis": self.retirement_basis.data or None,
             "phone": self.phone.data or "",
             "employee_no": self.employee_no.data or "",
             "notes": self.notes.data or "",

@@ -76,6 +76,9 @@ class Officer(TimestampMixin, db.Model):
     # 任执法岗位日期: since when the officer holds an enforcement post (None: unknown — treated as
     # on the post for every year judged). The yearly training hours are owed from it (docs/domain.md).
     post_since: Mapped[date | None] = mapped_column(Date)
+    # 原法定退休年龄 of a woman: 55 (None: the default, cadres) or 50; the 2025 law raises it
+    # (app/officers/retirement.py). Ignored for men (always 60).
+    retirement_basis: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(30), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -134,6 +137,13 @@ class Officer(TimestampMixin, db.Model):
         from app.officers.idnumber import mask
 
         return mask(self.id_number)
+
+    @property
+    def retirement_date(self) -> date:
+        """The day the officer reaches the statutory retirement age (the 2025 law)."""
+        from app.officers.retirement import retirement_date
+
+        return retirement_date(self.birth_date, self.gender, self.retirement_basis)
 
     def age_on(self, d: date) -> int:
         """Age in whole years: what non-admins see instead of the birth date, which is the

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
-from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
+from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
 from app.models_base import utcnow
 from app.officers import idnumber
 from app.officers.models import Officer, Unit
@@ -18,7 +18,7 @@ from app.officers.models import Officer, Unit
 OFFICER_FIELDS = [
     "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",
     "establishment", "education", "on_enforcement_post", "employment_status", "status_changed_on",
-    "post_since", "phone", "notes",
+    "post_since", "retirement_basis", "phone", "notes",
 ]
 UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order"]
 
@@ -116,10 +116,19 @@ def validate_officer_data(data: dict[str, Any], *, today: date) -> dict[str, str
         errors["post_since"] = f"任执法岗位日期 {since.year}年{since.month}月{since.day}日 晚于今天"
     elif since is not None and since.year < 1950:
         errors["post_since"] = f"任执法岗位日期 {since.year}年{since.month}月{since.day}日 不合理"
+    basis = data.get("retirement_basis")
+    if basis not in (None, "") and str(basis) not in RETIREMENT_BASES:
+        errors["retirement_basis"] = (f"原法定退休年龄只能是{'或'.join(RETIREMENT_BASES.values())}"
+                                      f"（不是“{basis}”）")
     phone = (data.get("phone") or "").strip()
     if phone and (len(phone) > 30 or not all(c.isdigit() or c in "-+ ()" for c in phone)):
         errors["phone"] = f"联系电话“{phone}”格式不正确"
     return errors
+
+
+def basis_value(value: Any) -> int | None:
+    """The stored 原法定退休年龄: 50, 55 or None (not given: 55 for a woman). Validated before."""
+    return int(value) if value not in (None, "") else None
 
 
 def officer_values(data: dict[str, Any], *, today: date, current_status: str | None) -> dict[str, Any]:
@@ -135,6 +144,7 @@ def officer_values(data: dict[str, Any], *, today: date, current_status: str | N
         "education": data.get("education") or None, "on_enforcement_post": bool(data["on_enforcement_post"]),
         "employment_status": data["employment_status"], "phone": (data.get("phone") or "").strip(),
         "post_since": data.get("post_since") or None,
+        "retirement_basis": basis_value(data.get("retirement_basis")),
     }
     if current_status is not None and current_status != data["employment_status"]:
         values["status_changed_on"] = data.get("status_changed_on") or today

@@ -83,3 +83,47 @@ def _command(name: str, help_text: str):
 _command("flags", "全部问题提示（每人每种问题一条）")
 _command("unlicensed", "未持证上岗（UNLICENSED）")
 _command("expiring", "证件即将到期（EXPIRING）")
+
+
+@report_cli.command("forecast", help="持证力量预测：各单位今后几个月仍能执法的持证人数、何时不足两人、减少的人员")
+@click.option("--today", type=DATE, default=None, help="按该日期计算（默认今天）")
+@click.option("--months", default="3,6,12", show_default=True, help="预测的月数，逗号分隔")
+@click.option("--unit", default=None, help="只看该单位（单位名称）")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table",
+              show_default=True, help="输出格式")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="写入文件（xlsx 必须指定）")
+def forecast_cmd(today, months, unit, fmt, out):
+    from app.reports import forecast
+
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 持证力量预测.xlsx")
+    try:
+        months = forecast.parse_months(months)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--months") from None
+    unit = unit.strip() if unit else None
+    if unit and not services.unit_exists(unit):
+        close = services.similar_units(unit)
+        hint = f"；相近的单位：{'、'.join(close)}" if close else ""
+        raise click.BadParameter(f"没有名为“{unit}”的单位{hint}", param_hint="--unit")
+    today = today or clock.today()
+    fc = forecast.compute(today, months, unit=unit)
+    if fmt == "json":
+        data = (json.dumps(fc.as_json(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    elif fmt == "xlsx":
+        data = forecast.to_xlsx(fc)
+    else:
+        data = forecast.to_table(fc).encode("utf-8")
+    if out is None:
+        click.echo(data, nl=False)
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+    services.record_export(services.FORECAST_TITLE, fmt, len(fc.units),
+                           {"today": today.isoformat(), "months": ",".join(map(str, months)), "unit": unit},
+                           target=str(out))
+    db.session.commit()
+    click.echo(f"已导出 {len(fc.units)} 个单位到 {out}")

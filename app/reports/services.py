@@ -28,6 +28,7 @@ REPORTS: dict[str, list[str] | None] = {
     "expiring": ["EXPIRING"],
 }
 REPORT_TITLES = {"flags": "问题提示", "unlicensed": "未持证上岗人员", "expiring": "证件即将到期人员"}
+FORECAST_TITLE = "持证力量预测"
 
 
 @dataclass

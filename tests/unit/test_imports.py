@@ -319,7 +319,7 @@ def test_templates_import_back(db):
 
     officers = template_workbook("officers")
     wb = openpyxl.load_workbook(io.BytesIO(officers))
-    assert [c.value for c in wb.active[1]] == [*OFFICER_HEAD, "任执法岗位日期"]
+    assert [c.value for c in wb.active[1]] == [*OFFICER_HEAD, "任执法岗位日期", "原法定退休年龄"]
     assert import_officers(filled(officers, "A2", "李四"), "t.xlsx", today=TODAY).created == 1
     result = import_certificates(filled(template_workbook("certificates"), "C2", "11010024000002"),
                                  "t.xlsx", today=TODAY)
@@ -444,3 +444,21 @@ def test_certificates_dry_run(db, tmp_path):
     result = import_certificates(path, path.name, today=TODAY, dry_run=True)
     db.session.commit()
     assert counts(db) == before and result.created == 1
+
+
+def test_officer_import_reads_the_retirement_basis(db, tmp_path):
+    a, b = id_number(date(1976, 5, 20), gender="F"), id_number(date(1977, 5, 20), gender="F")
+    path = xlsx(tmp_path / "o.xlsx", [
+        ["姓名", "身份证号", "单位", "原法定退休年龄"],
+        ["褚丑", a, "城市管理科", 50],
+        ["韩巳", b, "城市管理科", "55岁"],
+    ])
+    import_officers(path, path.name, today=TODAY)
+    db.session.commit()
+    got = {o.name: (o.retirement_basis, o.retirement_date) for o in db.session.scalars(select(Officer))}
+    assert got == {"褚丑": (50, date(2027, 2, 20)), "韩巳": (55, date(2034, 4, 20))}
+    again = import_officers(path, path.name, today=TODAY)  # the same file again: nothing changes
+    assert again.unchanged == 2
+    db.session.commit()
+    bad = xlsx(tmp_path / "bad.xlsx", [["姓名", "身份证号", "单位", "原法定退休年龄"], ["褚丑", a, "城市管理科", 60]])
+    has(refused(db, import_officers, bad), 2, "原法定退休年龄", "未知的原法定退休年龄“60”")

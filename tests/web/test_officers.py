@@ -72,7 +72,7 @@ def form_data(client, url: str, **overrides) -> dict:
         "education": "bachelor",
         "on_enforcement_post": "y",
         "employment_status": "active",
-        "status_changed_on": "", "post_since": "",
+        "status_changed_on": "", "post_since": "", "retirement_basis": "",
         "phone": "023-6666 8888",
         "employee_no": "",
         "notes": "",
@@ -486,3 +486,21 @@ def test_post_since_is_saved_from_the_form_and_shown(client, app, staff):
         follow_redirects=True)
     assert "任执法岗位日期 2027年1月1日 晚于今天" in resp.get_data(as_text=True)
     assert officer_count(app) == 5
+
+
+def test_retirement_basis_from_the_form_sets_the_retirement_date(client, app, staff):
+    login(client, app, "clerk")
+    number = id_number(date(1976, 5, 20), "F")  # basis 50: 50y9m → 2027-02-20; basis 55: 56y8m
+    resp = client.post("/officers/new", data=form_data(
+        client, "/officers/new", name="褚十", id_number=number, unit_id=str(staff["units"]["a"]),
+        retirement_basis="50"), follow_redirects=True)
+    html = resp.get_data(as_text=True)
+    assert "执法人员“褚十”已保存" in html
+    assert '<dd class="col-sm-9" id="retirement-date">2027年2月20日（原法定退休年龄50岁）</dd>' in html
+    with app.app_context():
+        assert _db.session.scalar(select(Officer.retirement_basis).where(Officer.name == "褚十")) == 50
+    resp = client.post("/officers/new", data=form_data(
+        client, "/officers/new", name="卫十一", id_number=id_number(date(1976, 5, 20), "F"),
+        unit_id=str(staff["units"]["a"])), follow_redirects=True)
+    assert '<dd class="col-sm-9" id="retirement-date">2033年1月20日（原法定退休年龄55岁）</dd>' in \
+        resp.get_data(as_text=True)

@@ -113,7 +113,7 @@ def test_refused_form_save_keeps_input_and_puts_message_by_the_field(app, client
     html = client.post("/officers/new", data={
         "csrf_token": token(client, "/officers/new"), "name": "新人", "id_number": taken, "unit_id": str(unit_id),
         "position": "科员", "establishment": "civil_servant", "education": "bachelor", "on_enforcement_post": "y",
-        "employment_status": "active", "status_changed_on": "", "post_since": "", "phone": "13911112222", "employee_no": "",
+        "employment_status": "active", "status_changed_on": "", "post_since": "", "retirement_basis": "", "phone": "13911112222", "employee_no": "",
         "notes": ""}).get_data(as_text=True)
     id_block = re.search(r'name="id_number".*?(?=<div class="mb-3)', html, re.S).group(0)
     assert "已登记给“已登记”" in id_block
