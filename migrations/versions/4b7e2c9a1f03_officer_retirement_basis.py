@@ -4,7 +4,7 @@ A woman's statutory retirement age before the 2025 law (55, the default when emp
 law raises each basis by its own steps (app/officers/retirement.py).
 
 Revision ID: 4b7e2c9a1f03
-Revises: 975fe6b77388
+Revises: f02dfe03b6ce
 Create Date: 2026-12-07 15:50:00
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '4b7e2c9a1f03'
-down_revision = '975fe6b77388'
+down_revision = 'f02dfe03b6ce'
 branch_labels = None
 depends_on = None
 
