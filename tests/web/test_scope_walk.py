@@ -168,6 +168,8 @@ def test_foreign_ids_answer_404(app, client, scoped_demo, role, unit, branch):
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or not rule.arguments & {"officer_id", "cert_id"} or rule.arguments - set(ids):
             continue
+        if getattr(app.view_functions[rule.endpoint], "_min_role", "viewer") == "admin" and role != "admin":
+            continue  # refused (403) whatever the id: it tells nothing about the record
         url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule)
         assert client.get(url).status_code == 404, url
         checked += 1
