@@ -164,12 +164,14 @@ def trend(today: date, within: int = 90) -> dict:
 
 
 def spark(values: list[float], labels: list[str], *, title: str, color: str, unit: str = "",
-          width: int = 320, height: int = 90) -> Markup:
+          width: int = 320, height: int = 90, caption: str = "最近12个月",
+          threshold: float | None = None) -> Markup:
     """A small line chart as inline SVG: the line, a dot per month, first/last month names, the
-    latest value; each point has a <title> for hovering."""
+    latest value; each point has a <title> for hovering. `threshold`: a dashed line at that value
+    (the forecast's two holders)."""
     pad_l, pad_r, pad_t, pad_b = 6, 6, 18, 16
     w, h = width - pad_l - pad_r, height - pad_t - pad_b
-    hi = max(values) if values and max(values) > 0 else 1
+    hi = max([*values, threshold or 0]) if values and max([*values, threshold or 0]) > 0 else 1
     step = w / max(len(values) - 1, 1)
     pts = [(pad_l + i * step, pad_t + h - (v / hi) * h) for i, v in enumerate(values)]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
@@ -178,14 +180,19 @@ def spark(values: list[float], labels: list[str], *, title: str, color: str, uni
         f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(lab)}：{fmt(v)}{unit}</title></circle>'
         for (x, y), v, lab in zip(pts, values, labels, strict=True))
     last = fmt(values[-1]) + unit if values else ""
+    mark = ""
+    if threshold is not None:
+        ty = pad_t + h - (threshold / hi) * h
+        mark = (f'<line x1="{pad_l}" y1="{ty:.1f}" x2="{width - pad_r}" y2="{ty:.1f}" stroke="#adb5bd" '
+                f'stroke-dasharray="4 3"><title>{fmt(threshold)}{unit}</title></line>')
     svg = (
         f'<svg class="trend-chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'aria-label="{escape(title)}，最近12个月">'
+        f'aria-label="{escape(title)}，{escape(caption)}">'
         f'<title>{escape(title)}</title>'
         f'<text x="{pad_l}" y="12" font-size="11" fill="#6c757d">{escape(title)}</text>'
         f'<text x="{width - pad_r}" y="12" font-size="12" text-anchor="end" font-weight="bold" fill="{color}">{escape(last)}</text>'
         f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{width - pad_r}" y2="{pad_t + h}" stroke="#dee2e6"/>'
-        f'<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>{dots}'
+        f'{mark}<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>{dots}'
         f'<text x="{pad_l}" y="{height - 3}" font-size="10" fill="#6c757d">{escape(labels[0] if labels else "")}</text>'
         f'<text x="{width - pad_r}" y="{height - 3}" font-size="10" text-anchor="end" fill="#6c757d">{escape(labels[-1] if labels else "")}</text>'
         "</svg>")

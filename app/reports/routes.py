@@ -91,3 +91,53 @@ def flags_export(fmt: str):
     resp = Response(data, mimetype=EXPORT_MIME[fmt])
     resp.headers["Content-Disposition"] = services.content_disposition(name, fallback)
     return resp
+
+
+FORECAST_LABELS = ("现在", "3个月后", "6个月后", "12个月后")
+
+
+def _forecast_request():
+    """(forecast, unit filter, messages): the unit named in ?unit= (unknown: all units, with a
+    message). The figures are compute()'s, for the user's scope (the ORM hook narrows them)."""
+    from app.reports import forecast
+
+    problems: list[str] = []
+    unit = request.args.get("unit", "").strip() or None
+    if unit and not services.unit_exists(unit):
+        problems.append(f"没有名为“{unit}”的单位，已显示全部单位")
+        unit = None
+    return forecast.compute(clock.today(), forecast.DEFAULT_MONTHS, unit=unit), unit, problems
+
+
+@bp.route("/forecast")
+def forecast_page():
+    from app.main.trend import spark
+    from app.reports import forecast
+
+    fc, unit, problems = _forecast_request()
+    soon = sorted((u for u in fc.units if u.below_two_on is not None), key=lambda u: (u.below_two_on, fc.units.index(u)))
+    units = soon + [u for u in fc.units if u.below_two_on is None]
+    charts = {u.unit_id: spark([u.now, *(u.months[k] for k in fc.months)], list(FORECAST_LABELS),
+                               title="持证人数", color="#dc3545" if u.below_two_on else "#198754",
+                               width=240, height=70, caption="今后12个月", threshold=2)
+              for u in units}
+    within6 = {u.unit_id for u in fc.below_two_within(6)}
+    return render_template("reports/forecast.html", fc=fc, units=units, charts=charts, unit=unit,
+                           problems=problems, unit_names=services.unit_names(), within6=within6,
+                           reasons=forecast.REASONS, officer_url=_officer_url, soon=len(soon))
+
+
+@bp.route("/forecast.xlsx")
+def forecast_export():
+    from app.reports import forecast
+
+    fc, unit, _problems = _forecast_request()
+    data = forecast.to_xlsx(fc)
+    services.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),
+                           {"unit": unit, "today": fc.today.isoformat()})
+    db.session.commit()
+    resp = Response(data, mimetype=EXPORT_MIME["xlsx"])
+    resp.headers["Content-Disposition"] = services.content_disposition(
+        services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),
+        services.export_filename("forecast", fc.today, "xlsx"))
+    return resp
