@@ -51,7 +51,11 @@ def dashboard():
         spark(t["flags"], t["months"], title="未持证上岗＋证件即将到期（月末）", color="#dc3545"),
         spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
     ]
-    return render_template("main/dashboard.html", counts=counts, officers_total=officers_total,
+    from app.reports.forecast import compute
+
+    # 持证力量预测: three statements (units, officers, cards) for the whole organisation
+    falling = sorted(compute(d).below_two_within(6), key=lambda u: u.below_two_on)  # soonest first
+    return render_template("main/dashboard.html", falling=falling, counts=counts, officers_total=officers_total,
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,

@@ -81,3 +81,14 @@ def test_scoped_user_sees_only_their_units(app, client, data, set_today):  # noq
     ws = load_workbook(io.BytesIO(client.get("/forecast.xlsx").data)).active
     text = " ".join(str(c) for r in ws.iter_rows(values_only=True) for c in r if c is not None)
     assert "甲科" in text and "乙科" not in text and "冯癸" not in text
+
+
+def test_dashboard_card_counts_units_below_two_within_six_months(app, client, data, set_today):  # noqa: F811
+    set_today(TODAY)
+    login(client, app, "viewer")
+    html = client.get("/").get_data(as_text=True)
+    card = re.search(r'id="forecast-falling">(.*?)</div></div></div>', html, re.S).group(1)
+    # 丙社区 (now), 甲科 (2026-08-15), 戊队 (2026-11-01); not 乙科 (2027-06-15)
+    assert re.search(r'>3</span> 个单位将在 6 个月内不足两名持证人员', card)
+    assert "丙社区、甲科、戊队" in card and "乙科" not in card
+    assert 'href="/forecast"' in html
