@@ -374,11 +374,21 @@ def _subject(org: str, items: list[Due], today: date) -> str:
     return f"【证件到期提醒】{org}：{len(items)} 个行政执法证即将到期（{cn_date(today)}）"
 
 
+def falling_units(today: date) -> list[tuple[str, date]]:
+    """持证力量预测's units falling below two holders within six months: (name, from), soonest
+    first (app/reports/forecast.py; three statements whatever the number of officers)."""
+    from app.reports.forecast import compute
+
+    falling = compute(today).below_two_within(6)
+    return [(u.unit, u.below_two_on) for u in sorted(falling, key=lambda u: u.below_two_on)]
+
+
 def _email(org: str, today: date, items: list[Due], recipients: list[str], base_url: str,
            attachment: bool) -> Outgoing:
     ctx = {"org": org, "today": today, "groups": _by_window(items), "count": len(items),
            "link": f"{base_url.rstrip('/')}/reminders" if base_url else "", "attachment": attachment,
-           "attachment_name": ATTACHMENT_NAME}
+           "attachment_name": ATTACHMENT_NAME, "falling": falling_units(today),
+           "forecast_link": f"{base_url.rstrip('/')}/forecast" if base_url else ""}
     return Outgoing(
         channel="email", recipient=", ".join(recipients), items=items, to=list(recipients),
         subject=_subject(org, items, today),

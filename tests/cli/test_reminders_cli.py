@@ -518,3 +518,36 @@ def test_bad_date_is_a_usage_error(runner):
     result = runner.invoke(args=["reminders", "send", "--today", "2026-13-01"])
     assert result.exit_code == 2
     assert "不是有效日期" in result.output
+
+
+def test_digest_names_the_units_falling_below_two_within_six_months(app, runner, smtp):
+    """The forecast's line: 安全生产科 keeps two holders for a year; 城市管理科 has two until
+    张三's card runs out (in 5 days); 综合执法队 has one holder today."""
+    configure(app)
+    make_officer(app, "张三", TODAY + timedelta(days=5), unit="城市管理科")
+    make_officer(app, "赵六", TODAY + timedelta(days=3000), unit="城市管理科")
+    make_officer(app, "李四", TODAY + timedelta(days=3000), unit="安全生产科")
+    make_officer(app, "钱七", TODAY + timedelta(days=3000), unit="安全生产科")
+    make_officer(app, "孙八", TODAY + timedelta(days=3000), unit="综合执法队")
+
+    result = send(runner)
+
+    assert result.exit_code == 0, result.output
+    msg = smtp.messages[0]["msg"]
+    text = text_of(msg)
+    assert ("2 个单位将在 6 个月内不足两名持证人员：综合执法队（2026年6月15日起）、"
+            "城市管理科（2026年6月21日起）。") in text
+    assert "http://certs.example.gov.cn/forecast" in text
+    assert "安全生产科" not in text
+    html = html_of(msg)
+    assert "2 个单位将在 6 个月内不足两名持证人员" in html and "综合执法队（2026年6月15日起）" in html
+
+
+def test_digest_has_no_forecast_line_when_every_unit_keeps_two(app, runner, smtp):
+    configure(app)
+    make_officer(app, "张三", TODAY + timedelta(days=5), unit="城市管理科")
+    make_officer(app, "赵六", TODAY + timedelta(days=3000), unit="城市管理科")
+    make_officer(app, "钱七", TODAY + timedelta(days=3000), unit="城市管理科")
+
+    assert send(runner).exit_code == 0
+    assert "不足两名持证人员" not in text_of(smtp.messages[0]["msg"])
