@@ -21,6 +21,8 @@ a record exists elsewhere (a unit name an import row names, a unique ID number).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import abort, g, has_app_context
 from sqlalchemy import ColumnElement, event, false, select, true
 from sqlalchemy.orm import Session, with_loader_criteria
@@ -28,6 +30,20 @@ from sqlalchemy.orm import Session, with_loader_criteria
 from app.extensions import db
 
 UNSCOPED = {"scope_all": True}
+_OFF = "scope_off"
+
+
+@contextmanager
+def off(session):
+    """Inside: no statement of `session` is scoped (keeping stored derived data — verdicts, case
+    units — current for every case a write touches, seen or not by the user who wrote)."""
+    outer = session.info.get(_OFF)
+    session.info[_OFF] = True
+    try:
+        yield
+    finally:
+        if not outer:
+            session.info.pop(_OFF, None)
 
 
 def _user(user=None):
@@ -139,20 +155,14 @@ def _officer_ids(ids):
 def case_clause(case, ids):
     """A case belongs to the branch of its 承办单位 when that names a unit of the tree; otherwise to
     the units of the officers its certificate numbers resolve to (a case spanning two branches is
-    seen by both). `case`: the PenaltyCase entity or an alias of it."""
-    from sqlalchemy import and_, or_
-
-    meta = db.Model.metadata
-    u, cc, c = _unit_table(), meta.tables["case_certificate"], meta.tables["certificate"]
-    by_number = (select(cc.c.case_id).join(c, c.c.number == cc.c.number)
-                 .where(c.c.officer_id.in_(_officer_ids(ids))))
-    return or_(case.unit.in_(select(u.c.name).where(u.c.id.in_(ids))),
-               and_(case.unit.not_in(select(u.c.name)), case.id.in_(by_number)))
+    seen by both) — as stored in `case_unit` (kept current by cases/branches.py).
+    `case`: the PenaltyCase entity or an alias of it."""
+    return case.id.in_(_case_ids(ids))
 
 
 def _case_ids(ids):
-    t = db.Model.metadata.tables["penalty_case"]
-    return select(t.c.id).where(case_clause(t.c, ids))
+    cu = db.Model.metadata.tables["case_unit"]
+    return select(cu.c.case_id).where(cu.c.unit_id.in_(ids))
 
 
 def audit_clause(a, ids):
@@ -291,7 +301,7 @@ def _add_scope(state) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # the criteria of the statement that loaded the parent propagate to these
-    if state.execution_options.get("scope_all"):
+    if state.execution_options.get("scope_all") or state.session.info.get(_OFF):
         return
     if not has_app_context() or _public_request():
         return
