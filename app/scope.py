@@ -116,10 +116,45 @@ def subtree_ids(unit_id: int) -> list[int]:
     return cache[unit_id]
 
 
+def ancestor_ids(unit_id: int) -> list[int]:
+    """The ids of the units above `unit_id` (its parent, its parent's parent…), read once per request."""
+    cache = g.setdefault("_scope_ancestors", {}) if has_app_context() else {}
+    if unit_id not in cache:
+        u = _unit_table()
+        up = select(u.c.parent_id.label("id")).where(u.c.id == unit_id).cte("ancestors", recursive=True)
+        up = up.union_all(select(u.c.parent_id).where(u.c.id == up.c.id))
+        cache[unit_id] = sorted(i for i in db.session.connection().execute(select(up.c.id)).scalars() if i is not None)
+    return cache[unit_id]
+
+
+def shared_ids(user=None) -> list[int] | None:
+    """The units whose shared things (training sessions, exams) the user sees: their subtree and the
+    units above it; None: all of them. Things organised by no unit (NULL) are seen by everyone."""
+    uid = scope_unit_id(user)
+    return None if uid is None else sorted(set(subtree_ids(uid)) | set(ancestor_ids(uid)))
+
+
+def holds(unit_id: int | None, user=None) -> bool:
+    """Whether the user may change something organised by `unit_id` (a training session, an exam):
+    their subtree holds it; something of the whole organisation (None) only a user of the whole
+    organisation."""
+    return covers(unit_id, user)
+
+
+def require_holds(record, user=None) -> None:
+    """403 unless the user's scope holds the unit that organises `record` (its `unit_id`)."""
+    if not holds(record.unit_id, user):
+        abort(403)
+
+
+SHARED_TABLES = ("training_session", "exam")
+
+
 def forget() -> None:
     """Drop the subtrees read in this context (after a unit moved)."""
     if has_app_context():
         g.pop("_scope_subtrees", None)
+        g.pop("_scope_ancestors", None)
 
 
 def scope_ids(user=None) -> list[int] | None:
@@ -206,7 +241,7 @@ def get_or_404(model, record_id, user=None):
         record_id = int(record_id)
     except (TypeError, ValueError):
         abort(404)
-    criteria = _criteria_for(model, scope_ids(user))
+    criteria = _criteria_for(model, scope_ids(user), shared_ids(user))
     q = select(model).where(model.id == record_id)
     if criteria is not None:
         q = q.where(criteria)
@@ -225,7 +260,7 @@ def get_officer_or_404(officer_id, user=None):
 
 # --- the one mechanism: criteria on every ORM statement ------------------------------------------
 
-def _criteria_for(model, ids):
+def _criteria_for(model, ids, shared=None):
     """The scope's WHERE clause on `model` (None: the model is not scoped, or no scope)."""
     if ids is None:
         return None
@@ -240,6 +275,8 @@ def _criteria_for(model, ids):
         return case_clause(model, ids)
     if model.__tablename__ == "audit_event":
         return audit_clause(model, ids)
+    if model.__tablename__ in SHARED_TABLES:
+        return shared_clause(model, ids if shared is None else shared)
     cols = model.__table__.c
     if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
         return model.case_id.in_(_case_ids(ids))
@@ -250,6 +287,14 @@ def _criteria_for(model, ids):
         return model.certificate_id.in_(
             select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))))
     return None
+
+
+def shared_clause(thing, shared):
+    """A training session or exam is seen when organised by no unit (the whole organisation) or by a
+    unit of the user's subtree or above it."""
+    from sqlalchemy import or_
+
+    return or_(thing.unit_id.is_(None), thing.unit_id.in_(shared))
 
 
 def _refers_to(column, table: str) -> bool:
@@ -272,7 +317,7 @@ def scoped_models() -> list:
     return _SCOPED_MODELS
 
 
-def _scope_lambda(model, ids):
+def _scope_lambda(model, ids, shared):
     """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
     (the flag engine joins training_hours twice under two names). `ids` is a bound parameter."""
     from app.officers.models import Officer, Unit
@@ -287,6 +332,8 @@ def _scope_lambda(model, ids):
         return lambda cls: case_clause(cls, ids)
     if model.__tablename__ == "audit_event":
         return lambda cls: audit_clause(cls, ids)
+    if model.__tablename__ in SHARED_TABLES:
+        return lambda cls: shared_clause(cls, shared)
     cols = model.__table__.c
     if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
         return lambda cls: cls.case_id.in_(_case_ids(ids))
@@ -308,8 +355,9 @@ def _add_scope(state) -> None:
     ids = scope_ids()
     if ids is None:
         return
+    shared = shared_ids()
     state.statement = state.statement.options(*[
-        with_loader_criteria(cls, _scope_lambda(cls, ids), include_aliases=True)
+        with_loader_criteria(cls, _scope_lambda(cls, ids, shared), include_aliases=True)
         for cls in scoped_models()])
 
 
@@ -333,3 +381,39 @@ def subtree_clause(unit_id_column, unit_id: int) -> ColumnElement[bool]:
     """A WHERE clause keeping the rows whose unit (the given column) is `unit_id` or lies below it.
     Combine it with unit_clause for the user's scope."""
     return unit_id_column.in_(subtree_select(unit_id))
+
+
+# --- shared things (training sessions, exams): the unit that organises them ----------------------
+
+WHOLE = 0  # the form's value for "organised by no unit: the whole organisation"
+
+
+def organising_choices(user=None) -> list[tuple[int, str]]:
+    """The units the user may name as a session's or exam's organiser: those of their subtree, and
+    "the whole organisation" for a user of the whole organisation."""
+    from app.officers.services import unit_list
+
+    ids = scope_ids(user)
+    units = [(u.id, u.name) for u in unit_list() if ids is None or u.id in ids]
+    return ([(WHOLE, "全单位（不限）")] if ids is None else []) + units
+
+
+def organising_unit(data: dict, current: int | None, creating: bool, user=None) -> int | None:
+    """The organising unit a save gives a session or exam: the `unit_id` in `data` (0/None: the
+    whole organisation) when given, else the current one — for a new one, the user's scope unit.
+    Raises DomainError when the user's scope does not hold it."""
+    from app.errors import DomainError
+
+    if not creating and not holds(current, user):
+        raise DomainError("这是上级单位组织的，只有主办单位能修改（本单位人员的出勤、成绩可以登记）")
+    if "unit_id" in data:
+        try:
+            unit_id = int(data["unit_id"] or 0) or None
+        except (TypeError, ValueError):
+            unit_id = -1
+    else:
+        unit_id = scope_unit_id(user) if creating else current
+    if unit_id == -1 or not holds(unit_id, user):
+        msg = "主办单位只能选本单位或下级单位"
+        raise DomainError(msg, fields={"unit_id": msg})
+    return unit_id

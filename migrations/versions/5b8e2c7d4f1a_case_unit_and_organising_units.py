@@ -1,5 +1,6 @@
 """case_unit: the units each case belongs to (the unit scope reads it); filled from the cases'
-承办单位 and certificate numbers
+承办单位 and certificate numbers. training_session.unit_id, exam.unit_id: the organising unit
+(NULL: the whole organisation)
 
 Revision ID: 5b8e2c7d4f1a
 Revises: 975fe6b77388
@@ -36,8 +37,18 @@ def upgrade():
         "JOIN certificate c ON c.number = cc.number "
         "JOIN officer o ON o.id = c.officer_id "
         "WHERE NOT EXISTS (SELECT 1 FROM unit u2 WHERE u2.name = pc.unit)")
+    for table in ('training_session', 'exam'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.add_column(sa.Column('unit_id', sa.Integer(), nullable=True))
+            batch_op.create_index(batch_op.f(f'ix_{table}_unit_id'), ['unit_id'], unique=False)
+            batch_op.create_foreign_key(batch_op.f(f'fk_{table}_unit_id_unit'), 'unit', ['unit_id'], ['id'])
 
 
 def downgrade():
+    for table in ('exam', 'training_session'):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(batch_op.f(f'fk_{table}_unit_id_unit'), type_='foreignkey')
+            batch_op.drop_index(batch_op.f(f'ix_{table}_unit_id'))
+            batch_op.drop_column('unit_id')
     op.drop_index('ix_case_unit_unit_case', table_name='case_unit')
     op.drop_table('case_unit')
