@@ -106,55 +106,42 @@ def subtree_select(unit_id: int):
     return select(tree.c.id)
 
 
+def _parents() -> dict[int, int | None]:
+    """{unit id: parent id} of the whole tree (30–60 rows), read once per request (app context) on
+    the session's connection: no ORM event, so no scope applied to itself. The subtree and the
+    ancestors of a unit are both worked out from it."""
+    cached = g.get("_scope_parents") if has_app_context() else None
+    if cached is None:
+        u = _unit_table()
+        cached = dict(db.session.connection().execute(select(u.c.id, u.c.parent_id)).all())
+        if has_app_context():
+            g._scope_parents = cached
+    return cached
+
+
 def subtree_ids(unit_id: int) -> list[int]:
-    """The ids of `unit_id`'s subtree, read once per request (app context) and kept in `g`.
-    Read on the session's connection: no ORM event, so no scope applied to itself."""
+    """The ids of `unit_id`'s subtree (the unit and every unit below it), read once per request."""
     cache = g.setdefault("_scope_subtrees", {}) if has_app_context() else {}
     if unit_id not in cache:
-        conn = db.session.connection()
-        cache[unit_id] = sorted(conn.execute(subtree_select(unit_id)).scalars())
+        parents = _parents()
+        children: dict[int | None, list[int]] = {}
+        for uid, parent in parents.items():
+            children.setdefault(parent, []).append(uid)
+        found, todo = set(), [unit_id] if unit_id in parents else []
+        while todo:
+            uid = todo.pop()
+            if uid not in found:
+                found.add(uid)
+                todo.extend(children.get(uid, ()))
+        cache[unit_id] = sorted(found)
     return cache[unit_id]
-
-
-def ancestor_ids(unit_id: int) -> list[int]:
-    """The ids of the units above `unit_id` (its parent, its parent's parent…), read once per request."""
-    cache = g.setdefault("_scope_ancestors", {}) if has_app_context() else {}
-    if unit_id not in cache:
-        u = _unit_table()
-        up = select(u.c.parent_id.label("id")).where(u.c.id == unit_id).cte("ancestors", recursive=True)
-        up = up.union_all(select(u.c.parent_id).where(u.c.id == up.c.id))
-        cache[unit_id] = sorted(i for i in db.session.connection().execute(select(up.c.id)).scalars() if i is not None)
-    return cache[unit_id]
-
-
-def shared_ids(user=None) -> list[int] | None:
-    """The units whose shared things (training sessions, exams) the user sees: their subtree and the
-    units above it; None: all of them. Things organised by no unit (NULL) are seen by everyone."""
-    uid = scope_unit_id(user)
-    return None if uid is None else sorted(set(subtree_ids(uid)) | set(ancestor_ids(uid)))
-
-
-def holds(unit_id: int | None, user=None) -> bool:
-    """Whether the user may change something organised by `unit_id` (a training session, an exam):
-    their subtree holds it; something of the whole organisation (None) only a user of the whole
-    organisation."""
-    return covers(unit_id, user)
-
-
-def require_holds(record, user=None) -> None:
-    """403 unless the user's scope holds the unit that organises `record` (its `unit_id`)."""
-    if not holds(record.unit_id, user):
-        abort(403)
-
-
-SHARED_TABLES = ("training_session", "exam")
 
 
 def forget() -> None:
-    """Drop the subtrees read in this context (after a unit moved)."""
+    """Drop the tree read in this context (after a unit moved)."""
     if has_app_context():
-        g.pop("_scope_subtrees", None)
-        g.pop("_scope_ancestors", None)
+        for key in ("_scope_subtrees", "_scope_parents", "_scope_opts"):
+            g.pop(key, None)
 
 
 def scope_ids(user=None) -> list[int] | None:
@@ -178,6 +165,39 @@ def unit_clause(unit_id_column, user=None) -> ColumnElement[bool]:
     if ids is None:
         return true()
     return unit_id_column.in_(ids) if ids else false()
+
+
+def ancestor_ids(unit_id: int) -> list[int]:
+    """The ids of the units above `unit_id` (its parent, its parent's parent…)."""
+    parents, found = _parents(), []
+    uid = parents.get(unit_id)
+    while uid is not None and uid not in found:
+        found.append(uid)
+        uid = parents.get(uid)
+    return sorted(found)
+
+
+def shared_ids(user=None) -> list[int] | None:
+    """The units whose shared things (training sessions, exams) the user sees: their subtree and the
+    units above it; None: all of them. Things organised by no unit (NULL) are seen by everyone."""
+    uid = scope_unit_id(user)
+    return None if uid is None else sorted(set(subtree_ids(uid)) | set(ancestor_ids(uid)))
+
+
+def holds(unit_id: int | None, user=None) -> bool:
+    """Whether the user may change something organised by `unit_id` (a training session, an exam):
+    their subtree holds it; something of the whole organisation (None) only a user of the whole
+    organisation."""
+    return covers(unit_id, user)
+
+
+def require_holds(record, user=None) -> None:
+    """403 unless the user's scope holds the unit that organises `record` (its `unit_id`)."""
+    if not holds(record.unit_id, user):
+        abort(403)
+
+
+SHARED_TABLES = ("training_session", "exam")
 
 
 def _officer_ids(ids):
@@ -355,10 +375,19 @@ def _add_scope(state) -> None:
     ids = scope_ids()
     if ids is None:
         return
-    shared = shared_ids()
-    state.statement = state.statement.options(*[
-        with_loader_criteria(cls, _scope_lambda(cls, ids, shared), include_aliases=True)
-        for cls in scoped_models()])
+    state.statement = state.statement.options(*_options(ids, shared_ids()))
+
+
+def _options(ids: list[int], shared: list[int]) -> list:
+    """The criteria options of this scope, built once per request (app context) and put on each of
+    its statements (building ~20 of them for every statement cost more than running most)."""
+    key = (tuple(ids), tuple(shared))
+    cached = g.get("_scope_opts")
+    if cached is None or cached[0] != key:
+        cached = (key, [with_loader_criteria(cls, _scope_lambda(cls, ids, shared), include_aliases=True)
+                        for cls in scoped_models()])
+        g._scope_opts = cached
+    return cached[1]
 
 
 def _public_request() -> bool:
