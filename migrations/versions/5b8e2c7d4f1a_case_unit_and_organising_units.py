@@ -1,6 +1,6 @@
 """case_unit: the units each case belongs to (the unit scope reads it); filled from the cases'
 承办单位 and certificate numbers. training_session.unit_id, exam.unit_id: the organising unit
-(NULL: the whole organisation)
+(NULL: the whole organisation). unit.reminder_recipients: a unit's own reminder recipients
 
 Revision ID: 5b8e2c7d4f1a
 Revises: 975fe6b77388
@@ -37,6 +37,8 @@ def upgrade():
         "JOIN certificate c ON c.number = cc.number "
         "JOIN officer o ON o.id = c.officer_id "
         "WHERE NOT EXISTS (SELECT 1 FROM unit u2 WHERE u2.name = pc.unit)")
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reminder_recipients', sa.Text(), server_default='', nullable=False))
     for table in ('training_session', 'exam'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('unit_id', sa.Integer(), nullable=True))
@@ -45,6 +47,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('unit', schema=None) as batch_op:
+        batch_op.drop_column('reminder_recipients')
     for table in ('exam', 'training_session'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_constraint(batch_op.f(f'fk_{table}_unit_id_unit'), type_='foreignkey')
