@@ -184,6 +184,7 @@ FIELD_LABELS = {
     "unit_id": "单位",
     "unit": "单位",
     "parent_id": "上级单位",
+    "reminder_recipients": "提醒接收人",
     "position": "职务",
     "establishment": "编制类型",
     "education": "学历",

@@ -4,7 +4,7 @@ from app.api.models import ApiToken
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.throttle import LoginThrottle
-from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
+from app.cases.models import CaseCertificate, CaseUnit, CaseVerdict, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
@@ -23,6 +23,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "CaseCertificate",
+    "CaseUnit",
     "CaseVerdict",
     "Certificate",
     "CertificateEvent",

@@ -21,6 +21,8 @@ a record exists elsewhere (a unit name an import row names, a unique ID number).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from flask import abort, g, has_app_context
 from sqlalchemy import ColumnElement, event, false, select, true
 from sqlalchemy.orm import Session, with_loader_criteria
@@ -28,6 +30,20 @@ from sqlalchemy.orm import Session, with_loader_criteria
 from app.extensions import db
 
 UNSCOPED = {"scope_all": True}
+_OFF = "scope_off"
+
+
+@contextmanager
+def off(session):
+    """Inside: no statement of `session` is scoped (keeping stored derived data — verdicts, case
+    units — current for every case a write touches, seen or not by the user who wrote)."""
+    outer = session.info.get(_OFF)
+    session.info[_OFF] = True
+    try:
+        yield
+    finally:
+        if not outer:
+            session.info.pop(_OFF, None)
 
 
 def _user(user=None):
@@ -90,20 +106,42 @@ def subtree_select(unit_id: int):
     return select(tree.c.id)
 
 
+def _parents() -> dict[int, int | None]:
+    """{unit id: parent id} of the whole tree (30–60 rows), read once per request (app context) on
+    the session's connection: no ORM event, so no scope applied to itself. The subtree and the
+    ancestors of a unit are both worked out from it."""
+    cached = g.get("_scope_parents") if has_app_context() else None
+    if cached is None:
+        u = _unit_table()
+        cached = dict(db.session.connection().execute(select(u.c.id, u.c.parent_id)).all())
+        if has_app_context():
+            g._scope_parents = cached
+    return cached
+
+
 def subtree_ids(unit_id: int) -> list[int]:
-    """The ids of `unit_id`'s subtree, read once per request (app context) and kept in `g`.
-    Read on the session's connection: no ORM event, so no scope applied to itself."""
+    """The ids of `unit_id`'s subtree (the unit and every unit below it), read once per request."""
     cache = g.setdefault("_scope_subtrees", {}) if has_app_context() else {}
     if unit_id not in cache:
-        conn = db.session.connection()
-        cache[unit_id] = sorted(conn.execute(subtree_select(unit_id)).scalars())
+        parents = _parents()
+        children: dict[int | None, list[int]] = {}
+        for uid, parent in parents.items():
+            children.setdefault(parent, []).append(uid)
+        found, todo = set(), [unit_id] if unit_id in parents else []
+        while todo:
+            uid = todo.pop()
+            if uid not in found:
+                found.add(uid)
+                todo.extend(children.get(uid, ()))
+        cache[unit_id] = sorted(found)
     return cache[unit_id]
 
 
 def forget() -> None:
-    """Drop the subtrees read in this context (after a unit moved)."""
+    """Drop the tree read in this context (after a unit moved)."""
     if has_app_context():
-        g.pop("_scope_subtrees", None)
+        for key in ("_scope_subtrees", "_scope_parents", "_scope_opts"):
+            g.pop(key, None)
 
 
 def scope_ids(user=None) -> list[int] | None:
@@ -129,6 +167,39 @@ def unit_clause(unit_id_column, user=None) -> ColumnElement[bool]:
     return unit_id_column.in_(ids) if ids else false()
 
 
+def ancestor_ids(unit_id: int) -> list[int]:
+    """The ids of the units above `unit_id` (its parent, its parent's parent…)."""
+    parents, found = _parents(), []
+    uid = parents.get(unit_id)
+    while uid is not None and uid not in found:
+        found.append(uid)
+        uid = parents.get(uid)
+    return sorted(found)
+
+
+def shared_ids(user=None) -> list[int] | None:
+    """The units whose shared things (training sessions, exams) the user sees: their subtree and the
+    units above it; None: all of them. Things organised by no unit (NULL) are seen by everyone."""
+    uid = scope_unit_id(user)
+    return None if uid is None else sorted(set(subtree_ids(uid)) | set(ancestor_ids(uid)))
+
+
+def holds(unit_id: int | None, user=None) -> bool:
+    """Whether the user may change something organised by `unit_id` (a training session, an exam):
+    their subtree holds it; something of the whole organisation (None) only a user of the whole
+    organisation."""
+    return covers(unit_id, user)
+
+
+def require_holds(record, user=None) -> None:
+    """403 unless the user's scope holds the unit that organises `record` (its `unit_id`)."""
+    if not holds(record.unit_id, user):
+        abort(403)
+
+
+SHARED_TABLES = ("training_session", "exam")
+
+
 def _officer_ids(ids):
     from app.officers.models import Officer
 
@@ -139,20 +210,14 @@ def _officer_ids(ids):
 def case_clause(case, ids):
     """A case belongs to the branch of its 承办单位 when that names a unit of the tree; otherwise to
     the units of the officers its certificate numbers resolve to (a case spanning two branches is
-    seen by both). `case`: the PenaltyCase entity or an alias of it."""
-    from sqlalchemy import and_, or_
-
-    meta = db.Model.metadata
-    u, cc, c = _unit_table(), meta.tables["case_certificate"], meta.tables["certificate"]
-    by_number = (select(cc.c.case_id).join(c, c.c.number == cc.c.number)
-                 .where(c.c.officer_id.in_(_officer_ids(ids))))
-    return or_(case.unit.in_(select(u.c.name).where(u.c.id.in_(ids))),
-               and_(case.unit.not_in(select(u.c.name)), case.id.in_(by_number)))
+    seen by both) — as stored in `case_unit` (kept current by cases/branches.py).
+    `case`: the PenaltyCase entity or an alias of it."""
+    return case.id.in_(_case_ids(ids))
 
 
 def _case_ids(ids):
-    t = db.Model.metadata.tables["penalty_case"]
-    return select(t.c.id).where(case_clause(t.c, ids))
+    cu = db.Model.metadata.tables["case_unit"]
+    return select(cu.c.case_id).where(cu.c.unit_id.in_(ids))
 
 
 def audit_clause(a, ids):
@@ -196,7 +261,7 @@ def get_or_404(model, record_id, user=None):
         record_id = int(record_id)
     except (TypeError, ValueError):
         abort(404)
-    criteria = _criteria_for(model, scope_ids(user))
+    criteria = _criteria_for(model, scope_ids(user), shared_ids(user))
     q = select(model).where(model.id == record_id)
     if criteria is not None:
         q = q.where(criteria)
@@ -215,7 +280,7 @@ def get_officer_or_404(officer_id, user=None):
 
 # --- the one mechanism: criteria on every ORM statement ------------------------------------------
 
-def _criteria_for(model, ids):
+def _criteria_for(model, ids, shared=None):
     """The scope's WHERE clause on `model` (None: the model is not scoped, or no scope)."""
     if ids is None:
         return None
@@ -230,6 +295,8 @@ def _criteria_for(model, ids):
         return case_clause(model, ids)
     if model.__tablename__ == "audit_event":
         return audit_clause(model, ids)
+    if model.__tablename__ in SHARED_TABLES:
+        return shared_clause(model, ids if shared is None else shared)
     cols = model.__table__.c
     if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
         return model.case_id.in_(_case_ids(ids))
@@ -240,6 +307,14 @@ def _criteria_for(model, ids):
         return model.certificate_id.in_(
             select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))))
     return None
+
+
+def shared_clause(thing, shared):
+    """A training session or exam is seen when organised by no unit (the whole organisation) or by a
+    unit of the user's subtree or above it."""
+    from sqlalchemy import or_
+
+    return or_(thing.unit_id.is_(None), thing.unit_id.in_(shared))
 
 
 def _refers_to(column, table: str) -> bool:
@@ -262,7 +337,7 @@ def scoped_models() -> list:
     return _SCOPED_MODELS
 
 
-def _scope_lambda(model, ids):
+def _scope_lambda(model, ids, shared):
     """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
     (the flag engine joins training_hours twice under two names). `ids` is a bound parameter."""
     from app.officers.models import Officer, Unit
@@ -277,6 +352,8 @@ def _scope_lambda(model, ids):
         return lambda cls: case_clause(cls, ids)
     if model.__tablename__ == "audit_event":
         return lambda cls: audit_clause(cls, ids)
+    if model.__tablename__ in SHARED_TABLES:
+        return lambda cls: shared_clause(cls, shared)
     cols = model.__table__.c
     if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
         return lambda cls: cls.case_id.in_(_case_ids(ids))
@@ -291,16 +368,26 @@ def _add_scope(state) -> None:
         return
     if state.is_column_load or state.is_relationship_load:
         return  # the criteria of the statement that loaded the parent propagate to these
-    if state.execution_options.get("scope_all"):
+    if state.execution_options.get("scope_all") or state.session.info.get(_OFF):
         return
     if not has_app_context() or _public_request():
         return
     ids = scope_ids()
     if ids is None:
         return
-    state.statement = state.statement.options(*[
-        with_loader_criteria(cls, _scope_lambda(cls, ids), include_aliases=True)
-        for cls in scoped_models()])
+    state.statement = state.statement.options(*_options(ids, shared_ids()))
+
+
+def _options(ids: list[int], shared: list[int]) -> list:
+    """The criteria options of this scope, built once per request (app context) and put on each of
+    its statements (building ~20 of them for every statement cost more than running most)."""
+    key = (tuple(ids), tuple(shared))
+    cached = g.get("_scope_opts")
+    if cached is None or cached[0] != key:
+        cached = (key, [with_loader_criteria(cls, _scope_lambda(cls, ids, shared), include_aliases=True)
+                        for cls in scoped_models()])
+        g._scope_opts = cached
+    return cached[1]
 
 
 def _public_request() -> bool:
@@ -323,3 +410,39 @@ def subtree_clause(unit_id_column, unit_id: int) -> ColumnElement[bool]:
     """A WHERE clause keeping the rows whose unit (the given column) is `unit_id` or lies below it.
     Combine it with unit_clause for the user's scope."""
     return unit_id_column.in_(subtree_select(unit_id))
+
+
+# --- shared things (training sessions, exams): the unit that organises them ----------------------
+
+WHOLE = 0  # the form's value for "organised by no unit: the whole organisation"
+
+
+def organising_choices(user=None) -> list[tuple[int, str]]:
+    """The units the user may name as a session's or exam's organiser: those of their subtree, and
+    "the whole organisation" for a user of the whole organisation."""
+    from app.officers.services import unit_list
+
+    ids = scope_ids(user)
+    units = [(u.id, u.name) for u in unit_list() if ids is None or u.id in ids]
+    return ([(WHOLE, "全单位（不限）")] if ids is None else []) + units
+
+
+def organising_unit(data: dict, current: int | None, creating: bool, user=None) -> int | None:
+    """The organising unit a save gives a session or exam: the `unit_id` in `data` (0/None: the
+    whole organisation) when given, else the current one — for a new one, the user's scope unit.
+    Raises DomainError when the user's scope does not hold it."""
+    from app.errors import DomainError
+
+    if not creating and not holds(current, user):
+        raise DomainError("这是上级单位组织的，只有主办单位能修改（本单位人员的出勤、成绩可以登记）")
+    if "unit_id" in data:
+        try:
+            unit_id = int(data["unit_id"] or 0) or None
+        except (TypeError, ValueError):
+            unit_id = -1
+    else:
+        unit_id = scope_unit_id(user) if creating else current
+    if unit_id == -1 or not holds(unit_id, user):
+        msg = "主办单位只能选本单位或下级单位"
+        raise DomainError(msg, fields={"unit_id": msg})
+    return unit_id

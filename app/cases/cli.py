@@ -68,11 +68,14 @@ report_commands = [report_cases]
 def check_cases(fix: bool) -> None:
     """Re-judge every case and compare with the stored verdicts. Exit 0 when they agree; 1 with
     the list of differences otherwise (after --fix: corrected, exit 0)."""
+    from app.cases import branches
     from app.cases.verdicts import differences, refresh_verdicts
 
     diffs = differences(db.session)
-    if not diffs:
+    unit_diffs = branches.differences(db.session)
+    if not diffs and not unit_diffs:
         click.echo("案件资格核查结果表与证件历史一致。")
+        click.echo("案件所属单位表与承办单位、证件编号一致。")
         return
 
     def show(v: tuple[bool, str] | None) -> str:
@@ -81,9 +84,19 @@ def check_cases(fix: bool) -> None:
         return "符合" if v[0] else "不符合（" + "、".join(
             CASE_REASON_LABELS.get(r, r) for r in v[1].strip(",").split(",") if r) + "）"
 
-    click.echo(f"案件资格核查结果表有 {len(diffs)} 处与证件历史不一致：")
-    for _cid, case_no, stored, judged in diffs:
-        click.echo(f"  {case_no or '（已删除的案件）'}：结果表 {show(stored)}，按证件历史应为 {show(judged)}")
+    if diffs:
+        click.echo(f"案件资格核查结果表有 {len(diffs)} 处与证件历史不一致：")
+        for _cid, case_no, stored, judged in diffs:
+            click.echo(f"  {case_no or '（已删除的案件）'}：结果表 {show(stored)}，按证件历史应为 {show(judged)}")
+    if unit_diffs:
+        names = branches.unit_names(db.session, {u for d in unit_diffs for u in d[2] | d[3]})
+
+        def units(ids: set[int]) -> str:
+            return "、".join(sorted(names.get(i, str(i)) for i in ids)) or "无"
+
+        click.echo(f"案件所属单位表有 {len(unit_diffs)} 处与承办单位、证件编号不一致：")
+        for _cid, case_no, stored, now in unit_diffs:
+            click.echo(f"  {case_no or '（已删除的案件）'}：表中为 {units(stored)}，应为 {units(now)}")
     if fix:
         refresh_verdicts(db.session, everything=True)
         db.session.commit()

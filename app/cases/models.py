@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -56,3 +56,15 @@ class CaseVerdict(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("penalty_case.id", ondelete="CASCADE"), primary_key=True)
     ok: Mapped[bool] = mapped_column(Boolean)
     reasons: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CaseUnit(db.Model):
+    """The units a case belongs to, as the unit scope reads them (app/scope.case_clause): the unit its
+    承办单位 names when that is a unit of the tree, otherwise the units of the officers its
+    certificate numbers resolve to (a case spanning two branches has a row for each). Kept current
+    with the verdicts, in the same transaction (cases/branches.py); `flask check cases` checks it."""
+
+    __tablename__ = "case_unit"
+    __table_args__ = (Index("ix_case_unit_unit_case", "unit_id", "case_id"),)
+    case_id: Mapped[int] = mapped_column(ForeignKey("penalty_case.id", ondelete="CASCADE"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), primary_key=True)

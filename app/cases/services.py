@@ -28,6 +28,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from app import scope
 from app.audit.services import changes_of, record, snapshot
 from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
 from app.cases.verdicts import reason_like
@@ -277,7 +278,11 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     cases, numbers = _with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
                                    PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
                                    PenaltyCase.outcome)
-    history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(page_ids)))
+    # The shown cases (all within the user's scope) are judged as their stored verdicts were: on
+    # every card their numbers name, in whichever branch (a case spanning two branches is judged
+    # whole; its problems name only the numbers written on it).
+    with scope.off(db.session):
+        history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(page_ids)))
     rows = []
     for c in cases:
         v = _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
 from app.certificates.models import Certificate, CertificateEvent
+from app.officers.models import Officer, Unit
 
 _CHUNK = 5000  # ids per IN list (SQLite's and psycopg's bound-parameter limits)
 _MANY = 20000  # beyond this many cases in scope, re-judge all of them in one pass
@@ -65,13 +66,26 @@ def _scope(session: Session, case_ids: set[int], numbers: set[str], officer_ids:
 
 
 def refresh_verdicts(session: Session, *, case_ids: Iterable[int] = (), numbers: Iterable[str] = (),
-                     officer_ids: Iterable[int] = (), everything: bool = False) -> int:
+                     officer_ids: Iterable[int] = (), everything: bool = False, case_units: bool = True) -> int:
     """Re-judge the cases a change touched (see the module's docstring) and store their verdicts,
-    in the caller's transaction. `everything`: every case. Returns how many cases were judged."""
+    in the caller's transaction; re-resolve the units of the same cases (cases/branches.py).
+    `everything`: every case; `case_units=False`: only the verdicts (a migration older than the
+    case_unit table). Returns how many cases were judged. Sees every case, whatever the
+    scope of the signed-in user (a change of theirs may touch a case of another branch)."""
+    from app import scope
+
+    with scope.off(session):
+        return _refresh(session, case_ids, numbers, officer_ids, everything, case_units)
+
+
+def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) -> int:
+    from app.cases.branches import refresh_case_units
     from app.cases.services import judge
 
     scope = None if everything else _scope(session, {i for i in case_ids if i is not None},
                                                {n for n in numbers if n}, {i for i in officer_ids if i is not None})
+    if case_units:
+        refresh_case_units(session, scope)
     if scope is None:
         session.execute(delete(CaseVerdict))
         batches: Iterable[list[int] | None] = [None]
@@ -112,7 +126,8 @@ _CARD_FIELDS = ("number", "kind", "officer_id", "status", "issued_on", "expires_
 
 
 def _pending(session: Session) -> dict[str, set]:
-    return session.info.setdefault(_PENDING, {"cases": set(), "numbers": set(), "officers": set(), "certs": set()})
+    return session.info.setdefault(_PENDING, {"cases": set(), "numbers": set(), "officers": set(), "certs": set(),
+                                              "moved": set(), "unit_names": set()})
 
 
 def _old_and_new(obj, attr: str) -> set:
@@ -143,6 +158,14 @@ def _verdicts_after_flush(session: Session, _ctx) -> None:
         elif isinstance(obj, CertificateEvent):
             p["certs"].update(_old_and_new(obj, "certificate_id"))
             touched = True
+        elif isinstance(obj, Officer):  # only the cases' units depend on where an officer works
+            if obj in session.dirty and inspect(obj).attrs["unit_id"].history.has_changes():
+                p["moved"].add(obj.id)
+                touched = True
+        elif isinstance(obj, Unit):  # a 承办单位 naming a unit (or no longer naming one)
+            if obj not in session.dirty or inspect(obj).attrs["name"].history.has_changes():
+                p["unit_names"].update(_old_and_new(obj, "name"))
+                touched = True
     if touched and not session.info.get(_DEFER):
         flush_pending(session)
 
@@ -151,13 +174,19 @@ def flush_pending(session: Session) -> None:
     p = session.info.pop(_PENDING, None)
     if not p or not any(p.values()):
         return
+    from app import scope
+    from app.cases.branches import refresh_case_units
+
     officers, numbers = set(p["officers"]), set(p["numbers"])
-    for chunk in _chunks(sorted(p["certs"])):
-        for officer_id, number in session.execute(
-                select(Certificate.officer_id, Certificate.number).where(Certificate.id.in_(chunk))):
-            officers.add(officer_id)
-            numbers.add(number)
-    refresh_verdicts(session, case_ids=p["cases"], numbers=numbers, officer_ids=officers)
+    with scope.off(session):
+        for chunk in _chunks(sorted(p["certs"])):
+            for officer_id, number in session.execute(
+                    select(Certificate.officer_id, Certificate.number).where(Certificate.id.in_(chunk))):
+                officers.add(officer_id)
+                numbers.add(number)
+        refresh_verdicts(session, case_ids=p["cases"], numbers=numbers, officer_ids=officers)
+        if p["moved"] or p["unit_names"]:
+            refresh_case_units(session, (), officer_ids=p["moved"], unit_names=p["unit_names"])
 
 
 @contextmanager

@@ -21,6 +21,8 @@ class Exam(TimestampMixin, db.Model):
     max_score: Mapped[float] = mapped_column(Float, default=100.0)
     pass_score: Mapped[float] = mapped_column(Float, default=60.0)
     makeup_of_id: Mapped[int | None] = mapped_column(ForeignKey("exam.id"))
+    # The unit of the tree that organises it (its scope: app/scope.py); NULL: the whole organisation.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
 
     makeup_of: Mapped[Exam | None] = relationship(remote_side="Exam.id")
     results: Mapped[list[ExamResult]] = relationship(back_populates="exam")

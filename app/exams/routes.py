@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
-from app import clock
+from app import clock, scope
 from app.auth.access import require_role
 from app.exams import bp, services
 from app.exams.forms import ExamForm
@@ -45,15 +45,18 @@ def _form(exam: Exam | None) -> ExamForm:
         Exam.id != (exam.id if exam else -1), Exam.makeup_of_id.is_(None))
         .order_by(Exam.held_on.desc()).limit(200)).all()
     form.makeup_of_id.choices = [(0, "（不是补考）")] + [(i, f"{t}（{cn_date(d)}）") for i, t, d in others]
+    form.unit_id.choices = scope.organising_choices()
     if exam is not None and request.method == "GET":
         form.makeup_of_id.data = exam.makeup_of_id or 0
+    if request.method == "GET" or "unit_id" not in request.form:  # a form of before the field: as it was
+        form.unit_id.data = (exam.unit_id if exam is not None else scope.scope_unit_id()) or scope.WHOLE
     return form
 
 
 def _data(form: ExamForm) -> dict:
     return {"title": form.title.data, "kind": form.kind.data, "held_on": form.held_on.data,
             "max_score": form.max_score.data, "pass_score": form.pass_score.data,
-            "makeup_of_id": form.makeup_of_id.data or None}
+            "makeup_of_id": form.makeup_of_id.data or None, "unit_id": form.unit_id.data or None}
 
 
 @bp.route("/exams/new", methods=["GET", "POST"])
@@ -91,6 +94,7 @@ def get_exam(exam_id: int) -> Exam:
 @require_role("clerk")  # viewers do not see the form at all
 def edit(exam_id: int):
     exam = get_exam(exam_id)
+    scope.require_holds(exam)  # an exam organised above the branch: only its organiser edits it
     form = _form(exam)
     if form.validate_on_submit():
         with commit_or_errors(form) as tx:

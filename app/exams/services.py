@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from app import scope
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
@@ -21,7 +22,7 @@ from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
 from app.officers.models import Officer
 
-EXAM_FIELDS = ["title", "kind", "held_on", "max_score", "pass_score", "makeup_of_id"]
+EXAM_FIELDS = ["title", "kind", "held_on", "max_score", "pass_score", "makeup_of_id", "unit_id"]
 
 
 def default_pass_score() -> float:
@@ -75,7 +76,8 @@ def validate_exam_data(data: dict[str, Any], *, exclude_id: int | None = None) -
                                       f"的日期（{cn_date(makeup.held_on)}）")
     if title and isinstance(held, date):
         clash = db.session.scalar(select(Exam.id).where(Exam.title == title, Exam.held_on == held,
-                                                        Exam.id != (exclude_id or -1)))
+                                                        Exam.id != (exclude_id or -1))
+                                  .execution_options(scope_all=True))
         if clash:
             errors["title"] = f"{cn_date(held)} 已有名为“{title}”的考试"
     return errors
@@ -90,6 +92,7 @@ def save_exam(exam: Exam | None, data: dict[str, Any]) -> Exam:
     ps = _number(data.get("pass_score"), "合格分数")
     ps = default_pass_score() if ps is None else ps
     creating = exam is None
+    unit_id = scope.organising_unit(data, None if creating else exam.unit_id, creating)
     if creating:
         exam = Exam()
         before = dict.fromkeys(EXAM_FIELDS)
@@ -101,6 +104,7 @@ def save_exam(exam: Exam | None, data: dict[str, Any]) -> Exam:
     exam.kind = makeup.kind if makeup else lookup(EXAM_KINDS, data["kind"])
     exam.max_score = 100.0 if mx is None else mx
     exam.pass_score = ps
+    exam.unit_id = unit_id
     if creating:
         db.session.add(exam)
     if not creating:

@@ -337,7 +337,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
 
     cols = [Officer.id, Officer.version, Officer.name_pinyin,
             *(getattr(Officer, f) for f in OFFICER_FIELDS)]
-    writes, audits = [], []
+    writes, audits, moved = [], [], set()
     for chunk in _chunks(updates):
         for cur in db.session.execute(select(*cols).where(Officer.id.in_(chunk))):
             data = updates[cur.id]
@@ -346,12 +346,18 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
                                   | {"unit_id": units[data["unit"]].id})
             new.name_pinyin = sort_key(new.name)
             changes = changes_of(new, cur._asdict(), OFFICER_FIELDS)
+            if "unit_id" in changes:
+                moved.add(cur.id)
             if changes or new.name_pinyin != cur.name_pinyin:  # the ORM writes a stale key too
                 writes.append({"_id": cur.id, "_version": cur.version,
                                **{f: getattr(new, f) for f in _OFFICER_WRITES}})
             if changes:
                 audits.append((cur.id, f"修改执法人员 {new.name}", changes))
     _bulk_update(Officer.__table__, _OFFICER_WRITES, writes)
+    if moved:  # Core updates: no flush hook sees the officers' cases change branch
+        from app.cases.branches import refresh_case_units
+
+        refresh_case_units(db.session, (), officer_ids=moved)
     record_changes_many("update", "officer", audits)
     _expire(Officer)
 

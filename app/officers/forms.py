@@ -33,7 +33,11 @@ def _int_or_none(value):
 
 
 class UnitForm(CompleteForm):
+    optional_in_post = ("reminder_recipients",)
     name = StringField("单位名称", validators=[DataRequired("请填写单位名称"), Length(max=100)])
+    reminder_recipients = StringField(
+        "提醒接收人", validators=[Optional(), Length(max=2000)],
+        description="电子邮件地址，用逗号分隔：本单位及下级单位人员的证件到期提醒发给他们；留空则发给上级单位的接收人")
     kind = SelectField("单位类型", choices=list(UNIT_KINDS.items()))
     parent_id = SelectField("上级单位", coerce=_int_or_none, validate_choice=True)
     sort_order = IntegerField(

@@ -43,6 +43,9 @@ class Unit(TimestampMixin, db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     kind: Mapped[str] = mapped_column(String(20), default="department")
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    # Who receives this unit's expiring-certificate reminders (e-mail addresses, ", "-separated):
+    # a digest of its subtree's officers (app/reminders); empty: the nearest unit above that has some.
+    reminder_recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side="Unit.id")
     officers: Mapped[list[Officer]] = relationship(back_populates="unit")

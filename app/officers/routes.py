@@ -152,6 +152,8 @@ def _unit_edit(unit: Unit | None):
                 kind=form.kind.data,
                 parent_id=form.parent_id.data,
                 sort_order=form.sort_order.data or 0,
+                reminder_recipients=(form.reminder_recipients.data or "")
+                if "reminder_recipients" in request.form else None,
             )
             tx.success = f"单位“{saved.name}”已保存"
         if tx.ok:

@@ -20,7 +20,7 @@ OFFICER_FIELDS = [
     "establishment", "education", "on_enforcement_post", "employment_status", "status_changed_on",
     "post_since", "retirement_basis", "phone", "notes",
 ]
-UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order"]
+UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order", "reminder_recipients"]
 
 
 def unit_list() -> list[Unit]:
@@ -49,7 +49,20 @@ def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
     return unit
 
 
-def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None, sort_order: int) -> Unit:
+def reminder_recipients_text(value: str) -> str:
+    """E-mail addresses as typed (commas, semicolons or spaces between) → "a@x.cn, b@x.cn"; a
+    DomainError naming the bad address."""
+    from app.settings.services import SettingError, _emails
+
+    try:
+        return ", ".join(_emails(value or "")) if (value or "").strip() else ""
+    except SettingError as exc:
+        raise DomainError(f"提醒接收人：{exc}", fields={"reminder_recipients": str(exc)}) from None
+
+
+def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None, sort_order: int,
+              reminder_recipients: str | None = None) -> Unit:
+    """Create or edit a unit; `reminder_recipients` None: left as it is."""
     name = (name or "").strip()
     if not name:
         raise DomainError("单位名称不能为空", fields={"name": "单位名称不能为空"})
@@ -70,6 +83,10 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
     else:
         before = snapshot(unit, UNIT_FIELDS)
     unit.name, unit.kind, unit.parent_id, unit.sort_order = name, kind, parent_id, sort_order
+    if reminder_recipients is not None:
+        unit.reminder_recipients = reminder_recipients_text(reminder_recipients)
+    elif creating:
+        unit.reminder_recipients = ""
     db.session.flush()
     changes = changes_of(unit, before, UNIT_FIELDS)
     if changes:

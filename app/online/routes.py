@@ -9,7 +9,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app import clock
+from app import clock, scope
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.exams.models import Exam
@@ -214,6 +214,7 @@ def _back(exam: Exam):
 @bp.route("/exams/<int:exam_id>/online/paper", methods=["POST"])
 def exam_paper(exam_id: int):
     exam = _exam(exam_id)
+    scope.require_holds(exam)  # an exam organised above the branch: its organiser sets it up
     lines = [x.strip() for x in (request.form.get("rules") or "").replace("，", "\n").splitlines() if x.strip()]
     with commit_or_errors(refused="组卷被拒绝：") as tx:
         rules = [svc.parse_rule(x) for x in lines]
@@ -229,6 +230,7 @@ def _parse_local(text: str) -> datetime | None:
 @bp.route("/exams/<int:exam_id>/online/open", methods=["POST"])
 def exam_open(exam_id: int):
     exam = _exam(exam_id)
+    scope.require_holds(exam)
     now = utcnow()
     try:
         minutes = int(request.form.get("minutes") or "0")
@@ -262,6 +264,7 @@ def exam_replace(exam_id: int, officer_id: int):
 @bp.route("/exams/<int:exam_id>/online/close", methods=["POST"])
 def exam_close(exam_id: int):
     exam = _exam(exam_id)
+    scope.require_holds(exam)
     with commit_or_errors() as tx:
         done = svc.close_exam(exam, now=utcnow())
         tx.success = f"考试已结束：自动交卷 {done['submitted']} 人，缺考 {done['absent']} 人，成绩已写入"

@@ -39,7 +39,9 @@ from app.reminders.mail import DeliveryError
 from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings import services as settings
 
-CHANNELS = {"email": "邮件", "webhook": "群机器人"}
+CHANNELS = {"email": "邮件", "webhook": "群机器人", "unitmail": "单位邮件"}
+# the organisation-wide channels (settings); "unitmail": each unit's own recipients (Unit.reminder_recipients)
+ORG_CHANNELS = ("email", "webhook")
 OUTCOMES = {"sent": "已发送", "failed": "发送失败"}
 RUN_OUTCOMES = {"ok": "成功", "failed": "失败", "running": "未完成（运行中或被中断）"}
 ATTACHMENT_NAME = "证件到期提醒.pdf"
@@ -68,6 +70,7 @@ class Due:
     name: str
     phone: str
     unit: str
+    unit_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -83,7 +86,7 @@ def _due_select(today: date, within: int):
     sub = compliance.expiring(compliance.Params(today=today, within=within)).subquery("exp")
     return (
         select(Certificate.id, Certificate.number, Certificate.expires_on, Officer.id.label("oid"),
-               Officer.name, Officer.phone, Unit.name.label("unit"))
+               Officer.name, Officer.phone, Unit.name.label("unit"), Unit.id.label("unit_id"))
         .select_from(sub)
         .join(Certificate, Certificate.id == sub.c.certificate_id)
         .join(Officer, Officer.id == sub.c.officer_id)
@@ -102,7 +105,7 @@ def due_certificates(today: date, windows: list[int]) -> list[Due]:
         window = smallest_window(days_left, windows)
         if window is not None:
             out.append(Due(r.id, r.number, r.expires_on, days_left, window, r.oid, r.name,
-                           r.phone or "", r.unit))
+                           r.phone or "", r.unit, r.unit_id))
     return out
 
 
@@ -361,6 +364,7 @@ class Plan:
     due: list[Due]
     outgoing: list[Outgoing]
     skipped: list[str]  # channels not configured, as sentences
+    unit_channel: bool = False  # some unit has recipients of its own
 
 
 def _by_window(items: list[Due]) -> list[tuple[int, list[Due]]]:
@@ -383,15 +387,38 @@ def falling_units(today: date) -> list[tuple[str, date]]:
     return [(u.unit, u.below_two_on) for u in sorted(falling, key=lambda u: u.below_two_on)]
 
 
+def unit_recipients() -> dict[int, tuple[str, list[str]]]:
+    """{unit id: (the unit that receives its reminders, their addresses)}: the unit itself when it
+    has recipients, else the nearest unit above it that has; units with none above are left out.
+    One query over the whole tree (30–60 units), unscoped: the run covers every unit."""
+    rows = {uid: (name, parent, text) for uid, name, parent, text in db.session.execute(
+        select(Unit.id, Unit.name, Unit.parent_id, Unit.reminder_recipients).execution_options(scope_all=True))}
+    out: dict[int, tuple[str, list[str]]] = {}
+    for uid in rows:
+        seen, cur = set(), uid
+        while cur is not None and cur in rows and cur not in seen:
+            seen.add(cur)
+            name, parent, text = rows[cur]
+            emails = [x.strip() for x in (text or "").split(",") if x.strip()]
+            if emails:
+                out[uid] = (name, emails)
+                break
+            cur = parent
+    return out
+
+
 def _email(org: str, today: date, items: list[Due], recipients: list[str], base_url: str,
-           attachment: bool) -> Outgoing:
+           attachment: bool, channel: str = "email", title: str = "") -> Outgoing:
     ctx = {"org": org, "today": today, "groups": _by_window(items), "count": len(items),
            "link": f"{base_url.rstrip('/')}/reminders" if base_url else "", "attachment": attachment,
-           "attachment_name": ATTACHMENT_NAME, "falling": falling_units(today),
+           "attachment_name": ATTACHMENT_NAME,
+           # the organisation's digest names the units falling below two; a unit's own mail does not
+           # (it would name other branches)
+           "falling": falling_units(today) if channel == "email" else [],
            "forecast_link": f"{base_url.rstrip('/')}/forecast" if base_url else ""}
     return Outgoing(
-        channel="email", recipient=", ".join(recipients), items=items, to=list(recipients),
-        subject=_subject(org, items, today),
+        channel=channel, recipient=", ".join(recipients), items=items, to=list(recipients),
+        subject=_subject(title or org, items, today),
         text=render_template("reminders/email.txt", **ctx),
         html=render_template("reminders/email.html", **ctx),
     )
@@ -441,7 +468,18 @@ def plan(today: date, config: Any) -> Plan:
             outgoing.append(_webhook(org, today, items, url, base_url))
     else:
         skipped.append("群机器人：未设置 webhook_url，跳过")
-    return Plan(today, windows, due, outgoing, skipped)
+    # each unit with recipients of its own: a digest of its subtree's officers only (a unit
+    # without receives through the nearest unit above it that has)
+    receivers = unit_recipients()
+    groups: dict[str, tuple[list[str], list[Due]]] = {}
+    for d in pending("unitmail"):
+        if d.unit_id in receivers:
+            name, emails = receivers[d.unit_id]
+            groups.setdefault(name, (emails, []))[1].append(d)
+    for name, (emails, items) in sorted(groups.items(), key=lambda kv: unit_key(kv[0])):
+        outgoing.append(_email(org, today, items, emails, base_url, attachment=True, channel="unitmail",
+                               title=f"{org}·{name}"))
+    return Plan(today, windows, due, outgoing, skipped, unit_channel=bool(receivers))
 
 
 def notice_pdf(today: date, items: list[Due]) -> bytes:
@@ -469,7 +507,8 @@ class RunResult:
 def summarize(sent: list[Outgoing]) -> str:
     certs = {it.certificate_id for o in sent for it in o.items}
     windows = sorted({it.window for o in sent for it in o.items}, reverse=True)
-    per = "，".join(f"{CHANNELS[c]} {sum(1 for o in sent if o.channel == c)}" for c in CHANNELS)
+    per = "，".join(f"{CHANNELS[c]} {sum(1 for o in sent if o.channel == c)}" for c in CHANNELS
+                   if c in ORG_CHANNELS or any(o.channel == c for o in sent))
     text = f"{len(certs)} 个证件，{len(windows)} 个窗口，{len(sent)} 条消息（{per}）"
     if windows:
         text += "；窗口：" + "、".join(f"{w}天" for w in windows)
@@ -479,7 +518,7 @@ def summarize(sent: list[Outgoing]) -> str:
 def _deliver(out: Outgoing, smtp: mail.SmtpSettings, today: date) -> str | None:
     """Send one digest; raise DeliveryError when it did not go out, return a warning when it
     went out imperfectly (some recipients refused)."""
-    if out.channel == "email":
+    if out.channel in ("email", "unitmail"):
         pdf = notice_pdf(today, out.items)
         msg = mail.build_message(smtp, out.to, out.subject, out.text, out.html,
                                  attachment=(ATTACHMENT_NAME, pdf))
@@ -536,7 +575,7 @@ def _send_locked(today: date, config: Any, *, commit: Callable[[], None],
     sent: list[Outgoing] = []
     errors: list[str] = []
     warnings: list[str] = []
-    if p.due and len(p.skipped) == len(CHANNELS):
+    if p.due and len(p.skipped) == len(ORG_CHANNELS) and not p.unit_channel:
         errors.append(f"未发送：没有配置提醒渠道（reminder_recipients 和 webhook_url 均为空），"
                       f"{len(p.due)} 个证件在提醒窗口内")
     for out in p.outgoing:
@@ -586,9 +625,9 @@ def dry_run_text(p: Plan) -> str:
 
     parts = []
     for out in p.outgoing:
-        if out.channel == "email":
+        if out.channel in ("email", "unitmail"):
             parts.append("\n".join([
-                "=== 邮件 ===", f"收件人：{out.recipient}", f"主题：{out.subject}",
+                f"=== {CHANNELS[out.channel]} ===", f"收件人：{out.recipient}", f"主题：{out.subject}",
                 f"附件：{ATTACHMENT_NAME}", "", out.text.rstrip()]))
         else:
             parts.append("\n".join([

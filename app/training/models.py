@@ -22,6 +22,8 @@ class TrainingSession(TimestampMixin, db.Model):
     organiser: Mapped[str] = mapped_column(String(100), default="")
     lecturer: Mapped[str] = mapped_column(String(100), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The unit of the tree that organises it (its scope: app/scope.py); NULL: the whole organisation.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
 
     attendances: Mapped[list[Attendance]] = relationship(back_populates="session")
 

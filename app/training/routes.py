@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from app import clock
+from app import clock, scope
 from app.auth.access import require_role, sees_full_ids
 from app.extensions import db
 from app.officers.lists import unit_name
@@ -43,10 +43,18 @@ def _form_data(form: SessionForm) -> dict:
     return {f: getattr(form, f).data for f in services.SESSION_FIELDS}
 
 
+def _session_form(s: TrainingSession | None) -> SessionForm:
+    form = SessionForm(obj=s)
+    form.unit_id.choices = scope.organising_choices()
+    if request.method == "GET" or "unit_id" not in request.form:  # a form of before the field: as it was
+        form.unit_id.data = (s.unit_id if s is not None else scope.scope_unit_id()) or scope.WHOLE
+    return form
+
+
 @bp.route("/training/new", methods=["GET", "POST"])
 @require_role("clerk")  # viewers do not see the form at all
 def create():
-    form = SessionForm()
+    form = _session_form(None)
     if request.method == "GET":
         form.held_on.data = clock.today()
     if form.validate_on_submit():
@@ -69,7 +77,8 @@ def get_session(session_id: int) -> TrainingSession:
 @require_role("clerk")  # viewers do not see the form at all
 def edit(session_id: int):
     s = get_session(session_id)
-    form = SessionForm(obj=s)
+    scope.require_holds(s)  # a session organised above the branch: only its organiser edits it
+    form = _session_form(s)
     if form.validate_on_submit():
         with commit_or_errors(form) as tx:
             services.save_session(s, _form_data(form))

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Float, cast, func, null, or_, select
 
+from app import scope
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.extensions import db
@@ -21,7 +22,7 @@ from app.paging import page_of
 from app.training.hours import hours_by_officer, on_post, records_since, year_status_sql, year_terms
 from app.training.models import Attendance, TrainingSession
 
-SESSION_FIELDS = ["title", "category", "held_on", "hours", "location", "organiser", "lecturer", "notes"]
+SESSION_FIELDS = ["title", "category", "held_on", "hours", "location", "organiser", "lecturer", "notes", "unit_id"]
 
 
 def parse_hours(value: Any, label: str = "学时") -> float:
@@ -58,7 +59,7 @@ def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None
     if title and isinstance(data.get("held_on"), date):
         clash = db.session.scalar(select(TrainingSession.id).where(
             TrainingSession.title == title, TrainingSession.held_on == data["held_on"],
-            TrainingSession.id != (exclude_id or -1)))
+            TrainingSession.id != (exclude_id or -1)).execution_options(scope_all=True))
         if clash:
             errors["title"] = f"{cn_date(data['held_on'])} 已有名为“{title}”的培训"
     return errors
@@ -71,6 +72,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
     if errors:
         raise DomainError("；".join(errors.values()), fields=errors)
     creating = session is None
+    unit_id = scope.organising_unit(data, None if creating else session.unit_id, creating)
     if creating:
         session = TrainingSession()
         db.session.add(session)
@@ -84,6 +86,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
     session.hours = parse_hours(data["hours"])
     for f in ("location", "organiser", "lecturer", "notes"):
         setattr(session, f, (data.get(f) or "").strip())
+    session.unit_id = unit_id
     db.session.flush()
     if not creating and old_hours != session.hours:
         for a in session.attendances:

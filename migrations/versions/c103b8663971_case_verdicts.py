@@ -34,7 +34,7 @@ def upgrade():
     from app.cases.verdicts import refresh_verdicts
 
     session = Session(bind=op.get_bind())
-    refresh_verdicts(session, everything=True)
+    refresh_verdicts(session, everything=True, case_units=False)  # case_unit comes later
     session.flush()
 
 

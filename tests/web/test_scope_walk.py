@@ -32,6 +32,14 @@ def scoped_demo(app):
         units[BRANCH_A].parent_id = top.id
         units[BRANCH_B].parent_id = top.id
         units[BRANCH_A1].parent_id = units[BRANCH_A].id
+        # a session and an exam organised by each of the two sibling branches (the rest: by nobody)
+        from app.exams.models import Exam
+        from app.training.models import TrainingSession
+
+        for model, word in ((TrainingSession, "培训"), (Exam, "考试")):
+            last = list(_db.session.scalars(_db.select(model).order_by(model.id.desc()).limit(2)))
+            for thing, branch in zip(last, (BRANCH_A, BRANCH_B), strict=True):
+                thing.unit_id, thing.title = units[branch].id, f"{branch}主办的{word}"
         _db.session.commit()
 
 
@@ -55,7 +63,14 @@ def _people(app, unit_names: set[str]):
     }
 
 
-def _ids(app, people, own: bool) -> dict:
+def _organised_by(app, model, branch: str) -> int:
+    from app.officers.models import Unit
+
+    with app.app_context():
+        return _db.session.scalar(_db.select(model.id).join(Unit, Unit.id == model.unit_id).where(Unit.name == branch))
+
+
+def _ids(app, people, own: bool, sibling: str | None = None) -> dict:
     from app.auth.models import User
     from app.cases.models import PenaltyCase
     from app.exams.models import Exam
@@ -67,8 +82,10 @@ def _ids(app, people, own: bool) -> dict:
             return _db.session.scalar(_db.select(model.id).order_by(model.id)) or 1
 
         key = "own" if own else "foreign"
+        sessions = (first(TrainingSession), first(Exam)) if sibling is None else (
+            _organised_by(app, TrainingSession, sibling), _organised_by(app, Exam, sibling))
         return {"officer_id": people[f"{key}_officer"], "cert_id": people[f"{key}_cert"],
-                "session_id": first(TrainingSession), "exam_id": first(Exam), "unit_id": first(Unit),
+                "session_id": sessions[0], "exam_id": sessions[1], "unit_id": first(Unit),
                 "user_id": first(User), "case_id": first(PenaltyCase), "action": "suspend"}
 
 
@@ -156,21 +173,36 @@ def test_no_foreign_officer_in_any_answer(app, client, scoped_demo, role, unit, 
     assert not leaks, "\n".join(leaks)
 
 
-@pytest.mark.parametrize(("role", "unit", "branch"), [
-    ("admin", BRANCH_A, {BRANCH_A, BRANCH_A1}),
-    ("clerk", BRANCH_B, {BRANCH_B}),
+@pytest.mark.parametrize(("role", "unit", "branch", "sibling"), [
+    ("admin", BRANCH_A, {BRANCH_A, BRANCH_A1}, BRANCH_B),
+    ("clerk", BRANCH_B, {BRANCH_B}, BRANCH_A),
 ])
-def test_foreign_ids_answer_404(app, client, scoped_demo, role, unit, branch):
+def test_foreign_ids_answer_404(app, client, scoped_demo, role, unit, branch, sibling):
     people = _people(app, branch)
     _login(app, client, f"scoped_{role}", role, unit)
-    ids = _ids(app, people, own=False)
+    ids = _ids(app, people, own=False, sibling=sibling)
     checked = 0
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or not rule.arguments & {"officer_id", "cert_id"} or rule.arguments - set(ids):
+        if "GET" not in rule.methods or rule.arguments - set(ids):
+            continue
+        if not rule.arguments & {"officer_id", "cert_id", "session_id", "exam_id"}:
             continue
         if getattr(app.view_functions[rule.endpoint], "_min_role", "viewer") == "admin" and role != "admin":
             continue  # refused (403) whatever the id: it tells nothing about the record
         url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule)
-        assert client.get(url).status_code == 404, url
+        status = client.get(url).status_code
+        assert status == 404, url
         checked += 1
     assert checked > 5
+
+
+@pytest.mark.parametrize(("role", "unit", "sibling"), [("admin", BRANCH_A, BRANCH_B), ("clerk", BRANCH_B, BRANCH_A)])
+def test_a_sibling_branchs_sessions_and_exams_are_not_listed(app, client, scoped_demo, role, unit, sibling):
+    _login(app, client, f"scoped_{role}", role, unit)
+    for url in ("/training", "/training.xlsx", "/exams", "/exams.xlsx", "/training?q=主办", "/exams?q=主办"):
+        resp = _follow(client, client.get(url))
+        assert resp is not None and resp.status_code == 200, url
+        text = _text(resp)
+        assert f"{sibling}主办的" not in text, url
+    html = client.get("/training?q=主办").get_data(as_text=True) + client.get("/exams?q=主办").get_data(as_text=True)
+    assert f"{unit}主办的培训" in html and f"{unit}主办的考试" in html
