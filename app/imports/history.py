@@ -87,6 +87,10 @@ def why_not_undo(batch: ImportBatch) -> str | None:
                           if cid not in own]
                 if others:
                     return f"导入的{NOUNS[table]}之后已有{noun}（{len(others)} 条），不能撤销"
+            if table == "officer":
+                reason = _officer_referrers(chunk, created)
+                if reason:
+                    return reason
     from app.imports.base import importers
 
     importer = importers().get(batch.kind)
@@ -102,6 +106,28 @@ def why_not_undo(batch: ImportBatch) -> str | None:
                 CertificateEvent.certificate_id.in_(chunk),
                 CertificateEvent.created_at > since)):
             return "导入的证件之后已办理过变更，不能撤销"
+    return None
+
+
+def _officer_referrers(chunk: list[int], created: dict) -> str | None:
+    """Every other table pointing at officer.id (read from the schema: a photo, an attachment,
+    an online exam sitting, a table added later) stops the undo, but for rows this import made
+    itself and the derived yearly hours (dropped with the officer)."""
+    from app.officers.merge import DERIVED, noun, references
+
+    for table, column in references():
+        if table.name in DERIVED or table.name in {child.__tablename__ for child, _fk, _n
+                                                   in DEPENDENTS["officer"]}:
+            continue
+        own = set(created.get(table.name, []))
+        if own and "id" in table.c:
+            n = len([i for (i,) in db.session.execute(select(table.c.id).where(column.in_(chunk)))
+                     if i not in own])
+        else:
+            n = db.session.scalar(select(func.count()).select_from(table).where(column.in_(chunk)))
+        if n:
+            word, measure = noun(table.name)
+            return f"导入的执法人员之后已有{word}（{n} {measure}），不能撤销"
     return None
 
 
@@ -129,6 +155,12 @@ def undo(batch: ImportBatch) -> str:
             if table == "certificate":
                 db.session.execute(delete(CertificateEvent).where(
                     CertificateEvent.certificate_id.in_(chunk)))
+            elif table == "officer":
+                from app.officers.merge import DERIVED, references
+
+                for ref, column in references():
+                    if ref.name in DERIVED:
+                        db.session.execute(delete(ref).where(column.in_(chunk)))
             elif table == "penalty_case":
                 db.session.execute(delete(CaseCertificate).where(CaseCertificate.case_id.in_(chunk)))
             db.session.execute(delete(model).where(model.id.in_(chunk)))
