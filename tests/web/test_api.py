@@ -175,9 +175,10 @@ def test_officers_paging_and_per_page_cap(app, api):
     assert past["items"] == [] and past["total"] == 205
     seen = [i["id"] for p in (1, 2, 3) for i in api(f"/api/v1/officers?per_page=100&page={p}").get_json()["items"]]
     assert len(seen) == len(set(seen)) == 205
-    for bad in ("page=0", "per_page=0", "page=abc"):
+    for bad in ("page=0", "per_page=0", "page=abc", "page=9223372036854775808", "page=1000001"):
         resp = api(f"/api/v1/officers?{bad}")
         assert resp.status_code == 422 and resp.get_json()["error"] == "invalid_parameter", bad
+    assert api("/api/v1/officers?per_page=9223372036854775808").get_json()["per_page"] == 200
 
 
 def test_officer_detail_with_certificates(app, api):
