@@ -388,3 +388,23 @@ def test_account_page_creates_a_token_shown_once(app, client):
     assert tok not in client.get("/account/tokens").get_data(as_text=True)
     again = client.post("/account/tokens", data={"label": "报表系统", "csrf_token": csrf_from(html)})
     assert "已有名为“报表系统”的有效令牌" in again.get_data(as_text=True)
+
+
+def test_viewer_token_cannot_search_by_id_number_and_gets_told_so(app, api, runner, client):
+    """A viewer's whole-number search is refused in JSON (no session cookie written); a clerk's
+    is answered and audited."""
+    from app.audit.models import AuditEvent
+
+    with app.app_context():
+        number = OfficerFactory(name="甲").id_number
+        _db.session.commit()
+    resp = api(f"/api/v1/officers?q={number}")
+    assert resp.status_code == 403 and resp.get_json()["message"] == "查看员不能按身份证号搜索"
+    assert "Set-Cookie" not in resp.headers
+    make_user(app, "clerkcaller", "clerk")
+    tok = issue(runner, "clerkcaller")
+    resp = client.get(f"/api/v1/officers?q={number}", headers=bearer(tok))
+    assert [i["name"] for i in resp.get_json()["items"]] == ["甲"] and "Set-Cookie" not in resp.headers
+    with app.app_context():
+        assert _db.session.scalar(_db.select(AuditEvent.summary).where(AuditEvent.action == "search")).startswith(
+            "按身份证号搜索：")
