@@ -87,10 +87,9 @@ def why_not_undo(batch: ImportBatch) -> str | None:
                           if cid not in own]
                 if others:
                     return f"导入的{NOUNS[table]}之后已有{noun}（{len(others)} 条），不能撤销"
-            if table == "officer":
-                reason = _officer_referrers(chunk, created)
-                if reason:
-                    return reason
+            reason = _referrers(table, chunk, created)
+            if reason:
+                return reason
     from app.imports.base import importers
 
     importer = importers().get(batch.kind)
@@ -109,25 +108,40 @@ def why_not_undo(batch: ImportBatch) -> str | None:
     return None
 
 
-def _officer_referrers(chunk: list[int], created: dict) -> str | None:
-    """Every other table pointing at officer.id (read from the schema: a photo, an attachment,
-    an online exam sitting, a table added later) stops the undo, but for rows this import made
-    itself and the derived yearly hours (dropped with the officer)."""
-    from app.officers.merge import DERIVED, noun, references
+# Rows pointing at an imported record that are not in DEPENDENTS and still stop its removal,
+# named for the message (any other table is named by its entity label or its table name).
+REFERRER_NOUNS = {"user_account": "用户", "reminder_delivery": "到期提醒记录", "online_exam": "在线考试设置",
+                  "exam_sitting": "在线考试记录", "annual_review": "年审记录"}
+# Removed by undo itself (the certificate's own history) or recomputed (the yearly hours).
+UNDO_REMOVES = {"certificate_event", "training_hours"}
 
-    for table, column in references():
-        if table.name in DERIVED or table.name in {child.__tablename__ for child, _fk, _n
-                                                   in DEPENDENTS["officer"]}:
+
+def _referrers(table_name: str, chunk: list[int], created: dict) -> str | None:
+    """Every other foreign key to the imported table (read from the schema: a photo, an
+    attachment, an online exam sitting, a user assigned to a unit, a reminder sent, a table added
+    later) stops the undo with a message instead of failing on the constraint — but for rows this
+    import made itself, keys that cascade or clear themselves, and rows undo removes itself."""
+    from app.labels import ENTITY_TYPES
+    from app.officers.merge import NOUNS as OFFICER_NOUNS
+
+    target = MODELS[table_name].__table__
+    listed = {child.__tablename__ for child, _fk, _n in DEPENDENTS.get(table_name, [])}
+    for table in db.metadata.sorted_tables:
+        if table.name in UNDO_REMOVES or table.name in listed:
             continue
-        own = set(created.get(table.name, []))
-        if own and "id" in table.c:
-            n = len([i for (i,) in db.session.execute(select(table.c.id).where(column.in_(chunk)))
-                     if i not in own])
-        else:
-            n = db.session.scalar(select(func.count()).select_from(table).where(column.in_(chunk)))
-        if n:
-            word, measure = noun(table.name)
-            return f"导入的执法人员之后已有{word}（{n} {measure}），不能撤销"
+        for fk in table.foreign_keys:
+            if fk.column.table is not target or (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+                continue
+            own = set(created.get(table.name, []))
+            if own and "id" in table.c:
+                n = len([i for (i,) in db.session.execute(select(table.c.id).where(fk.parent.in_(chunk)))
+                         if i not in own])
+            else:
+                n = db.session.scalar(select(func.count()).select_from(table).where(fk.parent.in_(chunk)))
+            if n:
+                word, measure = OFFICER_NOUNS.get(table.name) or (
+                    REFERRER_NOUNS.get(table.name) or ENTITY_TYPES.get(table.name, table.name), "条")
+                return f"导入的{NOUNS[table_name]}之后已有{word}（{n} {measure}），不能撤销"
     return None
 
 

@@ -284,3 +284,26 @@ def test_undo_drops_the_derived_training_hours(client, app, tmp_path):
     assert resp.status_code == 200
     assert "撤销导入“o.xlsx”：删除执法人员 1 条" in resp.get_data(as_text=True)
     assert count(app, Officer) == 0 and count(app, TrainingHours) == 0
+
+
+def test_undo_refused_when_a_user_was_given_the_imported_unit(client, app, tmp_path):
+    login(client, app, "admin")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"], ["张三", id_number(), "城市管理科"]])
+    url = start(client, path, "officers")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
+    with app.app_context():
+        from app.auth.models import User
+        from app.imports.models import ImportBatch
+        from app.officers.models import Unit
+
+        user = _db.session.scalar(select(User))
+        user.unit_id = _db.session.scalar(select(Unit.id).where(Unit.name == "城市管理科"))
+        _db.session.commit()
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    resp = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True)
+    assert resp.status_code == 200
+    assert "不能撤销这次导入：导入的单位之后已有用户（1 条），不能撤销" in resp.get_data(as_text=True)
+    assert count(app, Officer) == 1
