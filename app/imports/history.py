@@ -112,6 +112,8 @@ def why_not_undo(batch: ImportBatch) -> str | None:
 # named for the message (any other table is named by its entity label or its table name).
 REFERRER_NOUNS = {"user_account": "用户", "reminder_delivery": "到期提醒记录", "online_exam": "在线考试设置",
                   "exam_sitting": "在线考试记录", "annual_review": "年审记录"}
+# Cascading rows that are someone's later work (a photo uploaded since): they stop the undo too.
+KEPT_WORK = {"officer_photo"}
 # Removed by undo itself (the certificate's own history) or recomputed (the yearly hours).
 UNDO_REMOVES = {"certificate_event", "training_hours"}
 
@@ -130,7 +132,8 @@ def _referrers(table_name: str, chunk: list[int], created: dict) -> str | None:
         if table.name in UNDO_REMOVES or table.name in listed:
             continue
         for fk in table.foreign_keys:
-            if fk.column.table is not target or (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+            if fk.column.table is not target or (
+                    (fk.ondelete or "").upper() in ("CASCADE", "SET NULL") and table.name not in KEPT_WORK):
                 continue
             own = set(created.get(table.name, []))
             if own and "id" in table.c:

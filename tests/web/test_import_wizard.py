@@ -307,3 +307,24 @@ def test_undo_refused_when_a_user_was_given_the_imported_unit(client, app, tmp_p
     assert resp.status_code == 200
     assert "不能撤销这次导入：导入的单位之后已有用户（1 条），不能撤销" in resp.get_data(as_text=True)
     assert count(app, Officer) == 1
+
+
+def test_undo_refused_when_the_officer_got_a_photo_since(client, app, tmp_path):
+    login(client, app, "clerk")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"], ["张三", id_number(), "城市管理科"]])
+    url = start(client, path, "officers")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
+    with app.app_context():
+        from app.imports.models import ImportBatch
+        from app.officers.models import OfficerPhoto
+
+        officer = _db.session.scalar(select(Officer))
+        _db.session.add(OfficerPhoto(officer_id=officer.id, mime="image/png", data=b"\x89PNG"))
+        _db.session.commit()
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    resp = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True)
+    assert "不能撤销这次导入：导入的执法人员之后已有照片（1 张），不能撤销" in resp.get_data(as_text=True)
+    assert count(app, Officer) == 1 and count(app, OfficerPhoto) == 1
