@@ -83,6 +83,8 @@ class Translator:
         value = hide_sensitive(field, value)
         if isinstance(value, bool):
             return "是" if value else "否"
+        if isinstance(value, float):  # a score or hours stored as REAL: 80, not 80.0
+            return str(int(value)) if value.is_integer() else str(value)
         if field in UNIT_FIELDS and isinstance(value, int):
             return self.units.get(value, f"已删除的单位（编号 {value}）")
         if field == "makeup_of_id" and isinstance(value, int):

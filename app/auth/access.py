@@ -94,13 +94,23 @@ def id_search_allowed(number: str) -> bool:
     allowed = True
     if current_user.role == "viewer":
         allowed = False
-        flash(VIEWER_ID_SEARCH, "warning")
+        _refuse(VIEWER_ID_SEARCH, 403, "查看员不能按身份证号搜索")
     elif not in_job():
         allowed = _within_id_search_limit()
         if allowed:
             _audit_id_search(number, after_this_request)
     memo[number] = allowed
     return allowed
+
+
+def _refuse(note: str, status: int, api_message: str | None = None) -> None:
+    """A page notes why the ID number was not searched (and shows the rest); the token API, which
+    writes no session (so no flash), answers the refusal as its JSON error instead."""
+    if request.blueprint == "api":
+        from app.api.errors import ApiError
+
+        raise ApiError(status, "id_search_refused", api_message or note)
+    flash(note, "warning")
 
 
 def _within_id_search_limit() -> bool:
@@ -118,9 +128,10 @@ def _within_id_search_limit() -> bool:
             return True
     except Exception:  # the limiter's storage (Redis) is down: refuse rather than go unlimited
         current_app.logger.exception("id-search limit: storage unavailable")
-        flash("暂时无法按身份证号搜索，请稍后再试", "warning")
+        _refuse("暂时无法按身份证号搜索，请稍后再试", 503)
         return False
-    flash(f"按身份证号搜索过于频繁（每小时最多 {per_hour} 次），本次未按身份证号查找，请稍后再试", "warning")
+    _refuse(f"按身份证号搜索过于频繁（每小时最多 {per_hour} 次），本次未按身份证号查找，请稍后再试", 429,
+            f"按身份证号搜索过于频繁（每小时最多 {per_hour} 次），请稍后再试")
     return False
 
 

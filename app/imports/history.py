@@ -87,6 +87,9 @@ def why_not_undo(batch: ImportBatch) -> str | None:
                           if cid not in own]
                 if others:
                     return f"导入的{NOUNS[table]}之后已有{noun}（{len(others)} 条），不能撤销"
+            reason = _referrers(table, chunk, created)
+            if reason:
+                return reason
     from app.imports.base import importers
 
     importer = importers().get(batch.kind)
@@ -102,6 +105,46 @@ def why_not_undo(batch: ImportBatch) -> str | None:
                 CertificateEvent.certificate_id.in_(chunk),
                 CertificateEvent.created_at > since)):
             return "导入的证件之后已办理过变更，不能撤销"
+    return None
+
+
+# Rows pointing at an imported record that are not in DEPENDENTS and still stop its removal,
+# named for the message (any other table is named by its entity label or its table name).
+REFERRER_NOUNS = {"user_account": "用户", "reminder_delivery": "到期提醒记录", "online_exam": "在线考试设置",
+                  "exam_sitting": "在线考试记录", "annual_review": "年审记录"}
+# Cascading rows that are someone's later work (a photo uploaded since): they stop the undo too.
+KEPT_WORK = {"officer_photo"}
+# Removed by undo itself (the certificate's own history) or recomputed (the yearly hours).
+UNDO_REMOVES = {"certificate_event", "training_hours"}
+
+
+def _referrers(table_name: str, chunk: list[int], created: dict) -> str | None:
+    """Every other foreign key to the imported table (read from the schema: a photo, an
+    attachment, an online exam sitting, a user assigned to a unit, a reminder sent, a table added
+    later) stops the undo with a message instead of failing on the constraint — but for rows this
+    import made itself, keys that cascade or clear themselves, and rows undo removes itself."""
+    from app.labels import ENTITY_TYPES
+    from app.officers.merge import NOUNS as OFFICER_NOUNS
+
+    target = MODELS[table_name].__table__
+    listed = {child.__tablename__ for child, _fk, _n in DEPENDENTS.get(table_name, [])}
+    for table in db.metadata.sorted_tables:
+        if table.name in UNDO_REMOVES or table.name in listed:
+            continue
+        for fk in table.foreign_keys:
+            if fk.column.table is not target or (
+                    (fk.ondelete or "").upper() in ("CASCADE", "SET NULL") and table.name not in KEPT_WORK):
+                continue
+            own = set(created.get(table.name, []))
+            if own and "id" in table.c:
+                n = len([i for (i,) in db.session.execute(select(table.c.id).where(fk.parent.in_(chunk)))
+                         if i not in own])
+            else:
+                n = db.session.scalar(select(func.count()).select_from(table).where(fk.parent.in_(chunk)))
+            if n:
+                word, measure = OFFICER_NOUNS.get(table.name) or (
+                    REFERRER_NOUNS.get(table.name) or ENTITY_TYPES.get(table.name, table.name), "条")
+                return f"导入的{NOUNS[table_name]}之后已有{word}（{n} {measure}），不能撤销"
     return None
 
 
@@ -129,6 +172,12 @@ def undo(batch: ImportBatch) -> str:
             if table == "certificate":
                 db.session.execute(delete(CertificateEvent).where(
                     CertificateEvent.certificate_id.in_(chunk)))
+            elif table == "officer":
+                from app.officers.merge import DERIVED, references
+
+                for ref, column in references():
+                    if ref.name in DERIVED:
+                        db.session.execute(delete(ref).where(column.in_(chunk)))
             elif table == "penalty_case":
                 db.session.execute(delete(CaseCertificate).where(CaseCertificate.case_id.in_(chunk)))
             db.session.execute(delete(model).where(model.id.in_(chunk)))

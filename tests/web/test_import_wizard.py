@@ -237,3 +237,94 @@ def test_import_details_name_the_created_officers(client, app):
     assert f'<a href="/officers/{ids[0]}">欧阳明月</a>' in created
     assert f'<a href="/officers/{ids[1]}">司马青</a>' in created
     assert f"已删除（编号 {ids[1] + 1000}）" in created and "#" not in created
+
+
+def test_undo_refused_when_the_officer_got_an_attachment_since(client, app, tmp_path):
+    """Any record pointing at an imported officer (an attachment, an online exam sitting…) stops
+    the undo with a message, not a foreign-key error."""
+    login(client, app, "clerk")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"], ["张三", id_number(), "城市管理科"]])
+    url = start(client, path, "officers")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
+    with app.app_context():
+        from app.imports.models import ImportBatch
+        from app.officers.models import OfficerAttachment
+
+        officer = _db.session.scalar(select(Officer))
+        _db.session.add(OfficerAttachment(officer_id=officer.id, filename="证.pdf", mime="application/pdf",
+                                          size=4, data=b"%PDF"))
+        _db.session.commit()
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    resp = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True)
+    assert resp.status_code == 200
+    assert "不能撤销这次导入：导入的执法人员之后已有附件（1 份），不能撤销" in resp.get_data(as_text=True)
+    assert count(app, Officer) == 1
+
+
+def test_undo_drops_the_derived_training_hours(client, app, tmp_path):
+    login(client, app, "clerk")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"], ["张三", id_number(), "城市管理科"]])
+    url = start(client, path, "officers")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
+    with app.app_context():
+        from app.imports.models import ImportBatch
+        from app.training.models import TrainingHours
+
+        officer = _db.session.scalar(select(Officer))
+        _db.session.add(TrainingHours(officer_id=officer.id, year=2026, hours=0.0, attended=0))
+        _db.session.commit()
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    resp = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True)
+    assert resp.status_code == 200
+    assert "撤销导入“o.xlsx”：删除执法人员 1 条" in resp.get_data(as_text=True)
+    assert count(app, Officer) == 0 and count(app, TrainingHours) == 0
+
+
+def test_undo_refused_when_a_user_was_given_the_imported_unit(client, app, tmp_path):
+    login(client, app, "admin")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"], ["张三", id_number(), "城市管理科"]])
+    url = start(client, path, "officers")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
+    with app.app_context():
+        from app.auth.models import User
+        from app.imports.models import ImportBatch
+        from app.officers.models import Unit
+
+        user = _db.session.scalar(select(User))
+        user.unit_id = _db.session.scalar(select(Unit.id).where(Unit.name == "城市管理科"))
+        _db.session.commit()
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    resp = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True)
+    assert resp.status_code == 200
+    assert "不能撤销这次导入：导入的单位之后已有用户（1 条），不能撤销" in resp.get_data(as_text=True)
+    assert count(app, Officer) == 1
+
+
+def test_undo_refused_when_the_officer_got_a_photo_since(client, app, tmp_path):
+    login(client, app, "clerk")
+    path = xlsx(tmp_path / "o.xlsx", [["姓名", "身份证号", "单位"], ["张三", id_number(), "城市管理科"]])
+    url = start(client, path, "officers")
+    html = client.get(url).get_data(as_text=True)
+    html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
+    client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
+    with app.app_context():
+        from app.imports.models import ImportBatch
+        from app.officers.models import OfficerPhoto
+
+        officer = _db.session.scalar(select(Officer))
+        _db.session.add(OfficerPhoto(officer_id=officer.id, mime="image/png", data=b"\x89PNG"))
+        _db.session.commit()
+        batch_id = _db.session.scalar(select(ImportBatch.id))
+    resp = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
+                       follow_redirects=True)
+    assert "不能撤销这次导入：导入的执法人员之后已有照片（1 张），不能撤销" in resp.get_data(as_text=True)
+    assert count(app, Officer) == 1 and count(app, OfficerPhoto) == 1

@@ -133,3 +133,29 @@ def test_nothing_selected_or_viewer(app, client, staff):
     resp = viewer.post("/officers/bulk", data={"csrf_token": token(viewer, "/officers"), "action": "post_off",
                                                "ids": [staff["张三"]], "confirmed": "1"})
     assert resp.status_code == 403
+
+
+def test_a_bulk_change_racing_another_save_answers_409_in_words(app, client, staff):
+    """Someone saves one of the officers while the bulk change is being written (the row's version
+    moves under it, here just before the flush): the bulk change, which commits outside the form
+    helper, answers 409 with the 已被他人修改 message, not a 500, and nothing of it is kept."""
+    from sqlalchemy import event, update
+
+    login(client, app, "clerk")
+    form = {"csrf_token": token(client, "/officers"), "action": "unit", "ids": [staff["张三"]],
+            "filters": "", "confirmed": "1", "target": str(staff["b"])}
+
+    def another_save(session, _ctx, _instances):
+        session.connection().execute(update(Officer).where(Officer.id == staff["张三"])
+                                     .values(version=Officer.version + 1, name="张三丰"))
+
+    with app.app_context():
+        sess_cls = _db.session.registry().__class__
+    event.listen(sess_cls, "before_flush", another_save)
+    try:
+        resp = client.post("/officers/bulk", data=form)
+    finally:
+        event.remove(sess_cls, "before_flush", another_save)
+    assert resp.status_code == 409
+    assert "数据已被他人修改" in resp.get_data(as_text=True)
+    assert unit_of(app, staff["张三"]) == staff["a"]

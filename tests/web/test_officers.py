@@ -489,7 +489,7 @@ def test_post_since_is_saved_from_the_form_and_shown(client, app, staff):
 
 
 def test_retirement_basis_from_the_form_sets_the_retirement_date(client, app, staff):
-    login(client, app, "clerk")
+    login(client, app, "admin")  # the day of the date is an administrator's to see
     number = id_number(date(1976, 5, 20), "F")  # basis 50: 50y9m → 2027-02-20; basis 55: 56y8m
     resp = client.post("/officers/new", data=form_data(
         client, "/officers/new", name="褚十", id_number=number, unit_id=str(staff["units"]["a"]),
@@ -504,3 +504,22 @@ def test_retirement_basis_from_the_form_sets_the_retirement_date(client, app, st
         unit_id=str(staff["units"]["a"])), follow_redirects=True)
     assert '<dd class="col-sm-9" id="retirement-date">2033年1月20日（原法定退休年龄55岁）</dd>' in \
         resp.get_data(as_text=True)
+
+
+def test_a_clerk_sees_the_retirement_year_not_the_day(client, app, staff):
+    """The retirement date keeps the birth day (the masked middle of the ID number): with the
+    visible ends it would give a clerk the whole number. A clerk sees the year; an admin the day."""
+    number = id_number(date(1976, 5, 20), "F")
+    login(client, app, "admin")
+    resp = client.post("/officers/new", data=form_data(
+        client, "/officers/new", name="褚十", id_number=number, unit_id=str(staff["units"]["a"]),
+        retirement_basis="50"), follow_redirects=True)
+    assert '<dd class="col-sm-9" id="retirement-date">2027年2月20日（原法定退休年龄50岁）</dd>' in \
+        resp.get_data(as_text=True)
+    with app.app_context():
+        oid = _db.session.scalar(select(Officer.id).where(Officer.name == "褚十"))
+    clerk = app.test_client()
+    login(clerk, app, "clerk")
+    html = clerk.get(f"/officers/{oid}").get_data(as_text=True)
+    assert '<dd class="col-sm-9" id="retirement-date">2027年（原法定退休年龄50岁）</dd>' in html
+    assert "2027年2月20日" not in html and "2027-02-20" not in html

@@ -192,3 +192,15 @@ def test_cli_open_keep_recorded(app, runner, client, tmp_path):
         assert room_login(a).status_code == 403
         resp = room_login(b)
         assert resp.status_code == 200, resp.get_json()
+
+
+def test_score_grid_audit_reads_whole_scores_without_a_decimal(app, runner, client, tmp_path):
+    """Scores entered in the grid show in the audit log as typed: 8 → 9, not 8.0 → 9.0."""
+    exam_id, (a, _b) = exam_with_bank(app, runner, tmp_path, 2, open_now=False)
+    login(client, app, "admin")
+    rid = result_of(app, exam_id, a["id_number"])[0]
+    enter_score(client, exam_id, rid, "8")
+    enter_score(client, exam_id, rid, "9")
+    audit = client.get("/audit?q=登记成绩").get_data(as_text=True)
+    assert "— → 8" in audit and "8 → 9" in audit
+    assert "8.0" not in audit and "9.0" not in audit
