@@ -55,7 +55,11 @@ def dashboard():
 
     # 持证力量预测: three statements (units, officers, cards) for the whole organisation
     falling = sorted(compute(d).below_two_within(6), key=lambda u: u.below_two_on)  # soonest first
-    return render_template("main/dashboard.html", falling=falling, counts=counts, officers_total=officers_total,
+    from app.officers.departures import count_open
+
+    cancel_open, cancel_overdue = count_open(d)  # one statement
+    return render_template("main/dashboard.html", falling=falling, cancel_open=cancel_open,
+                           cancel_overdue=cancel_overdue, counts=counts, officers_total=officers_total,
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,
