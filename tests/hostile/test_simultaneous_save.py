@@ -46,7 +46,7 @@ def _form(client, url: str, name: str) -> dict:
             "unit_id": next(g for g in unit.groups() if g), "position": "科员",
             "establishment": "civil_servant", "education": "bachelor", "on_enforcement_post": "y",
             "employment_status": "active", "status_changed_on": "", "phone": "", "employee_no": "",
-            "notes": ""}
+            "notes": "", "post_since": "", "retirement_basis": ""}
 
 
 def test_the_loser_of_two_simultaneous_saves_is_told_why(app, both_at_the_flush):

@@ -387,3 +387,11 @@ def test_account_page_creates_a_token_shown_once(app, client):
     assert tok not in client.get("/account/tokens").get_data(as_text=True)
     again = client.post("/account/tokens", data={"label": "报表系统", "csrf_token": csrf_from(html)})
     assert "已有名为“报表系统”的有效令牌" in again.get_data(as_text=True)
+
+
+def test_a_huge_page_number_is_refused_not_a_500(api):
+    for args in ("page=9223372036854775808", "page=1000001", "per_page=9223372036854775808"):
+        resp = api(f"/api/v1/officers?{args}")
+        assert resp.status_code == 422, args
+        assert set(resp.get_json()) == {"error", "message"}
+    assert api("/api/v1/officers?page=1000000").status_code == 200
