@@ -79,9 +79,12 @@ def open_tasks(officer_id: int | None = None) -> list[OpenTask]:
     return [OpenTask(*row) for row in db.session.execute(q)]
 
 
-def count_open(today: date) -> tuple[int, int]:
-    """(open tasks, of which overdue) in one statement."""
+def count_open(today: date) -> tuple[int, int, int]:
+    """(certificates on record, open tasks, of which overdue) in one statement: the dashboard's
+    card total rides along with the task counts."""
     sub = _open().subquery()
-    total, overdue = db.session.execute(
-        select(func.count(sub.c.id), func.count(case((sub.c.due_on < today, 1))))).one()
-    return total, overdue
+    cards = select(func.count()).select_from(Certificate).scalar_subquery()
+    certificates, total, overdue = db.session.execute(
+        select(cards, func.count(sub.c.id), func.count(case((sub.c.due_on < today, 1))))
+        .select_from(sub)).one()
+    return certificates, total, overdue

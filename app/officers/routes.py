@@ -322,7 +322,8 @@ def detail(officer_id: int):
 
     can_depart = can_edit and officer.employment_status == "active"
     return render_template(
-        "officers/detail.html", cancel_tasks=open_tasks(officer.id),
+        # only a departed officer has 注销 tasks: an active one's page runs no statement for them
+        "officers/detail.html", cancel_tasks=open_tasks(officer.id) if officer.employment_status != "active" else [],
         departure_form=DepartureForm(formdata=None, version=officer.version) if can_depart else None,
         cancel_days=settings_get("card_cancel_days") if can_depart else None,
         officer=officer, flags=flags, today=d, show_id=show_id,

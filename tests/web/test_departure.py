@@ -7,6 +7,7 @@ from datetime import date
 from app.extensions import db as _db
 from tests.conftest import csrf_from, login
 from tests.factories import CertificateFactory, OfficerFactory
+from tests.web.test_scope import tree  # noqa: F401  (the fixture)
 
 TODAY = date(2026, 6, 15)
 
@@ -53,3 +54,29 @@ def test_future_date_is_refused(app, client, set_today):
                                                        "version": "1", "csrf_token": csrf_from(page)},
                        follow_redirects=True)
     assert "离岗日期2026年7月1日晚于今天" in resp.get_data(as_text=True)
+
+
+def _number_after(html: str, marker: str) -> str:
+    return html.split(marker, 1)[1].split('class="number', 1)[1].split(">", 1)[1].split("<", 1)[0].strip()
+
+
+def test_dashboard_counts_cards_and_open_tasks_within_the_users_scope(app, client, tree):  # noqa: F811
+    """The card total and the open 注销 tasks come from one statement; both stay within the
+    signed-in user's unit subtree."""
+    from app.officers.departures import depart
+    from app.officers.models import Officer
+    from tests.web.test_scope import TODAY as SCOPE_TODAY
+    from tests.web.test_scope import scoped_login
+
+    with app.app_context():
+        for name in ("赵甲", "李丙"):
+            depart(_db.session.get(Officer, tree["officers"][name]), "transferred", SCOPE_TODAY, today=SCOPE_TODAY)
+        _db.session.commit()
+    scoped_login(client, app, "jia_clerk", "clerk", "甲局")
+    html = client.get("/").get_data(as_text=True)
+    assert _number_after(html, "证件总数") == "2"          # 赵甲 and 钱甲一, not 孙乙 or 李丙
+    assert _number_after(html, 'id="cancel-tasks"') == "1"  # 赵甲's card, not 李丙's
+    admin = app.test_client()
+    scoped_login(admin, app, "boss", "admin", None)
+    html = admin.get("/").get_data(as_text=True)
+    assert _number_after(html, "证件总数") == "4" and _number_after(html, 'id="cancel-tasks"') == "2"
