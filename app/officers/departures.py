@@ -58,6 +58,7 @@ class OpenTask:
     id: int
     officer_id: int
     name: str
+    certificate_id: int
     number: str
     departure: str
     left_on: date
@@ -65,7 +66,7 @@ class OpenTask:
 
 
 def _open():
-    return (select(CardCancelTask.id, CardCancelTask.officer_id, Officer.name, Certificate.number,
+    return (select(CardCancelTask.id, CardCancelTask.officer_id, Officer.name, Certificate.id, Certificate.number,
                    CardCancelTask.departure, CardCancelTask.left_on, CardCancelTask.due_on)
             .join(Certificate, Certificate.id == CardCancelTask.certificate_id)
             .join(Officer, Officer.id == CardCancelTask.officer_id)
@@ -73,6 +74,7 @@ def _open():
 
 
 def open_tasks(officer_id: int | None = None) -> list[OpenTask]:
+    """The open tasks, soonest due first (so the overdue ones lead); one statement."""
     q = _open().order_by(CardCancelTask.due_on, CardCancelTask.id)
     if officer_id is not None:
         q = q.where(CardCancelTask.officer_id == officer_id)

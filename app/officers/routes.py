@@ -349,6 +349,17 @@ def photo(officer_id: int):
 # ---------------------------------------------------------------- attachments (admin and clerk only)
 
 
+@bp.route("/officers/cancel-tasks")
+def cancel_tasks():
+    """离岗待注销证件: every open task, overdue first (within the user's unit scope)."""
+    from app.officers.departures import open_tasks
+
+    d = clock.today()
+    tasks = open_tasks()
+    return render_template("officers/cancel_tasks.html", tasks=tasks, today=d,
+                           overdue=sum(1 for t in tasks if t.due_on < d))
+
+
 @bp.route("/officers/<int:officer_id>/depart", methods=["POST"])
 @require_role("clerk")
 def officer_depart(officer_id: int):

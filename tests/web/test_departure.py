@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from app.extensions import db as _db
@@ -80,3 +81,34 @@ def test_dashboard_counts_cards_and_open_tasks_within_the_users_scope(app, clien
     scoped_login(admin, app, "boss", "admin", None)
     html = admin.get("/").get_data(as_text=True)
     assert _number_after(html, "证件总数") == "4" and _number_after(html, 'id="cancel-tasks"') == "2"
+    # the list behind the count: the user's own task only
+    listing = client.get("/officers/cancel-tasks").get_data(as_text=True)
+    assert 'href="/officers/cancel-tasks" id="cancel-tasks"' in client.get("/").get_data(as_text=True)
+    assert "ZF-赵甲" in listing and "赵甲" in listing and "ZF-李丙" not in listing and "李丙" not in listing
+
+
+def test_cancel_task_list_shows_overdue_first_with_due_dates(app, client, set_today):
+    from app.officers.departures import depart
+
+    with app.app_context():
+        late, soon = OfficerFactory(name="早走"), OfficerFactory(name="晚走")
+        for o, number in ((late, "Z-早"), (soon, "Z-晚")):
+            CertificateFactory(officer=o, number=number, issued_on=date(2024, 1, 1), expires_on=date(2029, 1, 1))
+        _db.session.flush()
+        depart(soon, "retired", date(2026, 6, 10), today=TODAY)
+        depart(late, "deceased", date(2026, 5, 1), today=TODAY)
+        done = OfficerFactory(name="已注销")
+        card = CertificateFactory(officer=done, number="Z-销", issued_on=date(2024, 1, 1), expires_on=date(2029, 1, 1))
+        _db.session.flush()
+        depart(done, "transferred", date(2026, 5, 2), today=TODAY)
+        card.status = "cancelled"  # 注销 done: the task closes
+        _db.session.commit()
+    set_today(TODAY)
+    login(client, app, "viewer")
+    html = client.get("/officers/cancel-tasks").get_data(as_text=True)
+    summary = re.sub(r"<[^>]+>", "", html.split('id="cancel-summary">', 1)[1].split("</div>", 1)[0]).strip()
+    assert summary == "共 2 个证件待注销，其中 1 个已逾期。"
+    first, second = html.index("Z-早"), html.index("Z-晚")
+    assert first < second and "Z-销" not in html
+    assert "2026年5月31日前（已逾期）" in html and "死亡（2026年5月1日）" in html
+    assert "2026年7月10日前" in html and "2026年7月10日前（已逾期）" not in html
