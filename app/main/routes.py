@@ -1,11 +1,9 @@
 from datetime import timedelta
 
 from flask import render_template
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_
 
 from app import clock, compliance
-from app.certificates.models import Certificate
-from app.extensions import db
 from app.main import bp
 from app.reminders.services import last_run_info
 
@@ -36,7 +34,6 @@ def dashboard():
     counts = {f: everything[f] for f in compliance.FLAG_ORDER}
     officers_total, on_post_total, certified = (everything[k] for k in ("officers_total", "on_post", "certified"))
     expiring_counts = [everything[f"expiring_{w}"] for w in windows]
-    certificates_total = db.session.scalar(select(func.count()).select_from(Certificate))
     reminder_run = last_run_info()
     from app.cases.services import count_not_ok
 
@@ -55,7 +52,12 @@ def dashboard():
 
     # 持证力量预测: three statements (units, officers, cards) for the whole organisation
     falling = sorted(compute(d).below_two_within(6), key=lambda u: u.below_two_on)  # soonest first
-    return render_template("main/dashboard.html", falling=falling, counts=counts, officers_total=officers_total,
+    from app.officers.departures import count_open
+
+    # the certificates on record and the open 注销 tasks after a departure: one statement
+    certificates_total, cancel_open, cancel_overdue = count_open(d)
+    return render_template("main/dashboard.html", falling=falling, cancel_open=cancel_open,
+                           cancel_overdue=cancel_overdue, counts=counts, officers_total=officers_total,
                            on_post=on_post_total, certified=certified,
                            expiring=dict(zip(windows, expiring_counts, strict=True)), today=d,
                            certificates_total=certificates_total, reminder_run=reminder_run,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -17,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import CnDateField, CompleteForm
-from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
+from app.labels import DEPARTURES, EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, UNIT_KINDS
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -143,3 +144,12 @@ def form_version(raw) -> int:
         return int(raw)
     except (TypeError, ValueError):
         return -1
+
+
+class DepartureForm(FlaskForm):
+    """离岗 on the officer page (app/officers/departures.py)."""
+
+    kind = SelectField("离岗类型", choices=[("", "请选择"), *DEPARTURES.items()], default="",
+                       validators=[DataRequired("请选择离岗类型")])
+    on = CnDateField("离岗日期", validators=[DataRequired("请填写离岗日期")])
+    version = HiddenField()

@@ -36,6 +36,7 @@ NOUNS = {
     "training_hours": ("年度学时汇总", "条"),
     "exam_sitting": ("在线考试记录", "条"),
     "exam_result": ("考试成绩", "条"),
+    "card_cancel_task": ("离岗待注销证件", "个"),
 }
 # Recomputed from other rows (training_hours from attendance): never a reason to refuse, never
 # moved; dropped and rebuilt.

@@ -208,3 +208,16 @@ def _keep_name_pinyin(_mapper, _connection, target) -> None:
     key = sort_key(target.name, person=isinstance(target, Officer))
     if target.name_pinyin != key:
         target.name_pinyin = key
+
+
+class CardCancelTask(TimestampMixin, db.Model):
+    """注销 an officer's card after a departure (app/officers/departures.py): due `due_on`; open
+    while the card is still valid or suspended (cancelling it closes the task)."""
+
+    __tablename__ = "card_cancel_task"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    departure: Mapped[str] = mapped_column(String(20))  # app/labels.py DEPARTURES
+    left_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date, index=True)

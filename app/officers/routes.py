@@ -318,8 +318,17 @@ def detail(officer_id: int):
     from app.training.officer import officer_context
 
     can_edit = current_user.role in ("admin", "clerk")
+    from app.officers.departures import open_tasks
+    from app.officers.forms import DepartureForm
+    from app.settings.services import get as settings_get
+
+    can_depart = can_edit and officer.employment_status == "active"
     return render_template(
-        "officers/detail.html", officer=officer, flags=flags, today=d, show_id=show_id,
+        # only a departed officer has 注销 tasks: an active one's page runs no statement for them
+        "officers/detail.html", cancel_tasks=open_tasks(officer.id) if officer.employment_status != "active" else [],
+        departure_form=DepartureForm(formdata=None, version=officer.version) if can_depart else None,
+        cancel_days=settings_get("card_cancel_days") if can_depart else None,
+        officer=officer, flags=flags, today=d, show_id=show_id,
         full_id=sees_full_ids(), show_age=sees_ages(), history=history(officer.id), can_edit=can_edit,
         attachments=attachments_of(officer.id) if can_edit else [], attachment_kinds=ATTACHMENT_KINDS,
         **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
@@ -340,6 +349,38 @@ def photo(officer_id: int):
 
 
 # ---------------------------------------------------------------- attachments (admin and clerk only)
+
+
+@bp.route("/officers/cancel-tasks")
+def cancel_tasks():
+    """离岗待注销证件: every open task, overdue first (within the user's unit scope)."""
+    from app.officers.departures import open_tasks
+
+    d = clock.today()
+    tasks = open_tasks()
+    return render_template("officers/cancel_tasks.html", tasks=tasks, today=d,
+                           overdue=sum(1 for t in tasks if t.due_on < d))
+
+
+@bp.route("/officers/<int:officer_id>/depart", methods=["POST"])
+@require_role("clerk")
+def officer_depart(officer_id: int):
+    """离岗: the post ends and a task opens to 注销 each card still held (app/officers/departures.py)."""
+    from app.officers.departures import depart
+    from app.officers.forms import DepartureForm
+
+    officer = db.get_or_404(Officer, officer_id)
+    form = DepartureForm()
+    if not form.validate():
+        problems = [m for errors in form.errors.values() for m in errors]
+        flash("离岗未登记：" + "；".join(problems), "danger")
+        return redirect(url_for("officers.detail", officer_id=officer_id) + "#departure")
+    with commit_or_errors(refused="离岗未登记：") as tx:
+        tasks = depart(officer, form.kind.data, form.on.data, today=clock.today(),
+                       expected_version=form_version(form.version.data))
+        tx.success = (f"已登记“{officer.name}”离岗" + (f"，请在{tasks[0].due_on.year}年{tasks[0].due_on.month}月"
+                      f"{tasks[0].due_on.day}日前注销其 {len(tasks)} 个证件" if tasks else ""))
+    return redirect(url_for("officers.detail", officer_id=officer_id) + "#departure")
 
 
 @bp.route("/officers/<int:officer_id>/attachments", methods=["POST"])

@@ -158,6 +158,8 @@ SPECS: dict[str, SettingSpec] = {
         "早于此年度的学时不考核（不提示学时不足）；留空则为系统中最早一次培训的年度"),
     "exam_pass_score": SettingSpec("考试默认合格分数", "60", _positive_number),
     "certificate_validity_years": SettingSpec("证件默认有效期（年）", "5", _positive_int),
+    "card_cancel_days": SettingSpec("离岗后注销证件期限（天）", "30", _positive_int,
+                                    "人员调出、辞职、辞退、退休或死亡后，须在这么多天内注销其执法证"),
     "eligible_establishments": SettingSpec(
         "可持证编制类型", "civil_servant,public_institution", _establishments
     ),

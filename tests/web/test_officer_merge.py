@@ -75,10 +75,12 @@ def test_delete_is_refused_naming_what_refers_to_the_record(app, client):
 
 def _rows_for(officer, exam, session):
     """One row of every table that refers to an officer."""
-    from app.officers.models import OfficerPhoto
+    from app.officers.models import CardCancelTask, OfficerPhoto
 
-    CertificateFactory(officer=officer)
+    card = CertificateFactory(officer=officer)
     _db.session.add_all([
+        CardCancelTask(officer_id=officer.id, certificate_id=card.id, departure="transferred",
+                       left_on=date(2026, 5, 1), due_on=date(2026, 5, 31)),
         OfficerPhoto(officer_id=officer.id, mime="image/png", data=PNG),
         OfficerAttachment(officer_id=officer.id, kind="other", filename="任命书.pdf", mime="application/pdf",
                           size=4, data=b"%PDF"),
@@ -108,6 +110,7 @@ def test_merge_moves_the_rows_of_every_table_that_refers_to_an_officer(app, clie
     url = f"/officers/{keep_id}/merge?other={drop_id}"
     page = client.get(url).get_data(as_text=True)
     assert "将转移：" in page and "证件 1 张" in page and "在线考试记录 1 条" in page
+    assert "离岗待注销证件 1 个" in page
     html = client.post(f"/officers/{keep_id}/merge", data={"csrf_token": csrf_from(page), "other": str(drop_id),
                                                           "keep": str(keep_id)},
                        follow_redirects=True).get_data(as_text=True)
@@ -121,7 +124,8 @@ def test_merge_moves_the_rows_of_every_table_that_refers_to_an_officer(app, clie
         ev = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "merge",
                                                          AuditEvent.entity_id == keep_id))
         assert f"编号 {drop_id}" in ev.summary and "证件 1 张" in ev.summary
-        assert set(ev.changes["moved"][1]) >= {"证件", "附件", "培训出勤记录", "考试成绩", "在线考试记录", "照片"}
+        assert set(ev.changes["moved"][1]) >= {"证件", "附件", "培训出勤记录", "考试成绩", "在线考试记录", "照片",
+                                               "离岗待注销证件"}
     audit = client.get("/audit").get_data(as_text=True)
     assert "合并" in audit and "合并来源" in audit and "转移的记录" in audit
 
