@@ -1,7 +1,7 @@
 """card_cancel_task: 注销 a departed officer's card within card_cancel_days
 
 Revision ID: 7c1d9e4a2b60
-Revises: 4b7e2c9a1f03
+Revises: 5b8e2c7d4f1a
 Create Date: 2026-12-07 16:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c1d9e4a2b60'
-down_revision = '4b7e2c9a1f03'
+down_revision = '5b8e2c7d4f1a'
 branch_labels = None
 depends_on = None
 
