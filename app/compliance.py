@@ -51,11 +51,14 @@ class Params:
     # training.hours.FIRST_SESSION (the year of the earliest session, decided in the statement)
     records_since: int | str | None = None
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
+    # the years' training rules (app.training.rules.Rule, by year); none: hours_required, no minimums
+    rules: tuple = ()
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
         from app.settings import services as settings
         from app.training.hours import records_since
+        from app.training.rules import all_rules
 
         windows = settings.get("reminder_windows")
         return cls(
@@ -64,6 +67,7 @@ class Params:
             eligible=tuple(settings.get("eligible_establishments")),
             hours_required=float(settings.get("training_hours_required")),
             records_since=records_since(today),
+            rules=all_rules(),
         )
 
 
@@ -390,7 +394,21 @@ def list_flags(
         })
         if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    _training_details(p, out)
     return out
+
+
+def _training_details(p: Params, rows: list[dict[str, Any]]) -> None:
+    """Add `missing` and `total_gap` to the TRAINING_SHORTFALL rows (one statement for them all)."""
+    ids = [r["officer_id"] for r in rows if r["flag"] == "TRAINING_SHORTFALL"]
+    if not ids:
+        return
+    from app.training.hours import shortfall_details
+
+    details = shortfall_details(p, ids)
+    for r in rows:
+        if r["flag"] == "TRAINING_SHORTFALL":
+            r.update(details.get(r["officer_id"], {"missing": [], "total_gap": 0}))
 
 
 def count_by_flag_reason(p: Params, *, flags: list[str] | None = None, unit: str | None = None,
@@ -436,6 +454,7 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
         })
         if r.flag == "TRAINING_SHORTFALL":
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    _training_details(p, out)
     return counts, out, min(max(page, 1), pages_n)
 
 

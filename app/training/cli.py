@@ -129,8 +129,9 @@ def check_hours_cmd() -> None:
     names = dict(db.session.execute(
         select(Officer.id, Officer.name).where(Officer.id.in_({d[0] for d in diffs}))).all())
     click.echo(f"学时汇总表有 {len(diffs)} 处与出勤记录不一致：")
-    for officer_id, year, stored, computed, stored_n, computed_n in diffs:
+    for officer_id, year, stored, computed, stored_n, computed_n, note in diffs:
         times = f"；汇总表出勤 {stored_n} 次，应为 {computed_n} 次" if stored_n != computed_n else ""
+        times += f"；{note}" if note else ""
         click.echo(f"  {names.get(officer_id, '')}（人员 {officer_id}）{year}年：汇总表 {stored:g} 学时，"
                    f"按出勤记录应为 {computed:g} 学时{times}")
     raise SystemExit(1)

@@ -1,0 +1,166 @@
+"""The training requirement of each year (docs/domain.md, 年度学时): total, minimums per content
+group, the most online hours that count, its source and the day the year's records close.
+
+A year without its own rule takes the latest earlier one; with no rule at all the setting
+`training_hours_required` is the total, with no minimums and no cap.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from flask import g, has_app_context
+from sqlalchemy import select
+
+from app.errors import DomainError
+from app.extensions import db
+from app.training.models import TrainingRule
+
+
+@dataclass(frozen=True)
+class Rule:
+    year: int | None  # the year the rule was set for; None: the setting (no rule at all)
+    total: float
+    minimums: tuple[tuple[str, float], ...] = ()
+    online_max: float | None = None
+    source: str = ""
+    closes_on: date | None = None
+
+    def minimum(self, group: str) -> float:
+        return dict(self.minimums).get(group, 0.0)
+
+
+def _row_rule(r: TrainingRule) -> Rule:
+    mins = tuple((str(k), float(v)) for k, v in (r.minimums or {}).items())
+    return Rule(r.year, float(r.total), mins, None if r.online_max is None else float(r.online_max),
+                r.source or "", r.closes_on)
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every stored rule by year (one query per app context)."""
+    cache = g.get("_training_rules") if has_app_context() else None
+    if cache is None:
+        cache = tuple(_row_rule(r) for r in db.session.scalars(select(TrainingRule).order_by(TrainingRule.year)))
+        if has_app_context():
+            g._training_rules = cache
+    return cache
+
+
+def forget() -> None:
+    if has_app_context():
+        g.pop("_training_rules", None)
+
+
+def rule_for(year: int, rules: tuple[Rule, ...] | None = None, default_total: float | None = None) -> Rule:
+    """The rule of `year`: its own, else the latest earlier one, else the setting's total."""
+    rules = all_rules() if rules is None else rules
+    chosen = None
+    for r in rules:
+        if r.year is not None and r.year <= year:
+            chosen = r
+    if chosen is not None:
+        return chosen
+    if default_total is None:
+        from app.settings.services import get
+
+        default_total = float(get("training_hours_required"))
+    return Rule(None, float(default_total))
+
+
+def groups(rules: tuple[Rule, ...] | None = None) -> list[str]:
+    """The content groups, in the order of the categories' mapping (then any group a rule names)."""
+    from app.settings.services import get
+
+    out = list(dict.fromkeys(get("training_category_groups").values()))
+    for r in all_rules() if rules is None else rules:
+        out += [grp for grp, _ in r.minimums if grp not in out]
+    return out
+
+
+def category_groups() -> dict[str, str]:
+    from app.settings.services import get
+
+    return get("training_category_groups")
+
+
+def _hours(value, what: str) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise DomainError(f"{what}应为数字") from None
+    if not math.isfinite(x) or x < 0 or x > 10000:
+        raise DomainError(f"{what}应在 0 到 10000 之间")
+    return x
+
+
+def set_rule(year: int, total, minimums: dict[str, object], online_max=None, source: str = "",
+             closes_on: date | None = None) -> TrainingRule:
+    """Create or replace the rule of `year` (audited) and recount every officer's hours from
+    that year on (the cap changes what counts). Flushes; the caller commits."""
+    from app.audit.services import record
+    from app.training.hours import refresh_hours
+
+    if not isinstance(year, int) or not 1990 <= year <= 2100:
+        raise DomainError("年度应为 1990 到 2100 之间的年份")
+    total = _hours(total, "年度总学时")
+    if total <= 0:
+        raise DomainError("年度总学时应大于 0")
+    known = list(dict.fromkeys(category_groups().values()))
+    mins: dict[str, float] = {}
+    for grp, hours in (minimums or {}).items():
+        grp = str(grp).strip()
+        if grp not in known:
+            raise DomainError(f"未知的内容类别“{grp}”，可选：{'、'.join(known)}（在系统设置“培训内容类别”中设定）")
+        mins[grp] = _hours(hours, f"“{grp}”的最低学时")
+    if sum(mins.values()) > total:
+        raise DomainError("各内容类别最低学时之和不能超过年度总学时")
+    cap = None if online_max in (None, "") else _hours(online_max, "线上学时上限")
+    source = (source or "").strip()
+    if len(source) > 500:
+        raise DomainError("依据不能超过500个字")
+    if closes_on is not None and closes_on.year < year:
+        raise DomainError("记录截止日期不能早于该年度")
+    row = db.session.get(TrainingRule, year)
+    new = {"total": total, "minimums": mins, "online_max": cap, "source": source,
+           "closes_on": closes_on.isoformat() if closes_on else None}
+    if row is None:
+        old = None
+        row = TrainingRule(year=year)
+        db.session.add(row)
+    else:
+        old = {"total": row.total, "minimums": row.minimums, "online_max": row.online_max,
+               "source": row.source, "closes_on": row.closes_on.isoformat() if row.closes_on else None}
+    row.total, row.minimums, row.online_max, row.source, row.closes_on = total, mins, cap, source, closes_on
+    db.session.flush()
+    forget()
+    refresh_hours(db.session, years_from=year, everyone=True)
+    changes = {k: [None if old is None else old[k], v] for k, v in new.items() if old is None or old[k] != v}
+    record("update" if old else "create", "training_rule", year, f"{year}年度学时要求", changes)
+    return row
+
+
+def delete_rule(year: int) -> None:
+    from app.audit.services import record
+    from app.training.hours import refresh_hours
+
+    row = db.session.get(TrainingRule, year)
+    if row is None:
+        raise DomainError(f"{year}年度没有单独的学时要求")
+    db.session.delete(row)
+    db.session.flush()
+    forget()
+    refresh_hours(db.session, years_from=year, everyone=True)
+    record("delete", "training_rule", year, f"删除{year}年度学时要求", {"total": [row.total, None]})
+
+
+def describe(rule: Rule) -> str:
+    def n(x: float) -> str:
+        return f"{x:g}"
+
+    parts = [f"总学时 {n(rule.total)}"]
+    parts += [f"{grp}不少于 {n(h)}" for grp, h in rule.minimums]
+    if rule.online_max is not None:
+        parts.append(f"线上学时最多计 {n(rule.online_max)}")
+    return "，".join(parts)
