@@ -361,10 +361,12 @@ def list_flags(
     limit: int | None = None,
     offset: int = 0,
     id_partial: bool = False,
+    details: bool = True,
 ) -> list[dict[str, Any]]:
     """The flags as plain dicts of the DESIGN §5 JSON shape, in one query, filtered, ordered and
     (with `limit`/`offset`) cut to one page in SQL. `search` matches names and units in part, ID
-    numbers whole (in part too with `id_partial`: admins only)."""
+    numbers whole (in part too with `id_partial`: admins only). TRAINING_SHORTFALL rows carry
+    `missing` and `total_gap` (one more statement) unless `details` is false."""
     def cols(sub):
         return (sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
                 Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
@@ -394,7 +396,8 @@ def list_flags(
         })
         if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
-    _training_details(p, out)
+    if details:
+        _training_details(p, out)
     return out
 
 
@@ -504,5 +507,6 @@ def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: 
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:
-    """One officer's flags, computed for that officer only (not filtered out of everyone's)."""
-    return list_flags(replace(p, officer_id=officer_id), officer_id=officer_id)
+    """One officer's flags, computed for that officer only (not filtered out of everyone's); without
+    the training shortfall's `missing`/`total_gap` (the page shows the year's parts itself)."""
+    return list_flags(replace(p, officer_id=officer_id), officer_id=officer_id, details=False)

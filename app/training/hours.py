@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from app.officers.models import Officer
+from app.training import rules as _rules  # noqa: F401  (its flush hook is installed with this module's)
 from app.training.models import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
 
 
@@ -442,6 +443,62 @@ def db_session_execute(q):
     from app.extensions import db
 
     return db.session.execute(q)
+
+
+def attach_year(q, year: int, groups: list[str]):
+    """Outer-join to `q` (a select from Officer) the officer's training_hours row of `year` and
+    one training_group_hours row per group; return (q, {"hours", "counted", "online",
+    "online_counted": expressions}, {group: counted hours expression})."""
+    th = aliased(TrainingHours, name=f"th_{year}")
+    q = q.outerjoin(th, and_(th.officer_id == Officer.id, th.year == year))
+    cols = {name: func.coalesce(getattr(th, name), 0.0) for name in ("hours", "counted", "online", "online_counted")}
+    per_group = {}
+    for i, grp in enumerate(groups):
+        gh = aliased(TrainingGroupHours, name=f"tg_{year}_{i}")
+        q = q.outerjoin(gh, and_(gh.officer_id == Officer.id, gh.year == year, gh.grp == grp))
+        per_group[grp] = func.coalesce(gh.hours, 0.0)
+    return q, cols, per_group
+
+
+def rule_status_sql(counted, per_group: dict, rule, year: int, today: date, since, post=None):
+    """(status, judged, due for the year, due by today or None, meets the year's rule) in SQL —
+    year_status() with the rule's minimums: `met` needs the total and every minimum (pro rata)."""
+    is_judged, due, by_now = year_terms(year, today, rule.total, since, post)
+    end = date(year, 12, 31)
+    mins = [(g, m, per_group[g]) for g, m in rule.minimums if g in per_group]
+    meets = and_(counted >= due, *[h >= owed(m, year, end, post) for _g, m, h in mins if m > 0])
+    if year < today.year:
+        rest = literal("shortfall")
+    elif year > today.year:
+        rest = literal("future")
+    else:
+        rest = case((behind(counted, mins, rule.total, year, today, post), literal("at_risk")),
+                    else_=literal("on_track"))
+    return (case((~is_judged, literal("not_judged")), (meets, literal("met")), else_=rest),
+            is_judged, due, by_now, meets)
+
+
+def parts(rule, year: int, post_since, counted: float, by_group: dict[str, float], judged_: bool) -> dict:
+    """The Python side of one officer's year: due per group (pro rata like the total), `missing`
+    (groups below their due, with the hours still missing), `total_gap` and `meets` — what the
+    report and the pages show. Not judged: nothing missing."""
+    due_total = owed_py(rule.total, year, post_since)
+    dues = {g: owed_py(m, year, post_since) for g, m in rule.minimums}
+    missing, gap = gaps(counted, by_group, due_total, dues)
+    if not judged_:
+        missing, gap = [], 0
+    return {"missing": missing, "total_gap": gap, "meets": not missing and not gap,
+            "minimums": {g: _number(d) for g, d in dues.items()}}
+
+
+def owed_py(required: float, year: int, post_since: date | None) -> float:
+    """owed() for the whole year, in Python (the same arithmetic)."""
+    first, ndays = date(year, 1, 1), 366 if calendar.isleap(year) else 365
+    if post_since is None or post_since <= first:
+        return required * 1.0 * ((date(year, 12, 31) - first).days + 1) / ndays
+    if post_since > date(year, 12, 31):
+        return 0.0
+    return required / ndays * ((date(year, 12, 31) - post_since).days + 1)
 
 
 def year_status(hours: float, required: float, year: int, today: date, *, pace_now: float | None = None,

@@ -177,8 +177,11 @@ def ledger():
     pages = max(1, -(-total // per))
     page = min(asked, pages)
     from app.training.hours import pace, records_since
+    from app.training.rules import describe, rule_for
 
-    return render_template("training/ledger.html", rows=rows, year_pace=pace(required, year, d),
+    rule = rule_for(year, default_total=required)
+    return render_template("training/ledger.html", rows=rows, year_pace=pace(rule.total, year, d),
+                           rule=rule, rule_text=describe(rule),
                            since=records_since(d) if isinstance(records_since(d), int) else None,
                            total=total, page=page, pages=pages,
                            year=year, required=required, today=d, units=unit_list(), unit_id=unit_id,

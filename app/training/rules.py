@@ -8,11 +8,13 @@ A year without its own rule takes the latest earlier one; with no rule at all th
 from __future__ import annotations
 
 import math
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from flask import g, has_app_context
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
 
 from app.errors import DomainError
 from app.extensions import db
@@ -38,11 +40,24 @@ def _row_rule(r: TrainingRule) -> Rule:
                 r.source or "", r.closes_on)
 
 
+VERSION = "training_rules_version"  # a setting row, renewed by every change of the rules
+_KEPT: dict[str, tuple[Rule, ...]] = {}  # the rules read under each version (this process)
+
+
 def all_rules() -> tuple[Rule, ...]:
-    """Every stored rule by year (one query per app context)."""
+    """Every stored rule by year: kept in the process under the version the settings carry (read
+    with them, so a page reads no rule of its own), read again when the version changes."""
+    from app.settings.services import _stored
+
     cache = g.get("_training_rules") if has_app_context() else None
     if cache is None:
-        cache = tuple(_row_rule(r) for r in db.session.scalars(select(TrainingRule).order_by(TrainingRule.year)))
+        version = _stored().get(VERSION, "")
+        cache = _KEPT.get(version)
+        if cache is None:
+            cache = tuple(_row_rule(r) for r in db.session.scalars(
+                select(TrainingRule).order_by(TrainingRule.year)))
+            _KEPT.clear()
+            _KEPT[version] = cache
         if has_app_context():
             g._training_rules = cache
     return cache
@@ -51,6 +66,29 @@ def all_rules() -> tuple[Rule, ...]:
 def forget() -> None:
     if has_app_context():
         g.pop("_training_rules", None)
+
+
+@event.listens_for(Session, "after_flush")
+def _rules_after_flush(session, _ctx) -> None:
+    """A rule written, changed or deleted (by the services or any ORM write): a new version of the
+    rules (so every process reads them again) and every officer's counted hours recounted from
+    that year on, in the same transaction."""
+    years = {o.year for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, TrainingRule)}
+    if not years:
+        return
+    from app.models_base import utcnow
+    from app.settings.models import Setting
+    from app.settings.services import forget as forget_settings
+    from app.training.hours import refresh_hours
+
+    stamp, now = uuid.uuid4().hex, utcnow()
+    t = Setting.__table__
+    done = session.execute(update(t).where(t.c.name == VERSION).values(value=stamp, updated_at=now))
+    if not done.rowcount:
+        session.execute(insert(t).values(name=VERSION, value=stamp, created_at=now, updated_at=now))
+    forget_settings()
+    forget()
+    refresh_hours(session, years_from=min(years), everyone=True)
 
 
 def rule_for(year: int, rules: tuple[Rule, ...] | None = None, default_total: float | None = None) -> Rule:
@@ -100,7 +138,6 @@ def set_rule(year: int, total, minimums: dict[str, object], online_max=None, sou
     """Create or replace the rule of `year` (audited) and recount every officer's hours from
     that year on (the cap changes what counts). Flushes; the caller commits."""
     from app.audit.services import record
-    from app.training.hours import refresh_hours
 
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise DomainError("年度应为 1990 到 2100 之间的年份")
@@ -133,9 +170,7 @@ def set_rule(year: int, total, minimums: dict[str, object], online_max=None, sou
         old = {"total": row.total, "minimums": row.minimums, "online_max": row.online_max,
                "source": row.source, "closes_on": row.closes_on.isoformat() if row.closes_on else None}
     row.total, row.minimums, row.online_max, row.source, row.closes_on = total, mins, cap, source, closes_on
-    db.session.flush()
-    forget()
-    refresh_hours(db.session, years_from=year, everyone=True)
+    db.session.flush()  # recounts the hours (_rules_after_flush)
     changes = {k: [None if old is None else old[k], v] for k, v in new.items() if old is None or old[k] != v}
     record("update" if old else "create", "training_rule", year, f"{year}年度学时要求", changes)
     return row
@@ -143,15 +178,12 @@ def set_rule(year: int, total, minimums: dict[str, object], online_max=None, sou
 
 def delete_rule(year: int) -> None:
     from app.audit.services import record
-    from app.training.hours import refresh_hours
 
     row = db.session.get(TrainingRule, year)
     if row is None:
         raise DomainError(f"{year}年度没有单独的学时要求")
     db.session.delete(row)
-    db.session.flush()
-    forget()
-    refresh_hours(db.session, years_from=year, everyone=True)
+    db.session.flush()  # recounts the hours (_rules_after_flush)
     record("delete", "training_rule", year, f"删除{year}年度学时要求", {"total": [row.total, None]})
 
 
