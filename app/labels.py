@@ -63,6 +63,7 @@ TRAINING_CATEGORIES = {
     "court_observation": "旁听庭审",
     "political": "政治理论",
 }
+TRAINING_MODES = {"offline": "线下", "online": "线上"}  # 培训方式 (TrainingSession.online)
 ATTENDANCE_STATUSES = {"registered": "已报名", "attended": "出席", "absent": "缺席", "excused": "请假"}
 EXAM_KINDS = {"qualification": "资格考试", "specialist": "专业法律考试", "annual": "年度法治理论考试"}
 QUESTION_TYPES = {"single": "单选", "multiple": "多选", "true_false": "判断"}
@@ -209,6 +210,12 @@ FIELD_LABELS = {
     "location": "地点",
     "organiser": "组织单位",
     "lecturer": "授课人",
+    "online": "培训方式（线上）",
+    "total": "年度总学时",
+    "minimums": "内容类别最低学时",
+    "online_max": "线上学时上限",
+    "source": "依据",
+    "closes_on": "记录截止日期",
     "max_score": "满分",
     "pass_score": "合格分数",
     "makeup_of_id": "补考对应考试",

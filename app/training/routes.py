@@ -70,6 +70,8 @@ def get_session(session_id: int) -> TrainingSession:
 def edit(session_id: int):
     s = get_session(session_id)
     form = SessionForm(obj=s)
+    if request.method == "GET":
+        form.online.data = "online" if s.online else "offline"
     if form.validate_on_submit():
         with commit_or_errors(form) as tx:
             services.save_session(s, _form_data(form))

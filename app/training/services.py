@@ -14,14 +14,27 @@ from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
-from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
+from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES, lookup
 from app.officers.idnumber import IdNumberError, mask, validate
 from app.officers.models import Officer, Unit
 from app.paging import page_of
 from app.training.hours import on_post, records_since
 from app.training.models import Attendance, TrainingSession
 
-SESSION_FIELDS = ["title", "category", "held_on", "hours", "location", "organiser", "lecturer", "notes"]
+SESSION_FIELDS = ["title", "category", "online", "held_on", "hours", "location", "organiser", "lecturer", "notes"]
+
+
+def parse_online(value: Any) -> bool:
+    """培训方式: 线下 (False; also empty) or 线上 (True); a code, a label or a bool."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return False
+    code = lookup(TRAINING_MODES, text)
+    if code is None:
+        raise DomainError(f"培训方式应为 线下 或 线上（现为“{text}”）")
+    return code == "online"
 
 
 def parse_hours(value: Any, label: str = "学时") -> float:
@@ -55,6 +68,10 @@ def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None
         parse_hours(data.get("hours"))
     except DomainError as exc:
         errors["hours"] = str(exc)
+    try:
+        parse_online(data.get("online"))
+    except DomainError as exc:
+        errors["online"] = str(exc)
     if title and isinstance(data.get("held_on"), date):
         clash = db.session.scalar(select(TrainingSession.id).where(
             TrainingSession.title == title, TrainingSession.held_on == data["held_on"],
@@ -80,6 +97,8 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
     old_hours = session.hours
     session.title = data["title"].strip()
     session.category = lookup(TRAINING_CATEGORIES, data["category"])
+    if creating or "online" in data:
+        session.online = parse_online(data.get("online"))
     session.held_on = data["held_on"]
     session.hours = parse_hours(data["hours"])
     for f in ("location", "organiser", "lecturer", "notes"):
