@@ -210,3 +210,41 @@ def annual():
     year = query_int("year", clock.today().year)
     return render_template("training/annual.html", s=annual_stats(year), year=year)
 
+
+
+@bp.route("/settings/training-rules", methods=["POST"])
+@require_role("admin")
+def rule_save():
+    """The settings page's 年度学时要求 section: set (or, with delete, remove) one year's rule."""
+    import re
+
+    from app.errors import DomainError
+    from app.forms import parse_date
+    from app.training import rules
+
+    f = request.form
+    back = redirect(url_for("settings.index", _anchor="training-rules"))
+    try:
+        year = int((f.get("year") or "").strip().removesuffix("年"))
+    except ValueError:
+        flash("未保存：年度应为年份，如 2025", "danger")
+        return back
+    with commit_or_errors(refused="未保存：") as tx:
+        if f.get("delete"):
+            rules.delete_rule(year)
+            tx.success = f"已删除{year}年度学时要求"
+        else:
+            mins = {}
+            for item in [x for x in re.split(r"[,，;；\s]+", f.get("minimums") or "") if x]:
+                grp, sep, hours = item.replace("＝", "=").partition("=")
+                if not sep:
+                    raise DomainError(f"最低学时“{item}”应写成 内容类别=学时，如 公共法律知识=20")
+                mins[grp.strip()] = hours.strip()
+            try:
+                closes = parse_date(f.get("closes_on"))
+            except ValueError as exc:
+                raise DomainError(f"记录截止日期：{exc}") from None
+            rules.set_rule(year, (f.get("total") or "").strip(), mins,
+                           (f.get("online_max") or "").strip() or None, f.get("source") or "", closes)
+            tx.success = f"已保存{year}年度学时要求：{rules.describe(rules.rule_for(year))}"
+    return back
