@@ -107,6 +107,7 @@ AUDIT_ACTIONS = {
     "search": "搜索",
     "undo_import": "撤销导入",
     "merge": "合并",
+    "late_entry": "补录已截止年度",
 }
 
 
@@ -168,6 +169,7 @@ ENTITY_TYPES = {
     "database": "数据库",
     "audit": "审计日志",
     "training": "培训",
+    "training_rule": "年度学时要求",
 }
 FIELD_LABELS = {
     "name": "名称",
@@ -216,6 +218,7 @@ FIELD_LABELS = {
     "online_max": "线上学时上限",
     "source": "依据",
     "closes_on": "记录截止日期",
+    "reason": "理由",
     "max_score": "满分",
     "pass_score": "合格分数",
     "makeup_of_id": "补考对应考试",

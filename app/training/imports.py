@@ -135,6 +135,14 @@ class AttendanceImporter(Importer):
             in_session[officer.id] = row.number
             plan.append((row, key, officer.id, row.get("status") or "attended",
                          row.get("credited_hours")))
+        from app.training.rules import LATE, closed_message, closed_since
+
+        if not db.session.info.get(LATE):  # a closed year's attendance needs an admin's reason
+            for row in sheet.rows:
+                held = row.get("date")
+                day = closed_since(held.year, today) if isinstance(held, date) else None
+                if day is not None:
+                    row.error("date", closed_message(held.year, day))
         existing: dict[tuple[str, date], TrainingSession | None] = {}
         by_row = {}
         for key, spec in sessions.items():
@@ -246,6 +254,9 @@ class AttendanceImporter(Importer):
         result.created_ids["attendance"] = sorted(ids)
         _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
                                  {key[1].year for key in plan["sessions"]})
+        from app.training.rules import check_years
+
+        check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry
 
 
 def import_attendance(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:

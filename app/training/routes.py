@@ -97,9 +97,23 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
+    from app.training.rules import closed_since
+
     return render_template("training/detail.html", s=s, rows=rows, units=unit_list(), summary=summary,
+                           closed=closed_since(s.held_on.year),
                            entered=entered or {}, cell_errors=cell_errors or {},
                            enrol_text=enrol_text), status
+
+
+def _late_reason() -> None:
+    """An admin's 补录理由 lets this request write a closed year (audited); others' is ignored."""
+    from flask_login import current_user
+
+    from app.training.rules import allow_late
+
+    reason = (request.form.get("late_reason") or "").strip()
+    if reason and getattr(current_user, "role", None) == "admin":
+        allow_late(reason)
 
 
 @bp.route("/training/<int:session_id>/enrol", methods=["POST"])
@@ -111,6 +125,7 @@ def enrol(session_id: int):
     except ValueError:
         unit_id = 0
     with commit_or_errors(refused="未添加：") as tx:
+        _late_reason()
         officers, unknown = services.select_officers_partial(mode, unit_id=unit_id,
                                                              text=request.form.get("officers", ""))
         added = services.enrol(s, officers)
@@ -137,6 +152,7 @@ def attendance(session_id: int):
                 continue
             rows[att_id] = (value, request.form.get(f"hours-{att_id}"))
     with commit_or_errors(refused="出勤未保存：") as tx:
+        _late_reason()
         changed = services.save_grid(s, rows)
         tx.success = f"出勤已保存（{changed} 人有变动）"
     if tx.error is not None:

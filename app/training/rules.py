@@ -196,3 +196,101 @@ def describe(rule: Rule) -> str:
     if rule.online_max is not None:
         parts.append(f"线上学时最多计 {n(rule.online_max)}")
     return "，".join(parts)
+
+
+# --- closing a year's records (docs/domain.md, 年度学时) -------------------------------------------
+
+LATE = "late_entry_reason"  # session.info: the reason an admin gave for writing a closed year
+
+
+def closes(year: int) -> date | None:
+    """The day `year`'s records close: only the year's own rule's closes_on (an earlier year's
+    rule taken over does not close this year)."""
+    for r in all_rules():
+        if r.year == year:
+            return r.closes_on
+    return None
+
+
+def closed_since(year: int, today: date | None = None) -> date | None:
+    """The closing day when `year`'s records are closed on `today` (after that day), else None."""
+    from app import clock
+
+    day = closes(year)
+    return day if day is not None and (today or clock.today()) > day else None
+
+
+def closed_message(year: int, day: date) -> str:
+    from app.formatting import cn_date
+
+    return (f"{year}年度培训记录已于{cn_date(day)}截止，不能再登记、修改或删除该年度的出勤；"
+            "确需补录的，请由系统管理员填写补录理由")
+
+
+def allow_late(reason: str) -> None:
+    """Let this transaction write attendance of closed years, for `reason` (an admin's, checked by
+    the caller); each closed year written is audited with it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("补录理由不能为空")
+    if len(reason) > 500:
+        raise DomainError("补录理由不能超过500个字")
+    db.session.info[LATE] = reason
+
+
+def check_years(session, years: set[int]) -> None:
+    """Refuse writes to closed years unless allow_late() was called: then audit each year once."""
+    from app.audit.services import record
+
+    if not years or not any(r.closes_on for r in all_rules()):
+        return
+    for year in sorted(years):
+        day = closed_since(year)
+        if day is None:
+            continue
+        reason = session.info.get(LATE)
+        if not reason:
+            raise DomainError(closed_message(year, day))
+        noted = session.info.setdefault("late_entry_noted", set())
+        if year not in noted:
+            noted.add(year)
+            record("late_entry", "training_rule", year, f"补录已截止的{year}年度培训记录：{reason}",
+                   {"reason": [None, reason]})
+
+
+@event.listens_for(Session, "before_flush")
+def _closed_years_before_flush(session, _ctx, _instances) -> None:
+    """Attendance rows written, changed or removed, and sessions moved, re-timed or removed, in a
+    closed year: refused (DomainError) without an admin's reason."""
+    from app.training.models import Attendance, TrainingSession
+
+    if not any(r.closes_on for r in all_rules()):
+        return
+    from sqlalchemy import inspect as sa_inspect
+
+    session_ids: set[int] = set()
+    years: set[int] = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Attendance):
+            if obj in session.dirty and not session.is_modified(obj):
+                continue
+            if obj.session is not None and obj.session.held_on is not None:
+                years.add(obj.session.held_on.year)
+            elif obj.session_id is not None:
+                session_ids.add(obj.session_id)
+        elif isinstance(obj, TrainingSession) and obj not in session.new:
+            attrs = sa_inspect(obj).attrs
+            if obj in session.deleted or any(getattr(attrs, a).history.has_changes()
+                                             for a in ("held_on", "hours", "online", "category")):
+                years.update(d.year for d in (*attrs.held_on.history.deleted, obj.held_on) if d is not None)
+    if session_ids:
+        years.update(d.year for d in session.execute(
+            select(TrainingSession.held_on).where(TrainingSession.id.in_(sorted(session_ids)))).scalars())
+    check_years(session, years)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_late(session) -> None:
+    session.info.pop(LATE, None)
+    session.info.pop("late_entry_noted", None)

@@ -90,3 +90,72 @@ def test_import_column_training_mode(app, runner, tmp_path):
                    f"新课,2025-04-01,法治讲座,函授,4,{number}\n", encoding="utf-8-sig")
     out = runner.invoke(args=["import", "attendance", str(bad)])
     assert out.exit_code == 1 and "培训方式" in out.output
+
+
+def closed_year(app):
+    """2025's records closed on 31 January 2026; a 2025 session with 张三 on it."""
+    with app.app_context():
+        from app.training.rules import set_rule
+
+        o = OfficerFactory(name="张三")
+        s = TrainingSession(title="讲座", held_on=date(2025, 6, 1), hours=4, category="lecture")
+        _db.session.add(s)
+        _db.session.flush()
+        a = Attendance(session_id=s.id, officer_id=o.id, status="registered", credited_hours=0)
+        _db.session.add(a)
+        set_rule(2025, 60, {}, None, "", date(2026, 1, 31))
+        _db.session.commit()
+        return s.id, a.id, o.id_number
+
+
+def test_closed_year_refuses_attendance_unless_an_admin_gives_a_reason(app, client, set_today):
+    from app.audit.models import AuditEvent
+
+    set_today(date(2026, 2, 1))
+    sid, att_id, _number = closed_year(app)
+    login(client, app, "clerk")
+    page = client.get(f"/training/{sid}").get_data(as_text=True)
+    assert "2025年度培训记录已于2026年1月31日截止" in page and 'name="late_reason"' not in page
+    data = {"csrf_token": token(client, f"/training/{sid}"), f"status-{att_id}": "attended",
+            f"hours-{att_id}": "", "late_reason": "补登"}
+    html = client.post(f"/training/{sid}/attendance", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "出勤未保存：2025年度培训记录已于2026年1月31日截止" in html
+    with app.app_context():
+        assert _db.session.get(Attendance, att_id).status == "registered"
+    client = app.test_client()
+    login(client, app, "admin")
+    page = client.get(f"/training/{sid}").get_data(as_text=True)
+    assert 'name="late_reason"' in page
+    data["csrf_token"] = token(client, f"/training/{sid}")
+    html = client.post(f"/training/{sid}/attendance", data=data, follow_redirects=True).get_data(as_text=True)
+    assert "出勤已保存（1 人有变动）" in html
+    with app.app_context():
+        assert _db.session.get(Attendance, att_id).status == "attended"
+        [ev] = _db.session.query(AuditEvent).filter_by(action="late_entry").all()
+        assert ev.summary == "补录已截止的2025年度培训记录：补登"
+
+
+def test_open_before_the_close_date(app, client, set_today):
+    set_today(date(2026, 1, 31))
+    sid, att_id, _number = closed_year(app)
+    login(client, app, "clerk")
+    html = client.post(f"/training/{sid}/attendance", data={
+        "csrf_token": token(client, f"/training/{sid}"), f"status-{att_id}": "attended", f"hours-{att_id}": ""},
+        follow_redirects=True).get_data(as_text=True)
+    assert "出勤已保存（1 人有变动）" in html
+
+
+def test_closed_year_import_needs_a_late_reason(app, runner, set_today, tmp_path):
+    set_today(date(2026, 2, 1))
+    _sid, _att, number = closed_year(app)
+    f = tmp_path / "att.csv"
+    f.write_text(f"培训名称,培训日期,学时,身份证号\n补课,2025-12-01,4,{number}\n", encoding="utf-8-sig")
+    out = runner.invoke(args=["import", "attendance", str(f)])
+    assert out.exit_code == 1 and "2025年度培训记录已于2026年1月31日截止" in out.output
+    out = runner.invoke(args=["import", "attendance", str(f), "--late-reason", "年底漏报"])
+    assert out.exit_code == 0, out.output
+    with app.app_context():
+        from app.audit.models import AuditEvent
+
+        assert _db.session.query(TrainingSession).filter_by(title="补课").count() == 1
+        assert _db.session.query(AuditEvent).filter_by(action="late_entry").count() == 1
