@@ -58,25 +58,29 @@ def _emit(data: bytes, out: Path | None, what: str) -> None:
     click.echo(f"已导出{what}到 {out}")
 
 
-def _year_options(fn):
+def _year_options(fn, formats=("json", "table", "xlsx")):
     fn = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                      help="写入文件（xlsx 必须指定）")(fn)
-    fn = click.option("--format", "fmt", type=click.Choice(["json", "table", "xlsx"]), default="table",
+                      help="写入文件（xlsx、docx 必须指定）")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
                       show_default=True)(fn)
     return click.option("--year", type=click.IntRange(1900, 2999), default=None,
                         help="年度（默认今年）")(fn)
 
 
 @click.command("annual")
-@_year_options
 @with_appcontext
 def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
-    """年度统计：培训、考试、证件、人员"""
-    if fmt == "xlsx" and out is None:
-        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 年度统计.xlsx")
+    """年度统计：培训、考试、证件、人员（docx：含文字说明和统计表的 Word 报告）"""
+    if fmt in ("xlsx", "docx") and out is None:
+        raise click.UsageError(f"--format {fmt} 需要用 --out 指定输出文件，例如 --out 年度统计.{fmt}")
     year = year or clock.today().year
     stats = annual_stats(year)
-    if fmt == "json":
+    if fmt == "docx":
+        from app.settings.services import get
+        from app.training.annual_docx import annual_docx
+
+        data = annual_docx(stats, annual_rows(stats), get("org_name"))
+    elif fmt == "json":
         data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
     elif fmt == "xlsx":
         data = exports.to_xlsx(annual_rows(stats), ANNUAL_COLUMNS, sheet=f"{year}年度统计",
@@ -105,6 +109,8 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
                 exports.to_table(rows, TRAINING_COLUMNS, right_align=["认定学时", "要求学时", "差额"]) + "\n").encode()
     _emit(data, out, f"{year}年培训台账")
 
+
+annual_cmd = _year_options(annual_cmd, ("json", "table", "xlsx", "docx"))
 
 # added to the `report` group by app/cli.py
 report_commands = [annual_cmd, training_cmd]

@@ -147,10 +147,12 @@ def _officers(year: int, required: float) -> dict[str, Any]:
 
 
 def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
+    """The year's figures; `required_hours`: the total of the year's rule (app.training.rules)."""
     if required is None:
-        from app.settings.services import get
+        from app.training.rules import rule_for
 
-        required = float(get("training_hours_required"))
+        required = rule_for(year).total
+        required = int(required) if float(required).is_integer() else required
     return {
         "year": year,
         "training": _training(year),
