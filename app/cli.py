@@ -25,7 +25,7 @@ def register(app: Flask) -> None:
     from app.reports.cli import report_cli
     from app.settings.cli import settings_cli
     from app.training import imports as _training_imports  # noqa: F401  (registers `import attendance|scores`)
-    from app.training.cli import check_cli
+    from app.training.cli import check_cli, training_cli
     from app.training.cli import report_commands as training_reports
 
     for command in (*case_reports, *training_reports):  # `report cases|annual|training`
@@ -35,5 +35,6 @@ def register(app: Flask) -> None:
     for command in case_checks:  # `check cases` beside `check hours`
         check_cli.add_command(command)
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
-                  exams_cli, jobs_cli, check_cli, units_cli, bootstrap_cmd, backup_cmd, restore_cmd):
+                  exams_cli, jobs_cli, check_cli, units_cli, training_cli,
+                  bootstrap_cmd, backup_cmd, restore_cmd):
         app.cli.add_command(group)

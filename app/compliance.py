@@ -51,11 +51,14 @@ class Params:
     # training.hours.FIRST_SESSION (the year of the earliest session, decided in the statement)
     records_since: int | str | None = None
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
+    # the years' training rules (app.training.rules.Rule, by year); none: hours_required, no minimums
+    rules: tuple = ()
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
         from app.settings import services as settings
         from app.training.hours import records_since
+        from app.training.rules import all_rules
 
         windows = settings.get("reminder_windows")
         return cls(
@@ -64,6 +67,7 @@ class Params:
             eligible=tuple(settings.get("eligible_establishments")),
             hours_required=float(settings.get("training_hours_required")),
             records_since=records_since(today),
+            rules=all_rules(),
         )
 
 
@@ -357,10 +361,12 @@ def list_flags(
     limit: int | None = None,
     offset: int = 0,
     id_partial: bool = False,
+    details: bool = True,
 ) -> list[dict[str, Any]]:
     """The flags as plain dicts of the DESIGN §5 JSON shape, in one query, filtered, ordered and
     (with `limit`/`offset`) cut to one page in SQL. `search` matches names and units in part, ID
-    numbers whole (in part too with `id_partial`: admins only)."""
+    numbers whole (in part too with `id_partial`: admins only). TRAINING_SHORTFALL rows carry
+    `missing` and `total_gap` (one more statement) unless `details` is false."""
     def cols(sub):
         return (sub.c.flag, sub.c.reason, sub.c.officer_id, Officer.name, Officer.id_number,
                 Unit.name.label("unit"), Unit.id.label("unit_id"), Certificate.number,
@@ -390,7 +396,22 @@ def list_flags(
         })
         if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    if details:
+        _training_details(p, out)
     return out
+
+
+def _training_details(p: Params, rows: list[dict[str, Any]]) -> None:
+    """Add `missing` and `total_gap` to the TRAINING_SHORTFALL rows (one statement for them all)."""
+    ids = [r["officer_id"] for r in rows if r["flag"] == "TRAINING_SHORTFALL"]
+    if not ids:
+        return
+    from app.training.hours import shortfall_details
+
+    details = shortfall_details(p, ids)
+    for r in rows:
+        if r["flag"] == "TRAINING_SHORTFALL":
+            r.update(details.get(r["officer_id"], {"missing": [], "total_gap": 0}))
 
 
 def count_by_flag_reason(p: Params, *, flags: list[str] | None = None, unit: str | None = None,
@@ -436,6 +457,7 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
         })
         if r.flag == "TRAINING_SHORTFALL":
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
+    _training_details(p, out)
     return counts, out, min(max(page, 1), pages_n)
 
 
@@ -486,5 +508,6 @@ def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: 
 
 
 def officer_flags(p: Params, officer_id: int) -> list[dict[str, Any]]:
-    """One officer's flags, computed for that officer only (not filtered out of everyone's)."""
-    return list_flags(replace(p, officer_id=officer_id), officer_id=officer_id)
+    """One officer's flags, computed for that officer only (not filtered out of everyone's); without
+    the training shortfall's `missing`/`total_gap` (the page shows the year's parts itself)."""
+    return list_flags(replace(p, officer_id=officer_id), officer_id=officer_id, details=False)

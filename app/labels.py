@@ -68,6 +68,7 @@ TRAINING_CATEGORIES = {
     "court_observation": "旁听庭审",
     "political": "政治理论",
 }
+TRAINING_MODES = {"offline": "线下", "online": "线上"}  # 培训方式 (TrainingSession.online)
 ATTENDANCE_STATUSES = {"registered": "已报名", "attended": "出席", "absent": "缺席", "excused": "请假"}
 EXAM_KINDS = {"qualification": "资格考试", "specialist": "专业法律考试", "annual": "年度法治理论考试"}
 QUESTION_TYPES = {"single": "单选", "multiple": "多选", "true_false": "判断"}
@@ -111,6 +112,7 @@ AUDIT_ACTIONS = {
     "search": "搜索",
     "undo_import": "撤销导入",
     "merge": "合并",
+    "late_entry": "补录已截止年度",
 }
 
 
@@ -172,6 +174,7 @@ ENTITY_TYPES = {
     "database": "数据库",
     "audit": "审计日志",
     "training": "培训",
+    "training_rule": "年度学时要求",
 }
 FIELD_LABELS = {
     "name": "名称",
@@ -216,6 +219,13 @@ FIELD_LABELS = {
     "location": "地点",
     "organiser": "组织单位",
     "lecturer": "授课人",
+    "online": "培训方式（线上）",
+    "total": "年度总学时",
+    "minimums": "内容类别最低学时",
+    "online_max": "线上学时上限",
+    "source": "依据",
+    "closes_on": "记录截止日期",
+    "reason": "理由",
     "max_score": "满分",
     "pass_score": "合格分数",
     "makeup_of_id": "补考对应考试",

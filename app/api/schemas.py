@@ -91,6 +91,14 @@ class Flag(Schema):
     expires_on = fields.String(allow_none=True, metadata={"format": "date"})
     days_left = fields.Integer(allow_none=True)
     year = fields.Integer(metadata={"description": "TRAINING_SHORTFALL：学时不足的年度"})
+    missing = fields.List(fields.Nested(lambda: MissingGroup()), metadata={
+        "description": "TRAINING_SHORTFALL：低于最低学时的内容类别及尚缺学时"})
+    total_gap = fields.Float(metadata={"description": "TRAINING_SHORTFALL：距总学时尚缺的学时（达到为0）"})
+
+
+class MissingGroup(Schema):
+    group = fields.String(required=True, metadata={"example": "公共法律知识"})
+    hours = fields.Float(required=True, metadata={"example": 5})
 
 
 class Error(Schema):

@@ -207,33 +207,36 @@ def sign_in(session_id: int) -> Doc:
 def ledger(year: int, today: date) -> Doc:
     """Every active officer on an enforcement post with the hours credited in `year`, against
     the required hours; and the sessions held that year."""
-    from app.settings.services import get
-    from app.training.hours import hours_by_officer, records_since, year_terms
+    from app.training.hours import attach_year, parts, records_since, rule_status_sql
+    from app.training.rules import rule_for
 
     if not 1900 <= year <= 9999:
         raise DomainError(f"年份“{year}”无效")
-    required = float(get("training_hours_required"))
-    hours = hours_by_officer(year)
-    credited = func.coalesce(getattr(hours.c, f"h{year}"), 0.0)
-    # what each officer owed for the year: the TRAINING_SHORTFALL rule (docs/domain.md)
-    is_judged, due, _now = year_terms(year, today, required, records_since(today))
-    q = (
-        select(Officer.id, Officer.name, Officer.position, Unit.name.label("unit"), Unit.sort_order,
-               credited.label("hours"), is_judged.label("judged"), due.label("due"))
-        .select_from(Officer)
-        .join(Unit, Unit.id == Officer.unit_id)
-        .outerjoin(hours, hours.c.officer_id == Officer.id)
-        .where(Officer.on_post)
-    )
+    # the year's rule (total, group minimums, online cap) and the counted hours: the
+    # TRAINING_SHORTFALL rule (docs/domain.md)
+    rule = rule_for(year)
+    mins = [g for g, _m in rule.minimums]
+    base = select(Officer.id).select_from(Officer).join(Unit, Unit.id == Officer.unit_id)
+    base, cols, per_group = attach_year(base, year, mins)
+    _st, is_judged, due, _now, _meets = rule_status_sql(cols["counted"], per_group, rule, year, today,
+                                                       records_since(today))
+    q = base.with_only_columns(
+        Officer.id, Officer.name, Officer.position, Officer.post_since, Unit.name.label("unit"), Unit.sort_order,
+        cols["counted"].label("hours"), *[c.label(f"g{i}") for i, c in enumerate(per_group.values())],
+        is_judged.label("judged"), due.label("due"), maintain_column_froms=True).where(Officer.on_post)
     rows = []
     for r in db.session.execute(q):
         got, owes = float(r.hours or 0), float(r.due)
+        by_group = {g: float(getattr(r, f"g{i}")) for i, g in enumerate(mins)}
+        rest = parts(rule, year, r.post_since, got, by_group, bool(r.judged))
         short = max(owes - got, 0.0) if r.judged else 0.0
         rows.append({
             "_id": r.id, "_unit_order": r.sort_order or 0, "name": r.name, "unit": r.unit,
             "position": r.position or "", "hours": _hours(got),
             "required": _hours(round(owes, 2)) if r.judged else "不考核",
-            "short": _hours(short) if short else "", "done": short == 0,
+            "short": "；".join([*([_hours(short)] if short else []),
+                               *[f"{m['group']}差{_hours(m['hours'])}" for m in rest["missing"]]]),
+            "done": rest["meets"],
         })
     items = _grouped(_order_by_unit_then_pinyin(rows))
     attended = func.count(Attendance.id).filter(Attendance.status == "attended")
@@ -250,7 +253,7 @@ def ledger(year: int, today: date) -> Doc:
     done = sum(1 for r in rows if r["done"])
     ctx = _base(f"{year}年度培训台账", as_of) | {
         "year": year, "sessions": sessions, "count": len(rows), "done": done,
-        "required": _hours(required),
+        "required": _hours(rule.total),
         "session_hours": _hours(sum(float(s["hours"]) for s in sessions)),
     }
     return Doc("pdf/ledger.html", ctx, items, filename=f"培训台账_{year}.pdf",

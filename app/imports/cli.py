@@ -129,6 +129,14 @@ def _command(kind: str, help_text: str):
                   help="被拒绝时，把标注了问题的表格写到这个 .xlsx 文件")
     def command(file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
                 errors_out: str | None, **options) -> None:
+        if options.get("late_reason"):  # attendance of a year whose records are closed
+            from app.errors import DomainError
+            from app.training.rules import allow_late
+
+            try:
+                allow_late(options["late_reason"])
+            except DomainError as exc:
+                raise click.UsageError(str(exc)) from None
         _run(kind, file, dry_run, today, ignore, errors_out,
              create_units=not options.get("no_create_units", False))
 
@@ -137,6 +145,10 @@ def _command(kind: str, help_text: str):
     if get_importer(kind).unit_field:
         command = click.option("--no-create-units", is_flag=True,
                                help="不新建单位：单位未登记的行列为问题，拒绝导入")(command)
+
+    if kind == "attendance":
+        command = click.option("--late-reason", default=None, metavar="理由",
+                               help="补录已截止年度的出勤（记入审计日志）")(command)
 
     command.__doc__ = help_text
     return command

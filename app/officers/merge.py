@@ -34,13 +34,14 @@ NOUNS = {
     "officer_attachment": ("附件", "份"),
     "attendance": ("培训出勤记录", "条"),
     "training_hours": ("年度学时汇总", "条"),
+    "training_group_hours": ("内容类别学时汇总", "条"),
     "exam_sitting": ("在线考试记录", "条"),
     "exam_result": ("考试成绩", "条"),
     "card_cancel_task": ("离岗待注销证件", "个"),
 }
 # Recomputed from other rows (training_hours from attendance): never a reason to refuse, never
 # moved; dropped and rebuilt.
-DERIVED = {"training_hours"}
+DERIVED = {"training_hours", "training_group_hours"}
 # One row per officer: the kept record's wins (its photo stays; the other one's is dropped).
 SINGLE = {"officer_photo"}
 # A conflict named by what the other column points at (both records on the same exam…).

@@ -12,7 +12,7 @@ from flask import g, has_app_context
 from sqlalchemy import select
 
 from app.extensions import db
-from app.labels import ESTABLISHMENTS
+from app.labels import ESTABLISHMENTS, TRAINING_CATEGORIES
 from app.settings.models import Setting
 
 
@@ -138,6 +138,34 @@ def _switch(value: str) -> bool:
     raise SettingError("应为 是/否（也可写 1/0、on/off）")
 
 
+DEFAULT_GROUPS = {
+    "general_law": "公共法律知识", "lecture": "公共法律知识", "court_observation": "公共法律知识",
+    "political": "公共法律知识", "specialist_law": "专门法律知识", "refresher": "专门法律知识",
+    "off_post": "执法技能",
+}
+
+
+def _category_groups(value: str) -> dict[str, str]:
+    """培训类别=内容类别 pairs (类别 by label or code); every category must be given a group."""
+    from app.labels import lookup
+
+    out: dict[str, str] = {}
+    for item in [x.strip() for x in re.split(r"[,，;；\n]+", value.strip()) if x.strip()]:
+        cat, sep, grp = item.replace("＝", "=").partition("=")
+        code = lookup(TRAINING_CATEGORIES, cat.strip())
+        if not sep or not code:
+            raise SettingError(f"“{item}”应写成 培训类别=内容类别，培训类别可选："
+                               f"{'、'.join(TRAINING_CATEGORIES.values())}")
+        grp = grp.strip()
+        if not grp or len(grp) > 50:
+            raise SettingError(f"“{item}”的内容类别应为 1 到 50 个字")
+        out[code] = grp
+    missing = [label for code, label in TRAINING_CATEGORIES.items() if code not in out]
+    if missing:
+        raise SettingError(f"以下培训类别未指定内容类别：{'、'.join(missing)}")
+    return {code: out[code] for code in TRAINING_CATEGORIES}
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     label: str
@@ -156,6 +184,10 @@ SPECS: dict[str, SettingSpec] = {
     "training_records_since": SettingSpec(
         "培训记录起始年度", "", _year_or_empty,
         "早于此年度的学时不考核（不提示学时不足）；留空则为系统中最早一次培训的年度"),
+    "training_category_groups": SettingSpec(
+        "培训内容类别", ",".join(f"{TRAINING_CATEGORIES[c]}={g}" for c, g in DEFAULT_GROUPS.items()), _category_groups,
+        "每个培训类别属于哪个内容类别（年度学时要求可规定每个内容类别的最低学时），"
+        "写成 培训类别=内容类别，用逗号分隔"),
     "exam_pass_score": SettingSpec("考试默认合格分数", "60", _positive_number),
     "certificate_validity_years": SettingSpec("证件默认有效期（年）", "5", _positive_int),
     "card_cancel_days": SettingSpec("离岗后注销证件期限（天）", "30", _positive_int,
@@ -183,6 +215,8 @@ def _canonical(name: str, parsed: Any) -> str:
         return ""
     if isinstance(parsed, bool):
         return "是" if parsed else "否"
+    if isinstance(parsed, dict):
+        return ",".join(f"{TRAINING_CATEGORIES.get(k, k)}={v}" for k, v in parsed.items())
     if isinstance(parsed, list):
         return ",".join(str(x) for x in parsed)
     return str(parsed)
@@ -238,6 +272,10 @@ def set_value(name: str, value: str) -> Any:
         row.value = canonical
     db.session.flush()
     forget()  # re-read after this change
+    if old != canonical and name == "training_category_groups":
+        from app.training.hours import refresh_hours
+
+        refresh_hours(db.session, everyone=True)  # the groups' counted hours follow the new mapping
     if old != canonical:
         record("settings", "setting", row.id, f"修改设置 {SPECS[name].label}", {name: [old, canonical]})
     return parsed

@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from app import clock
+from app.cli_types import DATE, commit_or_exit
 from app.reports import exports
 from app.training.stats import annual_stats, training_report
 
@@ -57,25 +58,29 @@ def _emit(data: bytes, out: Path | None, what: str) -> None:
     click.echo(f"已导出{what}到 {out}")
 
 
-def _year_options(fn):
+def _year_options(fn, formats=("json", "table", "xlsx")):
     fn = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                      help="写入文件（xlsx 必须指定）")(fn)
-    fn = click.option("--format", "fmt", type=click.Choice(["json", "table", "xlsx"]), default="table",
+                      help="写入文件（xlsx、docx 必须指定）")(fn)
+    fn = click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
                       show_default=True)(fn)
     return click.option("--year", type=click.IntRange(1900, 2999), default=None,
                         help="年度（默认今年）")(fn)
 
 
 @click.command("annual")
-@_year_options
 @with_appcontext
 def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
-    """年度统计：培训、考试、证件、人员"""
-    if fmt == "xlsx" and out is None:
-        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 年度统计.xlsx")
+    """年度统计：培训、考试、证件、人员（docx：含文字说明和统计表的 Word 报告）"""
+    if fmt in ("xlsx", "docx") and out is None:
+        raise click.UsageError(f"--format {fmt} 需要用 --out 指定输出文件，例如 --out 年度统计.{fmt}")
     year = year or clock.today().year
     stats = annual_stats(year)
-    if fmt == "json":
+    if fmt == "docx":
+        from app.settings.services import get
+        from app.training.annual_docx import annual_docx
+
+        data = annual_docx(stats, annual_rows(stats), get("org_name"))
+    elif fmt == "json":
         data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
     elif fmt == "xlsx":
         data = exports.to_xlsx(annual_rows(stats), ANNUAL_COLUMNS, sheet=f"{year}年度统计",
@@ -105,6 +110,8 @@ def training_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     _emit(data, out, f"{year}年培训台账")
 
 
+annual_cmd = _year_options(annual_cmd, ("json", "table", "xlsx", "docx"))
+
 # added to the `report` group by app/cli.py
 report_commands = [annual_cmd, training_cmd]
 
@@ -129,8 +136,74 @@ def check_hours_cmd() -> None:
     names = dict(db.session.execute(
         select(Officer.id, Officer.name).where(Officer.id.in_({d[0] for d in diffs}))).all())
     click.echo(f"学时汇总表有 {len(diffs)} 处与出勤记录不一致：")
-    for officer_id, year, stored, computed, stored_n, computed_n in diffs:
+    for officer_id, year, stored, computed, stored_n, computed_n, note in diffs:
         times = f"；汇总表出勤 {stored_n} 次，应为 {computed_n} 次" if stored_n != computed_n else ""
+        times += f"；{note}" if note else ""
         click.echo(f"  {names.get(officer_id, '')}（人员 {officer_id}）{year}年：汇总表 {stored:g} 学时，"
                    f"按出勤记录应为 {computed:g} 学时{times}")
     raise SystemExit(1)
+
+
+training_cli = AppGroup("training", help="培训（年度学时要求等）")
+
+
+@training_cli.group("rule", cls=AppGroup, help="年度学时要求：总学时、各内容类别最低学时、线上学时上限")
+def rule_cli() -> None:
+    pass
+
+
+def _minimums(items: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        grp, sep, hours = item.replace("＝", "=").partition("=")
+        if not sep or not grp.strip():
+            raise click.UsageError(f"--min “{item}”应写成 内容类别=学时，例如 --min 公共法律知识=20")
+        out[grp.strip()] = hours.strip()
+    return out
+
+
+@rule_cli.command("set")
+@click.argument("year", type=click.IntRange(1990, 2100))
+@click.option("--total", required=True, help="年度总学时")
+@click.option("--min", "mins", multiple=True, help="内容类别最低学时，如 --min 公共法律知识=20（可重复）")
+@click.option("--online-max", default=None, help="线上学时最多计入多少（不填则不限）")
+@click.option("--source", default="", help="依据（文号等）")
+@click.option("--closes", type=DATE, default=None, help="该年度记录截止日期 YYYY-MM-DD（不填则不截止）")
+def rule_set_cmd(year: int, total: str, mins: tuple[str, ...], online_max: str | None, source: str,
+                 closes) -> None:
+    """设定某年度的学时要求（替换该年度原有要求），重新计算各人计入学时"""
+    from app.errors import DomainError
+    from app.training.rules import describe, rule_for, set_rule
+
+    with commit_or_exit(DomainError):
+        set_rule(year, total, _minimums(mins), online_max, source, closes)
+    click.echo(f"{year}年度学时要求：{describe(rule_for(year))}")
+
+
+@rule_cli.command("show")
+@click.argument("year", type=click.IntRange(1990, 2100), required=False)
+def rule_show_cmd(year: int | None) -> None:
+    """显示某年度适用的学时要求（不指定年度：列出全部）"""
+    from app.training.rules import all_rules, describe, rule_for
+
+    def lines(r, title: str) -> None:
+        origin = (f"（沿用{r.year}年度）" if r.year is not None and r.year != year_shown else "") \
+            if r.year is not None else "（未设定年度要求，按系统设置“年度培训学时要求”）"
+        click.echo(f"{title}{origin}：{describe(r)}")
+        if r.source:
+            click.echo(f"  依据：{r.source}")
+        if r.closes_on:
+            click.echo(f"  记录截止：{r.closes_on.year}年{r.closes_on.month}月{r.closes_on.day}日")
+
+    if year is not None:
+        year_shown = year
+        lines(rule_for(year), f"{year}年度")
+        return
+    rules = all_rules()
+    if not rules:
+        year_shown = None
+        lines(rule_for(clock.today().year), "学时要求")
+        return
+    for r in rules:
+        year_shown = r.year
+        lines(r, f"{r.year}年度")

@@ -31,7 +31,8 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
 from app.officers.models import Officer
-from app.training.models import Attendance, TrainingHours, TrainingSession
+from app.training import rules as _rules  # noqa: F401  (its flush hook is installed with this module's)
+from app.training.models import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
 
 
 def year_bounds(year: int) -> tuple[date, date]:
@@ -67,30 +68,87 @@ def _year_of_session():
     return cast(func.extract("year", TrainingSession.held_on), Integer)
 
 
-def computed_hours(officer_ids=None, years=None) -> Select:
-    """Credited hours and attended rows per (officer_id, year) straight from attendance: the
-    definition the training_hours table summarises (attended rows, by the calendar year of the session)."""
+def _by_rule_year(year_col, rules, attr: str):
+    """SQL: the value `attr` of the rule of each row's year (the latest rule not after it: a
+    CASE over the few rule years, latest first); NULL before the first rule or where the rule has
+    none. None when no rule has one."""
+    if all(getattr(r, attr) is None for r in rules):
+        return None
+    whens = [(year_col >= r.year, null() if getattr(r, attr) is None else literal(getattr(r, attr), Float))
+             for r in sorted(rules, key=lambda r: -r.year)]
+    return case(*whens, else_=null())
+
+
+def _rows(officer_ids=None, years=None, years_from=None):
+    """Subquery: one row per attended (officer, session) with the year, credited hours `h`, the
+    session's `online` (1/0), its content group `grp` and its counted hours `counted` — online
+    hours beyond the year's rule's cap dropped, the earliest online sessions keeping theirs
+    (docs/domain.md, 年度学时)."""
+    from app.training.rules import all_rules, category_groups
+
     year = _year_of_session()
-    q = (select(Attendance.officer_id, year.label("year"),
-                func.sum(Attendance.credited_hours).label("hours"), func.count().label("attended"))
-         .join(TrainingSession, TrainingSession.id == Attendance.session_id)
-         .where(Attendance.status == "attended")
-         .group_by(Attendance.officer_id, year))
+    s = TrainingSession
+    online = case((s.online.is_(True), 1), else_=0)
+    h = Attendance.credited_hours
+    mapping = category_groups()
+    grp = case(mapping, value=s.category, else_=s.category) if mapping else s.category
+    run = func.sum(case((s.online.is_(True), h), else_=0.0)).over(
+        partition_by=(Attendance.officer_id, year), order_by=(s.held_on, s.id), rows=(None, 0))
+    q = (select(Attendance.officer_id, year.label("year"), h.label("h"), online.label("online"),
+                grp.label("grp"), run.label("run"))
+         .join(s, s.id == Attendance.session_id)
+         .where(Attendance.status == "attended"))
     if officer_ids is not None:
         q = q.where(Attendance.officer_id.in_(officer_ids))
     if years is not None:
         q = q.where(year.in_(sorted(years)))
-    return q
+    if years_from is not None:
+        q = q.where(s.held_on >= date(years_from, 1, 1))
+    r = q.subquery("att_rows")
+    cap = _by_rule_year(r.c.year, all_rules(), "online_max")
+    if cap is None:
+        counted = r.c.h
+    else:
+        before = r.c.run - r.c.h
+        counted = case((r.c.online == 0, r.c.h), (cap.is_(None), r.c.h), (before >= cap, 0.0),
+                       (r.c.run <= cap, r.c.h), else_=cap - before)
+    return r, counted
+
+
+def computed_hours(officer_ids=None, years=None, years_from=None) -> Select:
+    """Credited hours, attended rows, counted hours, online hours and online hours counted per
+    (officer_id, year) straight from attendance: the definition the training_hours table
+    summarises (attended rows, by the calendar year of the session)."""
+    r, counted = _rows(officer_ids, years, years_from)
+    return (select(r.c.officer_id, r.c.year, func.sum(r.c.h).label("hours"), func.count().label("attended"),
+                   func.sum(counted).label("counted"),
+                   func.sum(case((r.c.online == 1, r.c.h), else_=0.0)).label("online"),
+                   func.sum(case((r.c.online == 1, counted), else_=0.0)).label("online_counted"))
+            .group_by(r.c.officer_id, r.c.year))
+
+
+def computed_group_hours(officer_ids=None, years=None, years_from=None) -> Select:
+    """Counted hours per (officer_id, year, content group) from attendance."""
+    r, counted = _rows(officer_ids, years, years_from)
+    return (select(r.c.officer_id, r.c.year, r.c.grp, func.sum(counted).label("hours"))
+            .group_by(r.c.officer_id, r.c.year, r.c.grp))
 
 
 _MANY = 5000  # beyond this many officers, recompute every row rather than bind a huge IN list
 
 
-def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None) -> None:
-    """Recompute training_hours for the officers touched (given, or enrolled in `session_ids`),
-    optionally only for `years`, with one DELETE and one INSERT … SELECT, in the caller's
-    transaction. No ids at all: every row. Called by every write to attendance or a session's date
-    (the flush hook below does it for ORM writes; bulk Core inserts call it themselves)."""
+def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None, years_from=None,
+                  everyone: bool = False) -> None:
+    """Recompute training_hours and training_group_hours for the officers touched (given, or
+    enrolled in `session_ids`), optionally only for `years` (or the years from `years_from` on),
+    with one DELETE and one INSERT … SELECT each, in the caller's transaction. No ids at all:
+    every row. Called by every write to attendance, a session's date, category or 培训方式 (the
+    flush hook below does it for ORM writes; bulk Core inserts call it themselves), a year's rule
+    and the content groups setting (those with `everyone`: every officer, whatever the signed-in
+    user's unit scope)."""
+    from app.scope import UNSCOPED
+
+    opts = UNSCOPED if everyone else {}
     scope = None
     if officer_ids is not None or session_ids is not None:
         ids = set(officer_ids or ())
@@ -100,27 +158,53 @@ def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None) ->
         if not ids:
             return
         scope = sorted(ids) if len(ids) <= _MANY else None
-    gone = delete(TrainingHours)
-    if scope is not None:
-        gone = gone.where(TrainingHours.officer_id.in_(scope))
-    if years is not None:
-        gone = gone.where(TrainingHours.year.in_(sorted(years)))
-    db_session.execute(gone)
+    for table in (TrainingHours, TrainingGroupHours):
+        gone = delete(table)
+        if scope is not None:
+            gone = gone.where(table.officer_id.in_(scope))
+        if years is not None:
+            gone = gone.where(table.year.in_(sorted(years)))
+        if years_from is not None:
+            gone = gone.where(table.year >= years_from)
+        db_session.execute(gone, execution_options=opts)
     db_session.execute(insert(TrainingHours).from_select(
-        ["officer_id", "year", "hours", "attended"], computed_hours(scope, years)))
+        ["officer_id", "year", "hours", "attended", "counted", "online", "online_counted"],
+        computed_hours(scope, years, years_from)), execution_options=opts)
+    db_session.execute(insert(TrainingGroupHours).from_select(
+        ["officer_id", "year", "grp", "hours"], computed_group_hours(scope, years, years_from)),
+        execution_options=opts)
 
 
-def hours_differences(db_session) -> list[tuple[int, int, float, float, int, int]]:
+def hours_differences(db_session) -> list[tuple[int, int, float, float, int, int, str]]:
     """(officer_id, year, stored hours, computed hours, stored attended rows, computed attended
-    rows) wherever training_hours disagrees with attendance."""
-    stored = {(o, y): (float(h), int(n)) for o, y, h, n in db_session.execute(
-        select(TrainingHours.officer_id, TrainingHours.year, TrainingHours.hours, TrainingHours.attended))}
-    computed = {(o, int(y)): (float(h or 0), int(n)) for o, y, h, n in db_session.execute(computed_hours())}
+    rows, what else differs: counted / group hours) wherever training_hours or
+    training_group_hours disagrees with attendance."""
+    th = TrainingHours
+    stored = {(o, y): (float(h), int(n), float(c or 0), float(oc or 0)) for o, y, h, n, c, oc in db_session.execute(
+        select(th.officer_id, th.year, th.hours, th.attended, th.counted, th.online_counted))}
+    computed = {(o, int(y)): (float(h or 0), int(n), float(c or 0), float(oc or 0))
+                for o, y, h, n, c, oc, _on in (
+                    (r.officer_id, r.year, r.hours, r.attended, r.counted, r.online_counted, r.online)
+                    for r in db_session.execute(computed_hours()))}
+    tg = TrainingGroupHours
+    groups_stored: dict = {}
+    for o, y, grp, h in db_session.execute(select(tg.officer_id, tg.year, tg.grp, tg.hours)):
+        groups_stored.setdefault((o, int(y)), {})[grp] = float(h)
+    groups_computed: dict = {}
+    for o, y, grp, h in db_session.execute(computed_group_hours()):
+        groups_computed.setdefault((o, int(y)), {})[grp] = float(h or 0)
     out = []
-    for key in sorted(stored.keys() | computed.keys()):
-        (a, m), (b, n) = stored.get(key, (0.0, 0)), computed.get(key, (0.0, 0))
-        if abs(a - b) > 1e-9 or m != n:
-            out.append((key[0], key[1], a, b, m, n))
+    zero = (0.0, 0, 0.0, 0.0)
+    for key in sorted(stored.keys() | computed.keys() | groups_stored.keys() | groups_computed.keys()):
+        (a, m, c1, oc1), (b, n, c2, oc2) = stored.get(key, zero), computed.get(key, zero)
+        notes = []
+        if abs(c1 - c2) > 1e-9 or abs(oc1 - oc2) > 1e-9:
+            notes.append(f"计入学时 {c1:g}，应为 {c2:g}")
+        g1, g2 = groups_stored.get(key, {}), groups_computed.get(key, {})
+        if any(abs(g1.get(k, 0.0) - g2.get(k, 0.0)) > 1e-9 for k in g1.keys() | g2.keys()):
+            notes.append("内容类别学时不一致")
+        if abs(a - b) > 1e-9 or m != n or notes:
+            out.append((key[0], key[1], a, b, m, n, "；".join(notes)))
     return out
 
 
@@ -132,6 +216,7 @@ def _hours_before_flush(session, _ctx, _instances) -> None:
     for obj in session.deleted:
         if isinstance(obj, Officer) and obj.id is not None:
             session.execute(delete(TrainingHours).where(TrainingHours.officer_id == obj.id))
+            session.execute(delete(TrainingGroupHours).where(TrainingGroupHours.officer_id == obj.id))
         elif isinstance(obj, TrainingSession) and obj.id is not None:
             touched.update(session.execute(select(Attendance.officer_id).where(
                 Attendance.session_id == obj.id)).scalars())
@@ -148,7 +233,8 @@ def _hours_after_flush(session, _ctx) -> None:
                 officers.add(obj.officer_id)
             officers.update(v for v in inspect(obj).attrs.officer_id.history.deleted if v is not None)
         elif isinstance(obj, TrainingSession) and obj.id is not None and obj not in session.new:
-            if inspect(obj).attrs.held_on.history.has_changes():
+            attrs = inspect(obj).attrs
+            if any(getattr(attrs, a).history.has_changes() for a in ("held_on", "online", "category")):
                 sessions.add(obj.id)
     deleted_officers = {o.id for o in session.deleted if isinstance(o, Officer)}
     officers -= deleted_officers
@@ -239,35 +325,180 @@ def year_status_sql(hours, year: int, today: date, required: float, since, post=
     return case((~is_judged, literal("not_judged")), (hours >= due, literal("met")), else_=rest)
 
 
+def rule_of(p, year: int):
+    """The rule of `year` under the flag parameters `p` (its rules, its hours_required)."""
+    from app.training.rules import rule_for
+
+    return rule_for(year, tuple(getattr(p, "rules", ()) or ()), float(p.hours_required))
+
+
+def _group_joins(q, year: int, rule, prefix: str):
+    """Join one training_group_hours row per minimum group of `rule` for `year`; return the query
+    and [(group, minimum, counted hours expression)]."""
+    out = []
+    for i, (grp, minimum) in enumerate(rule.minimums):
+        gh = aliased(TrainingGroupHours, name=f"{prefix}_g{i}")
+        q = q.outerjoin(gh, and_(gh.officer_id == Officer.id, gh.year == year, gh.grp == grp))
+        out.append((grp, minimum, func.coalesce(gh.hours, 0.0)))
+    return q, out
+
+
+def behind(counted, groups, total: float, year: int, until: date, post=None):
+    """SQL: below what is owed by `until` — the total or any group's minimum (both pro rata)."""
+    conds = [counted < owed(total, year, until, post)]
+    conds += [h < owed(m, year, until, post) for _g, m, h in groups if m > 0]
+    return or_(*conds)
+
+
 def shortfall_select(p) -> Select | None:
     """TRAINING_SHORTFALL in the five flag columns: `shortfall` when last year ended below what
-    the officer owed for it, else `at_risk` when this year is behind the officer's pro-rata pace.
-    One per officer; only officers judged for the year (judged()). Reads training_hours (two
-    primary-key lookups per officer), never attendance; None when neither year is judged."""
+    the officer owed for it — the rule's total or one of its group minimums, counted hours —
+    else `at_risk` when this year is behind the officer's pro-rata pace (total or a minimum).
+    One per officer; only officers judged for the year (judged()). Reads training_hours and
+    training_group_hours (primary-key lookups per officer), never attendance; None when neither
+    year is judged."""
     y = p.today.year
-    required = float(p.hours_required)
     since = getattr(p, "records_since", None)
     if isinstance(since, int) and y < since:
         return None
     since = since_sql(since, p.today)
+    r_prev, r_cur = rule_of(p, y - 1), rule_of(p, y)
     last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
-    prev = func.coalesce(last.hours, 0.0)
-    cur = func.coalesce(this.hours, 0.0)
-    prev_short = and_(judged(y - 1, since), prev < owed(required, y - 1, date(y - 1, 12, 31)))
-    cur_short = and_(judged(y, since), cur < owed(required, y, p.today))
+    prev = func.coalesce(last.counted, 0.0)
+    cur = func.coalesce(this.counted, 0.0)
+    q = (select(Officer.id).select_from(Officer)
+         .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
+         .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y)))
+    q, g_prev = _group_joins(q, y - 1, r_prev, "prev")
+    q, g_cur = _group_joins(q, y, r_cur, "cur")
+    prev_short = and_(judged(y - 1, since), behind(prev, g_prev, r_prev.total, y - 1, date(y - 1, 12, 31)))
+    cur_short = and_(judged(y, since), behind(cur, g_cur, r_cur.total, y, p.today))
     reason = case((prev_short, literal("shortfall")), else_=literal("at_risk"))
-    q = (
-        select(literal("TRAINING_SHORTFALL").label("flag"), cast(reason, String).label("reason"),
-               Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
-               cast(null(), Integer).label("certificate_id"))
-        .select_from(Officer)
-        .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
-        .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y))
-        .where(on_post(), or_(prev_short, cur_short))
-    )
+    q = (q.with_only_columns(
+            literal("TRAINING_SHORTFALL").label("flag"), cast(reason, String).label("reason"),
+            Officer.id.label("officer_id"), Officer.unit_id.label("unit_id"),
+            cast(null(), Integer).label("certificate_id"), maintain_column_froms=True)
+         .where(on_post(), or_(prev_short, cur_short)))
     if p.officer_id is not None:
         q = q.where(Officer.id == p.officer_id)
     return q
+
+
+def _number(x: float):
+    x = round(float(x), 2)
+    return int(x) if x.is_integer() else x
+
+
+def gaps(counted: float, group_hours: dict[str, float], due: float, group_dues: dict[str, float]):
+    """(missing, total_gap): the groups below their due with the hours still missing
+    ([{"group", "hours"}], in the rule's order) and the hours still missing to the total (0 when met)."""
+    missing = [{"group": grp, "hours": _number(d - group_hours.get(grp, 0.0))}
+               for grp, d in group_dues.items() if d > 0 and group_hours.get(grp, 0.0) < d]
+    return missing, _number(max(due - counted, 0.0))
+
+
+def shortfall_details(p, officer_ids) -> dict[int, dict]:
+    """For flagged officers: {officer_id: {"missing": [...], "total_gap": x}} of the year the flag is
+    about — last year's whole due for `shortfall`, this year's due by today for `at_risk` — in
+    one statement for all of them."""
+    ids = sorted({i for i in officer_ids if i is not None})
+    if not ids:
+        return {}
+    y = p.today.year
+    since = since_sql(getattr(p, "records_since", None), p.today)
+    r_prev, r_cur = rule_of(p, y - 1), rule_of(p, y)
+    last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
+    prev = func.coalesce(last.counted, 0.0)
+    cur = func.coalesce(this.counted, 0.0)
+    q = (select(Officer.id).select_from(Officer)
+         .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
+         .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y)))
+    q, g_prev = _group_joins(q, y - 1, r_prev, "prev")
+    q, g_cur = _group_joins(q, y, r_cur, "cur")
+    end = date(y - 1, 12, 31)
+    prev_short = and_(judged(y - 1, since), behind(prev, g_prev, r_prev.total, y - 1, end))
+    cols = [Officer.id.label("id"), prev_short.label("prev_short"), prev.label("prev"), cur.label("cur"),
+            owed(r_prev.total, y - 1, end).label("due_prev"), owed(r_cur.total, y, p.today).label("due_cur")]
+    for i, (_g, m, h) in enumerate(g_prev):
+        cols += [h.label(f"pg{i}"), owed(m, y - 1, end).label(f"pd{i}")]
+    for i, (_g, m, h) in enumerate(g_cur):
+        cols += [h.label(f"cg{i}"), owed(m, y, p.today).label(f"cd{i}")]
+    q = q.with_only_columns(*cols, maintain_column_froms=True).where(Officer.id.in_(ids))
+    out = {}
+    for r in db_session_execute(q):
+        m = r._mapping
+        if m["prev_short"]:
+            hours = {g: float(m[f"pg{i}"]) for i, (g, _m, _h) in enumerate(g_prev)}
+            dues = {g: float(m[f"pd{i}"]) for i, (g, _m, _h) in enumerate(g_prev)}
+            missing, gap = gaps(float(m["prev"]), hours, float(m["due_prev"]), dues)
+        else:
+            hours = {g: float(m[f"cg{i}"]) for i, (g, _m, _h) in enumerate(g_cur)}
+            dues = {g: float(m[f"cd{i}"]) for i, (g, _m, _h) in enumerate(g_cur)}
+            missing, gap = gaps(float(m["cur"]), hours, float(m["due_cur"]), dues)
+        out[r.id] = {"missing": missing, "total_gap": gap}
+    return out
+
+
+def db_session_execute(q):
+    from app.extensions import db
+
+    return db.session.execute(q)
+
+
+def attach_year(q, year: int, groups: list[str]):
+    """Outer-join to `q` (a select from Officer) the officer's training_hours row of `year` and
+    one training_group_hours row per group; return (q, {"hours", "counted", "online",
+    "online_counted": expressions}, {group: counted hours expression})."""
+    th = aliased(TrainingHours, name=f"th_{year}")
+    q = q.outerjoin(th, and_(th.officer_id == Officer.id, th.year == year))
+    cols = {name: func.coalesce(getattr(th, name), 0.0) for name in ("hours", "counted", "online", "online_counted")}
+    per_group = {}
+    for i, grp in enumerate(groups):
+        gh = aliased(TrainingGroupHours, name=f"tg_{year}_{i}")
+        q = q.outerjoin(gh, and_(gh.officer_id == Officer.id, gh.year == year, gh.grp == grp))
+        per_group[grp] = func.coalesce(gh.hours, 0.0)
+    return q, cols, per_group
+
+
+def rule_status_sql(counted, per_group: dict, rule, year: int, today: date, since, post=None):
+    """(status, judged, due for the year, due by today or None, meets the year's rule) in SQL —
+    year_status() with the rule's minimums: `met` needs the total and every minimum (pro rata)."""
+    is_judged, due, by_now = year_terms(year, today, rule.total, since, post)
+    end = date(year, 12, 31)
+    mins = [(g, m, per_group[g]) for g, m in rule.minimums if g in per_group]
+    meets = and_(counted >= due, *[h >= owed(m, year, end, post) for _g, m, h in mins if m > 0])
+    if year < today.year:
+        rest = literal("shortfall")
+    elif year > today.year:
+        rest = literal("future")
+    else:
+        rest = case((behind(counted, mins, rule.total, year, today, post), literal("at_risk")),
+                    else_=literal("on_track"))
+    return (case((~is_judged, literal("not_judged")), (meets, literal("met")), else_=rest),
+            is_judged, due, by_now, meets)
+
+
+def parts(rule, year: int, post_since, counted: float, by_group: dict[str, float], judged_: bool) -> dict:
+    """The Python side of one officer's year: due per group (pro rata like the total), `missing`
+    (groups below their due, with the hours still missing), `total_gap` and `meets` — what the
+    report and the pages show. Not judged: nothing missing."""
+    due_total = owed_py(rule.total, year, post_since)
+    dues = {g: owed_py(m, year, post_since) for g, m in rule.minimums}
+    missing, gap = gaps(counted, by_group, due_total, dues)
+    if not judged_:
+        missing, gap = [], 0
+    return {"missing": missing, "total_gap": gap, "meets": not missing and not gap,
+            "minimums": {g: _number(d) for g, d in dues.items()}}
+
+
+def owed_py(required: float, year: int, post_since: date | None) -> float:
+    """owed() for the whole year, in Python (the same arithmetic)."""
+    first, ndays = date(year, 1, 1), 366 if calendar.isleap(year) else 365
+    if post_since is None or post_since <= first:
+        return required * 1.0 * ((date(year, 12, 31) - first).days + 1) / ndays
+    if post_since > date(year, 12, 31):
+        return 0.0
+    return required / ndays * ((date(year, 12, 31) - post_since).days + 1)
 
 
 def year_status(hours: float, required: float, year: int, today: date, *, pace_now: float | None = None,

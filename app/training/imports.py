@@ -14,7 +14,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.imports.base import Importer, ImportResult, Sheet, chunks, register
 from app.imports.readers import Column
-from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES
+from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES
 from app.models_base import utcnow
 from app.officers import idnumber
 from app.officers.models import Officer
@@ -27,6 +27,8 @@ ATTENDANCE_COLUMNS = [
     Column("date", "培训日期", "date", required=True, kind="date", example=date(2024, 3, 1)),
     Column("category", "培训类别", "category", kind="enum", mapping=TRAINING_CATEGORIES,
            example="通用法律知识"),
+    Column("mode", "培训方式", "mode", kind="enum", mapping=TRAINING_MODES, example="线下",
+           hint="线下 或 线上，留空为线下；线上学时超过年度上限的部分不计入"),
     Column("hours", "学时", "hours", required=True, example=4, hint="正数，以0.5为单位"),
     Column("id_number", "身份证号", "id_number", required=True, kind="id", example=EXAMPLE_ID),
     Column("status", "出勤情况", "status", kind="enum", mapping=ATTENDANCE_STATUSES, example="出席"),
@@ -84,9 +86,10 @@ class AttendanceImporter(Importer):
     kind, entity, noun = "attendance", "attendance", "出勤记录"
     help = "导入培训出勤（培训名称+培训日期确定一次培训，新培训自动建立）"
     columns = ATTENDANCE_COLUMNS
-    defaults = {"category": "通用法律知识（新培训）", "status": "出席",
+    defaults = {"category": "通用法律知识（新培训）", "mode": "线下（新培训）", "status": "出席",
                 "credited_hours": "出席者为培训学时，其余为0"}
-    notes = ["同一培训（培训名称+培训日期相同）各行的学时和培训类别须一致；新培训的培训类别留空时记为“通用法律知识”。"]
+    notes = ["同一培训（培训名称+培训日期相同）各行的学时、培训类别和培训方式须一致；新培训的培训类别留空时记为“通用法律知识”，"
+             "培训方式留空时记为“线下”。"]
 
     def validate(self, sheet: Sheet, *, today: date):
         officers = resolve_officers(sheet, today)
@@ -110,9 +113,13 @@ class AttendanceImporter(Importer):
                 continue
             key = (row.get("title"), row.get("date"))
             category = row.get("category")
+            mode = row.get("mode")
             spec = sessions.get(key)
             if spec is None:
-                spec = sessions[key] = {"hours": hours, "category": category, "row": row.number}
+                spec = sessions[key] = {"hours": hours, "category": category, "mode": mode, "row": row.number}
+            if mode and spec["mode"] and spec["mode"] != mode:
+                row.error("mode", f"同一培训的培训方式与第 {spec['row']} 行不一致")
+            spec["mode"] = spec["mode"] or mode
             if spec["hours"] != hours:
                 row.error("hours", f"同一培训的学时与第 {spec['row']} 行（{spec['hours']:g}）不一致")
             if category and spec["category"] and spec["category"] != category:
@@ -128,6 +135,14 @@ class AttendanceImporter(Importer):
             in_session[officer.id] = row.number
             plan.append((row, key, officer.id, row.get("status") or "attended",
                          row.get("credited_hours")))
+        from app.training.rules import LATE, closed_message, closed_since
+
+        if not db.session.info.get(LATE):  # a closed year's attendance needs an admin's reason
+            for row in sheet.rows:
+                held = row.get("date")
+                day = closed_since(held.year, today) if isinstance(held, date) else None
+                if day is not None:
+                    row.error("date", closed_message(held.year, day))
         existing: dict[tuple[str, date], TrainingSession | None] = {}
         by_row = {}
         for key, spec in sessions.items():
@@ -138,6 +153,10 @@ class AttendanceImporter(Importer):
             elif s is not None and s.hours != spec["hours"]:
                 by_row.setdefault(spec["row"], []).append(
                     f"已登记的培训“{key[0]}”学时为 {s.hours:g}，与文件中的 {spec['hours']:g} 不一致")
+            if s is not None and spec["mode"] and (spec["mode"] == "online") != s.online:
+                rows_mode = {r.number: r for r in sheet.rows}
+                rows_mode[spec["row"]].error("mode", f"已登记的培训“{key[0]}”为{'线上' if s.online else '线下'}，"
+                                                     f"与文件中的{TRAINING_MODES[spec['mode']]}不一致")
             existing[key] = s
         rows_by_number = {r.number: r for r in sheet.rows}
         for number, messages in by_row.items():
@@ -157,13 +176,14 @@ class AttendanceImporter(Importer):
 
     def export_rows(self):
         for a in db.session.execute(select(
-                TrainingSession.title, TrainingSession.held_on, TrainingSession.category,
+                TrainingSession.title, TrainingSession.held_on, TrainingSession.category, TrainingSession.online,
                 TrainingSession.hours, Officer.id_number, Attendance.status, Attendance.credited_hours)
                 .join(TrainingSession, TrainingSession.id == Attendance.session_id)
                 .join(Officer, Officer.id == Attendance.officer_id)
                 .order_by(TrainingSession.held_on, TrainingSession.id, Attendance.id)
                 .execution_options(yield_per=2000)):
             yield {"title": a.title, "date": a.held_on, "category": TRAINING_CATEGORIES.get(a.category),
+                   "mode": "线上" if a.online else "线下",
                    "hours": a.hours, "id_number": a.id_number,
                    "status": ATTENDANCE_STATUSES.get(a.status), "credited_hours": a.credited_hours}
 
@@ -209,7 +229,7 @@ class AttendanceImporter(Importer):
                     spec = plan["sessions"][key]
                     existing[key] = training.save_session(None, {
                         "title": key[0], "held_on": key[1], "hours": spec["hours"],
-                        "category": spec["category"]})
+                        "category": spec["category"], "online": spec["mode"] == "online"})
         db.session.flush()
         now = utcnow()
         table = Attendance.__table__
@@ -234,6 +254,9 @@ class AttendanceImporter(Importer):
         result.created_ids["attendance"] = sorted(ids)
         _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
                                  {key[1].year for key in plan["sessions"]})
+        from app.training.rules import check_years
+
+        check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry
 
 
 def import_attendance(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -24,6 +36,8 @@ class TrainingSession(TimestampMixin, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # The unit of the tree that organises it (its scope: app/scope.py); NULL: the whole organisation.
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # 培训方式: False 线下 (in person), True 线上 (online; capped by the year's rule)
+    online: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     attendances: Mapped[list[Attendance]] = relationship(back_populates="session")
 
@@ -57,4 +71,32 @@ class TrainingHours(db.Model):
     hours: Mapped[float] = mapped_column(Float, default=0.0)
     # attended rows counted in `hours` (the year's person-times of the statistics page)
     attended: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # counted hours: `hours` less the online hours above the year's rule's cap (docs/domain.md)
+    counted: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    online: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # online credited hours
+    online_counted: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     __table_args__ = (Index("ix_training_hours_year", "year", "officer_id", "hours", "attended"),)
+
+
+class TrainingGroupHours(db.Model):
+    """Counted hours per officer, year and content group (公共法律知识 …): kept with
+    training_hours by app.training.hours.refresh_hours; only groups with attended rows."""
+
+    __tablename__ = "training_group_hours"
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    grp: Mapped[str] = mapped_column(String(50), primary_key=True)
+    hours: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class TrainingRule(db.Model):
+    """The training requirement of a year (docs/domain.md, 年度学时): a year without its own rule
+    takes the latest earlier one; none at all: the setting training_hours_required."""
+
+    __tablename__ = "training_rule"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    total: Mapped[float] = mapped_column(Float)
+    minimums: Mapped[dict] = mapped_column(JSON, default=dict)  # {group: hours}
+    online_max: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, default="")
+    closes_on: Mapped[date | None] = mapped_column(Date)

@@ -79,6 +79,8 @@ def edit(session_id: int):
     s = get_session(session_id)
     scope.require_holds(s)  # a session organised above the branch: only its organiser edits it
     form = _session_form(s)
+    if request.method == "GET":
+        form.online.data = "online" if s.online else "offline"
     if form.validate_on_submit():
         with commit_or_errors(form) as tx:
             services.save_session(s, _form_data(form))
@@ -104,9 +106,23 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
+    from app.training.rules import closed_since
+
     return render_template("training/detail.html", s=s, rows=rows, units=unit_list(), summary=summary,
+                           closed=closed_since(s.held_on.year),
                            entered=entered or {}, cell_errors=cell_errors or {},
                            enrol_text=enrol_text), status
+
+
+def _late_reason() -> None:
+    """An admin's 补录理由 lets this request write a closed year (audited); others' is ignored."""
+    from flask_login import current_user
+
+    from app.training.rules import allow_late
+
+    reason = (request.form.get("late_reason") or "").strip()
+    if reason and getattr(current_user, "role", None) == "admin":
+        allow_late(reason)
 
 
 @bp.route("/training/<int:session_id>/enrol", methods=["POST"])
@@ -118,6 +134,7 @@ def enrol(session_id: int):
     except ValueError:
         unit_id = 0
     with commit_or_errors(refused="未添加：") as tx:
+        _late_reason()
         officers, unknown = services.select_officers_partial(mode, unit_id=unit_id,
                                                              text=request.form.get("officers", ""))
         added = services.enrol(s, officers)
@@ -144,6 +161,7 @@ def attendance(session_id: int):
                 continue
             rows[att_id] = (value, request.form.get(f"hours-{att_id}"))
     with commit_or_errors(refused="出勤未保存：") as tx:
+        _late_reason()
         changed = services.save_grid(s, rows)
         tx.success = f"出勤已保存（{changed} 人有变动）"
     if tx.error is not None:
@@ -186,8 +204,11 @@ def ledger():
     pages = max(1, -(-total // per))
     page = min(asked, pages)
     from app.training.hours import pace, records_since
+    from app.training.rules import describe, rule_for
 
-    return render_template("training/ledger.html", rows=rows, year_pace=pace(required, year, d),
+    rule = rule_for(year, default_total=required)
+    return render_template("training/ledger.html", rows=rows, year_pace=pace(rule.total, year, d),
+                           rule=rule, rule_text=describe(rule),
                            since=records_since(d) if isinstance(records_since(d), int) else None,
                            total=total, page=page, pages=pages,
                            year=year, required=required, today=d, units=unit_list(), unit_id=unit_id,
@@ -214,3 +235,41 @@ def annual():
     year = query_int("year", clock.today().year)
     return render_template("training/annual.html", s=annual_stats(year), year=year)
 
+
+
+@bp.route("/settings/training-rules", methods=["POST"])
+@require_role("admin")
+def rule_save():
+    """The settings page's 年度学时要求 section: set (or, with delete, remove) one year's rule."""
+    import re
+
+    from app.errors import DomainError
+    from app.forms import parse_date
+    from app.training import rules
+
+    f = request.form
+    back = redirect(url_for("settings.index", _anchor="training-rules"))
+    try:
+        year = int((f.get("year") or "").strip().removesuffix("年"))
+    except ValueError:
+        flash("未保存：年度应为年份，如 2025", "danger")
+        return back
+    with commit_or_errors(refused="未保存：") as tx:
+        if f.get("delete"):
+            rules.delete_rule(year)
+            tx.success = f"已删除{year}年度学时要求"
+        else:
+            mins = {}
+            for item in [x for x in re.split(r"[,，;；\s]+", f.get("minimums") or "") if x]:
+                grp, sep, hours = item.replace("＝", "=").partition("=")
+                if not sep:
+                    raise DomainError(f"最低学时“{item}”应写成 内容类别=学时，如 公共法律知识=20")
+                mins[grp.strip()] = hours.strip()
+            try:
+                closes = parse_date(f.get("closes_on"))
+            except ValueError as exc:
+                raise DomainError(f"记录截止日期：{exc}") from None
+            rules.set_rule(year, (f.get("total") or "").strip(), mins,
+                           (f.get("online_max") or "").strip() or None, f.get("source") or "", closes)
+            tx.success = f"已保存{year}年度学时要求：{rules.describe(rules.rule_for(year))}"
+    return back

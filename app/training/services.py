@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, cast, func, null, or_, select
+from sqlalchemy import Float, cast, null, or_, select
 
 from app import scope
 from app.audit.services import changes_of, record, snapshot
@@ -15,14 +15,28 @@ from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
-from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, lookup
+from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES, lookup
 from app.officers.idnumber import IdNumberError, mask, validate
 from app.officers.models import Officer, Unit
 from app.paging import page_of
-from app.training.hours import hours_by_officer, on_post, records_since, year_status_sql, year_terms
+from app.training.hours import on_post, records_since
 from app.training.models import Attendance, TrainingSession
 
-SESSION_FIELDS = ["title", "category", "held_on", "hours", "location", "organiser", "lecturer", "notes", "unit_id"]
+SESSION_FIELDS = ["title", "category", "online", "held_on", "hours", "location", "organiser", "lecturer", "notes",
+                  "unit_id"]
+
+
+def parse_online(value: Any) -> bool:
+    """培训方式: 线下 (False; also empty) or 线上 (True); a code, a label or a bool."""
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip()
+    if not text:
+        return False
+    code = lookup(TRAINING_MODES, text)
+    if code is None:
+        raise DomainError(f"培训方式应为 线下 或 线上（现为“{text}”）")
+    return code == "online"
 
 
 def parse_hours(value: Any, label: str = "学时") -> float:
@@ -56,6 +70,10 @@ def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None
         parse_hours(data.get("hours"))
     except DomainError as exc:
         errors["hours"] = str(exc)
+    try:
+        parse_online(data.get("online"))
+    except DomainError as exc:
+        errors["online"] = str(exc)
     if title and isinstance(data.get("held_on"), date):
         clash = db.session.scalar(select(TrainingSession.id).where(
             TrainingSession.title == title, TrainingSession.held_on == data["held_on"],
@@ -82,6 +100,8 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
     old_hours = session.hours
     session.title = data["title"].strip()
     session.category = lookup(TRAINING_CATEGORIES, data["category"])
+    if creating or "online" in data:
+        session.online = parse_online(data.get("online"))
     session.held_on = data["held_on"]
     session.hours = parse_hours(data["hours"])
     for f in ("location", "organiser", "lecturer", "notes"):
@@ -265,30 +285,64 @@ def officer_training(officer_id: int) -> list[dict[str, Any]]:
         y = years.setdefault(s.held_on.year, {"year": s.held_on.year, "hours": 0.0, "sessions": []})
         if a.status == "attended":
             y["hours"] += a.credited_hours
-        y["sessions"].append({"id": s.id, "title": s.title, "held_on": s.held_on,
+        y["sessions"].append({"id": s.id, "title": s.title, "held_on": s.held_on, "online": s.online,
                               "category": s.category, "status": a.status, "credited": a.credited_hours})
-    return list(years.values())
+    return [_year_parts(y) for y in years.values()]
+
+
+def _year_parts(y: dict[str, Any]) -> dict[str, Any]:
+    """One officer's year against its rule, from the year's sessions: counted hours (online hours
+    past the cap dropped, the earliest sessions keeping theirs), counted hours per group, and the
+    rule's parts (group, counted, minimum) — what training_hours holds, for the page."""
+    from app.training.rules import category_groups, rule_for
+
+    rule = rule_for(y["year"])
+    mapping = category_groups()
+    used = counted = dropped = 0.0
+    by_group: dict[str, float] = {}
+    for s in sorted(y["sessions"], key=lambda s: (s["held_on"], s["id"])):
+        if s["status"] != "attended":
+            continue
+        h = s["credited"]
+        if s["online"] and rule.online_max is not None:
+            keep = max(0.0, min(h, rule.online_max - used))
+            dropped += h - keep
+            used += h
+            h = keep
+        counted += h
+        grp = mapping.get(s["category"], s["category"])
+        by_group[grp] = by_group.get(grp, 0.0) + h
+    y.update(rule=rule, counted=round(counted, 2), online_dropped=round(dropped, 2),
+             parts=[(g, round(by_group.get(g, 0.0), 2), m) for g, m in rule.minimums])
+    return y
 
 
 def ledger(year: int, today: date, required: float, *, unit_id: int | None = None,
            status: str | None = None, search: str | None = None, page: int | None = None,
            per_page: int = 100, id_partial: bool = False) -> list[dict[str, Any]]:
-    """培训台账: every active officer on an enforcement post with the year's credited hours (from
-    training_hours). Filters in SQL; with `page`, only that page's rows (each row carries `total`,
-    the number of rows on all pages; past the end: the last page)."""
-    h = hours_by_officer(year)
-    hours = func.coalesce(h.c[f"h{year}"], 0.0)
+    """培训台账: every active officer on an enforcement post with the year's credited and counted
+    hours and counted hours per content group (from training_hours / training_group_hours), against
+    the year's rule (`required`: the total when no rule is set). Filters in SQL; with `page`, only
+    that page's rows (each row carries `total`, the number of rows on all pages; past the end: the
+    last page)."""
+    from app.training.hours import attach_year, parts, rule_status_sql
+    from app.training.rules import rule_for
+
+    rule = rule_for(year, default_total=float(required))
+    mins = [g for g, _m in rule.minimums]
     # what each officer owes (from post_since, for the years judged: docs/domain.md) and
     # year_status() in SQL, so the status filter and the paging happen in the database — the
     # same rule as the TRAINING_SHORTFALL flag
     since = records_since(today)
-    is_judged, due, by_now = year_terms(year, today, required, since)
-    st = year_status_sql(hours, year, today, required, since)
-    q = (select(Officer.id, Officer.name, Officer.id_number, Unit.name.label("unit"), hours.label("hours"),
-                st.label("status"), is_judged.label("judged"), due.label("due"),
-                (by_now if by_now is not None else cast(null(), Float)).label("by_now"))
-         .join(Unit, Unit.id == Officer.unit_id)
-         .outerjoin(h, h.c.officer_id == Officer.id)
+    base = select(Officer.id).join(Unit, Unit.id == Officer.unit_id)
+    base, cols, per_group = attach_year(base, year, mins)
+    st, is_judged, due, by_now, _meets = rule_status_sql(cols["counted"], per_group, rule, year, today, since)
+    q = (base.with_only_columns(
+            Officer.id, Officer.name, Officer.id_number, Officer.post_since, Unit.name.label("unit"),
+            cols["hours"].label("hours"), cols["counted"].label("counted"),
+            *[c.label(f"g{i}") for i, c in enumerate(per_group.values())],
+            st.label("status"), is_judged.label("judged"), due.label("due"),
+            (by_now if by_now is not None else cast(null(), Float)).label("by_now"), maintain_column_froms=True)
          .where(on_post()))
     order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id)
     if unit_id:
@@ -305,14 +359,19 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
         result = db.session.execute(q.order_by(*order)).all()
     out = []
     for r in result:
-        got, owes = float(r.hours), float(r.due)
+        got, owes = float(r.counted), float(r.due)
+        by_group = {g: float(getattr(r, f"g{i}")) for i, g in enumerate(mins)}
+        rest = parts(rule, year, r.post_since, got, by_group, bool(r.judged))
         out.append({
             "officer_id": r.id, "name": r.name, "id_number_masked": mask(r.id_number), "unit": r.unit,
-            "hours": round(got, 2), "required": round(owes, 2),
+            "hours": round(float(r.hours), 2), "counted": round(got, 2), "required": round(owes, 2),
             "shortfall": round(max(owes - got, 0.0), 2) if r.judged else 0.0,
             "progress": min(got / owes, 1.0) if owes else 1.0,
             "pace": round(float(r.by_now), 1) if r.by_now is not None else None,
             "status": r.status,
+            # the rule's parts: (group, counted hours, minimum owed) — 公共法律知识 15/20
+            "parts": [(g, round(by_group[g], 2), rest["minimums"][g]) for g in mins],
+            "missing": rest["missing"],
             "total": total,
         })
     return out

@@ -19,7 +19,7 @@ from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.officers.models import Officer, Unit
-from app.training.hours import hours_by_officer, on_post, records_since, year_bounds, year_terms
+from app.training.hours import on_post, records_since, year_bounds
 from app.training.models import TrainingHours, TrainingSession
 
 
@@ -128,22 +128,31 @@ def on_post_on(day: date):
 
 def _officers(year: int, required: float) -> dict[str, Any]:
     """On post at the year's end, and how many of them are short of what they owed for the year
-    (judged and pro rata as the TRAINING_SHORTFALL flag and the ledger: docs/domain.md)."""
+    (the year's rule, judged and pro rata as the TRAINING_SHORTFALL flag and the ledger:
+    docs/domain.md)."""
+    from app.training.hours import attach_year, rule_status_sql
+    from app.training.rules import rule_for
+
     _, end = year_bounds(year)
-    h = hours_by_officer(year)
-    is_judged, due, _now = year_terms(year, clock.today(), required, records_since(clock.today()))
-    short_of = and_(is_judged, func.coalesce(h.c[f"h{year}"], 0.0) < due)
+    rule = rule_for(year, default_total=float(required))
+    q = select(Officer.id).select_from(Officer)
+    q, cols, per_group = attach_year(q, year, [g for g, _m in rule.minimums])
+    _st, is_judged, _due, _now, meets = rule_status_sql(cols["counted"], per_group, rule, year, clock.today(),
+                                                       records_since(clock.today()))
+    short_of = and_(is_judged, ~meets)
     on, short = db.session.execute(
-        select(func.count(Officer.id), func.count(case((short_of, Officer.id))))
-        .select_from(Officer).outerjoin(h, h.c.officer_id == Officer.id).where(on_post_on(end))).one()
+        q.with_only_columns(func.count(Officer.id), func.count(case((short_of, Officer.id))),
+                            maintain_column_froms=True).where(on_post_on(end))).one()
     return {"on_post_at_year_end": on or 0, "training_shortfall": short or 0}
 
 
 def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
+    """The year's figures; `required_hours`: the total of the year's rule (app.training.rules)."""
     if required is None:
-        from app.settings.services import get
+        from app.training.rules import rule_for
 
-        required = float(get("training_hours_required"))
+        required = rule_for(year).total
+        required = int(required) if float(required).is_integer() else required
     return {
         "year": year,
         "training": _training(year),
@@ -163,26 +172,47 @@ def _cases(year: int) -> dict[str, int]:
 
 
 def training_report(year: int, required: float | None = None) -> list[dict[str, Any]]:
-    """One row per active officer on an enforcement post: hours in `year` against the requirement."""
+    """One row per active officer on an enforcement post: hours in `year` against the year's rule
+    (app.training.rules; `required`: the total when no rule is set) — credited and counted hours,
+    counted hours per content group, online hours counted and dropped, what is missing."""
+    from app.training.hours import attach_year, parts, rule_status_sql
+    from app.training.rules import groups as all_groups
+    from app.training.rules import rule_for
+
     if required is None:
         from app.settings.services import get
 
         required = float(get("training_hours_required"))
-    h = hours_by_officer(year)
-    hours = func.coalesce(h.c[f"h{year}"], 0.0)
-    is_judged, due, _now = year_terms(year, clock.today(), float(required), records_since(clock.today()))
+    rule = rule_for(year, default_total=float(required))
+    names = all_groups()
+    q = select(Officer.id).join(Unit, Unit.id == Officer.unit_id)
+    q, cols, per_group = attach_year(q, year, names)
+    _st, is_judged, due, _now, _meets = rule_status_sql(cols["counted"], per_group, rule, year, clock.today(),
+                                                       records_since(clock.today()))
+    q = q.with_only_columns(
+        Officer.id, Officer.name, Officer.post_since, Unit.name.label("unit"),
+        *[c.label(k) for k, c in cols.items()], *[c.label(f"g{i}") for i, c in enumerate(per_group.values())],
+        is_judged.label("judged"), due.label("due"), maintain_column_froms=True)
     rows = db.session.execute(
-        select(Officer.id, Officer.name, Unit.name.label("unit"), hours.label("hours"),
-               is_judged.label("judged"), due.label("due"))
-        .join(Unit, Unit.id == Officer.unit_id).outerjoin(h, h.c.officer_id == Officer.id)
-        .where(on_post()).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Officer.id))
+        q.where(on_post()).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin,
+                                    Officer.name, Officer.id))
+
     def number(x: float):
         x = round(float(x), 2)
         return int(x) if x.is_integer() else x
 
-    # required = what the officer owed for the year (pro rata from post_since); shortfall = the
-    # hours still missing (0 when met or not judged), as in the ledger page and PDF
-    return [{"officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),
-             "required": number(r.due), "judged": bool(r.judged),
-             "shortfall": round(max(float(r.due) - float(r.hours), 0.0), 2) if r.judged else 0}
-            for r in rows]
+    # required = what the officer owed for the year (pro rata from post_since); shortfall and
+    # total_gap = the counted hours still missing to the total (0 when met or not judged), as in
+    # the ledger page and PDF; missing = the groups below their (pro-rata) minimum
+    out = []
+    for r in rows:
+        by_group = {g: float(getattr(r, f"g{i}")) for i, g in enumerate(names)}
+        judged_ = bool(r.judged)
+        rest = parts(rule, year, r.post_since, float(r.counted), by_group, judged_)
+        out.append({
+            "officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),
+            "required": number(r.due), "judged": judged_, "shortfall": rest["total_gap"],
+            "counted": number(r.counted), "by_group": {g: number(h) for g, h in by_group.items()},
+            "online_counted": number(r.online_counted), "online_dropped": number(float(r.online) - float(r.online_counted)),
+            "meets": rest["meets"], "missing": rest["missing"], "total_gap": rest["total_gap"]})
+    return out

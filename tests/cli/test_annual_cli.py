@@ -166,7 +166,8 @@ def test_report_annual_json_and_training(app, runner, people, tmp_path):
     rows = {r["name"]: r for r in json.loads(result.output)}
     assert rows["张三"]["hours"] == 60 and rows["张三"]["shortfall"] == 0 and rows["张三"]["required"] == 60
     assert rows["李四"]["hours"] == 20 and rows["李四"]["shortfall"] == 40
-    assert set(rows["李四"]) == {"officer_id", "name", "unit", "hours", "required", "judged", "shortfall"}
+    assert set(rows["李四"]) == {"officer_id", "name", "unit", "hours", "required", "judged", "shortfall", "counted",
+                                "by_group", "online_counted", "online_dropped", "meets", "missing", "total_gap"}
     table = runner.invoke(args=["report", "annual", "--year", "2023"])
     assert table.exit_code == 0 and "参训人次" in table.output and "法治讲座" in table.output
     out = tmp_path / "a.xlsx"
@@ -239,7 +240,8 @@ def test_annual_training_report_and_flags_on_a_hand_built_year(app, runner, tmp_
     assert data["officers"] == {"on_post_at_year_end": 4, "training_shortfall": 3}
 
     rows = json.loads(runner.invoke(args=["report", "training", "--year", "2024", "--format", "json"]).output)
-    assert all(set(r) == {"officer_id", "name", "unit", "hours", "required", "judged", "shortfall"} for r in rows)
+    assert all(set(r) == {"officer_id", "name", "unit", "hours", "required", "judged", "shortfall", "counted",
+                                "by_group", "online_counted", "online_dropped", "meets", "missing", "total_gap"} for r in rows)
     assert {r["name"]: (r["unit"], r["hours"], r["required"], r["shortfall"]) for r in rows} == {
         "张一": ("执法一队", 60.0, 60, 0), "王二": ("执法一队", 33.0, 60, 27.0),
         "李三": ("执法二队", 26.0, 60, 34.0), "孙六": ("执法二队", 0.0, 60, 60.0)}

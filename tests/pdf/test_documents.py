@@ -330,3 +330,24 @@ def test_docs_cli_warns_when_qr_codes_point_at_this_machine(app, runner, data, t
     assert "警告：未设置二维码验证网址前缀" in result.stderr and "http://127.0.0.1:5000/verify/" in result.stderr
     result = runner.invoke(args=["docs", "roster", "--out", str(out)])
     assert result.exit_code == 0 and "警告" not in result.stderr
+
+
+def test_ledger_pdf_follows_the_years_rule(app, client, data):
+    """The year's rule decides 达标 on the PDF too: its total, and its group minimums."""
+    from app.training.rules import set_rule
+
+    login(client, app, "viewer")
+    url = "/documents/ledger.pdf?year=2026&today=2026-06-15"
+    with app.app_context():
+        set_rule(2026, 1, {}, None)
+        _db.session.commit()
+        attended = _db.session.scalar(select(func.count(func.distinct(Attendance.officer_id))).where(
+            Attendance.status == "attended"))
+    assert attended
+    text = "".join(assert_pdf(get_pdf(client, url), ids=data["ids"]))
+    assert f"在岗执法人员 7 人，达标 {attended} 人" in text
+    with app.app_context():
+        set_rule(2026, 1, {"执法技能": 1}, None)
+        _db.session.commit()
+    text = "".join(assert_pdf(get_pdf(client, url), ids=data["ids"]))
+    assert "在岗执法人员 7 人，达标 0 人" in text and re.search(r"执\s*法\s*技\s*能\s*差\s*1", text)

@@ -13,8 +13,11 @@ import pytest
 from app import compliance
 from app.certificates.models import Certificate
 from app.extensions import db as _db
+from app.labels import TRAINING_CATEGORIES
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
+from app.settings.services import DEFAULT_GROUPS
+from app.training import rules as training_rules
 from app.training.models import Attendance, TrainingSession
 from tests.factories import id_number
 
@@ -62,15 +65,16 @@ def build(rng: random.Random, n: int = 300) -> dict:
     sessions = []
     for s in range(40):
         sessions.append(TrainingSession(
-            title=f"培训{s}", category="general_law", held_on=date(2024, 6, 1) + timedelta(days=rng.randint(0, 1100)),
-            hours=rng.choice([2.0, 4.0, 8.0, 16.0, 24.0])))
+            title=f"培训{s}", category=rng.choice(list(TRAINING_CATEGORIES)),
+            held_on=date(2024, 6, 1) + timedelta(days=rng.randint(0, 1100)),
+            hours=rng.choice([2.0, 4.0, 8.0, 16.0, 24.0]), online=rng.random() < 0.4))
     _db.session.add_all(sessions)
     _db.session.flush()
     for s in sessions:
         for o in rng.sample(officers, rng.randint(20, 150)):
             status = rng.choice(["attended"] * 4 + ["absent", "excused", "registered"])
             credited = s.hours if status == "attended" and rng.random() < 0.9 else (
-                rng.choice([0.5, 1.0]) if status == "attended" else 0.0)
+                rng.choice([0.5, 1.0, 1.5]) if status == "attended" else 0.0)
             _db.session.add(Attendance(session_id=s.id, officer_id=o.id, status=status, credited_hours=credited))
     _db.session.flush()
     return {"officers": officers, "sessions": sessions}
@@ -91,17 +95,49 @@ def judged(o: Officer, year: int, since: int | None) -> bool:
     return (since is None or year >= since) and (o.post_since is None or o.post_since <= date(year, 10, 1))
 
 
-def oracle(today: date, within: int, required: float, since: int | None = None) -> list[dict]:
-    """DESIGN §4, read literally, one officer at a time, in Python."""
+def rule_of(rules: list[dict], year: int, required: float) -> dict:
+    """The rule of `year`: its own, else the latest earlier one, else `required` alone."""
+    earlier = [r for r in rules if r["year"] <= year]
+    if not earlier:
+        return {"total": required, "minimums": {}, "online_max": None}
+    return max(earlier, key=lambda r: r["year"])
+
+
+def number(x: float):
+    x = round(x, 2)
+    return int(x) if x.is_integer() else x
+
+
+def oracle(today: date, within: int, required: float, since: int | None = None,
+           rules: list[dict] | None = None) -> list[dict]:
+    """DESIGN §4 and docs/domain.md, read literally, one officer at a time, in Python."""
+    rules = rules or []
     units = {u.id: u for u in _db.session.query(Unit)}
     officers = list(_db.session.query(Officer))
     certs: dict[int, list[Certificate]] = {}
     for c in _db.session.query(Certificate):
         certs.setdefault(c.officer_id, []).append(c)
+    # counted hours per (officer, year) and per (officer, year, group): online hours past the
+    # year's cap dropped, the earliest online sessions (by date, then id) keeping theirs
     hours: dict[tuple[int, int], float] = {}
-    for a, s in _db.session.query(Attendance, TrainingSession).join(TrainingSession):
-        if a.status == "attended":
-            hours[(a.officer_id, s.held_on.year)] = hours.get((a.officer_id, s.held_on.year), 0.0) + a.credited_hours
+    group_hours: dict[tuple[int, int, str], float] = {}
+    online_used: dict[tuple[int, int], float] = {}
+    pairs = sorted(_db.session.query(Attendance, TrainingSession).join(TrainingSession),
+                   key=lambda p: (p[1].held_on, p[1].id))
+    for a, s in pairs:
+        if a.status != "attended":
+            continue
+        key = (a.officer_id, s.held_on.year)
+        counted = a.credited_hours
+        cap = rule_of(rules, s.held_on.year, required)["online_max"]
+        if s.online and cap is not None:
+            used = online_used.get(key, 0.0)
+            counted = max(0.0, min(a.credited_hours, cap - used))
+        if s.online:
+            online_used[key] = online_used.get(key, 0.0) + a.credited_hours
+        hours[key] = hours.get(key, 0.0) + counted
+        gkey = (*key, DEFAULT_GROUPS[s.category])
+        group_hours[gkey] = group_hours.get(gkey, 0.0) + counted
 
     def row(flag, reason, o, c):
         return {"flag": flag, "reason": reason, "officer_id": o.id, "name": o.name,
@@ -145,13 +181,28 @@ def oracle(today: date, within: int, required: float, since: int | None = None) 
         # was created
         if on_post:
             y = today.year
-            prev, cur = hours.get((o.id, y - 1), 0.0), hours.get((o.id, y), 0.0)
-            prev_short = judged(o, y - 1, since) and prev < owed(o, y - 1, date(y - 1, 12, 31), required)
-            cur_short = judged(o, y, since) and cur < owed(o, y, today, required)
+
+            def gaps(year, until, o=o):
+                rule = rule_of(rules, year, required)
+                due = owed(o, year, until, rule["total"])
+                total_gap = max(due - hours.get((o.id, year), 0.0), 0.0)
+                missing = []
+                for grp, minimum in rule["minimums"].items():
+                    got, want = group_hours.get((o.id, year, grp), 0.0), owed(o, year, until, minimum)
+                    if minimum > 0 and got < want:
+                        missing.append({"group": grp, "hours": number(want - got)})
+                return missing, total_gap
+
+            prev_missing, prev_gap = gaps(y - 1, date(y - 1, 12, 31))
+            cur_missing, cur_gap = gaps(y, today)
+            prev_short = judged(o, y - 1, since) and (prev_gap > 0 or bool(prev_missing))
+            cur_short = judged(o, y, since) and (cur_gap > 0 or bool(cur_missing))
             if prev_short:
-                out.append({**row("TRAINING_SHORTFALL", "shortfall", o, None), "year": today.year - 1})
+                out.append({**row("TRAINING_SHORTFALL", "shortfall", o, None), "year": today.year - 1,
+                            "missing": prev_missing, "total_gap": number(prev_gap)})
             elif cur_short:
-                out.append({**row("TRAINING_SHORTFALL", "at_risk", o, None), "year": today.year})
+                out.append({**row("TRAINING_SHORTFALL", "at_risk", o, None), "year": today.year,
+                            "missing": cur_missing, "total_gap": number(cur_gap)})
     for unit_id, n in certified_per_unit.items():
         if n < 2:
             out.append({"flag": "UNIT_UNDERSTAFFED", "reason": "understaffed", "officer_id": None, "name": None,
@@ -179,7 +230,8 @@ def test_engine_matches_python_reading_of_the_rules(db, seed):
             counts = compliance.count_by_flag(p)
             assert counts == {f: sum(r["flag"] == f for r in want) for f in compliance.FLAG_ORDER}
             for o in data["officers"][:15]:  # the detail page's one-officer path agrees too
-                mine = [r for r in want if r["officer_id"] == o.id]
+                mine = [{k: v for k, v in r.items() if k not in ("missing", "total_gap")}
+                        for r in want if r["officer_id"] == o.id]
                 assert canon(compliance.officer_flags(p, o.id)) == canon(mine)
 
     # Writes after the fact (a grid edit, a session moved to another year, a removal) keep the
@@ -191,6 +243,50 @@ def test_engine_matches_python_reading_of_the_rules(db, seed):
     _db.session.flush()
     p = compliance.Params(today=date(2026, 6, 15), within=90, eligible=ELIGIBLE, hours_required=60.0)
     assert canon(compliance.list_flags(p)) == canon(oracle(p.today, 90, 60.0))
+
+
+# Random rules: minimums per content group, online caps (one year without: the earlier cap ends),
+# a year taking the latest earlier rule; set through the service (which recounts every officer).
+RULE_SETS = [
+    [{"year": 2025, "total": 40.0, "minimums": {"公共法律知识": 10.0, "专门法律知识": 8.0}, "online_max": 12.0},
+     {"year": 2026, "total": 30.0, "minimums": {"执法技能": 4.0}, "online_max": None},
+     {"year": 2027, "total": 36.0, "minimums": {"公共法律知识": 6.0, "执法技能": 2.5}, "online_max": 9.5}],
+    [{"year": 2024, "total": 20.0, "minimums": {"专门法律知识": 6.0}, "online_max": 4.0}],
+]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_engine_with_rules_matches_python_reading(db, seed):
+    rng = random.Random(seed)
+    data = build(rng, n=200)
+    seen_missing = 0
+    for rules in RULE_SETS:
+        rules = [{**r, "online_max": rng.choice([r["online_max"], 2.0, 17.5, None])} for r in rules]
+        for old in training_rules.all_rules():
+            training_rules.delete_rule(old.year)
+        for r in rules:
+            training_rules.set_rule(r["year"], r["total"], r["minimums"], r["online_max"])
+        for today in TODAYS:
+            for since in (None, 2026):
+                p = compliance.Params(today=today, within=90, eligible=ELIGIBLE, hours_required=60.0,
+                                      records_since=since, rules=training_rules.all_rules())
+                want = oracle(today, 90, 60.0, since, rules)
+                assert canon(compliance.list_flags(p)) == canon(want), (today, since, rules)
+                seen_missing += sum(bool(r.get("missing")) for r in want)
+                counts = compliance.count_by_flag(p)
+                assert counts["TRAINING_SHORTFALL"] == sum(r["flag"] == "TRAINING_SHORTFALL" for r in want)
+                for o in data["officers"][:10]:  # the detail page's flags: without the details
+                    mine = [{k: v for k, v in r.items() if k not in ("missing", "total_gap")}
+                            for r in want if r["officer_id"] == o.id]
+                    assert canon(compliance.officer_flags(p, o.id)) == canon(mine)
+        # a session switched to 线上 and another moved: the counted hours follow in the same flush
+        data["sessions"][1].online = not data["sessions"][1].online
+        data["sessions"][2].held_on = date(2026, 1, 5)
+        _db.session.flush()
+        p = compliance.Params(today=date(2026, 6, 15), within=90, eligible=ELIGIBLE, hours_required=60.0,
+                              rules=training_rules.all_rules())
+        assert canon(compliance.list_flags(p)) == canon(oracle(p.today, 90, 60.0, None, rules))
+    assert seen_missing > 20  # the data exercises the minimums
 
 
 def test_one_statement_page_matches_the_full_list(db):

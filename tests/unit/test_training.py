@@ -100,7 +100,9 @@ def test_training_report_rows(db):
     OfficerFactory(name="乙")
     rows = {r["name"]: r for r in training_report(2023, 60)}
     assert rows["甲"] == {"officer_id": a.id, "name": "甲", "unit": a.unit.name, "hours": 61.0,
-                         "required": 60, "judged": True, "shortfall": 0}
+                         "required": 60, "judged": True, "shortfall": 0, "counted": 61,
+                         "by_group": {"公共法律知识": 61, "专门法律知识": 0, "执法技能": 0},
+                         "online_counted": 0, "online_dropped": 0, "meets": True, "missing": [], "total_gap": 0}
     # shortfall = hours still missing, as on the ledger page
     assert rows["乙"]["shortfall"] == 60 and rows["乙"]["hours"] == 0
 
