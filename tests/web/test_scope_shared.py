@@ -68,7 +68,7 @@ def test_only_the_organising_branch_changes_a_session_or_exam(app, client, tree)
     s_jia, e_jia = things["甲"]
     for url in (f"/training/{s_qu}/edit", f"/exams/{e_qu}/edit", f"/training/{things['全'][0]}/edit"):
         assert client.get(url).status_code == 403, url
-    form = {"title": "改名", "category": "general_law", "held_on": "2026-03-01", "hours": "4", "unit_id": "0",
+    form = {"title": "改名", "category": "general_law", "held_on": "2026-03-01", "hours": "4", "online": "offline", "unit_id": "0",
             "location": "", "organiser": "", "lecturer": "", "notes": ""}
     resp = client.post(f"/training/{s_qu}/edit", data=form | {"csrf_token": token(client, "/training")})
     assert resp.status_code == 403
@@ -98,7 +98,7 @@ def test_a_new_session_is_organised_by_the_users_unit_and_not_by_a_sibling(app, 
     scoped_login(client, app, "jia", "clerk", "甲局")
     page = client.get("/training/new").get_data(as_text=True)
     assert "主办单位" in page and "乙局" not in page and "全单位（不限）" not in page
-    form = {"title": "新培训", "category": "general_law", "held_on": "2026-04-01", "hours": "2",
+    form = {"title": "新培训", "category": "general_law", "held_on": "2026-04-01", "hours": "2", "online": "offline",
             "unit_id": str(tree["units"]["甲局"]), "csrf_token": csrf_from(page)}
     assert client.post("/training/new", data=form).status_code == 302
     refused = client.post("/training/new", data=form | {"title": "越权培训", "unit_id": str(tree["units"]["乙局"])})
