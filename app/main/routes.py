@@ -48,10 +48,12 @@ def dashboard():
         spark(t["flags"], t["months"], title="未持证上岗＋证件即将到期（月末）", color="#dc3545"),
         spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
     ]
+    from app.main.trend import cached
     from app.reports.forecast import compute
 
-    # 持证力量预测: three statements (units, officers, cards) for the whole organisation
-    falling = sorted(compute(d).below_two_within(6), key=lambda u: u.below_two_on)  # soonest first
+    # 持证力量预测: three statements (units, officers, cards), kept until the next audited write
+    falling = cached("falling", lambda day: sorted(compute(day).below_two_within(6),
+                                                    key=lambda u: u.below_two_on), d)  # soonest first
     from app.officers.departures import count_open
 
     # the certificates on record and the open 注销 tasks after a departure: one statement

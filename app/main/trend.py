@@ -48,35 +48,54 @@ def last_months(today: date, n: int = 12) -> list[Month]:
     return out[::-1]
 
 
-_cache: dict[tuple, tuple[float, dict]] = {}
+_cache: dict[tuple, tuple[float, object]] = {}
+_CACHE_ENTRIES = 64  # a few days, scopes and pictures per process
 
 
 def _last_change() -> int:
     """The newest audit row's id: every write is audited in its own transaction (app/audit), so
-    this moves whenever officers, certificates or training change — in every process."""
+    this moves whenever officers, certificates or training change — in every process. Read once
+    per request."""
+    from flask import g, has_request_context
+
     from app.audit.models import AuditEvent
 
-    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+    if has_request_context() and "_last_change" in g:
+        return g._last_change
+    value = db.session.scalar(select(func.max(AuditEvent.id)).execution_options(scope_all=True)) or 0
+    if has_request_context():
+        g._last_change = value
+    return value
 
 
-def cached_trend(today: date, within: int = 90) -> dict:
-    """trend(), kept per process until the next audited write (or TREND_CACHE_SECONDS, default
-    300; 0 when testing): a twelve-month picture need not be recomputed on every visit."""
+def cached(name: str, compute, *args):
+    """compute(*args), kept per process until the next audited write (or TREND_CACHE_SECONDS,
+    default 300; 0 when testing), separately for each user scope (app/scope.py): the dashboard's
+    pictures need not be recomputed on every visit, and a branch never gets another's figures."""
     import time as _time
 
     from flask import current_app
 
+    from app import scope
+
     ttl = current_app.config.get("TREND_CACHE_SECONDS", 0 if current_app.testing else 300)
-    key = (str(db.engine.url), today, within, _last_change() if ttl else None)
+    if not ttl:
+        return compute(*args)
+    key = (name, str(db.engine.url), scope.scope_unit_id(), *args, _last_change())
     now = _time.monotonic()
     hit = _cache.get(key)
-    if ttl and hit and now - hit[0] < ttl:
+    if hit and now - hit[0] < ttl:
         return hit[1]
-    value = trend(today, within)
-    if ttl:
+    value = compute(*args)
+    if len(_cache) >= _CACHE_ENTRIES:
         _cache.clear()
-        _cache[key] = (now, value)
+    _cache[key] = (now, value)
     return value
+
+
+def cached_trend(today: date, within: int = 90) -> dict:
+    """trend(), kept until the next audited write (see `cached`)."""
+    return cached("trend", trend, today, within)
 
 
 def with_today(t: dict, figures: dict) -> dict:

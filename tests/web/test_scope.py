@@ -362,3 +362,37 @@ def test_a_token_acts_with_its_users_scope(app, client, runner, tree):
     assert "赵甲" in names and not names & {"孙乙", "李丙"}  # their cards expire in 30 days
     # a unit outside the branch is not revealed
     assert client.get("/api/v1/officers?unit=乙局", headers=headers).status_code == 422
+
+
+def test_dashboard_pictures_are_cached_per_scope(app, tree):
+    """The dashboard's cached pictures (trend, forecast card) are kept apart per scope: a branch
+    never gets the figures computed for the whole organisation, nor another branch's."""
+    from app import scope
+    from app.auth.models import User
+    from app.auth.services import create_user, unit_named
+    from app.main.trend import _cache, cached
+    from app.officers.models import Officer
+
+    with app.app_context():
+        create_user("jia_cache", "viewer", PASSWORD, unit_id=unit_named("甲局").id)
+        create_user("yi_cache", "viewer", PASSWORD, unit_id=unit_named("乙局").id)
+        _db.session.commit()
+    calls = []
+
+    def picture(day):
+        calls.append(day)
+        return sorted(o.name for o in _db.session.scalars(_db.select(Officer)))
+
+    app.config["TREND_CACHE_SECONDS"] = 300
+    try:
+        seen = []
+        for username in (None, "jia_cache", "yi_cache", "jia_cache"):
+            with app.test_request_context():
+                if username is not None:
+                    scope.activate(_db.session.scalar(_db.select(User).where(User.username == username)))
+                seen.append(cached("picture", picture, TODAY))
+        assert seen == [["孙乙", "李丙", "赵甲", "钱甲一"], ["赵甲", "钱甲一"], ["孙乙"], ["赵甲", "钱甲一"]]
+        assert len(calls) == 3  # the second visit of 甲局 is served from the cache
+    finally:
+        app.config.pop("TREND_CACHE_SECONDS", None)
+        _cache.clear()
