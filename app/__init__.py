@@ -49,7 +49,7 @@ def _secret_key_or_exit() -> str:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered for Alembic)
     from app.auth.access import check_access
-    from app.extensions import babel, bootstrap, csrf, db, limiter, login_manager, migrate
+    from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 
     # Access control runs before CSRF so anonymous users are sent to the login page and a
     # viewer's write is refused with 403 whatever the form holds.
@@ -62,7 +62,6 @@ def register_extensions(app: Flask) -> None:
                      compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=lambda: "zh_CN")
     bootstrap.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -92,9 +92,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SECRET_KEY = None  # filled by create_app
     WTF_CSRF_TIME_LIMIT = None
-    BABEL_DEFAULT_LOCALE = "zh_CN"
-    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
-    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    # Business days turn at midnight here (app/clock.py), whatever zone the server runs in.
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BOOTSTRAP_SERVE_LOCAL = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,7 +1,6 @@
 """Bare extension objects, bound to the app in create_app."""
 
 from flask import current_app
-from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,7 +28,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
 bootstrap = Bootstrap5()
 
 # Rate limits (Flask-Limiter), keyed by the client address. Storage: RATELIMIT_STORAGE_URI

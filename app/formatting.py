@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
+
+from app.clock import to_local
 
 
 def cn_date(value: date | datetime | str | None) -> str:
@@ -16,7 +18,7 @@ def cn_date(value: date | datetime | str | None) -> str:
 def cn_datetime(value: datetime | None) -> str:
     if not value:
         return ""
-    local = value + timedelta(hours=8)  # stored in UTC; shown in Beijing time
+    local = to_local(value)  # stored in UTC; shown in the organisation's time
     return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 

@@ -10,16 +10,16 @@ from sqlalchemy import or_, select
 
 from app.audit.display import Translator, actor_label, entity_label
 from app.audit.models import AuditEvent
+from app.clock import from_local, to_local
 from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
 from app.reports.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
-BEIJING = timedelta(hours=8)  # stored in UTC; days are Beijing days
-
 
 def _day_start(d: date) -> datetime:
-    return datetime.combine(d, datetime.min.time()) - BEIJING
+    """Midnight of a local day, as the naive UTC the audit rows are stored in."""
+    return from_local(datetime.combine(d, datetime.min.time()))
 
 
 def audit_filters(args: Mapping[str, str], _d: date) -> Filtered:
@@ -37,7 +37,7 @@ def audit_export_rows(rows: Sequence[Any], _d: date) -> list[dict[str, Any]]:
     """The same Chinese words as the page (app/audit/display.py): labels, names, 是/否, masked IDs."""
     events = [r.AuditEvent for r in rows]
     show = Translator(events)
-    return [{"at": e.at.replace(tzinfo=None) + BEIJING, "actor": actor_label(e.actor),
+    return [{"at": to_local(e.at), "actor": actor_label(e.actor),
              "action": AUDIT_ACTIONS.get(e.action, e.action),
              "entity": entity_label(e.entity_type, e.entity_id), "summary": show.summary(e),
              "changes": "\n".join(f"{label}：{old} → {new}" for label, old, new in show.changes(e)),

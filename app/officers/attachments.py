@@ -4,7 +4,7 @@ changes (read from the audit log). Services: flush, never commit."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app import labels as L
 from app.audit.models import AuditEvent
 from app.audit.services import current_actor, record
+from app.clock import to_local
 from app.errors import DomainError
 from app.extensions import db
 from app.officers.models import Officer, OfficerAttachment, Unit
@@ -109,5 +110,5 @@ def history(officer_id: int) -> list[dict[str, Any]]:
 
     for r in rows:
         r["old_text"], r["new_text"] = words(r["field"], r["old"]), words(r["field"], r["new"])
-        r["at_local"] = r["at"] + timedelta(hours=8) if isinstance(r["at"], datetime) else r["at"]
+        r["at_local"] = to_local(r["at"]) if isinstance(r["at"], datetime) else r["at"]
     return rows

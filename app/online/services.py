@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.services import record
+from app.clock import from_local
 from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
@@ -34,14 +35,11 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
 
 
-BEIJING = timedelta(hours=8)  # times are stored in UTC and typed and shown in Beijing time
-
-
 def parse_beijing(text: str) -> datetime:
-    """ "2024-03-01 09:00" (or the browser's "2024-03-01T09:00"), Beijing time → naive UTC."""
+    """ "2024-03-01 09:00" (or the browser's "2024-03-01T09:00"), local (Beijing) time → naive UTC."""
     for fmt in ("%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"):
         try:
-            return datetime.strptime((text or "").strip(), fmt) - BEIJING
+            return from_local(datetime.strptime((text or "").strip(), fmt))
         except ValueError:
             continue
     raise DomainError(f"时间“{text}”格式不对，应为 2024-03-01 09:00（北京时间）")
