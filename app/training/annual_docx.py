@@ -10,6 +10,7 @@ it is one of the dict's values, written with `num()` (Arabic numerals, thousands
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.labels import EXAM_KINDS, TRAINING_CATEGORIES
 
 FONT = "宋体"  # SimSun: what Word shows Chinese in; East Asian text needs rFonts w:eastAsia
 HEADING_FONT = "黑体"
+NUMBER = re.compile(r"[\d,]+(?:\.\d+)?%?")  # a cell holding a figure: right-aligned
 ARTICLE_42 = "《中华人民共和国行政处罚法》第四十二条"
 
 
@@ -181,7 +183,7 @@ def _table(doc, caption: str, n: int, header: list[str], rows: list[list[str]]) 
         cells = table.add_row().cells
         for i, (cell, text) in enumerate(zip(cells, row, strict=True)):
             cell.text = text
-            if i and text and (text[0].isdigit() or text.endswith("%")):
+            if i and NUMBER.fullmatch(text):
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     doc.add_paragraph()
 
