@@ -88,11 +88,18 @@ def edit(session_id: int):
         form.online.data = "online" if s.online else "offline"
     if form.validate_on_submit():
         with commit_or_errors(form) as tx:
+            _late_reason()
             services.save_session(s, _form_data(form))
             tx.success = "培训信息已保存"
         if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
-    return render_template("training/form.html", form=form, session=s)
+    # a closed year (the session's, or the one it is being moved to): an admin gives a 补录理由
+    from app.training.rules import closed_since
+
+    typed = form.held_on.data if hasattr(form.held_on.data, "year") else None
+    closed = closed_since(s.held_on.year) or (closed_since(typed.year) if typed else None)
+    return render_template("training/form.html", form=form, session=s, closed=closed,
+                           late_reason=request.form.get("late_reason", ""))
 
 
 @bp.route("/training/<int:session_id>")
@@ -178,6 +185,7 @@ def attendance(session_id: int):
 def remove(session_id: int, att_id: int):
     s = get_session(session_id)
     with commit_or_errors() as tx:
+        _late_reason()
         services.remove_attendance(s, att_id)
         tx.success = "已从名单中移除"
     return redirect(url_for("training.detail", session_id=s.id))
