@@ -185,7 +185,7 @@ def test_closed_year_session_edit_needs_an_admins_reason(app, client, set_today)
     set_today(date(2026, 2, 1))
     login(client, app, "clerk")
     page = client.get(f"/training/{sid}/edit").get_data(as_text=True)
-    assert "该年度培训记录已于2026年1月31日截止" in page and 'name="late_reason"' not in page
+    assert "2025年度培训记录已于2026年1月31日截止：修改培训日期" in page and 'name="late_reason"' not in page
     html = client.post(f"/training/{sid}/edit", data=_session_form(client, sid, hours="6", late_reason="补登"),
                        follow_redirects=True).get_data(as_text=True)
     assert "2025年度培训记录已于2026年1月31日截止" in html and "请由系统管理员填写补录理由" in html
