@@ -27,8 +27,12 @@ ANNUAL_LABELS = [
     ("certificates", "suspended", "暂扣"), ("certificates", "cancelled", "注销"),
     ("certificates", "revoked", "吊销"),
     ("officers", "on_post_at_year_end", "年末执法岗位在职人数"), ("officers", "training_shortfall", "学时不足人数"),
+    ("rule", "judged", "应参加学时考核人数"), ("rule", "meets", "达到年度学时要求人数"),
+    ("rule", "meets_rate", "学时达标率"),
+    ("reviews", "total", "年审人次"), ("reviews", "passed", "年审通过"), ("reviews", "failed", "年审不通过"),
     ("cases", "total", "行政处罚案件数"), ("cases", "ok", "执法人员资格符合的案件"),
     ("cases", "not_ok", "执法人员资格不符合的案件"),
+    ("units", "below_two", "年末持证不足两人的单位数"),
 ]
 ANNUAL_COLUMNS = [C("项目", lambda r: r["label"], 24), C("数值", lambda r: r["value"], 12)]
 TRAINING_COLUMNS = [
@@ -79,7 +83,7 @@ def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
         from app.settings.services import get
         from app.training.annual_docx import annual_docx
 
-        data = annual_docx(stats, annual_rows(stats), get("org_name"))
+        data = annual_docx(stats, get("org_name"), clock.today())
     elif fmt == "json":
         data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
     elif fmt == "xlsx":

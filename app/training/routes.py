@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app import clock, scope
@@ -11,11 +11,16 @@ from app.extensions import db
 from app.officers.lists import unit_name
 from app.officers.models import Officer, Unit
 from app.officers.services import unit_list
+from app.reports.services import content_disposition, record_export
+from app.settings.services import get
 from app.training import bp, services
+from app.training.annual_docx import annual_docx as annual_document
+from app.training.annual_docx import rule_words
 from app.training.forms import SessionForm
 from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.models import Attendance, TrainingSession
+from app.training.stats import annual_stats
 from app.web.args import page_arg, query_int
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
@@ -83,11 +88,18 @@ def edit(session_id: int):
         form.online.data = "online" if s.online else "offline"
     if form.validate_on_submit():
         with commit_or_errors(form) as tx:
+            _late_reason()
             services.save_session(s, _form_data(form))
             tx.success = "培训信息已保存"
         if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
-    return render_template("training/form.html", form=form, session=s)
+    # a closed year (the session's, or the one it is being moved to): an admin gives a 补录理由
+    from app.training.rules import closed_since
+
+    typed = form.held_on.data if hasattr(form.held_on.data, "year") else None
+    closed = closed_since(s.held_on.year) or (closed_since(typed.year) if typed else None)
+    return render_template("training/form.html", form=form, session=s, closed=closed,
+                           late_reason=request.form.get("late_reason", ""))
 
 
 @bp.route("/training/<int:session_id>")
@@ -173,6 +185,7 @@ def attendance(session_id: int):
 def remove(session_id: int, att_id: int):
     s = get_session(session_id)
     with commit_or_errors() as tx:
+        _late_reason()
         services.remove_attendance(s, att_id)
         tx.success = "已从名单中移除"
     return redirect(url_for("training.detail", session_id=s.id))
@@ -230,10 +243,22 @@ def ledger_xlsx():
 
 @bp.route("/training/annual")
 def annual():
-    from app.training.stats import annual_stats
-
     year = query_int("year", clock.today().year)
-    return render_template("training/annual.html", s=annual_stats(year), year=year)
+    s = annual_stats(year)
+    return render_template("training/annual.html", s=s, year=year, rule_words=rule_words(s["rule"]))
+
+
+@bp.route("/training/annual.docx")
+def annual_docx():
+    """The year's report as a Word document: the figures of the page (annual_stats), audited."""
+    year = query_int("year", clock.today().year)
+    data = annual_document(annual_stats(year), get("org_name"), clock.today())
+    record_export(f"{year}年度报告", "docx", 1, {"year": year})
+    db.session.commit()
+    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    resp.headers["Content-Disposition"] = content_disposition(f"{year}年度行政执法人员资格管理情况.docx",
+                                                              f"annual-report-{year}.docx")
+    return resp
 
 
 

@@ -14,13 +14,13 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app import clock
-from app.certificates.models import Certificate, CertificateEvent
+from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.officers.models import Officer, Unit
 from app.training.hours import on_post, records_since, year_bounds
-from app.training.models import TrainingHours, TrainingSession
+from app.training.models import TrainingGroupHours, TrainingHours, TrainingSession
 
 
 def _training(year: int) -> dict[str, Any]:
@@ -33,22 +33,46 @@ def _training(year: int) -> dict[str, Any]:
     # and their number: participants, person-times and hours without reading the year's attendance
     # (issue 8; the same figures as counting attendance, test_annual_training_figures_from_attendance)
     th = TrainingHours
-    participants, person_times, hours = db.session.execute(
+    participants, person_times, hours, counted = db.session.execute(
         select(func.count(th.officer_id), func.coalesce(func.sum(th.attended), 0),
-               func.coalesce(func.sum(th.hours), 0.0)).where(th.year == year)).one()
+               func.coalesce(func.sum(th.hours), 0.0), func.coalesce(func.sum(th.counted), 0.0))
+        .where(th.year == year)).one()
+    # counted person-hours per content group (公共法律知识 …), in the groups' order
+    from app.training.rules import groups
+
+    tg = TrainingGroupHours
+    per_group = dict(db.session.execute(
+        select(tg.grp, func.sum(tg.hours)).where(tg.year == year).group_by(tg.grp)).all())
+    hours, counted = round(float(hours or 0.0), 2), round(float(counted or 0.0), 2)
     return {
         "sessions": sessions,
         "participants": participants or 0,
         "person_times": person_times or 0,
-        "hours": round(float(hours or 0.0), 2),
+        "hours": hours,
         "by_category": {c: by_cat[c] for c in TRAINING_CATEGORIES if by_cat.get(c)},
+        # hours counted towards the rule (online hours above its cap dropped), and those dropped
+        "counted_hours": counted,
+        "online_dropped": round(hours - counted, 2),
+        "average_hours": round(hours / participants, 2) if participants else 0,
+        "by_group": {g: _number(per_group[g]) for g in [*groups(), *sorted(set(per_group) - set(groups()))]
+                     if per_group.get(g)},
     }
 
 
 def _exams(year: int) -> dict[str, Any]:
     start, end = year_bounds(year)
     in_year = Exam.held_on.between(start, end)
-    held = db.session.scalar(select(func.count()).select_from(Exam).where(in_year)) or 0
+    # each exam of the year with its takers and passes (one GROUP BY; the exams are few)
+    took = and_(ExamResult.absent.is_(False), ExamResult.score.is_not(None))
+    by_exam = [
+        {"title": title, "held_on": held_on.isoformat(), "kind": kind, "takers": n or 0, "passed": p or 0,
+         "pass_rate": round((p or 0) / n, 4) if n else 0}
+        for title, held_on, kind, n, p in db.session.execute(
+            select(Exam.title, Exam.held_on, Exam.kind, func.count(case((took, ExamResult.id))),
+                   func.count(case((ExamResult.passed, ExamResult.id))))
+            .outerjoin(ExamResult, ExamResult.exam_id == Exam.id).where(in_year)
+            .group_by(Exam.id, Exam.title, Exam.held_on, Exam.kind).order_by(Exam.held_on, Exam.id))]
+    held = len(by_exam)
     takers = passed = 0
     if held:  # no exam in the year: no taker (and no scan of every result)
         # one row per taker (passed: 1 if any of the year's results passes): one GROUP BY instead of
@@ -60,7 +84,7 @@ def _exams(year: int) -> dict[str, Any]:
         takers, passed = db.session.execute(
             select(func.count(), func.count(per_officer.c.passed)).select_from(per_officer)).one()
     return {"held": held, "takers": takers, "passed": passed,
-            "pass_rate": round(passed / takers, 4) if takers else 0}
+            "pass_rate": round(passed / takers, 4) if takers else 0, "by_exam": by_exam}
 
 
 def status_on(day: date):
@@ -126,11 +150,12 @@ def on_post_on(day: date):
                     and_(Officer.status_changed_on.is_not(None), Officer.status_changed_on > day)))
 
 
-def _officers(year: int, required: float) -> dict[str, Any]:
-    """On post at the year's end, and how many of them are short of what they owed for the year
-    (the year's rule, judged and pro rata as the TRAINING_SHORTFALL flag and the ledger:
-    docs/domain.md)."""
-    from app.training.hours import attach_year, rule_status_sql
+def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """On post at the year's end, and the year's rule applied to them in one statement: how many
+    are judged, how many meet the rule (the total and every group minimum, counted hours, pro rata:
+    the TRAINING_SHORTFALL flag's and the ledger's definition, docs/domain.md), how many do not
+    (`training_shortfall` = `not_meeting`) and how many are below each group's minimum."""
+    from app.training.hours import attach_year, owed, rule_status_sql
     from app.training.rules import rule_for
 
     _, end = year_bounds(year)
@@ -139,28 +164,79 @@ def _officers(year: int, required: float) -> dict[str, Any]:
     q, cols, per_group = attach_year(q, year, [g for g, _m in rule.minimums])
     _st, is_judged, _due, _now, meets = rule_status_sql(cols["counted"], per_group, rule, year, clock.today(),
                                                        records_since(clock.today()))
-    short_of = and_(is_judged, ~meets)
-    on, short = db.session.execute(
-        q.with_only_columns(func.count(Officer.id), func.count(case((short_of, Officer.id))),
+    below = [func.count(case((and_(is_judged, per_group[g] < owed(m, year, end)), Officer.id)))
+             for g, m in rule.minimums]
+    on, judged_n, met, *below_n = db.session.execute(
+        q.with_only_columns(func.count(Officer.id), func.count(case((is_judged, Officer.id))),
+                            func.count(case((and_(is_judged, meets), Officer.id))), *below,
                             maintain_column_froms=True).where(on_post_on(end))).one()
-    return {"on_post_at_year_end": on or 0, "training_shortfall": short or 0}
+    judged_n, met = judged_n or 0, met or 0
+    officers = {"on_post_at_year_end": on or 0, "training_shortfall": judged_n - met}
+    rule_figures = {
+        "year": rule.year, "total": _number(rule.total),
+        "minimums": {g: _number(m) for g, m in rule.minimums},
+        "online_max": None if rule.online_max is None else _number(rule.online_max),
+        "source": rule.source, "closes_on": rule.closes_on.isoformat() if rule.closes_on else None,
+        "judged": judged_n, "meets": met, "not_meeting": judged_n - met,
+        "meets_rate": round(met / judged_n, 4) if judged_n else 0,
+        "below_minimum": {g: n or 0 for (g, _m), n in zip(rule.minimums, below_n, strict=True)},
+    }
+    return officers, rule_figures
+
+
+def _number(x: float):
+    x = round(float(x), 2)
+    return int(x) if x.is_integer() else x
+
+
+def _reviews(year: int) -> dict[str, Any]:
+    """The year's annual reviews (年审) of enforcement certificates, by result: one GROUP BY."""
+    by = dict(db.session.execute(
+        select(AnnualReview.result, func.count()).join(Certificate, Certificate.id == AnnualReview.certificate_id)
+        .where(AnnualReview.year == year, Certificate.kind == "enforcement")
+        .group_by(AnnualReview.result)).all())
+    decided = by.get("pass", 0) + by.get("fail", 0)
+    return {"total": sum(by.values()), "passed": by.get("pass", 0), "failed": by.get("fail", 0),
+            "pending": by.get("pending", 0),
+            "pass_rate": round(by.get("pass", 0) / decided, 4) if decided else 0}
+
+
+def _units(year: int) -> dict[str, Any]:
+    """Units with officers on an enforcement post at the year's end, and those of them with fewer
+    than two of these officers holding a certificate effective on 31 December (the
+    UNIT_UNDERSTAFFED rule on the year's last day): one GROUP BY."""
+    _, end = year_bounds(year)
+    holder = Officer.id.in_(effective_officers_on(end))
+    rows = db.session.execute(
+        select(Unit.name, func.count(Officer.id), func.count(case((holder, Officer.id))))
+        .join(Unit, Unit.id == Officer.unit_id).where(on_post_on(end))
+        .group_by(Unit.id, Unit.name, Unit.sort_order, Unit.name_pinyin)
+        .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)).all()
+    below = [{"unit": name, "on_post": n, "holders": h} for name, n, h in rows if h < 2]
+    return {"with_officers_on_post": len(rows), "below_two": len(below), "below_two_list": below}
 
 
 def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
-    """The year's figures; `required_hours`: the total of the year's rule (app.training.rules)."""
+    """The year's figures: the one computation behind `flask report annual` (json, table, xlsx,
+    docx) and the statistics page. `required_hours`: the total of the year's rule
+    (app.training.rules); `rule`: that rule and how the officers judged for the year fared."""
     if required is None:
         from app.training.rules import rule_for
 
         required = rule_for(year).total
         required = int(required) if float(required).is_integer() else required
+    officers, rule = _officers_and_rule(year, required)
     return {
         "year": year,
         "training": _training(year),
         "exams": _exams(year),
         "certificates": _certificates(year),
-        "officers": _officers(year, required),
+        "officers": officers,
         "required_hours": required,
+        "rule": rule,
+        "reviews": _reviews(year),
         "cases": _cases(year),
+        "units": _units(year),
     }
 
 

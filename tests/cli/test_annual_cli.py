@@ -158,8 +158,9 @@ def test_report_annual_json_and_training(app, runner, people, tmp_path):
     data = json.loads(result.output)
     assert data["year"] == 2023
     assert data["training"] == {"sessions": 2, "participants": 2, "person_times": 3, "hours": 80.0,
-                                "by_category": {"general_law": 1, "lecture": 1}}
-    assert data["exams"] == {"held": 0, "takers": 0, "passed": 0, "pass_rate": 0}
+                                "by_category": {"general_law": 1, "lecture": 1}, "counted_hours": 80.0,
+                                "online_dropped": 0.0, "average_hours": 40.0, "by_group": {"公共法律知识": 80}}
+    assert data["exams"] == {"held": 0, "takers": 0, "passed": 0, "pass_rate": 0, "by_exam": []}
     assert set(data["certificates"]) >= {"effective_at_year_end", "issued", "suspended", "cancelled", "revoked"}
     assert data["officers"] == {"on_post_at_year_end": 2, "training_shortfall": 1}
     result = runner.invoke(args=["report", "training", "--year", "2023", "--format", "json"])
@@ -228,11 +229,19 @@ def test_annual_training_report_and_flags_on_a_hand_built_year(app, runner, tmp_
     data = json.loads(runner.invoke(args=["report", "annual", "--year", "2024", "--format", "json"]).output)
     # sessions: 4 in 2024 (年末讲座 is 2023); attended rows 3 + 2 + 3 = 8 by 5 people (张一 王二 赵四 李三 钱五);
     # person-hours (4 + 3 + 4) + (30 + 30) + (26 * 3) = 149
+    # average 149 / 5 = 29.8; every category is 公共法律知识 (the default groups)
     assert data["training"] == {"sessions": 4, "participants": 5, "person_times": 8, "hours": 149.0,
                                 "by_category": {"general_law": 1, "lecture": 1, "court_observation": 1,
-                                                "political": 1}}
+                                                "political": 1}, "counted_hours": 149.0, "online_dropped": 0.0,
+                                "average_hours": 29.8, "by_group": {"公共法律知识": 149}}
     # takers: 张一 王二 孙六 李三 (make-up 50) 赵四; passed: 张一, 孙六 (exactly 60), 王二 (make-up)
-    assert data["exams"] == {"held": 3, "takers": 5, "passed": 3, "pass_rate": 0.6}
+    exams = data["exams"]
+    assert {k: exams[k] for k in ("held", "takers", "passed", "pass_rate")} == {
+        "held": 3, "takers": 5, "passed": 3, "pass_rate": 0.6}
+    # each exam: 资格考试 张一 王二 孙六 took (李三 absent), 张一 孙六 passed; the make-up 王二 passed,
+    # 李三 failed; 年度考试 张一 passed, 赵四 failed (29 of pass 30)
+    assert [(x["title"], x["takers"], x["passed"], x["pass_rate"]) for x in exams["by_exam"]] == [
+        ("资格考试", 3, 2, 0.6667), ("资格考试补考", 2, 1, 0.5), ("年度考试", 2, 1, 0.5)]
     # effective 12-31 by history: 张一 C1, 王二 C2b, 钱五 C5 (revoked only in 2025)
     assert data["certificates"] == {"effective_at_year_end": 3, "issued": 1, "suspended": 1, "cancelled": 1,
                                     "revoked": 1}

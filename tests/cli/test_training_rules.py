@@ -160,35 +160,3 @@ def test_changing_the_groups_setting_recounts(app, runner, set_today):
     assert rows[0]["missing"] == [] and rows[0]["by_group"]["专门法律知识"] == 60
     out = runner.invoke(args=["settings", "set", "training_category_groups", "通用法律知识=公共法律知识"])
     assert out.exit_code == 1 and "以下培训类别未指定内容类别" in out.output
-
-
-def test_annual_docx_prose_is_the_json(app, runner, set_today, tmp_path):
-    import re
-
-    import docx
-
-    set_today(date(2026, 3, 1))
-    build_year(app)
-    assert runner.invoke(args=["training", "rule", "set", "2025", "--total", "48", "--min", "公共法律知识=20"]).exit_code == 0
-    stats = json.loads(runner.invoke(args=["report", "annual", "--year", "2025", "--format", "json"]).output)
-    out = tmp_path / "年度.docx"
-    result = runner.invoke(args=["report", "annual", "--year", "2025", "--format", "docx", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    d = docx.Document(str(out))
-    assert d.paragraphs[0].text.endswith("2025年度行政执法人员资格管理统计")
-    text = d.paragraphs[1].text
-    t, o = stats["training"], stats["officers"]
-    assert f"共举办培训{t['sessions']}次，参训{t['participants']}人、{t['person_times']}人次" in text
-    assert f"年度学时要求{stats['required_hours']}学时，学时不足{o['training_shortfall']}人" in text
-    rows = json.loads(runner.invoke(args=["report", "training", "--year", "2025", "--format", "json"]).output)
-    assert stats["required_hours"] == 48 and o["training_shortfall"] == sum(not r["meets"] for r in rows) == 1
-    # every number of the prose is a value of the JSON
-    values = {float(v) for part in ("training", "exams", "certificates", "officers", "cases")
-              for v in stats[part].values() if isinstance(v, (int, float))} | {float(stats["required_hours"])}
-    numbers = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)]
-    assert numbers[0] == 2025 and all(x in values for x in numbers[1:]), numbers
-    table = d.tables[0]
-    assert [c.text for c in table.rows[0].cells] == ["项目", "数值"]
-    assert any(r.cells[0].text == "学时不足人数" and r.cells[1].text == "1" for r in table.rows)
-    usage = runner.invoke(args=["report", "annual", "--year", "2025", "--format", "docx"])
-    assert usage.exit_code == 2 and "--out" in usage.output

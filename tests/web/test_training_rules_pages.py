@@ -159,3 +159,89 @@ def test_closed_year_import_needs_a_late_reason(app, runner, set_today, tmp_path
 
         assert _db.session.query(TrainingSession).filter_by(title="补课").count() == 1
         assert _db.session.query(AuditEvent).filter_by(action="late_entry").count() == 1
+
+
+def _late_entries(app):
+    from app.audit.models import AuditEvent
+
+    with app.app_context():
+        return [e.summary for e in _db.session.query(AuditEvent).filter_by(action="late_entry")]
+
+
+def _session_form(client, sid, **changes):
+    data = {"csrf_token": token(client, f"/training/{sid}/edit"), "title": "讲座", "category": "lecture",
+            "online": "offline", "held_on": "2025-06-01", "hours": "4", "unit_id": "0",
+            "location": "", "organiser": "", "lecturer": "", "notes": ""}
+    return {**data, **changes}
+
+
+def test_closed_year_session_edit_needs_an_admins_reason(app, client, set_today):
+    set_today(date(2026, 1, 31))  # the last open day: 张三 attended
+    sid, att_id, _number = closed_year(app)
+    with app.app_context():
+        a = _db.session.get(Attendance, att_id)
+        a.status, a.credited_hours = "attended", 4
+        _db.session.commit()
+    set_today(date(2026, 2, 1))
+    login(client, app, "clerk")
+    page = client.get(f"/training/{sid}/edit").get_data(as_text=True)
+    assert "2025年度培训记录已于2026年1月31日截止：修改培训日期" in page and 'name="late_reason"' not in page
+    html = client.post(f"/training/{sid}/edit", data=_session_form(client, sid, hours="6", late_reason="补登"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "2025年度培训记录已于2026年1月31日截止" in html and "请由系统管理员填写补录理由" in html
+    with app.app_context():
+        assert _db.session.get(TrainingSession, sid).hours == 4
+    # the admin: the field is there; without a reason refused, with one saved and audited
+    client = app.test_client()
+    login(client, app, "admin")
+    page = client.get(f"/training/{sid}/edit").get_data(as_text=True)
+    assert 'name="late_reason"' in page
+    html = client.post(f"/training/{sid}/edit", data=_session_form(client, sid, hours="6"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "请由系统管理员填写补录理由" in html and 'name="late_reason"' in html
+    html = client.post(f"/training/{sid}/edit", data=_session_form(client, sid, hours="6", late_reason="学时录错"),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "培训信息已保存" in html
+    with app.app_context():
+        assert _db.session.get(TrainingSession, sid).hours == 6
+        assert _db.session.get(Attendance, att_id).credited_hours == 6  # followed the session's hours
+    assert _late_entries(app) == ["补录已截止的2025年度培训记录：学时录错"]
+    # an open year's session is edited without a reason, and its form has no such field
+    set_today(date(2026, 1, 31))
+    assert 'name="late_reason"' not in client.get(f"/training/{sid}/edit").get_data(as_text=True)
+
+
+def test_closed_year_removal_and_enrolment_need_an_admins_reason(app, client, set_today):
+    set_today(date(2026, 2, 1))
+    sid, att_id, number = closed_year(app)
+    with app.app_context():
+        other = OfficerFactory(name="李四")
+        _db.session.commit()
+        other_number = other.id_number
+    login(client, app, "clerk")
+    html = client.post(f"/training/{sid}/remove/{att_id}", data={"csrf_token": token(client, f"/training/{sid}")},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "2025年度培训记录已于2026年1月31日截止" in html
+    with app.app_context():
+        assert _db.session.get(Attendance, att_id) is not None
+    client = app.test_client()
+    login(client, app, "admin")
+    page = client.get(f"/training/{sid}").get_data(as_text=True)
+    # the admin's 移除 sends the attendance form (with its 补录理由) to the removal
+    assert f'formaction="/training/{sid}/remove/{att_id}"' in page and 'id="enrol-late-reason"' in page
+    csrf = token(client, f"/training/{sid}")
+    html = client.post(f"/training/{sid}/enrol", data={"csrf_token": csrf, "mode": "hand", "officers": other_number},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "未添加：2025年度培训记录已于2026年1月31日截止" in html and other_number in html
+    html = client.post(f"/training/{sid}/enrol", data={"csrf_token": csrf, "mode": "hand", "officers": other_number,
+                                                       "late_reason": "漏登"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已添加 1 名参训人员" in html
+    html = client.post(f"/training/{sid}/remove/{att_id}", data={"csrf_token": csrf, f"status-{att_id}": "registered",
+                                                                 "late_reason": "误登"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已从名单中移除" in html
+    with app.app_context():
+        assert _db.session.get(Attendance, att_id) is None
+        assert _db.session.query(Attendance).filter_by(session_id=sid).count() == 1
+    assert sorted(_late_entries(app)) == sorted(["补录已截止的2025年度培训记录：误登", "补录已截止的2025年度培训记录：漏登"])
