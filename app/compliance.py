@@ -273,6 +273,15 @@ def register_flag_builder(builder) -> None:
 def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | None = None):
     """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id.
     Pass `shared` to reuse its officer_state CTE in a larger statement."""
+    parts = [q for _code, q in flag_parts(p, flags, shared)]
+    if not parts:
+        return None
+    return union_all(*parts).subquery("flags")
+
+
+def flag_parts(p: Params, flags: list[str] | None = None, shared: Shared | None = None) -> list[tuple[str, Select]]:
+    """[(flag, its SELECT of the five columns)] in FLAG_ORDER's order of building: what
+    flags_select unions."""
     builders = {
         "UNLICENSED": unlicensed,
         "EXPIRING": expiring,
@@ -283,14 +292,12 @@ def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | Non
     if p.officer_id is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
     sets = shared or Shared(p.today, p.officer_id)
-    parts = [b(p, sets) for code, b in builders.items() if not flags or code in flags]
+    parts = [(code, b(p, sets)) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
         if extra is not None:
-            parts.append(extra)
-    if not parts:
-        return None
-    return union_all(*parts).subquery("flags")
+            parts.append(("TRAINING_SHORTFALL", extra))
+    return parts
 
 
 def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
@@ -309,13 +316,12 @@ def _count_statement(p: Params, extra: tuple, _builders: tuple):
     day's dashboard: building it costs ~5–10 ms of SQLAlchemy each time, more than its extras'
     SQL)."""
     shared = Shared(p.today, p.officer_id)
-    sub = flags_select(p, shared=shared)
-    q = select(sub.c.flag, func.count()).group_by(sub.c.flag)
-    if extra:
-        st = shared.state
-        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st, p.today))
-                           for name, cond in extra])
-    return q
+    # each flag counted by itself (no union of every flag row to group again)
+    counts = [select(literal(code).label("flag"), func.count()).select_from(part.subquery())
+              for code, part in flag_parts(p, shared=shared)]
+    st = shared.state
+    counts += [select(literal(name), func.count()).select_from(st).where(cond(st, p.today)) for name, cond in extra]
+    return union_all(*counts)
 
 
 def officer_ids_with_flag(p: Params, flag: str):
@@ -491,8 +497,10 @@ def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: 
     # the chosen rows per flag, each flag's first position (0-based) in list order
     per_flag = select(f.c.flag, rank.label("rank"), func.count().label("n")).where(*chosen).group_by(f.c.flag).subquery()
     starts = select(per_flag.c.flag, per_flag.c.n,
-                    (func.sum(per_flag.c.n).over(order_by=per_flag.c.rank) - per_flag.c.n).label("start")).cte("starts")
-    n_chosen = select(func.coalesce(func.sum(starts.c.n), 0)).scalar_subquery()
+                    cast(func.sum(per_flag.c.n).over(order_by=per_flag.c.rank) - per_flag.c.n, BigInteger).label("start")
+                    ).cte("starts")
+    # (SUM is NUMERIC on PostgreSQL: cast back to an integer, so that `//` divides whole numbers)
+    n_chosen = select(cast(func.coalesce(func.sum(starts.c.n), 0), BigInteger)).scalar_subquery()
     # the page number is clamped in SQL: the chosen rows' count decides the last page
     pages = (n_chosen + (per_page - 1)) // per_page
     # (no rows: page 1, offset 0 — PostgreSQL refuses a negative OFFSET)

@@ -263,11 +263,12 @@ def records_since(today: date) -> int | str:
 
 def since_sql(since, today: date):
     """`since` (a year, None or FIRST_SESSION) as judged() takes it: FIRST_SESSION becomes a
-    scalar subquery (MIN over ix_training_session_held_on)."""
+    scalar subquery (MIN over ix_training_session_held_on, the year taken inside it: the database
+    computes it once per statement, not once per officer row)."""
     if since != FIRST_SESSION:
         return since
-    first = select(func.min(TrainingSession.held_on)).scalar_subquery()
-    return func.coalesce(cast(func.extract("year", first), Integer), today.year)
+    return select(func.coalesce(cast(func.extract("year", func.min(TrainingSession.held_on)), Integer),
+                                today.year)).scalar_subquery()
 
 
 def last_start_judged(year: int) -> date:
