@@ -24,20 +24,19 @@ def event(cert, kind, to_status, on):
 
 def test_card_spans_are_the_histories_effective_spans(ctx):
     o = OfficerFactory()
-    plain = CertificateFactory(officer=o, number="S-1")                                  # valid all along
+    CertificateFactory(officer=o, number="S-1")                                  # valid all along
     later = CertificateFactory(officer=o, number="S-2", status="suspended")
     event(later, "status", "suspended", TODAY + timedelta(days=30))                      # suspension dated later:
     event(later, "status", "valid", date(2025, 1, 1))                                    # valid as of today
     back = CertificateFactory(officer=o, number="S-3")
     event(back, "status", "suspended", date(2026, 1, 1))
     event(back, "status", "valid", TODAY + timedelta(days=3))                            # reinstated later: not yet
-    future = CertificateFactory(officer=o, number="S-4", issued_on=date(2026, 9, 1))     # issued after today
+    CertificateFactory(officer=o, number="S-4", issued_on=date(2026, 9, 1))     # issued after today
     noted = CertificateFactory(officer=o, number="S-5", status="revoked")
     event(noted, "status", "revoked", date(2026, 2, 1))
     event(noted, "override", "valid", date(2026, 3, 1))                                  # a note, not a status
-    bare = Certificate(officer=o, kind="enforcement", number="S-6", issuing_authority="x",
-                       issued_on=date(2024, 1, 1), expires_on=date(2030, 1, 1), status="valid")  # no events
-    db.session.add(bare)
+    db.session.add(Certificate(officer=o, kind="enforcement", number="S-6", issuing_authority="x",  # no events
+                               issued_on=date(2024, 1, 1), expires_on=date(2030, 1, 1), status="valid"))
     CertificateFactory(officer=o, number="S-7", issued_on=date(2027, 7, 1))              # after the horizon
     CertificateFactory(officer=o, number="S-8", expires_on=date(2026, 6, 14))            # expired
     db.session.flush()
