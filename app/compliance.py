@@ -273,6 +273,15 @@ def register_flag_builder(builder) -> None:
 def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | None = None):
     """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id.
     Pass `shared` to reuse its officer_state CTE in a larger statement."""
+    parts = [q for _code, q in flag_parts(p, flags, shared)]
+    if not parts:
+        return None
+    return union_all(*parts).subquery("flags")
+
+
+def flag_parts(p: Params, flags: list[str] | None = None, shared: Shared | None = None) -> list[tuple[str, Select]]:
+    """[(flag, its SELECT of the five columns)] in FLAG_ORDER's order of building: what
+    flags_select unions."""
     builders = {
         "UNLICENSED": unlicensed,
         "EXPIRING": expiring,
@@ -283,14 +292,12 @@ def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | Non
     if p.officer_id is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
     sets = shared or Shared(p.today, p.officer_id)
-    parts = [b(p, sets) for code, b in builders.items() if not flags or code in flags]
+    parts = [(code, b(p, sets)) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
         if extra is not None:
-            parts.append(extra)
-    if not parts:
-        return None
-    return union_all(*parts).subquery("flags")
+            parts.append(("TRAINING_SHORTFALL", extra))
+    return parts
 
 
 def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
@@ -309,13 +316,12 @@ def _count_statement(p: Params, extra: tuple, _builders: tuple):
     day's dashboard: building it costs ~5–10 ms of SQLAlchemy each time, more than its extras'
     SQL)."""
     shared = Shared(p.today, p.officer_id)
-    sub = flags_select(p, shared=shared)
-    q = select(sub.c.flag, func.count()).group_by(sub.c.flag)
-    if extra:
-        st = shared.state
-        q = union_all(q, *[select(literal(name), func.count()).select_from(st).where(cond(st, p.today))
-                           for name, cond in extra])
-    return q
+    # each flag counted by itself (no union of every flag row to group again)
+    counts = [select(literal(code).label("flag"), func.count()).select_from(part.subquery())
+              for code, part in flag_parts(p, shared=shared)]
+    st = shared.state
+    counts += [select(literal(name), func.count()).select_from(st).where(cond(st, p.today)) for name, cond in extra]
+    return union_all(*counts)
 
 
 def officer_ids_with_flag(p: Params, flag: str):
@@ -465,45 +471,62 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
 def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: int, id_partial: bool,
                     _builders: tuple):
     """flags_page's statement, kept for the same arguments (and flag builders): the page asked
-    again the same day (the first page, a chip, a reload) skips ~6 ms of SQLAlchemy construction."""
+    again the same day (the first page, a chip, a reload) skips ~6 ms of SQLAlchemy construction.
+
+    The flags are computed once (CTE `flag_set`, five narrow columns); the counts group it as it
+    is (a unit filter is a unit id test; only a search joins the names). The rows are ordered by
+    the flag first, so only the flags whose rows reach the page (from the chosen rows' counts per
+    flag, in FLAG_ORDER) are joined to their officer and unit and sorted."""
     sub = flags_select(p)
     if sub is None:
         return None
-    base = (select(sub.c.flag, sub.c.reason, sub.c.officer_id, sub.c.certificate_id, Unit.name.label("unit"),
-                   Unit.sort_order.label("unit_sort"), Unit.name_pinyin.label("unit_py"),
-                   Officer.name.label("name"), Officer.name_pinyin.label("name_py"),
-                   Officer.id_number.label("id_number"))
-            .select_from(sub).join(Unit, Unit.id == sub.c.unit_id)
-            .outerjoin(Officer, Officer.id == sub.c.officer_id))
+    f = select(sub).cte("flag_set")
+    conds = []
     if unit:
-        base = base.where(Unit.name == unit)
+        conds.append(f.c.unit_id.in_(select(Unit.id).where(Unit.name == unit).scalar_subquery()))
     if search:
         like = f"%{search.strip()}%"
-        base = base.where(or_(Officer.name.like(like), Unit.name.like(like),
-                              Officer.id_number_search(search, partial=id_partial)))
-    b = base.cte("flag_rows")
-    chosen = [c for c in ((b.c.flag == flag) if flag else None, (b.c.reason == reason) if reason else None)
-              if c is not None]
+        hit_unit = select(Unit.id).where(Unit.name.like(like)).scalar_subquery()
+        hit_officer = (select(Officer.id).where(or_(Officer.name.like(like),
+                                                    Officer.id_number_search(search, partial=id_partial)))
+                       .scalar_subquery())
+        conds.append(or_(f.c.unit_id.in_(hit_unit), f.c.officer_id.in_(hit_officer)))
+    chosen = [*conds, *[c for c in ((f.c.flag == flag) if flag else None, (f.c.reason == reason) if reason else None)
+                        if c is not None]]
+    rank = case({fl: i for i, fl in enumerate(FLAG_ORDER)}, value=f.c.flag)
+    # the chosen rows per flag, each flag's first position (0-based) in list order
+    per_flag = select(f.c.flag, rank.label("rank"), func.count().label("n")).where(*chosen).group_by(f.c.flag).subquery()
+    starts = select(per_flag.c.flag, per_flag.c.n,
+                    cast(func.sum(per_flag.c.n).over(order_by=per_flag.c.rank) - per_flag.c.n, BigInteger).label("start")
+                    ).cte("starts")
+    # (SUM is NUMERIC on PostgreSQL: cast back to an integer, so that `//` divides whole numbers)
+    n_chosen = select(cast(func.coalesce(func.sum(starts.c.n), 0), BigInteger)).scalar_subquery()
     # the page number is clamped in SQL: the chosen rows' count decides the last page
-    n_chosen = select(func.count()).select_from(b).where(*chosen).scalar_subquery()
-    order = case({f: i for i, f in enumerate(FLAG_ORDER)}, value=b.c.flag)
-    # ORDER BY … LIMIT/OFFSET (a top-N sort for the early pages), the offset clamped to the last
-    # page in SQL from the chosen rows' count
     pages = (n_chosen + (per_page - 1)) // per_page
     # (no rows: page 1, offset 0 — PostgreSQL refuses a negative OFFSET)
-    offset = (case((pages < 1, 1), (pages < page, pages), else_=page) - 1) * per_page if page > 1 else 0
-    paged = (select(b).where(*chosen)
-             .order_by(order, b.c.unit_sort, b.c.unit_py, b.c.unit, b.c.name_py, b.c.name, b.c.officer_id)
-             .limit(per_page).offset(offset).subquery("paged"))
-    pos = func.row_number().over(order_by=(case({f: i for i, f in enumerate(FLAG_ORDER)}, value=paged.c.flag),
+    offset = (case((pages < 1, 1), (pages < page, pages), else_=page) - 1) * per_page if page > 1 else literal(0)
+    reach = select(starts.c.flag).where(starts.c.start < offset + per_page, starts.c.start + starts.c.n > offset)
+    # the first reaching flag's first position: the page's offset among the reaching flags' rows
+    first_pos = select(func.coalesce(func.min(starts.c.start), 0)).where(
+        starts.c.start < offset + per_page, starts.c.start + starts.c.n > offset).scalar_subquery()
+    order = (rank, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, f.c.officer_id)
+    paged = (select(f.c.flag, f.c.reason, f.c.officer_id, f.c.certificate_id, Unit.name.label("unit"),
+                    Unit.sort_order.label("unit_sort"), Unit.name_pinyin.label("unit_py"),
+                    Officer.name.label("name"), Officer.name_pinyin.label("name_py"),
+                    Officer.id_number.label("id_number"))
+             .select_from(f).join(Unit, Unit.id == f.c.unit_id).outerjoin(Officer, Officer.id == f.c.officer_id)
+             .where(*chosen, f.c.flag.in_(reach))
+             .order_by(*order).limit(per_page).offset(offset - first_pos)
+             .subquery("paged"))
+    pos = func.row_number().over(order_by=(case({fl: i for i, fl in enumerate(FLAG_ORDER)}, value=paged.c.flag),
                                            paged.c.unit_sort, paged.c.unit_py, paged.c.unit, paged.c.name_py,
                                            paged.c.name, paged.c.officer_id))
     rows_q = (select(literal("row").label("kind"), paged.c.flag, paged.c.reason, paged.c.officer_id,
                      paged.c.name, paged.c.id_number, paged.c.unit, Certificate.number,
                      Certificate.expires_on, pos.label("pos"), literal(0).label("n"))
               .select_from(paged).outerjoin(Certificate, Certificate.id == paged.c.certificate_id))
-    counts_q = select(literal("count"), b.c.flag, b.c.reason, null(), null(), null(), null(), null(),
-                      null(), literal(0), func.count()).group_by(b.c.flag, b.c.reason)
+    counts_q = (select(literal("count"), f.c.flag, f.c.reason, null(), null(), null(), null(), null(),
+                       null(), literal(0), func.count()).where(*conds).group_by(f.c.flag, f.c.reason))
     return union_all(rows_q, counts_q)
 
 

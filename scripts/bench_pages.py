@@ -39,7 +39,7 @@ SKIP_ENDPOINTS = {"static", "bootstrap.static", "verify.verify", "certificates.a
 # candidates' exam room (/exam, /exam/api/paper): a candidate's code login, not an admin page
 DOWNLOAD_SUFFIXES = (".pdf", ".xlsx", ".csv")
 VARIANTS = [
-    "/flags?flag=UNLICENSED", "/flags?flag=EXPIRING&within=30", "/flags?q=人员0001",
+    "/flags?flag=UNLICENSED", "/flags?flag=EXPIRING&within=30", "/flags?q=人员0001", "/flags?flag=TRAINING_SHORTFALL",
     "/flags?flag=UNLICENSED&reason=expired", "/flags?page=100000",
     "/officers?flag=UNLICENSED", "/officers?flag=TRAINING_SHORTFALL", "/officers?page=100000",
     "/certificates?page=100000", "/training/ledger?status=shortfall", "/training/ledger?page=100000",

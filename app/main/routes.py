@@ -49,11 +49,12 @@ def dashboard():
         spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
     ]
     from app.main.trend import cached
-    from app.reports.forecast import compute
+    from app.reports.forecast import DEFAULT_MONTHS, compute
 
-    # 持证力量预测: three statements (units, officers, cards), kept until the next audited write
-    falling = cached("falling", lambda day: sorted(compute(day).below_two_within(6),
-                                                    key=lambda u: u.below_two_on), d)  # soonest first
+    # 持证力量预测: two statements (units, cards), kept until the next audited write — the very
+    # forecast the /forecast page shows (same key)
+    forecast = cached("forecast", compute, d, DEFAULT_MONTHS, None)
+    falling = sorted(forecast.below_two_within(6), key=lambda u: u.below_two_on)  # soonest first
     from app.officers.departures import count_open
 
     # the certificates on record and the open 注销 tasks after a departure: one statement

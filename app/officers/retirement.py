@@ -76,6 +76,14 @@ def retirement_date(birth_date: date, gender: str, basis: int | None = None) -> 
     return add_months(birth_date, years * 12 + months)
 
 
+def born_by_to_retire(day: date) -> date:
+    """The last birth date of someone who can have reached a statutory retirement age by `day`:
+    anyone born later is younger than the lowest age of every rule then (their retirement_date()
+    is after `day`), so callers need not compute it."""
+    youngest = min(rule.years for rule in RULES.values())
+    return date(day.year - youngest, 12, 31)
+
+
 def age_text(birth_date: date, gender: str, basis: int | None = None) -> str:
     years, months = retirement_age(birth_date, gender, basis)
     return f"{years}岁{months}个月" if months else f"{years}岁"

@@ -6,22 +6,28 @@ statuses recorded as of today, no change assumed after today but the expiry, a c
 today counting from its issue date (CardHistory.effective_span) — and D is before the officer's
 retirement date (app/officers/retirement.py; on that day they no longer count).
 
-Set-wise: the units, the officers and their cards (one load_cards statement) are three queries for
-any number of officers; the days are swept in Python. docs/domain.md 退休年龄与持证力量预测.
+Set-wise: the units, and the officers' cards with each card's span (the state its history records
+as of today, decided in SQL) are two statements for any number of officers; the days are swept in
+Python (per unit: a difference array summed with itertools.accumulate), the retirement date
+computed only for the officers old enough to reach a retirement age by the last day
+(retirement.born_by_to_retire). docs/domain.md 退休年龄与持证力量预测.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, case, exists, func, literal, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Select
 
-from app.certificates.history import load_cards
-from app.certificates.models import Certificate
+from app.certificates.models import Certificate, CertificateEvent
+from app.compliance import day_number, epoch_days, pack, unpack_id
 from app.extensions import db
 from app.officers.models import Officer, Unit
-from app.officers.retirement import add_months, retirement_date
+from app.officers.retirement import add_months, born_by_to_retire, retirement_date
 
 DEFAULT_MONTHS = (3, 6, 12)
 
@@ -89,11 +95,11 @@ def parse_months(text: str | None) -> tuple[int, ...]:
     return tuple(sorted(values))
 
 
-def _merge(spans: list[tuple[date, date]]) -> list[tuple[date, date]]:
-    """Union of day spans (both ends included): adjoining or overlapping spans become one."""
-    merged: list[tuple[date, date]] = []
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of day spans (day numbers, both ends included): adjoining or overlapping spans become one."""
+    merged: list[tuple[int, int]] = []
     for first, last in sorted(spans):
-        if merged and first <= merged[-1][1] + timedelta(days=1):
+        if merged and first <= merged[-1][1] + 1:
             if last > merged[-1][1]:
                 merged[-1] = (merged[-1][0], last)
         else:
@@ -106,6 +112,41 @@ def eligible_establishments() -> tuple[str, ...]:
     from app.settings import services as settings
 
     return tuple(settings.get("eligible_establishments"))
+
+
+def card_spans(today: date, end: date, officer_where) -> Select:
+    """One row per enforcement card of the officers matching `officer_where` that is effective on
+    some day from `today` to `end` — CardHistory.effective_span in SQL: the card's state is the
+    `to_status` of its last status event dated by today (by date, then id), else of its first
+    event, else its stored status; it counts from max(today, issued_on) to expires_on when that
+    state is valid. Columns: id, number, `first` and `last` (the span, as days after today) and
+    the officer's officer_id, unit_id, name, name_pinyin, gender, retirement_basis and
+    birth_date — NULL for an officer too young to reach a retirement age by `end`
+    (retirement.born_by_to_retire), whose retirement date need not be computed."""
+    c, ev = Certificate, CertificateEvent
+    keys = (select(c.id.label("cert_id"),
+                   func.max(case((ev.effective_on <= today, pack(ev.effective_on, ev.id)))).label("rec"),
+                   func.min(pack(ev.effective_on, ev.id)).label("first_ev"))
+            .join(Officer, Officer.id == c.officer_id)
+            .outerjoin(ev, and_(ev.certificate_id == c.id, ev.kind != "override"))
+            .where(c.kind == "enforcement", c.status != "applying", c.expires_on >= today,
+                   c.issued_on <= end, *officer_where)
+            .group_by(c.id)).subquery("card_keys")
+    rec, first_ev = aliased(CertificateEvent, name="rec_ev"), aliased(CertificateEvent, name="first_ev")
+    state = func.coalesce(rec.to_status, first_ev.to_status, c.status)
+    day0 = epoch_days(today)
+    first = case((c.issued_on > today, day_number(c.issued_on) - day0), else_=literal(0))
+    born_by = born_by_to_retire(end)
+    return (select(c.id, c.number, first.label("first"), (day_number(c.expires_on) - day0).label("last"),
+                   Officer.id.label("officer_id"), Officer.unit_id, Officer.name, Officer.name_pinyin,
+                   Officer.gender, case((Officer.birth_date <= born_by, Officer.birth_date)).label("birth_date"),
+                   Officer.retirement_basis)
+            .select_from(keys)
+            .join(c, c.id == keys.c.cert_id)
+            .join(Officer, Officer.id == c.officer_id)
+            .outerjoin(rec, rec.id == unpack_id(keys.c.rec))
+            .outerjoin(first_ev, first_ev.id == unpack_id(keys.c.first_ev))
+            .where(state == "valid", c.issued_on <= c.expires_on))
 
 
 def compute(today: date, months: tuple[int, ...] = DEFAULT_MONTHS, unit: str | None = None,
@@ -128,47 +169,42 @@ def compute(today: date, months: tuple[int, ...] = DEFAULT_MONTHS, unit: str | N
     officer_where = (Officer.on_post, Officer.establishment.in_(eligible), Officer.unit_id.in_(unit_ids)) \
         if (unit is not None or unit_id is not None) else (Officer.on_post, Officer.establishment.in_(eligible))
 
-    officers = {o.id: o for o in db.session.execute(
-        select(Officer.id, Officer.name, Officer.name_pinyin, Officer.unit_id, Officer.gender,
-               Officer.birth_date, Officer.retirement_basis).where(*officer_where))}
-    cards = load_cards(Certificate.kind == "enforcement", Certificate.status != "applying",
-                       Certificate.expires_on >= today, *officer_where)
+    spans: dict[int, list[tuple[int, int, tuple[int, int], str]]] = {}
+    officers: dict[int, tuple] = {}
+    for cert_id, number, first, last, officer_id, *person in db.session.execute(
+            card_spans(today, end, officer_where)):
+        officers[officer_id] = person  # unit_id, name, name_pinyin, gender, birth_date, retirement_basis
+        spans.setdefault(officer_id, []).append((first, last, (last, cert_id), number))
 
-    spans: dict[int, list[tuple[date, date, tuple[date, int], str]]] = {}
-    for card in cards.values():
-        span = card.effective_span(today)
-        if span is not None and span[0] <= end:
-            spans.setdefault(card.officer_id, []).append((*span, (card.expires_on, card.id), card.number))
-
+    # day numbers from here on: 0 is today, `days - 1` the last day
     days = (end - today).days + 1
     diff = {uid: [0] * (days + 1) for uid in unit_ids}
     losses: dict[int, list[Loss]] = {uid: [] for uid in unit_ids}
     for officer_id, held in spans.items():
-        o = officers.get(officer_id)
-        if o is None or o.unit_id not in diff:
+        unit_id, name, name_pinyin, gender, birth_date, basis = officers[officer_id]
+        counts = diff.get(unit_id)
+        if counts is None:
             continue
-        retires = retirement_date(o.birth_date, o.gender, o.retirement_basis)
+        # the first day retired; after the last day for an officer too young to retire by then
+        retires = days + 1 if birth_date is None else (retirement_date(birth_date, gender, basis) - today).days
         merged = []
-        for first, last in _merge([(a, b) for a, b, _k, _n in held]):
-            last = min(last, retires - timedelta(days=1), end)
+        for first, last in (_merge([(a, b) for a, b, _k, _n in held]) if len(held) > 1 else [held[0][:2]]):
+            last = min(last, retires - 1, days - 1)
             if first <= last:
                 merged.append((first, last))
         for first, last in merged:
-            diff[o.unit_id][(first - today).days] += 1
-            diff[o.unit_id][(last - today).days + 1] -= 1
-        if merged and merged[0][1] < end:
+            counts[first] += 1
+            counts[last + 1] -= 1
+        if merged and merged[0][1] < days - 1:
             last = merged[0][1]
             number = max((k, n) for a, b, k, n in held if a <= last <= b)[1]
-            losses[o.unit_id].append(Loss(officer_id, o.name, o.name_pinyin or "",
-                                          "retires" if last + timedelta(days=1) == retires else "expires",
-                                          last + timedelta(days=1), number))
+            losses[unit_id].append(Loss(officer_id, name, name_pinyin or "",
+                                        "retires" if last + 1 == retires else "expires",
+                                        today + timedelta(days=last + 1), number))
 
     result = []
     for u in units:
-        counts, running = [], 0
-        for delta in diff[u.id][:days]:
-            running += delta
-            counts.append(running)
+        counts = list(accumulate(diff[u.id][:days]))
         below = next((i for i, c in enumerate(counts) if c < 2), None)
         result.append(UnitForecast(
             u.id, u.name, counts[0],

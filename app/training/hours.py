@@ -263,11 +263,12 @@ def records_since(today: date) -> int | str:
 
 def since_sql(since, today: date):
     """`since` (a year, None or FIRST_SESSION) as judged() takes it: FIRST_SESSION becomes a
-    scalar subquery (MIN over ix_training_session_held_on)."""
+    scalar subquery (MIN over ix_training_session_held_on, the year taken inside it: the database
+    computes it once per statement, not once per officer row)."""
     if since != FIRST_SESSION:
         return since
-    first = select(func.min(TrainingSession.held_on)).scalar_subquery()
-    return func.coalesce(cast(func.extract("year", first), Integer), today.year)
+    return select(func.coalesce(cast(func.extract("year", func.min(TrainingSession.held_on)), Integer),
+                                today.year)).scalar_subquery()
 
 
 def last_start_judged(year: int) -> date:
@@ -350,6 +351,24 @@ def behind(counted, groups, total: float, year: int, until: date, post=None):
     return or_(*conds)
 
 
+def _two_years(p):
+    """What shortfall_select and shortfall_details share: (a select from Officer outer-joined to
+    its training_hours rows of last year and this year and to one training_group_hours row per
+    minimum group of each year's rule, `since` as SQL, last year's rule, this year's rule, last
+    year's counted hours, this year's, [(group, minimum, hours)] of last year, of this year)."""
+    y = p.today.year
+    since = since_sql(getattr(p, "records_since", None), p.today)
+    r_prev, r_cur = rule_of(p, y - 1), rule_of(p, y)
+    last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
+    q = (select(Officer.id).select_from(Officer)
+         .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
+         .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y)))
+    q, g_prev = _group_joins(q, y - 1, r_prev, "prev")
+    q, g_cur = _group_joins(q, y, r_cur, "cur")
+    return (q, since, r_prev, r_cur, func.coalesce(last.counted, 0.0), func.coalesce(this.counted, 0.0),
+            g_prev, g_cur)
+
+
 def shortfall_select(p) -> Select | None:
     """TRAINING_SHORTFALL in the five flag columns: `shortfall` when last year ended below what
     the officer owed for it — the rule's total or one of its group minimums, counted hours —
@@ -361,16 +380,7 @@ def shortfall_select(p) -> Select | None:
     since = getattr(p, "records_since", None)
     if isinstance(since, int) and y < since:
         return None
-    since = since_sql(since, p.today)
-    r_prev, r_cur = rule_of(p, y - 1), rule_of(p, y)
-    last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
-    prev = func.coalesce(last.counted, 0.0)
-    cur = func.coalesce(this.counted, 0.0)
-    q = (select(Officer.id).select_from(Officer)
-         .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
-         .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y)))
-    q, g_prev = _group_joins(q, y - 1, r_prev, "prev")
-    q, g_cur = _group_joins(q, y, r_cur, "cur")
+    q, since, r_prev, r_cur, prev, cur, g_prev, g_cur = _two_years(p)
     prev_short = and_(judged(y - 1, since), behind(prev, g_prev, r_prev.total, y - 1, date(y - 1, 12, 31)))
     cur_short = and_(judged(y, since), behind(cur, g_cur, r_cur.total, y, p.today))
     reason = case((prev_short, literal("shortfall")), else_=literal("at_risk"))
@@ -405,16 +415,7 @@ def shortfall_details(p, officer_ids) -> dict[int, dict]:
     if not ids:
         return {}
     y = p.today.year
-    since = since_sql(getattr(p, "records_since", None), p.today)
-    r_prev, r_cur = rule_of(p, y - 1), rule_of(p, y)
-    last, this = aliased(TrainingHours, name="hours_prev"), aliased(TrainingHours, name="hours_cur")
-    prev = func.coalesce(last.counted, 0.0)
-    cur = func.coalesce(this.counted, 0.0)
-    q = (select(Officer.id).select_from(Officer)
-         .outerjoin(last, and_(last.officer_id == Officer.id, last.year == y - 1))
-         .outerjoin(this, and_(this.officer_id == Officer.id, this.year == y)))
-    q, g_prev = _group_joins(q, y - 1, r_prev, "prev")
-    q, g_cur = _group_joins(q, y, r_cur, "cur")
+    q, since, r_prev, r_cur, prev, cur, g_prev, g_cur = _two_years(p)
     end = date(y - 1, 12, 31)
     prev_short = and_(judged(y - 1, since), behind(prev, g_prev, r_prev.total, y - 1, end))
     cols = [Officer.id.label("id"), prev_short.label("prev_short"), prev.label("prev"), cur.label("cur"),

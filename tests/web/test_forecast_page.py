@@ -8,10 +8,13 @@ import re
 from datetime import date
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
+from app.certificates.models import Certificate
+from app.extensions import db
 from app.reports import forecast
 from tests.cli.test_forecast_cli import TODAY, data  # noqa: F401  (the fixture)
-from tests.conftest import login
+from tests.conftest import login, token
 
 
 def _cards(html: str) -> list[tuple[str, str]]:
@@ -92,3 +95,29 @@ def test_dashboard_card_counts_units_below_two_within_six_months(app, client, da
     assert re.search(r'>3</span> 个单位将在 6 个月内不足两名持证人员', card)
     assert "丙社区、甲科、戊队" in card and "乙科" not in card
     assert 'href="/forecast"' in html
+
+
+def test_kept_forecast_follows_a_write(app, client, data, set_today):  # noqa: F811
+    """As in production (kept until the next audited write): a suspension entered on the web
+    changes the page at once, and the officer's link still leads to their page."""
+    set_today(TODAY)
+    app.config["TREND_CACHE_SECONDS"] = 300
+    try:
+        login(client, app, "clerk")
+        card = dict(_cards(client.get("/forecast").get_data(as_text=True)))["戊队"]
+        assert _numbers(card)[0] == 2
+        with app.app_context():
+            cert = db.session.scalar(select(Certificate).where(Certificate.number == "M-1"))
+            cid, version, officer_id = cert.id, cert.version, cert.officer_id
+        url = f"/certificates/{cid}/actions/suspend"
+        resp = client.post(url, data={"effective_on": TODAY.isoformat(), "reason": "停职调查", "document_no": "",
+                                      "version": str(version), "csrf_token": token(client, url)},
+                           follow_redirects=True)
+        assert "已暂扣" in resp.get_data(as_text=True)
+        html = client.get("/forecast").get_data(as_text=True)
+        card = dict(_cards(html))["戊队"]
+        assert _numbers(card)[0] == 1 and "现已不足两人" in card
+        assert f'href="/officers/{officer_id}"' not in card  # 沈辰 no longer counts: not a loss either
+        assert re.search(r'<a href="/officers/\d+">韩巳</a> · 证件到期', card)
+    finally:
+        app.config.pop("TREND_CACHE_SECONDS", None)
