@@ -1,0 +1,190 @@
+"""Officer self-service: invitation, activation, the officer-only rule, the live card, claims."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from tests.conftest import csrf_from, login, token
+from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
+
+NEW_PASSWORD = "Lantern-River-77"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def people(app):
+    with app.app_context():
+        return _people()
+
+
+def _people():
+    unit = UnitFactory(name="城管执法大队")
+    me = OfficerFactory(name="王自助", unit=unit)
+    other = OfficerFactory(name="李同事", unit=unit)
+    mine = CertificateFactory(officer=me, number="ZF-ME-0001", issued_on=date(2024, 1, 1),
+                              expires_on=date(2029, 1, 1), status="valid")
+    theirs = CertificateFactory(officer=other, number="ZF-OT-0002", issued_on=date(2024, 1, 1),
+                                expires_on=date(2029, 1, 1), status="valid")
+    db.session.commit()
+    return {"me": me.id, "other": other.id, "idn": me.id_number, "cert": mine.id, "other_cert": theirs.id}
+
+
+def _invite(app, runner, idn: str) -> str:
+    result = runner.invoke(args=["officers", "invite", idn, "--format", "text"])
+    assert result.exit_code == 0, result.output
+    number, name, code = result.output.strip().split("\t")
+    assert number == idn and name == "王自助"
+    return code
+
+
+def _activate_and_login(app, client, runner, idn: str):
+    code = _invite(app, runner, idn)
+    page = client.get("/me/activate")
+    resp = client.post("/me/activate", data={"id_number": idn, "code": code, "password": NEW_PASSWORD,
+                                             "confirm": NEW_PASSWORD,
+                                             "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    page = client.get("/login")
+    resp = client.post("/login", data={"username": idn, "password": NEW_PASSWORD,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/me")
+    return code
+
+
+def test_invite_activate_and_see_only_ones_own_record(app, client, runner, people, set_today):
+    set_today(date(2026, 6, 15))
+    code = _activate_and_login(app, client, runner, people["idn"])
+    html = client.get("/me").get_data(as_text=True)
+    assert "王自助" in html and "ZF-ME-0001" in html
+    assert people["idn"] not in html and people["idn"][:6] in html  # masked
+    assert "李同事" not in html and "ZF-OT-0002" not in html
+    # the code works once
+    client.post("/logout", data={"csrf_token": token(client, "/me")})
+    page = client.get("/me/activate")
+    resp = client.post("/me/activate", data={"id_number": people["idn"], "code": code, "password": NEW_PASSWORD,
+                                             "confirm": NEW_PASSWORD,
+                                             "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 400 and "激活码已使用" in resp.get_data(as_text=True)
+
+
+def test_weak_password_is_refused_with_the_products_rule(app, client, runner, people):
+    code = _invite(app, runner, people["idn"])
+    page = client.get("/me/activate")
+    resp = client.post("/me/activate", data={"id_number": people["idn"], "code": code, "password": "rstuvwxy",
+                                             "confirm": "rstuvwxy", "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 400 and "连续的字符" in resp.get_data(as_text=True)
+
+
+def test_an_officer_account_gets_404_everywhere_else(app, client, runner, people):
+    _activate_and_login(app, client, runner, people["idn"])
+    for url in ["/", "/officers", f"/officers/{people['other']}", f"/officers/{people['me']}",
+                f"/certificates/{people['other_cert']}", f"/certificates/{people['cert']}", "/flags",
+                "/api/v1/officers", "/training/claims", "/users", "/account", "/cases"]:
+        assert client.get(url).status_code == 404, url
+    assert client.get("/me/card?c=%d" % people["other_cert"]).status_code == 404
+    assert client.get("/me").status_code == 200
+
+
+def test_staff_have_no_me_pages(app, client, people):
+    login(client, app, "admin")
+    assert client.get("/me").status_code == 404
+    assert client.get("/me/card").status_code == 404
+
+
+def test_reinvite_and_departure_end_the_account(app, client, runner, people):
+    _activate_and_login(app, client, runner, people["idn"])
+    assert client.get("/me").status_code == 200
+    _invite(app, runner, people["idn"])
+    assert client.get("/me").status_code == 302  # the old session ended
+
+
+def _card_link(client) -> str:
+    html = client.get("/me/card").get_data(as_text=True)
+    m = re.search(r'<a data-verify-url href="(/verify/card/[^"]+)"', html)
+    assert m, html
+    return m.group(1)
+
+
+def test_the_live_card_says_valid_then_suspended_then_expired(app, client, runner, people, set_today):
+    from app.certificates.models import Certificate
+    from app.certificates.services import transition
+    from app.settings.services import set_value
+
+    set_today(date(2026, 6, 15))
+    _activate_and_login(app, client, runner, people["idn"])
+    link = _card_link(client)
+    anon = app.test_client()
+    html = anon.get(link).get_data(as_text=True)
+    assert "有效" in html and "王自助" in html and "ZF-ME-0001" in html and people["idn"] not in html
+    with app.app_context():
+        cert = db.session.get(Certificate, people["cert"])
+        transition(cert, "suspend", effective_on=date(2026, 6, 15), reason="调查期间", today=date(2026, 6, 15))
+        db.session.commit()
+    html = anon.get(link).get_data(as_text=True)
+    assert "暂扣中" in html
+    tampered = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+    resp = anon.get(tampered)
+    assert resp.status_code == 404 and "无法验证" in resp.get_data(as_text=True)
+    with app.app_context():
+        set_value("card_qr_seconds", "2")
+        db.session.commit()
+    link = _card_link(client)
+    time.sleep(3.1)
+    html = anon.get(link).get_data(as_text=True)
+    assert "二维码已过期，请执法人员刷新" in html and "王自助" not in html
+    with app.app_context():
+        from app.verify.models import VerifyHit
+
+        hits = db.session.scalar(select(VerifyHit.hits).where(VerifyHit.kind == "card",
+                                                              VerifyHit.row_id == people["cert"]))
+    assert hits == 3
+
+
+def test_a_claim_approved_by_a_clerk_counts_in_the_ledger(app, client, runner, people, set_today):
+    from app.me.models import TrainingClaim
+    from app.training.models import TrainingHours
+
+    set_today(date(2026, 6, 15))
+    _activate_and_login(app, client, runner, people["idn"])
+    page = client.get("/me/claims/new")
+    resp = client.post("/me/claims/new", data={
+        "title": "省厅执法培训", "organiser": "省司法厅", "date": "2026-05-10", "hours": "12",
+        "category": "specialist_law", "proof": (__import__("io").BytesIO(PNG), "proof.png"),
+        "csrf_token": csrf_from(page.get_data(as_text=True))}, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert "待审核" in client.get("/me/hours").get_data(as_text=True)
+    clerk = app.test_client()
+    login(clerk, app, "clerk")
+    assert "省厅执法培训" in clerk.get("/training/claims").get_data(as_text=True)
+    with app.app_context():
+        claim_id = db.session.scalar(select(TrainingClaim.id))
+    resp = clerk.post(f"/training/claims/{claim_id}/decide",
+                      data={"decision": "approve", "csrf_token": token(clerk, "/training/claims")})
+    assert resp.status_code == 302
+    with app.app_context():
+        row = db.session.scalar(select(TrainingHours).where(TrainingHours.officer_id == people["me"],
+                                                            TrainingHours.year == 2026))
+        assert row is not None and row.counted == 12 and row.attended == 0
+    assert ">12 <" in client.get("/me/hours").get_data(as_text=True).replace("\n", "")
+
+
+def test_a_claim_for_a_closed_year_is_refused(app, client, runner, people, set_today):
+    from app.training.rules import set_rule
+
+    set_today(date(2026, 6, 15))
+    with app.app_context():
+        set_rule(2025, 60, {}, closes_on=date(2026, 1, 31))
+        db.session.commit()
+    _activate_and_login(app, client, runner, people["idn"])
+    page = client.get("/me/claims/new")
+    resp = client.post("/me/claims/new", data={
+        "title": "去年的培训", "date": "2025-05-10", "hours": "6", "category": "specialist_law",
+        "proof": (__import__("io").BytesIO(PNG), "p.png"),
+        "csrf_token": csrf_from(page.get_data(as_text=True))}, content_type="multipart/form-data")
+    assert resp.status_code == 400 and "2025年度培训记录已截止" in resp.get_data(as_text=True)
