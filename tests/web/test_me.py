@@ -87,7 +87,7 @@ def test_an_officer_account_gets_404_everywhere_else(app, client, runner, people
                 f"/certificates/{people['other_cert']}", f"/certificates/{people['cert']}", "/flags",
                 "/api/v1/officers", "/training/claims", "/users", "/account", "/cases"]:
         assert client.get(url).status_code == 404, url
-    assert client.get("/me/card?c=%d" % people["other_cert"]).status_code == 404
+    assert client.get(f"/me/card?c={people['other_cert']}").status_code == 404
     assert client.get("/me").status_code == 200
 
 
