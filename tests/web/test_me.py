@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
 from datetime import date
@@ -35,16 +37,16 @@ def _people():
     return {"me": me.id, "other": other.id, "idn": me.id_number, "cert": mine.id, "other_cert": theirs.id}
 
 
-def _invite(app, runner, idn: str) -> str:
+def _invite(app, runner, idn: str, name: str = "王自助") -> str:
     result = runner.invoke(args=["officers", "invite", idn, "--format", "text"])
     assert result.exit_code == 0, result.output
-    number, name, code = result.output.strip().split("\t")
-    assert number == idn and name == "王自助"
+    number, got, code = result.output.strip().split("\t")
+    assert number == idn and got == name
     return code
 
 
-def _activate_and_login(app, client, runner, idn: str):
-    code = _invite(app, runner, idn)
+def _activate_and_login(app, client, runner, idn: str, name: str = "王自助"):
+    code = _invite(app, runner, idn, name)
     page = client.get("/me/activate")
     resp = client.post("/me/activate", data={"id_number": idn, "code": code, "password": NEW_PASSWORD,
                                              "confirm": NEW_PASSWORD,
@@ -155,7 +157,7 @@ def test_a_claim_approved_by_a_clerk_counts_in_the_ledger(app, client, runner, p
     page = client.get("/me/claims/new")
     resp = client.post("/me/claims/new", data={
         "title": "省厅执法培训", "organiser": "省司法厅", "date": "2026-05-10", "hours": "12",
-        "category": "specialist_law", "proof": (__import__("io").BytesIO(PNG), "proof.png"),
+        "category": "specialist_law", "proof": (io.BytesIO(PNG), "proof.png"),
         "csrf_token": csrf_from(page.get_data(as_text=True))}, content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)
     assert "待审核" in client.get("/me/hours").get_data(as_text=True)
@@ -185,6 +187,123 @@ def test_a_claim_for_a_closed_year_is_refused(app, client, runner, people, set_t
     page = client.get("/me/claims/new")
     resp = client.post("/me/claims/new", data={
         "title": "去年的培训", "date": "2025-05-10", "hours": "6", "category": "specialist_law",
-        "proof": (__import__("io").BytesIO(PNG), "p.png"),
+        "proof": (io.BytesIO(PNG), "p.png"),
         "csrf_token": csrf_from(page.get_data(as_text=True))}, content_type="multipart/form-data")
     assert resp.status_code == 400 and "2025年度培训记录已截止" in resp.get_data(as_text=True)
+
+
+def test_invite_json_and_unknown_id_number(app, runner, people):
+    result = runner.invoke(args=["officers", "invite", people["idn"], "--format", "json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.output)
+    assert rows[0]["id_number"] == people["idn"] and rows[0]["name"] == "王自助" and len(rows[0]["code"]) == 11
+    result = runner.invoke(args=["officers", "invite", "110101199001011234"])
+    assert result.exit_code == 1 and "没有这些身份证号" in result.output
+
+
+def test_an_officer_takes_an_open_online_exam_without_the_access_code(app, runner, client, tmp_path):
+    from tests.online_data import KEY, exam_with_bank
+
+    exam_id, (cand,) = exam_with_bank(app, runner, tmp_path, 1)
+    _activate_and_login(app, client, runner, cand["id_number"], cand["name"])
+    html = client.get("/me/exams").get_data(as_text=True)
+    assert "法治理论考试" in html and "参加考试" in html
+    resp = client.post(f"/me/exams/{exam_id}/start", data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 200
+    tok = re.search(r'data-token="([^"]+)"', resp.get_data(as_text=True)).group(1)
+    room = app.test_client()  # the exam room needs no staff login: the token is the candidate
+    headers = {"Authorization": f"Bearer {tok}"}
+    questions = room.get("/exam/api/paper", headers=headers).get_json()["questions"]
+    for q in questions:
+        assert room.put(f"/exam/api/answers/{q['id']}", json={"answer": KEY[q["stem"]]},
+                        headers=headers).status_code == 204
+    assert room.post("/exam/api/submit", headers=headers).get_json()["score"] == 10.0
+    assert "参加考试" not in client.get("/me/exams").get_data(as_text=True)
+    # another officer's exam: not theirs
+    resp = client.post("/me/exams/999/start", data={"csrf_token": csrf_from(html)})
+    assert resp.status_code == 404
+
+
+def test_the_shortfall_flag_counts_an_approved_claim(app, client, runner, people, set_today):
+    from app.compliance import Params, list_flags
+    from app.me.claims import decide_claim, file_claim
+    from app.me.models import TrainingClaim
+    from app.officers.models import Officer
+
+    set_today(date(2026, 6, 15))
+
+    def shortfall():
+        with app.app_context():
+            p = Params.from_settings(date(2026, 6, 15), 30)
+            return [f for f in list_flags(p, flags=["TRAINING_SHORTFALL"], officer_id=people["me"])]
+
+    assert shortfall()  # nothing this year yet: behind pace
+    with app.app_context():
+        officer = db.session.get(Officer, people["me"])
+        file_claim(officer, {"title": "外单位培训", "date": "2026-03-01", "hours": "59",
+                             "category": "general_law"}, "p.png", PNG, date(2026, 6, 15))
+        db.session.commit()
+    assert shortfall()  # pending: not counted
+    with app.app_context():
+        decide_claim(db.session.scalar(select(TrainingClaim)), True)
+        db.session.commit()
+    assert not shortfall()
+
+
+def test_a_returned_claim_needs_a_reason_and_does_not_count(app, client, runner, people, set_today):
+    from app.me.models import TrainingClaim
+    from app.training.models import TrainingHours
+
+    set_today(date(2026, 6, 15))
+    _activate_and_login(app, client, runner, people["idn"])
+    page = client.get("/me/claims/new")
+    client.post("/me/claims/new", data={
+        "title": "退回的培训", "date": "2026-05-10", "hours": "4", "category": "political",
+        "proof": (io.BytesIO(b"%PDF-1.4 proof"), "p.pdf"),
+        "csrf_token": csrf_from(page.get_data(as_text=True))}, content_type="multipart/form-data")
+    clerk = app.test_client()
+    login(clerk, app, "clerk")
+    with app.app_context():
+        claim_id = db.session.scalar(select(TrainingClaim.id))
+    csrf = token(clerk, "/training/claims")
+    resp = clerk.post(f"/training/claims/{claim_id}/decide", data={"decision": "return", "csrf_token": csrf},
+                      follow_redirects=True)
+    assert "退回时请填写理由" in resp.get_data(as_text=True)
+    clerk.post(f"/training/claims/{claim_id}/decide", data={"decision": "return", "reason": "证明不清晰",
+                                                            "csrf_token": csrf})
+    assert "证明不清晰" in client.get("/me/hours").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(TrainingHours.counted).where(TrainingHours.officer_id == people["me"])) in (None, 0)
+
+
+def test_a_claim_with_a_renamed_executable_is_refused(app, client, runner, people, set_today):
+    set_today(date(2026, 6, 15))
+    _activate_and_login(app, client, runner, people["idn"])
+    page = client.get("/me/claims/new")
+    resp = client.post("/me/claims/new", data={
+        "title": "x", "date": "2026-05-10", "hours": "abc", "category": "political",
+        "proof": (io.BytesIO(b"MZ\x90\x00"), "p.pdf"),
+        "csrf_token": csrf_from(page.get_data(as_text=True))}, content_type="multipart/form-data")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and "学时应为 0 到 200 之间的数" in text and "只能上传 PDF、JPG 或 PNG" in text
+
+
+def test_phone_change_goes_to_the_unit_for_approval(app, client, runner, people):
+    from app.me.models import ChangeRequest
+    from app.officers.models import Officer
+
+    _activate_and_login(app, client, runner, people["idn"])
+    page = client.get("/me/requests")
+    resp = client.post("/me/requests", data={"field": "phone", "phone": "13800138000",
+                                             "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302
+    with app.app_context():
+        assert db.session.get(Officer, people["me"]).phone != "13800138000"
+        req_id = db.session.scalar(select(ChangeRequest.id))
+    clerk = app.test_client()
+    login(clerk, app, "clerk")
+    assert "13800138000" in clerk.get("/officers/requests").get_data(as_text=True)
+    clerk.post(f"/officers/requests/{req_id}/decide", data={"decision": "approve",
+                                                           "csrf_token": token(clerk, "/officers/requests")})
+    with app.app_context():
+        assert db.session.get(Officer, people["me"]).phone == "13800138000"
