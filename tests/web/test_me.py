@@ -307,3 +307,32 @@ def test_phone_change_goes_to_the_unit_for_approval(app, client, runner, people)
                                                            "csrf_token": token(clerk, "/officers/requests")})
     with app.app_context():
         assert db.session.get(Officer, people["me"]).phone == "13800138000"
+
+
+def test_the_web_slip_masks_the_id_number_and_its_code_activates(app, client, people):
+    login(client, app, "clerk")
+    resp = client.post("/officers/invite", data={"ids": [people["me"]], "csrf_token": token(client, "/officers")})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "王自助" in html and people["idn"] not in html
+    code = re.search(r'class="fs-4 font-monospace slip-code">([A-Z0-9-]+)<', html).group(1)
+    assert 'src="data:image/svg+xml' in html  # the QR to /me/activate
+    client.post("/logout", data={"csrf_token": token(client, "/")})
+    page = client.get("/me/activate")
+    resp = client.post("/me/activate", data={"id_number": people["idn"], "code": code.lower(),
+                                             "password": NEW_PASSWORD, "confirm": NEW_PASSWORD,
+                                             "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302
+
+
+def test_a_departed_officer_loses_the_account(app, client, runner, people):
+    from app.officers.models import Officer
+
+    _activate_and_login(app, client, runner, people["idn"])
+    with app.app_context():
+        db.session.get(Officer, people["me"]).employment_status = "resigned"
+        db.session.commit()
+    assert client.get("/me").status_code == 302
+    page = client.get("/login")
+    resp = client.post("/login", data={"username": people["idn"], "password": NEW_PASSWORD,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 200 and "用户名或密码错误" in resp.get_data(as_text=True)
