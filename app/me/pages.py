@@ -117,20 +117,30 @@ def start_exam(officer: Officer, exam_id: int, now: datetime, ip: str):
     return online.enter(found[0], found[1], now=now, ip=ip)
 
 
-def cases(officer: Officer) -> list[dict[str, Any]]:
-    """The cases naming one of the officer's certificate numbers: 案号, dates, the verdict and the
-    problems about their own numbers — never a colleague's name or number."""
+CASES_PER_PAGE = 20
+
+
+def cases(officer: Officer, page: int = 1) -> tuple[list[dict[str, Any]], int, int]:
+    """The cases naming one of the officer's certificate numbers, newest first, a page of them
+    (rows, page, pages): 案号, dates, the verdict and the problems about their own numbers —
+    never a colleague's name or number."""
+    from sqlalchemy import func
+
     from app.cases.services import judge
 
     numbers = set(db.session.scalars(select(Certificate.number).where(Certificate.officer_id == officer.id)))
     if not numbers:
-        return []
+        return [], 1, 1
     ids = select(CaseCertificate.case_id).where(CaseCertificate.number.in_(sorted(numbers))).distinct()
+    total = db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    pages = max(1, -(-total // CASES_PER_PAGE))
+    page = min(max(page, 1), pages)
     found = db.session.execute(select(PenaltyCase, CaseVerdict.ok)
                                .outerjoin(CaseVerdict, CaseVerdict.case_id == PenaltyCase.id)
                                .where(PenaltyCase.id.in_(ids))
-                               .order_by(PenaltyCase.decided_on.desc(), PenaltyCase.id.desc())).all()
-    verdicts = judge(ids)
+                               .order_by(PenaltyCase.decided_on.desc(), PenaltyCase.id.desc())
+                               .limit(CASES_PER_PAGE).offset((page - 1) * CASES_PER_PAGE)).all()
+    verdicts = judge(select(PenaltyCase.id).where(PenaltyCase.id.in_([c.id for c, _ok in found])))
     out = []
     for case, ok in found:
         mine = [p for p in verdicts[case.id].problems if p["certificate_number"] in numbers] \
@@ -140,4 +150,4 @@ def cases(officer: Officer) -> list[dict[str, Any]]:
                     "my_numbers": sorted(n.number for n in case.certificates if n.number in numbers),
                     "problems": [{"number": p["certificate_number"], "date": p["date"],
                                   "reason": L.CASE_REASONS.get(p["reason"], p["reason"])} for p in mine]})
-    return out
+    return out, page, pages

@@ -38,6 +38,7 @@ from app.models_base import utcnow
 from app.officers.models import Officer, OfficerPhoto
 from app.verify.services import count_hit
 from app.verify.tokens import base_url
+from app.web.args import page_arg
 
 PUBLIC = {"me.activate", "me.verify_card", "me.verify_card_photo", "me.manifest"}
 NOBODY = SimpleNamespace(unit_id=0, is_authenticated=True)  # a unit no row has: the empty scope
@@ -155,8 +156,8 @@ def exam_start(exam_id: int):
 @bp.route("/me/cases")
 def cases():
     with own_rows():
-        rows = pages.cases(me())
-    return render_template("me/cases.html", o=me(), rows=rows)
+        rows, page, count = pages.cases(me(), page_arg())
+    return render_template("me/cases.html", o=me(), rows=rows, page=page, pages=count)
 
 
 @bp.route("/me/photo")

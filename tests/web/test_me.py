@@ -336,3 +336,18 @@ def test_a_departed_officer_loses_the_account(app, client, runner, people):
     resp = client.post("/login", data={"username": people["idn"], "password": NEW_PASSWORD,
                                        "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert resp.status_code == 200 and "用户名或密码错误" in resp.get_data(as_text=True)
+
+
+def test_cases_show_only_ones_own_numbers_and_problems(app, client, runner, people):
+    from app.cases.services import save_case
+
+    with app.app_context():
+        save_case(None, {"case_no": "渝罚〔2026〕7号", "decided_on": date(2026, 3, 1), "unit": "城管执法大队",
+                         "officer_names": "王自助、李同事", "certificate_numbers": ["ZF-ME-0001", "ZF-OT-0002"]})
+        save_case(None, {"case_no": "渝罚〔2026〕8号", "decided_on": date(2026, 3, 2), "unit": "城管执法大队",
+                         "officer_names": "李同事", "certificate_numbers": ["ZF-OT-0002", "ZF-XX-9999"]})
+        db.session.commit()
+    _activate_and_login(app, client, runner, people["idn"])
+    html = client.get("/me/cases").get_data(as_text=True)
+    assert "渝罚〔2026〕7号" in html and "ZF-ME-0001" in html
+    assert "渝罚〔2026〕8号" not in html and "ZF-OT-0002" not in html and "李同事" not in html
