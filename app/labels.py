@@ -208,6 +208,8 @@ FIELD_LABELS = {
     "notes": "备注",
     "note": "备注",
     "photo": "照片",
+    "claim": "学时申报",
+    "invite": "账号邀请",
     "kind": "类型",
     "sort_order": "排序",
     "number": "证件编号",

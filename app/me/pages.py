@@ -31,7 +31,7 @@ def _certificates(officer_id: int) -> list[Certificate]:
                                    .order_by(Certificate.issued_on.desc(), Certificate.id.desc())))
 
 
-def record(officer: Officer, today: date) -> dict[str, Any]:
+def overview(officer: Officer, today: date) -> dict[str, Any]:
     """Certificates with their dated history, what is due (expiry, this year's 年审), reminders."""
     certs = _certificates(officer.id)
     ids = [c.id for c in certs]

@@ -113,7 +113,7 @@ def activate():
 @bp.route("/me")
 def home():
     with own_rows():
-        data = pages.record(me(), clock.today())
+        data = pages.overview(me(), clock.today())
     return render_template("me/home.html", o=me(), **data)
 
 
