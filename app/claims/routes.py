@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import segno
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app import scope
@@ -19,17 +19,40 @@ from app.me import claims as svc
 from app.me.models import ChangeRequest, TrainingClaim
 from app.officers.models import Officer
 from app.verify.tokens import base_url
+from app.web.args import page_arg
 
 STATUSES = ("pending", "approved", "returned")
+PER_PAGE = 50
+
+
+def _page(stmt, order):
+    """(rows, page, pages) of `stmt` (scoped by the unit scope), PER_PAGE a page."""
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page_arg(), pages)
+    rows = db.session.scalars(stmt.order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+    return rows, page, pages
+
+
+def _filters(model):
+    """The status tab and a search by name (or training title) of the lists."""
+    status = request.args.get("status") if request.args.get("status") in STATUSES else "pending"
+    q = (request.args.get("q") or "").strip()[:50]
+    stmt = (select(model).join(Officer, Officer.id == model.officer_id).options(joinedload(model.officer))
+            .where(model.status == status))
+    if q:
+        cond = Officer.name.contains(q, autoescape=True)
+        if model is TrainingClaim:
+            cond = or_(cond, TrainingClaim.title.contains(q, autoescape=True))
+        stmt = stmt.where(cond)
+    return stmt, status, q
 
 
 @bp.route("/training/claims")
 def claim_list():
-    status = request.args.get("status") if request.args.get("status") in STATUSES else "pending"
-    rows = db.session.scalars(select(TrainingClaim).options(joinedload(TrainingClaim.officer))
-                              .where(TrainingClaim.status == status)
-                              .order_by(TrainingClaim.created_at.desc(), TrainingClaim.id.desc()).limit(200)).all()
-    return render_template("claims/claims.html", rows=rows, status=status)
+    stmt, status, q = _filters(TrainingClaim)
+    rows, page, pages = _page(stmt, (TrainingClaim.created_at.desc(), TrainingClaim.id.desc()))
+    return render_template("claims/claims.html", rows=rows, status=status, q=q, page=page, pages=pages)
 
 
 @bp.route("/training/claims/<int:claim_id>/proof")
@@ -59,11 +82,9 @@ def claim_decide(claim_id: int):
 
 @bp.route("/officers/requests")
 def request_list():
-    status = request.args.get("status") if request.args.get("status") in STATUSES else "pending"
-    rows = db.session.scalars(select(ChangeRequest).options(joinedload(ChangeRequest.officer))
-                              .where(ChangeRequest.status == status)
-                              .order_by(ChangeRequest.id.desc()).limit(200)).all()
-    return render_template("claims/requests.html", rows=rows, status=status)
+    stmt, status, q = _filters(ChangeRequest)
+    rows, page, pages = _page(stmt, (ChangeRequest.id.desc(),))
+    return render_template("claims/requests.html", rows=rows, status=status, q=q, page=page, pages=pages)
 
 
 @bp.route("/officers/requests/<int:req_id>/photo")

@@ -351,3 +351,47 @@ def test_cases_show_only_ones_own_numbers_and_problems(app, client, runner, peop
     html = client.get("/me/cases").get_data(as_text=True)
     assert "渝罚〔2026〕7号" in html and "ZF-ME-0001" in html
     assert "渝罚〔2026〕8号" not in html and "ZF-OT-0002" not in html and "李同事" not in html
+
+
+def test_a_clerk_of_another_unit_neither_sees_nor_decides_the_claim(app, client, people, set_today):
+    from app.auth.services import create_user
+    from app.me.claims import file_claim
+    from app.me.models import TrainingClaim
+    from app.officers.models import Officer
+    from tests.conftest import PASSWORD
+
+    set_today(date(2026, 6, 15))
+    with app.app_context():
+        officer = db.session.get(Officer, people["me"])
+        file_claim(officer, {"title": "本单位看得到的培训", "date": "2026-03-01", "hours": "3",
+                             "category": "general_law"}, "p.png", PNG, date(2026, 6, 15))
+        elsewhere = UnitFactory(name="别的单位")
+        create_user("far_clerk", "clerk", PASSWORD, unit_id=elsewhere.id)
+        db.session.commit()
+        claim_id = db.session.scalar(select(TrainingClaim.id))
+    page = client.get("/login")
+    client.post("/login", data={"username": "far_clerk", "password": PASSWORD,
+                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert "本单位看得到的培训" not in client.get("/training/claims").get_data(as_text=True)
+    assert client.get(f"/training/claims/{claim_id}/proof").status_code == 404
+    resp = client.post(f"/training/claims/{claim_id}/decide",
+                       data={"decision": "approve", "csrf_token": token(client, "/training/claims")})
+    assert resp.status_code == 404
+    with app.app_context():
+        assert db.session.get(TrainingClaim, claim_id).status == "pending"
+
+
+def test_the_claims_list_searches_by_name(app, client, people, set_today):
+    from app.me.claims import file_claim
+    from app.officers.models import Officer
+
+    set_today(date(2026, 6, 15))
+    with app.app_context():
+        for oid, title in ((people["me"], "甲培训"), (people["other"], "乙培训")):
+            file_claim(db.session.get(Officer, oid), {"title": title, "date": "2026-03-01", "hours": "3",
+                                                      "category": "general_law"}, "p.png", PNG, date(2026, 6, 15))
+        db.session.commit()
+    login(client, app, "clerk")
+    html = client.get("/training/claims?q=王自助").get_data(as_text=True)
+    assert "甲培训" in html and "乙培训" not in html
+    assert "没有已通过的申报" in client.get("/training/claims?status=approved").get_data(as_text=True)
