@@ -66,10 +66,6 @@ def hours_by_officer(first_year: int, last_year: int | None = None, officer_id: 
     return q.subquery("hours")
 
 
-def _year_of_session():
-    return cast(func.extract("year", TrainingSession.held_on), Integer)
-
-
 def _by_rule_year(year_col, rules, attr: str):
     """SQL: the value `attr` of the rule of each row's year (the latest rule not after it: a
     CASE over the few rule years, latest first); NULL before the first rule or where the rule has
