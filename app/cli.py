@@ -19,6 +19,7 @@ def register(app: Flask) -> None:
     from app.documents.cli import docs_cli
     from app.imports.cli import import_cli
     from app.jobs.cli import jobs_cli
+    from app.me.cli import officers_cli
     from app.officers.cli import units_cli
     from app.online.cli import exams_cli
     from app.reminders.cli import reminders_cli
@@ -35,6 +36,6 @@ def register(app: Flask) -> None:
     for command in case_checks:  # `check cases` beside `check hours`
         check_cli.add_command(command)
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
-                  exams_cli, jobs_cli, check_cli, units_cli, training_cli,
+                  exams_cli, jobs_cli, check_cli, units_cli, training_cli, officers_cli,
                   bootstrap_cmd, backup_cmd, restore_cmd):
         app.cli.add_command(group)

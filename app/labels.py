@@ -74,6 +74,11 @@ EXAM_KINDS = {"qualification": "资格考试", "specialist": "专业法律考试
 QUESTION_TYPES = {"single": "单选", "multiple": "多选", "true_false": "判断"}
 REVIEW_RESULTS = {"pending": "待审", "pass": "通过", "fail": "不通过"}
 ROLES = {"admin": "系统管理员", "clerk": "人事专员", "viewer": "查阅"}
+# An officer's own account (app/me): not a staff role, never given on the users page.
+OFFICER_ROLE = "officer"
+ACCOUNT_ROLES = {**ROLES, OFFICER_ROLE: "执法人员本人"}
+CLAIM_STATUSES = {"pending": "待审核", "approved": "已通过", "returned": "已退回"}
+CHANGE_FIELDS = {"phone": "联系电话", "photo": "照片"}
 
 FLAGS = {
     "UNLICENSED": "未持证上岗",
@@ -203,6 +208,8 @@ FIELD_LABELS = {
     "notes": "备注",
     "note": "备注",
     "photo": "照片",
+    "claim": "学时申报",
+    "invite": "账号邀请",
     "kind": "类型",
     "sort_order": "排序",
     "number": "证件编号",

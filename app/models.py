@@ -10,6 +10,7 @@ from app.exams.models import Exam, ExamResult
 from app.imports.models import ImportBatch
 from app.jobs.models import Job
 from app.locks import RunLock
+from app.me.models import ChangeRequest, OfficerInvite, TrainingClaim
 from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, Unit
 from app.online.models import OnlineExam, PaperItem, Question, Sitting
 from app.reminders.models import ReminderDelivery, ReminderRun
@@ -27,12 +28,14 @@ __all__ = [
     "CaseVerdict",
     "Certificate",
     "CertificateEvent",
+    "ChangeRequest",
     "Exam",
     "ExamResult",
     "ImportBatch",
     "Job",
     "LoginThrottle",
     "Officer",
+    "OfficerInvite",
     "OfficerAttachment",
     "OfficerPhoto",
     "OnlineExam",
@@ -44,6 +47,7 @@ __all__ = [
     "RunLock",
     "Setting",
     "Sitting",
+    "TrainingClaim",
     "TrainingSession",
     "Unit",
     "User",

@@ -27,7 +27,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "employment_status": L.EMPLOYMENT_STATUSES,
     "gender": L.GENDERS,
     "category": L.TRAINING_CATEGORIES,
-    "role": L.ROLES,
+    "role": L.ACCOUNT_ROLES,
     "result": L.REVIEW_RESULTS,
 }
 TYPE_LABELS = {"question": L.QUESTION_TYPES}

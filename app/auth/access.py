@@ -5,6 +5,10 @@ endpoints), and each view has a minimum role — by default viewer for GET/HEAD 
 anything that writes; views raise it with @require_role("admin"). A view that writes only the
 signed-in user's own data (logout, their own password) lowers the bar for writes with
 @allow_role("viewer").
+
+An officer's own account (role "officer", app/me) is not staff: it reaches only OFFICER_ENDPOINTS
+(its /me pages, logout) and the public endpoints; every other endpoint answers 404 for it, as if
+it did not exist (`officer_may_reach`, applied once here).
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
 PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify", "main.favicon",
+                    # an officer's account activation and the live card's check (app/me)
+                    "me.activate", "me.verify_card", "me.verify_card_photo", "me.manifest",
                     "public.officers", "public.officers_xlsx", "public.officers_pdf",
                     # the exam room: candidates have no staff account (app/online/api.py)
                     "online.exam_page", "online.api_login", "online.api_paper", "online.api_answer",
@@ -23,7 +29,20 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify",
                     "jobs.healthz",
                     # the token API's documentation (app/api/docs.py)
                     "api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}
-ROLE_ORDER = {"viewer": 0, "clerk": 1, "admin": 2}
+ROLE_ORDER = {"officer": -1, "viewer": 0, "clerk": 1, "admin": 2}
+OFFICER = "officer"
+# What an officer's own account may reach besides the public endpoints: its /me pages and logout.
+OFFICER_ENDPOINTS = {"auth.logout"}
+OFFICER_PREFIX = "me."
+
+
+def officer_may_reach(endpoint: str) -> bool:
+    return endpoint.startswith(OFFICER_PREFIX) or endpoint in OFFICER_ENDPOINTS
+
+
+def is_officer_account(user=None) -> bool:
+    user = current_user if user is None else user
+    return bool(user and user.is_authenticated and user.role == OFFICER)
 
 
 def require_role(role: str) -> Callable:
@@ -160,6 +179,12 @@ def check_access():
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
+    if endpoint.startswith(OFFICER_PREFIX) and not is_officer_account():
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+        abort(404)  # staff have no /me: those pages are an officer's own
+    if is_officer_account() and not officer_may_reach(endpoint):
+        abort(404)  # the rest of the application does not exist for an officer's account
     if endpoint.startswith("api."):  # the token API answers 401/403 in JSON (app/api/auth.py)
         from app.api.auth import check_api_access
 
@@ -172,6 +197,8 @@ def check_access():
             return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    if current_user.role == OFFICER:
+        return None  # officer_may_reach above: its own pages, every method (CSRF still applies)
     needed = min_role_for(endpoint, request.method)
     if ROLE_ORDER.get(current_user.role, -1) < ROLE_ORDER[needed]:
         abort(403)

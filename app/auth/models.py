@@ -21,6 +21,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(String(10), default="viewer")
     # The unit whose subtree this user works in (app/scope.py); None: the whole organisation.
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    # An officer's own account (role "officer", app/me): the one officer it belongs to.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officer.id", ondelete="SET NULL"), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
@@ -47,7 +49,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def can(self, role: str) -> bool:
-        order = {"viewer": 0, "clerk": 1, "admin": 2}
+        order = {"officer": -1, "viewer": 0, "clerk": 1, "admin": 2}
         return order.get(self.role, -1) >= order[role]
 
 

@@ -15,16 +15,18 @@ from app.models_base import utcnow
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    officer = current_user.is_authenticated and current_user.role == "officer"
+    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//") \
+            and (not officer or target.startswith("/me")):
         return target
-    return url_for("main.dashboard")
+    return url_for("me.home") if officer else url_for("main.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.dashboard"))
+        return redirect(_safe_next(None))
     form = LoginForm()
     if form.validate_on_submit():
         user, error = authenticate(

@@ -682,6 +682,12 @@ def login(id_number: str, code: str, *, now: datetime, ip: str) -> tuple[str, Si
     pairs = [(s, db.session.scalar(select(OnlineExam).where(OnlineExam.exam_id == s.exam_id))) for s in found]
     pairs.sort(key=lambda p: (p[1] is None or p[1].closed_at is not None, -(p[0].id)))
     sitting, online = pairs[0]
+    return enter(sitting, online, now=now, ip=ip)
+
+
+def enter(sitting: Sitting, online: OnlineExam | None, *, now: datetime, ip: str) -> tuple[str, Sitting, OnlineExam]:
+    """The candidate of `sitting` enters the room (after the code, or signed in with their own
+    account: app/me): the window checked, the paper drawn, a new token. Raises Forbidden (403)."""
     if online is None or online.opens_at is None or now < online.opens_at:
         raise Forbidden("考试尚未开始")
     if sitting.submitted_at is not None:

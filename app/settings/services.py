@@ -78,6 +78,16 @@ def _minutes(value: str) -> int:
     return number
 
 
+def _qr_seconds(value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingError("应为整数（秒）") from None
+    if number < 2 or number > 3600:
+        raise SettingError("应为 2 到 3600 之间的秒数")
+    return number
+
+
 def _year_or_empty(value: str) -> int | None:
     text = value.strip().removesuffix("年")
     if not text:
@@ -204,6 +214,8 @@ SPECS: dict[str, SettingSpec] = {
                                       "导出或导入超过这么多行时转为后台任务，完成后下载"),
     "jobs_per_user": SettingSpec("每人同时生成的文件数", "3", _positive_int,
                                  "超过时提示稍后再试，防止一人占满后台"),
+    "card_qr_seconds": SettingSpec("电子执法证二维码刷新间隔（秒）", "60", _qr_seconds,
+                                   "电子执法证的二维码每隔这么久更换一次，旧二维码随即失效"),
     "public_list_enabled": SettingSpec("公开执法人员公示名单（/public/officers）", "否", _switch,
                                        "是：任何人无需登录即可查看；否：页面关闭（新安装默认关闭，"
                                        "由管理员决定是否公开）"),

@@ -26,10 +26,12 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
+from app.me.models import TrainingClaim
 from app.officers.models import Officer
 from app.training import rules as _rules  # noqa: F401  (its flush hook is installed with this module's)
 from app.training.models import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
@@ -64,10 +66,6 @@ def hours_by_officer(first_year: int, last_year: int | None = None, officer_id: 
     return q.subquery("hours")
 
 
-def _year_of_session():
-    return cast(func.extract("year", TrainingSession.held_on), Integer)
-
-
 def _by_rule_year(year_col, rules, attr: str):
     """SQL: the value `attr` of the rule of each row's year (the latest rule not after it: a
     CASE over the few rule years, latest first); NULL before the first rule or where the rule has
@@ -80,30 +78,37 @@ def _by_rule_year(year_col, rules, attr: str):
 
 
 def _rows(officer_ids=None, years=None, years_from=None):
-    """Subquery: one row per attended (officer, session) with the year, credited hours `h`, the
-    session's `online` (1/0), its content group `grp` and its counted hours `counted` — online
-    hours beyond the year's rule's cap dropped, the earliest online sessions keeping theirs
-    (docs/domain.md, 年度学时)."""
+    """Subquery: one row per attended (officer, session) — and per approved training claim
+    (app/me/claims.py: counted like a session held on its date) — with the year, credited hours
+    `h`, `online` (1/0), its content group `grp`, `att` (1 for an attended session, 0 for a claim)
+    and its counted hours `counted` — online hours beyond the year's rule's cap dropped, the
+    earliest online sessions keeping theirs (docs/domain.md, 年度学时)."""
     from app.training.rules import all_rules, category_groups
 
-    year = _year_of_session()
-    s = TrainingSession
-    online = case((s.online.is_(True), 1), else_=0)
-    h = Attendance.credited_hours
-    mapping = category_groups()
-    grp = case(mapping, value=s.category, else_=s.category) if mapping else s.category
-    run = func.sum(case((s.online.is_(True), h), else_=0.0)).over(
-        partition_by=(Attendance.officer_id, year), order_by=(s.held_on, s.id), rows=(None, 0))
-    q = (select(Attendance.officer_id, year.label("year"), h.label("h"), online.label("online"),
-                grp.label("grp"), run.label("run"))
-         .join(s, s.id == Attendance.session_id)
-         .where(Attendance.status == "attended"))
+    s, c = TrainingSession, TrainingClaim
+    att = (select(Attendance.officer_id.label("officer_id"), s.held_on.label("held_on"), s.id.label("sid"),
+                  Attendance.credited_hours.label("h"), case((s.online.is_(True), 1), else_=0).label("online"),
+                  s.category.label("cat"), literal(1, Integer).label("att"))
+           .join(s, s.id == Attendance.session_id)
+           .where(Attendance.status == "attended"))
+    claims = (select(c.officer_id, c.held_on, (-c.id).label("sid"), c.hours, case((c.online.is_(True), 1), else_=0),
+                     c.category, literal(0, Integer))
+              .where(c.status == "approved"))
     if officer_ids is not None:
-        q = q.where(Attendance.officer_id.in_(officer_ids))
+        att = att.where(Attendance.officer_id.in_(officer_ids))
+        claims = claims.where(c.officer_id.in_(officer_ids))
+    if years_from is not None:
+        att = att.where(s.held_on >= date(years_from, 1, 1))
+        claims = claims.where(c.held_on >= date(years_from, 1, 1))
+    u = union_all(att, claims).subquery("att_src")
+    year = cast(func.extract("year", u.c.held_on), Integer)
+    mapping = category_groups()
+    grp = case(mapping, value=u.c.cat, else_=u.c.cat) if mapping else u.c.cat
+    run = func.sum(case((u.c.online == 1, u.c.h), else_=0.0)).over(
+        partition_by=(u.c.officer_id, year), order_by=(u.c.held_on, u.c.sid), rows=(None, 0))
+    q = select(u.c.officer_id, year.label("year"), u.c.h, u.c.online, grp.label("grp"), run.label("run"), u.c.att)
     if years is not None:
         q = q.where(year.in_(sorted(years)))
-    if years_from is not None:
-        q = q.where(s.held_on >= date(years_from, 1, 1))
     r = q.subquery("att_rows")
     cap = _by_rule_year(r.c.year, all_rules(), "online_max")
     if cap is None:
@@ -120,7 +125,8 @@ def computed_hours(officer_ids=None, years=None, years_from=None) -> Select:
     (officer_id, year) straight from attendance: the definition the training_hours table
     summarises (attended rows, by the calendar year of the session)."""
     r, counted = _rows(officer_ids, years, years_from)
-    return (select(r.c.officer_id, r.c.year, func.sum(r.c.h).label("hours"), func.count().label("attended"),
+    return (select(r.c.officer_id, r.c.year, func.sum(r.c.h).label("hours"),
+                   cast(func.sum(r.c.att), Integer).label("attended"),
                    func.sum(counted).label("counted"),
                    func.sum(case((r.c.online == 1, r.c.h), else_=0.0)).label("online"),
                    func.sum(case((r.c.online == 1, counted), else_=0.0)).label("online_counted"))
@@ -232,6 +238,8 @@ def _hours_after_flush(session, _ctx) -> None:
             if obj.officer_id is not None:
                 officers.add(obj.officer_id)
             officers.update(v for v in inspect(obj).attrs.officer_id.history.deleted if v is not None)
+        elif isinstance(obj, TrainingClaim) and obj.officer_id is not None:
+            officers.add(obj.officer_id)  # an approved claim counts (app/me/claims.py)
         elif isinstance(obj, TrainingSession) and obj.id is not None and obj not in session.new:
             attrs = inspect(obj).attrs
             if any(getattr(attrs, a).history.has_changes() for a in ("held_on", "online", "category")):

@@ -82,6 +82,9 @@ def test_viewer_cannot_write_anywhere(app, client):
             assert resp.status_code in expected, (endpoint, url, resp.status_code)
         else:
             resp = client.open(url, method=method, data={"csrf_token": csrf})
+            if endpoint.startswith("me."):  # an officer's own pages do not exist for staff
+                assert resp.status_code == 404, (endpoint, method, url, resp.status_code)
+                continue
             assert resp.status_code == 403, (endpoint, method, url, resp.status_code)
     assert _audit_count(app) == before
 
@@ -107,3 +110,42 @@ def test_no_get_route_answers_500(app, client, role):
             continue
         resp = client.get(url)
         assert resp.status_code < 500, (endpoint, url, resp.status_code)
+
+
+def _officer_login(app, client):
+    """An officer's own account (app/me), signed in through the ordinary login form."""
+    from app.me.accounts import activate, invite
+    from tests.conftest import PASSWORD, csrf_from
+    from tests.factories import OfficerFactory
+
+    with app.app_context():
+        officer = OfficerFactory()
+        (_o, code), = invite([officer])
+        activate(officer.id_number, code, PASSWORD, PASSWORD)
+        db.session.commit()
+        idn = officer.id_number
+    page = client.get("/login")
+    resp = client.post("/login", data={"username": idn, "password": PASSWORD,
+                                       "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/me")
+
+
+def test_an_officer_account_gets_404_on_every_staff_route(app, client):
+    """Every route but its own /me pages, logout and the public ones answers 404, whatever the
+    method — and writes nothing."""
+    from app.auth.access import officer_may_reach
+
+    _officer_login(app, client)
+    csrf = token(client, "/me")
+    before = _audit_count(app)
+    checked = 0
+    for endpoint, method, url in _routes(app):
+        if officer_may_reach(endpoint):
+            continue
+        resp = client.open(url, method=method, data={"csrf_token": csrf})
+        assert resp.status_code == 404, (endpoint, method, url, resp.status_code)
+        checked += 1
+    assert checked > 100
+    assert _audit_count(app) == before
+    for url in ("/me", "/me/hours", "/me/exams", "/me/cases", "/me/card", "/me/requests", "/me/claims/new"):
+        assert client.get(url).status_code == 200, url

@@ -206,3 +206,42 @@ def test_a_sibling_branchs_sessions_and_exams_are_not_listed(app, client, scoped
         assert f"{sibling}主办的" not in text, url
     html = client.get("/training?q=主办").get_data(as_text=True) + client.get("/exams?q=主办").get_data(as_text=True)
     assert f"{unit}主办的培训" in html and f"{unit}主办的考试" in html
+
+
+def test_an_officer_account_sees_no_colleague(app, client, scoped_demo):
+    """An officer of a branch, signed in with their own account: every GET route either answers
+    404 or (their /me pages) names no other officer and prints no other certificate number."""
+    from app.certificates.models import Certificate
+    from app.me.accounts import activate, invite
+    from app.officers.models import Officer
+
+    with app.app_context():
+        officer = _db.session.scalar(_db.select(Officer).join(Certificate, Certificate.officer_id == Officer.id)
+                                     .where(Officer.employment_status == "active").order_by(Officer.id).limit(1))
+        (_o, code), = invite([officer])
+        activate(officer.id_number, code, PASSWORD, PASSWORD)
+        _db.session.commit()
+        me, idn = officer.id, officer.id_number
+        names = {n for i, n in _db.session.execute(_db.select(Officer.id, Officer.name)) if i != me}
+        mine = set(_db.session.scalars(_db.select(Certificate.number).where(Certificate.officer_id == me)))
+        numbers = {n for n in _db.session.scalars(_db.select(Certificate.number)) if n and n not in mine}
+        own_name = officer.name
+    names.discard(own_name)
+    page = client.get("/login")
+    client.post("/login", data={"username": idn, "password": PASSWORD,
+                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+    people = _people(app, {BRANCH_B})  # ids of other officers and cards: every staff route 404s
+    ids = _ids(app, people, own=False)
+    shown, leaks = 0, []
+    for url in _urls(app, ids):
+        resp = client.get(url)
+        if resp.status_code == 404:
+            continue
+        assert url.startswith("/me") and resp.status_code in (200, 302), (url, resp.status_code)
+        shown += 1
+        text = _text(resp)
+        found = [n for n in names | numbers if n in text]
+        if found:
+            leaks.append(f"{url}: {sorted(found)[:5]}")
+    assert shown >= 6
+    assert not leaks, "\n".join(leaks)
