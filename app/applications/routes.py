@@ -1,0 +1,1 @@
+from app.applications import bp  # noqa: F401
