@@ -164,3 +164,17 @@ def test_calendar_page_saves_a_year_and_refuses_bad_lines(app, flow):  # noqa: F
     resp = post(admin, "/applications/calendar", {"year": 2027, "days": "2027-13-01 休"}, "/applications/calendar")
     assert "日期“2027-13-01”不存在" in text(resp)
     assert signed_in(app, "legal").get("/applications/calendar").status_code == 403
+
+
+def test_settings_name_the_steps_deadline_and_numbering_and_refuse_bad_ones(app, flow, runner):  # noqa: F811
+    page = text(signed_in(app, "chief").get("/settings"))
+    for words in ("证件申请审批环节", "每个审批环节办理期限（工作日）", "证号编号规则", "地区码", "工作日历"):
+        assert words in page, words
+    bad = runner.invoke(args=["settings", "set", "application_steps", "制证发证,审批"])
+    assert bad.exit_code == 1 and "最后一个环节应为“制证发证”" in bad.output
+    bad = runner.invoke(args=["settings", "set", "certificate_number_pattern", "{地区码}{年份:3}"])
+    assert bad.exit_code == 1 and "{序号:位数}" in bad.output
+    ok = runner.invoke(args=["settings", "set", "application_steps", "单位初审,审批,制证发证"])
+    assert ok.exit_code == 0, ok.output
+    a = flow.submit(kind="new", id_number=flow.ids["张三"][1]).get_json()
+    assert flow.decide("street_admin", a["id"], "approve").get_json()["state"] == "approval"
