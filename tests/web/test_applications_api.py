@@ -272,3 +272,27 @@ def test_renew_replace_and_cancel_act_on_the_card_through_its_transitions(app, f
     with app.app_context():
         cards = {c.number: c.status for c in _db.session.scalars(_db.select(Certificate))}
         assert cards == {"ZF-OLD-1": "replaced", "50010326000001": "lost", "50010326000002": "cancelled"}
+
+
+def test_bad_input_gets_a_chinese_message_never_a_500(flow):
+    a = flow.submit(kind="new", id_number=flow.ids["张三"][1]).get_json()
+    cases = [
+        (flow.post("street_clerk", "/api/v1/applications", ["kind"]), 400),
+        (flow.submit(kind="new"), 400),
+        (flow.decide("street_admin", a["id"], "maybe"), 400),
+        (flow.get("chief", "/api/v1/applications?state=nope"), 422),
+        (flow.get("chief", "/api/v1/applications?page=0"), 422),
+        (flow.get("chief", "/api/v1/applications?unit=不存在的单位"), 422),
+        (flow.get("chief", "/api/v1/applications/999999"), 404),
+    ]
+    for resp, status in cases:
+        assert resp.status_code == status, resp.get_json()
+        body = resp.get_json()
+        assert set(body) == {"error", "message"} and any("\u4e00" <= ch <= "\u9fff" for ch in body["message"])
+    _to_issuing(flow, a["id"])
+    resp = flow.decide("issuer", a["id"], "approve", certificate_number="X1", issued_on="2026-13-01")
+    assert resp.status_code == 400 and "发证日期" in resp.get_json()["message"]
+    resp = flow.decide("issuer", a["id"], "approve", certificate_number="X1", issued_on="2026-07-01")
+    assert resp.status_code == 400 and "不能晚于今天" in resp.get_json()["message"]
+    page = flow.get("chief", "/api/v1/applications?per_page=1&page=1").get_json()
+    assert page["total"] == 1 and page["per_page"] == 1 and page["items"][0]["state"] == "issuing"

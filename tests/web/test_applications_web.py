@@ -178,3 +178,16 @@ def test_settings_name_the_steps_deadline_and_numbering_and_refuse_bad_ones(app,
     assert ok.exit_code == 0, ok.output
     a = flow.submit(kind="new", id_number=flow.ids["张三"][1]).get_json()
     assert flow.decide("street_admin", a["id"], "approve").get_json()["state"] == "approval"
+
+
+def test_list_ignores_bad_filters_with_a_message(app, flow, users):  # noqa: F811
+    clerk = users["street_clerk"]
+    resp = clerk.get("/applications?from=2024-02-30&unit=abc&sort=zzz&page=x&state=nope&kind=&overdue=2")
+    assert resp.status_code == 200 and "收件日起" in text(resp)
+    assert clerk.get("/applications/999999").status_code == 404
+    assert clerk.get("/applications/999999.pdf").status_code == 404
+    assert clerk.get("/notifications/999999").status_code == 404
+    a = flow.submit(kind="new", id_number=flow.ids["张三"][1]).get_json()
+    url = f"/applications/{a['id']}"
+    resp = post(users["street_admin"], url + "/decision", {"decision": "approve", "issued_on": "2026年2月30日"}, url)
+    assert resp.status_code == 302 and "单位初审" in text(users["street_admin"].get(url))
