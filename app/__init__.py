@@ -9,7 +9,7 @@ from app.config import Config, secret_key
 BLUEPRINT_MODULES = [
     "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
     "imports", "training", "exams", "reviews", "documents", "verify", "public", "cases", "online",
-    "jobs", "me", "claims",
+    "jobs", "me", "claims", "applications",
 ]
 
 

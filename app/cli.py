@@ -11,6 +11,7 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Add every module's command group, and the commands modules add to another's group."""
     from app.api.cli import token_commands
+    from app.applications.cli import calendar_cli
     from app.auth.cli import bootstrap_cmd, users_cli
     from app.backup import backup_cmd, restore_cmd
     from app.cases.cli import check_commands as case_checks
@@ -36,6 +37,6 @@ def register(app: Flask) -> None:
     for command in case_checks:  # `check cases` beside `check hours`
         check_cli.add_command(command)
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
-                  exams_cli, jobs_cli, check_cli, units_cli, training_cli, officers_cli,
+                  exams_cli, jobs_cli, check_cli, units_cli, training_cli, officers_cli, calendar_cli,
                   bootstrap_cmd, backup_cmd, restore_cmd):
         app.cli.add_command(group)

@@ -58,6 +58,17 @@ CERT_EVENT_KINDS = {
     "override": "无考试发证确认",
 }
 FINAL_STATUSES = ("cancelled", "revoked", "lost", "replaced")
+# 申请审批 (app/applications, docs/domain.md)
+APPLICATION_KINDS = {"new": "申领", "renew": "换证", "replace": "补证", "cancel": "注销"}
+APPLICATION_STEPS = {"unit_review": "单位初审", "legal_review": "法制审核", "approval": "审批",
+                     "issuing": "制证发证"}
+APPLICATION_STATES = {"awaiting_exam": "待考试", **APPLICATION_STEPS, "returned": "退回补正",
+                      "rejected": "不予批准", "done": "办结"}
+APPLICATION_DECISIONS = {"submit": "提交申请", "approve": "同意", "return": "退回补正", "reject": "不予批准",
+                         "resubmit": "补正后重新提交", "exam_passed": "考试合格，进入审核", "issue": "制证发证",
+                         "cancel": "注销证件"}
+APPLICATION_REFUSALS = {"not_active": "不在职", "ineligible": "编制类型不符合持证条件",
+                        "duplicate": "已有同类申请在办理", "no_card": "没有可办理的证件"}
 
 TRAINING_CATEGORIES = {
     "general_law": "通用法律知识",
@@ -180,9 +191,13 @@ ENTITY_TYPES = {
     "audit": "审计日志",
     "training": "培训",
     "training_rule": "年度学时要求",
+    "application": "证件申请",
 }
 FIELD_LABELS = {
     "name": "名称",
+    "state": "办理状态",
+    "submitted_on": "收件日期",
+    "calendar": "工作日历",
     "label": "令牌名称",
     "replaces_result": "机考成绩替换原成绩",
     "document_withdrawn_reason": "文书撤回原因",

@@ -1,6 +1,7 @@
 """Every model, imported in one place for Alembic and the shell."""
 
 from app.api.models import ApiToken
+from app.applications.models import Application, ApplicationAction, CalendarDay, Notification
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.auth.throttle import LoginThrottle
@@ -20,9 +21,12 @@ from app.verify.models import VerifyHit
 
 __all__ = [
     "ApiToken",
+    "Application",
+    "ApplicationAction",
     "AnnualReview",
     "Attendance",
     "AuditEvent",
+    "CalendarDay",
     "CaseCertificate",
     "CaseUnit",
     "CaseVerdict",
@@ -34,6 +38,7 @@ __all__ = [
     "ImportBatch",
     "Job",
     "LoginThrottle",
+    "Notification",
     "Officer",
     "OfficerInvite",
     "OfficerAttachment",

@@ -28,7 +28,7 @@ def _prepare_blueprint() -> None:
     global _prepared
     if _prepared:
         return
-    from app.api import routes  # noqa: F401  (attaches the views)
+    from app.api import applications, routes  # noqa: F401  (attaches the views)
 
     for code in errors.CODES:
         bp.register_error_handler(code, errors.handle)
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
     _prepare_blueprint()
     api = Api(app, spec_kwargs={
-        "info": {"description": "只读接口：请求头 Authorization: Bearer <令牌>；令牌用 `flask users token 用户名` 生成。"},
+        "info": {"description": "请求头 Authorization: Bearer <令牌>；令牌用 `flask users token 用户名` 生成。"},
         "security": [{"bearerAuth": []}],
     })
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

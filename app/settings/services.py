@@ -176,6 +176,43 @@ def _category_groups(value: str) -> dict[str, str]:
     return {code: out[code] for code in TRAINING_CATEGORIES}
 
 
+def _application_steps(value: str) -> list[str]:
+    """The steps of an application in order (labels or codes); 制证发证 must be last."""
+    from app.labels import APPLICATION_STEPS, lookup
+
+    items = []
+    for raw in [x for x in re.split(r"[,，\s→>]+", value.strip()) if x]:
+        code = lookup(APPLICATION_STEPS, raw)
+        if not code:
+            raise SettingError(f"未知的审批环节“{raw}”，可选：{'、'.join(APPLICATION_STEPS.values())}")
+        if code in items:
+            raise SettingError(f"审批环节“{APPLICATION_STEPS[code]}”重复")
+        items.append(code)
+    if not items or items[-1] != "issuing":
+        raise SettingError("最后一个环节应为“制证发证”")
+    return items
+
+
+def _number_pattern(value: str) -> str:
+    """A numbering pattern for new cards, e.g. {地区码}{年份:2}{序号:06}; empty: typed by hand."""
+    value = value.strip()
+    if not value:
+        return ""
+    from app.applications.numbering import check_pattern
+
+    problem = check_pattern(value)
+    if problem:
+        raise SettingError(problem)
+    return value
+
+
+def _region_code(value: str) -> str:
+    value = value.strip()
+    if value and not re.fullmatch(r"[0-9A-Za-z]{1,12}", value):
+        raise SettingError("应为 1 到 12 位数字或字母，如 500103")
+    return value
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     label: str
@@ -206,6 +243,15 @@ SPECS: dict[str, SettingSpec] = {
         "可持证编制类型", "civil_servant,public_institution", _establishments
     ),
     "public_base_url": SettingSpec("二维码验证网址前缀", "", _url),
+    "application_steps": SettingSpec(
+        "证件申请审批环节", "单位初审,法制审核,审批,制证发证", _application_steps,
+        "按顺序用逗号分隔，可选：单位初审、法制审核、审批、制证发证（最后一个须为制证发证）"),
+    "application_due_days": SettingSpec("每个审批环节办理期限（工作日）", "10", _positive_int,
+                                        "环节到达后这么多个工作日内办结（按法定节假日和调休计算）"),
+    "certificate_number_pattern": SettingSpec(
+        "证号编号规则", "", _number_pattern,
+        "制证发证时自动编号，如 {地区码}{年份:2}{序号:06}；留空则制证时手工填写证号"),
+    "region_code": SettingSpec("地区码", "", _region_code, "证号编号规则中的 {地区码}，如 500103"),
     "session_idle_minutes": SettingSpec("登录空闲超时（分钟）", "120", _minutes,
                                         "超过这么久没有操作，需重新登录"),
     "id_search_per_hour": SettingSpec("每人每小时按身份证号搜索次数", "30", _positive_int,

@@ -318,7 +318,10 @@ def test_openapi_document_is_valid_public_and_lists_every_path(app, client):
     validate(doc)
     assert doc["openapi"].startswith("3.")
     assert set(doc["paths"]) == {"/api/v1/officers", "/api/v1/officers/{officer_id}",
-                                 "/api/v1/certificates/{number}", "/api/v1/flags"}
+                                 "/api/v1/certificates/{number}", "/api/v1/flags", "/api/v1/applications",
+                                 "/api/v1/applications/{application_id}",
+                                 "/api/v1/applications/{application_id}/decision",
+                                 "/api/v1/applications/{application_id}/resubmit"}
     api_rules = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("api.")}
     assert len(api_rules) == len(doc["paths"])
     cert = doc["paths"]["/api/v1/certificates/{number}"]["get"]

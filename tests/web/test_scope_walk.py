@@ -40,6 +40,15 @@ def scoped_demo(app):
             last = list(_db.session.scalars(_db.select(model).order_by(model.id.desc()).limit(2)))
             for thing, branch in zip(last, (BRANCH_A, BRANCH_B), strict=True):
                 thing.unit_id, thing.title = units[branch].id, f"{branch}主办的{word}"
+        # an application for an officer of every unit (申请审批 pages, the officer page's 申请 section)
+        from app.applications.services import submit
+        from app.officers.models import Officer
+
+        for unit in units.values():
+            officer = _db.session.scalar(_db.select(Officer).where(Officer.unit_id == unit.id,
+                                                                   Officer.employment_status == "active"))
+            if officer is not None:
+                submit(officer, "cancel" if officer.certificates else "new", reason=f"{officer.name}的申请")
         _db.session.commit()
 
 
@@ -71,6 +80,7 @@ def _organised_by(app, model, branch: str) -> int:
 
 
 def _ids(app, people, own: bool, sibling: str | None = None) -> dict:
+    from app.applications.models import Application
     from app.auth.models import User
     from app.cases.models import PenaltyCase
     from app.exams.models import Exam
@@ -86,7 +96,10 @@ def _ids(app, people, own: bool, sibling: str | None = None) -> dict:
             _organised_by(app, TrainingSession, sibling), _organised_by(app, Exam, sibling))
         return {"officer_id": people[f"{key}_officer"], "cert_id": people[f"{key}_cert"],
                 "session_id": sessions[0], "exam_id": sessions[1], "unit_id": first(Unit),
-                "user_id": first(User), "case_id": first(PenaltyCase), "action": "suspend"}
+                "user_id": first(User), "case_id": first(PenaltyCase), "action": "suspend",
+                "application_id": _db.session.scalar(_db.select(Application.id).where(
+                    Application.officer_id == people[f"{key}_officer"])) or first(Application),
+                "note_id": 1}
 
 
 def _urls(app, ids) -> list[str]:
@@ -151,7 +164,8 @@ def test_no_foreign_officer_in_any_answer(app, client, scoped_demo, role, unit, 
     name, number = sorted(people["foreign_names"])[0], sorted(people["foreign_numbers"])[0]
     searches = [f"{base}?q={q}" for base in ("/officers", "/officers.xlsx", "/flags", "/flags.xlsx",
                                              "/certificates", "/certificates.xlsx", "/cases", "/cases.xlsx",
-                                             "/training/ledger", "/reviews", "/audit", "/reminders")
+                                             "/training/ledger", "/reviews", "/audit", "/reminders",
+                                             "/applications", "/applications.xlsx")
                 for q in (name, number)]
     for url in _urls(app, _ids(app, people, own=True)) + searches:
         resp = _follow(client, client.get(url))
@@ -185,7 +199,7 @@ def test_foreign_ids_answer_404(app, client, scoped_demo, role, unit, branch, si
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.arguments - set(ids):
             continue
-        if not rule.arguments & {"officer_id", "cert_id", "session_id", "exam_id"}:
+        if not rule.arguments & {"officer_id", "cert_id", "session_id", "exam_id", "application_id"}:
             continue
         if getattr(app.view_functions[rule.endpoint], "_min_role", "viewer") == "admin" and role != "admin":
             continue  # refused (403) whatever the id: it tells nothing about the record
