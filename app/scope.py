@@ -221,21 +221,18 @@ def _case_ids(ids):
 
 
 def audit_clause(a, ids):
-    """The audit rows a scoped user reads: those written by users of the subtree, and those about
-    its records (its units, officers, certificates, cases and users)."""
-    from sqlalchemy import and_, or_
+    """The audit rows a scoped user reads: those written by users of the subtree
+    (`scope_unit_id`), those about its units, officers, certificates and users (`subject_unit_id`,
+    stored with the row and kept current by audit.services.refresh_subjects) and those about its
+    cases (case_unit: a case may belong to two branches). One UNION of three indexed lookups, so
+    that each uses its index on both databases (an OR of them is a scan of the whole table)."""
+    from sqlalchemy import union
 
-    meta = db.Model.metadata
-    c, user = meta.tables["certificate"], meta.tables["user_account"]
-    about = {
-        "unit": ids,
-        "officer": _officer_ids(ids),
-        "certificate": select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))),
-        "case": _case_ids(ids),
-        "user": select(user.c.id).where(user.c.unit_id.in_(ids)),
-    }
-    return or_(a.scope_unit_id.in_(ids),
-               *[and_(a.entity_type == kind, a.entity_id.in_(rows)) for kind, rows in about.items()])
+    t = db.Model.metadata.tables["audit_event"]
+    return a.id.in_(union(
+        select(t.c.id).where(t.c.scope_unit_id.in_(ids)),
+        select(t.c.id).where(t.c.subject_unit_id.in_(ids)),
+        select(t.c.id).where(t.c.entity_type == "case", t.c.entity_id.in_(_case_ids(ids)))))
 
 
 def officer_clause(user=None) -> ColumnElement[bool]:
