@@ -221,21 +221,15 @@ def _case_ids(ids):
 
 
 def audit_clause(a, ids):
-    """The audit rows a scoped user reads: those written by users of the subtree, and those about
-    its records (its units, officers, certificates, cases and users)."""
+    """The audit rows a scoped user reads: those written by users of the subtree
+    (`scope_unit_id`), those about its units, officers, certificates and users (`subject_unit_id`,
+    stored with the row and kept current by audit.services.refresh_subjects) and those about its
+    cases (case_unit: a case may belong to two branches). Three conditions instead of six (four of
+    them subqueries over officers and certificates); see docs/architecture.md for the figures."""
     from sqlalchemy import and_, or_
 
-    meta = db.Model.metadata
-    c, user = meta.tables["certificate"], meta.tables["user_account"]
-    about = {
-        "unit": ids,
-        "officer": _officer_ids(ids),
-        "certificate": select(c.c.id).where(c.c.officer_id.in_(_officer_ids(ids))),
-        "case": _case_ids(ids),
-        "user": select(user.c.id).where(user.c.unit_id.in_(ids)),
-    }
-    return or_(a.scope_unit_id.in_(ids),
-               *[and_(a.entity_type == kind, a.entity_id.in_(rows)) for kind, rows in about.items()])
+    return or_(a.scope_unit_id.in_(ids), a.subject_unit_id.in_(ids),
+               and_(a.entity_type == "case", a.entity_id.in_(_case_ids(ids))))
 
 
 def officer_clause(user=None) -> ColumnElement[bool]:

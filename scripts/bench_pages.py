@@ -124,8 +124,34 @@ def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
 
     refresh_verdicts(db.session, everything=True)
     n_photos = add_photos(db, n_officers, photos) if photos else 0
+    audit = add_audit(db)
     db.session.commit()
-    return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases, "photos": n_photos}
+    return {**sizes, "events": len(events), "exam_results": len(results), "cases": cases, "photos": n_photos,
+            "audit": audit}
+
+
+def add_audit(db) -> int:
+    """The audit rows the data set's creation would have left: one per officer, certificate and
+    case created (an import by a user of the whole organisation), in INSERT … SELECTs."""
+    from sqlalchemy import insert, literal, select
+
+    from app.audit.models import AuditEvent
+
+    a = AuditEvent.__table__
+    meta = db.Model.metadata
+    now = datetime(2026, 1, 1)
+    cols = ["at", "actor", "action", "entity_type", "entity_id", "summary", "ip", "created_at", "updated_at"]
+    for table in ("officer", "certificate", "penalty_case"):
+        t = meta.tables[table]
+        kind = "case" if table == "penalty_case" else table
+        db.session.execute(insert(a).from_select(cols, select(
+            literal(now), literal("bench"), literal("import"), literal(kind), t.c.id, literal(f"导入{kind}"),
+            literal(""), literal(now), literal(now))))
+    if "subject_unit_id" in a.c:
+        from app.audit.services import refresh_subjects
+
+        refresh_subjects(db.session)
+    return db.session.execute(select(db.func.count()).select_from(a)).scalar()
 
 
 def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:

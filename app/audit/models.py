@@ -22,6 +22,11 @@ class AuditEvent(db.Model):
     # The acting user's unit scope (app/scope.py) when the row was written; None: the whole
     # organisation (or no user). A plain number: the unit may be deleted later, the row stays.
     scope_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The unit of what the row is about (a unit itself; an officer's unit; a certificate's officer's
+    # unit; a user's scope unit), set when written and kept current when an officer or a user moves
+    # (app/audit/services.py refresh_subjects): a scoped user's audit rows are one indexed test on
+    # each of the two columns (app/scope.py audit_clause). None: about something else.
+    subject_unit_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(20), index=True)
     entity_type: Mapped[str] = mapped_column(String(50), default="")
     entity_id: Mapped[int | None] = mapped_column(Integer)

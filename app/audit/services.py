@@ -76,6 +76,75 @@ def _acting_scope() -> int | None:
     return scope_unit_id()
 
 
+# --- what a row is about: the unit a scoped user's audit page goes by (app/scope.py audit_clause) ---
+
+SUBJECT_KINDS = ("unit", "officer", "certificate", "user")
+_CHUNK = 500
+
+
+def _subject_select(entity_type: str, ids):
+    """SELECT (entity id, unit id) of the rows about `entity_type` whose id `ids` (a list or a
+    SELECT of ids) holds; None for an entity type with no unit (cases go by case_unit)."""
+    from sqlalchemy import select
+
+    meta = db.Model.metadata
+    o, c, u = meta.tables["officer"], meta.tables["certificate"], meta.tables["user_account"]
+    if entity_type == "officer":
+        return select(o.c.id, o.c.unit_id).where(o.c.id.in_(ids))
+    if entity_type == "certificate":
+        return select(c.c.id, o.c.unit_id).join(o, o.c.id == c.c.officer_id).where(c.c.id.in_(ids))
+    if entity_type == "user":
+        return select(u.c.id, u.c.unit_id).where(u.c.id.in_(ids))
+    return None
+
+
+def _subject_units(entity_type: str, ids: list[int]) -> dict[int, int | None]:
+    """{entity id: the unit it belongs to now}: one statement (on the session's connection: no
+    flush, no scope — the row is written whoever may read it)."""
+    ids = [i for i in ids if i is not None]
+    if not ids or entity_type not in SUBJECT_KINDS:
+        return {}
+    if entity_type == "unit":
+        return {i: i for i in ids}
+    conn = db.session.connection()
+    out: dict[int, int | None] = {}
+    for i in range(0, len(ids), _CHUNK):
+        out.update(conn.execute(_subject_select(entity_type, ids[i:i + _CHUNK])).all())
+    return out
+
+
+def refresh_subjects(session, *, officer_ids=None, user_ids=None) -> None:
+    """Set the subject unit of the rows about these officers (and their certificates) and users to
+    where they are now (after a move; both None: of every row — a backfill). Set-wise."""
+    from sqlalchemy import select, update
+
+    a = AuditEvent.__table__
+    meta = db.Model.metadata
+    o, c, u = meta.tables["officer"], meta.tables["certificate"], meta.tables["user_account"]
+    everything = officer_ids is None and user_ids is None
+    if everything:
+        session.execute(update(a).where(a.c.entity_type == "unit").values(subject_unit_id=a.c.entity_id))
+    now_in = {
+        "officer": select(o.c.unit_id).where(o.c.id == a.c.entity_id),
+        "certificate": select(o.c.unit_id).join(c, c.c.officer_id == o.c.id).where(c.c.id == a.c.entity_id),
+        "user": select(u.c.unit_id).where(u.c.id == a.c.entity_id),
+    }
+    for kind, ids in (("officer", officer_ids), ("certificate", officer_ids), ("user", user_ids)):
+        if everything:
+            chunks: list = [None]
+        elif ids:
+            ids = sorted(ids)
+            chunks = [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+        else:
+            continue
+        for chunk in chunks:
+            which = a.c.entity_type == kind
+            if chunk is not None:
+                which &= a.c.entity_id.in_(select(c.c.id).where(c.c.officer_id.in_(chunk))
+                                           if kind == "certificate" else chunk)
+            session.execute(update(a).where(which).values(subject_unit_id=now_in[kind].scalar_subquery()))
+
+
 def record(
     action: str,
     entity_type: str = "",
@@ -94,7 +163,7 @@ def record(
     event = AuditEvent(
         actor=actor, user_id=user_id, action=action, entity_type=entity_type,
         entity_id=entity_id, summary=summary, changes=changes or None, ip=ip or "",
-        scope_unit_id=_acting_scope(),
+        scope_unit_id=_acting_scope(), subject_unit_id=_subject_units(entity_type, [entity_id]).get(entity_id),
     )
     db.session.add(event)
     return event
@@ -122,8 +191,10 @@ def record_changes_many(action: str, entity_type: str, entries: list[tuple[int, 
     actor, user_id, ip = current_actor()
     now = utcnow()
     scope_unit_id = _acting_scope()
+    subjects = _subject_units(entity_type, [e[0] for e in entries])
     db.session.execute(insert(AuditEvent.__table__), [
         {"at": now, "actor": actor, "user_id": user_id, "scope_unit_id": scope_unit_id,
+         "subject_unit_id": subjects.get(entity_id),
          "action": action, "entity_type": entity_type,
          "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
          "changes": changes or None}

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
-from app.audit.services import record
+from app.audit.services import record, refresh_subjects
 from app.auth.models import User
 from app.auth.passwords import problem
 from app.extensions import db
@@ -60,6 +60,7 @@ def set_unit(user: User, unit_id: int | None, actor=None) -> None:
     record("update", "user", user.id, f"设置用户 {user.username} 的管辖范围：{label}",
            {"unit": [names.get(before) or "全部单位", label]})
     db.session.flush()
+    refresh_subjects(db.session, user_ids={user.id})  # the rows about the user follow them
 
 
 def create_user(username: str, role: str, password: str | None = None, display_name: str = "",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -83,17 +84,28 @@ class _History:
         return hit
 
 
-def _load_history(numbers_select: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None,
+_CARD_CHUNK = 5000
+
+
+def _load_history(numbers: Iterable[str], extra_events: dict[int, list[tuple[date, str]]] | None = None,
                   session=None) -> _History:
-    """The certificates named by `numbers_select` (a SELECT of numbers), every enforcement
-    certificate of their officers, and all their events: two queries."""
-    officers = select(Certificate.officer_id).where(Certificate.number.in_(numbers_select))
-    cards = load_cards(or_(Certificate.number.in_(numbers_select),
-                           (Certificate.kind == "enforcement") & Certificate.officer_id.in_(officers)),
-                       extra_events=extra_events, session=session)
+    """The certificates with these numbers, every enforcement certificate of their officers, and
+    all their events: two queries (per 5,000 numbers / officers), each a plain indexed IN list.
+    Not one statement with the numbers' subquery and an OR (or a UNION) of both: on PostgreSQL that
+    nests the subqueries per certificate, seconds per call whenever the statistics are off."""
+    cards: dict[int, CardHistory] = {}
+    wanted = sorted(set(numbers))
+    for i in range(0, len(wanted), _CARD_CHUNK):
+        cards.update(load_cards(Certificate.number.in_(wanted[i:i + _CARD_CHUNK]),
+                                extra_events=extra_events, session=session))
+    officers = sorted({c.officer_id for c in cards.values()})
+    for i in range(0, len(officers), _CARD_CHUNK):
+        cards.update(load_cards(Certificate.kind == "enforcement",
+                                Certificate.officer_id.in_(officers[i:i + _CARD_CHUNK]),
+                                extra_events=extra_events, session=session))
     by_number: dict[str, CardHistory] = {}
     by_officer: dict[int, list[CardHistory]] = defaultdict(list)
-    for c in cards.values():
+    for c in sorted(cards.values(), key=lambda c: c.id):
         current = by_number.get(c.number)
         if current is None or (current.kind != "enforcement" and c.kind == "enforcement"):
             by_number[c.number] = c
@@ -137,6 +149,10 @@ def _judge_one(case_id: int, numbers: list[str], dates: list[date], h: _History)
     return Verdict(case_id, ok, problems, [c.officer_id if c else None for c in resolved])
 
 
+def _all(numbers: dict[int, list[str]]) -> set[str]:
+    return {n for listed in numbers.values() for n in listed}
+
+
 def check_dates(opened_on: date | None, decided_on: date) -> list[date]:
     return list(dict.fromkeys([d for d in (opened_on, decided_on) if d is not None]))
 
@@ -165,8 +181,7 @@ def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | No
     cases, numbers = _with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on, session=session)
     if not cases:
         return {}
-    history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(case_ids)),
-                            extra_events, session=session)
+    history = _load_history(_all(numbers), extra_events, session=session)
     return {c.id: _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
             for c in cases}
 
@@ -239,7 +254,7 @@ def case_rows(f: CaseFilters) -> list[dict[str, Any]]:
                                    PenaltyCase.outcome)
     if not cases:
         return []
-    history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(ids)))
+    history = _load_history(_all(numbers))
     out = []
     for c in cases:
         v = _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
@@ -282,7 +297,7 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     # every card their numbers name, in whichever branch (a case spanning two branches is judged
     # whole; its problems name only the numbers written on it).
     with scope.off(db.session):
-        history = _load_history(select(CaseCertificate.number).where(CaseCertificate.case_id.in_(page_ids)))
+        history = _load_history(_all(numbers))
     rows = []
     for c in cases:
         v = _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from sqlalchemy import delete, event, insert, inspect, select, union
 from sqlalchemy.orm import Session
 
+from app.audit.services import refresh_subjects
 from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
 from app.certificates.models import Certificate, CertificateEvent
 from app.officers.models import Officer, Unit
@@ -187,6 +188,8 @@ def flush_pending(session: Session) -> None:
         refresh_verdicts(session, case_ids=p["cases"], numbers=numbers, officer_ids=officers)
         if p["moved"] or p["unit_names"]:
             refresh_case_units(session, (), officer_ids=p["moved"], unit_names=p["unit_names"])
+        if p["moved"]:  # the audit rows about them follow them to their new unit
+            refresh_subjects(session, officer_ids=p["moved"])
 
 
 @contextmanager

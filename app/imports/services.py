@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.services import record_many
+from app.audit.services import record_many, refresh_subjects
 from app.certificates.models import Certificate, CertificateEvent
 from app.certificates.services import (
     CERT_FIELDS,
@@ -358,6 +358,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
         from app.cases.branches import refresh_case_units
 
         refresh_case_units(db.session, (), officer_ids=moved)
+        refresh_subjects(db.session, officer_ids=moved)
     record_changes_many("update", "officer", audits)
     _expire(Officer)
 

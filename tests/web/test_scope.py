@@ -396,3 +396,26 @@ def test_dashboard_pictures_are_cached_per_scope(app, tree):
     finally:
         app.config.pop("TREND_CACHE_SECONDS", None)
         _cache.clear()
+
+
+def test_scoped_audit_shows_rows_about_the_branch_written_by_others(app, client, tree):
+    """Rows written by a user of the whole organisation are seen by a branch's admin when they are
+    about the branch's officers — also about an officer who moved into the branch afterwards — and
+    not when they are about another branch's."""
+    o, u = tree["officers"], tree["units"]
+    scoped_login(client, app, "top", "admin", None)
+    client.post("/officers/bulk", data={"csrf_token": token(client, "/officers"), "action": "post_off",
+                                        "ids": list(o.values()), "filters": "", "confirmed": "1"})
+    client.post("/officers/bulk", data={"csrf_token": token(client, "/officers"), "action": "unit",
+                                        "ids": [o["孙乙"]], "target": str(u["甲一科"]), "filters": "",
+                                        "confirmed": "1"})
+    everything = client.get("/audit").get_data(as_text=True)
+    for person in ("赵甲", "钱甲一", "孙乙", "李丙"):
+        assert f"批量设置岗位：{person} 设为非执法岗位" in everything
+    client.post("/logout", data={"csrf_token": token(client, "/")})
+    scoped_login(client, app, "jia", "admin", "甲局")
+    page = client.get("/audit").get_data(as_text=True)
+    for person in ("赵甲", "钱甲一", "孙乙"):
+        assert f"批量设置岗位：{person} 设为非执法岗位" in page
+    assert "批量调整单位：孙乙 调入 甲一科" in page
+    assert "李丙" not in page
