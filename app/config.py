@@ -159,6 +159,7 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True
     PUBLIC_PDF_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-cache-")
+    IMPORT_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-import-")  # not the worktree's instance/
     WEBHOOK_ALLOW_LOCAL = True  # tests that check the refusal turn it off
     # One cheap PBKDF2 round instead of scrypt (~0.2 s a hash, ~0.15 s a check): the suite logs in
     # hundreds of times. Tests that time the login set scrypt back.
