@@ -18,7 +18,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'kill ${pid_sqlite:-} ${pid_pg:-} 2>/dev/null; exit 130' INT TERM
 
-eval "$(bash scripts/pg.sh start)" || { echo "PostgreSQL did not start" >&2; exit 1; }
+pg_env=$(bash scripts/pg.sh start) || { echo "PostgreSQL did not start" >&2; exit 1; }
+eval "$pg_env"
 
 started=$(date +%s)
 "${PYTEST[@]}" --basetemp="$work/sqlite" "$@" >"$work/sqlite.log" 2>&1 &
