@@ -96,6 +96,7 @@ class Config:
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     BOOTSTRAP_SERVE_LOCAL = True
     SESSION_COOKIE_HTTPONLY = True
+    PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's; deliberately not read from the environment
     SESSION_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
@@ -157,4 +158,8 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     JOBS_IMMEDIATE = True
     PUBLIC_PDF_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-cache-")
+    IMPORT_CACHE_DIR = tempfile.mkdtemp(prefix="certmgr-test-import-")  # not the worktree's instance/
     WEBHOOK_ALLOW_LOCAL = True  # tests that check the refusal turn it off
+    # One cheap PBKDF2 round instead of scrypt (~0.2 s a hash, ~0.15 s a check): the suite logs in
+    # hundreds of times. Tests that time the login set scrypt back.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -11,6 +12,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models_base import TimestampMixin, utcnow
+
+
+def hash_password(password: str) -> str:
+    """The stored hash of a password: scrypt (Config.PASSWORD_HASH_METHOD); only the test
+    configuration picks a cheaper method, so that hundreds of logins do not cost minutes."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -42,7 +50,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def set_password(self, password: str) -> None:
         """A new password ends every session opened with the old one."""
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:

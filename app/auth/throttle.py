@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import generate_password_hash
 
+from app.auth.models import hash_password
 from app.extensions import db
 from app.models_base import utcnow
 
@@ -30,16 +31,16 @@ class LoginThrottle(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
-_DUMMY_HASH: str | None = None
+_DUMMY_HASHES: dict[str, str] = {}
 
 
 def dummy_hash() -> str:
     """A real password hash (same method and cost as users'), checked when the name is unknown
     so that answering takes as long as for a known name."""
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = generate_password_hash("not-a-password-of-anyone")
-    return _DUMMY_HASH
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = hash_password("not-a-password-of-anyone")
+    return _DUMMY_HASHES[method]
 
 
 def _key(username: str, address: str) -> tuple[str, str]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
+
+pytestmark = pytest.mark.engine_independent
+
 
 def test_api_docs_page_renders_locally_and_lists_every_path(app, live_server, page):
     requests, violations, errors = [], [], []

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from app.extensions import db as _db
 from tests.factories import OfficerFactory, UnitFactory
+
+pytestmark = pytest.mark.engine_independent
 
 
 def test_a_picked_day_is_written_as_chinese_date_and_moves_the_expiry(app, live_server, logged_in, set_today):

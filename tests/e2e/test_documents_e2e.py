@@ -14,6 +14,8 @@ from app.extensions import db as _db
 from app.training.models import Attendance, TrainingSession
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
+pytestmark = pytest.mark.engine_independent
+
 # (card heading, button label, the title the PDF must carry, titles it must not carry)
 BUTTONS = [
     ("持证人员名册 / 执法人员公示名单", "持证人员名册", "持证人员名册", "执法人员公示名单"),

@@ -4,7 +4,11 @@ directly, with the "正在生成" panel shown while it is made."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
+
+pytestmark = pytest.mark.engine_independent
 
 
 def test_print_menu_downloads_roster_pdf(app, live_server, logged_in, tmp_path):

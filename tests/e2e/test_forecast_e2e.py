@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 from datetime import date
 
+import pytest
+
 from app.extensions import db as _db
+
+pytestmark = pytest.mark.engine_independent
 
 SHOTS = os.environ.get("FORECAST_SHOTS")
 

@@ -3,11 +3,14 @@ confirmation naming the count (no inline script: the CSP would block it)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db as _db
 from app.officers.models import Officer
 from tests.factories import OfficerFactory, UnitFactory
+
+pytestmark = pytest.mark.engine_independent
 
 
 def test_select_page_and_change_unit(app, live_server, logged_in):

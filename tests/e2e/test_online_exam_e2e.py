@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.online_data import KEY, exam_with_bank
+
+pytestmark = pytest.mark.engine_independent
 
 
 def answer_current(page):

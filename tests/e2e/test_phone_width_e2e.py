@@ -12,6 +12,8 @@ from app.extensions import db as _db
 from tests.conftest import PASSWORD, make_user
 from tests.web.test_page_walk import _sample_ids, _urls
 
+pytestmark = pytest.mark.engine_independent
+
 WIDTH = 375
 SHOTS = os.environ.get("PHONE_SHOTS")  # a folder: screenshots of every page, to look at
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.extensions import db as _db
+
+pytestmark = pytest.mark.engine_independent
 
 
 def test_tree_folds_and_moves_a_unit(app, logged_in, live_server):

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from app.extensions import db as _db
 from app.training.models import Attendance, TrainingSession
 from tests.factories import OfficerFactory, UnitFactory
+
+pytestmark = pytest.mark.engine_independent
 
 
 def test_pages_run_under_the_csp(app, live_server, logged_in, page):

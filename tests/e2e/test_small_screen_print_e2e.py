@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from app.extensions import db as _db
 from app.training.models import Attendance, TrainingSession
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
+
+pytestmark = pytest.mark.engine_independent
 
 LINES = """(sel) => Array.from(document.querySelectorAll(sel)).map(el => {
   const r = document.createRange(); r.selectNodeContents(el);
