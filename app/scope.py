@@ -198,6 +198,9 @@ def require_holds(record, user=None) -> None:
 
 
 SHARED_TABLES = ("training_session", "exam")
+# Keyed by officer_id but not an officer's record: a user account (an officer's own login, app/me)
+# is scoped by the user's own unit where users are listed (auth/routes._managed_users).
+UNSCOPED_TABLES = ("user_account",)
 
 
 def _officer_ids(ids):
@@ -291,6 +294,8 @@ def _criteria_for(model, ids, shared=None):
         return audit_clause(model, ids)
     if model.__tablename__ in SHARED_TABLES:
         return shared_clause(model, ids if shared is None else shared)
+    if model.__tablename__ in UNSCOPED_TABLES:
+        return None
     cols = model.__table__.c
     if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
         return model.case_id.in_(_case_ids(ids))
