@@ -58,8 +58,8 @@ def transfer(officer: Officer, to_unit: Unit | None, on: date | None, *, today: 
                                          OfficerUnitHistory.to_on.is_(None))
         .order_by(OfficerUnitHistory.from_on.desc(), OfficerUnitHistory.id.desc())).first()
     if current is None:  # no history yet: the current unit since ever (or since the post began)
-        current = OfficerUnitHistory(officer_id=officer.id, unit_id=officer.unit_id,
-                                     from_on=min(officer.post_since or SINCE_EVER, on))
+        since = officer.post_since if officer.post_since and officer.post_since < on else SINCE_EVER
+        current = OfficerUnitHistory(officer_id=officer.id, unit_id=officer.unit_id, from_on=since)
         db.session.add(current)
     if on <= current.from_on:
         raise DomainError(f"调动日期须晚于调入现单位的日期{cn_date(current.from_on)}",
@@ -141,7 +141,8 @@ def record_moves(moves: dict[int, tuple[int, int]], *, on: date, reason: str) ->
             if row is not None:
                 close.append({"_id": row.id})
             else:
-                new.append({"officer_id": oid, "unit_id": old, "from_on": min(since.get(oid) or SINCE_EVER, on),
+                start = since.get(oid)
+                new.append({"officer_id": oid, "unit_id": old, "from_on": start if start and start < on else SINCE_EVER,
                             "to_on": on, "document_no": "", "reason": "", "created_by": ""})
             new.append({"officer_id": oid, "unit_id": unit_id, "from_on": on, "to_on": None, "document_no": "",
                         "reason": reason, "created_by": actor})
