@@ -108,6 +108,9 @@ class Officer(TimestampMixin, db.Model):
     certificates: Mapped[list[Certificate]] = relationship(  # noqa: F821
         back_populates="officer", order_by="Certificate.issued_on.desc()"
     )
+    # the unit history, latest first (app/officers/transfers.py writes it; read-only here)
+    unit_spells: Mapped[list[OfficerUnitHistory]] = relationship(
+        viewonly=True, order_by="(OfficerUnitHistory.from_on.desc(), OfficerUnitHistory.id.desc())")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -36,7 +36,7 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
-from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, Unit
+from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, OfficerUnitHistory, Unit
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -47,7 +47,7 @@ from app.officers.services import (
     unit_list,
 )
 from app.officers.transfers import history as unit_history
-from app.officers.transfers import transfer
+from app.officers.transfers import spells_of, transfer
 from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
 from app.web.tx import commit_or_errors
@@ -314,6 +314,7 @@ def detail(officer_id: int):
             joinedload(Officer.photo_record),  # its type only (whether to show it); bytes deferred
             # the cards in the same statement, their events in one more
             joinedload(Officer.certificates).selectinload(Certificate.events),
+            joinedload(Officer.unit_spells).joinedload(OfficerUnitHistory.unit),  # the unit history
         )
     ).unique().first()
     if officer is None:
@@ -330,15 +331,11 @@ def detail(officer_id: int):
     from app.settings.services import get as settings_get
 
     can_depart = can_edit and officer.employment_status == "active"
-    transfer_form = None
-    if can_depart:
-        transfer_form = TransferForm(formdata=None, version=officer.version)
-        transfer_form.to_unit.choices = [("", "请选择"), *((u.id, u.name) for u in unit_list() if u.id != officer.unit_id)]
     return render_template(
         # only a departed officer has 注销 tasks: an active one's page runs no statement for them
         "officers/detail.html", cancel_tasks=open_tasks(officer.id) if officer.employment_status != "active" else [],
         departure_form=DepartureForm(formdata=None, version=officer.version) if can_depart else None,
-        transfer_form=transfer_form, unit_history=unit_history(officer.id),
+        can_transfer=can_depart, unit_history=spells_of(officer),
         cancel_days=settings_get("card_cancel_days") if can_depart else None,
         officer=officer, flags=flags, today=d, show_id=show_id,
         full_id=sees_full_ids(), show_age=sees_ages(), history=history(officer.id), can_edit=can_edit,
@@ -395,27 +392,41 @@ def officer_depart(officer_id: int):
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#departure")
 
 
-@bp.route("/officers/<int:officer_id>/transfer", methods=["POST"])
+def _transfer_form(officer: Officer, formdata=None) -> TransferForm:
+    form = TransferForm(formdata=formdata, version=officer.version)
+    form.to_unit.choices = [("", "请选择"), *((u.id, u.name) for u in unit_list() if u.id != officer.unit_id)]
+    return form
+
+
+@bp.route("/officers/<int:officer_id>/transfer", methods=["GET", "POST"])
 @require_role("clerk")
 def officer_transfer(officer_id: int):
     """调动: to another unit on a date, with a 文号 (app/officers/transfers.py). The user's scope must
     hold both the officer's unit and the one they move to."""
     officer = scope.get_officer_or_404(officer_id)
-    back = redirect(url_for("officers.detail", officer_id=officer_id) + "#transfer")
-    form = TransferForm()
+    if request.method == "GET":
+        if officer.employment_status != "active":
+            flash(f"“{officer.name}”已不在职，不能登记调动", "warning")
+            return redirect(url_for("officers.detail", officer_id=officer_id))
+        return render_template("officers/transfer.html", officer=officer, form=_transfer_form(officer),
+                               unit_history=unit_history(officer.id))
+    back = redirect(url_for("officers.detail", officer_id=officer_id) + "#unit-history")
+    form = _transfer_form(officer, request.form)
     form.to_unit.choices = [(u.id, u.name) for u in unit_list()]
     if not form.validate():
         problems = [m for errors in form.errors.values() for m in errors]
         flash("调动未登记：" + "；".join(problems), "danger")
-        return back
+        return redirect(url_for("officers.officer_transfer", officer_id=officer_id))
     to_unit = db.session.get(Unit, form.to_unit.data)
     if to_unit is None or not scope.covers(to_unit.id) or not scope.covers(officer.unit_id):
         flash("调动未登记：调入单位不在您的管辖范围内", "danger")
-        return back
+        return redirect(url_for("officers.officer_transfer", officer_id=officer_id))
     with commit_or_errors(refused="调动未登记：") as tx:
         transfer(officer, to_unit, form.on.data, today=clock.today(), document_no=form.document_no.data or "",
                  reason=form.reason.data or "", expected_version=form_version(form.version.data))
         tx.success = f"已登记“{officer.name}”调入“{to_unit.name}”（{cn_date(form.on.data)}起）"
+    if not tx.ok:
+        return redirect(url_for("officers.officer_transfer", officer_id=officer_id))
     return back
 
 

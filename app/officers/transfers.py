@@ -101,6 +101,12 @@ def history(officer_id: int) -> list[Spell]:
                   r.created_by) for r in rows]
 
 
+def spells_of(officer: Officer) -> list[Spell]:
+    """history() from the loaded `officer.unit_spells` (the detail page joins them: no statement)."""
+    return [Spell(h.unit.name, None if h.from_on == SINCE_EVER else h.from_on, h.to_on, h.document_no, h.reason,
+                  h.created_by) for h in officer.unit_spells]
+
+
 def covering(history_table, officer_id_col, day):
     """The join condition of `history_table` (the ORM entity or its Table) on the interval holding
     `day` (a column or a date) of the officer `officer_id_col`."""

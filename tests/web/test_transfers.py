@@ -56,8 +56,10 @@ def test_a_transfer_on_the_officer_page_moves_past_and_future_cases_by_their_dat
         _db.session.commit()
         assert _case_units("罚-二月") == _case_units("罚-四月") == {"甲所"}
     login(client, app, "clerk")
-    page = client.get(f"/officers/{oid}").get_data(as_text=True)
-    assert "登记调动" in page and "单位履历" in page
+    detail = client.get(f"/officers/{oid}").get_data(as_text=True)
+    assert "登记调动" in detail and "单位履历" in detail and "尚无调动记录" in detail
+    page = client.get(f"/officers/{oid}/transfer").get_data(as_text=True)
+    assert "登记调动：调动甲" in page and "data-confirm" in page
     resp = client.post(f"/officers/{oid}/transfer", data={
         "to_unit": str(b_id), "on": "2025年3月1日", "document_no": "区人社〔2025〕12号", "reason": "工作需要",
         "version": _version(page, "transfer"), "csrf_token": csrf_from(page)}, follow_redirects=True)
@@ -94,7 +96,7 @@ def test_transfers_that_cannot_be_recorded_are_refused_and_nothing_changes(app, 
         transfer(_db.session.get(Officer, oid), _db.session.get(Unit, b_id), date(2026, 1, 1), today=TODAY)
         _db.session.commit()
     login(client, app, "clerk")
-    page = client.get(f"/officers/{oid}").get_data(as_text=True)
+    page = client.get(f"/officers/{oid}/transfer").get_data(as_text=True)
     version, token = _version(page, "transfer"), csrf_from(page)
     cases_ = [
         ({"to_unit": str(a_id), "on": "2026年7月1日"}, "调动日期2026年7月1日晚于今天"),
@@ -118,8 +120,9 @@ def test_transfers_that_cannot_be_recorded_are_refused_and_nothing_changes(app, 
 def test_a_scoped_clerk_cannot_move_someone_out_of_their_branch(app, client, tree):  # noqa: F811
     scoped_login(client, app, "jia_clerk", "clerk", "甲局")
     oid = tree["officers"]["赵甲"]
-    page = client.get(f"/officers/{oid}").get_data(as_text=True)
-    assert "丙局" not in page.split('id="transfer"', 1)[1].split("</form>", 1)[0]
+    page = client.get(f"/officers/{oid}/transfer").get_data(as_text=True)
+    assert "甲一科" in page and "丙局" not in page.split('id="transfer"', 1)[1].split("</form>", 1)[0]
+    assert client.get(f"/officers/{tree['officers']['李丙']}/transfer").status_code == 404
     resp = client.post(f"/officers/{oid}/transfer", data={
         "to_unit": str(tree["units"]["丙局"]), "on": "2026年6月1日", "version": _version(page, "transfer"),
         "csrf_token": csrf_from(page)}, follow_redirects=True)
