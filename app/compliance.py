@@ -293,10 +293,14 @@ def needs_reissue(p: Params, sets: Shared | None = None) -> Select:
     uf = unit_fields()
     card = aliased(Certificate, name="reissue_card")
     missing = str_pos(framed_sql(card.categories), literal("、") + uf.c.field + literal("、")) == 0
+    u = Unit.__table__
+    # a test on the officer row alone, before any card is looked up: only the officers of units
+    # with 执法类别 go on (none at all while no unit has any)
+    asks = s.c.unit_id.in_(select(u.c.id).where(u.c.enforcement_fields != ""))
     return (_part("NEEDS_REISSUE", literal("fields_not_covered"), s, eff_id(s))
             .join(uf, and_(uf.c.unit_id == s.c.unit_id, uf.c.field != ""))
             .join(card, card.id == eff_id(s))
-            .where(_on_post(s), s.c.eff_key.is_not(None), missing)
+            .where(asks, _on_post(s), s.c.eff_key.is_not(None), missing)
             .distinct())
 
 
