@@ -194,7 +194,7 @@ class TransferImporter(Importer):
         record_changes_many("update", "officer", [
             (t.officer.id, f"调动：{t.officer.name}，{unit_names.get(t.from_unit, '')} → {t.to_unit.name}，{cn_date(t.on)}"
              + (f"，文号 {t.document_no}" if t.document_no else "") + (f"，原因：{t.reason}" if t.reason else ""),
-             {"unit": [unit_names.get(t.from_unit), t.to_unit.name], "from_on": [None, t.on.isoformat()]})
+             {"unit_id": [t.from_unit, t.to_unit.id], "from_on": [None, t.on.isoformat()]})
             for t in plan])
 
     def export_rows(self):

@@ -75,7 +75,7 @@ def transfer(officer: Officer, to_unit: Unit | None, on: date | None, *, today: 
     record("update", "officer", officer.id,
            f"调动：{officer.name}，{from_unit.name if from_unit else ''} → {to_unit.name}，{cn_date(on)}"
            + (f"，文号 {document_no}" if document_no else "") + (f"，原因：{reason}" if reason else ""),
-           {"unit": [from_unit.name if from_unit else None, to_unit.name], "from_on": [None, on.isoformat()],
+           {"unit_id": [from_unit.id if from_unit else None, to_unit.id], "from_on": [None, on.isoformat()],
             **({"document_no": [None, document_no]} if document_no else {})})
     return moved
 
