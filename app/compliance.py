@@ -33,11 +33,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from app.certificates.models import Certificate
 from app.extensions import db
+from app.officers.fields import framed_sql
 from app.officers.idnumber import mask
 from app.officers.models import Officer, Unit
 
 FLAG_ORDER = ["UNLICENSED", "EXPIRING", "SHOULD_CANCEL", "INELIGIBLE", "TRAINING_SHORTFALL",
-              "UNIT_UNDERSTAFFED"]
+              "NEEDS_REISSUE", "UNIT_UNDERSTAFFED"]
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,55 @@ def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
     )
 
 
+class str_pos(FunctionElement):  # noqa: N801 (a SQL function)
+    """1-based position of the second string in the first, 0 when absent, on either database."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(str_pos)
+def _str_pos_default(element, compiler, **kw):
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(str_pos, "sqlite")
+def _str_pos_sqlite(element, compiler, **kw):
+    return f"instr({compiler.process(element.clauses, **kw)})"
+
+
+def unit_fields():
+    """Recursive CTE `unit_field` (unit_id, field, rest): one row per label of each unit's
+    执法类别 (stored "、"-joined, app/officers/fields.py); the seed rows have field ''. Units only
+    (a few hundred rows), on the bare table: the officers it is joined to carry the unit scope."""
+    u = Unit.__table__
+    seed = (select(u.c.id.label("unit_id"), cast(literal(""), String).label("field"),
+                   (u.c.enforcement_fields + literal("、")).label("rest"))
+            .where(u.c.enforcement_fields != ""))
+    cte = seed.cte("unit_field", recursive=True)
+    cut = str_pos(cte.c.rest, literal("、"))
+    return cte.union_all(select(cte.c.unit_id, func.substr(cte.c.rest, 1, cut - 1),
+                                func.substr(cte.c.rest, cut + 1)).where(cte.c.rest != ""))
+
+
+def needs_reissue(p: Params, sets: Shared | None = None) -> Select:
+    """NEEDS_REISSUE: on post, holding an effective card whose 执法类别 leave out one of the unit's
+    (a unit without 执法类别 never flags anyone)."""
+    s = (sets or Shared(p.today, p.officer_id)).state
+    uf = unit_fields()
+    card = aliased(Certificate, name="reissue_card")
+    missing = str_pos(framed_sql(card.categories), literal("、") + uf.c.field + literal("、")) == 0
+    u = Unit.__table__
+    # a test on the officer row alone, before any card is looked up: only the officers of units
+    # with 执法类别 go on (none at all while no unit has any)
+    asks = s.c.unit_id.in_(select(u.c.id).where(u.c.enforcement_fields != ""))
+    return (_part("NEEDS_REISSUE", literal("fields_not_covered"), s, eff_id(s))
+            .join(uf, and_(uf.c.unit_id == s.c.unit_id, uf.c.field != ""))
+            .join(card, card.id == eff_id(s))
+            .where(asks, _on_post(s), s.c.eff_key.is_not(None), missing)
+            .distinct())
+
+
 def training_shortfall(p: Params) -> Select | None:
     """Hook for the training module (TRAINING_SHORTFALL); None until it is registered."""
     for builder in _EXTRA_BUILDERS:
@@ -287,6 +337,7 @@ def flag_parts(p: Params, flags: list[str] | None = None, shared: Shared | None 
         "EXPIRING": expiring,
         "SHOULD_CANCEL": should_cancel,
         "INELIGIBLE": ineligible,
+        "NEEDS_REISSUE": needs_reissue,
         "UNIT_UNDERSTAFFED": unit_understaffed,
     }
     if p.officer_id is not None:

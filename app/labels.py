@@ -19,12 +19,14 @@ EDUCATIONS = {
 }
 EMPLOYMENT_STATUSES = {
     "active": "在职",
-    "transferred": "调离",
+    "transferred": "调出",  # DESIGN: 调出 (离开本系统); imports still accept 调离 (EMPLOYMENT_STATUS_ALIASES)
     "retired": "退休",
     "resigned": "辞职",
     "dismissed": "辞退",
     "deceased": "死亡",
 }
+# Older spellings a file may carry, read as the status they meant
+EMPLOYMENT_STATUS_ALIASES = {"调离": "transferred"}
 # 离岗 recorded on the officer page (app/officers/departures.py): the 在职状态 each sets
 DEPARTURES = {"transferred": "调出", "resigned": "辞职", "dismissed": "辞退", "retired": "退休", "deceased": "死亡"}
 GENDERS = {"M": "男", "F": "女"}
@@ -97,6 +99,7 @@ FLAGS = {
     "SHOULD_CANCEL": "应收回注销",
     "INELIGIBLE": "不符合持证条件",
     "TRAINING_SHORTFALL": "年度学时不足",
+    "NEEDS_REISSUE": "需换证",
     "UNIT_UNDERSTAFFED": "持证人数不足",
 }
 FLAG_REASONS = {
@@ -107,6 +110,7 @@ FLAG_REASONS = {
     "off_post": "已离开执法岗位",
     "shortfall": "上年度学时不足",
     "at_risk": "本年度进度落后",
+    "fields_not_covered": "证件执法类别未覆盖单位执法类别",
     **{k: v for k, v in CERT_STATUSES.items()},
     **ESTABLISHMENTS,
 }
@@ -218,6 +222,9 @@ FIELD_LABELS = {
     "employment_status": "在职状态",
     "status_changed_on": "状态变更日期",
     "post_since": "任执法岗位日期",
+    "from_on": "调动日期",
+    "document_no": "文号",
+    "enforcement_fields": "执法类别",
     "retirement_basis": "原法定退休年龄",
     "phone": "联系电话",
     "notes": "备注",

@@ -3,8 +3,9 @@ table (app/scope.case_clause) instead of resolving every case's certificate numb
 statement.
 
 A case belongs to the unit its 承办单位 names when that is a unit of the tree; otherwise to the units
-of the officers its certificate numbers resolve to (any certificate with that number; a case
-spanning two branches belongs to both). So it depends on the case and its numbers, the
+the officers its certificate numbers resolve to (any certificate with that number) worked in on the
+case's 决定日期 (officer_unit_history, app/officers/transfers.py; the current unit where no interval
+covers the date); a case spanning two branches belongs to both. So it depends on the case and its numbers, the
 certificates' numbers and officers, the officers' units and the units' names. It is kept current in
 the same transaction as the verdicts (cases/verdicts.py): every re-judging also re-resolves the same
 cases; the flush hook there adds the cases touched by an officer moving to another unit and by a
@@ -20,10 +21,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, exists, insert, select, union
+from sqlalchemy import delete, exists, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from app.extensions import db
+from app.officers.transfers import covering
 
 _CHUNK = 5000
 
@@ -33,14 +35,20 @@ def _tables():
     return t["penalty_case"], t["case_certificate"], t["certificate"], t["officer"], t["unit"], t["case_unit"]
 
 
+def _unit_then():
+    return db.Model.metadata.tables["officer_unit_history"].alias("unit_then")
+
+
 def resolved(case_ids: list[int] | None = None):
     """SELECT (case_id, unit_id) of what the cases resolve to now (all cases when None)."""
     pc, cc, c, o, u, _cu = _tables()
+    h = _unit_then()
     named = select(pc.c.id.label("case_id"), u.c.id.label("unit_id")).join(u, u.c.name == pc.c.unit)
-    by_number = (select(cc.c.case_id.label("case_id"), o.c.unit_id.label("unit_id"))
+    by_number = (select(cc.c.case_id.label("case_id"), func.coalesce(h.c.unit_id, o.c.unit_id).label("unit_id"))
                  .join(pc, pc.c.id == cc.c.case_id)
                  .join(c, c.c.number == cc.c.number)
                  .join(o, o.c.id == c.c.officer_id)
+                 .outerjoin(h, covering(h, o.c.id, pc.c.decided_on))
                  .where(~exists(select(u.c.id).where(u.c.name == pc.c.unit))))
     if case_ids is not None:
         named = named.where(pc.c.id.in_(case_ids))

@@ -37,7 +37,7 @@ Source = str | Path | bytes | BinaryIO
 # Modules that define importers, in the order the web page and `flask import --help` list them.
 # A module that is not there (a kind being built on another branch) is skipped.
 IMPORTER_MODULES = ["app.officers.imports", "app.imports.services", "app.training.imports",
-                    "app.exams.imports", "app.cases.imports", "app.online.imports"]
+                    "app.exams.imports", "app.cases.imports", "app.online.imports", "app.officers.move_imports"]
 
 ERRORS_HEADER = "错误说明"  # the first column of an annotated sheet, ignored when it comes back
 # Columns every import leaves out without a word: a row number, an annotated sheet's own column.

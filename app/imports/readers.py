@@ -119,6 +119,7 @@ class Column:
     as_text: bool = False
     hint: str = ""  # a line for the template's 填写说明 sheet
     aliases: tuple[str, ...] = ()  # other headers offices write for this column (是否在执法岗位)
+    value_aliases: tuple[tuple[str, str], ...] = ()  # (older label, code) an enum also accepts (调离)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -670,7 +671,7 @@ def to_enum(value: Any, col: Column) -> str | None:
     if _blank(value):
         return None
     assert col.mapping is not None
-    code = lookup(col.mapping, to_text(value))
+    code = lookup(col.mapping, to_text(value)) or dict(col.value_aliases).get(to_text(value))
     if code is None:
         raise CellError(f"未知的{col.noun}“{to_text(value)}”，可选：{'、'.join(col.mapping.values())}")
     return code

@@ -34,6 +34,7 @@ from app.labels import (
     CERT_KINDS,
     CERT_STATUSES,
     EDUCATIONS,
+    EMPLOYMENT_STATUS_ALIASES,
     EMPLOYMENT_STATUSES,
     ESTABLISHMENTS,
     RETIREMENT_BASES,
@@ -47,6 +48,7 @@ from app.officers.services import (
     officer_values,
     validate_officer_data,
 )
+from app.officers.transfers import record_moves
 
 Source = str | Path | bytes | BinaryIO
 EXAMPLE_ID = "11010519491231002X"
@@ -62,7 +64,7 @@ OFFICER_COLUMNS = [
     Column("on_enforcement_post", "执法岗位", "on_enforcement_post", kind="bool", example="是",
            aliases=("是否在执法岗位", "是否执法岗位", "在执法岗位"), hint="是/否（也可写 √/×、Y/N）"),
     Column("employment_status", "在职状态", "employment_status", kind="enum",
-           mapping=EMPLOYMENT_STATUSES, example="在职"),
+           mapping=EMPLOYMENT_STATUSES, example="在职", value_aliases=tuple(EMPLOYMENT_STATUS_ALIASES.items())),
     Column("phone", "联系电话", "phone", example="13800000000", as_text=True,
            aliases=("电话", "手机", "手机号码")),
     Column("employee_no", "工号", "employee_no", max_length=30, example="A001", as_text=True),
@@ -337,7 +339,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
 
     cols = [Officer.id, Officer.version, Officer.name_pinyin,
             *(getattr(Officer, f) for f in OFFICER_FIELDS)]
-    writes, audits, moved = [], [], set()
+    writes, audits, moved = [], [], {}
     for chunk in _chunks(updates):
         for cur in db.session.execute(select(*cols).where(Officer.id.in_(chunk))):
             data = updates[cur.id]
@@ -347,7 +349,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
             new.name_pinyin = sort_key(new.name)
             changes = changes_of(new, cur._asdict(), OFFICER_FIELDS)
             if "unit_id" in changes:
-                moved.add(cur.id)
+                moved[cur.id] = (cur.unit_id, new.unit_id)
             if changes or new.name_pinyin != cur.name_pinyin:  # the ORM writes a stale key too
                 writes.append({"_id": cur.id, "_version": cur.version,
                                **{f: getattr(new, f) for f in _OFFICER_WRITES}})
@@ -357,8 +359,9 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
     if moved:  # Core updates: no flush hook sees the officers' cases change branch
         from app.cases.branches import refresh_case_units
 
-        refresh_case_units(db.session, (), officer_ids=moved)
-        refresh_subjects(db.session, officer_ids=moved)
+        record_moves(moved, on=today, reason="导入人员信息时更改单位")  # first: the cases read it
+        refresh_case_units(db.session, (), officer_ids=set(moved))
+        refresh_subjects(db.session, officer_ids=set(moved))
     record_changes_many("update", "officer", audits)
     _expire(Officer)
 

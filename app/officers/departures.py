@@ -22,8 +22,9 @@ OPEN_CARD = ("valid", "suspended")
 
 
 def depart(officer: Officer, kind: str, on: date | None, *, today: date,
-           expected_version: int | None = None) -> list[CardCancelTask]:
-    """Record the departure; flush, never commit. Refuses in Chinese what cannot be recorded."""
+           expected_version: int | None = None, document_no: str = "") -> list[CardCancelTask]:
+    """Record the departure; flush, never commit. Refuses in Chinese what cannot be recorded.
+    `document_no` (文号, optional) goes into the audit row."""
     from app.settings import services as settings
 
     if kind not in DEPARTURES:
@@ -48,6 +49,7 @@ def depart(officer: Officer, kind: str, on: date | None, *, today: date,
     numbers = "、".join(c.number for c in cards)
     record("update", "officer", officer.id,
            f"登记离岗：{officer.name}，{DEPARTURES[kind]}，{cn_date(on)}"
+           + (f"，文号 {document_no.strip()}" if (document_no or "").strip() else "")
            + (f"；待注销证件 {numbers}，{cn_date(on + timedelta(days=days))}前" if cards else ""),
            {"employment_status": ["active", kind], "status_changed_on": [None, on.isoformat()]})
     return tasks

@@ -34,11 +34,15 @@ def _int_or_none(value):
 
 
 class UnitForm(CompleteForm):
-    optional_in_post = ("reminder_recipients",)
+    optional_in_post = ("reminder_recipients", "enforcement_fields")
     name = StringField("单位名称", validators=[DataRequired("请填写单位名称"), Length(max=100)])
     reminder_recipients = StringField(
         "提醒接收人", validators=[Optional(), Length(max=2000)],
         description="电子邮件地址，用逗号分隔：本单位及下级单位人员的证件到期提醒发给他们；留空则发给上级单位的接收人")
+    enforcement_fields = StringField(
+        "执法类别", validators=[Optional(), Length(max=200, message="执法类别不能超过200个字")],
+        description="本单位执法工作涉及的类别，用顿号分隔，写法与执法证上的“执法类别”一致（如 城市管理、市场监管）；"
+                    "人员执法证的类别未全部覆盖时提示“需换证”。留空则不检查")
     kind = SelectField("单位类型", choices=list(UNIT_KINDS.items()))
     parent_id = SelectField("上级单位", coerce=_int_or_none, validate_choice=True)
     sort_order = IntegerField(
@@ -152,4 +156,15 @@ class DepartureForm(FlaskForm):
     kind = SelectField("离岗类型", choices=[("", "请选择"), *DEPARTURES.items()], default="",
                        validators=[DataRequired("请选择离岗类型")])
     on = CnDateField("离岗日期", validators=[DataRequired("请填写离岗日期")])
+    document_no = StringField("文号", validators=[Optional(), Length(max=100, message="文号不能超过100个字")])
+    version = HiddenField()
+
+
+class TransferForm(FlaskForm):
+    """调动 on the officer page (app/officers/transfers.py): to another unit of the organisation."""
+
+    to_unit = SelectField("调入单位", coerce=_int_or_none, validators=[DataRequired("请选择调入单位")])
+    on = CnDateField("调动日期", validators=[DataRequired("请填写调动日期")])
+    document_no = StringField("文号", validators=[Optional(), Length(max=100, message="文号不能超过100个字")])
+    reason = StringField("原因", validators=[Optional(), Length(max=200, message="原因不能超过200个字")])
     version = HiddenField()

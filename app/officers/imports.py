@@ -12,6 +12,7 @@ from sqlalchemy import select
 from app.imports.base import Importer, ImportResult, Sheet, register
 from app.imports.readers import Column
 from app.labels import UNIT_KINDS
+from app.officers.fields import normalize
 from app.officers.models import Unit
 from app.officers.services import save_unit
 
@@ -21,6 +22,8 @@ UNIT_COLUMNS = [
            hint="已登记的单位或本文件中的单位；留空为顶级单位"),
     Column("kind", "单位类型", "kind", kind="enum", mapping=UNIT_KINDS, example="科室"),
     Column("sort_order", "排序号", "sort_order", example=10, hint="整数，小的排在前面"),
+    Column("enforcement_fields", "执法类别", "enforcement_fields", max_length=200, example="城市管理、市场监管",
+           hint="本单位执法工作涉及的类别，用顿号分隔，与执法证上的“执法类别”写法一致；不填此列则不修改"),
 ]
 
 
@@ -58,7 +61,10 @@ class UnitImporter(Importer):
                     "parent": (row.get("parent") or "").strip() if row.has("parent") else (
                         current.parent.name if current is not None and current.parent else ""),
                     "kind": row.get("kind") or (current.kind if current is not None else None),
-                    "sort_order": current.sort_order if current is not None else 0}
+                    "sort_order": current.sort_order if current is not None else 0,
+                    "enforcement_fields": normalize(row.get("enforcement_fields") or "")
+                    if row.has("enforcement_fields") and not row.is_bad("enforcement_fields") else (
+                        current.enforcement_fields if current is not None else "")}
             if data["kind"] is None:
                 data["kind"] = ("community" if name.endswith("社区") else
                                 "team" if "队" in name else "department")
@@ -91,8 +97,9 @@ class UnitImporter(Importer):
         for name, data in plan.items():
             current = stored.get(name)
             changed = current is None or (
-                (current.parent.name if current.parent else ""), current.kind, current.sort_order
-            ) != (data["parent"], data["kind"], data["sort_order"])
+                (current.parent.name if current.parent else ""), current.kind, current.sort_order,
+                current.enforcement_fields) != (data["parent"], data["kind"], data["sort_order"],
+                                                data["enforcement_fields"])
             changes.append((data, current, changed))
         return changes
 
@@ -101,7 +108,7 @@ class UnitImporter(Importer):
         names = {u.id: u.name for u in units}
         for u in sorted(units, key=lambda u: (u.sort_order, u.id)):
             yield {"name": u.name, "parent": names.get(u.parent_id), "kind": UNIT_KINDS.get(u.kind),
-                   "sort_order": u.sort_order}
+                   "sort_order": u.sort_order, "enforcement_fields": u.enforcement_fields or None}
 
     def result(self, plan) -> ImportResult:
         created = sum(1 for _d, cur, _c in plan if cur is None)
@@ -121,7 +128,8 @@ class UnitImporter(Importer):
                 parent = units[d["parent"]] if d["parent"] else None
                 units[d["name"]] = save_unit(cur, name=d["name"], kind=d["kind"],
                                              parent_id=parent.id if parent else None,
-                                             sort_order=d["sort_order"])
+                                             sort_order=d["sort_order"],
+                                             enforcement_fields=d["enforcement_fields"])
                 done.add(d["name"])
             todo = [t for t in todo if t[0]["name"] not in done]
 

@@ -38,10 +38,13 @@ NOUNS = {
     "exam_sitting": ("在线考试记录", "条"),
     "exam_result": ("考试成绩", "条"),
     "card_cancel_task": ("离岗待注销证件", "个"),
+    "officer_unit_history": ("单位变动记录", "条"),
 }
 # Recomputed from other rows (training_hours from attendance): never a reason to refuse, never
 # moved; dropped and rebuilt.
-DERIVED = {"training_hours", "training_group_hours"}
+# The unit history goes with its record (a record entered by mistake has no history worth keeping;
+# a merge keeps the kept record's).
+DERIVED = {"training_hours", "training_group_hours", "officer_unit_history"}
 # One row per officer: the kept record's wins (its photo stays; the other one's is dropped).
 SINGLE = {"officer_photo"}
 # A conflict named by what the other column points at (both records on the same exam…).

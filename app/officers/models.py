@@ -46,6 +46,10 @@ class Unit(TimestampMixin, db.Model):
     # Who receives this unit's expiring-certificate reminders (e-mail addresses, ", "-separated):
     # a digest of its subtree's officers (app/reminders); empty: the nearest unit above that has some.
     reminder_recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # 执法类别 the unit's work needs, stored as a certificate's `categories` are ("、"-separated
+    # labels, app/officers/fields.py): an officer whose effective card does not cover them all is
+    # flagged NEEDS_REISSUE. Empty: the unit asks for none (never flags anyone).
+    enforcement_fields: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     parent: Mapped[Unit | None] = relationship(remote_side="Unit.id")
     officers: Mapped[list[Officer]] = relationship(back_populates="unit")
@@ -104,6 +108,9 @@ class Officer(TimestampMixin, db.Model):
     certificates: Mapped[list[Certificate]] = relationship(  # noqa: F821
         back_populates="officer", order_by="Certificate.issued_on.desc()"
     )
+    # the unit history, latest first (app/officers/transfers.py writes it; read-only here)
+    unit_spells: Mapped[list[OfficerUnitHistory]] = relationship(
+        viewonly=True, order_by="(OfficerUnitHistory.from_on.desc(), OfficerUnitHistory.id.desc())")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -221,3 +228,22 @@ class CardCancelTask(TimestampMixin, db.Model):
     departure: Mapped[str] = mapped_column(String(20))  # app/labels.py DEPARTURES
     left_on: Mapped[date] = mapped_column(Date)
     due_on: Mapped[date] = mapped_column(Date, index=True)
+
+
+class OfficerUnitHistory(TimestampMixin, db.Model):
+    """Where an officer worked when (app/officers/transfers.py): from `from_on` (inclusive) until
+    `to_on` (exclusive: the day of the next transfer; None: still there). Officer.unit_id is the
+    open interval's unit; past cases and the annual figures read the unit of their date from here
+    (an officer without a row, or a date before the first one: the current unit)."""
+
+    __tablename__ = "officer_unit_history"
+    __table_args__ = (Index("ix_officer_unit_history_officer_from", "officer_id", "from_on"),)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    from_on: Mapped[date] = mapped_column(Date)
+    to_on: Mapped[date | None] = mapped_column(Date)
+    document_no: Mapped[str] = mapped_column(String(100), default="")  # 文号
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(100), default="")
+
+    unit: Mapped[Unit] = relationship()

@@ -7,13 +7,14 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import clock, compliance
+from app import clock, compliance, scope
 from app.auth.access import require_role, sees_ages, sees_full_ids
 from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.exams.models import Exam
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
+from app.formatting import cn_date
 from app.officers import bp
 from app.officers.attachments import (
     ATTACHMENT_KINDS,
@@ -23,7 +24,7 @@ from app.officers.attachments import (
     delete_attachment,
     history,
 )
-from app.officers.forms import OfficerForm, UnitForm, form_version
+from app.officers.forms import OfficerForm, TransferForm, UnitForm, form_version
 from app.officers.lists import (
     BULK_ACTIONS,
     OFFICERS,
@@ -35,7 +36,7 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
-from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, Unit
+from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, OfficerUnitHistory, Unit
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -45,6 +46,8 @@ from app.officers.services import (
     set_photo,
     unit_list,
 )
+from app.officers.transfers import history as unit_history
+from app.officers.transfers import spells_of, transfer
 from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
 from app.web.tx import commit_or_errors
@@ -154,6 +157,8 @@ def _unit_edit(unit: Unit | None):
                 sort_order=form.sort_order.data or 0,
                 reminder_recipients=(form.reminder_recipients.data or "")
                 if "reminder_recipients" in request.form else None,
+                enforcement_fields=(form.enforcement_fields.data or "")
+                if "enforcement_fields" in request.form else None,
             )
             tx.success = f"单位“{saved.name}”已保存"
         if tx.ok:
@@ -261,6 +266,8 @@ def _officer_form(officer: Officer | None) -> OfficerForm:
             form.id_number.data = ""
         form.id_number.render_kw = {"placeholder": officer.id_number_masked}
         form.id_number.description = "留空表示不修改；如需更正请输入完整的18位号码"
+        form.unit_id.description = ("在此更改单位记为今天的调动（无文号）；补登调动日期、文号和原因，"
+                                    "请在人员页面用“调动”登记")
     return form
 
 
@@ -307,6 +314,7 @@ def detail(officer_id: int):
             joinedload(Officer.photo_record),  # its type only (whether to show it); bytes deferred
             # the cards in the same statement, their events in one more
             joinedload(Officer.certificates).selectinload(Certificate.events),
+            joinedload(Officer.unit_spells).joinedload(OfficerUnitHistory.unit),  # the unit history
         )
     ).unique().first()
     if officer is None:
@@ -327,6 +335,7 @@ def detail(officer_id: int):
         # only a departed officer has 注销 tasks: an active one's page runs no statement for them
         "officers/detail.html", cancel_tasks=open_tasks(officer.id) if officer.employment_status != "active" else [],
         departure_form=DepartureForm(formdata=None, version=officer.version) if can_depart else None,
+        can_transfer=can_depart, unit_history=spells_of(officer),
         cancel_days=settings_get("card_cancel_days") if can_depart else None,
         officer=officer, flags=flags, today=d, show_id=show_id,
         full_id=sees_full_ids(), show_age=sees_ages(), history=history(officer.id), can_edit=can_edit,
@@ -377,10 +386,48 @@ def officer_depart(officer_id: int):
         return redirect(url_for("officers.detail", officer_id=officer_id) + "#departure")
     with commit_or_errors(refused="离岗未登记：") as tx:
         tasks = depart(officer, form.kind.data, form.on.data, today=clock.today(),
-                       expected_version=form_version(form.version.data))
+                       expected_version=form_version(form.version.data), document_no=form.document_no.data or "")
         tx.success = (f"已登记“{officer.name}”离岗" + (f"，请在{tasks[0].due_on.year}年{tasks[0].due_on.month}月"
                       f"{tasks[0].due_on.day}日前注销其 {len(tasks)} 个证件" if tasks else ""))
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#departure")
+
+
+def _transfer_form(officer: Officer, formdata=None) -> TransferForm:
+    form = TransferForm(formdata=formdata, version=officer.version)
+    form.to_unit.choices = [("", "请选择"), *((u.id, u.name) for u in unit_list() if u.id != officer.unit_id)]
+    return form
+
+
+@bp.route("/officers/<int:officer_id>/transfer", methods=["GET", "POST"])
+@require_role("clerk")
+def officer_transfer(officer_id: int):
+    """调动: to another unit on a date, with a 文号 (app/officers/transfers.py). The user's scope must
+    hold both the officer's unit and the one they move to."""
+    officer = scope.get_officer_or_404(officer_id)
+    if request.method == "GET":
+        if officer.employment_status != "active":
+            flash(f"“{officer.name}”已不在职，不能登记调动", "warning")
+            return redirect(url_for("officers.detail", officer_id=officer_id))
+        return render_template("officers/transfer.html", officer=officer, form=_transfer_form(officer),
+                               unit_history=unit_history(officer.id))
+    back = redirect(url_for("officers.detail", officer_id=officer_id) + "#unit-history")
+    form = _transfer_form(officer, request.form)
+    form.to_unit.choices = [(u.id, u.name) for u in unit_list()]
+    if not form.validate():
+        problems = [m for errors in form.errors.values() for m in errors]
+        flash("调动未登记：" + "；".join(problems), "danger")
+        return redirect(url_for("officers.officer_transfer", officer_id=officer_id))
+    to_unit = db.session.get(Unit, form.to_unit.data)
+    if to_unit is None or not scope.covers(to_unit.id) or not scope.covers(officer.unit_id):
+        flash("调动未登记：调入单位不在您的管辖范围内", "danger")
+        return redirect(url_for("officers.officer_transfer", officer_id=officer_id))
+    with commit_or_errors(refused="调动未登记：") as tx:
+        transfer(officer, to_unit, form.on.data, today=clock.today(), document_no=form.document_no.data or "",
+                 reason=form.reason.data or "", expected_version=form_version(form.version.data))
+        tx.success = f"已登记“{officer.name}”调入“{to_unit.name}”（{cn_date(form.on.data)}起）"
+    if not tx.ok:
+        return redirect(url_for("officers.officer_transfer", officer_id=officer_id))
+    return back
 
 
 @bp.route("/officers/<int:officer_id>/attachments", methods=["POST"])

@@ -7,20 +7,22 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app import clock
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
 from app.models_base import utcnow
-from app.officers import idnumber
-from app.officers.models import Officer, Unit
+from app.officers import fields, idnumber
+from app.officers.models import Officer, OfficerUnitHistory, Unit
+from app.officers.transfers import record_moves
 
 OFFICER_FIELDS = [
     "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",
     "establishment", "education", "on_enforcement_post", "employment_status", "status_changed_on",
     "post_since", "retirement_basis", "phone", "notes",
 ]
-UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order", "reminder_recipients"]
+UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order", "reminder_recipients", "enforcement_fields"]
 
 
 def unit_list() -> list[Unit]:
@@ -61,8 +63,8 @@ def reminder_recipients_text(value: str) -> str:
 
 
 def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None, sort_order: int,
-              reminder_recipients: str | None = None) -> Unit:
-    """Create or edit a unit; `reminder_recipients` None: left as it is."""
+              reminder_recipients: str | None = None, enforcement_fields: str | None = None) -> Unit:
+    """Create or edit a unit; `reminder_recipients`, `enforcement_fields` None: left as they are."""
     name = (name or "").strip()
     if not name:
         raise DomainError("单位名称不能为空", fields={"name": "单位名称不能为空"})
@@ -87,6 +89,13 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
         unit.reminder_recipients = reminder_recipients_text(reminder_recipients)
     elif creating:
         unit.reminder_recipients = ""
+    if enforcement_fields is not None:
+        text = fields.normalize(enforcement_fields)
+        if len(text) > 200:
+            raise DomainError("执法类别不能超过200个字", fields={"enforcement_fields": "执法类别不能超过200个字"})
+        unit.enforcement_fields = text
+    elif creating:
+        unit.enforcement_fields = ""
     db.session.flush()
     changes = changes_of(unit, before, UNIT_FIELDS)
     if changes:
@@ -102,6 +111,10 @@ def delete_unit(unit: Unit) -> None:
     children = db.session.scalar(select(func.count()).select_from(Unit).where(Unit.parent_id == unit.id))
     if children:
         raise DomainError(f"单位“{unit.name}”下还有 {children} 个下级单位，不能删除")
+    past = db.session.scalar(select(func.count(func.distinct(OfficerUnitHistory.officer_id)))
+                             .where(OfficerUnitHistory.unit_id == unit.id).execution_options(scope_all=True))
+    if past:
+        raise DomainError(f"单位“{unit.name}”是 {past} 名人员的调动履历中的单位，不能删除（过去的案件和统计按当时的单位计）")
     record("delete", "unit", unit.id, f"删除单位 {unit.name}", {"name": [unit.name, None]})
     db.session.delete(unit)
     db.session.flush()
@@ -220,12 +233,13 @@ def save_officer(
     unit = data.get("unit")
     if isinstance(unit, str):
         unit = get_or_create_unit(unit)
-    if unit is not None:
-        officer.unit_id = unit.id
-    elif data.get("unit_id"):
-        officer.unit_id = int(data["unit_id"])
-    if not officer.unit_id:
+    unit_id = unit.id if unit is not None else int(data["unit_id"]) if data.get("unit_id") else officer.unit_id
+    if not unit_id:
         raise DomainError("请选择单位", fields={"unit_id": "请选择单位"})
+    if not creating and before["unit_id"] != unit_id:
+        # recorded as a transfer dated today, before the officer moves (the cases' units read it)
+        record_moves({officer.id: (before["unit_id"], unit_id)}, on=today, reason="修改人员信息时更改单位")
+    officer.unit_id = unit_id
     for name, value in officer_values(data, today=today,
                                       current_status=None if creating else officer.employment_status).items():
         setattr(officer, name, value)
@@ -255,6 +269,8 @@ def set_photo(officer: Officer, data: bytes | None, mime: str | None) -> None:
 def bulk_set_unit(officers: list[Officer], unit: Unit) -> int:
     """Move officers to `unit`; one audit row per officer moved. Returns how many moved."""
     moved = 0
+    # recorded as transfers dated today, before the officers move (the cases' units read them)
+    record_moves({o.id: (o.unit_id, unit.id) for o in officers}, on=clock.today(), reason="批量调整单位")
     for officer in officers:
         if officer.unit_id == unit.id:
             continue

@@ -19,6 +19,7 @@ from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.officers.models import Officer, Unit
+from app.officers.transfers import unit_on
 from app.training.hours import on_post, records_since, year_bounds
 from app.training.models import TrainingGroupHours, TrainingHours, TrainingSession
 
@@ -261,7 +262,10 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
         required = float(get("training_hours_required"))
     rule = rule_for(year, default_total=float(required))
     names = all_groups()
-    q = select(Officer.id).join(Unit, Unit.id == Officer.unit_id)
+    # each officer under the unit they belonged to at the year's end (today for the current year):
+    # officer_unit_history (app/officers/transfers.py)
+    q, unit_then = unit_on(select(Officer.id).select_from(Officer), Officer, min(year_bounds(year)[1], clock.today()))
+    q = q.join(Unit, Unit.id == unit_then)
     q, cols, per_group = attach_year(q, year, names)
     _st, is_judged, due, _now, _meets = rule_status_sql(cols["counted"], per_group, rule, year, clock.today(),
                                                        records_since(clock.today()))

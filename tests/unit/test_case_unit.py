@@ -11,6 +11,7 @@ from datetime import date
 
 from sqlalchemy import delete, select
 
+from app import clock
 from app.cases import branches, services
 from app.cases.models import CaseUnit, PenaltyCase
 from app.certificates.models import Certificate
@@ -78,13 +79,16 @@ def test_a_case_follows_its_officer_and_its_named_unit(db):
                               "unit": "", "certificate_numbers": ["ZF-1"]})
     services.save_case(None, {"case_no": "罚2", "title": "", "decided_on": date(2025, 3, 1), "opened_on": None,
                               "unit": "丙局", "certificate_numbers": ["ZF-1"]})
+    services.save_case(None, {"case_no": "罚3", "title": "", "decided_on": clock.today(), "opened_on": None,
+                              "unit": "", "certificate_numbers": ["ZF-1"]})
     db.session.flush()
-    assert _units_of(db, "罚1") == {"甲局"} and _units_of(db, "罚2") == {"甲局"}
-    bulk_set_unit([o], b)
-    assert _units_of(db, "罚1") == {"乙局"}
+    assert _units_of(db, "罚1") == {"甲局"} and _units_of(db, "罚2") == {"甲局"} and _units_of(db, "罚3") == {"甲局"}
+    bulk_set_unit([o], b)  # a move dated today: the case decided today follows, the earlier one stays
+    assert _units_of(db, "罚3") == {"乙局"} and _units_of(db, "罚1") == {"甲局"}
     a.name = "丙局"  # 罚2's 承办单位 now names a unit of the tree: it belongs there
     db.session.flush()
-    assert _units_of(db, "罚2") == {"丙局"} and _units_of(db, "罚1") == {"乙局"}
+    assert _units_of(db, "罚2") == {"丙局"} and _units_of(db, "罚1") == {"丙局"}  # (甲局 renamed)
+    _same(db)
 
 
 def test_an_officer_import_moving_people_moves_their_cases(app, runner, tmp_path):
@@ -101,7 +105,8 @@ def test_an_officer_import_moving_people_moves_their_cases(app, runner, tmp_path
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert _db.session.scalar(select(Officer.unit_id)) == _db.session.scalar(select(Unit.id).where(Unit.name == "乙局"))
-        assert _units_of(_db, "罚1") == {"乙局"}
+        # decided before the move (dated the import's day): still the unit of its date
+        assert _units_of(_db, "罚1") == {"甲局"}
         assert branches.differences(_db.session) == []
 
 
