@@ -39,12 +39,21 @@ NOUNS = {
     "exam_result": ("考试成绩", "条"),
     "card_cancel_task": ("离岗待注销证件", "个"),
     "officer_unit_history": ("单位变动记录", "条"),
+    "training_claim": ("学时申报", "条"),
+    "officer_change_request": ("信息修改申请", "条"),
+    "application": ("证件申请", "件"),
+    "officer_invite": ("本人账号邀请码", "个"),
+    "user_account": ("本人登录账号（停用，须重新邀请）", "个"),
 }
 # Recomputed from other rows (training_hours from attendance): never a reason to refuse, never
 # moved; dropped and rebuilt.
 # The unit history goes with its record (a record entered by mistake has no history worth keeping;
 # a merge keeps the kept record's).
-DERIVED = {"training_hours", "training_group_hours", "officer_unit_history"}
+# An invitation code names the record merged away: it goes too.
+DERIVED = {"training_hours", "training_group_hours", "officer_unit_history", "officer_invite"}
+# The merged-away record's own login (app/me) is ended, not moved or deleted (its sessions, tokens
+# and decisions refer to it): the person is invited again on the kept record.
+ENDED = {"user_account"}
 # One row per officer: the kept record's wins (its photo stays; the other one's is dropped).
 SINGLE = {"officer_photo"}
 # A conflict named by what the other column points at (both records on the same exam…).
@@ -83,7 +92,7 @@ def delete_blockers(officer_id: int, found: dict[str, int] | None = None) -> dic
     """What stops the record from being deleted: every referring row but the derived ones and
     the photo (which goes with the record)."""
     found = counts(officer_id) if found is None else found
-    return {t: n for t, n in found.items() if t not in DERIVED and t not in SINGLE}
+    return {t: n for t, n in found.items() if t not in DERIVED and t not in SINGLE and t not in ENDED}
 
 
 def delete_officer(officer: Officer) -> None:
@@ -98,6 +107,8 @@ def delete_officer(officer: Officer) -> None:
     for t, c in references():
         if t.name in DERIVED:
             db.session.execute(delete(t).where(c == officer.id))
+        elif t.name in ENDED:
+            db.session.execute(update(t).where(c == officer.id).values({c.name: None, "active": False}))
     oid, name = officer.id, officer.name
     db.session.delete(officer)
     db.session.flush()
@@ -138,7 +149,7 @@ def plan_merge(keep: Officer, drop: Officer) -> MergePlan:
         n = found.get(table.name, 0)
         if not n:
             continue
-        if table.name in DERIVED:
+        if table.name in DERIVED or table.name in ENDED:
             plan.dropped[table.name] = n
             continue
         for others in _unique_others(table, column):
@@ -181,7 +192,9 @@ def merge_officers(keep: Officer, drop: Officer) -> MergePlan:
     numbers = set(db.session.scalars(select(Certificate.number).where(Certificate.officer_id == drop.id)))
     moved: dict[str, list] = {}
     for table, column in references():
-        if table.name in plan.dropped:
+        if table.name in ENDED:
+            db.session.execute(update(table).where(column == drop.id).values({column.name: None, "active": False}))
+        elif table.name in plan.dropped:
             db.session.execute(delete(table).where(column == drop.id))
         elif table.name in plan.moves:
             key = list(table.primary_key.columns)[0]

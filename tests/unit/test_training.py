@@ -161,9 +161,12 @@ def test_annual_statistics(db):
     # below 60 hours: all 6
     stats = annual_stats(y, required=60)
     assert stats["year"] == y
+    # 32 hours over 4 participants; nothing online; 法治讲座 and 旁听庭审 are both 公共法律知识
     assert stats["training"] == {"sessions": 3, "participants": 4, "person_times": 6, "hours": 32.0,
-                                 "by_category": {"lecture": 2, "court_observation": 1}}
-    assert stats["exams"] == {"held": 2, "takers": 3, "passed": 2, "pass_rate": 0.6667}
+                                 "by_category": {"lecture": 2, "court_observation": 1},
+                                 "average_hours": 8.0, "counted_hours": 32.0, "online_dropped": 0.0,
+                                 "by_group": {"公共法律知识": 32}}
+    assert {k: v for k, v in stats["exams"].items() if k != "by_exam"} == {"held": 2, "takers": 3, "passed": 2, "pass_rate": 0.6667}
     assert stats["certificates"] == {"effective_at_year_end": 4, "issued": 1, "suspended": 1,
                                      "cancelled": 1, "revoked": 0}
     assert stats["officers"] == {"on_post_at_year_end": 6, "training_shortfall": 6}
@@ -174,7 +177,8 @@ def test_annual_statistics_of_an_empty_year(db):
     stats = annual_stats(1999, required=60)
     assert stats["exams"]["pass_rate"] == 0
     assert stats["training"] == {"sessions": 0, "participants": 0, "person_times": 0, "hours": 0.0,
-                                 "by_category": {}}
+                                 "by_category": {}, "average_hours": 0, "counted_hours": 0.0,
+                                 "online_dropped": 0.0, "by_group": {}}
 
 
 def test_enrol_and_grid_defaults(db):

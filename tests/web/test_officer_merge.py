@@ -4,11 +4,12 @@ into the other record of the same person (administrators only, audited)."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
+from app.auth.models import User
 from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
 from app.officers.models import Officer, OfficerAttachment
@@ -75,10 +76,20 @@ def test_delete_is_refused_naming_what_refers_to_the_record(app, client):
 
 def _rows_for(officer, exam, session):
     """One row of every table that refers to an officer."""
+    from app.applications.models import Application
+    from app.me.models import ChangeRequest, OfficerInvite, TrainingClaim
     from app.officers.models import CardCancelTask, OfficerPhoto, OfficerUnitHistory
 
     card = CertificateFactory(officer=officer)
+    account = User(username=officer.id_number, role="officer", officer_id=officer.id, password_hash="x")
     _db.session.add_all([
+        account,
+        OfficerInvite(officer_id=officer.id, code_hash=f"h{officer.id}", expires_at=datetime(2026, 7, 1)),
+        TrainingClaim(officer_id=officer.id, title="外单位培训", held_on=date(2026, 4, 1), hours=4,
+                      category="general_law"),
+        ChangeRequest(officer_id=officer.id, field="phone", value="13800000000"),
+        Application(number=f"SQ2026-{officer.id:05d}", kind="new", officer_id=officer.id, state="unit_review",
+                    step="unit_review", submitted_on=date(2026, 5, 1)),
         OfficerUnitHistory(officer_id=officer.id, unit_id=officer.unit_id, from_on=date(2020, 1, 1)),
         CardCancelTask(officer_id=officer.id, certificate_id=card.id, departure="transferred",
                        left_on=date(2026, 5, 1), due_on=date(2026, 5, 31)),
@@ -121,12 +132,16 @@ def test_merge_moves_the_rows_of_every_table_that_refers_to_an_officer(app, clie
         for t, c in refs.items():
             table = _db.metadata.tables[t]
             assert not _db.session.scalar(select(func.count()).select_from(table).where(c == drop_id)), t
-            # the unit history is not moved: the kept record keeps its own (here none)
-            kept = 0 if t == "officer_unit_history" else before[t]
+            # the unit history and invitation codes are not moved: the kept record keeps its own
+            # (here none); the merged-away record's own login is ended (re-invited on the kept one)
+            kept = 0 if t in ("officer_unit_history", "officer_invite", "user_account") else before[t]
             assert _db.session.scalar(select(func.count()).select_from(table).where(c == keep_id)) == kept, t
         ev = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "merge",
                                                          AuditEvent.entity_id == keep_id))
         assert f"编号 {drop_id}" in ev.summary and "证件 1 张" in ev.summary
+        account = _db.session.scalar(select(User).where(User.role == "officer"))
+        assert account.officer_id is None and not account.active
+        assert set(ev.changes["moved"][1]) >= {"学时申报", "证件申请", "信息修改申请"}
         assert set(ev.changes["moved"][1]) >= {"证件", "附件", "培训出勤记录", "考试成绩", "在线考试记录", "照片",
                                                "离岗待注销证件"}
     audit = client.get("/audit").get_data(as_text=True)
