@@ -49,9 +49,25 @@ for _ in $(seq 100); do
   sleep 0.3
 done
 
+dbname=${LOAD_DATABASE_URL##*/}
+dbname=${dbname%%\?*}
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $USERS users for ${SECONDS_}s on port $port"
+# A login's password hash is deliberately slow and 20 at once are not the daily load: the CPU
+# per request is counted from when every user is logged in (locust's CSV, rewritten each second).
 $VENV/bin/locust -f scripts/locustfile.py --headless -u "$USERS" -r 5 -t "${SECONDS_}s" \
-  --host "http://127.0.0.1:$port" --csv "$OUT/load" --only-summary >"$OUT/locust.log" 2>&1 || true
+  --host "http://127.0.0.1:$port" --csv "$OUT/load" --only-summary \
+  >"$OUT/locust.log" 2>&1 &
+locust=$!
+rm -f "$OUT/load_stats.csv"
+for _ in $(seq 240); do
+  sleep 0.5
+  [ "$($PY scripts/bench_load.py logins "$OUT/load")" -ge "$USERS" ] && break
+done
+echo "$($PY scripts/bench_load.py cpu "$web" "$dbname") $($PY scripts/bench_load.py logins "$OUT/load" --pages)" \
+  >"$OUT/load_cpu.txt"
+wait "$locust" || true
+echo "$($PY scripts/bench_load.py cpu "$web" "$dbname") $($PY scripts/bench_load.py logins "$OUT/load" --pages)" \
+  >>"$OUT/load_cpu.txt"
 $PY scripts/bench_load.py report "$OUT/load"
 if grep -q "Traceback" "$OUT/gunicorn.log"; then
   echo "gunicorn logged errors: see $OUT/gunicorn.log"
