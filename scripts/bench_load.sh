@@ -10,6 +10,7 @@
 #   LOAD_DATABASE_URL  a PostgreSQL database to use (built once, reused); default: a throwaway
 #                      cluster (scripts/pg.sh, run as root), built and removed each time
 #   LOAD_USERS=20  LOAD_SECONDS=60  LOAD_WAIT=1,3 (think time, s)  LOAD_OFFICERS=20000
+#   LOAD_READS_ONLY=1  the pages only (no import or export)
 #   LOAD_OUT=/tmp/bench_load  (locust's CSV and log, gunicorn's log)
 set -euo pipefail
 cd "$(dirname "$0")/.."
