@@ -99,7 +99,8 @@ class AttendanceImporter(Importer):
     def validate(self, sheet: Sheet, *, today: date, state: dict[str, Any] | None = None):
         """`state` (a streamed import): the sessions and (session, officer) pairs of the rows
         before these, and the sessions found new."""
-        state = state if state is not None else self.stream_state()
+        streamed = state is not None
+        state = state if streamed else self.stream_state()
         officers = resolve_officers(sheet, today)
         sessions: dict[tuple[str, date], dict[str, Any]] = state["sessions"]
         seen: dict[tuple[str, date], dict[int, int]] = state["seen"]  # session -> officer -> row
@@ -187,7 +188,7 @@ class AttendanceImporter(Importer):
                 continue
             final.append((key, officer_id, att.status, att.credited_hours))
         return {"sessions": {key: sessions[key] for key in here}, "existing": existing,
-                "rows": final, "changes": None}
+                "rows": final, "changes": None, "hours_later": state if streamed else None}
 
     def export_rows(self):
         for a in db.session.execute(select(
@@ -243,6 +244,8 @@ class AttendanceImporter(Importer):
 
     def finish_streamed(self, state: dict[str, Any], result: ImportResult) -> None:
         result.text = self._text(len(state["sessions"]), len(state["new"]), result)
+        if state.get("officers"):  # the chunks' officers' hours: one refresh, not one a chunk
+            _after_attendance_import(state["officers"], state["years"])
 
     def apply(self, plan, *, today: date, result: ImportResult) -> None:
         new, changed, _same = plan["changes"]
@@ -273,13 +276,19 @@ class AttendanceImporter(Importer):
         for key, officer_id, _s, _h in new:
             new_by_session.setdefault(existing[key].id, set()).add(officer_id)
         ids = []
-        for chunk in chunks(sorted(new_by_session), 200):
-            ids += [r.id for r in db.session.connection().execute(select(
-                Attendance.id, Attendance.session_id, Attendance.officer_id).where(
-                Attendance.session_id.in_(chunk))) if r.officer_id in new_by_session[r.session_id]]
+        for session_id, officers in sorted(new_by_session.items()):
+            # by officer too: a streamed import's later chunks must not read the whole session
+            for chunk in chunks(sorted(officers), 2000):
+                ids += db.session.connection().execute(select(Attendance.id).where(
+                    Attendance.session_id == session_id, Attendance.officer_id.in_(chunk))).scalars()
         result.created_ids["attendance"] = sorted(ids)
-        _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
-                                 {key[1].year for key in plan["sessions"]})
+        touched = {o for _k, o, _s, _h in plan["rows"]}
+        years = {key[1].year for key in plan["sessions"]}
+        if plan["hours_later"] is not None:  # streamed: once for the whole file, at the end
+            plan["hours_later"].setdefault("officers", set()).update(touched)
+            plan["hours_later"].setdefault("years", set()).update(years)
+        else:
+            _after_attendance_import(touched, years)
         from app.training.rules import check_years
 
         check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry

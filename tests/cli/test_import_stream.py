@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.extensions import db as _db
 from app.imports import base, readers
 from app.officers.models import Officer, Unit
-from app.training.models import Attendance, TrainingSession
+from app.training.models import Attendance, TrainingHours, TrainingSession
 from tests.conftest import login, token
 from tests.factories import OfficerFactory, id_number
 
@@ -119,6 +119,10 @@ def test_attendance_in_chunks_counts_each_session_once(app, runner, tmp_path, sm
     assert result.exit_code == 0, result.output
     assert "培训 2 次（新建 2），出勤记录 8 条（新增 8，更新 0）" in result.output
     assert (count(app, TrainingSession), count(app, Attendance)) == (2, 8)
+    with app.app_context():  # the year's hours, refreshed once after the last chunk
+        assert sorted(_db.session.scalars(select(TrainingHours.hours).where(
+            TrainingHours.year == 2026))) == [6.0] * 4
+    assert runner.invoke(args=["check", "hours"]).exit_code == 0
     again = runner.invoke(args=["import", "attendance", str(path)])
     assert "培训 2 次（新建 0），出勤记录 8 条（新增 0，更新 0，无变化 8）" in again.output, again.output
 
