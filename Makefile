@@ -5,7 +5,7 @@ FLASK   := $(VENV)/bin/flask --app app
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: install install-test run serve test test-sqlite test-postgres lint bench clean
+.PHONY: install install-test run serve test test-sqlite test-postgres lint bench bench-load clean
 
 ## install: system packages (fonts, HarfBuzz subsetter), the virtual environment, the database schema
 install:
@@ -52,6 +52,10 @@ lint:
 
 bench:
 	$(PY) scripts/bench_pages.py --gunicorn
+
+## bench-load: 20 clerks for 60 s (locust) on gunicorn + PostgreSQL, 20,000 officers (README "性能基准")
+bench-load:
+	bash scripts/bench_load.sh
 
 clean:
 	rm -rf $(VENV) instance/app.db

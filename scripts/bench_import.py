@@ -8,6 +8,7 @@ Targets (DESIGN §7, issue 8 item 5): 10,000 officers ≤ 5 s; 20,000 certificat
 200,000 attendance rows ≤ 30 s and ≤ 400 MB peak.
     .venv/bin/python scripts/bench_import.py [--officers N] [--certificates N] [--attendance N]
         [--database-url URL] [--files DIR (generated .xlsx kept and reused)]
+        [--csv (CSV files, imported as `flask import KIND FILE.csv` does: streamed, no row cap)]
 """
 
 from __future__ import annotations
@@ -43,14 +44,51 @@ def id_numbers(n: int, rng: random.Random) -> list[str]:
     return sorted(out)
 
 
+class _Csv:
+    """A CSV file written like a sheet (`append` a row), UTF-8 with BOM as Excel saves it."""
+
+    def __init__(self, path: Path):
+        import csv
+
+        self.f = path.open("w", encoding="utf-8-sig", newline="")
+        self.w = csv.writer(self.f)
+
+    def append(self, row: list) -> None:
+        self.w.writerow(["" if v is None else v for v in row])
+
+    def close(self) -> None:
+        self.f.close()
+
+
+class _Book:
+    """An .xlsx (openpyxl, like a file saved by Excel: shared strings, a dimension) or a .csv,
+    by the path's suffix."""
+
+    def __init__(self, path: Path, *, write_only: bool = False, title: str | None = None):
+        self.path = path
+        if path.suffix == ".csv":
+            self.ws, self.wb = _Csv(path), None
+        else:
+            self.wb = openpyxl.Workbook(write_only=write_only)
+            self.ws = self.wb.create_sheet(title) if write_only else self.wb.active
+
+    def append(self, row: list) -> None:
+        self.ws.append(row)
+
+    def save(self) -> None:
+        if self.wb is None:
+            self.ws.close()
+        else:
+            self.wb.save(self.path)
+
+
 def write_officers(path: Path, n: int, seed: int = 1, *, changed: bool = False) -> list[str]:
     """`changed`: the same officers (same ID numbers), each with another position and phone."""
     rng = random.Random(seed)
     ids = id_numbers(n, rng)
     if changed:
         rng = random.Random(seed + 1)
-    wb = openpyxl.Workbook()  # like a file saved by Excel: shared strings, a dimension
-    ws = wb.active
+    ws = _Book(path, write_only=path.suffix == ".csv")
     ws.append(["姓名", "身份证号", "单位", "职务", "编制类型", "学历", "执法岗位", "在职状态", "联系电话", "工号"])
     for i, number in enumerate(ids):
         ws.append([rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN), number, rng.choice(UNITS),
@@ -58,14 +96,13 @@ def write_officers(path: Path, n: int, seed: int = 1, *, changed: bool = False) 
                    rng.choice(["行政编制", "行政编制", "事业编制", "合同制"]),
                    rng.choice(["本科", "大专", "研究生"]), rng.choice(["是", "是", "否"]), "在职",
                    f"138{rng.randint(0, 99999999):08d}", f"E{i:06d}"])
-    wb.save(path)
+    ws.save()
     return ids
 
 
 def write_certificates(path: Path, ids: list[str], n: int | None = None, *, changed: bool = False) -> None:
     """`changed`: the same certificates (same kinds and numbers), each with another area and expiry."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
+    ws = _Book(path)
     ws.append(["身份证号", "证件类型", "证件编号", "发证机关", "发证日期", "有效期至", "执法类别", "执法区域", "状态",
                "状态日期"])
     kinds = ["行政执法证", "行政执法监督证"]
@@ -75,20 +112,19 @@ def write_certificates(path: Path, ids: list[str], n: int | None = None, *, chan
         ws.append([number, kinds[(i // len(ids)) % 2], f"50010824{i:06d}", "重庆市人民政府", date(2023, 3, 1),
                    date(2028, 2, 29 if changed else 28), "市容环境卫生", "江北区" if changed else "渝中区",
                    None if changed else status, date(2025, 1, 1) if status != "有效" and not changed else None])
-    wb.save(path)
+    ws.save()
 
 
 def write_attendance(path: Path, ids: list[str], n: int) -> None:
     """`n` rows: sessions of len(ids) officers each (20 sessions × 10,000 officers for 200,000)."""
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet("签到表")
+    ws = _Book(path, write_only=True, title="签到表")
     ws.append(["2026年培训签到表"])
     ws.append(["培训名称", "培训日期", "培训类别", "学时", "身份证号", "出勤情况", "认定学时"])
     for i in range(n):
         s = i // len(ids)
         ws.append([f"专题培训{s + 1}", date(2026, 1, 5) + timedelta(days=7 * s), "通用法律知识", 4,
                    ids[i % len(ids)], "出席" if i % 10 else "请假", None])
-    wb.save(path)
+    ws.save()
 
 
 _CHILD = """
@@ -136,12 +172,26 @@ with app.app_context():
         statements[0] += 1
 
     t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu()
-    result = importer.run(path, path.rsplit("/", 1)[-1], today=date(2026, 6, 15), dry_run=dry)
-    db.session.rollback() if dry else db.session.commit()
+    if path.endswith(".csv"):  # as `flask import KIND FILE.csv` does it: streamed, recorded
+        import contextlib, io
+        from app.imports.cli import _run
+
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                _run(kind, path, dry, date(2026, 6, 15), (), None)
+            except SystemExit as exc:
+                if exc.code:
+                    sys.exit(err.getvalue()[-3000:])
+        summary = out.getvalue().strip().splitlines()[-1]
+    else:
+        summary = importer.run(path, path.rsplit("/", 1)[-1], today=date(2026, 6, 15),
+                               dry_run=dry).summary()
+        db.session.rollback() if dry else db.session.commit()
     print(json.dumps({"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0,
                       "server_cpu": server_cpu() - s0, "statements": statements[0],
                       "peak_mb": peak_mb(),
-                      "summary": result.summary()}, ensure_ascii=False))
+                      "summary": summary}, ensure_ascii=False))
 """
 
 
@@ -171,6 +221,8 @@ def main() -> None:
     parser.add_argument("--attendance", type=int, default=200_000)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--skip-certificates", action="store_true")
+    parser.add_argument("--csv", action="store_true",
+                        help="CSV files imported as the command line does (streamed, recorded)")
     parser.add_argument("--files", default=None,
                         help="a directory for the generated .xlsx files, reused when they exist")
     args = parser.parse_args()
@@ -181,17 +233,18 @@ def main() -> None:
 
     tmp = Path(args.files or tempfile.mkdtemp(prefix="bench_import_"))
     tmp.mkdir(parents=True, exist_ok=True)
-    officers_xlsx = tmp / f"officers{args.officers}.xlsx"
-    certs_xlsx = tmp / f"certificates{args.officers}x{args.certificates}.xlsx"
-    attendance_xlsx = tmp / f"attendance{args.officers}x{args.attendance}.xlsx"
+    ext = ".csv" if args.csv else ".xlsx"
+    officers_xlsx = tmp / f"officers{args.officers}{ext}"
+    certs_xlsx = tmp / f"certificates{args.officers}x{args.certificates}{ext}"
+    attendance_xlsx = tmp / f"attendance{args.officers}x{args.attendance}{ext}"
     t = time.perf_counter()
     ids = id_numbers(args.officers, random.Random(1))
-    changed_xlsx = tmp / f"officers{args.officers}-changed.xlsx"
+    changed_xlsx = tmp / f"officers{args.officers}-changed{ext}"
     if not officers_xlsx.exists():
         assert write_officers(officers_xlsx, args.officers) == ids
     if not changed_xlsx.exists():
         write_officers(changed_xlsx, args.officers, changed=True)
-    certs_changed_xlsx = tmp / f"certificates{args.officers}x{args.certificates}-changed.xlsx"
+    certs_changed_xlsx = tmp / f"certificates{args.officers}x{args.certificates}-changed{ext}"
     if not certs_xlsx.exists():
         write_certificates(certs_xlsx, ids, args.certificates)
     if not certs_changed_xlsx.exists():

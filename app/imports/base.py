@@ -79,6 +79,8 @@ def chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 BAD = object()  # a cell that could not be read; its problem is already reported
 _MISSING = object()
 _MEMO_LIMIT = 100_000  # distinct values remembered per column
+STREAM_ROWS = 20_000  # rows a streamed import reads, checks and writes at a time
+MAX_LISTED = 1_000  # problems a streamed import keeps to list (it counts all of them)
 
 
 class Row:
@@ -193,6 +195,8 @@ class Importer:
     # framework lists each new unit with its near-duplicates and creates only those allowed.
     unit_field: ClassVar[str | None] = None
     defaults: ClassVar[dict[str, str]] = {}  # field -> what an absent or empty cell means
+    # validate(sheet, today=, state=) carries stream_state() between chunks: run_streamed works
+    streams: ClassVar[bool] = False
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -272,21 +276,40 @@ class Importer:
              assign: dict[str, str] | None = None) -> Sheet:
         """Read and convert every cell. Raises ImportRefused for an unreadable file or wrong
         columns; cell problems are collected in the sheet's `problems`."""
-        table = read_table(source, filename, self.columns)
+        return next(self.sheets(source, filename, ignore=ignore, assign=assign))
+
+    def sheets(self, source: Source, filename: str, *, ignore: Iterable[str] = (),
+               assign: dict[str, str] | None = None, size: int | None = None,
+               limits: bool = True) -> Iterator[Sheet]:
+        """The file's rows converted, as one Sheet (`size` None) or as Sheets of `size` rows
+        each, read lazily: a streamed import holds one chunk at a time. Each Sheet has its own
+        problems. `limits`: the readers' caps (False for a CSV file given on the command line)."""
+        table = read_table(source, filename, self.columns, limits=limits)
         mapping, problems = self.map_headers(table.headers, ignore=ignore, assign=assign,
                                              header_row=table.header_row)
         if problems:
             raise ImportRefused(problems)
         headers = {col.field: h for h, col in mapping.items()}
         headers |= {col.field: col.zh for col in self.columns if col.field not in headers}
+        positions = {h: table.positions[h] for h in mapping}
+        ignored = self.unmapped(table.headers, mapping)
         example = self.example_values(mapping)
-        examples: list[int] = []
         # Each column converts each distinct cell value once (a session's title, its date and
         # hours repeat on every row of a 200,000-row sheet); `memo` holds the value or its error.
+        # A chunked read starts them afresh with each chunk, so they stay the size of a chunk.
         items = [(h, col, col.kind != "id", {}) for h, col in mapping.items()]
-        problems = table.problems  # the reader adds cells under no header while we iterate
-        rows: list[Row] = []
         shared: dict[Any, Any] = {}  # one object per repeated value (a session's title, a date)
+        rows: list[Row] = []
+        problems = []
+        examples: list[int] = []
+        done = 0  # rows already handed out in earlier chunks
+
+        def sheet() -> Sheet:
+            problems.extend(table.problems)  # the reader's: cells under no header
+            table.problems.clear()
+            return Sheet(rows, problems, headers, mapping, positions, table.header_row,
+                         ignored=ignored, examples=examples)
+
         for number, raw in table.rows:
             values: dict[str, Any] = {}
             row = Row(number, values, headers, problems)
@@ -316,16 +339,24 @@ class Importer:
                 examples.append(number)  # the template's example row: never imported
                 continue
             rows.append(row)
-        if not rows and examples and not problems:
-            raise ImportRefused([Problem(None, None, f"文件中只有模板示例行（第 {examples[0]} 行），"
-                                                     "没有要导入的数据")])
-        if not rows:
-            raise ImportRefused(problems or [Problem(None, None, "文件中只有表头，没有数据行")])
+            if size and len(rows) >= size:
+                yield sheet()
+                done += len(rows)
+                rows, problems, examples = [], [], []
+                shared.clear()
+                for item in items:
+                    item[3].clear()
+        last = sheet()
+        if not done:
+            if not rows and examples and not problems:
+                raise ImportRefused([Problem(None, None, f"文件中只有模板示例行（第 {examples[0]} 行），"
+                                                         "没有要导入的数据")])
+            if not rows:
+                raise ImportRefused(problems or [Problem(None, None, "文件中只有表头，没有数据行")])
         if any(p.row is None for p in problems):
             raise ImportRefused([p for p in problems if p.row is None])
-        return Sheet(rows, problems, headers, mapping, {h: table.positions[h] for h in mapping},
-                     table.header_row, ignored=self.unmapped(table.headers, mapping),
-                     examples=examples)
+        if rows or problems or examples or not done:
+            yield last
 
     # --- the two steps a kind implements -------------------------------------------------------
 
@@ -353,11 +384,16 @@ class Importer:
 
     def run(self, source: Source, filename: str, *, today: date, dry_run: bool = False,
             ignore: Iterable[str] = (), assign: dict[str, str] | None = None,
-            create_units: bool | Iterable[str] = True) -> ImportResult:
+            create_units: bool | Iterable[str] = True, stream: bool = False) -> ImportResult:
         """Read, validate and (unless dry_run) apply. Raises ImportRefused with every problem,
         in file order; flushes, never commits (the caller owns the transaction).
         `create_units`: which new units (of `unit_field`) may be registered — all (True), none
-        (False) or those named; a row naming another new unit is refused."""
+        (False) or those named; a row naming another new unit is refused.
+        `stream` (the command line): a kind that `streams` reads, checks and writes the file in
+        chunks (`run_streamed`), and a CSV file on disk is not held to the web's limits."""
+        if stream and self.streams:
+            return self.run_streamed(source, filename, today=today, dry_run=dry_run,
+                                     ignore=ignore, assign=assign, create_units=create_units)
         sheet = self.read(source, filename, ignore=ignore, assign=assign)
         new_units = self._check_units(sheet, create_units)
         plan = self.validate(sheet, today=today)
@@ -373,6 +409,64 @@ class Importer:
 
             with deferred(db.session):  # the case verdicts the rows touch: re-judged once, at the end
                 self.apply(plan, today=today, result=result)
+            from app.audit.services import record
+
+            record("import", self.entity, None, result.summary(), {"file": [None, filename]})
+        return result
+
+    # --- streamed: a file of any size in bounded memory -----------------------------------------
+
+    def stream_state(self) -> dict[str, Any]:
+        """What `validate` carries from one chunk to the next (compact keys: the ID numbers seen
+        and the row that had each, for "duplicate of row N")."""
+        return {}
+
+    def finish_streamed(self, state: dict[str, Any], result: ImportResult) -> None:
+        """The whole file's result from the chunks' results summed (a kind's own wording)."""
+
+    def run_streamed(self, source: Source, filename: str, *, today: date, dry_run: bool = False,
+                     ignore: Iterable[str] = (), assign: dict[str, str] | None = None,
+                     create_units: bool | Iterable[str] = True) -> ImportResult:
+        """`run` a chunk of STREAM_ROWS rows at a time, in the caller's one transaction: each
+        chunk is validated (against the rows before it through `stream_state`) and, while no
+        chunk had a problem, applied. After the first problem the rest is only checked, so the
+        refusal lists every problem (the first MAX_LISTED, and how many in all); the caller
+        rolls back what the earlier chunks wrote, so a refused import writes nothing. Memory
+        is a chunk's rows plus the state's compact keys, whatever the file's size."""
+        from app.cases.verdicts import deferred
+        from app.extensions import db
+
+        state = self.stream_state()
+        result = ImportResult(self.noun, dry_run=dry_run, entity=self.entity, kind=self.kind)
+        listed: list[Problem] = []
+        found = 0
+        try:
+            for sheet in self.sheets(source, filename, ignore=ignore, assign=assign,
+                                     size=STREAM_ROWS, limits=False):
+                result.ignored_columns = sheet.ignored
+                result.skipped_examples += sheet.examples
+                units = self._check_units(sheet, create_units)
+                plan = self.validate(sheet, today=today, state=state)
+                if sheet.problems:
+                    found += len(sheet.problems)
+                    listed += in_file_order(sheet)[:MAX_LISTED - len(listed)]
+                    continue
+                if found:  # refused already: the rest is only checked
+                    continue
+                for name, near in units.items():
+                    result.new_units.setdefault(name, near)
+                part = self.result(plan)
+                if not dry_run:
+                    with deferred(db.session):
+                        self.apply(plan, today=today, result=part)
+                _add(result, part)
+        except ImportRefused as refused:  # the file itself (a broken line further down)
+            raise ImportRefused(listed + refused.problems[:MAX_LISTED],
+                                total=found + refused.total) from None
+        if found:
+            raise ImportRefused(listed, total=found)
+        self.finish_streamed(state, result)
+        if not dry_run:
             from app.audit.services import record
 
             record("import", self.entity, None, result.summary(), {"file": [None, filename]})
@@ -406,6 +500,17 @@ class Importer:
                 row.error(name, f"单位“{value}”尚未登记，本次导入未允许新建{hint}；"
                                 "请改为已登记的单位，或确认新建这个单位")
         return {n: near[n] for n in new if n in allowed}
+
+
+def _add(total: ImportResult, part: ImportResult) -> None:
+    """A chunk's result added to the file's."""
+    total.total += part.total
+    total.created += part.created
+    total.updated += part.updated
+    total.unchanged += part.unchanged
+    total.units_created += [u for u in part.units_created if u not in total.units_created]
+    for table, ids in part.created_ids.items():
+        total.created_ids.setdefault(table, []).extend(ids)
 
 
 def in_file_order(sheet: Sheet) -> list[Problem]:

@@ -19,6 +19,7 @@ from flask.cli import AppGroup
 from app import clock
 from app.cli_types import DATE
 from app.extensions import db
+from app.imports import base
 from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
 
 
@@ -61,14 +62,20 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
         click.echo(f"错误：{unsupported_message(file)}", err=True)
         sys.exit(2)
     try:
+        # A CSV file is read, checked and written a chunk at a time and is not held to the
+        # web's upload limits (a province's year of attendance is one file); workbooks are.
         result = get_importer(kind).run(path, path.name, today=today or clock.today(),
                                         dry_run=dry_run, ignore=ignore,
-                                        create_units=create_units)
+                                        create_units=create_units,
+                                        stream=extension(file) == ".csv")
     except ImportRefused as refused:
         db.session.rollback()
-        for problem in refused.problems:
+        shown = refused.problems[:base.MAX_LISTED]
+        for problem in shown:
             click.echo(str(problem), err=True)
-        click.echo(f"导入被拒绝：共 {len(refused.problems)} 个问题，未写入任何数据", err=True)
+        if refused.total > len(shown):
+            click.echo(f"……另有 {refused.total - len(shown):,} 个问题未列出", err=True)
+        click.echo(f"导入被拒绝：共 {refused.total:,} 个问题，未写入任何数据", err=True)
         if errors_out:
             _write_errors(kind, path, refused, errors_out)
         sys.exit(1)

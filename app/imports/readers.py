@@ -90,9 +90,11 @@ class Problem:
 class ImportRefused(DomainError):
     """The file was refused; nothing was written. Carries every problem found."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], total: int | None = None):
         self.problems = problems
-        super().__init__(f"导入被拒绝：共 {len(problems)} 个问题，未写入任何数据")
+        # how many were found: more than listed when a streamed import kept only the first ones
+        self.total = max(total or 0, len(problems))
+        super().__init__(f"导入被拒绝：共 {self.total} 个问题，未写入任何数据")
 
 
 def refuse(message: str, row: int | None = None, column: str | None = None) -> ImportRefused:
@@ -433,14 +435,21 @@ def check_workbook(data: bytes, ext: str) -> None:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def raw_rows(source: str | Path | bytes | BinaryIO, filename: str) -> Iterator[tuple[Any, ...]]:
+def raw_rows(source: str | Path | bytes | BinaryIO, filename: str, *,
+             limits: bool = True) -> Iterator[tuple[Any, ...]]:
     """Every row of the first sheet (or the CSV) from row 1, as tuples of cell values ('' or None
-    for an empty cell). Raises ImportRefused for a file that cannot or must not be read."""
+    for an empty cell). Raises ImportRefused for a file that cannot or must not be read.
+
+    `limits=False` (the command line): a CSV file on disk is read as a stream, a piece at a time,
+    with no cap on its size or rows — an operator imports a province's year in one file. The
+    web keeps every limit (the upload is in memory; MAX_ROWS bounds what a request may cost)."""
     ext = extension(filename)
     if ext not in SUPPORTED_EXTENSIONS:
         raise refuse(unsupported_message(filename))
     if isinstance(source, ParsedRows):
         return source.rows()
+    if ext == ".csv" and not limits and isinstance(source, str | Path):
+        return _csv_file_rows(Path(source))
     data = _bytes(source)
     if ext == ".csv":
         if len(data) > MAX_FILE_BYTES:
@@ -507,6 +516,44 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
     return rows()
 
 
+def _csv_encoding(path: Path) -> str:
+    """The encoding of a CSV file on disk, checked a megabyte at a time (never read whole):
+    UTF-8 (with or without BOM), else GB18030 (what Chinese Excel/WPS save); refused when
+    neither decodes it or it holds NUL characters (not a text file)."""
+    import codecs
+
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as f:
+                while piece := f.read(1 << 20):
+                    if "\x00" in decoder.decode(piece):
+                        raise refuse("CSV 文件内容不是文本，请检查是否选错了文件")
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise refuse("CSV 文件的编码无法识别，请另存为“CSV UTF-8”格式")
+
+
+def _csv_file_rows(path: Path) -> Iterator[tuple[Any, ...]]:
+    """A CSV file's rows as a stream: memory stays flat whatever its size."""
+    encoding = _csv_encoding(path)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with path.open(encoding=encoding, newline="") as f:
+            try:
+                for number, r in enumerate(csv.reader(f), start=1):
+                    if len(r) > MAX_COLUMNS:
+                        raise refuse(_TOO_BIG.format(what=f"第 {number} 行有 {len(r):,} 列",
+                                                     limit=f"{MAX_COLUMNS} 列"))
+                    yield tuple(r)
+            except csv.Error as exc:
+                raise refuse(f"CSV 文件格式错误：{exc}") from None
+
+    return rows()
+
+
 def _blank(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
@@ -525,14 +572,14 @@ def _is_total_row(row: tuple[Any, ...]) -> bool:
 
 
 def read_table(source: str | Path | bytes | BinaryIO, filename: str,
-               columns: list[Column] | None = None) -> Table:
+               columns: list[Column] | None = None, *, limits: bool = True) -> Table:
     """Find the header row and return the table of data rows below it (read lazily).
 
     The header row is the first of the first 10 rows whose cells name at least two of `columns`
     (Chinese or English); rows above it (titles, notes) are ignored. Without `columns`, or when
     no row qualifies, it is the first non-empty row. Empty rows and a trailing 合计 row are skipped.
     Raises ImportRefused for a file that cannot be read or has no data rows."""
-    source_rows = raw_rows(source, filename)
+    source_rows = raw_rows(source, filename, limits=limits)
     known = {_norm_header(n) for c in columns or [] for n in c.names}
     head: list[tuple[int, tuple[Any, ...]]] = []
     for number, row in enumerate(source_rows, start=1):

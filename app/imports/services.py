@@ -133,7 +133,8 @@ def _comparable(name: str, value: Any) -> Any:
     return basis_value(value) if name == "retirement_basis" else value
 
 
-def _validate_officers(rows: list[_Row], today: date):
+def _validate_officers(rows: list[_Row], today: date, state: dict | None = None):
+    """`state`: the ID numbers and 工号 of the rows before these (a streamed import's chunks)."""
     from app import scope
 
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
@@ -155,8 +156,9 @@ def _validate_officers(rows: list[_Row], today: date):
     outside_units, outside_ids = _outside_scope(ids, existing, set(unit_names.values()))
 
     plan = []  # (row number, data, existing officer id | None, changed)
-    seen_ids: dict[str, int] = {}
-    seen_emps: dict[str, int] = {}
+    state = state if state is not None else {}
+    seen_ids: dict[str, int] = state.setdefault("ids", {})
+    seen_emps: dict[str, int] = state.setdefault("emps", {})
     for row in rows:
         current = existing.get(_normal_id(row.get("id_number")) or "")
         data = _officer_data(row, current)
@@ -232,8 +234,10 @@ class OfficerImporter(Importer):
     defaults = {"establishment": "行政编制（已登记人员保持原值）", "on_enforcement_post": "是（已登记人员保持原值）",
                 "employment_status": "在职（已登记人员保持原值）"}
 
-    def validate(self, sheet: Sheet, *, today: date):
-        return _validate_officers(sheet.rows, today)
+    streams = True
+
+    def validate(self, sheet: Sheet, *, today: date, state: dict | None = None):
+        return _validate_officers(sheet.rows, today, state)
 
     def export_rows(self):
         units = {u.id: u.name for u in db.session.execute(select(Unit.id, Unit.name))}
@@ -383,7 +387,7 @@ def _audit_new_officers(new: list[dict[str, Any]]) -> list[int]:
 # --- certificates --------------------------------------------------------------------------------
 
 
-def _validate_certificates(rows: list[_Row], today: date):
+def _validate_certificates(rows: list[_Row], today: date, state: dict | None = None):
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     officers = {}
     for chunk in _chunks(ids):
@@ -399,7 +403,7 @@ def _validate_certificates(rows: list[_Row], today: date):
             .where(Certificate.number.in_(chunk)))})
 
     plan = []  # (row number, data, officer id, status, status date, existing cert id | None, changed)
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str], int] = (state if state is not None else {}).setdefault("keys", {})
     checked_id = idnumber.validator(today)
     for row in rows:
         officer = None
@@ -537,9 +541,11 @@ class CertificateImporter(Importer):
     columns = CERTIFICATE_COLUMNS
     defaults = {"kind": "行政执法证", "status": "有效", "status_date": "导入当天"}
 
-    def validate(self, sheet: Sheet, *, today: date):
+    streams = True
+
+    def validate(self, sheet: Sheet, *, today: date, state: dict | None = None):
         with db.session.no_autoflush:
-            return _validate_certificates(sheet.rows, today)
+            return _validate_certificates(sheet.rows, today, state)
 
     def export_rows(self):
         for c in db.session.execute(select(

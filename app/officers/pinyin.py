@@ -4,6 +4,7 @@ order, because `pinyin_key` is built from `sort_key`."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -43,8 +44,13 @@ def sort_key(name: str | None, *, person: bool = True) -> str:
     ends with a digit, which sorts before any letter: so byte order (SQLite, PostgreSQL "C") and
     the usual locale collations order these strings exactly as syllable-by-syllable comparison
     (letters, then tone) would. `person=False` (unit names) reads no surname: 单位 is dān wèi."""
+    return _sort_key((name or "").strip(), person)
+
+
+@functools.lru_cache(maxsize=1 << 15)  # names repeat: a big import reads each distinct one once
+def _sort_key(name: str, person: bool) -> str:
     out = []
-    for s in _syllables((name or "").strip(), person):
+    for s in _syllables(name, person):
         letters, tone = (s[:-1], s[-1]) if s[-1:].isdigit() else (s, "0")
         letters = _NOT_ALNUM.sub("", letters.lower())
         if letters:

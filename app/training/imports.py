@@ -91,10 +91,20 @@ class AttendanceImporter(Importer):
     notes = ["同一培训（培训名称+培训日期相同）各行的学时、培训类别和培训方式须一致；新培训的培训类别留空时记为“通用法律知识”，"
              "培训方式留空时记为“线下”。"]
 
-    def validate(self, sheet: Sheet, *, today: date):
+    streams = True
+
+    def stream_state(self) -> dict[str, Any]:
+        return {"sessions": {}, "seen": {}, "new": set()}
+
+    def validate(self, sheet: Sheet, *, today: date, state: dict[str, Any] | None = None):
+        """`state` (a streamed import): the sessions and (session, officer) pairs of the rows
+        before these, and the sessions found new."""
+        streamed = state is not None
+        state = state if streamed else self.stream_state()
         officers = resolve_officers(sheet, today)
-        sessions: dict[tuple[str, date], dict[str, Any]] = {}
-        seen: dict[tuple[str, date], dict[int, int]] = {}  # session -> officer -> row
+        sessions: dict[tuple[str, date], dict[str, Any]] = state["sessions"]
+        seen: dict[tuple[str, date], dict[int, int]] = state["seen"]  # session -> officer -> row
+        here: set[tuple[str, date]] = set()  # the sessions these rows name
         plan = []
         for row in sheet.rows:
             hours = None
@@ -112,6 +122,7 @@ class AttendanceImporter(Importer):
             if not (row.get("title") and row.get("date") and hours):
                 continue
             key = (row.get("title"), row.get("date"))
+            here.add(key)
             category = row.get("category")
             mode = row.get("mode")
             spec = sessions.get(key)
@@ -145,7 +156,9 @@ class AttendanceImporter(Importer):
                     row.error("date", closed_message(held.year, day))
         existing: dict[tuple[str, date], TrainingSession | None] = {}
         by_row = {}
-        for key, spec in sessions.items():
+        rows_by_number = {r.number: r for r in sheet.rows}
+        for key in here:
+            spec = sessions[key]
             s = db.session.scalar(select(TrainingSession).where(
                 TrainingSession.title == key[0], TrainingSession.held_on == key[1]))
             if s is None and not spec["category"]:
@@ -153,16 +166,18 @@ class AttendanceImporter(Importer):
             elif s is not None and s.hours != spec["hours"]:
                 by_row.setdefault(spec["row"], []).append(
                     f"已登记的培训“{key[0]}”学时为 {s.hours:g}，与文件中的 {spec['hours']:g} 不一致")
-            if s is not None and spec["mode"] and (spec["mode"] == "online") != s.online:
-                rows_mode = {r.number: r for r in sheet.rows}
-                rows_mode[spec["row"]].error("mode", f"已登记的培训“{key[0]}”为{'线上' if s.online else '线下'}，"
+            if s is None:
+                state["new"].add(key)
+            if (s is not None and spec["mode"] and (spec["mode"] == "online") != s.online
+                    and spec["row"] in rows_by_number):  # else told with an earlier chunk
+                rows_by_number[spec["row"]].error("mode", f"已登记的培训“{key[0]}”为{'线上' if s.online else '线下'}，"
                                                      f"与文件中的{TRAINING_MODES[spec['mode']]}不一致")
             existing[key] = s
-        rows_by_number = {r.number: r for r in sheet.rows}
         for number, messages in by_row.items():
-            rows_by_number[number].error("hours", messages[0])
+            if number in rows_by_number:  # else told with an earlier chunk
+                rows_by_number[number].error("hours", messages[0])
         # Each row's status and credited hours, by the same rule as the grid (no ORM objects).
-        probes = {key: SimpleNamespace(hours=spec["hours"]) for key, spec in sessions.items()}
+        probes = {key: SimpleNamespace(hours=sessions[key]["hours"]) for key in here}
         final = []
         for row, key, officer_id, status, credited in plan:
             att = _Att()
@@ -172,7 +187,8 @@ class AttendanceImporter(Importer):
                 row.error("credited_hours", str(exc))
                 continue
             final.append((key, officer_id, att.status, att.credited_hours))
-        return {"sessions": sessions, "existing": existing, "rows": final, "changes": None}
+        return {"sessions": {key: sessions[key] for key in here}, "existing": existing,
+                "rows": final, "changes": None, "hours_later": state if streamed else None}
 
     def export_rows(self):
         for a in db.session.execute(select(
@@ -190,12 +206,16 @@ class AttendanceImporter(Importer):
     def _changes(self, plan) -> tuple[list, list, int]:
         """(rows to insert, rows to update, unchanged count) against the stored attendance."""
         known = [s.id for s in plan["existing"].values() if s is not None]
+        wanted = sorted({officer_id for _k, officer_id, _s, _h in plan["rows"]})
         stored: dict[int, dict[int, tuple]] = {}  # session -> officer -> (id, status, hours)
         for chunk in chunks(known, 200):
-            for a in db.session.connection().execute(select(  # Core: rows streamed, not buffered
-                    Attendance.id, Attendance.session_id, Attendance.officer_id, Attendance.status,
-                    Attendance.credited_hours).where(Attendance.session_id.in_(chunk))):
-                stored.setdefault(a.session_id, {})[a.officer_id] = (a.id, a.status, a.credited_hours)
+            for officers in chunks(wanted, 2000):  # only these rows' officers: a chunk's worth
+                for a in db.session.connection().execute(select(  # Core: rows streamed
+                        Attendance.id, Attendance.session_id, Attendance.officer_id,
+                        Attendance.status, Attendance.credited_hours).where(
+                        Attendance.session_id.in_(chunk), Attendance.officer_id.in_(officers))):
+                    stored.setdefault(a.session_id, {})[a.officer_id] = (
+                        a.id, a.status, a.credited_hours)
         new, changed, same = [], [], 0
         for key, officer_id, status, hours in plan["rows"]:
             s = plan["existing"][key]
@@ -213,10 +233,19 @@ class AttendanceImporter(Importer):
         created = sum(1 for s in plan["existing"].values() if s is None)
         result = ImportResult(self.noun, total=len(plan["rows"]), created=len(new),
                               updated=len(changed), unchanged=same)
-        result.text = (f"培训 {len(plan['sessions'])} 次（新建 {created}），出勤记录 {len(plan['rows'])} 条"
-                       f"（新增 {len(new)}，更新 {len(changed)}"
-                       + (f"，无变化 {same}" if same else "") + "）")
+        result.text = self._text(len(plan["sessions"]), created, result)
         return result
+
+    @staticmethod
+    def _text(sessions: int, created: int, result: ImportResult) -> str:
+        return (f"培训 {sessions} 次（新建 {created}），出勤记录 {result.total} 条"
+                f"（新增 {result.created}，更新 {result.updated}"
+                + (f"，无变化 {result.unchanged}" if result.unchanged else "") + "）")
+
+    def finish_streamed(self, state: dict[str, Any], result: ImportResult) -> None:
+        result.text = self._text(len(state["sessions"]), len(state["new"]), result)
+        if state.get("officers"):  # the chunks' officers' hours: one refresh, not one a chunk
+            _after_attendance_import(state["officers"], state["years"])
 
     def apply(self, plan, *, today: date, result: ImportResult) -> None:
         new, changed, _same = plan["changes"]
@@ -247,13 +276,19 @@ class AttendanceImporter(Importer):
         for key, officer_id, _s, _h in new:
             new_by_session.setdefault(existing[key].id, set()).add(officer_id)
         ids = []
-        for chunk in chunks(sorted(new_by_session), 200):
-            ids += [r.id for r in db.session.connection().execute(select(
-                Attendance.id, Attendance.session_id, Attendance.officer_id).where(
-                Attendance.session_id.in_(chunk))) if r.officer_id in new_by_session[r.session_id]]
+        for session_id, officers in sorted(new_by_session.items()):
+            # by officer too: a streamed import's later chunks must not read the whole session
+            for chunk in chunks(sorted(officers), 2000):
+                ids += db.session.connection().execute(select(Attendance.id).where(
+                    Attendance.session_id == session_id, Attendance.officer_id.in_(chunk))).scalars()
         result.created_ids["attendance"] = sorted(ids)
-        _after_attendance_import({o for _k, o, _s, _h in plan["rows"]},
-                                 {key[1].year for key in plan["sessions"]})
+        touched = {o for _k, o, _s, _h in plan["rows"]}
+        years = {key[1].year for key in plan["sessions"]}
+        if plan["hours_later"] is not None:  # streamed: once for the whole file, at the end
+            plan["hours_later"].setdefault("officers", set()).update(touched)
+            plan["hours_later"].setdefault("years", set()).update(years)
+        else:
+            _after_attendance_import(touched, years)
         from app.training.rules import check_years
 
         check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry
