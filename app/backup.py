@@ -4,7 +4,7 @@ SQLite: the sqlite3 online backup API (a consistent copy while the app keeps run
 is itself a SQLite database). PostgreSQL: `pg_dump --format=custom` / `pg_restore`, taken from
 /usr/lib/postgresql/<server major>/bin so the tools match the server.
 
-Exit status (DESIGN §5): 0 done; 1 refused (the database is not empty and --force was not
+Exit status (docs/domain.md 命令行约定): 0 done; 1 refused (the database is not empty and --force was not
 given, the file is not a backup of this product — checked before anything is touched, --force
 or not —, the tools failed); 2 usage.
 

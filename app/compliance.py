@@ -1,4 +1,4 @@
-"""The compliance engine (DESIGN §4): every flag, computed in SQL over whole tables.
+"""The compliance engine (docs/domain.md 合规提示): every flag, computed in SQL over whole tables.
 
 One place, used by the dashboard, the pages, the reports and the command line. `today` is always
 a parameter. Each flag is a SELECT yielding (flag, reason, officer_id, unit_id, certificate_id);
@@ -140,7 +140,7 @@ def officer_state(today: date, officer_id: int | None = None):
     Set-wise, in one pass over the officer's certificates in index order: GROUP BY officer_id
     with MAX() of a (date, id) pair packed into one integer, which picks the same row as
     ROW_NUMBER() OVER (PARTITION BY officer_id ORDER BY date DESC, id DESC) = 1 without sorting
-    (at 40,000 certificates on SQLite: 25 ms against 3 × 38 ms for three window sorts).
+    (one pass over the certificates instead of three window sorts: notes/benchmarks.md).
     One SELECT (no inner CTE: SQLite would materialise both levels), each expression per
     certificate row kept to the minimum: the kind is the join's, the expiry date is read off the
     packed key — SQLite evaluates these for each of ~40,000 rows. The effective card's id is not a
@@ -364,8 +364,7 @@ def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, i
 @functools.lru_cache(maxsize=16)
 def _count_statement(p: Params, extra: tuple, _builders: tuple):
     """count_by_flag's statement, kept for the same Params, conditions and flag builders (a
-    day's dashboard: building it costs ~5–10 ms of SQLAlchemy each time, more than its extras'
-    SQL)."""
+    day's dashboard: building it costs more SQLAlchemy time than its extras' SQL: notes/benchmarks.md)."""
     shared = Shared(p.today, p.officer_id)
     # each flag counted by itself (no union of every flag row to group again)
     counts = [select(literal(code).label("flag"), func.count()).select_from(part.subquery())
@@ -420,7 +419,7 @@ def list_flags(
     id_partial: bool = False,
     details: bool = True,
 ) -> list[dict[str, Any]]:
-    """The flags as plain dicts of the DESIGN §5 JSON shape, in one query, filtered, ordered and
+    """The flags as plain dicts of the report's JSON shape (docs/domain.md 命令行约定), in one query, filtered, ordered and
     (with `limit`/`offset`) cut to one page in SQL. `search` matches names and units in part, ID
     numbers whole (in part too with `id_partial`: admins only). TRAINING_SHORTFALL rows carry
     `missing` and `total_gap` (one more statement) unless `details` is false."""
@@ -451,7 +450,7 @@ def list_flags(
             "expires_on": r.expires_on.isoformat() if r.expires_on else None,
             "days_left": (r.expires_on - p.today).days if r.expires_on else None,
         })
-        if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (DESIGN §4)
+        if r.flag == "TRAINING_SHORTFALL":  # the year the hours are short in (docs/domain.md 年度学时)
             out[-1]["year"] = p.today.year - 1 if r.reason == "shortfall" else p.today.year
     if details:
         _training_details(p, out)
@@ -522,7 +521,7 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
 def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: int, id_partial: bool,
                     _builders: tuple):
     """flags_page's statement, kept for the same arguments (and flag builders): the page asked
-    again the same day (the first page, a chip, a reload) skips ~6 ms of SQLAlchemy construction.
+    again the same day (the first page, a chip, a reload) skips the SQLAlchemy construction (notes/benchmarks.md).
 
     The flags are computed once (CTE `flag_set`, five narrow columns); the counts group it as it
     is (a unit filter is a unit id test; only a search joins the names). The rows are ordered by

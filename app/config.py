@@ -1,4 +1,4 @@
-"""Configuration read from the environment (DESIGN §5)."""
+"""Configuration read from the environment (names are a contract: docs/domain.md 命令行约定)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Codes and their Chinese labels (DESIGN §2). One place, used by forms, imports and templates."""
+"""Codes and their Chinese labels. One place, used by forms, imports and templates."""
 
 from __future__ import annotations
 
@@ -151,7 +151,7 @@ def lookup(mapping: dict[str, str], value: str | None) -> str | None:
             return code
     return None
 
-# The case check (issue 12): why a case's officers were not both certified on its dates.
+# The case check (docs/domain.md 案件核查): why a case's officers were not both certified on its dates.
 CASE_REASONS = {
     "unknown": "证号不存在",
     "not_yet_valid": "尚未生效",

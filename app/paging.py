@@ -1,4 +1,4 @@
-"""One page of an ordered query, with the total, in one statement (issue 8).
+"""One page of an ordered query, with the total, in one statement (page cost: docs/architecture.md, Cost targets).
 
 ROW_NUMBER() and COUNT(*) OVER () in a subquery: the database sorts once, returns only the page's
 rows, and a page past the end is answered with the last page — no second COUNT or retry query.

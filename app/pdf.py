@@ -2,8 +2,8 @@
 in, PDF bytes out.
 
 Long documents are laid out in chunks of `items` (table rows, certificates, unit notices): WeasyPrint
-keeps the layout of every page in memory until it writes, and a 5,000-row table would need ~730 MB
-in one piece. Each chunk is cut at a page boundary — when the chunk's last page is not its final
+keeps the layout of every page in memory until it writes, so a long table in one piece needs
+memory in proportion to its length (notes/benchmarks.md). Each chunk is cut at a page boundary — when the chunk's last page is not its final
 one, that page is dropped and the next chunk starts with the first item that was on it — so the
 joined document breaks exactly where a single render would. "第 x / y 页" cannot be known inside a
 chunk, so it is stamped on afterwards: one small WeasyPrint render of the page numbers, merged onto
@@ -14,7 +14,7 @@ Fonts: every chunk (and the stamp) is drawn with one font configuration and one 
 chunk k's PDF embeds the subset of every glyph drawn so far — WeasyPrint keeps the font's own glyph
 ids in its subsets, so a fuller subset serves every earlier chunk unchanged. The join points each
 font descriptor at the fullest file of its font and drops the rest: each font is embedded once
-(a 5,000-row roster is ~2.4 MB instead of ~25 MB with a copy per chunk).
+(instead of a copy per chunk, which would multiply the file's size: notes/benchmarks.md).
 
 Fonts are the system's Noto Sans CJK SC; the URL fetcher refuses everything except the app's own
 static files and the in-memory resources (photos) handed to `render_pdf`.

@@ -3,20 +3,20 @@ and before its first request (deploy/gunicorn.conf.py, post_worker_init).
 
 Why: Python's cyclic garbage collector runs a full (generation-2) pass now and then, triggered by
 allocations, and that pass walks every container object the process holds. A loaded app holds
-~260,000 of them (modules, classes, SQLAlchemy's mappers and caches, the compiled Jinja templates),
-so the pass cost 80–150 ms of CPU, landing on whichever request happened to trigger it: a page
-that takes 20–30 ms took 120–150 ms now and then (issue 8's p95 target is 100 ms).
+hundreds of thousands of them (modules, classes, SQLAlchemy's mappers and caches, the compiled
+Jinja templates), so the pass costs several times what a typical page does, landing on whichever
+request happened to trigger it: that request then misses the page-cost target (docs/architecture.md, Cost targets).
 `gc.freeze()` moves everything alive at that moment into the permanent generation, which the
 collector never walks again; new garbage is still collected as before. Freezing only helps for
 what exists when it is called, so the work the first requests would otherwise do lazily (mapper
 configuration, compiling each template) is done first, and a `gc.collect()` before it keeps real
-garbage out of the frozen set. After that a full pass walks the 40,000–90,000 objects the
-requests have added since (SQLAlchemy's statement cache mostly): 15–50 ms.
+garbage out of the frozen set. After that a full pass walks only the objects the requests have
+added since (SQLAlchemy's statement cache mostly): a fraction of the cost.
 Then the young-generation threshold is raised from 700 to 10,000 allocations: a request's own
 objects mostly die (by reference counting) before a young pass sees them instead of being
-promoted, so the full passes become rare (none in a bench run of every page × 8, against 7
-before) and the young passes fewer (40 against 1,050), each at most ~20 ms. Frozen objects also
-stay shared copy-on-write if the app is ever preloaded in gunicorn's master.
+promoted, so the full passes become rare and the young passes far fewer (figures in
+notes/benchmarks.md). Frozen objects also stay shared copy-on-write if the app is ever preloaded
+in gunicorn's master.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Benchmark of the compliance engine and the flags page at province scale (DESIGN §7).
+"""Benchmark of the compliance engine and the flags page at province scale (docs/architecture.md, Cost targets).
 
 Builds a throw-away SQLite database with 20,000 officers and 40,000 certificates (plus, when the
 training module is present, 500 sessions and 200,000 attendance rows), then prints, for
@@ -230,7 +230,7 @@ def main() -> int:
     results.append(measure("GET /flags.xlsx?flag=UNLICENSED", page("/flags.xlsx?flag=UNLICENSED"),
                            counter, max(3, args.runs // 3)))
 
-    print("\ntarget: p95 ≤ 100 ms and ≤ 12 statements (DESIGN §7; xlsx export is a download, not a page)")
+    print("\ntarget: p95 ≤ 100 ms and ≤ 12 statements (docs/architecture.md; xlsx export is a download, not a page)")
     over = [r["label"] for r in results if r["p95"] > 100 or r["statements"] > 12]
     print("over target: " + (", ".join(over) if over else "none"))
     if not args.keep:

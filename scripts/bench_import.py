@@ -4,7 +4,7 @@ its wall time, CPU time, on PostgreSQL the server backend's CPU (from /proc), pe
 the SQL statements it executed and the load average (wall time on a busy machine overstates).
 New, unchanged and changed (every row differs) files; prints figures, not a test.
 
-Targets (DESIGN §7, issue 8 item 5): 10,000 officers ≤ 5 s; 20,000 certificates ≤ 10 s;
+Targets (docs/architecture.md, Cost targets): 10,000 officers ≤ 5 s; 20,000 certificates ≤ 10 s;
 200,000 attendance rows ≤ 30 s and ≤ 400 MB peak.
     .venv/bin/python scripts/bench_import.py [--officers N] [--certificates N] [--attendance N]
         [--database-url URL] [--files DIR (generated .xlsx kept and reused)]

@@ -1,4 +1,4 @@
-"""Every GET page at province scale (DESIGN §7, issue 8), on SQLite and on PostgreSQL.
+"""Every GET page at province scale (docs/architecture.md, Cost targets), on SQLite and on PostgreSQL.
 
 Builds (once; SQLite cached under --cache, PostgreSQL rebuilt in a throw-away cluster started with
 scripts/pg.sh) 20,000 officers, ~40,000 certificates with their event history, 500 sessions with
@@ -156,7 +156,7 @@ def add_audit(db) -> int:
 
 def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:
     """`n` penalty cases decided in 2025–2026, each naming two or three certificate numbers (now
-    and then an unknown one), half with a 立案日期 (issue 12's art. 42 check at city scale)."""
+    and then an unknown one), half with a 立案日期 (the art. 42 case check at city scale)."""
     from sqlalchemy import insert
 
     from app.cases.models import CaseCertificate, PenaltyCase

@@ -1,4 +1,4 @@
-"""Benchmark the roster PDF (DESIGN §7): our chunked path vs WeasyPrint alone on the same table.
+"""Benchmark the roster PDF (docs/architecture.md, Cost targets): our chunked path vs WeasyPrint alone on the same table.
 
     .venv/bin/python scripts/bench_roster.py [--officers 5000] [--per-chunk N]
 
@@ -8,7 +8,7 @@ own subprocess so that peak memory (VmHWM) belongs to that measurement alone:
     counter(pages) in CSS, HTML(...).write_pdf();
   * chunked: app.pdf.render_pdf (chunks cut at page boundaries, joined and numbered with pypdf).
 Prints wall time, CPU time, peak RSS, page count, size and the number of embedded font files of
-each, and the ratios. Targets (issue 8 item 6): chunked peak RSS <= 300 MB, chunked CPU <= 1.15x
+each, and the ratios. Targets: chunked peak RSS <= 300 MB, chunked CPU <= 1.15x
 WeasyPrint alone, and the 5,000-row PDF <= 4 MB (each font embedded once, not once per chunk).
 """
 

@@ -81,7 +81,7 @@ def min_role_for(endpoint: str, method: str) -> str:
 
 
 def sees_full_ids() -> bool:
-    """Whether the signed-in user may see and search whole ID numbers (admins only, DESIGN §3)."""
+    """Whether the signed-in user may see and search whole ID numbers (admins only, docs/domain.md 身份证号)."""
     return bool(current_user and current_user.is_authenticated and current_user.role == "admin")
 
 

@@ -1,4 +1,4 @@
-"""`flask users create|set-password` and `flask bootstrap` (DESIGN §5)."""
+"""`flask users create|set-password` and `flask bootstrap` (docs/domain.md 命令行约定)."""
 
 from __future__ import annotations
 

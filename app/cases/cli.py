@@ -1,6 +1,6 @@
-"""`flask report cases [--year Y] [--unit NAME] [--format table|json|csv|xlsx] [--out F]` (issue 12).
+"""`flask report cases [--year Y] [--unit NAME] [--format table|json|csv|xlsx] [--out F]`.
 
-`--format json` prints exactly the JSON array of the issue and nothing else. Exit 2 on wrong usage.
+`--format json` prints exactly the JSON array (docs/domain.md 案件核查) and nothing else. Exit 2 on wrong usage.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""`flask import cases FILE [--dry-run]` (issue 12): the case list from a spreadsheet, as one
-importer of the framework in app.imports.base (issue 11). All or nothing: any problem and nothing
+"""`flask import cases FILE [--dry-run]`: the case list from a spreadsheet, as one
+importer of the framework in app.imports.base. All or nothing: any problem and nothing
 is written. A row whose 案号 exists updates that case. A certificate number the registry does not
 know is not a problem: the case is stored and the check reports it.
 """

@@ -1,4 +1,4 @@
-"""Penalty cases (DESIGN §3 "Case") and their stored art. 42 verdicts (cases/verdicts.py)."""
+"""Penalty cases (docs/domain.md 案件核查) and their stored art. 42 verdicts (cases/verdicts.py)."""
 
 from __future__ import annotations
 

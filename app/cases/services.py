@@ -1,4 +1,4 @@
-"""Cases: saving them, and the 行政处罚法 art. 42 check (issue 12).
+"""Cases: saving them, and the 行政处罚法 art. 42 check (docs/domain.md 案件核查).
 
 The check is decided from the certificates' dated history (each case's verdict is stored and kept
 current by every write that can change it: cases/verdicts.py):
@@ -40,7 +40,7 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.officers.models import Officer, Unit
 
-# Reasons in the order the issue names them; labels for people in app.labels.CASE_REASONS.
+# Reasons in the order docs/domain.md (案件核查) names them; labels for people in app.labels.CASE_REASONS.
 REASONS = ["unknown", "not_yet_valid", "expired", "applying", "suspended", "revoked", "cancelled",
            "lost", "replaced", "supervision", "outdated_number", "same_officer", "fewer_than_two"]
 NUMBER_SPLIT = re.compile(r"[、，,；;/\s]+")
@@ -186,7 +186,7 @@ def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | No
             for c in cases}
 
 
-# --- the stored verdict (issue 8) ------------------------------------------------------------------
+# --- the stored verdict (page cost) -----------------------------------------------------------------
 #
 # The dashboard's count, the list's verdict and reason filters and counts, and the annual figures
 # read case_verdict (kept current by every write: cases/verdicts.py) instead of judging 20,000
@@ -246,7 +246,7 @@ def _filtered_ids(f: CaseFilters) -> Select:
 
 
 def case_rows(f: CaseFilters) -> list[dict[str, Any]]:
-    """Every case matching `f`, newest decision first, as dicts of the issue's JSON shape (plus
+    """Every case matching `f`, newest decision first, as dicts of the report's JSON shape (plus
     `id`, `unit`, `officer_names`, `outcome` for the pages); three queries in all."""
     ids = _filtered_ids(f)
     cases, numbers = _with_numbers(ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
@@ -319,7 +319,7 @@ JSON_KEYS = ["case_no", "title", "opened_on", "decided_on", "certificate_numbers
 
 
 def report(year: int | None = None, unit: str | None = None) -> list[dict[str, Any]]:
-    """`flask report cases --format json`: exactly the issue's keys."""
+    """`flask report cases --format json`: exactly the documented keys (docs/domain.md 案件核查)."""
     return [{k: r[k] for k in JSON_KEYS} for r in case_rows(CaseFilters(year=year, unit=unit))]
 
 

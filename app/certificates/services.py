@@ -1,4 +1,4 @@
-"""Certificate rules: issue, edit, and the lifecycle of DESIGN §3 with its append-only history."""
+"""Certificate rules: issue, edit, and the status lifecycle (docs/domain.md 证件与状态) with its append-only history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`flask docs …`: print a document to a file (DESIGN §6). Exit 1 when the data is refused."""
+"""`flask docs …`: print a document to a file (docs/domain.md 打印文件与公开页面). Exit 1 when the data is refused."""
 
 from __future__ import annotations
 

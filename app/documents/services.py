@@ -1,4 +1,4 @@
-"""Plain-data contexts for the printed documents (DESIGN §6), and the one function that prints.
+"""Plain-data contexts for the printed documents (docs/domain.md 打印文件与公开页面), and the one function that prints.
 
 Each builder reads what it needs in a few whole-table queries and returns a `Doc`: the template,
 a context of strings and numbers (no ORM objects reach a template), the items the renderer may

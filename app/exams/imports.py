@@ -1,4 +1,4 @@
-"""`flask import scores FILE` (issue 3) as an importer of the framework in app.imports.base: an
+"""`flask import scores FILE` as an importer of the framework in app.imports.base: an
 exam is identified by 考试名称 + 考试日期 and created when new; a make-up names the exam it repeats."""
 
 from __future__ import annotations

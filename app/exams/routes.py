@@ -154,7 +154,7 @@ def grid_summary(exam: Exam) -> dict[str, int]:
 def grid_page(exam: Exam, search: str, page: int, per_page: int) -> tuple[list, int, int]:
     """The score grid's rows of one page (unit order, then name), filtered by name or ID number:
     (rows of (result, officer, unit), page shown, rows matched). The page is cut in SQL
-    (issue 8: a city-wide exam has 16,000+ candidates)."""
+    (page cost: a city-wide exam has 16,000+ candidates)."""
     from app.auth.access import sees_full_ids
     from app.paging import page_of
 

@@ -1,4 +1,4 @@
-"""Imports of officers and certificates from .xlsx / .csv files (DESIGN §5)."""
+"""Imports of officers and certificates from .xlsx / .csv files (docs/domain.md 导入)."""
 
 from flask import Blueprint
 

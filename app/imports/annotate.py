@@ -1,4 +1,4 @@
-"""The uploaded sheet, annotated (issue 11 item 4): every row as it was, each bad cell filled red
+"""The uploaded sheet, annotated (the import wizard's error download): every row as it was, each bad cell filled red
 with its message as a cell comment, and a first column 错误说明 listing the row's problems. The
 person fixes the cells in this copy, deletes nothing, and imports it again (the 错误说明 column is
 recognised and ignored)."""

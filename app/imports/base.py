@@ -1,4 +1,4 @@
-"""The import framework (issue 11): one `Importer` class per kind of data, one registry.
+"""The import framework (docs/domain.md 导入): one `Importer` class per kind of data, one registry.
 
 An importer declares its columns (Chinese and English headers, required, type, allowed values)
 and implements two steps:

@@ -1,6 +1,6 @@
 """`flask import KIND FILE [--dry-run] [--ignore-column NAME]... [--errors-out FILE.xlsx]` for every
 registered kind (officers also `--no-create-units`), and `flask import template KIND --out FILE.xlsx`
-(DESIGN §5, issue 11). Columns the importer does not know are left out and named in the summary;
+(docs/domain.md 导入, 命令行约定). Columns the importer does not know are left out and named in the summary;
 each unit an import registers is printed with the registered units whose names are close to it.
 
 Exit status: 0 imported (or validated with --dry-run), 1 refused with every problem listed and

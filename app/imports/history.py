@@ -1,4 +1,4 @@
-"""Import history and undo (issue 11 item 6).
+"""Import history (导入记录) and undo.
 
 An import is recorded in its ImportBatch with the ids of every row it created. Undo deletes those
 rows — only when nothing has changed them since (each row's updated_at is not later than the

@@ -1,4 +1,4 @@
-"""Big imports as background jobs (issue 13): the wizard's last step (导入) hands a file with
+"""Big imports as background jobs (nothing long runs inside a request): the wizard's last step (导入) hands a file with
 more data rows than the setting `job_threshold_rows` to the worker; smaller ones import at once.
 
 The file is already in the database (ImportBatch.file_data), so any worker on any server can

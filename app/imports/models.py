@@ -1,5 +1,5 @@
 """One uploaded file on its way through the import wizard, and afterwards the record of what it
-imported (导入记录, issue 11 item 6): who, when, which file (kept for download), how many rows
+imported (导入记录): who, when, which file (kept for download), how many rows
 were new or updated, and the ids it created so that the import can be undone."""
 
 from __future__ import annotations

@@ -4,22 +4,11 @@ Everything here is about the *file*: what a person typed in Excel/WPS (Chinese l
 dates in several spellings, numbers where text was meant). Domain rules live in the importers of
 each module; this module only says "this cell is not a date" with the row and column.
 
-Which library reads the workbooks (issue 11 item 1), measured on this machine, each reader in a
-fresh process iterating every row of the first sheet:
-
-=====================================  ==========================  ==========================
-file                                   python-calamine 0.9         openpyxl 3.1 (read-only)
-=====================================  ==========================  ==========================
-200,000 attendance rows (5.4 MB)       0.7 s, 125 MB peak          9.9 s, 44 MB peak
-row bomb: 1 data row numbered 30 M     9.5 s, 3.7 GB (dense range) 2.0 s + 30 M empty rows
-zip bomb: 1 MB → 315 MB of XML         2.3 s, 466 MB               0.1 s, 2 rows (trusts the
-                                                                   <dimension>: silently drops
-                                                                   rows when it lies)
-=====================================  ==========================  ==========================
-
-python-calamine is chosen: 14× faster (the 200,000-row import must take ≤ 30 s; openpyxl spends a
-third of that budget just reading), it reads .xls and .ods as well (openpyxl reads only .xlsx),
-and it reads every row whatever the <dimension> says. Its one weakness is that it holds the
+Which library reads the workbooks: python-calamine, chosen over openpyxl (read-only) after
+measuring both on the same files (figures in notes/benchmarks.md): it is many times faster (the
+200,000-row import must take ≤ 30 s; openpyxl spends a large part of that budget just reading),
+it reads .xls and .ods as well (openpyxl reads only .xlsx), and it reads every row whatever the
+<dimension> says (openpyxl trusts it, and silently drops rows when it lies). Its one weakness is that it holds the
 sheet as a dense range (rows × columns cells), so a sparse or huge sheet costs memory; that is
 why every workbook is checked *before* calamine sees it (`check_workbook`): the zip members'
 declared sizes (total and compression ratio), and for .xlsx/.ods a streaming scan of the sheet
@@ -52,15 +41,15 @@ NOT_READABLE = {
     ".ods": "文件不是有效的 OpenDocument 表格 (.ods) 文件",
 }
 
-# Limits for every workbook, checked before it is read (issue 9 item 4). 200,000 attendance rows
-# of 7 columns unzip to ~70 MB and are 1.4 M cells; calamine needs ~30 bytes a cell.
+# Limits for every workbook, checked before it is read (hostile uploads: docs/architecture.md, Cost
+# targets). The largest real import (200,000 attendance rows) fits well inside them (notes/benchmarks.md).
 MAX_ROWS = 300_000
 MAX_COLUMNS = 200
 MAX_CELLS = 4_000_000  # rows × columns of the used range
 MAX_UNZIPPED = 250 * 1024 * 1024
 MAX_FILE_BYTES = 100 * 1024 * 1024  # the web caps uploads lower (MAX_CONTENT_LENGTH)
 MAX_RATIO = 100  # uncompressed / compressed for a large member; XML of real sheets is ~10–20
-# What reading an .xlsx may cost (issue: a 19 MB file of unique strings took 750 MB): the reader
+# What reading an .xlsx may cost (a small file of many unique strings costs far more: notes/benchmarks.md): the reader
 # keeps every shared string and a copy in each cell that uses it, on top of the used range.
 READ_BUDGET = 128 * 1024 * 1024
 BYTES_PER_CELL = 72  # a cell of the used range (as read, then as the range)
@@ -380,7 +369,7 @@ def _scan_xls(data: bytes) -> None:
 
 
 def check_workbook(data: bytes, ext: str) -> None:
-    """Refuse, before any reading, a workbook whose reading would cost too much (issue 9)."""
+    """Refuse, before any reading, a workbook whose reading would cost too much (hostile uploads)."""
     if len(data) > MAX_FILE_BYTES:
         raise refuse(_TOO_BIG.format(what=f"{len(data) / 1048576:,.0f} MB",
                                      limit=f"{MAX_FILE_BYTES // 1048576} MB"))

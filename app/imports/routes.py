@@ -97,7 +97,7 @@ def export(kind: str):
         "Content-Disposition": f"attachment; filename=\"{kind}.xlsx\"; filename*=UTF-8''{quote(name)}"})
 
 
-# --- the wizard: upload → preview and column mapping → check → import (issue 11 item 4) ------------
+# --- the wizard: upload → preview and column mapping → check → import ---------------------------
 
 PREVIEW_ROWS = 20
 IGNORE = "__ignore__"
@@ -235,7 +235,7 @@ def run(token: str):
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
     db.session.commit()
-    from app.imports.jobs import defer  # a big file: a background job (issue 13)
+    from app.imports.jobs import defer  # a big file: a background job
 
     if (queued := defer(batch)) is not None:
         return queued

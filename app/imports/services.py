@@ -1,4 +1,4 @@
-"""Importing officers and certificates (DESIGN §5 "Import columns").
+"""Importing officers and certificates (docs/domain.md 导入; the columns are declared below).
 
 All or nothing: every row is checked first and every problem is collected with its Excel row
 number and column header; if there is any problem nothing at all is written (not even a unit).
@@ -7,7 +7,7 @@ this module adds what only a file has — duplicate rows, unreadable cells — a
 in a few queries, not one per row. Existing rows that changed go through `save_officer` /
 `update_certificate`, so each change is audited as usual. New rows are written with bulk
 INSERTs and one "import" audit event: one by one through `save_officer` / `create_certificate`,
-10,000 rows take 25 s / 90 s (DESIGN §7 asks ≤ 5 s).
+a 10,000-row file would miss its time target (docs/architecture.md; notes/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ class OfficerImporter(Importer):
             result.created_ids["unit"] = [units[n].id for n in result.units_created]
             new = [_new_officer(d, units[d["unit"]].id) for _n, d, oid, _c in plan if oid is None]
             if new:
-                # Core executemany: the ORM bulk path costs ~3× more per row for nothing we need.
+                # Core executemany: the ORM bulk path costs more per row for nothing we need.
                 db.session.execute(insert(Officer.__table__), new)
                 result.created_ids["officer"] = _audit_new_officers(new)
             _update_officers({oid: d for _n, d, oid, c in plan if oid is not None and c}, units,
@@ -463,7 +463,7 @@ _STATUS_ACTION = {target: code for code, (_label, sources, target) in CERT_ACTIO
 def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
     """New certificates and their history in three statements. The same rows and events as
     `create_certificate` (issue — or apply — dated 发证日期, then a status event dated 状态日期 or
-    the import day); it needs ~9 ms a row, too slow for a 10,000-row file."""
+    the import day); one by one it is too slow for a 10,000-row file (notes/benchmarks.md)."""
     if not plan:
         return []
     from app.audit.services import current_actor

@@ -1,4 +1,4 @@
-"""Import templates that prevent mistakes (issue 11 item 5), built from an importer's columns:
+"""Import templates that prevent mistakes, built from an importer's columns:
 drop-down lists on every fixed-value column, ID-number and other digit columns formatted as text
 (Excel keeps all 18 digits), date columns formatted as dates, required headers marked (red, with
 a comment), one example row and a 填写说明 sheet."""

@@ -22,7 +22,7 @@ from app.labels import DEPARTURES, EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMEN
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024
 PHOTO_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
-# A 2 MB PNG can declare 400 megapixels (issue 9): the size is read from the header and checked
+# A 2 MB PNG can declare 400 megapixels (a pixel bomb): the size is read from the header and checked
 # before anything decodes the pixels (a 6000×4000 camera photo is 24 megapixels).
 PHOTO_MAX_PIXELS = 40_000_000
 

@@ -1,7 +1,7 @@
 """身份证号 (GB 11643) validation from python-stdnum's pieces.
 
 Not `stdnum.cn.ric.validate()` as a whole: it also demands that the county code existed in the
-birth year, which rejects real people (DESIGN §3).
+birth year, which rejects real people (docs/domain.md 身份证号).
 """
 
 from __future__ import annotations

@@ -157,7 +157,7 @@ class Officer(TimestampMixin, db.Model):
 
     def age_on(self, d: date) -> int:
         """Age in whole years: what non-admins see instead of the birth date, which is the
-        masked middle of the ID number (DESIGN §3)."""
+        masked middle of the ID number (docs/domain.md 身份证号)."""
         b = self.birth_date
         return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
 

@@ -26,7 +26,7 @@ _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 def _syllables(name: str, person: bool) -> list[str]:
     # Names need single-character readings only (compound surnames are in SURNAME_READINGS);
-    # without the phrase dictionary pypinyin costs ~12 MB instead of ~57 MB.
+    # without the phrase dictionary pypinyin needs a fraction of the memory (notes/benchmarks.md).
     os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
     os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
     from pypinyin import Style, lazy_pinyin

@@ -261,7 +261,7 @@ def _officer_form(officer: Officer | None) -> OfficerForm:
     if officer is not None:
         if request.method == "GET":
             form.version.data = str(officer.version)
-            # The whole ID number appears only on the detail page, to admins (DESIGN §3):
+            # The whole ID number appears only on the detail page, to admins (docs/domain.md 身份证号):
             # the edit form starts blank, and blank keeps the stored number.
             form.id_number.data = ""
         form.id_number.render_kw = {"placeholder": officer.id_number_masked}

@@ -1,6 +1,6 @@
 """`flask import questions FILE` (and `flask exams import-questions FILE`, the bank's upload page, the
 import wizard): the question bank from a spreadsheet, as one importer of the framework in
-app.imports.base (issue 11). All or nothing: any problem and nothing is written, every problem by
+app.imports.base. All or nothing: any problem and nothing is written, every problem by
 row and column. A row whose 题干 and 题型 match a bank question updates that question (its version
 goes up; papers already drawn keep their copy).
 """

@@ -305,7 +305,7 @@ def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "applicatio
     from app.jobs.services import defer
 
     if name.endswith(".pdf") and (queued := defer(f"{what}：{exam.title}")) is not None:
-        return queued  # every PDF is made by a background job (issue 13)
+        return queued  # every PDF is made by a background job (docs/architecture.md, Cost targets)
     with commit_or_errors() as tx:
         data = make(exam)
         record("export" if name.endswith(".xlsx") else "print", "exam", exam.id, f"{what}：{exam.title}")

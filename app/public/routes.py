@@ -1,4 +1,4 @@
-"""/public/officers: the 行政执法公示 list, no login (DESIGN §5 public pages).
+"""/public/officers: the 行政执法公示 list, no login, never the ID number (docs/domain.md 打印文件与公开页面).
 
 Live: computed from the registry on every request, so a suspension removes the officer at once.
 Turned off (404) by the setting `public_list_enabled`.

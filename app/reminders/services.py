@@ -1,6 +1,6 @@
 """Expiring-certificate reminders: who is due, what was sent, and the send run itself.
 
-Rules (issue 5):
+Rules:
 - A certificate is due when it is the effective enforcement certificate that expires last
   (compliance.best_effective — so a renewed card supersedes the old one) of an active officer on
   an enforcement post, and 0 ≤ expires_on − today ≤ the largest reminder window. Its window is the

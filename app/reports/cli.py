@@ -1,4 +1,4 @@
-"""`flask report flags|unlicensed|expiring` (DESIGN §5).
+"""`flask report flags|unlicensed|expiring` (docs/domain.md 命令行约定).
 
 Exit 0 on success, 2 on wrong usage (bad date, unknown unit, xlsx without --out, unwritable file).
 `--format json` prints exactly the JSON array and nothing else.

@@ -24,7 +24,7 @@ _ID_MARK = 987654321  # an officer id no URL part contains otherwise
 
 def _officer_url(officer_id: int) -> str:
     """The officer's detail page; the URL is built once per request and filled in for each id (a
-    page lists up to a few thousand officers: url_for each time cost ~30 ms)."""
+    page lists up to a few thousand officers: url_for for each is a measurable cost)."""
     pattern = g.get("_officer_url_pattern")
     if pattern is None:
         built = (url_for("officers.detail", officer_id=_ID_MARK) if "officers.detail" in current_app.view_functions

@@ -89,7 +89,7 @@ def flags_report(p: compliance.Params, f: FlagFilters, *, page: int | None = Non
 
 
 def report_rows(name: str, p: compliance.Params, unit: str | None = None) -> list[dict[str, Any]]:
-    """Rows of `flask report <name>` (DESIGN §5 JSON shape)."""
+    """Rows of `flask report <name>` (JSON shape: docs/domain.md 命令行约定)."""
     return compliance.list_flags(p, flags=REPORTS[name], unit=unit)
 
 
@@ -130,7 +130,7 @@ def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "", heading: st
 
 
 def record_export(report: str, fmt: str, count: int, filters: dict[str, Any], target: str = "") -> None:
-    """One audit row per export (DESIGN §3: action `export`); the caller commits."""
+    """One audit row per export (action `export`); the caller commits."""
     parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
     summary = f"导出{REPORT_TITLES.get(report, report)}（{fmt}，{count} 条）"
     if parts:

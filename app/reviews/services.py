@@ -49,7 +49,7 @@ def _eligible(start: date, end: date, few: bool = False):
     (the last event ≤ `start` made it valid) or made valid during the year. SQLite: one index
     seek per certificate (ix_certificate_event_cert_effective). PostgreSQL, slower at a correlated
     subquery per row (and JIT-compiling a plan of that estimated cost): one GROUP BY over the
-    events (issue 8), the answer read off each certificate's greatest event key — unless `few`
+    events, the answer read off each certificate's greatest event key — unless `few`
     certificates are asked about (by id)."""
     ev = aliased(CertificateEvent, name="ev_elig")
     if few or not _postgresql():
@@ -104,7 +104,7 @@ def _page_keys(cand, page: int, per_page: int):
     list order (unit, then name, then certificate id) — the last page when past the end — with the
     total. Counted per unit (one GROUP BY) with running sums over the units in list order: the
     page's rows lie in the units whose running sums span its offset, and only their rows are
-    sorted (issue 8: not the 20,000 rows of the year, for the last page as for the first)."""
+    sorted (page cost: not every row of the year, for the last page as for the first)."""
     rank = _unit_rank()
     per_unit = select(cand.c.unit_id, func.count().label("n")).group_by(cand.c.unit_id).subquery("per_unit")
     cum = (select(per_unit.c.unit_id, rank.c.rk, per_unit.c.n,

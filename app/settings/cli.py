@@ -1,4 +1,4 @@
-"""`flask settings show|set` (DESIGN §5)."""
+"""`flask settings show|set` (docs/domain.md 命令行约定)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings stored in the database (DESIGN §3, §5), with their defaults and validation."""
+"""Settings stored in the database (names are a contract: docs/domain.md 命令行约定), with their defaults and validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`flask report annual --year Y` and `flask report training --year Y` (issue 3), added to the
+"""`flask report annual --year Y` and `flask report training --year Y` (docs/domain.md 年度统计与年度报告), added to the
 `report` group by app/cli.py (``report_commands``). json prints exactly the data; table and xlsx reuse
 app.reports.exports."""
 

@@ -1,4 +1,4 @@
-"""Credited training hours per officer and year, and the TRAINING_SHORTFALL rule (DESIGN §4).
+"""Credited training hours per officer and year, and the TRAINING_SHORTFALL rule (docs/domain.md 年度学时).
 
 Hours are the credited hours of *attended* rows, summed by the calendar year of the session.
 The rule lives here once: the flag builder, the ledger and the statistics all call these helpers.

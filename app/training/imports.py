@@ -1,6 +1,6 @@
-"""`flask import attendance FILE` (issue 3) as an importer of the framework in app.imports.base:
+"""`flask import attendance FILE` as an importer of the framework in app.imports.base:
 a session is identified by 培训名称 + 培训日期 and created when new; one row per officer and
-session, updated when it exists. Applied in bulk (200,000 rows in bounded memory, issue 8)."""
+session, updated when it exists. Applied in bulk (200,000 rows in bounded memory: docs/architecture.md, Cost targets)."""
 
 from __future__ import annotations
 

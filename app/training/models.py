@@ -47,7 +47,7 @@ class Attendance(TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("session_id", "officer_id", name="uq_attendance_session_officer"),
         # Covers the yearly hours aggregate (TRAINING_SHORTFALL, ledger): an index-only scan in
-        # officer order instead of 200,000 row lookups (bench_flags: 700 ms -> 150 ms).
+        # officer order instead of a row lookup per attendance row (notes/benchmarks.md).
         Index("ix_attendance_officer_cover", "officer_id", "status", "session_id", "credited_hours"),
     )
     session_id: Mapped[int] = mapped_column(ForeignKey("training_session.id"), index=True)

@@ -1,6 +1,6 @@
 """The year's statistics (年度统计) and the per-officer training report.
 
-Each figure is one aggregate query; the definitions are those of issue 3:
+Each figure is one aggregate query; the definitions (docs/domain.md 年度统计与年度报告):
 sessions held in the year, person-hours of attended rows, distinct participants, exam takers and
 passes by distinct officer, certificate counts from the append-only event history.
 """
@@ -29,10 +29,10 @@ def _training(year: int) -> dict[str, Any]:
     in_year = TrainingSession.held_on.between(start, end)
     by_cat = dict(db.session.execute(
         select(TrainingSession.category, func.count()).where(in_year).group_by(TrainingSession.category)).all())
-    sessions = sum(by_cat.values())  # the same statement gives the year's total (issue 8: ≤ 12 statements)
+    sessions = sum(by_cat.values())  # the same statement gives the year's total (page cost: ≤ 12 statements)
     # training_hours has one row per officer with attended rows in the year, their credited hours
     # and their number: participants, person-times and hours without reading the year's attendance
-    # (issue 8; the same figures as counting attendance, test_annual_training_figures_from_attendance)
+    # (page cost; the same figures as counting attendance, test_annual_training_figures_from_attendance)
     th = TrainingHours
     participants, person_times, hours, counted = db.session.execute(
         select(func.count(th.officer_id), func.coalesce(func.sum(th.attended), 0),
@@ -77,7 +77,7 @@ def _exams(year: int) -> dict[str, Any]:
     takers = passed = 0
     if held:  # no exam in the year: no taker (and no scan of every result)
         # one row per taker (passed: 1 if any of the year's results passes): one GROUP BY instead of
-        # two DISTINCT counts (SQLite 28 -> 18 ms at 50,000 results; PostgreSQL the same 12 ms)
+        # two DISTINCT counts (cheaper on SQLite, no dearer on PostgreSQL: notes/benchmarks.md)
         per_officer = (select(ExamResult.officer_id, func.max(case((ExamResult.passed, 1))).label("passed"))
                        .join(Exam, Exam.id == ExamResult.exam_id)
                        .where(in_year, ExamResult.absent.is_(False), ExamResult.score.is_not(None))
@@ -108,7 +108,7 @@ def effective_officers_on(day: date):
     its last event on or before `day`, by effective date, ties the greatest id, is to "valid").
     The certificates in force on `day` by their dates first, then each one's last event by one
     backward index-only seek in ix_certificate_event_cert_effective — not a GROUP BY over every
-    event of every card (issue 8; the same pick as status_on, test_effective_officers_on_*)."""
+    event of every card (page cost; the same pick as status_on, test_effective_officers_on_*)."""
     ev = CertificateEvent
     last_status = (select(ev.to_status)
                    .where(ev.certificate_id == Certificate.id, ev.effective_on <= day)
@@ -242,7 +242,7 @@ def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
 
 
 def _cases(year: int) -> dict[str, int]:
-    """Penalty cases decided in `year` and how many pass the art. 42 check (issue 12)."""
+    """Penalty cases decided in `year` and how many pass the art. 42 check (docs/domain.md 案件核查)."""
     from app.cases.services import year_figures
 
     return year_figures(year)

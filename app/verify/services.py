@@ -1,4 +1,4 @@
-"""What the public verification page says about a token (DESIGN §6)."""
+"""What the public verification page says about a token (docs/domain.md 打印文件与公开页面)."""
 
 from __future__ import annotations
 

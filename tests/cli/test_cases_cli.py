@@ -1,4 +1,4 @@
-"""`flask import cases FILE` and `flask report cases` (issue 12)."""
+"""`flask import cases FILE` and `flask report cases` (docs/domain.md 案件核查)."""
 
 from __future__ import annotations
 

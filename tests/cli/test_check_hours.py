@@ -1,4 +1,4 @@
-"""`flask check hours` (issue 8): the per-officer yearly hours table agrees with attendance."""
+"""`flask check hours`: the per-officer yearly hours table agrees with attendance."""
 
 from __future__ import annotations
 

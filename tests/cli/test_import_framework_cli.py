@@ -1,5 +1,5 @@
 """`flask import KIND FILE` with --ignore-column and --errors-out, and `flask import template`
-(issue 11)."""
+(docs/domain.md 导入)."""
 
 from __future__ import annotations
 

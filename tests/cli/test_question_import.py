@@ -1,4 +1,4 @@
-"""The question bank on the import framework (issue 14 "on the import framework of #9"):
+"""The question bank on the import framework (app/imports/base.py):
 `flask import questions`, its template, a title row above the headers, 导入记录 and undo."""
 
 from __future__ import annotations

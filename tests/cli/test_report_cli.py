@@ -1,4 +1,4 @@
-"""`flask report …` on hand-built data (DESIGN §5)."""
+"""`flask report …` on hand-built data (docs/domain.md 命令行约定)."""
 
 from __future__ import annotations
 

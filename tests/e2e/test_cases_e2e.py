@@ -1,6 +1,6 @@
 """In a real browser: enter a penalty case with two certified officers (numbers offered by the
 form), see it green; back-date a suspension of one card, be warned that it changes one verdict,
-confirm, and see the case turn red with the reason (issue 12)."""
+confirm, and see the case turn red with the reason."""
 
 from __future__ import annotations
 

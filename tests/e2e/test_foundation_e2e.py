@@ -1,5 +1,5 @@
 """In a real browser: add an officer on an enforcement post, see UNLICENSED, issue a certificate,
-see the flag disappear (issue: Foundation)."""
+see the flag disappear."""
 
 from __future__ import annotations
 

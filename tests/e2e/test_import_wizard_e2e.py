@@ -1,4 +1,4 @@
-"""In a real browser (issue 11): an attendance sign-in sheet with a title row and one wrong row goes
+"""In a real browser: an attendance sign-in sheet with a title row and one wrong row goes
 through the import wizard — the annotated sheet is downloaded, fixed, uploaded again and imported
 — and the import is then undone from 导入记录."""
 

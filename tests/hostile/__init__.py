@@ -1,4 +1,4 @@
-"""Hostile uploads (issue 9 item 4): tiny files that cost huge resources when read naively.
+"""Hostile uploads (docs/architecture.md, Cost targets): tiny files that cost huge resources when read naively.
 
 Each maker writes its file quickly and in little memory, so tests can build them on the fly.
 """

@@ -114,7 +114,7 @@ def test_login_for_an_unknown_user_takes_as_long_as_for_a_known_one(app, monkeyp
 
 
 def test_public_list_answers_429_past_the_limit(app, client, monkeypatch, limiter_reset, public_list_on):
-    """/public/officers and its exports share one anonymous budget per address (issue 12)."""
+    """/public/officers and its exports share one anonymous budget per address."""
     monkeypatch.setitem(app.config, "PUBLIC_RATE_LIMIT", "4/minute")
     for path in ("/public/officers", "/public/officers.xlsx", "/public/officers", "/public/officers"):
         assert client.get(path, environ_base=ATTACKER).status_code == 200

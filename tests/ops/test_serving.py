@@ -4,8 +4,8 @@ Runs in the PostgreSQL pass of `make test` (it starts its own throwaway cluster 
 since one test stops and restarts it). The two-server test also needs Debian's `redis-server`
 (`scripts/install.sh --test` installs it) and is skipped without it.
 
-Data: 5,000 officers, as the issue asks (the roster's one-font-per-document rendering brought a
-5,000-row roster to ~35 s of CPU): the job runs long enough to watch progress, kill a worker
+Data: 5,000 officers (a 5,000-row roster, the size of the PDF targets in docs/architecture.md):
+the job runs long enough to watch progress, kill a worker
 mid-job and time the dashboard meanwhile.
 The worker runs under `nice`, as the systemd unit does (deploy/certmgr-worker.service): big
 documents must not slow pages down.
@@ -129,7 +129,7 @@ def stack(tmp_path_factory):
 
     engine = sa.create_engine(pg["PGTEST_URL"], isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:  # statistics, as a database in use has (else the first
-        conn.execute(sa.text("ANALYZE"))  # dashboard after a bulk load plans badly: ~25 s)
+        conn.execute(sa.text("ANALYZE"))  # dashboard after a bulk load plans badly)
     engine.dispose()
 
     def start(kind: str, extra: dict | None = None, log_name: str = "") -> subprocess.Popen:
@@ -230,7 +230,7 @@ def test_a_big_roster_answers_202_at_once_reports_progress_and_pages_keep_answer
     progress = [p for state, p in seen if state == "running"]
     assert progress == sorted(progress)  # it only goes forward
     assert len(dashboard_times) >= 5, seen
-    # The issue asks for under a second; asserted generously (2 s) as the machine is shared.
+    # Pages should answer in under a second while a job runs; asserted generously (2 s) as the machine is shared.
     assert max(dashboard_times) < 2.0, dashboard_times
 
     status, headers, data = client.get(s["download_url"])

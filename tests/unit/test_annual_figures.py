@@ -1,5 +1,5 @@
 """The year's statistics (年度统计) against a slow, obviously-correct Python count of the same
-definitions on a random data set (issue 8: the page reads training_hours, seeks each card's last
+definitions on a random data set (the page, made cheap, reads training_hours, seeks each card's last
 event, groups exam results by officer — the figures must not change)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The case check (issue 12): two officers certified on each of the case's dates.
+"""The case check (docs/domain.md 案件核查): two officers certified on each of the case's dates.
 
 Histories are built through the certificate services (create_certificate, transition), so each
 status change is a dated CertificateEvent exactly as the pages and imports record it.

@@ -1,4 +1,4 @@
-"""The stored art. 42 verdicts (case_verdict, issue 8) stay equal to a fresh check after every kind
+"""The stored art. 42 verdicts (case_verdict) stay equal to a fresh check after every kind
 of write that can change them: certificate transitions and edits (dates, number), events added or
 removed, certificates created or renumbered, cases edited or deleted, certificate imports (Core
 inserts and updates) and an undo — and `flask check cases` finds and fixes a verdict that went wrong."""

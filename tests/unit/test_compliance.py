@@ -1,4 +1,4 @@
-"""Every rule of DESIGN §4 at its edges, on hand-built data."""
+"""Every rule of docs/domain.md (合规提示) at its edges, on hand-built data."""
 
 from __future__ import annotations
 
@@ -274,7 +274,7 @@ def test_day_number_in_sql_is_epoch_days_in_python(db, day):
 def test_sqlite_reads_officers_for_the_flags_from_the_index_not_the_photo_rows(db):
     """SQLite keeps an officer's photo (up to 2 MB) inline in its row, with created_at behind it:
     the flags statement must read every officer from ix_officer_flag_columns, never scan the
-    table (with photos on a quarter of 20,000 officers: 101 ms from the table, 48 ms from the index)."""
+    table (a scan reads the photos too: notes/benchmarks.md)."""
     from sqlalchemy import func, select
 
     from app.extensions import db as _db

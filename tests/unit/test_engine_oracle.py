@@ -1,5 +1,5 @@
-"""The set-based compliance engine against a slow, obviously-correct Python reading of DESIGN §4,
-on a random data set of a few hundred officers and several `today`s (issue 8)."""
+"""The set-based compliance engine against a slow, obviously-correct Python reading of docs/domain.md,
+on a random data set of a few hundred officers and several `today`s."""
 
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def number(x: float):
 
 def oracle(today: date, within: int, required: float, since: int | None = None,
            rules: list[dict] | None = None) -> list[dict]:
-    """DESIGN §4 and docs/domain.md, read literally, one officer at a time, in Python."""
+    """docs/domain.md (合规提示, 年度学时), read literally, one officer at a time, in Python."""
     rules = rules or []
     units = {u.id: u for u in _db.session.query(Unit)}
     officers = list(_db.session.query(Officer))

@@ -1,4 +1,4 @@
-"""Imports update existing officers and certificates in bulk (issue 8 item 5: 10,000 changed
+"""Imports update existing officers and certificates in bulk (one by one, 10,000 changed
 officers took 40,000 statements). The bulk path must leave exactly what the one-by-one services
 leave — `save_officer` / `update_certificate` for each changed row: the same rows (versions
 included) and the same audit rows. Compared here on a random file of a few dozen rows, each

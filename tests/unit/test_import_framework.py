@@ -1,6 +1,6 @@
-"""The import framework (issue 11): spreadsheets as offices send them — a title row above the
+"""The import framework (docs/domain.md 导入): spreadsheets as offices send them — a title row above the
 headers, .xls and .ods, a trailing 合计 row — every kind on one registry, templates that prevent
-mistakes, and hostile workbooks refused within seconds and bounded memory (issue 9 item 4)."""
+mistakes, and hostile workbooks refused within seconds and bounded memory."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ def test_attendance_reimport_is_zero_new_zero_updated(db, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(TrainingSession)) == 1
 
 
-# --- hostile workbooks (issue 9 item 4) ------------------------------------------------------------
+# --- hostile workbooks -------------------------------------------------------------------------
 
 _MEASURE = """
 import json, sys, time

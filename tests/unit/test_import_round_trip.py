@@ -1,4 +1,4 @@
-"""Round trip (issue 11 item 7): every kind exported in its import format re-imports as
+"""Round trip: every kind exported in its import format re-imports as
 "0 new, 0 updated" — and the export keeps a formula-looking name as text."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Imports of officers and certificates (DESIGN §5): all or nothing, every problem with its row
+"""Imports of officers and certificates (docs/domain.md 导入): all or nothing, every problem with its row
 and column, Chinese or English headers, .xlsx or .csv."""
 
 from __future__ import annotations
@@ -259,7 +259,7 @@ def test_unsupported_extension(db, tmp_path):
     path.write_bytes(b"PK\x03\x04")
     assert "不支持的文件类型“.numbers”" in refused(db, import_officers, path)[0].message
     broken = tmp_path / "old.xls"
-    broken.write_bytes(b"\xd0\xcf\x11\xe0")  # .xls is read now (issue 11); a broken one is refused
+    broken.write_bytes(b"\xd0\xcf\x11\xe0")  # .xls is read now; a broken one is refused
     assert refused(db, import_officers, broken)[0].message == "文件不是有效的 Excel 97-2003 (.xls) 文件"
 
 

@@ -53,7 +53,7 @@ def test_case_verdict_migration_judges_the_cases_already_recorded(empty_db_url):
     assert _flask(empty_db_url, "db", "upgrade").returncode == 0
     seed = _flask(empty_db_url, "demo", "seed", "--officers", "12", "--today", "2026-06-15")
     assert seed.returncode == 0, seed.stderr
-    down = _flask(empty_db_url, "db", "downgrade", "4b227bc8fa1c")  # as before issue 8's stored verdicts
+    down = _flask(empty_db_url, "db", "downgrade", "4b227bc8fa1c")  # as before the stored case verdicts
     assert down.returncode == 0, down.stderr
     up = _flask(empty_db_url, "db", "upgrade")
     assert up.returncode == 0, up.stderr

@@ -1,4 +1,4 @@
-"""The public list in SQL (issue 8) gives the same answer as the obviously-correct forms on random
+"""The public list in SQL gives the same answer as the obviously-correct forms on random
 registries: the 公示变更记录 (`changes`, one set-wise statement) against a day-by-day evaluation of
 every officer on every day of the window from the cards' event history (app.certificates.history);
 the paged list (`holders`) against the full ordered list of `certified_select` (which the .xlsx and

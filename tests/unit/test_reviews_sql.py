@@ -1,4 +1,4 @@
-"""The 年审 list in SQL (issue 8: eligibility per certificate, the page placed by per-unit counts,
+"""The 年审 list in SQL (for page cost: eligibility per certificate, the page placed by per-unit counts,
 the checks looked up for the rows shown only) gives the rows of a slow, obviously-correct Python
 evaluation on random data: histories with events on 1 January and on the same day, suspensions
 and restorations, certificates made valid during the year or after it, supervision cards, units
@@ -84,7 +84,7 @@ def _world(db, seed: int) -> None:
 
 
 def _oracle(db, year: int, today: date, *, unit_id=None, result=None, search=None) -> list[dict]:
-    """Every row of the year, straight from the objects: DESIGN's rules in plain Python."""
+    """Every row of the year, straight from the objects: the rules in plain Python."""
     start, end = date(year, 1, 1), date(year, 12, 31)
     certs = list(db.session.scalars(select(Certificate)))
     events: dict[int, list[CertificateEvent]] = {}

@@ -1,4 +1,4 @@
-"""Issue 10: every detail page says where it sits (breadcrumbs), and empty lists say what to do."""
+"""Every detail page says where it sits (breadcrumbs), and empty lists say what to do."""
 
 from __future__ import annotations
 

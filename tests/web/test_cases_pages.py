@@ -1,4 +1,4 @@
-"""案件核查 pages (issue 12): list with verdicts and reasons, filters, export, form, detail,
+"""案件核查 pages (docs/domain.md 案件核查): list with verdicts and reasons, filters, export, form, detail,
 dashboard card, officer page, and the warning before a back-dated suspension."""
 
 from __future__ import annotations

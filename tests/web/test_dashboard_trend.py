@@ -1,4 +1,4 @@
-"""Issue 10: the dashboard's trend — holders, flags and training hours for the last 12 months,
+"""The dashboard's trend — holders, flags and training hours for the last 12 months,
 computed in three statements and drawn as inline SVG."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The import wizard for every kind (upload → preview and column mapping → check → import), the
-annotated sheet, 导入记录 with the original file, and undo (issue 11 items 4 and 6)."""
+annotated sheet, 导入记录 with the original file, and undo."""
 
 from __future__ import annotations
 

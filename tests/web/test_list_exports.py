@@ -1,4 +1,4 @@
-"""Issue 10: every list exports exactly what it shows — at its own path with .xlsx appended and
+"""Every list exports exactly what it shows — at its own path with .xlsx appended and
 the same query string; Chinese headers, real dates, a frozen header row, the filters in the
 title row, ID numbers masked."""
 

@@ -1,4 +1,4 @@
-"""Issue 10: bulk actions on the officer list — ticked rows or every row matching the filter;
+"""Bulk actions on the officer list — ticked rows or every row matching the filter;
 each asks for a confirmation naming the count and writes one audit row per officer."""
 
 from __future__ import annotations

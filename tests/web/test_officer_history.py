@@ -1,4 +1,4 @@
-"""Issue 10: an officer's unit, post and status changes on the officer page; attachments
+"""An officer's unit, post and status changes on the officer page; attachments
 (PDF/JPEG/PNG, size-limited, content sniffed) for admins and clerks only, audited."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""List and report pages at scale (issue 8): only the shown page's rows are built, and each page
+"""List and report pages at scale (docs/architecture.md, Cost targets): only the shown page's rows are built, and each page
 runs a bounded number of SQL statements whatever the filter, sort or page. Statement counts are
 deterministic (unlike times), so they are what is tested here; scripts/bench_pages.py prints times."""
 
@@ -93,7 +93,7 @@ PAGES = [
     "/officers?page=3", "/officers/{officer_id}", "/certificates?page=2", "/training/ledger",
     "/training/ledger?status=shortfall&page=2", "/training/annual", "/reviews", "/reviews?page=2",
     "/reminders", "/reminders?page=2",
-    # pages merged after round one (issue 8, round two)
+    # pages added later, held to the same bound
     "/exams/{big_exam}", "/exams/{big_exam}?page=2", "/exams/{big_exam}?q=人员01", "/training/{session_id}",
     "/cases", "/cases?verdict=not_ok", "/cases?page=2", "/cases/{case_id}", "/public/officers",
     "/imports/history", "/exams/bank", "/exams/{big_exam}/online", "/exams/{big_exam}/online/monitor",
@@ -154,7 +154,7 @@ def _grid_rows(html: str) -> list[str]:
 
 
 def test_exam_grid_shows_one_page_of_candidates_with_search(app, client, data):
-    """A city-wide exam's score grid (issue 8: 16,667 candidates made a 13 MB page): 100 rows a
+    """A city-wide exam's score grid (16,000+ candidates would make a page of many megabytes): 100 rows a
     page, a pager, a search; the summary still counts the whole exam."""
     login(client, app, "admin")
     url = f"/exams/{data['big_exam']}"

@@ -1,4 +1,4 @@
-"""Issue 10 item 8: the web lists sort names as the printed documents do (拼音, surname readings),
+"""The web lists sort names as the printed documents do (拼音, surname readings),
 in SQL through the stored key, which every way of writing an officer keeps current."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""/public/officers: the 三项制度 行政执法公示 list, without login (issue 12)."""
+"""/public/officers: the 三项制度 行政执法公示 list, without login (docs/domain.md 打印文件与公开页面)."""
 
 from __future__ import annotations
 

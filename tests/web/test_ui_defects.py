@@ -1,4 +1,4 @@
-"""Issue 10's defects as an administrator meets them: lost grid entries, half-done enrolment,
+"""Defects as an administrator meets them: lost grid entries, half-done enrolment,
 untruthful reminder badges, unchecked review passes, small wrong words."""
 
 from __future__ import annotations

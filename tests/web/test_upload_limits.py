@@ -1,4 +1,4 @@
-"""Uploads that cannot hurt (issue 9 item 4): a pixel bomb is refused with a message, not a 500."""
+"""Uploads that cannot hurt (docs/architecture.md, Cost targets): a pixel bomb is refused with a message, not a 500."""
 
 from __future__ import annotations
 
