@@ -19,7 +19,7 @@ EDUCATIONS = {
 }
 EMPLOYMENT_STATUSES = {
     "active": "在职",
-    "transferred": "调出",  # DESIGN: 调出 (离开本系统); imports still accept 调离 (EMPLOYMENT_STATUS_ALIASES)
+    "transferred": "调出",  # 调出: left the organisation (docs/domain.md); imports still accept 调离 (EMPLOYMENT_STATUS_ALIASES)
     "retired": "退休",
     "resigned": "辞职",
     "dismissed": "辞退",

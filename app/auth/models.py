@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, has_app_context
-from flask_login import UserMixin
+from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -57,6 +57,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return check_password_hash(self.password_hash, password)
 
     def can(self, role: str) -> bool:
+        """Whether this user's role reaches `role` (templates ask `current_user.can('clerk')`)."""
         order = {"officer": -1, "viewer": 0, "clerk": 1, "admin": 2}
         return order.get(self.role, -1) >= order[role]
 
@@ -73,3 +74,10 @@ class UserSession(db.Model):
     ip: Mapped[str] = mapped_column(String(45), default="")
     user_agent: Mapped[str] = mapped_column(String(200), default="")
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Anonymous(AnonymousUserMixin):
+    """Nobody signed in: templates may still ask `current_user.can(...)`."""
+
+    def can(self, role: str) -> bool:
+        return False

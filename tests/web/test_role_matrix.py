@@ -42,7 +42,8 @@ def _routes(app):
 
 # A viewer may write only to their own account (tests/web/test_security_sessions.py).
 OWN_ACCOUNT = {"auth.logout", "auth.change_password", "auth.api_tokens", "auth.api_token_revoke",
-               "auth.account_end_session", "auth.account_signout_all"}
+               "auth.account_end_session", "auth.account_signout_all",
+               "applications.notifications_read"}  # marking one's own messages read
 READ_ACTIONS = ("export", "print", "login", "logout", "verify")
 
 
