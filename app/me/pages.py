@@ -8,8 +8,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from app import labels as L
+from app.applications.models import Application, ApplicationAction
 from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
 from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.exams.models import Exam
@@ -151,3 +153,45 @@ def cases(officer: Officer, page: int = 1) -> tuple[list[dict[str, Any]], int, i
                     "problems": [{"number": p["certificate_number"], "date": p["date"],
                                   "reason": L.CASE_REASONS.get(p["reason"], p["reason"])} for p in mine]})
     return out, page, pages
+
+
+def applications(officer: Officer, today: date) -> list[dict[str, Any]]:
+    """The officer's own applications (申领/换证/补证/注销), newest first, each with where it stands
+    (the step it waits at, its due date, 估算 when the working-day calendar was guessed), its
+    timeline and the new card's number once done. Two statements, both filtered on the officer."""
+    new_card = aliased(Certificate)
+    old_card = aliased(Certificate)
+    found = db.session.execute(
+        select(Application, new_card.number, old_card.number)
+        .outerjoin(new_card, new_card.id == Application.new_certificate_id)
+        .outerjoin(old_card, old_card.id == Application.old_certificate_id)
+        .where(Application.officer_id == officer.id)
+        .order_by(Application.submitted_on.desc(), Application.id.desc())).all()
+    ids = [a.id for a, _new, _old in found]
+    actions: dict[int, list[dict[str, Any]]] = {}
+    if ids:
+        for act in db.session.scalars(select(ApplicationAction).where(ApplicationAction.application_id.in_(ids))
+                                      .order_by(ApplicationAction.id)):
+            step = "提交" if act.step == "submitted" else L.APPLICATION_STATES.get(act.step, act.step)
+            actions.setdefault(act.application_id, []).append({
+                "step": step, "decision": L.APPLICATION_DECISIONS.get(act.decision, act.decision),
+                "code": act.decision, "actor": act.actor, "at": act.at, "reason": act.reason})
+    out = []
+    for a, new_number, old_number in found:
+        waiting = a.state in L.APPLICATION_STEPS
+        if waiting:
+            now = f"待{L.APPLICATION_STEPS[a.state]}"
+        elif a.state == "returned":
+            by = L.APPLICATION_STEPS.get(a.step or "", "")
+            now = f"退回补正{f'（{by}退回）' if by else ''}：请按退回理由准备材料，由单位补正后重新提交"
+        elif a.state == "awaiting_exam":
+            now = "待考试：通过资格考试后自动进入审核"
+        else:
+            now = L.APPLICATION_STATES.get(a.state, a.state)
+        out.append({"id": a.id, "number": a.number, "kind": L.APPLICATION_KINDS.get(a.kind, a.kind),
+                    "state": a.state, "state_label": L.APPLICATION_STATES.get(a.state, a.state), "now": now,
+                    "submitted_on": a.submitted_on, "finished_on": a.finished_on,
+                    "due_on": a.due_on if waiting else None, "due_estimated": bool(a.due_estimated),
+                    "overdue": waiting and a.due_on is not None and a.due_on < today,
+                    "new_number": new_number, "old_number": old_number, "actions": actions.get(a.id, [])})
+    return out

@@ -160,6 +160,13 @@ def cases():
     return render_template("me/cases.html", o=me(), rows=rows, page=page, pages=count)
 
 
+@bp.route("/me/applications")
+def applications():
+    with own_rows():
+        rows = pages.applications(me(), clock.today())
+    return render_template("me/applications.html", o=me(), rows=rows)
+
+
 @bp.route("/me/photo")
 def photo():
     return _photo_of(me().id)
