@@ -23,6 +23,7 @@ PASSWORD = "Lantern-River-77"
 def _officer_with_cases(app) -> tuple[str, str, str]:
     from sqlalchemy import func, select
 
+    from app.applications.services import WorkflowError, submit
     from app.cases.models import CaseCertificate
     from app.certificates.models import Certificate
     from app.demo import seed
@@ -38,6 +39,10 @@ def _officer_with_cases(app) -> tuple[str, str, str]:
             .group_by(Certificate.officer_id).order_by(func.count().desc(), Certificate.officer_id).limit(1))
         officer = _db.session.get(Officer, oid)
         (_o, code), = invite([officer])
+        try:  # 我的申请 has a row to show
+            submit(officer, "renew", reason="到期换发")
+        except WorkflowError:
+            submit(officer, "new", reason="新任执法岗位")
         set_value("card_qr_seconds", "3")
         _db.session.commit()
         return officer.id_number, officer.name, code
@@ -69,7 +74,7 @@ def test_an_officer_on_a_phone(app, browser, live_server):
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server}/me")
         too_wide = []
-        for path in ("/me", "/me/hours", "/me/exams", "/me/cases", "/me/claims/new", "/me/requests", "/me/card"):
+        for path in ("/me", "/me/hours", "/me/exams", "/me/cases", "/me/applications", "/me/claims/new", "/me/requests", "/me/card"):
             page.goto(f"{live_server}{path}")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > WIDTH:
