@@ -205,12 +205,17 @@ def _reviews(year: int) -> dict[str, Any]:
 def _units(year: int) -> dict[str, Any]:
     """Units with officers on an enforcement post at the year's end, and those of them with fewer
     than two of these officers holding a certificate effective on 31 December (the
-    UNIT_UNDERSTAFFED rule on the year's last day): one GROUP BY."""
+    UNIT_UNDERSTAFFED rule on the year's last day): one GROUP BY. Each officer (and their card)
+    counts in the unit they belonged to on 31 December — today for the current year, as
+    `flask report training` — by officer_unit_history (app/officers/transfers.py unit_on)."""
     _, end = year_bounds(year)
     holder = Officer.id.in_(effective_officers_on(end))
+    q, unit_then = unit_on(select(Officer.id).select_from(Officer), Officer, min(end, clock.today()))
     rows = db.session.execute(
-        select(Unit.name, func.count(Officer.id), func.count(case((holder, Officer.id))))
-        .join(Unit, Unit.id == Officer.unit_id).where(on_post_on(end))
+        q.join(Unit, Unit.id == unit_then)
+        .with_only_columns(Unit.name, func.count(Officer.id), func.count(case((holder, Officer.id))),
+                           maintain_column_froms=True)
+        .where(on_post_on(end))
         .group_by(Unit.id, Unit.name, Unit.sort_order, Unit.name_pinyin)
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)).all()
     below = [{"unit": name, "on_post": n, "holders": h} for name, n, h in rows if h < 2]
