@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app import clock
 from app.applications import bp, services, workdays
 from app.applications.lists import APPLICATIONS
 from app.applications.models import Application, Notification
 from app.auth.access import allow_role, require_role
+from app.auth.sessions import USER_FIGURES, user_figure
 from app.exams.models import Exam
 from app.extensions import db
 from app.forms import parse_date
@@ -21,6 +22,16 @@ from app.models_base import utcnow
 from app.officers.models import Officer
 from app.officers.services import unit_list
 from app.web.tx import commit_or_errors
+
+
+def _unread_of(user):
+    """The user's unread messages, as a subquery of the user loader's statement."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .correlate(user).scalar_subquery())
+
+
+USER_FIGURES["unread_notifications"] = _unread_of
 
 
 @bp.app_context_processor
@@ -32,7 +43,10 @@ def _helpers():
         return services.pending_for(current_user, clock.today(), limit)
 
     def unread():
-        return services.unread_count(current_user) if current_user.is_authenticated else 0
+        if not current_user.is_authenticated:
+            return 0
+        n = user_figure("unread_notifications")  # loaded with the user (app/auth/sessions.py)
+        return services.unread_count(current_user) if n is None else n
 
     return {"officer_applications": services.officer_applications, "applications_todo": todo,
             "unread_notifications": unread, "application_overdue": services.is_overdue}

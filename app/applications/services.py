@@ -549,15 +549,15 @@ def officer_applications(officer_id: int) -> list[Application]:
 def pending_for(user, today: date, limit: int = 10) -> tuple[list[Application], int, int]:
     """(the first `limit` applications waiting for the user — overdue and oldest first —, how many
     in all, how many overdue)."""
-    where = pending_clause(user)
-    total, overdue = db.session.execute(select(
-        func.count(), func.coalesce(func.sum(case((overdue_clause(today), 1), else_=0)), 0))
-        .select_from(Application).where(where)).one()
-    rows = list(db.session.scalars(
-        select(Application).where(where).order_by(
-            overdue_clause(today).desc(), Application.due_on.is_(None), Application.due_on,
-            Application.submitted_on, Application.id).limit(limit)))
-    return rows, total, overdue
+    late = overdue_clause(today)
+    found = db.session.execute(  # one statement: the counts ride along as window functions
+        select(Application, func.count().over(), func.sum(case((late, 1), else_=0)).over())
+        .where(pending_clause(user))
+        .order_by(late.desc(), Application.due_on.is_(None), Application.due_on,
+                  Application.submitted_on, Application.id).limit(limit)).all()
+    if not found:
+        return [], 0, 0
+    return [r[0] for r in found], int(found[0][1]), int(found[0][2] or 0)
 
 
 def count_overdue(today: date) -> int:

@@ -29,6 +29,16 @@ from app.models_base import utcnow
 TOKEN = "_sid"
 SEEN_RESOLUTION = 60  # seconds: the last-seen time is rewritten at most once a minute
 
+# Small figures about the signed-in user that features read on every page (the navbar's unread
+# messages): name -> a function of the User entity giving a correlated scalar subquery. They are
+# loaded by the user loader's one statement instead of one statement each; `user_figure(name)`
+# reads them (None when the user was not loaded by a browser session, e.g. an API token).
+USER_FIGURES: dict = {}
+
+
+def user_figure(name: str):
+    return g.get("_user_figures", {}).get(name)
+
 
 def now() -> datetime:
     return utcnow()
@@ -51,14 +61,17 @@ def load_user(user_id: str):
     sid = current_id()
     if not (user_id or "").isdigit() or sid is None:
         return None  # a cookie from before server-side sessions, or a forged one
-    found = db.session.execute(  # one statement: the session row and its user
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
+    names = list(USER_FIGURES)
+    found = db.session.execute(  # one statement: the session row, its user and the user's figures
+        select(UserSession, User, *[USER_FIGURES[n](User).label(n) for n in names])
+        .join(User, User.id == UserSession.user_id)
         .where(UserSession.id == sid, UserSession.user_id == int(user_id),
                UserSession.ended_at.is_(None), User.active.is_(True))).first()
     if found is None:
         return None
-    row, user = found
+    row, user, *figures = found
     g._user_session = row
+    g._user_figures = dict(zip(names, figures, strict=True))
     return user
 
 

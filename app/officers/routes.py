@@ -315,6 +315,7 @@ def detail(officer_id: int):
             # the cards in the same statement, their events in one more
             joinedload(Officer.certificates).selectinload(Certificate.events),
             joinedload(Officer.unit_spells).joinedload(OfficerUnitHistory.unit),  # the unit history
+            joinedload(Officer.applications),  # the 申请 section (app/applications)
         )
     ).unique().first()
     if officer is None:
