@@ -24,6 +24,7 @@ from app.applications.models import Application
 from app.extensions import db
 from app.labels import APPLICATION_STATES
 from app.officers.models import Officer, Unit
+from app.web.args import PAGE_MAX
 
 MAX_PER_PAGE = 200
 
@@ -168,11 +169,13 @@ def application_detail(application_id: int):
 
 
 def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name, "")
-    if not raw.strip():
+    """A positive integer argument, at most PAGE_MAX (as the other lists' `page`): anything else is a
+    422 saying so, never a 500 (a page past any integer column would overflow the OFFSET)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
         return default
-    if not raw.strip().isdigit() or int(raw) < 1:
-        raise ApiError(422, "invalid_parameter", f"参数无效：{name} 应为正整数")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw[:30]) <= PAGE_MAX:
+        raise ApiError(422, "invalid_parameter", f"参数无效：{name} 应为 1 至 {PAGE_MAX} 的整数")
     return int(raw)
 
 

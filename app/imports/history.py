@@ -142,8 +142,11 @@ def _referrers(table_name: str, chunk: list[int], created: dict) -> str | None:
             else:
                 n = db.session.scalar(select(func.count()).select_from(table).where(fk.parent.in_(chunk)))
             if n:
-                word, measure = OFFICER_NOUNS.get(table.name) or (
-                    REFERRER_NOUNS.get(table.name) or ENTITY_TYPES.get(table.name, table.name), "条")
+                # this module's own names first: the merge's names speak of an officer's rows
+                # (its user_account is "the officer's own login"), not of a unit's user
+                word, measure = ((REFERRER_NOUNS[table.name], "条") if table.name in REFERRER_NOUNS
+                                 else OFFICER_NOUNS.get(table.name)
+                                 or (ENTITY_TYPES.get(table.name, table.name), "条"))
                 return f"导入的{NOUNS[table_name]}之后已有{word}（{n} {measure}），不能撤销"
     return None
 

@@ -14,6 +14,7 @@ from app import labels as L
 from app.audit.services import current_actor, record
 from app.errors import DomainError
 from app.extensions import db
+from app.forms import DATE_HINT, parse_date
 from app.me.models import ChangeRequest, TrainingClaim
 from app.models_base import utcnow
 from app.officers.attachments import MAX_SIZE, sniff
@@ -39,10 +40,12 @@ def file_claim(officer: Officer, data: dict, proof_name: str, proof: bytes, toda
     if len(organiser) > 100:
         errors["organiser"] = "主办单位不能超过100个字"
     held_on = None
-    try:
-        held_on = date.fromisoformat((data.get("date") or "").strip())
-    except ValueError:
-        errors["date"] = "请填写培训日期（如 2026-03-01）"
+    try:  # the same spellings as every other date box (2026-03-01, 2026/3/1, 2026年3月1日)
+        held_on = parse_date(str(data.get("date") or "")[:30])
+    except ValueError as exc:
+        errors["date"] = f"培训日期：{exc}"
+    if held_on is None and "date" not in errors:
+        errors["date"] = f"请填写培训日期，{DATE_HINT}"
     if held_on is not None and held_on > today:
         errors["date"] = "培训日期不能晚于今天"
     try:

@@ -78,8 +78,24 @@ def world(app):
         item = PaperItem(sitting_id=sitting.id, position=1, question_id=question.id, type="single", stem="题",
                          options=[["A", "A", "甲"], ["B", "B", "乙"]], key="A", points=1)
         db.session.add(item)
+        from app.applications.models import Application, Notification
+        from app.auth.models import User
+        from app.me.models import ChangeRequest, TrainingClaim
+
+        claim = TrainingClaim(officer_id=officer.id, title="自学", held_on=date(2026, 3, 4), hours=2,
+                              category="lecture", proof_name="证明.png", proof_mime="image/png", proof=b"\x89PNG")
+        change = ChangeRequest(officer_id=officer.id, field="phone", value="13800000000")
+        application = Application(number="2026-0001", kind="renew", officer_id=officer.id, state="unit_review",
+                                  step="unit_review", step_since=date(2026, 3, 5), submitted_on=date(2026, 3, 5),
+                                  old_certificate_id=cert.id)
+        reader = User(username="notereader", password_hash="x", role="viewer")
+        db.session.add_all([claim, change, application, reader])
+        db.session.flush()
+        note = Notification(user_id=reader.id, application_id=application.id, text="换证申请待单位初审")
+        db.session.add(note)
         db.session.commit()
-        return {"batch_id": batch.id, "kind": "officers", "qid": question.id, "sid": sitting.id, "item_id": item.id,
+        return {"claim_id": claim.id, "req_id": change.id, "application_id": application.id, "note_id": note.id,
+                "batch_id": batch.id, "kind": "officers", "qid": question.id, "sid": sitting.id, "item_id": item.id,
                 "officer_id": officer.id, "cert_id": cert.id, "unit_id": officer.unit_id,
                 "session_id": session.id, "exam_id": exam.id, "att_id": att.id, "result_id": res.id,
                 "year": 2026, "token": "not-a-token", "action": "suspend", "case_id": case.id,
@@ -111,6 +127,10 @@ def test_garbage_never_gives_500(app, client, world):
         from app.auth.models import User
 
         world["admin_id"] = db.session.scalar(db.select(User.id).where(User.username == "fuzzadmin"))
+        from app.applications.models import Notification
+
+        db.session.get(Notification, world["note_id"]).user_id = world["admin_id"]  # the admin's own notice
+        db.session.commit()
     csrf = token(client, "/")
     checked = 0
     for endpoint, methods, url in _urls(app, world):
