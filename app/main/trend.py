@@ -52,17 +52,21 @@ _cache: dict[tuple, tuple[float, object]] = {}
 _CACHE_ENTRIES = 64  # a few days, scopes and pictures per process
 
 
-def _last_change() -> int:
-    """The newest audit row's id: every write is audited in its own transaction (app/audit), so
-    this moves whenever officers, certificates or training change — in every process. Read once
-    per request."""
+def _last_change() -> tuple:
+    """The newest audit row's id and time: every write is audited in its own transaction
+    (app/audit), so this moves whenever officers, certificates or training change — in every
+    process. The time too, because an id can come back: after `flask restore` of an older backup
+    (or tables emptied, as the tests do between tests) SQLite hands out the same ids again, and a
+    picture kept for the old rows must not be taken for the new ones. Read once per request."""
     from flask import g, has_request_context
 
     from app.audit.models import AuditEvent
 
     if has_request_context() and "_last_change" in g:
         return g._last_change
-    value = db.session.scalar(select(func.max(AuditEvent.id)).execution_options(scope_all=True)) or 0
+    newest = (select(AuditEvent.id, AuditEvent.at).order_by(AuditEvent.id.desc()).limit(1)
+              .execution_options(scope_all=True))
+    value = tuple(db.session.execute(newest).first() or (0, None))
     if has_request_context():
         g._last_change = value
     return value
