@@ -134,3 +134,25 @@ def test_the_cli_creates_exams_of_the_whole_organisation(app, runner, tree):  # 
         exam = save_exam(None, {"title": "年度考试", "kind": "annual", "held_on": date(2026, 5, 1)})
         _db.session.commit()
         assert exam.unit_id is None
+
+
+def test_attendance_counts_are_the_branch_s_with_the_scope_written_for_the_database(app, tree):  # noqa: F811
+    """The scope on attendance is `+officer_id IN (…)` on SQLite (keeping the session index for
+    /training's counts) and plain `officer_id IN (…)` elsewhere: the same rows either way."""
+    from app import scope
+    from app.auth.models import User
+    from app.training.lists import attendance_counts
+    from app.training.models import Attendance
+
+    things = _things(app, tree)
+    s_qu = things["区"][0]
+    with app.test_request_context():
+        user = User(username="jia-counts", role="clerk", unit_id=tree["units"]["甲局"])
+        scope.activate(user)
+        # 赵甲 (甲局) and 钱甲一 (甲一科, below it): not 孙乙 (乙局) nor 李丙 (丙局)
+        assert attendance_counts([s_qu]) == {s_qu: (2, 0, 0)}
+        sql = str(select(Attendance.id).options(*scope._options(scope.scope_ids(), scope.shared_ids()))
+                  .compile(dialect=_db.engine.dialect))
+        plus = "+attendance.officer_id IN" in sql
+        assert plus == (_db.engine.dialect.name == "sqlite"), sql
+        assert "attendance.officer_id IN" in sql
