@@ -52,10 +52,17 @@ _cache: dict[tuple, tuple[float, object]] = {}
 _CACHE_ENTRIES = 64  # a few days, scopes and pictures per process
 
 
+# Audited actions that change no data (app/labels.py AUDIT_ACTIONS): a login, an export, a print,
+# an ID-number search or a certificate check is audited too, but must not clear the pictures —
+# under load these are most of the audit rows.
+READ_ONLY_ACTIONS = ("login", "login_failed", "logout", "export", "print", "search", "verify")
+
+
 def _last_change() -> tuple:
-    """The newest audit row's id and time: every write is audited in its own transaction
-    (app/audit), so this moves whenever officers, certificates or training change — in every
-    process. The time too, because an id can come back: after `flask restore` of an older backup
+    """The newest audit row's id and time among the actions that change data (not
+    READ_ONLY_ACTIONS): every write is audited in its own transaction (app/audit), so this moves
+    whenever officers, certificates or training change — in every process — and not on a mere
+    export or login (one statement, walking the primary key back from the newest row). The time too, because an id can come back: after `flask restore` of an older backup
     (or tables emptied, as the tests do between tests) SQLite hands out the same ids again, and a
     picture kept for the old rows must not be taken for the new ones. Read once per request."""
     from flask import g, has_request_context
@@ -64,7 +71,8 @@ def _last_change() -> tuple:
 
     if has_request_context() and "_last_change" in g:
         return g._last_change
-    newest = (select(AuditEvent.id, AuditEvent.at).order_by(AuditEvent.id.desc()).limit(1)
+    newest = (select(AuditEvent.id, AuditEvent.at).where(AuditEvent.action.not_in(READ_ONLY_ACTIONS))
+              .order_by(AuditEvent.id.desc()).limit(1)
               .execution_options(scope_all=True))
     value = tuple(db.session.execute(newest).first() or (0, None))
     if has_request_context():

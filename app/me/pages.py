@@ -87,7 +87,8 @@ def hours(officer: Officer, today: date) -> dict[str, Any]:
     years = officer_training(officer.id)
     return {"year": year, "rule": rule, "counted": counted, "credited": float(th.hours) if th else 0.0,
             "by_group": by_group, "parts": p, "judged": is_judged, "claims": claims,
-            "sessions": next((y["sessions"] for y in years if y["year"] == year), []),
+            "sessions": [s for s in next((y["sessions"] for y in years if y["year"] == year), [])
+                         if not s["claim"]],  # the claims are listed on their own
             "other_years": [y for y in years if y["year"] != year]}
 
 

@@ -275,18 +275,31 @@ def remove_attendance(session: TrainingSession, att_id: int) -> None:
 
 
 def officer_training(officer_id: int) -> list[dict[str, Any]]:
-    """Hours per year with the sessions behind them, newest year first (one query)."""
-    rows = db.session.execute(
-        select(TrainingSession, Attendance).join(Attendance, Attendance.session_id == TrainingSession.id)
-        .where(Attendance.officer_id == officer_id)
-        .order_by(TrainingSession.held_on.desc(), TrainingSession.id.desc())).all()
+    """Hours per year with the sessions behind them — and the approved training claims
+    (app/me/claims.py, `claim` set: counted like an attended session held on its date, as
+    training_hours counts them) — newest year first (one query)."""
+    from sqlalchemy import Integer, String, literal, union_all
+
+    from app.me.models import TrainingClaim
+
+    s, a, c = TrainingSession, Attendance, TrainingClaim
+    sessions = (select(literal(0, Integer).label("claim"), s.id.label("id"), s.title.label("title"),
+                       s.held_on.label("held_on"), s.online.label("online"), s.category.label("category"),
+                       a.status.label("status"), a.credited_hours.label("credited"))
+                .join(a, a.session_id == s.id).where(a.officer_id == officer_id))
+    claims = (select(literal(1, Integer), c.id, c.title, c.held_on, c.online,
+                     c.category, literal("claimed", String), c.hours)
+              .where(c.officer_id == officer_id, c.status == "approved"))
+    u = union_all(sessions, claims).subquery("officer_rows")
+    rows = db.session.execute(select(u).order_by(u.c.held_on.desc(), u.c.claim, u.c.id.desc())).all()
     years: dict[int, dict[str, Any]] = {}
-    for s, a in rows:
-        y = years.setdefault(s.held_on.year, {"year": s.held_on.year, "hours": 0.0, "sessions": []})
-        if a.status == "attended":
-            y["hours"] += a.credited_hours
-        y["sessions"].append({"id": s.id, "title": s.title, "held_on": s.held_on, "online": s.online,
-                              "category": s.category, "status": a.status, "credited": a.credited_hours})
+    for r in rows:
+        y = years.setdefault(r.held_on.year, {"year": r.held_on.year, "hours": 0.0, "sessions": []})
+        if r.status in ("attended", "claimed"):
+            y["hours"] += r.credited
+        y["sessions"].append({"id": r.id, "title": r.title, "held_on": r.held_on, "online": bool(r.online),
+                              "category": r.category, "status": r.status, "credited": r.credited,
+                              "claim": bool(r.claim)})
     return [_year_parts(y) for y in years.values()]
 
 
@@ -300,8 +313,10 @@ def _year_parts(y: dict[str, Any]) -> dict[str, Any]:
     mapping = category_groups()
     used = counted = dropped = 0.0
     by_group: dict[str, float] = {}
-    for s in sorted(y["sessions"], key=lambda s: (s["held_on"], s["id"])):
-        if s["status"] != "attended":
+    # the order training_hours caps online hours in (app/training/hours.py _rows: a claim's
+    # place is its negative id)
+    for s in sorted(y["sessions"], key=lambda s: (s["held_on"], -s["id"] if s.get("claim") else s["id"])):
+        if s["status"] not in ("attended", "claimed"):
             continue
         h = s["credited"]
         if s["online"] and rule.online_max is not None:

@@ -121,3 +121,31 @@ def test_kept_forecast_follows_a_write(app, client, data, set_today):  # noqa: F
         assert re.search(r'<a href="/officers/\d+">韩巳</a> · 证件到期', card)
     finally:
         app.config.pop("TREND_CACHE_SECONDS", None)
+
+
+def test_kept_forecast_outlives_an_export_not_a_write(app, client, data, set_today):  # noqa: F811
+    """Only an audited change of data clears the kept pictures: an export (audited, but changing
+    nothing) does not — a change made behind the audit's back stays hidden until the next write."""
+    from app.audit.models import AuditEvent
+
+    set_today(TODAY)
+    app.config["TREND_CACHE_SECONDS"] = 300
+    try:
+        login(client, app, "clerk")
+        assert _numbers(dict(_cards(client.get("/forecast").get_data(as_text=True)))["戊队"])[0] == 2
+        with app.app_context():  # no audit row: the kept forecast cannot see it
+            cert = db.session.scalar(select(Certificate).where(Certificate.number == "M-1"))
+            cert.expires_on, cid = date(TODAY.year - 1, 1, 1), cert.id
+            db.session.commit()
+            audited = db.session.scalar(select(db.func.count()).select_from(AuditEvent))
+        assert client.get("/forecast.xlsx").status_code == 200  # audited as an export
+        with app.app_context():
+            assert db.session.scalar(select(db.func.count()).select_from(AuditEvent)) == audited + 1
+        assert _numbers(dict(_cards(client.get("/forecast").get_data(as_text=True)))["戊队"])[0] == 2
+        with app.app_context():  # an audited write of any kind refreshes the pictures
+            from app.audit.services import record
+            record("update", "certificate", cid, "修改证件")
+            db.session.commit()
+        assert _numbers(dict(_cards(client.get("/forecast").get_data(as_text=True)))["戊队"])[0] == 1
+    finally:
+        app.config.pop("TREND_CACHE_SECONDS", None)

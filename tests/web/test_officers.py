@@ -523,3 +523,43 @@ def test_a_clerk_sees_the_retirement_year_not_the_day(client, app, staff):
     html = clerk.get(f"/officers/{oid}").get_data(as_text=True)
     assert '<dd class="col-sm-9" id="retirement-date">2027年（原法定退休年龄50岁）</dd>' in html
     assert "2027年2月20日" not in html and "2027-02-20" not in html
+
+
+def test_detail_lists_approved_claims_and_counts_them_as_training_hours(app, client):
+    """The officer page's training table shows the year's approved training claims (自行申报) next
+    to the attended sessions, and its hours are training_hours' (claims included); a pending
+    claim neither shows nor counts."""
+    from app.me.models import TrainingClaim
+    from app.training.models import Attendance, TrainingHours, TrainingSession
+
+    with app.app_context():
+        o = OfficerFactory(name="钱七")
+        s = TrainingSession(title="专题培训", held_on=TODAY.replace(month=1, day=10), hours=6,
+                            category="general_law")
+        _db.session.add_all([
+            s, Attendance(session=s, officer_id=o.id, status="attended", credited_hours=6),
+            TrainingClaim(officer_id=o.id, title="外单位执法培训", held_on=TODAY.replace(month=1, day=5), hours=4,
+                          category="general_law", status="approved"),
+            TrainingClaim(officer_id=o.id, title="待审自学", held_on=TODAY.replace(month=1, day=6), hours=3,
+                          category="general_law"),
+        ])
+        _db.session.commit()
+        oid = o.id
+        th = _db.session.scalar(select(TrainingHours).where(TrainingHours.officer_id == oid,
+                                                            TrainingHours.year == TODAY.year))
+        assert th.hours == 10
+        counted = th.counted
+    login(client, app, "viewer")
+    html = client.get(f"/officers/{oid}").get_data(as_text=True)
+    section = html[html.index('id="officer-training"'):html.index('id="officer-exams"')]
+    assert '<span class="year-hours">10</span>' in section
+    assert re.search(r'外单位执法培训 <span class="badge[^"]*">自行申报</span>', section)
+    assert "专题培训" in section and "待审自学" not in section
+    if counted != th.hours:
+        assert f'<span class="year-counted">{counted:g}</span>' in section
+    # the officer's own page lists the claim once, among the claims, not among the sessions
+    from app.me.pages import hours
+
+    with app.app_context():
+        mine = hours(_db.session.get(Officer, oid), TODAY)
+        assert [x["title"] for x in mine["sessions"]] == ["专题培训"]
