@@ -41,7 +41,7 @@ def parsed(batch) -> ParsedRows:
     path = _path(batch)
     if path.exists():
         return ParsedRows(path)
-    rows = raw_rows(batch.file_data, batch.filename)
+    rows = raw_rows(batch.original, batch.filename)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-", suffix=".jsonl")
     try:
         encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),

@@ -104,11 +104,11 @@ def _record(kind: str, path: Path, result) -> None:
 
     from app.audit.services import current_actor
     from app.imports.history import record_batch
-    from app.imports.models import ImportBatch
+    from app.imports.models import ImportBatch, pack_file
 
-    data = path.read_bytes()
+    stored, size = pack_file(path)  # compressed: a CSV file is not held whole, nor bound twice
     batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=None, actor=current_actor()[0],
-                        kind=kind, filename=path.name[:255], file_size=len(data), file_data=data)
+                        kind=kind, filename=path.name[:255], file_size=size, file_data=stored)
     db.session.add(batch)
     record_batch(batch, result)
 

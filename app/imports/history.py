@@ -22,7 +22,7 @@ from app.errors import DomainError
 from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.imports.base import chunks, importers
-from app.imports.models import ImportBatch
+from app.imports.models import ImportBatch, pack
 from app.models_base import utcnow
 from app.officers.models import Officer, Unit
 from app.online.models import Question
@@ -205,7 +205,7 @@ def new_batch(kind: str, filename: str, data: bytes, status: str = "uploaded") -
     """An uploaded file kept as a batch (for the wizard, a background job, or the history)."""
     actor, user_id, _ip = current_actor()
     batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=user_id, actor=actor, kind=kind,
-                        filename=(filename or "未命名")[:255], file_size=len(data), file_data=data,
+                        filename=(filename or "未命名")[:255], file_size=len(data), file_data=pack(data),
                         status=status)
     db.session.add(batch)
     db.session.flush()
@@ -222,7 +222,7 @@ def run_batch(batch: ImportBatch, *, dry_run: bool):
     try:
         source = parsed(batch)  # the rows read at the preview, not the workbook again
     except (DomainError, OSError):  # the importer below says what is wrong with the file
-        source = batch.file_data
+        source = batch.original
     return importers()[batch.kind].run(source, batch.filename, today=clock.today(),
                                        dry_run=dry_run, ignore=mapping.get("ignore", []),
                                        assign=mapping.get("assign", {}),

@@ -217,7 +217,7 @@ def errors_xlsx(token: str):
     try:
         source = parsed(batch)
     except (ImportRefused, OSError):
-        source = batch.file_data
+        source = batch.original
     data = annotated_workbook(importer, source, batch.filename, problems)
     stem = batch.filename.rsplit(".", 1)[0]
     return Response(data, mimetype=XLSX, headers={
@@ -316,7 +316,7 @@ def original(batch_id: int):
     if batch.user_id != current_user.id and current_user.role != "admin":
         abort(403)  # the file holds full ID numbers: its uploader's or an administrator's only
     ext = extension(batch.filename) or ".bin"
-    return Response(batch.file_data, mimetype="application/octet-stream", headers={
+    return Response(batch.original, mimetype="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename=\"import-{batch.id}{ext}\"; "
                                f"filename*=UTF-8''{quote(batch.filename)}"})
 
