@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, event, false, func, insert, or_, select, update
@@ -376,15 +376,6 @@ def resubmit(app: Application, user, note: str = "") -> Application:
     return app
 
 
-def _default_expiry(issued_on: date) -> date:
-    years = settings.get("certificate_validity_years")
-    try:
-        end = issued_on.replace(year=issued_on.year + years)
-    except ValueError:  # 29 February
-        end = issued_on.replace(year=issued_on.year + years, day=28) + timedelta(days=1)
-    return end - timedelta(days=1)
-
-
 def _day(value: Any, label: str, default: date) -> date:
     if value in (None, ""):
         return default
@@ -421,7 +412,7 @@ def _issue(app: Application, card: dict[str, Any]) -> str:
     number = str(card.get("certificate_number") or "").strip() or card_number_for(issued_on)
     if not number:
         raise WorkflowError("请填写证号（未设置证号编号规则）", 400, "number_required")
-    expires_on = _day(card.get("expires_on"), "有效期至", _default_expiry(issued_on))
+    expires_on = _day(card.get("expires_on"), "有效期至", certs.default_expiry(issued_on))
     handed_to = str(card.get("handed_to") or "").strip()[:50] or app.officer.name
     data = {"kind": "enforcement", "number": number, "issued_on": issued_on, "expires_on": expires_on,
             "issuing_authority": str(card.get("issuing_authority") or "").strip()[:100] or settings.get("org_name"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from app.certificates.models import Certificate
 from app.certificates.services import (
     allowed_actions,
     create_certificate,
+    default_expiry,
     record_override,
     transition,
     update_certificate,
@@ -29,16 +30,6 @@ from app.officers.models import Officer
 from app.officers.services import unit_list
 from app.settings import services as settings
 from app.web.tx import commit_or_errors
-
-
-def default_expiry(issued_on: date) -> date:
-    """issued_on + the configured validity in years, minus one day (the expiry date is inclusive)."""
-    years = settings.get("certificate_validity_years")
-    try:
-        end = issued_on.replace(year=issued_on.year + years)
-    except ValueError:  # 29 February
-        end = issued_on.replace(year=issued_on.year + years, day=28) + timedelta(days=1)
-    return end - timedelta(days=1)
 
 
 def follow_issue_date(field) -> None:

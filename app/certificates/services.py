@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.labels import CERT_ACTIONS, CERT_KINDS, CERT_STATUSES
 from app.officers.models import Officer
+from app.settings import services as settings
 
 CERT_FIELDS = ["kind", "number", "issuing_authority", "issued_on", "expires_on", "categories", "area"]
 
@@ -177,3 +178,13 @@ def record_override(cert: Certificate, reason: str, *, today: date) -> Certifica
     ev = _event(cert, "override", cert.status, cert.status, today, reason)
     db.session.flush()
     return ev
+
+
+def default_expiry(issued_on: date) -> date:
+    """issued_on + the configured validity in years, minus one day (the expiry date is inclusive)."""
+    years = settings.get("certificate_validity_years")
+    try:
+        end = issued_on.replace(year=issued_on.year + years)
+    except ValueError:  # 29 February
+        end = issued_on.replace(year=issued_on.year + years, day=28) + timedelta(days=1)
+    return end - timedelta(days=1)

@@ -5,7 +5,7 @@ reason. /officers/invite: invitation slips (a one-time code and a QR to /me/acti
 from __future__ import annotations
 
 import segno
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +20,7 @@ from app.me.models import ChangeRequest, TrainingClaim
 from app.officers.models import Officer
 from app.verify.tokens import base_url
 from app.web.args import page_arg
+from app.web.files import private_file
 
 STATUSES = ("pending", "approved", "returned")
 PER_PAGE = 50
@@ -48,6 +49,21 @@ def _filters(model):
     return stmt, status, q
 
 
+def _decide(decide, item, what, endpoint: str):
+    """Approve or return `item` by `decide` (the form's decision and reason), commit or roll back
+    and say so — naming `what()`, read after the commit — then back to the list `endpoint`."""
+    approve = request.form.get("decision") == "approve"
+    try:
+        decide(item, approve, request.form.get("reason", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(f"未处理：{exc}", "danger")
+    else:
+        db.session.commit()
+        flash(f"已{'通过' if approve else '退回'}：{what()}", "success")
+    return redirect(url_for(endpoint))
+
+
 @bp.route("/training/claims")
 def claim_list():
     stmt, status, q = _filters(TrainingClaim)
@@ -58,26 +74,14 @@ def claim_list():
 @bp.route("/training/claims/<int:claim_id>/proof")
 def claim_proof(claim_id: int):
     claim = scope.get_or_404(TrainingClaim, claim_id)
-    resp = Response(claim.proof or b"", mimetype=claim.proof_mime or "application/octet-stream")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return private_file(claim.proof or b"", claim.proof_mime or "application/octet-stream")
 
 
 @bp.route("/training/claims/<int:claim_id>/decide", methods=["POST"])
 @require_role("clerk")
 def claim_decide(claim_id: int):
     claim = scope.get_or_404(TrainingClaim, claim_id)
-    approve = request.form.get("decision") == "approve"
-    try:
-        svc.decide_claim(claim, approve, request.form.get("reason", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"未处理：{exc}", "danger")
-    else:
-        db.session.commit()
-        flash(f"已{'通过' if approve else '退回'}：{claim.officer.name}《{claim.title}》", "success")
-    return redirect(url_for("claims.claim_list"))
+    return _decide(svc.decide_claim, claim, lambda: f"{claim.officer.name}《{claim.title}》", "claims.claim_list")
 
 
 @bp.route("/officers/requests")
@@ -92,26 +96,14 @@ def request_photo(req_id: int):
     req = scope.get_or_404(ChangeRequest, req_id)
     if req.field != "photo" or not req.data:
         abort(404)
-    resp = Response(req.data, mimetype=req.mime)
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return private_file(req.data, req.mime)
 
 
 @bp.route("/officers/requests/<int:req_id>/decide", methods=["POST"])
 @require_role("clerk")
 def request_decide(req_id: int):
     req = scope.get_or_404(ChangeRequest, req_id)
-    approve = request.form.get("decision") == "approve"
-    try:
-        svc.decide_change(req, approve, request.form.get("reason", ""))
-    except DomainError as exc:
-        db.session.rollback()
-        flash(f"未处理：{exc}", "danger")
-    else:
-        db.session.commit()
-        flash(f"已{'通过' if approve else '退回'}：{req.officer.name}的申请", "success")
-    return redirect(url_for("claims.request_list"))
+    return _decide(svc.decide_change, req, lambda: f"{req.officer.name}的申请", "claims.request_list")
 
 
 @bp.route("/officers/invite", methods=["POST"])

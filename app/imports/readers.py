@@ -490,19 +490,22 @@ def _csv_rows(data: bytes) -> Iterator[tuple[Any, ...]]:
         raise refuse("CSV 文件内容不是文本，请检查是否选错了文件")
     del data
 
-    def rows() -> Iterator[tuple[Any, ...]]:
-        try:
-            for number, r in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-                if number > MAX_ROWS:
-                    raise refuse(_TOO_BIG.format(what=f"超过 {MAX_ROWS:,} 行", limit=f"{MAX_ROWS:,} 行"))
-                if len(r) > MAX_COLUMNS:
-                    raise refuse(_TOO_BIG.format(what=f"第 {number} 行有 {len(r):,} 列",
-                                                 limit=f"{MAX_COLUMNS} 列"))
-                yield tuple(r)
-        except csv.Error as exc:
-            raise refuse(f"CSV 文件格式错误：{exc}") from None
+    return _checked_csv(io.StringIO(text, newline=""), MAX_ROWS)
 
-    return rows()
+
+def _checked_csv(lines: Iterable[str], max_rows: int | None = None) -> Iterator[tuple[Any, ...]]:
+    """The CSV rows of `lines`, refused past `max_rows` rows (None: no limit), past MAX_COLUMNS
+    columns, or when the CSV is malformed."""
+    try:
+        for number, r in enumerate(csv.reader(lines), start=1):
+            if max_rows is not None and number > max_rows:
+                raise refuse(_TOO_BIG.format(what=f"超过 {max_rows:,} 行", limit=f"{max_rows:,} 行"))
+            if len(r) > MAX_COLUMNS:
+                raise refuse(_TOO_BIG.format(what=f"第 {number} 行有 {len(r):,} 列",
+                                             limit=f"{MAX_COLUMNS} 列"))
+            yield tuple(r)
+    except csv.Error as exc:
+        raise refuse(f"CSV 文件格式错误：{exc}") from None
 
 
 def _csv_encoding(path: Path) -> str:
@@ -531,14 +534,7 @@ def _csv_file_rows(path: Path) -> Iterator[tuple[Any, ...]]:
 
     def rows() -> Iterator[tuple[Any, ...]]:
         with path.open(encoding=encoding, newline="") as f:
-            try:
-                for number, r in enumerate(csv.reader(f), start=1):
-                    if len(r) > MAX_COLUMNS:
-                        raise refuse(_TOO_BIG.format(what=f"第 {number} 行有 {len(r):,} 列",
-                                                     limit=f"{MAX_COLUMNS} 列"))
-                    yield tuple(r)
-            except csv.Error as exc:
-                raise refuse(f"CSV 文件格式错误：{exc}") from None
+            yield from _checked_csv(f)
 
     return rows()
 

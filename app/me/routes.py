@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from types import SimpleNamespace
 
 from flask import (
-    Response,
     abort,
     current_app,
     flash,
@@ -35,10 +34,11 @@ from app.extensions import config_limit, db, limiter
 from app.me import accounts, bp, pages
 from app.me import card as cards
 from app.models_base import utcnow
-from app.officers.models import Officer, OfficerPhoto
+from app.officers.models import Officer
 from app.verify.services import count_hit
 from app.verify.tokens import base_url
 from app.web.args import page_arg
+from app.web.files import officer_photo
 
 PUBLIC = {"me.activate", "me.verify_card", "me.verify_card_photo", "me.manifest"}
 NOBODY = SimpleNamespace(unit_id=0, is_authenticated=True)  # a unit no row has: the empty scope
@@ -174,14 +174,7 @@ def photo():
 
 def _photo_of(officer_id: int):
     with own_rows():
-        row = db.session.execute(select(OfficerPhoto.data, OfficerPhoto.mime)
-                                 .where(OfficerPhoto.officer_id == officer_id)).first()
-    if row is None or not row.data:
-        abort(404)
-    resp = Response(row.data, mimetype=row.mime or "application/octet-stream")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+        return officer_photo(officer_id)
 
 
 @bp.route("/me/password", methods=["GET", "POST"])

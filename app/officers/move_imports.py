@@ -20,10 +20,10 @@ from app.imports.base import Importer, ImportResult, Sheet, chunks, register
 from app.imports.readers import Column
 from app.labels import DEPARTURES, EMPLOYMENT_STATUS_ALIASES
 from app.models_base import utcnow
-from app.officers import idnumber
 from app.officers.departures import OPEN_CARD
 from app.officers.models import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.officers.transfers import SINCE_EVER, Move, write_moves
+from app.training.imports import resolve_officers
 
 EXAMPLE_ID = "11010519491231002X"
 TRANSFER_COLUMNS = [
@@ -50,32 +50,8 @@ DEPARTURE_COLUMNS = [
 def _officers(sheet: Sheet, today: date) -> dict[int, Any]:
     """Each row's officer by its ID number (row number -> row of officer columns), a query per 500
     numbers; an unknown or malformed number is reported on its cell."""
-    checked = idnumber.validator(today)
-    wanted: dict[int, str] = {}
-    for row in sheet.rows:
-        if row.is_bad("id_number"):
-            continue
-        if not row.get("id_number"):
-            row.error("id_number", "身份证号不能为空")
-            continue
-        number = checked(row.get("id_number"))
-        if isinstance(number, idnumber.IdNumberError):
-            row.error("id_number", str(number))
-        else:
-            wanted[row.number] = number
-    found: dict[str, Any] = {}
-    cols = (Officer.id, Officer.id_number, Officer.name, Officer.unit_id, Officer.employment_status,
-            Officer.version, Officer.post_since)
-    for chunk in chunks(set(wanted.values())):
-        found.update({o.id_number: o for o in db.session.execute(select(*cols).where(Officer.id_number.in_(chunk)))})
-    rows = {r.number: r for r in sheet.rows}
-    out = {}
-    for number, ric in wanted.items():
-        if ric in found:
-            out[number] = found[ric]
-        else:
-            rows[number].error("id_number", f"系统中没有身份证号为 {idnumber.mask(ric)} 的执法人员")
-    return out
+    return resolve_officers(sheet, today, (Officer.id, Officer.id_number, Officer.name, Officer.unit_id,
+                                           Officer.employment_status, Officer.version, Officer.post_since))
 
 
 def _date(row, today: date, noun: str) -> date | None:

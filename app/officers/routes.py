@@ -36,7 +36,7 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
-from app.officers.models import Officer, OfficerAttachment, OfficerPhoto, OfficerUnitHistory, Unit
+from app.officers.models import Officer, OfficerAttachment, OfficerUnitHistory, Unit
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -50,6 +50,7 @@ from app.officers.transfers import history as unit_history
 from app.officers.transfers import spells_of, transfer
 from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
+from app.web.files import officer_photo
 from app.web.tx import commit_or_errors
 
 
@@ -347,15 +348,7 @@ def detail(officer_id: int):
 
 @bp.route("/officers/<int:officer_id>/photo")
 def photo(officer_id: int):
-    row = db.session.execute(
-        select(OfficerPhoto.data, OfficerPhoto.mime).where(OfficerPhoto.officer_id == officer_id)
-    ).first()
-    if row is None or not row.data:
-        abort(404)
-    resp = Response(row.data, mimetype=row.mime or "application/octet-stream")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return officer_photo(officer_id)
 
 
 # ---------------------------------------------------------------- attachments (admin and clerk only)

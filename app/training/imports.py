@@ -39,8 +39,10 @@ DEFAULT_CATEGORY = "general_law"  # 通用法律知识, for a new session whose 
 _BULK = 5000
 
 
-def resolve_officers(sheet: Sheet, today: date) -> dict[int, Any]:
-    """Each row's officer (id, name) by its ID number, in a few queries; unknown ones are problems."""
+def resolve_officers(sheet: Sheet, today: date,
+                     cols: tuple = (Officer.id, Officer.id_number, Officer.name)) -> dict[int, Any]:
+    """Each row's officer (`cols`: id, name by default; id_number always among them) by its ID
+    number, a query per 500 numbers; an unknown or malformed number is reported on its cell."""
     wanted: dict[int, str] = {}
     checked_id = idnumber.validator(today)
     for row in sheet.rows:
@@ -56,8 +58,7 @@ def resolve_officers(sheet: Sheet, today: date) -> dict[int, Any]:
             wanted[row.number] = number
     found: dict[str, Any] = {}
     for chunk in chunks(set(wanted.values())):
-        found.update({o.id_number: o for o in db.session.execute(
-            select(Officer.id, Officer.id_number, Officer.name).where(Officer.id_number.in_(chunk)))})
+        found.update({o.id_number: o for o in db.session.execute(select(*cols).where(Officer.id_number.in_(chunk)))})
     out = {}
     by_number = {r.number: r for r in sheet.rows}
     for number, ric in wanted.items():
