@@ -48,7 +48,7 @@ def _helpers():
         n = user_figure("unread_notifications")  # loaded with the user (app/auth/sessions.py)
         return services.unread_count(current_user) if n is None else n
 
-    return {"officer_applications": services.officer_applications, "applications_todo": todo,
+    return {"applications_todo": todo,
             "unread_notifications": unread, "application_overdue": services.is_overdue}
 
 

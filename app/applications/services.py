@@ -532,11 +532,6 @@ def is_overdue(app: Application, today: date) -> bool:
     return app.state in APPLICATION_STEPS and app.due_on is not None and app.due_on < today
 
 
-def officer_applications(officer_id: int) -> list[Application]:
-    return list(db.session.scalars(select(Application).where(Application.officer_id == officer_id)
-                                   .order_by(Application.submitted_on.desc(), Application.id.desc())))
-
-
 def pending_for(user, today: date, limit: int = 10) -> tuple[list[Application], int, int]:
     """(the first `limit` applications waiting for the user — overdue and oldest first —, how many
     in all, how many overdue)."""
