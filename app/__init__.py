@@ -66,8 +66,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"
-    from app.auth.models import Anonymous
     from app.auth.sessions import load_user
+    from app.models.auth import Anonymous
 
     login_manager.anonymous_user = Anonymous
     login_manager.user_loader(load_user)

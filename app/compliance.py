@@ -31,11 +31,11 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.certificates.models import Certificate
 from app.extensions import db
+from app.idnumber import mask
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
 from app.officers.fields import framed_sql
-from app.officers.idnumber import mask
-from app.officers.models import Officer, Unit
 
 FLAG_ORDER = ["UNLICENSED", "EXPIRING", "SHOULD_CANCEL", "INELIGIBLE", "TRAINING_SHORTFALL",
               "NEEDS_REISSUE", "UNIT_UNDERSTAFFED"]

@@ -100,9 +100,9 @@ def seed(*, count: int, seed: int, today: date) -> str:
 
 def _training_and_exams(rng: random.Random, officers: list, today: date) -> int:
     """Last year's and this year's training (the seed report's lectures, court hearing, exam)."""
-    from app.exams.models import Exam, ExamResult
     from app.extensions import db
-    from app.training.models import Attendance, TrainingSession
+    from app.models.exams import Exam, ExamResult
+    from app.models.training import Attendance, TrainingSession
 
     plan = [
         ("行政执法人员离岗培训", "off_post", 40.0, (3, 12)),

@@ -24,7 +24,7 @@ def demo_seed(count: int, seed: int, today: date | None, if_empty: bool) -> None
     from sqlalchemy import func, select
 
     from app.demo import seed as seed_data
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     if if_empty and db.session.scalar(select(func.count()).select_from(Officer)):
         click.echo("数据库中已有人员，未生成演示数据")

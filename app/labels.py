@@ -30,7 +30,7 @@ EMPLOYMENT_STATUS_ALIASES = {"调离": "transferred"}
 # 离岗 recorded on the officer page (app/officers/departures.py): the 在职状态 each sets
 DEPARTURES = {"transferred": "调出", "resigned": "辞职", "dismissed": "辞退", "retired": "退休", "deceased": "死亡"}
 GENDERS = {"M": "男", "F": "女"}
-# 原法定退休年龄 of a woman (the basis the 2025 law raises; app/officers/retirement.py): 55 unless recorded
+# 原法定退休年龄 of a woman (the basis the 2025 law raises; app/retirement.py): 55 unless recorded
 RETIREMENT_BASES = {"55": "55岁", "50": "50岁"}
 CERT_KINDS = {"enforcement": "行政执法证", "supervision": "行政执法监督证"}
 CERT_STATUSES = {

@@ -95,7 +95,7 @@ def activate(user) -> None:
 
 
 def _unit_table():
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     return Unit.__table__
 
@@ -233,7 +233,7 @@ def _unindexed_sqlite(element, compiler, **kw):
 
 
 def _officer_ids(ids):
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     o = Officer.__table__
     return select(o.c.id).where(o.c.unit_id.in_(ids))
@@ -266,14 +266,14 @@ def audit_clause(a, ids):
 
 def officer_clause(user=None) -> ColumnElement[bool]:
     """A WHERE clause on Officer for the officers the user may see."""
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     return unit_clause(Officer.unit_id, user)
 
 
 def certificate_clause(user=None) -> ColumnElement[bool]:
     """A WHERE clause on Certificate (joined to nothing) for the cards of visible officers."""
-    from app.certificates.models import Certificate
+    from app.models.certificates import Certificate
 
     ids = scope_ids(user)
     if ids is None:
@@ -299,7 +299,7 @@ def get_or_404(model, record_id, user=None):
 
 def get_officer_or_404(officer_id, user=None):
     """The officer with this id if the user may see them; 404 otherwise (existence not revealed)."""
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     return get_or_404(Officer, officer_id, user)
 
@@ -310,8 +310,8 @@ def _criteria_for(model, ids, shared=None):
     """The scope's WHERE clause on `model` (None: the model is not scoped, or no scope)."""
     if ids is None:
         return None
-    from app.certificates.models import Certificate
-    from app.officers.models import Officer, Unit
+    from app.models.certificates import Certificate
+    from app.models.officers import Officer, Unit
 
     if model is Unit:
         return Unit.id.in_(ids)
@@ -368,7 +368,7 @@ def scoped_models() -> list:
 def _scope_lambda(model, ids, shared):
     """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
     (the flag engine joins training_hours twice under two names). `ids` is a bound parameter."""
-    from app.officers.models import Officer, Unit
+    from app.models.officers import Officer, Unit
 
     o = Officer.__table__
     c = Unit.metadata.tables["certificate"]

@@ -73,7 +73,7 @@ def full_ids() -> bool:
 
 def mask_ids(text: str) -> str:
     """Every valid ID number inside `text`, masked (18 digits that are no ID number stay)."""
-    from app.officers.idnumber import IdNumberError, mask, validate
+    from app.idnumber import IdNumberError, mask, validate
 
     def one(m: re.Match) -> str:
         try:

@@ -29,8 +29,8 @@ TODAY = date(2026, 6, 15)
 def build(db, n_officers: int, n_certs: int, seed: int = 7) -> dict[str, int]:
     from sqlalchemy import insert
 
-    from app.certificates.models import Certificate
-    from app.officers.models import Officer, Unit
+    from app.models.certificates import Certificate
+    from app.models.officers import Officer, Unit
 
     rng = random.Random(seed)
     now = datetime(2026, 1, 1)
@@ -81,7 +81,7 @@ def build(db, n_officers: int, n_certs: int, seed: int = 7) -> dict[str, int]:
 
     attendance = 0
     try:
-        from app.training.models import Attendance, TrainingSession
+        from app.models.training import Attendance, TrainingSession
     except ImportError:
         TrainingSession = None
     if TrainingSession is not None:

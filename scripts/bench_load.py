@@ -31,9 +31,9 @@ def prepare(url: str, officers: int, users: int) -> None:
     from bench_pages import prepare as build
     from sqlalchemy import Integer, select
 
-    from app.auth.models import User
     from app.auth.services import create_user
     from app.extensions import db
+    from app.models.auth import User
 
     app = build(url, officers, None, reuse=True, photos=0.25)
     with app.app_context():

@@ -68,7 +68,7 @@ def add_photos(db, n_officers: int, fraction: float) -> int:
     """A photo for `fraction` of the officers (a random sample), in officer_photo."""
     from sqlalchemy import insert
 
-    from app.officers.models import OfficerPhoto
+    from app.models.officers import OfficerPhoto
 
     ids = sorted(random.Random(13).sample(range(1, n_officers + 1), round(n_officers * fraction)))
     data, now = sample_photo(), datetime(2026, 1, 1)
@@ -84,8 +84,8 @@ def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
     from bench_flags import build as build_core
     from sqlalchemy import insert, select
 
-    from app.certificates.models import AnnualReview, Certificate, CertificateEvent
-    from app.exams.models import Exam, ExamResult
+    from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+    from app.models.exams import Exam, ExamResult
     from app.training.hours import refresh_hours
 
     sizes = build_core(db, n_officers, 2 * n_officers)
@@ -135,7 +135,7 @@ def add_audit(db) -> int:
     case created (an import by a user of the whole organisation), in INSERT … SELECTs."""
     from sqlalchemy import insert, literal, select
 
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     a = AuditEvent.__table__
     meta = db.Model.metadata
@@ -159,7 +159,7 @@ def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:
     and then an unknown one), half with a 立案日期 (the art. 42 case check at city scale)."""
     from sqlalchemy import insert
 
-    from app.cases.models import CaseCertificate, PenaltyCase
+    from app.models.cases import CaseCertificate, PenaltyCase
 
     now = datetime(2026, 1, 1)
     cases, links = [], []
@@ -265,7 +265,7 @@ def scope_tree(db) -> int:
     their officers — for the scoped user. Returns that unit's id."""
     from sqlalchemy import select, update
 
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     ids = sorted(db.session.scalars(select(Unit.id)))
     for i, uid in enumerate(ids[1:], start=2):
@@ -278,16 +278,16 @@ def scope_tree(db) -> int:
 def run_pages(app, db, runs: int, label: str, scoped: bool = False) -> list[dict]:
     from sqlalchemy import func, select
 
-    from app.cases.models import PenaltyCase
-    from app.certificates.models import Certificate
-    from app.exams.models import Exam
-    from app.imports.models import ImportBatch
-    from app.officers.models import Unit
-    from app.training.models import TrainingSession
+    from app.models.cases import PenaltyCase
+    from app.models.certificates import Certificate
+    from app.models.exams import Exam
+    from app.models.imports import ImportBatch
+    from app.models.officers import Unit
+    from app.models.training import TrainingSession
 
     with app.app_context():
-        from app.auth.models import User
         from app.auth.services import create_user
+        from app.models.auth import User
 
         name = "bench_scoped" if scoped else "bench"
         user = db.session.scalar(select(User).where(User.username == name))
@@ -297,7 +297,7 @@ def run_pages(app, db, runs: int, label: str, scoped: bool = False) -> list[dict
         if scoped:
             user.unit_id = scope_tree(db)
             db.session.commit()
-            from app.officers.models import Officer
+            from app.models.officers import Officer
 
             first = db.session.scalar(select(func.min(Officer.id)).where(Officer.unit_id == user.unit_id))
         ids = {"officer_id": first if scoped else 1,

@@ -46,9 +46,9 @@ def app_for(db_url: str):
 def build_db(db_path: str, n: int) -> None:
     from stdnum.cn import ric
 
-    from app.certificates.models import Certificate
     from app.extensions import db
-    from app.officers.models import Officer, Unit
+    from app.models.certificates import Certificate
+    from app.models.officers import Officer, Unit
 
     rng = random.Random(7)
     app = app_for(db_path)

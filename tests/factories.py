@@ -9,9 +9,9 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from stdnum.cn import ric
 
-from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db
-from app.officers.models import Officer, Unit
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
 
 _rng = random.Random(42)
 

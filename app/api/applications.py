@@ -20,10 +20,10 @@ from app.api import bp
 from app.api.errors import ApiError
 from app.applications import services
 from app.applications.lists import application_filters
-from app.applications.models import Application
 from app.extensions import db
 from app.labels import APPLICATION_STATES
-from app.officers.models import Officer, Unit
+from app.models.applications import Application
+from app.models.officers import Officer, Unit
 from app.web.args import PAGE_MAX
 
 MAX_PER_PAGE = 200

@@ -13,7 +13,7 @@ from app.extensions import db
 
 
 def _user_or_exit(username: str):
-    from app.auth.models import User
+    from app.models.auth import User
 
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None:

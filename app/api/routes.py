@@ -13,10 +13,10 @@ from app import clock, compliance, scope
 from app.api import bp, schemas
 from app.api.errors import ApiError
 from app.certificates.history import load_cards
-from app.certificates.models import Certificate
 from app.extensions import db
-from app.officers.idnumber import mask
-from app.officers.models import Officer, Unit
+from app.idnumber import mask
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
 from app.reports import services as report_services
 
 ERRORS = {

@@ -13,11 +13,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.api.models import ApiToken
 from app.audit.services import record
-from app.auth.models import User
 from app.errors import DomainError
 from app.extensions import db
+from app.models.api import ApiToken
+from app.models.auth import User
 from app.models_base import utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)

@@ -8,12 +8,11 @@ from typing import Any
 from sqlalchemy import select
 
 from app import clock
-from app.applications.models import Application
 from app.applications.services import steps
-from app.auth.models import User
 from app.exams.services import officer_exams
 from app.extensions import db
 from app.formatting import cn_date
+from app.idnumber import mask
 from app.labels import (
     APPLICATION_DECISIONS,
     APPLICATION_KINDS,
@@ -23,8 +22,9 @@ from app.labels import (
     ESTABLISHMENTS,
     GENDERS,
 )
-from app.officers.idnumber import mask
-from app.officers.models import OfficerPhoto
+from app.models.applications import Application
+from app.models.auth import User
+from app.models.officers import OfficerPhoto
 from app.pdf import render_pdf
 from app.settings import services as settings
 

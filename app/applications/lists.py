@@ -10,11 +10,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import scope
-from app.applications.models import Application
 from app.applications.services import overdue_clause, pending_clause
 from app.labels import APPLICATION_KINDS, APPLICATION_STATES, APPLICATION_STEPS
+from app.models.applications import Application
+from app.models.officers import Officer, Unit
 from app.officers.lists import unit_name
-from app.officers.models import Officer, Unit
 from app.reports.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 

@@ -9,8 +9,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.certificates.models import Certificate
 from app.extensions import db
+from app.models.certificates import Certificate
 
 FIELD = re.compile(r"\{([^{}:]+)(?::(\d+))?\}")
 NAMES = {"地区码", "年份", "序号"}

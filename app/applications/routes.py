@@ -11,15 +11,15 @@ from sqlalchemy import func, select, update
 from app import clock
 from app.applications import bp, services, workdays
 from app.applications.lists import APPLICATIONS
-from app.applications.models import Application, Notification
 from app.auth.access import allow_role, require_role
 from app.auth.sessions import USER_FIGURES, user_figure
-from app.exams.models import Exam
 from app.extensions import db
 from app.forms import parse_date
 from app.labels import APPLICATION_KINDS
+from app.models.applications import Application, Notification
+from app.models.exams import Exam
+from app.models.officers import Officer
 from app.models_base import utcnow
-from app.officers.models import Officer
 from app.officers.services import unit_list
 from app.web.tx import commit_or_errors
 

@@ -17,15 +17,11 @@ from sqlalchemy import and_, case, event, false, func, insert, or_, select, upda
 from sqlalchemy.orm import Session
 
 from app import clock, scope
-from app.applications.models import Application, ApplicationAction, Notification
 from app.applications.numbering import next_number
 from app.applications.workdays import Calendar
 from app.audit.services import record, record_many
-from app.auth.models import User
 from app.certificates import services as certs
-from app.certificates.models import Certificate
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.exams.services import recently_qualified, years_before
 from app.extensions import db
 from app.formatting import cn_date
@@ -37,8 +33,12 @@ from app.labels import (
     EMPLOYMENT_STATUSES,
     ESTABLISHMENTS,
 )
+from app.models.applications import Application, ApplicationAction, Notification
+from app.models.auth import User
+from app.models.certificates import Certificate
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer
 from app.models_base import utcnow
-from app.officers.models import Officer
 from app.settings import services as settings
 
 FINISHED = ("done", "rejected")

@@ -20,9 +20,9 @@ from datetime import date, timedelta
 import chinese_calendar
 from sqlalchemy import delete, select
 
-from app.applications.models import CalendarDay
 from app.errors import DomainError
 from app.extensions import db
+from app.models.applications import CalendarDay
 
 OFF_WORDS = {"休", "假", "off", "holiday"}
 WORK_WORDS = {"班", "work", "workday"}

@@ -67,8 +67,8 @@ class Translator:
                     target = unit_ids if k in UNIT_FIELDS else exam_ids if k == "makeup_of_id" else None
                     if target is not None:
                         target.update(v for v in pair if isinstance(v, int))
-        from app.exams.models import Exam
-        from app.officers.models import Unit
+        from app.models.exams import Exam
+        from app.models.officers import Unit
 
         self.units = {i: n for i, n in db.session.execute(
             select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))} if unit_ids else {}

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from app.audit.display import Translator, actor_label, entity_label
-from app.audit.models import AuditEvent
 from app.clock import from_local, to_local
 from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
+from app.models.audit import AuditEvent
 from app.reports.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 

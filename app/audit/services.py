@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from app.audit.models import AuditEvent
 from app.extensions import db
-from app.officers.idnumber import mask
+from app.idnumber import mask
+from app.models.audit import AuditEvent
 
 
 def _birth_year(value: Any) -> str:

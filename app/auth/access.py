@@ -158,7 +158,7 @@ def _audit_id_search(number: str, after_this_request) -> None:
     """The audit row, committed once the page is made (a list page is a GET: nothing else of
     it is written)."""
     from app.extensions import db
-    from app.officers.idnumber import mask
+    from app.idnumber import mask
 
     @after_this_request
     def audited(response):

@@ -56,8 +56,8 @@ def users_set_unit(username: str, unit_name: str | None, whole: bool) -> None:
     """Limit a user to a unit and its subunits (UNIT_NAME), or give the whole organisation (--all)."""
     from sqlalchemy import func, select
 
-    from app.auth.models import User
     from app.auth.services import UserError, set_unit, unit_named
+    from app.models.auth import User
 
     if whole == (unit_name is not None):
         raise click.UsageError("请给出单位名称，或用 --all 表示全部单位（二者选一）")

@@ -8,9 +8,9 @@ from app.audit.services import changes_of, record, snapshot
 from app.auth import bp, sessions, throttle
 from app.auth.access import allow_role, require_role
 from app.auth.forms import LoginForm, PasswordForm, UserForm
-from app.auth.models import User
 from app.auth.services import UserError, authenticate, create_user, set_unit
 from app.extensions import config_limit, db, limiter
+from app.models.auth import User
 from app.models_base import utcnow
 
 
@@ -139,7 +139,7 @@ def _scope_choices(form: UserForm) -> None:
 @bp.route("/users")
 @require_role("admin")
 def users():
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     rows = db.session.scalars(_managed_users().order_by(User.username)).all()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
@@ -264,7 +264,7 @@ def api_tokens():
 @allow_role("viewer")
 def api_token_revoke(token_id: int):
     from app.api import tokens
-    from app.api.models import ApiToken
+    from app.models.api import ApiToken
 
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != current_user.id:

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from app.audit.services import record, refresh_subjects
-from app.auth.models import User
 from app.auth.passwords import problem
 from app.extensions import db
 from app.labels import ROLES
+from app.models.auth import User
 from app.models_base import utcnow
 
 
@@ -22,7 +22,7 @@ class UserError(ValueError):
 
 def unit_named(name: str):
     """The unit called `name` (the whole tree: the CLI names any unit)."""
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     unit = db.session.scalar(select(Unit).where(Unit.name == (name or "").strip())
                              .execution_options(scope_all=True))
@@ -43,7 +43,7 @@ def check_scope_grant(unit_id: int | None, actor=None) -> None:
 def set_unit(user: User, unit_id: int | None, actor=None) -> None:
     """Give `user` the subtree of `unit_id` (None: the whole organisation); audited; the user's
     sessions end so the new scope applies at once."""
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     check_scope_grant(unit_id, actor)
     before = user.unit_id

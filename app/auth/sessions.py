@@ -56,7 +56,7 @@ def current_id() -> str | None:
 
 def load_user(user_id: str):
     """Flask-Login's user loader: the user only while this browser's session row is open."""
-    from app.auth.models import User, UserSession
+    from app.models.auth import User, UserSession
 
     sid = current_id()
     if not (user_id or "").isdigit() or sid is None:
@@ -77,7 +77,7 @@ def load_user(user_id: str):
 
 def start(user) -> None:
     """Call right after login_user: open this browser's session row (and commit it)."""
-    from app.auth.models import UserSession
+    from app.models.auth import UserSession
 
     token = secrets.token_urlsafe(32)
     t = now()
@@ -91,7 +91,7 @@ def start(user) -> None:
 
 def end(user_id: int, sid: str) -> bool:
     """End one session of `user_id`; False when it is not theirs or already over (flushes)."""
-    from app.auth.models import UserSession
+    from app.models.auth import UserSession
 
     result = db.session.execute(update(UserSession)
                                 .where(UserSession.id == sid, UserSession.user_id == user_id,
@@ -127,7 +127,7 @@ def browser(agent: str | None) -> str:
 
 def open_sessions(user_id: int):
     """The user's open sessions, most recently seen first."""
-    from app.auth.models import UserSession
+    from app.models.auth import UserSession
 
     return db.session.scalars(select(UserSession)
                               .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))

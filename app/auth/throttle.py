@@ -12,24 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import DateTime, Integer, String, UniqueConstraint, delete, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import delete, select
 
-from app.auth.models import hash_password
 from app.extensions import db
-from app.models_base import utcnow
-
-
-class LoginThrottle(db.Model):
-    __tablename__ = "login_throttle"
-    __table_args__ = (UniqueConstraint("username", "address"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100))  # as typed, lower-cased
-    address: Mapped[str] = mapped_column(String(64))
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
-    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-
+from app.models.auth import LoginThrottle, hash_password
 
 _DUMMY_HASHES: dict[str, str] = {}
 

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.cases.models import CaseCertificate, PenaltyCase
-from app.certificates.models import Certificate
 from app.extensions import db
-from app.officers.models import Officer, Unit
+from app.models.cases import CaseCertificate, PenaltyCase
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
 
 WHAT = ["占道经营", "违规设置户外广告", "乱倒建筑垃圾", "违规搭建", "油烟扰民", "违规停放", "无证经营",
         "夜间施工噪声扰民", "损坏市政设施", "违规张贴小广告"]

@@ -14,11 +14,11 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 
 from app import clock
-from app.cases.models import PenaltyCase
 from app.cases.services import CASE_FIELDS, save_case, split_numbers, validate_case_data
 from app.extensions import db
 from app.imports.base import Importer, ImportResult, Sheet, chunks, register
 from app.imports.readers import Column
+from app.models.cases import PenaltyCase
 
 Source = str | Path | bytes | BinaryIO
 

@@ -10,12 +10,12 @@ from app.auth.access import require_role
 from app.cases import bp, services
 from app.cases.exports import CASE_COLUMNS, problem_text, to_rows
 from app.cases.forms import NUMBER_SLOTS, CaseForm
-from app.cases.models import PenaltyCase
-from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
 from app.jobs.services import defer
 from app.labels import CASE_REASONS, CASE_VERDICTS
+from app.models.cases import PenaltyCase
+from app.models.certificates import Certificate
 from app.reports.exports import to_xlsx
 from app.reports.services import content_disposition
 from app.web.args import page_arg

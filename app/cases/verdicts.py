@@ -25,9 +25,9 @@ from sqlalchemy import delete, event, insert, inspect, select, union
 from sqlalchemy.orm import Session
 
 from app.audit.services import refresh_subjects
-from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
-from app.certificates.models import Certificate, CertificateEvent
-from app.officers.models import Officer, Unit
+from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
 
 _CHUNK = 5000  # ids per IN list (SQLite's and psycopg's bound-parameter limits)
 _MANY = 20000  # beyond this many cases in scope, re-judge all of them in one pass

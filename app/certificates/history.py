@@ -14,9 +14,9 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db
-from app.officers.models import Officer
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer
 
 
 @dataclass

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app import labels as L
-from app.certificates.models import Certificate
 from app.formatting import cn_date
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
 from app.officers.lists import unit_name
-from app.officers.models import Officer, Unit
 from app.reports.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 

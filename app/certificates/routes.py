@@ -14,7 +14,6 @@ from app.auth.access import require_role
 from app.certificates import bp
 from app.certificates.forms import ActionForm, CertificateForm
 from app.certificates.lists import CERTIFICATES
-from app.certificates.models import Certificate
 from app.certificates.services import (
     allowed_actions,
     create_certificate,
@@ -25,8 +24,9 @@ from app.certificates.services import (
 )
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
+from app.models.certificates import Certificate
+from app.models.officers import Officer
 from app.officers.forms import form_version
-from app.officers.models import Officer
 from app.officers.services import unit_list
 from app.settings import services as settings
 from app.web.tx import commit_or_errors

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select
 
 from app.audit.services import changes_of, record, snapshot
-from app.certificates.models import Certificate, CertificateEvent
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import CERT_ACTIONS, CERT_KINDS, CERT_STATUSES
-from app.officers.models import Officer
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer
 from app.settings import services as settings
 
 CERT_FIELDS = ["kind", "number", "issuing_authority", "issued_on", "expires_on", "categories", "area"]

@@ -16,8 +16,8 @@ from app.errors import DomainError
 from app.extensions import db
 from app.me import accounts
 from app.me import claims as svc
-from app.me.models import ChangeRequest, TrainingClaim
-from app.officers.models import Officer
+from app.models.me import ChangeRequest, TrainingClaim
+from app.models.officers import Officer
 from app.verify.tokens import base_url
 from app.web.args import page_arg
 from app.web.files import private_file

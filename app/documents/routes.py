@@ -13,10 +13,10 @@ from app.auth.access import require_role
 from app.documents import bp
 from app.documents.services import DOCUMENTS, print_document
 from app.errors import DomainError
-from app.exams.models import Exam
 from app.extensions import db
-from app.officers.models import Unit
-from app.training.models import TrainingSession
+from app.models.exams import Exam
+from app.models.officers import Unit
+from app.models.training import TrainingSession
 from app.verify.tokens import base_url_and_source, is_loopback
 
 

@@ -17,15 +17,15 @@ from sqlalchemy import func, select
 
 from app import compliance
 from app import labels as L
-from app.certificates.models import Certificate
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date, days_text
-from app.officers.idnumber import mask
-from app.officers.models import Officer, OfficerPhoto, Unit
-from app.officers.pinyin import SURNAME_READINGS, pinyin_key, unit_key  # noqa: F401  (re-exported)
-from app.training.models import Attendance, TrainingSession
+from app.idnumber import mask
+from app.models.certificates import Certificate
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer, OfficerPhoto, Unit
+from app.models.training import Attendance, TrainingSession
+from app.pinyin import SURNAME_READINGS, pinyin_key, unit_key  # noqa: F401  (re-exported)
 
 DOCUMENTS = {
     "roster": "持证人员名册",

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from app.errors import DomainError
 from app.exams import services as exam_services
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.imports.base import Importer, ImportResult, Sheet, register
 from app.imports.readers import Column
 from app.labels import EXAM_KINDS
+from app.models.exams import Exam, ExamResult
 from app.training.imports import EXAMPLE_ID, resolve_officers
 
 SCORE_COLUMNS = [
@@ -114,7 +114,7 @@ class ScoreImporter(Importer):
                 "in_file_makeups": in_file_makeups, "plan": plan}
 
     def export_rows(self):
-        from app.officers.models import Officer
+        from app.models.officers import Officer
 
         titles = {e.id: e.title for e in db.session.execute(select(Exam.id, Exam.title))}
         for r in db.session.execute(select(

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import EXAM_KINDS
+from app.models.exams import Exam, ExamResult
 from app.reports.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 

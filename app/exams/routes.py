@@ -10,11 +10,11 @@ from app.auth.access import require_role
 from app.exams import bp, services
 from app.exams.forms import ExamForm
 from app.exams.lists import EXAMS, passed_counts
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import EMPLOYMENT_STATUSES
-from app.officers.models import Officer, Unit
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer, Unit
 from app.officers.services import unit_list
 from app.training.services import select_officers_partial
 from app.web.args import page_arg, query_int

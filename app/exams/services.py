@@ -15,12 +15,12 @@ from sqlalchemy.orm import contains_eager
 from app import scope
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
-from app.officers.models import Officer
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer
 
 EXAM_FIELDS = ["title", "kind", "held_on", "max_score", "pass_score", "makeup_of_id", "unit_id"]
 

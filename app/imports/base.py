@@ -482,7 +482,7 @@ class Importer:
 
         from app.extensions import db
         from app.imports.similar import similar_names
-        from app.officers.models import Unit
+        from app.models.officers import Unit
 
         known = set(db.session.scalars(select(Unit.name)))
         new = list(dict.fromkeys(v.strip() for r in sheet.rows

@@ -104,7 +104,7 @@ def _record(kind: str, path: Path, result) -> None:
 
     from app.audit.services import current_actor
     from app.imports.history import record_batch
-    from app.imports.models import ImportBatch, pack_file
+    from app.models.imports import ImportBatch, pack_file
 
     stored, size = pack_file(path)  # compressed: a CSV file is not held whole, nor bound twice
     batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=None, actor=current_actor()[0],

@@ -16,17 +16,17 @@ from sqlalchemy import delete, func, select
 
 from app import clock
 from app.audit.services import current_actor, record
-from app.cases.models import CaseCertificate, PenaltyCase
-from app.certificates.models import Certificate, CertificateEvent
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.imports.base import chunks, importers
-from app.imports.models import ImportBatch, pack
+from app.models.cases import CaseCertificate, PenaltyCase
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.imports import ImportBatch, pack
+from app.models.officers import Officer, Unit
+from app.models.online import Question
+from app.models.training import Attendance, TrainingSession
 from app.models_base import utcnow
-from app.officers.models import Officer, Unit
-from app.online.models import Question
-from app.training.models import Attendance, TrainingSession
 
 # children before parents
 MODELS = {"attendance": Attendance, "exam_result": ExamResult, "certificate": Certificate,

@@ -11,9 +11,9 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from app.extensions import db
-from app.imports.models import ImportBatch
-from app.jobs.models import Job
 from app.jobs.services import JobFailed, as_owner, in_job, register, start
+from app.models.imports import ImportBatch
+from app.models.jobs import Job
 
 
 def data_rows(batch: ImportBatch) -> int:

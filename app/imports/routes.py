@@ -5,7 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
-from app import clock
+from app import clock, idnumber
 from app.auth.access import require_role
 from app.extensions import db
 from app.imports import bp
@@ -14,7 +14,6 @@ from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm
 from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
-from app.imports.models import ImportBatch
 from app.imports.readers import (
     SUPPORTED_EXTENSIONS,
     ImportRefused,
@@ -24,8 +23,8 @@ from app.imports.readers import (
     unsupported_message,
 )
 from app.imports.services import run_import, template_workbook
+from app.models.imports import ImportBatch
 from app.models_base import utcnow
-from app.officers import idnumber
 from app.web.args import page_arg
 from app.web.tx import commit_or_errors
 

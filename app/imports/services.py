@@ -19,8 +19,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from app import idnumber
 from app.audit.services import record_many, refresh_subjects
-from app.certificates.models import Certificate, CertificateEvent
 from app.certificates.services import (
     CERT_FIELDS,
     validate_certificate_data,
@@ -39,8 +39,8 @@ from app.labels import (
     ESTABLISHMENTS,
     RETIREMENT_BASES,
 )
-from app.officers import idnumber
-from app.officers.models import Officer, Unit
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
 from app.officers.services import (
     OFFICER_FIELDS,
     basis_value,
@@ -339,7 +339,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
     from types import SimpleNamespace
 
     from app.audit.services import changes_of, record_changes_many
-    from app.officers.pinyin import sort_key
+    from app.pinyin import sort_key
 
     cols = [Officer.id, Officer.version, Officer.name_pinyin,
             *(getattr(Officer, f) for f in OFFICER_FIELDS)]

@@ -11,8 +11,8 @@ from flask import Flask
 
 from app import clock
 from app.extensions import db
-from app.jobs.models import Job
 from app.jobs.services import JobFailed, register
+from app.models.jobs import Job
 
 
 def _backup(app: Flask, job: Job) -> tuple[bytes, str, str]:

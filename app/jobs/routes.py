@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from app.auth.access import require_role
 from app.extensions import db
 from app.jobs import bp, kinds, services  # noqa: F401  (kinds registers the backup and reminders jobs)
-from app.jobs.models import Job
+from app.models.jobs import Job
 
 
 def _job(job_id: str) -> Job:

@@ -35,7 +35,7 @@ from flask import Flask, current_app, g, make_response, render_template, request
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.jobs.models import Job
+from app.models.jobs import Job
 from app.models_base import utcnow
 
 log = logging.getLogger("certmgr.jobs")
@@ -350,7 +350,7 @@ def as_owner(app: Flask, job: Job, path: str | None = None):
     they used: audit rows name them, and what depends on the request (QR links) is as it was."""
     from flask_login import login_user
 
-    from app.auth.models import User
+    from app.models.auth import User
 
     owner = db.session.get(User, job.owner_id) if job.owner_id else None
     if owner is None or not owner.is_active:

@@ -21,10 +21,10 @@ from datetime import date, timedelta
 from markupsafe import Markup, escape
 from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select, true, union_all
 
-from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db
-from app.officers.models import Officer
-from app.training.models import Attendance, TrainingSession
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingSession
 
 
 @dataclass
@@ -67,7 +67,7 @@ def _last_change() -> tuple:
     picture kept for the old rows must not be taken for the new ones. Read once per request."""
     from flask import g, has_request_context
 
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     if has_request_context() and "_last_change" in g:
         return g._last_change

@@ -22,15 +22,15 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.audit.services import current_actor, record
-from app.auth.models import User, UserSession
 from app.auth.passwords import problem
 from app.errors import DomainError
 from app.extensions import db
+from app.idnumber import mask
 from app.labels import OFFICER_ROLE
-from app.me.models import OfficerInvite
+from app.models.auth import User, UserSession
+from app.models.me import OfficerInvite
+from app.models.officers import Officer
 from app.models_base import utcnow
-from app.officers.idnumber import mask
-from app.officers.models import Officer
 from app.scope import UNSCOPED
 
 INVITE_DAYS = 14

@@ -17,11 +17,11 @@ from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import case, select
 
 from app import labels as L
-from app.certificates.models import Certificate
 from app.extensions import db
 from app.formatting import cn_date
+from app.models.certificates import Certificate
+from app.models.officers import Officer
 from app.models_base import utcnow
-from app.officers.models import Officer
 from app.scope import UNSCOPED
 
 SALT = "certmgr.card.v1"

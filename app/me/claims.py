@@ -15,10 +15,10 @@ from app.audit.services import current_actor, record
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import DATE_HINT, parse_date
-from app.me.models import ChangeRequest, TrainingClaim
+from app.models.me import ChangeRequest, TrainingClaim
+from app.models.officers import Officer
 from app.models_base import utcnow
 from app.officers.attachments import MAX_SIZE, sniff
-from app.officers.models import Officer
 from app.training.rules import closed_message, closed_since
 
 

@@ -24,7 +24,7 @@ def invite_cmd(id_numbers: tuple[str, ...], fmt: str) -> None:
     """为执法人员生成一次性激活码（身份证号<TAB>姓名<TAB>激活码）。"""
     from app.extensions import db
     from app.me.accounts import invite
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     wanted = [n.strip().upper() for n in id_numbers]
     with commit_or_exit(DomainError):

@@ -11,19 +11,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from app import labels as L
-from app.applications.models import Application, ApplicationAction
-from app.cases.models import CaseCertificate, CaseVerdict, PenaltyCase
-from app.certificates.models import AnnualReview, Certificate, CertificateEvent
-from app.exams.models import Exam
 from app.exams.services import officer_exams
 from app.extensions import db
 from app.me.card import state_of
-from app.me.models import TrainingClaim
-from app.officers.models import Officer
-from app.online.models import OnlineExam, Sitting
-from app.reminders.models import ReminderDelivery
+from app.models.applications import Application, ApplicationAction
+from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
+from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+from app.models.exams import Exam
+from app.models.me import TrainingClaim
+from app.models.officers import Officer
+from app.models.online import OnlineExam, Sitting
+from app.models.reminders import ReminderDelivery
+from app.models.training import TrainingGroupHours, TrainingHours
 from app.training.hours import judged, parts, records_since, since_sql
-from app.training.models import TrainingGroupHours, TrainingHours
 from app.training.rules import rule_for
 from app.training.services import officer_training
 

@@ -33,8 +33,8 @@ from app.errors import DomainError
 from app.extensions import config_limit, db, limiter
 from app.me import accounts, bp, pages
 from app.me import card as cards
+from app.models.officers import Officer
 from app.models_base import utcnow
-from app.officers.models import Officer
 from app.verify.services import count_hit
 from app.verify.tokens import base_url
 from app.web.args import page_arg
@@ -319,7 +319,7 @@ def claim_new():
 @bp.route("/me/requests", methods=["GET", "POST"])
 def requests():
     from app.me import claims as svc
-    from app.me.models import ChangeRequest
+    from app.models.me import ChangeRequest
     from app.officers.forms import read_photo
 
     errors: dict[str, str] = {}

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from app import labels as L
-from app.audit.models import AuditEvent
 from app.audit.services import current_actor, record
 from app.clock import to_local
 from app.errors import DomainError
 from app.extensions import db
-from app.officers.models import Officer, OfficerAttachment, Unit
+from app.models.audit import AuditEvent
+from app.models.officers import Officer, OfficerAttachment, Unit
 
 MAX_SIZE = 5 * 1024 * 1024
 ATTACHMENT_KINDS = {"certificate_scan": "执法证扫描件", "appointment": "任命文件", "other": "其他材料"}

@@ -20,7 +20,7 @@ def set_recipients(name: str, emails: str) -> None:
 
     from app.errors import DomainError
     from app.extensions import db
-    from app.officers.models import Unit
+    from app.models.officers import Unit
     from app.officers.services import save_unit
 
     with commit_or_exit(DomainError):

@@ -11,12 +11,12 @@ from datetime import date, timedelta
 from sqlalchemy import case, func, select
 
 from app.audit.services import record
-from app.certificates.models import Certificate
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import DEPARTURES
-from app.officers.models import CardCancelTask, Officer
+from app.models.certificates import Certificate
+from app.models.officers import CardCancelTask, Officer
 
 OPEN_CARD = ("valid", "suspended")
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.imports.base import Importer, ImportResult, Sheet, register
 from app.imports.readers import Column
 from app.labels import UNIT_KINDS
+from app.models.officers import Unit
 from app.officers.fields import normalize
-from app.officers.models import Unit
 from app.officers.services import save_unit
 
 UNIT_COLUMNS = [

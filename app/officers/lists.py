@@ -12,8 +12,8 @@ from app import compliance
 from app import labels as L
 from app.auth.access import sees_full_ids
 from app.extensions import db
-from app.officers.idnumber import mask
-from app.officers.models import Officer, Unit
+from app.idnumber import mask
+from app.models.officers import Officer, Unit
 from app.reports.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
@@ -167,9 +167,9 @@ def selected_officers(ids_select: Any) -> list[Officer]:
 
 def bulk_targets(action: str) -> list[tuple[int, str]]:
     """The choices a bulk action needs: units, recent training sessions or exams."""
-    from app.exams.models import Exam
     from app.formatting import cn_date
-    from app.training.models import TrainingSession
+    from app.models.exams import Exam
+    from app.models.training import TrainingSession
 
     if action == "unit":
         return list(db.session.execute(
@@ -187,7 +187,7 @@ def bulk_targets(action: str) -> list[tuple[int, str]]:
 
 def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
     """The printed roster of a selection: masked ID numbers, the effective certificate."""
-    from app.certificates.models import Certificate
+    from app.models.certificates import Certificate
 
     eff = compliance.best_effective(d)
     ids = [o.id for o in officers]

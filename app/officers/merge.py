@@ -25,7 +25,7 @@ from sqlalchemy import (
 from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
-from app.officers.models import Officer
+from app.models.officers import Officer
 
 # What a person calls the rows of each table that refers to an officer.
 NOUNS = {
@@ -186,7 +186,7 @@ def merge_officers(keep: Officer, drop: Officer) -> MergePlan:
     if not plan.ok:
         raise DomainError("不能合并：" + "；".join(plan.conflicts))
     from app.cases.verdicts import refresh_verdicts
-    from app.certificates.models import Certificate
+    from app.models.certificates import Certificate
     from app.training.hours import refresh_hours
 
     numbers = set(db.session.scalars(select(Certificate.number).where(Certificate.officer_id == drop.id)))

@@ -13,15 +13,15 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from app.audit.services import record_changes_many
-from app.certificates.models import Certificate
 from app.extensions import db
 from app.formatting import cn_date
 from app.imports.base import Importer, ImportResult, Sheet, chunks, register
 from app.imports.readers import Column
 from app.labels import DEPARTURES, EMPLOYMENT_STATUS_ALIASES
+from app.models.certificates import Certificate
+from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
 from app.officers.departures import OPEN_CARD
-from app.officers.models import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.officers.transfers import SINCE_EVER, Move, write_moves
 from app.training.imports import resolve_officers
 

@@ -9,12 +9,14 @@ from sqlalchemy.orm import joinedload
 
 from app import clock, compliance, scope
 from app.auth.access import require_role, sees_ages, sees_full_ids
-from app.certificates.models import Certificate
 from app.errors import DomainError
-from app.exams.models import Exam
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
 from app.formatting import cn_date
+from app.models.certificates import Certificate
+from app.models.exams import Exam
+from app.models.officers import Officer, OfficerAttachment, OfficerUnitHistory, Unit
+from app.models.training import TrainingSession
 from app.officers import bp
 from app.officers.attachments import (
     ATTACHMENT_KINDS,
@@ -36,7 +38,6 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
-from app.officers.models import Officer, OfficerAttachment, OfficerUnitHistory, Unit
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -48,7 +49,6 @@ from app.officers.services import (
 )
 from app.officers.transfers import history as unit_history
 from app.officers.transfers import spells_of, transfer
-from app.training.models import TrainingSession
 from app.training.services import bulk_enrol
 from app.web.files import officer_photo
 from app.web.tx import commit_or_errors
@@ -487,7 +487,7 @@ def officer_delete(officer_id: int):
 def _find_other(text: str, officer: Officer) -> tuple[Officer | None, str]:
     """The other record, by its full ID number, its 编号 (the number in its page's address) or a
     name only one other record has."""
-    from app.officers.idnumber import normalize
+    from app.idnumber import normalize
 
     text = text.strip()
     if not text:

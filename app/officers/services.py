@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import clock
+from app import clock, idnumber
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
+from app.models.officers import Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
-from app.officers import fields, idnumber
-from app.officers.models import Officer, OfficerUnitHistory, Unit
+from app.officers import fields
 from app.officers.transfers import record_moves
 
 OFFICER_FIELDS = [

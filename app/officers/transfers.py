@@ -24,8 +24,8 @@ from app.audit.services import current_actor, record
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
+from app.models.officers import Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
-from app.officers.models import Officer, OfficerUnitHistory, Unit
 
 # The start of an interval whose beginning nobody knows (the seeded history of officers without
 # 任执法岗位日期; an officer's first transfer when they had no history row).

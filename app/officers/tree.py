@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
 
 
 @dataclass

@@ -16,7 +16,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.imports.readers import to_text
 from app.labels import QUESTION_TYPES, lookup
-from app.online.models import Question
+from app.models.online import Question
 
 LETTERS = "ABCDEF"
 TRUE_WORDS = {"对", "正确", "√", "✓", "t", "true", "是", "y", "yes"}

@@ -15,9 +15,9 @@ from flask.cli import AppGroup
 
 from app.cli_types import DATE
 from app.errors import DomainError
-from app.exams.models import Exam
 from app.extensions import db
 from app.formatting import cn_datetime
+from app.models.exams import Exam
 from app.models_base import utcnow
 
 exams_cli = AppGroup("exams", help="机考：题库、组卷、登录码、准考证、开考与成绩")
@@ -267,7 +267,7 @@ def close_cmd(exam_id: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 def results_cmd(exam_id: int, fmt: str) -> None:
     """成绩：[{"id_number", "name", "score", "passed", "absent"}]"""
-    from app.officers.idnumber import mask
+    from app.idnumber import mask
     from app.online.services import finish_if_due, results
 
     exam = _exam(exam_id)

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from app.errors import DomainError
-from app.exams.models import Exam
 from app.formatting import cn_date, cn_datetime
+from app.idnumber import mask
 from app.labels import EXAM_KINDS, QUESTION_TYPES
-from app.officers.idnumber import mask
+from app.models.exams import Exam
+from app.models.online import Sitting
 from app.online import services as svc
-from app.online.models import Sitting
 from app.pdf import render_pdf
 
 RULES_TEXT = [

@@ -18,8 +18,8 @@ from app.extensions import db
 from app.imports.base import Importer, ImportResult, Sheet, chunks, register
 from app.imports.readers import Column
 from app.labels import QUESTION_TYPES
+from app.models.online import OnlineExam, PaperItem, Question
 from app.online.bank import LETTERS, QUESTION_FIELDS, apply_fields, check_question
-from app.online.models import OnlineExam, PaperItem, Question
 
 _OPTION_HINT = "选择题至少填两个选项，从选项A起连续填写；判断题不填选项"
 _EXAMPLE_OPTIONS = {"A": "一名", "B": "两名以上", "C": "三名以上", "D": "不限"}

@@ -12,16 +12,16 @@ from sqlalchemy import func, or_, select
 from app import clock, scope
 from app.auth.access import require_role
 from app.errors import DomainError
-from app.exams.models import Exam
 from app.extensions import db
 from app.imports.readers import ImportRefused
 from app.labels import QUESTION_TYPES
+from app.models.exams import Exam
+from app.models.online import Question, Sitting
 from app.models_base import utcnow
 from app.online import api as _api  # noqa: F401  (the exam room's page and JSON API)
 from app.online import bank, bp, documents
 from app.online import services as svc
 from app.online.forms import BankImportForm, QuestionForm
-from app.online.models import Question, Sitting
 from app.web.args import page_arg
 from app.web.tx import commit_or_errors
 

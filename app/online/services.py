@@ -22,14 +22,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.audit.services import record
 from app.clock import from_local
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
+from app.idnumber import mask
 from app.labels import QUESTION_TYPES, lookup
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer
+from app.models.online import OnlineExam, PaperItem, Question, Sitting
 from app.models_base import utcnow
-from app.officers.idnumber import mask
-from app.officers.models import Officer
 from app.online.bank import read_answer
-from app.online.models import OnlineExam, PaperItem, Question, Sitting
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
@@ -439,7 +439,7 @@ def enrol(exam: Exam, *, all_on_post: bool = False, unit: str | None = None,
     the exam is refused by name (nothing written) unless `replace` lists them (the online result
     replaces it, for `reason`) or `keep_recorded` (they keep it and do not sit)."""
     from app.exams.services import add_candidates
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     q = select(Officer).where(Officer.employment_status == "active")
     if all_on_post:

@@ -17,13 +17,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.certificates.models import Certificate, CertificateEvent
 from app.compliance import _effective as effective_card  # the one definition of an effective card
 from app.compliance import best_effective, pack, unpack_id
 from app.documents.services import certified_select
 from app.extensions import db
 from app.formatting import cn_date
-from app.officers.models import Officer, Unit
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
 
 CHANGE_DAYS = 90
 

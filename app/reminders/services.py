@@ -27,16 +27,16 @@ from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.exc import OperationalError
 
 from app import compliance, locks
-from app.certificates.models import Certificate
 from app.extensions import db
 from app.formatting import cn_date, days_text
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
+from app.models.reminders import ReminderDelivery, ReminderRun
 from app.models_base import utcnow
-from app.officers.models import Officer, Unit
-from app.officers.pinyin import pinyin_key, unit_key
 from app.paging import page_of
+from app.pinyin import pinyin_key, unit_key
 from app.reminders import mail, webhook
 from app.reminders.mail import DeliveryError
-from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings import services as settings
 
 CHANNELS = {"email": "邮件", "webhook": "群机器人", "unitmail": "单位邮件"}

@@ -4,7 +4,7 @@ A **holder on day D** (D ≥ today) is an officer in service on an enforcement p
 establishment (the setting the flags use), whose enforcement card is effective on D — with the
 statuses recorded as of today, no change assumed after today but the expiry, a card issued after
 today counting from its issue date (CardHistory.effective_span) — and D is before the officer's
-retirement date (app/officers/retirement.py; on that day they no longer count).
+retirement date (app/retirement.py; on that day they no longer count).
 
 Set-wise: the units, and the officers' cards with each card's span (the state its history records
 as of today, decided in SQL) are two statements for any number of officers; the days are swept in
@@ -23,11 +23,11 @@ from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
-from app.certificates.models import Certificate, CertificateEvent
 from app.compliance import day_number, epoch_days, pack, unpack_id
 from app.extensions import db
-from app.officers.models import Officer, Unit
-from app.officers.retirement import add_months, born_by_to_retire, retirement_date
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
+from app.retirement import add_months, born_by_to_retire, retirement_date
 
 DEFAULT_MONTHS = (3, 6, 12)
 

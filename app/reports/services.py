@@ -18,7 +18,7 @@ from app import compliance
 from app.audit.services import record
 from app.extensions import db
 from app.labels import FLAGS
-from app.officers.models import Unit
+from app.models.officers import Unit
 from app.reports import exports
 
 # `flask report <name>` → the flag codes it lists (None: every flag)

@@ -16,14 +16,14 @@ from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, lite
 from sqlalchemy.orm import aliased
 
 from app.audit.services import record
-from app.certificates.models import AnnualReview, Certificate, CertificateEvent
 from app.compliance import pack
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import FINAL_STATUSES, REVIEW_RESULTS
-from app.officers.models import Officer, Unit
+from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer, Unit
 from app.training.hours import hours_by_officer, year_bounds
 from app.training.stats import status_on
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.labels import ESTABLISHMENTS, TRAINING_CATEGORIES
-from app.settings.models import Setting
+from app.models.settings import Setting
 
 
 class SettingError(ValueError):

@@ -130,7 +130,7 @@ def check_hours_cmd() -> None:
     """Recompute every officer's yearly hours from attendance and compare with training_hours.
     Exit 0 when they agree, 1 with the list of differences otherwise."""
     from app.extensions import db
-    from app.officers.models import Officer
+    from app.models.officers import Officer
     from app.training.hours import hours_differences
 
     diffs = hours_differences(db.session)

@@ -31,10 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
-from app.me.models import TrainingClaim
-from app.officers.models import Officer
+from app.models.me import TrainingClaim
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
 from app.training import rules as _rules  # noqa: F401  (its flush hook is installed with this module's)
-from app.training.models import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
 
 
 def year_bounds(year: int) -> tuple[date, date]:

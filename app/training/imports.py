@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 
+from app import idnumber
 from app.errors import DomainError
 from app.extensions import db
 from app.imports.base import Importer, ImportResult, Sheet, chunks, register
 from app.imports.readers import Column
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingSession
 from app.models_base import utcnow
-from app.officers import idnumber
-from app.officers.models import Officer
 from app.training import services as training
-from app.training.models import Attendance, TrainingSession
 
 EXAMPLE_ID = "11010519491231002X"
 ATTENDANCE_COLUMNS = [

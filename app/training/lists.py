@@ -10,9 +10,9 @@ from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
+from app.models.training import Attendance, TrainingSession
 from app.reports.exports import Column
 from app.training.hours import YEAR_STATUSES
-from app.training.models import Attendance, TrainingSession
 from app.web.lists import Criteria, Filtered, ListSpec
 
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from app import clock, scope
 from app.auth.access import require_role, sees_full_ids
 from app.extensions import db
+from app.models.officers import Officer, Unit
+from app.models.training import Attendance, TrainingSession
 from app.officers.lists import unit_name
-from app.officers.models import Officer, Unit
 from app.officers.services import unit_list
 from app.reports.services import content_disposition, record_export
 from app.settings.services import get
@@ -19,7 +20,6 @@ from app.training.annual_docx import rule_words
 from app.training.forms import SessionForm
 from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
-from app.training.models import Attendance, TrainingSession
 from app.training.stats import annual_stats
 from app.web.args import page_arg, query_int
 from app.web.lists import xlsx_response

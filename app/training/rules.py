@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import DomainError
 from app.extensions import db
-from app.training.models import TrainingRule
+from app.models.training import TrainingRule
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def _rules_after_flush(session, _ctx) -> None:
     years = {o.year for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, TrainingRule)}
     if not years:
         return
+    from app.models.settings import Setting
     from app.models_base import utcnow
-    from app.settings.models import Setting
     from app.settings.services import forget as forget_settings
     from app.training.hours import refresh_hours
 
@@ -262,7 +262,7 @@ def check_years(session, years: set[int]) -> None:
 def _closed_years_before_flush(session, _ctx, _instances) -> None:
     """Attendance rows written, changed or removed, and sessions moved, re-timed or removed, in a
     closed year: refused (DomainError) without an admin's reason."""
-    from app.training.models import Attendance, TrainingSession
+    from app.models.training import Attendance, TrainingSession
 
     if not any(r.closes_on for r in all_rules()):
         return

@@ -15,12 +15,12 @@ from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
+from app.idnumber import IdNumberError, mask, validate
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES, lookup
-from app.officers.idnumber import IdNumberError, mask, validate
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
+from app.models.training import Attendance, TrainingSession
 from app.paging import page_of
 from app.training.hours import on_post, records_since
-from app.training.models import Attendance, TrainingSession
 
 SESSION_FIELDS = ["title", "category", "online", "held_on", "hours", "location", "organiser", "lecturer", "notes",
                   "unit_id"]
@@ -280,7 +280,7 @@ def officer_training(officer_id: int) -> list[dict[str, Any]]:
     training_hours counts them) — newest year first (one query)."""
     from sqlalchemy import Integer, String, literal, union_all
 
-    from app.me.models import TrainingClaim
+    from app.models.me import TrainingClaim
 
     s, a, c = TrainingSession, Attendance, TrainingClaim
     sessions = (select(literal(0, Integer).label("claim"), s.id.label("id"), s.title.label("title"),

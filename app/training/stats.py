@@ -14,14 +14,14 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 
 from app import clock
-from app.certificates.models import AnnualReview, Certificate, CertificateEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
-from app.officers.models import Officer, Unit
+from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer, Unit
+from app.models.training import TrainingGroupHours, TrainingHours, TrainingSession
 from app.officers.transfers import unit_on
 from app.training.hours import on_post, records_since, year_bounds
-from app.training.models import TrainingGroupHours, TrainingHours, TrainingSession
 
 
 def _training(year: int) -> dict[str, Any]:

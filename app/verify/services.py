@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from app import compliance
 from app import labels as L
-from app.certificates.models import Certificate
-from app.exams.models import ExamResult
 from app.extensions import db
 from app.formatting import cn_date, cn_datetime
-from app.officers.idnumber import mask
-from app.officers.models import Officer
-from app.training.models import Attendance
+from app.idnumber import mask
+from app.models.certificates import Certificate
+from app.models.exams import ExamResult
+from app.models.officers import Officer
+from app.models.training import Attendance
 
 
 def _enforcement(officer_id: int, today: date) -> dict[str, Any]:
@@ -93,8 +93,8 @@ def count_hit(kind: str, row_id: int, day: date) -> bool:
     from sqlalchemy import update
     from sqlalchemy.exc import IntegrityError
 
+    from app.models.verify import VerifyHit
     from app.models_base import utcnow
-    from app.verify.models import VerifyHit
 
     now = utcnow()
     bump = (update(VerifyHit).where(VerifyHit.day == day, VerifyHit.kind == kind,

@@ -6,7 +6,7 @@ from flask import Response, abort
 from sqlalchemy import select
 
 from app.extensions import db
-from app.officers.models import OfficerPhoto
+from app.models.officers import OfficerPhoto
 
 
 def private_file(data: bytes, mimetype: str | None) -> Response:

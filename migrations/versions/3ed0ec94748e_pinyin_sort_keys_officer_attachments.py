@@ -52,7 +52,7 @@ def upgrade():
 
 def _backfill_pinyin():
     """Existing rows get their key computed by the same function the app uses."""
-    from app.officers.pinyin import sort_key
+    from app.pinyin import sort_key
 
     bind = op.get_bind()
     for table in ("officer", "unit"):

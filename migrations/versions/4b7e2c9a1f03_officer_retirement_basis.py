@@ -1,7 +1,7 @@
 """officer.retirement_basis (原法定退休年龄)
 
 A woman's statutory retirement age before the 2025 law (55, the default when empty, or 50): the
-law raises each basis by its own steps (app/officers/retirement.py).
+law raises each basis by its own steps (app/retirement.py).
 
 Revision ID: 4b7e2c9a1f03
 Revises: f02dfe03b6ce

@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.factories import OfficerFactory, id_number
 
 

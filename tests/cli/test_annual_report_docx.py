@@ -13,12 +13,12 @@ from datetime import date
 import docx
 import pytest
 
-from app.audit.models import AuditEvent
-from app.cases.models import CaseCertificate, PenaltyCase
-from app.certificates.models import AnnualReview, CertificateEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.cases import CaseCertificate, PenaltyCase
+from app.models.certificates import AnnualReview, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

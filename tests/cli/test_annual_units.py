@@ -10,7 +10,7 @@ from datetime import date
 import docx
 
 from app.extensions import db as _db
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
 from app.officers.transfers import transfer
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

@@ -8,9 +8,9 @@ from datetime import date
 import openpyxl
 from sqlalchemy import func, select
 
-from app.cases.models import CaseCertificate, PenaltyCase
 from app.certificates.services import create_certificate, transition
 from app.extensions import db as _db
+from app.models.cases import CaseCertificate, PenaltyCase
 from tests.conftest import TODAY
 from tests.factories import OfficerFactory, UnitFactory
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import update
 
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingHours, TrainingSession
+from app.models.training import Attendance, TrainingHours, TrainingSession
 from tests.factories import OfficerFactory
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import openpyxl
 from sqlalchemy import func, select
 
-from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db as _db
-from app.officers.models import Officer, Unit
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
 from tests.factories import OfficerFactory, id_number
 
 

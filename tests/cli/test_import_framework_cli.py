@@ -9,8 +9,8 @@ import openpyxl
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
-from app.officers.models import Officer
-from app.training.models import Attendance
+from app.models.officers import Officer
+from app.models.training import Attendance
 from tests.factories import OfficerFactory, id_number
 from tests.sheets import xls, xlsx
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.imports import history
-from app.imports.models import PACKED, ImportBatch, expand, pack, ranges, unpack
-from app.training.models import Attendance, TrainingSession
+from app.models.imports import PACKED, ImportBatch, expand, pack, ranges, unpack
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import login
 from tests.factories import OfficerFactory
 

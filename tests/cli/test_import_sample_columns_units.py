@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.imports.base import importers
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
 from tests.factories import UnitFactory, id_number
 from tests.sheets import xlsx
 

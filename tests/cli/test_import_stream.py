@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db as _db
 from app.imports import base, readers
-from app.officers.models import Officer, Unit
-from app.training.models import Attendance, TrainingHours, TrainingSession
+from app.models.officers import Officer, Unit
+from app.models.training import Attendance, TrainingHours, TrainingSession
 from tests.conftest import login, token
 from tests.factories import OfficerFactory, id_number
 

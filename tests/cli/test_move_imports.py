@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
 from app.cases import branches
 from app.cases import services as cases
-from app.cases.models import CaseUnit, PenaltyCase
 from app.extensions import db as _db
-from app.officers.models import CardCancelTask, Officer, OfficerUnitHistory, Unit
+from app.models.audit import AuditEvent
+from app.models.cases import CaseUnit, PenaltyCase
+from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 from tests.sheets import xlsx
 

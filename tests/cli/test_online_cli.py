@@ -7,7 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.online.models import Question
+from app.models.online import Question
 from tests.online_data import BANK, HEADERS, csv_bytes, exam_with_bank
 
 

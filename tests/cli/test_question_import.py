@@ -10,8 +10,8 @@ import openpyxl
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.imports.models import ImportBatch
-from app.online.models import Question
+from app.models.imports import ImportBatch
+from app.models.online import Question
 from tests.conftest import csrf_from, login, token
 from tests.online_data import BANK, HEADERS, csv_bytes, exam_with_bank
 from tests.sheets import xlsx

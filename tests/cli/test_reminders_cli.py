@@ -136,7 +136,7 @@ def configure(app, *, recipients=RECIPIENTS, webhook: str | None = None) -> None
 def make_officer(app, name: str, expires_on: date, *, unit: str = "城市管理科",
                  issued_on: date = date(2021, 1, 1), **officer) -> int:
     """An active officer on post with one valid enforcement certificate; returns the cert id."""
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     with app.app_context():
         u = db.session.scalar(select(Unit).where(Unit.name == unit)) or UnitFactory(name=unit)
@@ -154,7 +154,7 @@ def send(runner, today: date | None = TODAY, *extra: str):
 
 
 def deliveries(app, outcome: str | None = "sent") -> list[tuple[int, int, str]]:
-    from app.reminders.models import ReminderDelivery
+    from app.models.reminders import ReminderDelivery
 
     with app.app_context():
         q = select(ReminderDelivery).order_by(ReminderDelivery.id)
@@ -164,7 +164,7 @@ def deliveries(app, outcome: str | None = "sent") -> list[tuple[int, int, str]]:
 
 
 def runs(app) -> list[tuple[str, str]]:
-    from app.reminders.models import ReminderRun
+    from app.models.reminders import ReminderRun
 
     with app.app_context():
         return [(r.outcome, r.message) for r in
@@ -344,7 +344,7 @@ def test_webhook_body_is_group_robot_text(app, runner, hook):
     assert "李四（市场监管所）" in content
     assert "【7天内到期】" in content and "【90天内到期】" in content
     # recorded without the robot's secret key
-    from app.reminders.models import ReminderDelivery
+    from app.models.reminders import ReminderDelivery
 
     with app.app_context():
         recipients = set(db.session.scalars(select(ReminderDelivery.recipient)))
@@ -434,7 +434,7 @@ def test_unconfigured_channel_is_skipped_and_delivers_once_configured(app, runne
 
 
 def test_renewed_certificate_starts_fresh_and_old_one_is_superseded(app, runner, smtp):
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     configure(app)
     old = make_officer(app, "张三", TODAY + timedelta(days=5))
@@ -455,7 +455,7 @@ def test_renewed_certificate_starts_fresh_and_old_one_is_superseded(app, runner,
 
 def test_certificate_renewed_by_a_new_expiry_date_starts_fresh(app, runner, smtp, tmp_path):
     """Renewing by re-importing the same card (same number, new 有效期至) resets its reminders."""
-    from app.certificates.models import Certificate
+    from app.models.certificates import Certificate
 
     configure(app)
     cert = make_officer(app, "张三", TODAY + timedelta(days=5))
@@ -503,12 +503,12 @@ def test_summary_counts_certificates_windows_and_messages(app, runner, smtp, hoo
 
     assert result.exit_code == 0
     assert "提醒已完成：3 个证件，2 个窗口，2 条消息（邮件 1，群机器人 1）" in result.output
-    from app.reminders.models import ReminderRun
+    from app.models.reminders import ReminderRun
 
     with app.app_context():
         run = db.session.scalar(select(ReminderRun))
         assert (run.certificates, run.windows, run.messages) == (3, 2, 2)
-        from app.audit.models import AuditEvent
+        from app.models.audit import AuditEvent
 
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "remind", AuditEvent.actor.like("cli:%reminders send"))) == 1

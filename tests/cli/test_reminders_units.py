@@ -13,7 +13,7 @@ from tests.conftest import TODAY
 
 def _tree(app) -> None:
     """街道 → 城管科 → 一中队; 街道 → 安监科."""
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     with app.app_context():
         top = Unit(name="街道", kind="department")
@@ -77,7 +77,7 @@ def test_set_recipients_refuses_a_bad_address_or_unknown_unit(app, runner):
 def test_the_unit_form_sets_the_recipients(app, client):
     from sqlalchemy import select
 
-    from app.officers.models import Unit
+    from app.models.officers import Unit
     from tests.conftest import login, token
 
     _tree(app)

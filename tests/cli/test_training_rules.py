@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingHours, TrainingRule, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.training import Attendance, TrainingHours, TrainingRule, TrainingSession
 from tests.factories import OfficerFactory, UnitFactory
 
 

@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
-from app.auth.models import User
 from app.extensions import db
+from app.models.audit import AuditEvent
+from app.models.auth import User
 
 
 def test_users_create_with_password_stdin(app, runner):

@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.certificates.models import Certificate
 from app.extensions import db as _db
+from app.models.certificates import Certificate
 from tests.factories import OfficerFactory, UnitFactory
 
 

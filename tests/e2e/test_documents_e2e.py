@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
 pytestmark = pytest.mark.engine_independent

@@ -14,7 +14,7 @@ from tests.sheets import xlsx
 
 def counts(app):
     from app.extensions import db
-    from app.officers.models import Officer, Unit
+    from app.models.officers import Officer, Unit
 
     with app.app_context():
         return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in (Officer, Unit))

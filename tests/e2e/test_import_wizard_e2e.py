@@ -16,7 +16,7 @@ from tests.sheets import xlsx
 
 def counts(app):
     from app.extensions import db
-    from app.training.models import Attendance, TrainingSession
+    from app.models.training import Attendance, TrainingSession
 
     with app.app_context():
         return tuple(db.session.scalar(select(func.count()).select_from(m))

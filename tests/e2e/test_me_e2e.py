@@ -24,11 +24,11 @@ def _officer_with_cases(app) -> tuple[str, str, str]:
     from sqlalchemy import func, select
 
     from app.applications.services import WorkflowError, submit
-    from app.cases.models import CaseCertificate
-    from app.certificates.models import Certificate
     from app.demo import seed
     from app.me.accounts import invite
-    from app.officers.models import Officer
+    from app.models.cases import CaseCertificate
+    from app.models.certificates import Certificate
+    from app.models.officers import Officer
     from app.settings.services import set_value
 
     with app.app_context():

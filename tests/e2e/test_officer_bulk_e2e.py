@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db as _db
-from app.officers.models import Officer
+from app.models.officers import Officer
 from tests.factories import OfficerFactory, UnitFactory
 
 pytestmark = pytest.mark.engine_independent

@@ -74,8 +74,8 @@ def test_time_out_submits_automatically(app, runner, page, live_server, tmp_path
     from sqlalchemy import select
 
     from app.extensions import db
+    from app.models.online import OnlineExam
     from app.models_base import utcnow
-    from app.online.models import OnlineExam
 
     exam_id, (cand,) = exam_with_bank(app, runner, tmp_path, 1)
     page.goto(f"{live_server}/exam")

@@ -31,8 +31,8 @@ def _busiest_officer_pages(app) -> list[str]:
     """The detail page of an officer named on penalty cases (its cases table is the widest)."""
     from sqlalchemy import func, select
 
-    from app.cases.models import CaseCertificate
-    from app.certificates.models import Certificate
+    from app.models.cases import CaseCertificate
+    from app.models.certificates import Certificate
 
     with app.app_context():
         oid = _db.session.scalar(

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.engine_independent
 
 
 def test_tree_folds_and_moves_a_unit(app, logged_in, live_server):
-    from app.officers.models import Unit
+    from app.models.officers import Unit
     from tests.factories import OfficerFactory
 
     with app.app_context():

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.training import Attendance, TrainingSession
 from tests.factories import OfficerFactory, UnitFactory
 
 pytestmark = pytest.mark.engine_independent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.training import Attendance, TrainingSession
 from tests.factories import OfficerFactory, UnitFactory
 
 

@@ -39,7 +39,7 @@ def test_no_get_route_answers_500_to_hostile_query_args(app, client, world, publ
     if role:
         login(client, app, role, username=f"fuzz{role}")
     with app.app_context():
-        from app.auth.models import User
+        from app.models.auth import User
 
         world["admin_id"] = db.session.scalar(db.select(User.id).order_by(User.id)) or 1
     failures: list = []

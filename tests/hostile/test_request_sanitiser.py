@@ -9,7 +9,7 @@ from werkzeug.exceptions import BadRequest
 
 from app.extensions import db
 from app.labels import UNIT_KINDS
-from app.officers.models import Unit
+from app.models.officers import Unit
 from tests.conftest import login, token
 from tests.factories import OfficerFactory
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.officers.models import Officer
+from app.models.officers import Officer
 from tests.conftest import login, token
 from tests.factories import OfficerFactory, UnitFactory
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.settings.models import Setting
+from app.models.settings import Setting
 from tests.cli.test_reminders_cli import TODAY, configure, hook, make_officer, send  # noqa: F401
 from tests.conftest import login
 from tests.web.test_settings_page import _form

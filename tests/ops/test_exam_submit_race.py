@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app.audit.models import AuditEvent
-from app.exams.models import ExamResult
 from app.extensions import db
-from app.officers.models import Officer
-from app.online.models import PaperItem, Sitting
+from app.models.audit import AuditEvent
+from app.models.exams import ExamResult
+from app.models.officers import Officer
+from app.models.online import PaperItem, Sitting
 from tests.online_data import KEY, exam_with_bank
 
 
@@ -168,8 +168,8 @@ def staff_opener(app, base, role="viewer", n=0):
 def test_two_pages_finding_the_time_up_close_the_exam_once(app, runner, tmp_path, server):
     from datetime import timedelta
 
+    from app.models.online import OnlineExam
     from app.models_base import utcnow
-    from app.online.models import OnlineExam
 
     exam_id, codes = exam_with_bank(app, runner, tmp_path, 2)
     token, questions = start_paper(server, codes[0])

@@ -9,8 +9,8 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
 from app.extensions import db
+from app.models.audit import AuditEvent
 from tests.conftest import PASSWORD, csrf_from, make_user
 
 ATTACKER = {"REMOTE_ADDR": "198.51.100.66"}
@@ -60,7 +60,7 @@ def test_verify_answers_429_past_the_limit(app, client, monkeypatch, limiter_res
 
 
 def test_verify_hits_are_recorded_in_a_bounded_way(app, client):
-    from app.verify.models import VerifyHit
+    from app.models.verify import VerifyHit
     from app.verify.tokens import make_token
 
     with app.test_request_context():

@@ -14,11 +14,11 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.officers.models import Officer
-from app.training.models import Attendance, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import TODAY, follow_job, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -218,7 +218,7 @@ def test_certificate_qr_code_verifies_then_fails_after_suspension(app, client, d
     assert not any(i in html for i in data["ids"])
 
     with app.app_context():
-        from app.certificates.models import Certificate
+        from app.models.certificates import Certificate
 
         _db.session.get(Certificate, data["cert_ids"]["张伟"]).status = "suspended"
         _db.session.commit()

@@ -120,7 +120,7 @@ def test_docs_cli_prints_and_refuses(app, runner, tmp_path):
 def test_certificate_embeds_the_officer_photo(db):
     from PIL import Image
 
-    from app.training.models import Attendance, TrainingSession
+    from app.models.training import Attendance, TrainingSession
 
     buf = io.BytesIO()
     Image.new("RGB", (60, 80), (200, 30, 30)).save(buf, "PNG")

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, select, update
 
-from app.certificates.models import Certificate, CertificateEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingHours, TrainingSession
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingHours, TrainingSession
 from app.training.stats import annual_stats, effective_officers_on, status_on
 from tests.factories import CertificateFactory, OfficerFactory
 

@@ -83,7 +83,7 @@ def written_names() -> tuple[set[str], set[str], set[str], list[str]]:
 
 
 def test_every_written_audit_name_has_a_chinese_label():
-    from app.imports.models import ImportBatch  # noqa: F401  (the import kinds register)
+    from app.models.imports import ImportBatch  # noqa: F401  (the import kinds register)
     from app.online.bank import QUESTION_FIELDS
     from app.settings.services import SPECS
 

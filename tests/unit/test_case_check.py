@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import pytest
 
 from app.cases import services
-from app.cases.models import PenaltyCase
 from app.certificates.services import create_certificate, transition
+from app.models.cases import PenaltyCase
 from tests.conftest import TODAY
 from tests.factories import OfficerFactory
 

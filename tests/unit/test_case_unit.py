@@ -13,11 +13,11 @@ from sqlalchemy import delete, select
 
 from app import clock
 from app.cases import branches, services
-from app.cases.models import CaseUnit, PenaltyCase
-from app.certificates.models import Certificate
 from app.certificates.services import update_certificate
 from app.extensions import db as _db
-from app.officers.models import Officer, Unit
+from app.models.cases import CaseUnit, PenaltyCase
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
 from app.officers.services import bulk_set_unit
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 from tests.sheets import xlsx

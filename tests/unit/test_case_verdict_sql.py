@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.cases import services
-from app.cases.models import CaseCertificate, PenaltyCase
-from app.certificates.models import Certificate, CertificateEvent
+from app.models.cases import CaseCertificate, PenaltyCase
+from app.models.certificates import Certificate, CertificateEvent
 from tests.factories import OfficerFactory, UnitFactory
 
 START = date(2023, 1, 1)

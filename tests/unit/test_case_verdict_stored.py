@@ -11,14 +11,14 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from app.cases import services
-from app.cases.models import CaseVerdict, PenaltyCase
 from app.cases.verdicts import differences
-from app.certificates.models import Certificate, CertificateEvent
 from app.certificates.services import transition, update_certificate
 from app.extensions import db as _db
 from app.imports.history import undo
-from app.imports.models import ImportBatch
-from app.officers.models import Officer
+from app.models.cases import CaseVerdict, PenaltyCase
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.imports import ImportBatch
+from app.models.officers import Officer
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 from tests.sheets import xlsx

@@ -6,13 +6,13 @@ from datetime import date
 
 import pytest
 
-from app.certificates.models import CertificateEvent
 from app.errors import DomainError
 from app.exams import services
-from app.exams.models import ExamResult
 from app.extensions import db as _db
+from app.models.certificates import CertificateEvent
+from app.models.exams import ExamResult
+from app.models.training import Attendance, TrainingSession
 from app.reviews import services as reviews
-from app.training.models import Attendance, TrainingSession
 from tests.factories import CertificateFactory, OfficerFactory
 
 

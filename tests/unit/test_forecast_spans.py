@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app.certificates.history import load_cards
-from app.certificates.models import Certificate, CertificateEvent
 from app.extensions import db
-from app.officers.models import Officer
-from app.officers.retirement import RULES, born_by_to_retire, retirement_date
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer
 from app.reports.forecast import card_spans
+from app.retirement import RULES, born_by_to_retire, retirement_date
 from tests.factories import CertificateFactory, OfficerFactory
 
 TODAY = date(2026, 6, 15)

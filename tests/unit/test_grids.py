@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.errors import DomainError
-from app.exams.models import Exam, ExamResult
 from app.exams.services import save_results
-from app.training.models import Attendance, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from app.training.services import save_grid
 from tests.factories import OfficerFactory
 

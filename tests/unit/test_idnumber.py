@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from app.officers import idnumber
+from app import idnumber
 
 
 def test_valid_number_with_x_and_lowercase():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.imports.services import import_certificates, import_officers
-from app.officers.models import Officer
+from app.models.audit import AuditEvent
+from app.models.officers import Officer
 from tests.conftest import TODAY
 from tests.factories import id_number
 from tests.unit.test_imports import csv_file

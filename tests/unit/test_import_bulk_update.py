@@ -13,8 +13,6 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
-from app.certificates.models import Certificate
 from app.certificates.services import update_certificate
 from app.imports.readers import ImportRefused
 from app.imports.services import (
@@ -23,7 +21,9 @@ from app.imports.services import (
     import_certificates,
     import_officers,
 )
-from app.officers.models import Officer, Unit
+from app.models.audit import AuditEvent
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
 from app.officers.services import get_or_create_unit, save_officer
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory

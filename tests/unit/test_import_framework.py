@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from app.imports.base import importers
 from app.imports.readers import ImportRefused
 from app.imports.services import import_officers, template_workbook
-from app.officers.models import Officer, Unit
-from app.training.models import Attendance, TrainingSession
+from app.models.officers import Officer, Unit
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import TODAY
 from tests.factories import OfficerFactory, UnitFactory, id_number
 from tests.hostile import row_bomb_xlsx, zip_bomb_xlsx

@@ -9,10 +9,10 @@ from datetime import date
 import openpyxl
 import pytest
 
-from app.exams.models import Exam, ExamResult
 from app.imports.base import importers
 from app.imports.templates import export_workbook
-from app.training.models import Attendance, TrainingSession
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -40,7 +40,7 @@ def data(db):
     save_case(None, {"case_no": "罚1", "title": "占道经营案", "decided_on": date(2026, 3, 3),
                      "certificate_numbers": ["A1", "B2"], "unit": "综合执法队"})
     save_case(None, {"case_no": "罚2", "decided_on": date(2026, 3, 4), "certificate_numbers": ["C3"]})
-    from app.online.models import Question
+    from app.models.online import Question
 
     db.session.add_all([
         Question(type="multiple", stem="下列哪些属于行政处罚？", options={"A": "警告", "B": "罚款", "C": "记过"},

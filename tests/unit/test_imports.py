@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from app import compliance
-from app.audit.models import AuditEvent
-from app.certificates.models import Certificate, CertificateEvent
 from app.imports import readers
 from app.imports.readers import ImportRefused
 from app.imports.services import import_certificates, import_officers, template_workbook
-from app.officers.models import Officer, Unit
+from app.models.audit import AuditEvent
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer, Unit
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.jobs import services
-from app.jobs.models import Job
+from app.models.jobs import Job
 from app.models_base import utcnow
 from tests.conftest import make_user
 from tests.factories import CertificateFactory, OfficerFactory

@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.certificates.history import load_cards
-from app.certificates.models import Certificate, CertificateEvent
-from app.officers.models import Officer
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.officers import Officer
 from app.public import services
 from tests.factories import OfficerFactory, UnitFactory
 

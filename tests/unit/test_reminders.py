@@ -12,8 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from app.models.reminders import ReminderDelivery, ReminderRun
 from app.reminders import mail, services, webhook
-from app.reminders.models import ReminderDelivery, ReminderRun
 from app.settings.services import set_value
 from tests.cli.test_reminders_cli import Inbox, free_port
 from tests.conftest import TODAY

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from app.officers.retirement import add_months, retirement_age, retirement_date
+from app.retirement import add_months, retirement_age, retirement_date
 
 # (birth year, month) → (years, months) of the statutory age, from the law's tables: the first
 # rows, rows where a step turns, the last step and the cap, and the old age before the first step.

@@ -14,13 +14,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.cases.models import CaseCertificate, PenaltyCase
-from app.certificates.models import AnnualReview, Certificate, CertificateEvent
-from app.exams.models import Exam, ExamResult
 from app.labels import FINAL_STATUSES
-from app.officers.models import Officer, Unit
+from app.models.cases import CaseCertificate, PenaltyCase
+from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer, Unit
+from app.models.training import TrainingHours
 from app.reviews import services
-from app.training.models import TrainingHours
 from tests.factories import OfficerFactory, UnitFactory
 
 REQUIRED = 40.0

@@ -11,9 +11,9 @@ import pytest
 from app import compliance
 from app.extensions import db as _db
 from app.imports.services import OfficerImporter, import_officers
-from app.officers.models import Officer
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingSession
 from app.settings.services import set_value
-from app.training.models import Attendance, TrainingSession
 from app.training.services import ledger
 from app.training.stats import annual_stats, training_report
 from tests.factories import id_number

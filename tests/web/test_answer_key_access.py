@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.extensions import db
-from app.online.models import Question, Sitting
+from app.models.online import Question, Sitting
 from tests.conftest import follow_job, login, token
 from tests.online_data import BANK, exam_with_bank
 

@@ -46,7 +46,7 @@ def test_token_is_printed_once_alone_on_its_last_line_and_stored_hashed(app, run
     assert result.exit_code == 0
     tok = result.output.strip().splitlines()[-1]
     assert re.fullmatch(r"[A-Za-z0-9_-]{32,}", tok)
-    from app.api.models import ApiToken
+    from app.models.api import ApiToken
 
     with app.app_context():
         row = _db.session.query(ApiToken).one()
@@ -54,7 +54,7 @@ def test_token_is_printed_once_alone_on_its_last_line_and_stored_hashed(app, run
         import hashlib
 
         assert row.token_hash == hashlib.sha256(tok.encode()).hexdigest()
-        from app.audit.models import AuditEvent
+        from app.models.audit import AuditEvent
 
         assert _db.session.query(AuditEvent).filter_by(entity_type="api_token", action="create").count() == 1
 
@@ -82,7 +82,7 @@ def test_401_without_with_bad_and_with_revoked_token(api, client, runner):
 
 
 def test_token_of_deactivated_user_is_refused(app, api):
-    from app.auth.models import User
+    from app.models.auth import User
 
     with app.app_context():
         _db.session.query(User).filter_by(username="caller").update({"active": False})
@@ -91,7 +91,7 @@ def test_token_of_deactivated_user_is_refused(app, api):
 
 
 def test_token_request_sets_no_session_cookie_and_notes_last_use(app, api):
-    from app.api.models import ApiToken
+    from app.models.api import ApiToken
 
     resp = api("/api/v1/officers")
     assert "Set-Cookie" not in resp.headers
@@ -348,7 +348,7 @@ def test_account_page_lists_tokens_with_last_use_and_revokes_them(app, client, r
     client.get("/api/v1/flags", headers=bearer(tok))
     page = client.get("/account/tokens").get_data(as_text=True)
     assert "从未使用" not in page and re.search(r"\d{4}年\d+月\d+日 \d\d:\d\d", page)
-    from app.api.models import ApiToken
+    from app.models.api import ApiToken
 
     with app.app_context():
         token_id = _db.session.query(ApiToken).one().id
@@ -359,7 +359,7 @@ def test_account_page_lists_tokens_with_last_use_and_revokes_them(app, client, r
     resp = client.post(url, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     assert "已撤销 API 令牌“案件系统”" in resp.get_data(as_text=True)
     assert client.get("/api/v1/flags", headers=bearer(tok)).status_code == 401
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     with app.app_context():
         event = _db.session.query(AuditEvent).filter_by(entity_type="api_token", action="update").one()
@@ -370,7 +370,7 @@ def test_account_page_cannot_revoke_another_users_token(app, client, runner):
     make_user(app, "someone", "admin")
     tok = issue(runner, "someone", "甲")
     login(client, app, "admin", username="me")
-    from app.api.models import ApiToken
+    from app.models.api import ApiToken
 
     with app.app_context():
         token_id = _db.session.query(ApiToken).one().id
@@ -404,7 +404,7 @@ def test_a_huge_page_number_is_refused_not_a_500(api):
 def test_viewer_token_cannot_search_by_id_number_and_gets_told_so(app, api, runner, client):
     """A viewer's whole-number search is refused in JSON (no session cookie written); a clerk's
     is answered and audited."""
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     with app.app_context():
         number = OfficerFactory(name="甲").id_number

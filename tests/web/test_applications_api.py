@@ -42,8 +42,8 @@ def flow(app, runner, client, set_today):
     has no exam; 赵六 (甲街道) holds a valid card; 王五 is in 乙街道. Users: a clerk and an admin of
     甲街道, a clerk (法制) and an admin (审批) of 某区, a clerk of the whole organisation (制证)."""
     from app.auth.services import create_user
-    from app.exams.models import Exam, ExamResult
-    from app.officers.models import Unit
+    from app.models.exams import Exam, ExamResult
+    from app.models.officers import Unit
 
     set_today(TODAY)
     with app.app_context():
@@ -91,7 +91,7 @@ def test_an_application_goes_through_every_step_to_a_card_on_the_public_list(app
     assert [(h["step"], h["decision"], h["by"]) for h in done["history"]] == [
         ("submitted", "submit", "street_clerk"), ("unit_review", "approve", "street_admin"),
         ("legal_review", "approve", "legal"), ("approval", "approve", "chief"), ("issuing", "approve", "issuer")]
-    from app.certificates.models import Certificate
+    from app.models.certificates import Certificate
 
     with app.app_context():
         cert = _db.session.scalar(_db.select(Certificate).where(Certificate.number == "500103260001"))
@@ -154,8 +154,8 @@ def test_new_without_an_exam_waits_and_moves_on_when_a_pass_is_recorded(app, flo
     assert a["state"] == "awaiting_exam" and a["due_on"] is None
     assert flow.decide("street_admin", a["id"], "approve").status_code == 409
     from app.exams import services as exams
-    from app.exams.models import Exam
-    from app.officers.models import Officer
+    from app.models.exams import Exam
+    from app.models.officers import Officer
 
     with app.app_context():
         exam = exams.save_exam(None, {"title": "补充资格考试", "kind": "qualification", "held_on": TODAY,
@@ -215,8 +215,8 @@ def test_a_year_the_calendar_does_not_know_is_estimated_until_entered(app, flow,
     ("no_card", lambda o: setattr(o.certificates[0], "status", "lost"), "cancel", "赵六"),
 ])
 def test_each_refused_check_answers_422_with_its_code_and_creates_nothing(app, flow, code, setup, kind, who):
-    from app.applications.models import Application
-    from app.officers.models import Officer
+    from app.models.applications import Application
+    from app.models.officers import Officer
 
     if setup:
         with app.app_context():
@@ -247,7 +247,7 @@ def _to_issuing(flow, app_id):
 
 
 def test_renew_replace_and_cancel_act_on_the_card_through_its_transitions(app, flow, runner):
-    from app.certificates.models import Certificate
+    from app.models.certificates import Certificate
 
     renew = flow.submit(kind="renew", id_number=flow.ids["赵六"][1], reason="到期换证").get_json()
     assert renew["certificate_number"] == "ZF-OLD-1"

@@ -137,8 +137,8 @@ def test_printed_form_has_the_photo_decisions_and_seal_block(app, flow, users): 
 
 
 def test_batch_submits_one_application_for_each_who_passed(app, flow, users):  # noqa: F811
-    from app.applications.models import Application
-    from app.exams.models import Exam
+    from app.models.applications import Application
+    from app.models.exams import Exam
 
     with app.app_context():
         exam_id = _db.session.scalar(_db.select(Exam.id))

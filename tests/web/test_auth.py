@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
-from app.auth.models import User
 from app.extensions import db
+from app.models.audit import AuditEvent
+from app.models.auth import User
 from tests.conftest import PASSWORD, csrf_from, login, make_user
 
 

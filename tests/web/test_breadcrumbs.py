@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from app.exams.models import Exam
 from app.extensions import db as _db
-from app.training.models import TrainingSession
+from app.models.exams import Exam
+from app.models.training import TrainingSession
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.cases.models import PenaltyCase
 from app.cases.services import save_case
-from app.certificates.models import Certificate
 from app.certificates.services import create_certificate, transition
 from app.extensions import db as _db
+from app.models.cases import PenaltyCase
+from app.models.certificates import Certificate
 from tests.conftest import TODAY, login, token
 from tests.factories import OfficerFactory, UnitFactory
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.certificates.models import Certificate, CertificateEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
+from app.models.certificates import Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
 from tests.conftest import TODAY, csrf_from, login, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from app.extensions import db as _db
-from app.officers.models import Officer
+from app.models.officers import Officer
 from tests.conftest import TODAY, follow_job, login, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 from tests.web.test_export_walk import export_urls

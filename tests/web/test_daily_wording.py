@@ -16,7 +16,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
 
 def test_user_menu_names_the_role_once_when_the_name_is_the_role(app, client):
-    from app.auth.models import User
+    from app.models.auth import User
 
     login(client, app, "admin", username="root")
     with app.app_context():
@@ -76,7 +76,7 @@ def _flashes(html: str) -> str:
 
 
 def test_enrolment_names_what_is_wrong_with_each_entry(app, client):
-    from app.exams.models import Exam, ExamResult
+    from app.models.exams import Exam, ExamResult
 
     with app.app_context():
         exam = Exam(title="2026年度行政执法资格考试", held_on=date(2026, 9, 1))

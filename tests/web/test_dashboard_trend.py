@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from sqlalchemy import event
 
-from app.certificates.models import CertificateEvent
 from app.extensions import db as _db
 from app.main.trend import last_months, trend
-from app.training.models import Attendance, TrainingSession
+from app.models.certificates import CertificateEvent
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

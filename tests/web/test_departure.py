@@ -31,7 +31,7 @@ def test_departure_ends_the_post_and_opens_a_cancel_task(app, client, set_today)
     assert "已登记“离岗甲”离岗，请在2026年7月1日前注销其 1 个证件" in html
     assert "辞职（2026年6月1日）后注销证件 Z-1" in html and "2026年7月1日前" in html
     with app.app_context():
-        from app.officers.models import Officer
+        from app.models.officers import Officer
 
         assert _db.session.get(Officer, oid).employment_status == "resigned"
     dash = client.get("/").get_data(as_text=True)
@@ -64,8 +64,8 @@ def _number_after(html: str, marker: str) -> str:
 def test_dashboard_counts_cards_and_open_tasks_within_the_users_scope(app, client, tree):  # noqa: F811
     """The card total and the open 注销 tasks come from one statement; both stay within the
     signed-in user's unit subtree."""
+    from app.models.officers import Officer
     from app.officers.departures import depart
-    from app.officers.models import Officer
     from tests.web.test_scope import TODAY as SCOPE_TODAY
     from tests.web.test_scope import scoped_login
 

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from app.certificates.models import AnnualReview, Certificate, CertificateEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import TODAY, login, token
 from tests.factories import CertificateFactory, OfficerFactory
 

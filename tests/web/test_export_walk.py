@@ -57,7 +57,7 @@ def data(app, runner, tmp_path):
 
 
 def _all_id_numbers(app) -> list[str]:
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     with app.app_context():
         return list(_db.session.scalars(_db.select(Officer.id_number)))
@@ -65,7 +65,7 @@ def _all_id_numbers(app) -> list[str]:
 
 def _upload(client, app, tmp_path) -> str:
     """The signed-in user's own import batch (with the formula name) → its token."""
-    from app.imports.models import ImportBatch
+    from app.models.imports import ImportBatch
 
     path = tmp_path / "人员.csv"
     path.write_text(f"姓名,身份证号,单位\n{EVIL},123,城市管理科\n", encoding="utf-8-sig")
@@ -151,7 +151,7 @@ def test_every_export_masks_ids_and_carries_no_formula(app, runner, tmp_path, da
 
 def test_the_access_code_sheet_masks_ids_and_keeps_the_name_as_text(app, client, data):
     """The exam's code sheet: masked numbers for a clerk, the formula name as plain text."""
-    from app.officers.idnumber import mask
+    from app.idnumber import mask
 
     login(client, app, "clerk")
     resp = client.get(f"/exams/{data['exam_id']}/online/codes.xlsx")

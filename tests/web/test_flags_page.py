@@ -10,9 +10,9 @@ from urllib.parse import quote
 import pytest
 from openpyxl import load_workbook
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.officers.idnumber import mask
+from app.idnumber import mask
+from app.models.audit import AuditEvent
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

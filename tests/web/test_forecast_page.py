@@ -10,8 +10,8 @@ from datetime import date
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.certificates.models import Certificate
 from app.extensions import db
+from app.models.certificates import Certificate
 from app.reports import forecast
 from tests.cli.test_forecast_cli import TODAY, data  # noqa: F401  (the fixture)
 from tests.conftest import login, token
@@ -126,7 +126,7 @@ def test_kept_forecast_follows_a_write(app, client, data, set_today):  # noqa: F
 def test_kept_forecast_outlives_an_export_not_a_write(app, client, data, set_today):  # noqa: F811
     """Only an audited change of data clears the kept pictures: an export (audited, but changing
     nothing) does not — a change made behind the audit's back stays hidden until the next write."""
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     set_today(TODAY)
     app.config["TREND_CACHE_SECONDS"] = 300

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
 from app.extensions import limiter
+from app.models.audit import AuditEvent
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 

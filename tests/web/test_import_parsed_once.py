@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from app.extensions import db as _db
-from app.imports.models import ImportBatch
-from app.officers.models import Officer
+from app.models.imports import ImportBatch
+from app.models.officers import Officer
 from tests.conftest import csrf_from, login
 from tests.factories import UnitFactory, id_number
 from tests.sheets import xlsx

@@ -9,7 +9,7 @@ import openpyxl
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
 from tests.conftest import login, token
 from tests.factories import id_number
 

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.officers.models import Officer
-from app.training.models import Attendance, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import csrf_from, login, token
 from tests.factories import OfficerFactory, id_number
 from tests.hostile import row_bomb_xlsx
@@ -114,7 +114,7 @@ def test_wizard_preview_check_annotated_sheet_import_and_undo(client, app, peopl
     assert "签到表（已改）.xlsx" in html
 
     with app.app_context():
-        from app.imports.models import ImportBatch
+        from app.models.imports import ImportBatch
 
         batch = _db.session.scalar(select(ImportBatch).where(ImportBatch.status == "imported"))
         batch_id = batch.id
@@ -148,8 +148,8 @@ def test_undo_refused_once_the_records_changed(client, app, tmp_path):
     html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
     client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     with app.app_context():
-        from app.certificates.models import Certificate
-        from app.imports.models import ImportBatch
+        from app.models.certificates import Certificate
+        from app.models.imports import ImportBatch
         from tests.factories import CertificateFactory
 
         officer = _db.session.scalar(select(Officer))
@@ -170,7 +170,7 @@ def test_wizard_upload_is_owner_checked(client, app, tmp_path):
     login(other, app, "clerk", username="clerk2")
     assert other.get(url).status_code == 404
     with app.app_context():
-        from app.imports.models import ImportBatch
+        from app.models.imports import ImportBatch
 
         batch_id = _db.session.scalar(select(ImportBatch.id))
     assert other.get(f"/imports/history/{batch_id}/file").status_code == 403  # full ID numbers
@@ -196,7 +196,7 @@ def test_preview_shows_defaults_for_absent_columns(client, app, tmp_path):
 
 
 def test_cases_import_through_the_wizard_and_undo(client, app, tmp_path):
-    from app.cases.models import CaseCertificate, PenaltyCase
+    from app.models.cases import CaseCertificate, PenaltyCase
 
     login(client, app, "admin")
     path = xlsx(tmp_path / "案件.xlsx", [["案号", "决定日期", "执法证号"],
@@ -208,7 +208,7 @@ def test_cases_import_through_the_wizard_and_undo(client, app, tmp_path):
     client.post(url + "/import", data={"csrf_token": csrf_from(html)})
     assert (count(app, PenaltyCase), count(app, CaseCertificate)) == (1, 2)
     with app.app_context():
-        from app.imports.models import ImportBatch
+        from app.models.imports import ImportBatch
 
         batch_id = _db.session.scalar(select(ImportBatch.id))
     html = client.post(f"/imports/history/{batch_id}/undo", data={"csrf_token": token(client, "/imports/history")},
@@ -220,7 +220,7 @@ def test_cases_import_through_the_wizard_and_undo(client, app, tmp_path):
 def test_import_details_name_the_created_officers(client, app):
     from datetime import datetime
 
-    from app.imports.models import ImportBatch
+    from app.models.imports import ImportBatch
 
     with app.app_context():
         a, b = OfficerFactory(name="欧阳明月"), OfficerFactory(name="司马青")
@@ -249,8 +249,8 @@ def test_undo_refused_when_the_officer_got_an_attachment_since(client, app, tmp_
     html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
     client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     with app.app_context():
-        from app.imports.models import ImportBatch
-        from app.officers.models import OfficerAttachment
+        from app.models.imports import ImportBatch
+        from app.models.officers import OfficerAttachment
 
         officer = _db.session.scalar(select(Officer))
         _db.session.add(OfficerAttachment(officer_id=officer.id, filename="证.pdf", mime="application/pdf",
@@ -272,8 +272,8 @@ def test_undo_drops_the_derived_training_hours(client, app, tmp_path):
     html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
     client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     with app.app_context():
-        from app.imports.models import ImportBatch
-        from app.training.models import TrainingHours
+        from app.models.imports import ImportBatch
+        from app.models.training import TrainingHours
 
         officer = _db.session.scalar(select(Officer))
         _db.session.add(TrainingHours(officer_id=officer.id, year=2026, hours=0.0, attended=0))
@@ -294,9 +294,9 @@ def test_undo_refused_when_a_user_was_given_the_imported_unit(client, app, tmp_p
     html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
     client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     with app.app_context():
-        from app.auth.models import User
-        from app.imports.models import ImportBatch
-        from app.officers.models import Unit
+        from app.models.auth import User
+        from app.models.imports import ImportBatch
+        from app.models.officers import Unit
 
         user = _db.session.scalar(select(User))
         user.unit_id = _db.session.scalar(select(Unit.id).where(Unit.name == "城市管理科"))
@@ -317,8 +317,8 @@ def test_undo_refused_when_the_officer_got_a_photo_since(client, app, tmp_path):
     html = client.post(url + "/check", data=mapping_form(html)).get_data(as_text=True)
     client.post(url + "/import", data={"csrf_token": csrf_from(html), "create_unit": "城市管理科"})
     with app.app_context():
-        from app.imports.models import ImportBatch
-        from app.officers.models import OfficerPhoto
+        from app.models.imports import ImportBatch
+        from app.models.officers import OfficerPhoto
 
         officer = _db.session.scalar(select(Officer))
         _db.session.add(OfficerPhoto(officer_id=officer.id, mime="image/png", data=b"\x89PNG"))

@@ -11,7 +11,7 @@ import openpyxl
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
 from tests.conftest import csrf_from, login, token
 from tests.factories import UnitFactory, id_number
 from tests.sheets import xlsx

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
-from app.jobs.models import Job
+from app.models.jobs import Job
 from tests.conftest import csrf_from, login, make_user
 from tests.factories import CertificateFactory, OfficerFactory
 
@@ -74,7 +74,7 @@ def test_job_files_of_another_user_are_refused(app, client):
 def test_past_jobs_per_user_a_new_job_is_refused_with_429(app, client):
     login(client, app, "viewer", username="busy")
     with app.app_context():
-        from app.auth.models import User
+        from app.models.auth import User
 
         uid = _db.session.scalar(select(User.id).where(User.username == "busy"))
         for i in range(3):
@@ -126,7 +126,7 @@ def test_a_user_who_was_deactivated_gets_no_file(app, client):
 
     make_user(app, "gone", "viewer")
     with app.app_context():
-        from app.auth.models import User
+        from app.models.auth import User
 
         user = _db.session.scalar(select(User).where(User.username == "gone"))
         user.active = False
@@ -194,8 +194,8 @@ def test_each_request_logs_one_json_line_with_user_route_status_and_time(app, cl
 
 
 def test_an_import_with_more_rows_than_the_threshold_runs_as_a_job(app, client, runner, tmp_path):
-    from app.imports.models import ImportBatch
-    from app.officers.models import Officer
+    from app.models.imports import ImportBatch
+    from app.models.officers import Officer
     from tests.factories import id_number
     from tests.sheets import xlsx
     from tests.web.test_import_wizard import mapping_form, start
@@ -214,7 +214,7 @@ def test_an_import_with_more_rows_than_the_threshold_runs_as_a_job(app, client, 
         assert _db.session.scalar(select(func.count()).select_from(Officer)) == 3
         batch = _db.session.scalar(select(ImportBatch))
         assert batch.status != "uploaded"
-        from app.audit.models import AuditEvent
+        from app.models.audit import AuditEvent
 
         actors = set(_db.session.scalars(select(AuditEvent.actor).where(
             AuditEvent.action == "create", AuditEvent.entity_type == "officer")))
@@ -253,8 +253,8 @@ def test_a_big_list_export_is_a_job_too(app, client, runner):
 def test_my_files_name_an_exams_certificates_as_such(app, client):
     from datetime import date
 
-    from app.exams.models import Exam
-    from app.training.models import TrainingSession
+    from app.models.exams import Exam
+    from app.models.training import TrainingSession
 
     with app.app_context():
         exam = Exam(title="2026年度行政执法资格考试", held_on=date(2026, 5, 1))

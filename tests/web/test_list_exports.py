@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
+from app.models.audit import AuditEvent
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -106,9 +106,9 @@ def test_certificates_export_matches_and_neutralises_formulas(app, client, staff
 
 @pytest.fixture
 def activity(app, staff):
-    from app.exams.models import Exam, ExamResult
-    from app.officers.models import Officer
-    from app.training.models import Attendance, TrainingSession
+    from app.models.exams import Exam, ExamResult
+    from app.models.officers import Officer
+    from app.models.training import Attendance, TrainingSession
 
     with app.app_context():
         officers = _db.session.scalars(select(Officer).order_by(Officer.id)).all()
@@ -166,7 +166,7 @@ def test_ledger_export_matches(app, client, activity):
 
 
 def activity_unit(app) -> int:
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     with app.app_context():
         return _db.session.scalar(select(Unit.id).where(Unit.name == "城市管理科"))

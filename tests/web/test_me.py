@@ -114,8 +114,8 @@ def _card_link(client) -> str:
 
 
 def test_the_live_card_says_valid_then_suspended_then_expired(app, client, runner, people, set_today):
-    from app.certificates.models import Certificate
     from app.certificates.services import transition
+    from app.models.certificates import Certificate
     from app.settings.services import set_value
 
     set_today(date(2026, 6, 15))
@@ -141,7 +141,7 @@ def test_the_live_card_says_valid_then_suspended_then_expired(app, client, runne
     html = anon.get(link).get_data(as_text=True)
     assert "二维码已过期，请执法人员刷新" in html and "王自助" not in html
     with app.app_context():
-        from app.verify.models import VerifyHit
+        from app.models.verify import VerifyHit
 
         hits = db.session.scalar(select(VerifyHit.hits).where(VerifyHit.kind == "card",
                                                               VerifyHit.row_id == people["cert"]))
@@ -149,8 +149,8 @@ def test_the_live_card_says_valid_then_suspended_then_expired(app, client, runne
 
 
 def test_a_claim_approved_by_a_clerk_counts_in_the_ledger(app, client, runner, people, set_today):
-    from app.me.models import TrainingClaim
-    from app.training.models import TrainingHours
+    from app.models.me import TrainingClaim
+    from app.models.training import TrainingHours
 
     set_today(date(2026, 6, 15))
     _activate_and_login(app, client, runner, people["idn"])
@@ -227,8 +227,8 @@ def test_an_officer_takes_an_open_online_exam_without_the_access_code(app, runne
 def test_the_shortfall_flag_counts_an_approved_claim(app, client, runner, people, set_today):
     from app.compliance import Params, list_flags
     from app.me.claims import decide_claim, file_claim
-    from app.me.models import TrainingClaim
-    from app.officers.models import Officer
+    from app.models.me import TrainingClaim
+    from app.models.officers import Officer
 
     set_today(date(2026, 6, 15))
 
@@ -251,8 +251,8 @@ def test_the_shortfall_flag_counts_an_approved_claim(app, client, runner, people
 
 
 def test_a_returned_claim_needs_a_reason_and_does_not_count(app, client, runner, people, set_today):
-    from app.me.models import TrainingClaim
-    from app.training.models import TrainingHours
+    from app.models.me import TrainingClaim
+    from app.models.training import TrainingHours
 
     set_today(date(2026, 6, 15))
     _activate_and_login(app, client, runner, people["idn"])
@@ -289,8 +289,8 @@ def test_a_claim_with_a_renamed_executable_is_refused(app, client, runner, peopl
 
 
 def test_phone_change_goes_to_the_unit_for_approval(app, client, runner, people):
-    from app.me.models import ChangeRequest
-    from app.officers.models import Officer
+    from app.models.me import ChangeRequest
+    from app.models.officers import Officer
 
     _activate_and_login(app, client, runner, people["idn"])
     page = client.get("/me/requests")
@@ -325,7 +325,7 @@ def test_the_web_slip_masks_the_id_number_and_its_code_activates(app, client, pe
 
 
 def test_a_departed_officer_loses_the_account(app, client, runner, people):
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     _activate_and_login(app, client, runner, people["idn"])
     with app.app_context():
@@ -356,8 +356,8 @@ def test_cases_show_only_ones_own_numbers_and_problems(app, client, runner, peop
 def test_a_clerk_of_another_unit_neither_sees_nor_decides_the_claim(app, client, people, set_today):
     from app.auth.services import create_user
     from app.me.claims import file_claim
-    from app.me.models import TrainingClaim
-    from app.officers.models import Officer
+    from app.models.me import TrainingClaim
+    from app.models.officers import Officer
     from tests.conftest import PASSWORD
 
     set_today(date(2026, 6, 15))
@@ -383,7 +383,7 @@ def test_a_clerk_of_another_unit_neither_sees_nor_decides_the_claim(app, client,
 
 def test_the_claims_list_searches_by_name(app, client, people, set_today):
     from app.me.claims import file_claim
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     set_today(date(2026, 6, 15))
     with app.app_context():

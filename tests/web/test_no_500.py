@@ -9,9 +9,9 @@ import pytest
 from flask import url_for
 
 from app.auth.access import PUBLIC_ENDPOINTS
-from app.exams.models import Exam, ExamResult
 from app.extensions import db
-from app.training.models import Attendance, TrainingSession
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import login, token
 from tests.factories import CertificateFactory, OfficerFactory
 
@@ -59,7 +59,7 @@ def world(app):
         att = Attendance(session_id=session.id, officer_id=officer.id, status="attended", credited_hours=2)
         res = ExamResult(exam_id=exam.id, officer_id=officer.id, score=80, absent=False)
         db.session.add_all([att, res])
-        from app.imports.models import ImportBatch
+        from app.models.imports import ImportBatch
 
         batch = ImportBatch(token="batch-token", kind="officers", filename="名单.xlsx",
                             file_data=b"PK", status="imported", summary="导入执法人员 1 条")
@@ -68,7 +68,7 @@ def world(app):
 
         case = save_case(None, {"case_no": "罚1", "decided_on": date(2026, 3, 3),
                                 "certificate_numbers": [cert.number, "X9"]})
-        from app.online.models import PaperItem, Question, Sitting
+        from app.models.online import PaperItem, Question, Sitting
 
         question = Question(type="single", stem="题", options={"A": "甲", "B": "乙"}, answer="A", category="",
                             basis="", retired=False, version=1)
@@ -78,9 +78,9 @@ def world(app):
         item = PaperItem(sitting_id=sitting.id, position=1, question_id=question.id, type="single", stem="题",
                          options=[["A", "A", "甲"], ["B", "B", "乙"]], key="A", points=1)
         db.session.add(item)
-        from app.applications.models import Application, Notification
-        from app.auth.models import User
-        from app.me.models import ChangeRequest, TrainingClaim
+        from app.models.applications import Application, Notification
+        from app.models.auth import User
+        from app.models.me import ChangeRequest, TrainingClaim
 
         claim = TrainingClaim(officer_id=officer.id, title="自学", held_on=date(2026, 3, 4), hours=2,
                               category="lecture", proof_name="证明.png", proof_mime="image/png", proof=b"\x89PNG")
@@ -124,10 +124,10 @@ def _urls(app, world):
 def test_garbage_never_gives_500(app, client, world):
     login(client, app, "admin", username="fuzzadmin")
     with app.app_context():
-        from app.auth.models import User
+        from app.models.auth import User
 
         world["admin_id"] = db.session.scalar(db.select(User.id).where(User.username == "fuzzadmin"))
-        from app.applications.models import Notification
+        from app.models.applications import Notification
 
         db.session.get(Notification, world["note_id"]).user_id = world["admin_id"]  # the admin's own notice
         db.session.commit()

@@ -8,11 +8,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.officers.models import Officer
-from app.training.models import Attendance, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import TODAY, login, token
 from tests.factories import OfficerFactory, UnitFactory
 

@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.officers.models import OfficerAttachment
+from app.models.audit import AuditEvent
+from app.models.officers import OfficerAttachment
 from tests.conftest import TODAY, login, token
 from tests.factories import OfficerFactory, UnitFactory
 

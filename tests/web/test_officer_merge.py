@@ -8,13 +8,13 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
-from app.auth.models import User
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.officers.models import Officer, OfficerAttachment
-from app.online.models import Sitting
-from app.training.models import Attendance, TrainingSession
+from app.models.audit import AuditEvent
+from app.models.auth import User
+from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer, OfficerAttachment
+from app.models.online import Sitting
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import csrf_from, login, token
 from tests.factories import CertificateFactory, OfficerFactory
 
@@ -76,9 +76,9 @@ def test_delete_is_refused_naming_what_refers_to_the_record(app, client):
 
 def _rows_for(officer, exam, session):
     """One row of every table that refers to an officer."""
-    from app.applications.models import Application
-    from app.me.models import ChangeRequest, OfficerInvite, TrainingClaim
-    from app.officers.models import CardCancelTask, OfficerPhoto, OfficerUnitHistory
+    from app.models.applications import Application
+    from app.models.me import ChangeRequest, OfficerInvite, TrainingClaim
+    from app.models.officers import CardCancelTask, OfficerPhoto, OfficerUnitHistory
 
     card = CertificateFactory(officer=officer)
     account = User(username=officer.id_number, role="officer", officer_id=officer.id, password_hash="x")

@@ -11,8 +11,8 @@ from PIL import Image
 from sqlalchemy import event, func, select
 
 from app.extensions import db as _db
-from app.officers.idnumber import mask
-from app.officers.models import Officer
+from app.idnumber import mask
+from app.models.officers import Officer
 from tests.conftest import TODAY, login, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 
@@ -390,7 +390,7 @@ def test_photo_upload_is_checked_and_served(client, app, staff):
     assert photo.status_code == 200 and photo.mimetype == "image/png"  # type from content, not name
     assert photo.data == png_bytes()
     with app.app_context():
-        from app.audit.models import AuditEvent
+        from app.models.audit import AuditEvent
 
         event = _db.session.scalars(_db.select(AuditEvent).where(AuditEvent.summary == "更新照片：王五")).one()
         assert event.changes["photo"][1].startswith("image/png")
@@ -402,8 +402,8 @@ def test_photo_upload_is_checked_and_served(client, app, staff):
 def test_photo_is_replaced_and_removed_from_the_officer_form(client, app, staff):
     """The photo is kept in officer_photo, one row per officer: a new upload replaces it, 删除现有照片
     removes it; either is a new version of the officer (a form opened before is stale) and audited."""
-    from app.audit.models import AuditEvent
-    from app.officers.models import OfficerPhoto
+    from app.models.audit import AuditEvent
+    from app.models.officers import OfficerPhoto
 
     login(client, app, "clerk")
     oid = staff["王五"]["id"]
@@ -529,8 +529,8 @@ def test_detail_lists_approved_claims_and_counts_them_as_training_hours(app, cli
     """The officer page's training table shows the year's approved training claims (自行申报) next
     to the attended sessions, and its hours are training_hours' (claims included); a pending
     claim neither shows nor counts."""
-    from app.me.models import TrainingClaim
-    from app.training.models import Attendance, TrainingHours, TrainingSession
+    from app.models.me import TrainingClaim
+    from app.models.training import Attendance, TrainingHours, TrainingSession
 
     with app.app_context():
         o = OfficerFactory(name="钱七")

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
-from app.exams.models import ExamResult
 from app.extensions import db
+from app.models.audit import AuditEvent
+from app.models.exams import ExamResult
+from app.models.online import OnlineExam, PaperItem, Sitting
 from app.models_base import utcnow
-from app.online.models import OnlineExam, PaperItem, Sitting
 from tests.online_data import KEY, exam_with_bank
 
 

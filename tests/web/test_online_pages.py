@@ -8,9 +8,9 @@ import io
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.extensions import db
-from app.online.models import PaperItem, Question, Sitting
+from app.models.audit import AuditEvent
+from app.models.online import PaperItem, Question, Sitting
 from tests.conftest import follow_job, login, token
 from tests.online_data import BANK, KEY, csv_bytes, exam_with_bank
 
@@ -142,8 +142,8 @@ def test_tickets_and_paper_pdfs(app, runner, client, tmp_path):
 def test_scores_are_on_the_exam_page_once_the_time_is_up(app, runner, client, tmp_path):
     from datetime import timedelta
 
+    from app.models.online import OnlineExam
     from app.models_base import utcnow
-    from app.online.models import OnlineExam
 
     exam_id, (a, b) = exam_with_bank(app, runner, tmp_path, 2)
     room = app.test_client()

@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
-from app.exams.models import ExamResult
 from app.extensions import db
-from app.officers.models import Officer
+from app.models.audit import AuditEvent
+from app.models.exams import ExamResult
+from app.models.officers import Officer
 from app.verify.tokens import make_token
 from tests.conftest import TODAY, follow_job, login, token
 from tests.online_data import KEY, exam_with_bank

@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
-from app.certificates.models import AnnualReview
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.certificates import AnnualReview
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -58,7 +58,7 @@ def data(app):
             _db.session.add(ExamResult(exam_id=big.id, officer_id=o.id, absent=i % 10 == 0,
                                        score=None if i % 10 == 0 else 40 + i % 50))
         # penalty cases naming the officers' certificates
-        from app.cases.models import CaseCertificate, PenaltyCase
+        from app.models.cases import CaseCertificate, PenaltyCase
 
         for k in range(60):
             c = PenaltyCase(case_no=f"罚字{k:03d}", title=f"案件{k}", decided_on=TODAY - timedelta(days=k),

@@ -39,7 +39,7 @@ def demo(app):
     """Demo data plus the kinds of audit rows a week of work leaves (edits by a person, by the
     command line, an anonymous failed login)."""
     from app.demo import seed
-    from app.officers.models import Officer
+    from app.models.officers import Officer
     from app.officers.services import save_officer
 
     with app.app_context():
@@ -55,12 +55,12 @@ def demo(app):
 
 
 def _sample_ids(app) -> dict[str, int]:
-    from app.auth.models import User
-    from app.cases.models import PenaltyCase
-    from app.certificates.models import Certificate
-    from app.exams.models import Exam
-    from app.officers.models import Officer, Unit
-    from app.training.models import TrainingSession
+    from app.models.auth import User
+    from app.models.cases import PenaltyCase
+    from app.models.certificates import Certificate
+    from app.models.exams import Exam
+    from app.models.officers import Officer, Unit
+    from app.models.training import TrainingSession
 
     with app.app_context():
         def first(model):
@@ -104,7 +104,7 @@ def test_no_raw_codes_or_iso_dates_in_any_page(app, client, demo):
 
 
 def test_audit_page_reads_in_chinese(app, client, demo):
-    from app.officers.models import Officer, Unit
+    from app.models.officers import Officer, Unit
 
     login(client, app, "admin")
     other = app.test_client()

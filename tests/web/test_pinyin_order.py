@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from app.documents import services as documents
 from app.extensions import db as _db
-from app.officers.models import Officer, Unit
+from app.models.officers import Officer, Unit
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from app.certificates.services import create_certificate, transition
 from app.extensions import db as _db
-from app.settings.models import Setting
+from app.models.settings import Setting
 from app.settings.services import set_value
 from tests.conftest import TODAY, login
 from tests.factories import OfficerFactory, UnitFactory
@@ -87,7 +87,7 @@ def test_a_suspension_removes_the_officer_at_once(app, client, registry):
     with app.app_context():
         from sqlalchemy import select
 
-        from app.certificates.models import Certificate
+        from app.models.certificates import Certificate
 
         cert = _db.session.scalar(select(Certificate).where(Certificate.number == "5001080001"))
         transition(cert, "suspend", effective_on=TODAY, reason="暂扣", today=TODAY)

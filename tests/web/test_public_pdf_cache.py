@@ -12,10 +12,10 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.officers.models import Officer
-from app.verify.models import VerifyHit
+from app.models.audit import AuditEvent
+from app.models.officers import Officer
+from app.models.verify import VerifyHit
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

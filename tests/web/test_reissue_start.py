@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from app.applications.models import Application
 from app.extensions import db as _db
+from app.models.applications import Application
 from tests.conftest import csrf_from, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

@@ -119,7 +119,7 @@ def test_xlsx_export(app, client, people):
     assert [r[2] for r in body] == ["赵六", "张三", "李四"]
     assert body[0][0] == "已过期仍在岗" and body[0][5] == -12
     assert body[1][0] == "7 天内到期" and body[1][5] == 5
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     with app.app_context():
         summaries = list(db.session.scalars(select(AuditEvent.summary).where(AuditEvent.action == "export")))

@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from app.audit.models import AuditEvent
 from app.auth.access import PUBLIC_ENDPOINTS
 from app.extensions import db
+from app.models.audit import AuditEvent
 from tests.conftest import login, token
 
 # Only admins may touch users, settings and the audit log.

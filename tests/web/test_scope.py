@@ -13,7 +13,7 @@ from tests.conftest import PASSWORD, TODAY, csrf_from, token
 @pytest.fixture
 def tree(app, set_today):
     """区 → 甲局 → 甲一科; 区 → 乙局; and 丙局 outside. One officer (with a card) in each."""
-    from app.officers.models import Unit
+    from app.models.officers import Unit
     from tests.factories import CertificateFactory, OfficerFactory
 
     set_today(TODAY)
@@ -81,7 +81,7 @@ def test_whole_organisation_user_sees_everyone(app, client, tree):
 
 def test_flag_counts_are_the_subtree_s(app, client, tree):
     from app import compliance
-    from app.auth.models import User
+    from app.models.auth import User
 
     with app.app_context():
         from app.auth.services import create_user, unit_named
@@ -109,7 +109,7 @@ def test_officer_form_offers_only_units_of_the_subtree(app, client, tree):
         "employment_status": "active", "on_enforcement_post": "y"})
     assert resp.status_code == 200
     with app.app_context():
-        from app.officers.models import Officer
+        from app.models.officers import Officer
 
         assert _db.session.scalar(_db.select(Officer).where(Officer.name == "周外")) is None
 
@@ -117,7 +117,7 @@ def test_officer_form_offers_only_units_of_the_subtree(app, client, tree):
 # --- accounts ------------------------------------------------------------------------------------
 
 def test_cli_create_with_unit_and_set_unit(app, runner, tree):
-    from app.auth.models import User
+    from app.models.auth import User
 
     result = runner.invoke(args=["users", "create", "jia_admin", "--role", "admin", "--unit", "甲局"])
     assert result.exit_code == 0, result.output
@@ -142,8 +142,8 @@ def test_cli_create_with_unit_and_set_unit(app, runner, tree):
 
 
 def test_scoped_admin_manages_only_users_of_their_subtree(app, client, tree):
-    from app.auth.models import User
     from app.auth.services import create_user
+    from app.models.auth import User
 
     with app.app_context():
         other, _ = create_user("yi_clerk", "clerk", PASSWORD, unit_id=tree["units"]["乙局"])
@@ -183,8 +183,8 @@ def test_scoped_admin_manages_only_users_of_their_subtree(app, client, tree):
 
 
 def test_users_page_shows_and_sets_the_scope(app, client, tree):
-    from app.auth.models import User
     from app.auth.services import create_user
+    from app.models.auth import User
 
     with app.app_context():
         u, _ = create_user("clerk1", "clerk", PASSWORD)
@@ -204,7 +204,7 @@ def test_users_page_shows_and_sets_the_scope(app, client, tree):
 
 
 def test_import_refuses_rows_naming_units_or_people_outside_the_subtree(app, client, tree):
-    from app.officers.models import Officer, Unit
+    from app.models.officers import Officer, Unit
     from tests.factories import id_number
     from tests.web.test_import_web import upload, xlsx_bytes
 
@@ -257,8 +257,8 @@ def _move(client, unit_id, parent_id):
 
 
 def test_admin_moves_a_unit_and_a_cycle_is_refused(app, client, tree):
-    from app.audit.models import AuditEvent
-    from app.officers.models import Unit
+    from app.models.audit import AuditEvent
+    from app.models.officers import Unit
 
     u = tree["units"]
     scoped_login(client, app, "top", "admin", None)
@@ -274,7 +274,7 @@ def test_admin_moves_a_unit_and_a_cycle_is_refused(app, client, tree):
 
 
 def test_scoped_admin_moves_only_inside_their_branch(app, client, tree):
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     u = tree["units"]
     scoped_login(client, app, "jia", "admin", "甲局")
@@ -300,7 +300,7 @@ def test_clerk_may_not_move_a_unit(app, client, tree):
 
 
 def test_a_number_registered_outside_the_branch_is_refused_without_naming_the_person(app, client, tree):
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     with app.app_context():
         yi_number = _db.session.get(Officer, tree["officers"]["孙乙"]).id_number
@@ -319,7 +319,7 @@ def test_a_number_registered_outside_the_branch_is_refused_without_naming_the_pe
 
 
 def test_bulk_actions_touch_only_the_branch(app, client, tree):
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     o, u = tree["officers"], tree["units"]
     scoped_login(client, app, "jia", "clerk", "甲局")
@@ -368,10 +368,10 @@ def test_dashboard_pictures_are_cached_per_scope(app, tree):
     """The dashboard's cached pictures (trend, forecast card) are kept apart per scope: a branch
     never gets the figures computed for the whole organisation, nor another branch's."""
     from app import scope
-    from app.auth.models import User
     from app.auth.services import create_user, unit_named
     from app.main.trend import _cache, cached
-    from app.officers.models import Officer
+    from app.models.auth import User
+    from app.models.officers import Officer
 
     with app.app_context():
         create_user("jia_cache", "viewer", PASSWORD, unit_id=unit_named("甲局").id)

@@ -33,7 +33,7 @@ def test_a_case_spanning_two_branches_is_seen_by_both_and_judged_whole(app, clie
 
 
 def test_a_case_follows_the_branch_its_officer_moves_to(app, client, tree):  # noqa: F811
-    from app.officers.models import Officer
+    from app.models.officers import Officer
 
     _case(app, "罚〔2026〕3号", "", [tree["certs"]["孙乙"][1]])
     with app.app_context():

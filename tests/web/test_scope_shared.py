@@ -18,8 +18,8 @@ from tests.web.test_scope import scoped_login, tree  # noqa: F401  (the fixture)
 def _things(app, tree):  # noqa: F811
     """A session and an exam organised by each of 某区 (the parent), 甲局, 乙局 and nobody (the whole
     organisation); in each, every officer of the tree enrolled / a candidate."""
-    from app.exams.models import Exam, ExamResult
-    from app.training.models import Attendance, TrainingSession
+    from app.models.exams import Exam, ExamResult
+    from app.models.training import Attendance, TrainingSession
 
     units = tree["units"]
     out = {}
@@ -59,8 +59,8 @@ def test_a_scoped_user_sees_the_sessions_and_exams_of_their_branch_and_above(app
 
 
 def test_only_the_organising_branch_changes_a_session_or_exam(app, client, tree):  # noqa: F811
-    from app.exams.models import Exam
-    from app.training.models import Attendance, TrainingSession
+    from app.models.exams import Exam
+    from app.models.training import Attendance, TrainingSession
 
     things = _things(app, tree)
     scoped_login(client, app, "jia", "clerk", "甲局")
@@ -93,7 +93,7 @@ def test_only_the_organising_branch_changes_a_session_or_exam(app, client, tree)
 
 
 def test_a_new_session_is_organised_by_the_users_unit_and_not_by_a_sibling(app, client, tree):  # noqa: F811
-    from app.training.models import TrainingSession
+    from app.models.training import TrainingSession
 
     scoped_login(client, app, "jia", "clerk", "甲局")
     page = client.get("/training/new").get_data(as_text=True)
@@ -109,7 +109,7 @@ def test_a_new_session_is_organised_by_the_users_unit_and_not_by_a_sibling(app, 
 
 
 def test_a_scoped_user_enrols_only_their_own_officers(app, client, tree):  # noqa: F811
-    from app.training.models import Attendance, TrainingSession
+    from app.models.training import Attendance, TrainingSession
 
     with app.app_context():
         s = TrainingSession(title="区培训", category="general_law", held_on=date(2026, 3, 1), hours=4,
@@ -140,9 +140,9 @@ def test_attendance_counts_are_the_branch_s_with_the_scope_written_for_the_datab
     """The scope on attendance is `+officer_id IN (…)` on SQLite (keeping the session index for
     /training's counts) and plain `officer_id IN (…)` elsewhere: the same rows either way."""
     from app import scope
-    from app.auth.models import User
+    from app.models.auth import User
+    from app.models.training import Attendance
     from app.training.lists import attendance_counts
-    from app.training.models import Attendance
 
     things = _things(app, tree)
     s_qu = things["区"][0]

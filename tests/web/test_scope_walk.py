@@ -21,7 +21,7 @@ BRANCH_A, BRANCH_A1, BRANCH_B, PARENT = "城市管理科", "海棠溪社区", "�
 def scoped_demo(app):
     """Demo data; 片区 → 城市管理科 → 海棠溪社区 and 片区 → 综合行政执法队; every other unit outside."""
     from app.demo import seed
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     with app.app_context():
         seed(count=40, seed=5, today=date.today())
@@ -33,8 +33,8 @@ def scoped_demo(app):
         units[BRANCH_B].parent_id = top.id
         units[BRANCH_A1].parent_id = units[BRANCH_A].id
         # a session and an exam organised by each of the two sibling branches (the rest: by nobody)
-        from app.exams.models import Exam
-        from app.training.models import TrainingSession
+        from app.models.exams import Exam
+        from app.models.training import TrainingSession
 
         for model, word in ((TrainingSession, "培训"), (Exam, "考试")):
             last = list(_db.session.scalars(_db.select(model).order_by(model.id.desc()).limit(2)))
@@ -42,7 +42,7 @@ def scoped_demo(app):
                 thing.unit_id, thing.title = units[branch].id, f"{branch}主办的{word}"
         # an application for an officer of every unit (申请审批 pages, the officer page's 申请 section)
         from app.applications.services import submit
-        from app.officers.models import Officer
+        from app.models.officers import Officer
 
         for unit in units.values():
             officer = _db.session.scalar(_db.select(Officer).where(Officer.unit_id == unit.id,
@@ -54,8 +54,8 @@ def scoped_demo(app):
 
 def _people(app, unit_names: set[str]):
     """(names, certificate numbers, officer ids, certificate ids) inside and outside the units."""
-    from app.certificates.models import Certificate
-    from app.officers.models import Officer, Unit
+    from app.models.certificates import Certificate
+    from app.models.officers import Officer, Unit
 
     with app.app_context():
         rows = _db.session.execute(_db.select(Officer.id, Officer.name, Unit.name).join(Unit)).all()
@@ -73,19 +73,19 @@ def _people(app, unit_names: set[str]):
 
 
 def _organised_by(app, model, branch: str) -> int:
-    from app.officers.models import Unit
+    from app.models.officers import Unit
 
     with app.app_context():
         return _db.session.scalar(_db.select(model.id).join(Unit, Unit.id == model.unit_id).where(Unit.name == branch))
 
 
 def _ids(app, people, own: bool, sibling: str | None = None) -> dict:
-    from app.applications.models import Application
-    from app.auth.models import User
-    from app.cases.models import PenaltyCase
-    from app.exams.models import Exam
-    from app.officers.models import Unit
-    from app.training.models import TrainingSession
+    from app.models.applications import Application
+    from app.models.auth import User
+    from app.models.cases import PenaltyCase
+    from app.models.exams import Exam
+    from app.models.officers import Unit
+    from app.models.training import TrainingSession
 
     with app.app_context():
         def first(model):
@@ -225,9 +225,9 @@ def test_a_sibling_branchs_sessions_and_exams_are_not_listed(app, client, scoped
 def test_an_officer_account_sees_no_colleague(app, client, scoped_demo):
     """An officer of a branch, signed in with their own account: every GET route either answers
     404 or (their /me pages) names no other officer and prints no other certificate number."""
-    from app.certificates.models import Certificate
     from app.me.accounts import activate, invite
-    from app.officers.models import Officer
+    from app.models.certificates import Certificate
+    from app.models.officers import Officer
 
     with app.app_context():
         officer = _db.session.scalar(_db.select(Officer).join(Certificate, Certificate.officer_id == Officer.id)

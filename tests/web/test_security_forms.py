@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from app.auth.models import User
-from app.certificates.models import Certificate
 from app.extensions import db as _db
-from app.officers.models import Officer
+from app.models.auth import User
+from app.models.certificates import Certificate
+from app.models.officers import Officer
 from tests.conftest import TODAY, login, make_user, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -100,8 +100,8 @@ def test_user_form_with_only_the_token_does_not_deactivate(app, client):
 def test_training_and_exam_forms_with_only_the_token_change_nothing(app, client):
     from datetime import date
 
-    from app.exams.models import Exam
-    from app.training.models import TrainingSession
+    from app.models.exams import Exam
+    from app.models.training import TrainingSession
 
     with app.app_context():
         s = TrainingSession(title="法律培训", category="general_law", held_on=date(2026, 5, 1), hours=4)

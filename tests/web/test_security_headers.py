@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from app import create_app
-from app.audit.models import AuditEvent
 from app.config import TestConfig
 from app.extensions import db
+from app.models.audit import AuditEvent
 from tests.conftest import PASSWORD, csrf_from, login, make_user
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -8,10 +8,10 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import User
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.auth import User
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import PASSWORD, csrf_from, login, make_user, token
 from tests.factories import OfficerFactory
 

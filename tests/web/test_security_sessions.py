@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.extensions import db
+from app.models.auth import User
 from tests.conftest import PASSWORD, login, token
 
 
@@ -308,7 +308,7 @@ def test_sign_out_everywhere_from_the_account_page(app, client):
 
 
 def test_last_seen_is_written_at_most_once_a_minute(app, client, clock):
-    from app.auth.models import UserSession
+    from app.models.auth import UserSession
 
     login(client, app, "clerk")
     with app.app_context():

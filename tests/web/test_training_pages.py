@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import login, token
 from tests.factories import OfficerFactory, UnitFactory
 

@@ -7,7 +7,7 @@ import re
 from datetime import date
 
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingRule, TrainingSession
+from app.models.training import Attendance, TrainingRule, TrainingSession
 from tests.conftest import login, token
 from tests.factories import OfficerFactory, UnitFactory
 
@@ -109,7 +109,7 @@ def closed_year(app):
 
 
 def test_closed_year_refuses_attendance_unless_an_admin_gives_a_reason(app, client, set_today):
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     set_today(date(2026, 2, 1))
     sid, att_id, _number = closed_year(app)
@@ -155,14 +155,14 @@ def test_closed_year_import_needs_a_late_reason(app, runner, set_today, tmp_path
     out = runner.invoke(args=["import", "attendance", str(f), "--late-reason", "年底漏报"])
     assert out.exit_code == 0, out.output
     with app.app_context():
-        from app.audit.models import AuditEvent
+        from app.models.audit import AuditEvent
 
         assert _db.session.query(TrainingSession).filter_by(title="补课").count() == 1
         assert _db.session.query(AuditEvent).filter_by(action="late_entry").count() == 1
 
 
 def _late_entries(app):
-    from app.audit.models import AuditEvent
+    from app.models.audit import AuditEvent
 
     with app.app_context():
         return [e.summary for e in _db.session.query(AuditEvent).filter_by(action="late_entry")]

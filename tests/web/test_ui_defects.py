@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from app.exams.models import Exam, ExamResult
 from app.extensions import db as _db
-from app.training.models import Attendance, TrainingSession
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from tests.conftest import login, token
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -177,7 +177,7 @@ def test_passing_someone_who_fails_a_check_needs_confirmation_and_reason(app, cl
     assert "缺学时" in html and "未通过预审" in html
     assert 'name="override_confirm"' in html
     with app.app_context():
-        from app.certificates.models import AnnualReview
+        from app.models.certificates import AnnualReview
 
         assert _db.session.scalar(_db.select(_db.func.count()).select_from(AnnualReview)) == 0
     # confirmed without a reason: still refused
@@ -192,7 +192,7 @@ def test_passing_someone_who_fails_a_check_needs_confirmation_and_reason(app, cl
                        follow_redirects=True).get_data(as_text=True)
     assert "已将 2 个证件的2025年年审登记为“通过”" in html
     with app.app_context():
-        from app.certificates.models import AnnualReview
+        from app.models.certificates import AnnualReview
 
         r = _db.session.scalar(_db.select(AnnualReview).where(AnnualReview.certificate_id == c_short))
         assert r.result == "pass" and "学时已在外单位完成" in r.note
@@ -310,7 +310,7 @@ def test_replacement_number_is_marked_required(app, client):
 
 
 def test_users_page_says_locked_while_locked_and_new_form_has_no_keep_hint(app, client):
-    from app.auth.models import User
+    from app.models.auth import User
     from app.models_base import utcnow
     from tests.conftest import make_user
 

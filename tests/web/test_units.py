@@ -7,9 +7,9 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.extensions import db as _db
-from app.officers.models import Unit
+from app.models.audit import AuditEvent
+from app.models.officers import Unit
 from tests.conftest import login, token
 from tests.factories import OfficerFactory, UnitFactory
 

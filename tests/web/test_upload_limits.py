@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from app.extensions import db as _db
-from app.officers.models import Officer
+from app.models.officers import Officer
 from tests.conftest import login, token
 from tests.factories import OfficerFactory
 from tests.hostile import pixel_bomb_png

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models_base import TimestampMixin, utcnow
-from app.officers.pinyin import SORT_KEY_LENGTH, sort_key
+from app.pinyin import SORT_KEY_LENGTH, sort_key
 
 
 def _pinyin_default(context) -> str:
@@ -37,7 +37,7 @@ def _unit_pinyin_default(context) -> str:
 class Unit(TimestampMixin, db.Model):
     __tablename__ = "unit"
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    # Sort key of the name read in pinyin (app/officers/pinyin.py), kept current on every save.
+    # Sort key of the name read in pinyin (app/pinyin.py), kept current on every save.
     name_pinyin: Mapped[str] = mapped_column(
         String(SORT_KEY_LENGTH), default=_unit_pinyin_default, server_default="", index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
@@ -65,7 +65,7 @@ class Officer(TimestampMixin, db.Model):
               "establishment", "post_since"),
     )
     name: Mapped[str] = mapped_column(String(50), index=True)
-    # Sort key of the name read in pinyin (app/officers/pinyin.py), kept current on every save:
+    # Sort key of the name read in pinyin (app/pinyin.py), kept current on every save:
     # web lists ORDER BY it, so they sort as the printed rosters do.
     name_pinyin: Mapped[str] = mapped_column(
         String(SORT_KEY_LENGTH), default=_pinyin_default, server_default="", index=True)
@@ -84,7 +84,7 @@ class Officer(TimestampMixin, db.Model):
     # on the post for every year judged). The yearly training hours are owed from it (docs/domain.md).
     post_since: Mapped[date | None] = mapped_column(Date)
     # 原法定退休年龄 of a woman: 55 (None: the default, cadres) or 50; the 2025 law raises it
-    # (app/officers/retirement.py). Ignored for men (always 60).
+    # (app/retirement.py). Ignored for men (always 60).
     retirement_basis: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(30), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -144,14 +144,14 @@ class Officer(TimestampMixin, db.Model):
 
     @property
     def id_number_masked(self) -> str:
-        from app.officers.idnumber import mask
+        from app.idnumber import mask
 
         return mask(self.id_number)
 
     @property
     def retirement_date(self) -> date:
         """The day the officer reaches the statutory retirement age (the 2025 law)."""
-        from app.officers.retirement import retirement_date
+        from app.retirement import retirement_date
 
         return retirement_date(self.birth_date, self.gender, self.retirement_basis)
 
@@ -171,7 +171,7 @@ class Officer(TimestampMixin, db.Model):
         from sqlalchemy import false
 
         from app.auth.access import id_search_allowed
-        from app.officers.idnumber import normalize
+        from app.idnumber import normalize
 
         number = normalize(q)
         if partial:

@@ -26,7 +26,7 @@ class Basis(NamedTuple):
     cap: int          # the most months of delay
 
 
-# gender code (app/officers/idnumber.gender: "M"/"F") and the woman's basis → the rule
+# gender code (app/idnumber.gender: "M"/"F") and the woman's basis → the rule
 RULES: dict[tuple[str, int], Basis] = {
     ("M", 60): Basis(60, date(1965, 1, 1), 4, 36),
     ("F", 55): Basis(55, date(1970, 1, 1), 4, 36),

@@ -9,8 +9,8 @@ from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, Stri
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.models.officers import Officer
 from app.models_base import TimestampMixin, utcnow
-from app.officers.models import Officer
 
 
 class Application(TimestampMixin, db.Model):
