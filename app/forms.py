@@ -31,7 +31,7 @@ DATE_HINT = "应写成 2024年3月1日（也可写 2024-03-01 或 2024/3/1）"
 def parse_date(text: str | None) -> date | None:
     """A date as people type it, in the spellings the imports accept (2024-03-01, 2024/3/1,
     2024年3月1日, 20240301); None when blank. Raises ValueError with a message naming the format."""
-    from app.imports.readers import CellError, to_date
+    from app.importing.readers import CellError, to_date
 
     try:
         return to_date((text or "").strip())

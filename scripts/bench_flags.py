@@ -145,9 +145,10 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="bench_flags_")
     db_path = os.path.join(tmp, "bench.db")
 
-    from app import compliance, create_app
+    from app import create_app
     from app.config import Config
     from app.extensions import db
+    from app.rules import compliance
 
     class BenchConfig(Config):
         SQLALCHEMY_DATABASE_URI = f"sqlite:///{db_path}"
@@ -192,7 +193,7 @@ def main() -> int:
         if args.explain:
             from sqlalchemy import func, select
 
-            from app.compliance import flags_select
+            from app.rules.compliance import flags_select
 
             sub = flags_select(p)
             q = select(sub.c.flag, func.count()).group_by(sub.c.flag)

@@ -142,7 +142,7 @@ sys.path.insert(0, sys.argv[1])
 from app import create_app
 from app.config import Config
 from app.extensions import db
-from app.imports.base import importers
+from app.importing.base import importers
 
 class BenchConfig(Config):
     SQLALCHEMY_DATABASE_URI = sys.argv[2]

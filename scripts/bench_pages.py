@@ -86,7 +86,7 @@ def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
 
     from app.models.certificates import AnnualReview, Certificate, CertificateEvent
     from app.models.exams import Exam, ExamResult
-    from app.training.hours import refresh_hours
+    from app.rules.hours import refresh_hours
 
     sizes = build_core(db, n_officers, 2 * n_officers)
     rng = random.Random(11)
@@ -120,7 +120,7 @@ def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
     cases = build_cases(db, rng, list(db.session.scalars(select(Certificate.number).order_by(Certificate.id))),
                         n_officers)
     refresh_hours(db.session)  # the bulk inserts above bypass the ORM flush hooks
-    from app.cases.verdicts import refresh_verdicts
+    from app.rules.verdicts import refresh_verdicts
 
     refresh_verdicts(db.session, everything=True)
     n_photos = add_photos(db, n_officers, photos) if photos else 0

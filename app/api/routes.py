@@ -9,15 +9,16 @@ from datetime import date
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app import clock, compliance, scope
+from app import clock, scope
 from app.api import bp, schemas
 from app.api.errors import ApiError
-from app.certificates.history import load_cards
 from app.extensions import db
 from app.idnumber import mask
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.reports import services as report_services
+from app.rules import compliance
+from app.rules.timeline import load_cards
 
 ERRORS = {
     400: "请求无效（例如不存在的日期）",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from app.compliance import FLAG_ORDER
+from app.rules.compliance import FLAG_ORDER
 from app.web.args import PAGE_MAX
 
 STATES = ["valid", "not_yet_valid", "expired", "applying", "suspended", "revoked", "cancelled", "lost",

@@ -15,7 +15,7 @@ from app.labels import APPLICATION_KINDS, APPLICATION_STATES, APPLICATION_STEPS
 from app.models.applications import Application
 from app.models.officers import Officer, Unit
 from app.officers.lists import unit_name
-from app.reports.exports import Column
+from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 

@@ -13,7 +13,7 @@ from app.clock import from_local, to_local
 from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
 from app.models.audit import AuditEvent
-from app.reports.exports import Column
+from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 

@@ -6,7 +6,7 @@ bp = Blueprint("cases", __name__)
 
 
 def _keep_verdicts_current() -> None:
-    from app.cases import verdicts  # noqa: F401  (its flush hook keeps case_verdict current)
+    from app.rules import verdicts  # noqa: F401  (its flush hook keeps case_verdict current)
 
 
 _keep_verdicts_current()

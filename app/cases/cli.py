@@ -16,7 +16,7 @@ from app.cases.exports import CASE_COLUMNS, to_rows
 from app.cli_types import FORMATS
 from app.extensions import db
 from app.labels import CASE_REASONS as CASE_REASON_LABELS
-from app.reports import exports
+from app.web import exports
 
 
 @click.command("cases", help="行政处罚案件执法人员资格核查（行政处罚法第四十二条）")
@@ -69,7 +69,7 @@ def check_cases(fix: bool) -> None:
     """Re-judge every case and compare with the stored verdicts. Exit 0 when they agree; 1 with
     the list of differences otherwise (after --fix: corrected, exit 0)."""
     from app.cases import branches
-    from app.cases.verdicts import differences, refresh_verdicts
+    from app.rules.verdicts import differences, refresh_verdicts
 
     diffs = differences(db.session)
     unit_diffs = branches.differences(db.session)

@@ -7,7 +7,7 @@ from typing import Any
 
 from app.formatting import cn_date
 from app.labels import CASE_REASONS
-from app.reports.exports import Column
+from app.web.exports import Column
 
 
 def problem_text(p: dict[str, Any]) -> str:

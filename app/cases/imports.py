@@ -1,5 +1,5 @@
 """`flask import cases FILE [--dry-run]`: the case list from a spreadsheet, as one
-importer of the framework in app.imports.base. All or nothing: any problem and nothing
+importer of the framework in app.importing.base. All or nothing: any problem and nothing
 is written. A row whose 案号 exists updates that case. A certificate number the registry does not
 know is not a problem: the case is stored and the check reports it.
 """
@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app import clock
 from app.cases.services import CASE_FIELDS, save_case, split_numbers, validate_case_data
 from app.extensions import db
-from app.imports.base import Importer, ImportResult, Sheet, chunks, register
-from app.imports.readers import Column
+from app.importing.base import Importer, ImportResult, Sheet, chunks, register
+from app.importing.readers import Column
 from app.models.cases import PenaltyCase
 
 Source = str | Path | bytes | BinaryIO

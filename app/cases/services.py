@@ -31,14 +31,14 @@ from sqlalchemy import Select, func, or_, select
 
 from app import scope
 from app.audit.services import changes_of, record, snapshot
-from app.cases.verdicts import reason_like
-from app.certificates.history import CardHistory, load_cards
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
+from app.rules.timeline import CardHistory, load_cards
+from app.rules.verdicts import reason_like
 
 # Reasons in the order docs/domain.md (案件核查) names them; labels for people in app.labels.CASE_REASONS.
 REASONS = ["unknown", "not_yet_valid", "expired", "applying", "suspended", "revoked", "cancelled",

@@ -13,7 +13,7 @@ from app.formatting import cn_date
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.officers.lists import unit_name
-from app.reports.exports import Column
+from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 

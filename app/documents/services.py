@@ -15,7 +15,6 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from app import compliance
 from app import labels as L
 from app.errors import DomainError
 from app.extensions import db
@@ -26,6 +25,7 @@ from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, OfficerPhoto, Unit
 from app.models.training import Attendance, TrainingSession
 from app.pinyin import SURNAME_READINGS, pinyin_key, unit_key  # noqa: F401  (re-exported)
+from app.rules import compliance
 
 DOCUMENTS = {
     "roster": "持证人员名册",
@@ -207,8 +207,8 @@ def sign_in(session_id: int) -> Doc:
 def ledger(year: int, today: date) -> Doc:
     """Every active officer on an enforcement post with the hours credited in `year`, against
     the required hours; and the sessions held that year."""
-    from app.training.hours import attach_year, parts, records_since, rule_status_sql
-    from app.training.rules import rule_for
+    from app.rules.hours import attach_year, parts, records_since, rule_status_sql
+    from app.rules.training import rule_for
 
     if not 1900 <= year <= 9999:
         raise DomainError(f"年份“{year}”无效")

@@ -1,4 +1,4 @@
-"""`flask import scores FILE` as an importer of the framework in app.imports.base: an
+"""`flask import scores FILE` as an importer of the framework in app.importing.base: an
 exam is identified by 考试名称 + 考试日期 and created when new; a make-up names the exam it repeats."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.errors import DomainError
 from app.exams import services as exam_services
 from app.extensions import db
-from app.imports.base import Importer, ImportResult, Sheet, register
-from app.imports.readers import Column
+from app.importing.base import Importer, ImportResult, Sheet, register
+from app.importing.readers import Column
 from app.labels import EXAM_KINDS
 from app.models.exams import Exam, ExamResult
 from app.training.imports import EXAMPLE_ID, resolve_officers

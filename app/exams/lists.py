@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from app.extensions import db
 from app.labels import EXAM_KINDS
 from app.models.exams import Exam, ExamResult
-from app.reports.exports import Column
+from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 

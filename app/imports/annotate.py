@@ -13,8 +13,8 @@ from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from app.imports.base import ERRORS_HEADER, Importer
-from app.imports.readers import ImportRefused, Problem, raw_rows, read_table
+from app.importing.base import ERRORS_HEADER, Importer
+from app.importing.readers import ImportRefused, Problem, raw_rows, read_table
 from app.sheets import put, save
 
 RED = PatternFill("solid", fgColor="FF9999")

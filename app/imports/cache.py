@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from app.imports.readers import ParsedRows, raw_rows
+from app.importing.readers import ParsedRows, raw_rows
 
 KEEP_SECONDS = 24 * 3600  # as long as the wizard keeps an upload
 

@@ -19,8 +19,13 @@ from flask.cli import AppGroup
 from app import clock
 from app.cli_types import DATE
 from app.extensions import db
-from app.imports import base
-from app.imports.readers import SUPPORTED_EXTENSIONS, ImportRefused, extension, unsupported_message
+from app.importing import base
+from app.importing.readers import (
+    SUPPORTED_EXTENSIONS,
+    ImportRefused,
+    extension,
+    unsupported_message,
+)
 
 
 class _ImportGroup(AppGroup):
@@ -28,7 +33,7 @@ class _ImportGroup(AppGroup):
     another module appears without touching this file)."""
 
     def _load(self) -> None:
-        from app.imports.base import importers
+        from app.importing.base import importers
 
         for kind, importer in importers().items():
             if kind not in self.commands:
@@ -52,7 +57,7 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
          errors_out: str | None, summary=None, create_units: bool = True) -> None:
     """Import FILE as KIND and exit 0/1/2 as the module docstring says. `summary`: the line printed
     on success, from the ImportResult (default: its summary())."""
-    from app.imports.base import get_importer
+    from app.importing.base import get_importer
 
     path = Path(file)
     if not path.is_file():
@@ -114,8 +119,8 @@ def _record(kind: str, path: Path, result) -> None:
 
 
 def _write_errors(kind: str, path: Path, refused: ImportRefused, out: str) -> None:
+    from app.importing.base import get_importer
     from app.imports.annotate import annotated_workbook
-    from app.imports.base import get_importer
 
     try:
         data = annotated_workbook(get_importer(kind), path.read_bytes(), path.name, refused.problems)
@@ -138,7 +143,7 @@ def _command(kind: str, help_text: str):
                 errors_out: str | None, **options) -> None:
         if options.get("late_reason"):  # attendance of a year whose records are closed
             from app.errors import DomainError
-            from app.training.rules import allow_late
+            from app.rules.training import allow_late
 
             try:
                 allow_late(options["late_reason"])
@@ -147,7 +152,7 @@ def _command(kind: str, help_text: str):
         _run(kind, file, dry_run, today, ignore, errors_out,
              create_units=not options.get("no_create_units", False))
 
-    from app.imports.base import get_importer
+    from app.importing.base import get_importer
 
     if get_importer(kind).unit_field:
         command = click.option("--no-create-units", is_flag=True,
@@ -166,7 +171,7 @@ def _command(kind: str, help_text: str):
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
 def template_cmd(kind: str, out: str) -> None:
     """生成某类数据的导入模板（带下拉选项、文本格式和填写说明）"""
-    from app.imports.base import importers
+    from app.importing.base import importers
     from app.imports.templates import template_workbook
 
     found = importers()
@@ -183,7 +188,7 @@ def template_cmd(kind: str, out: str) -> None:
 def export_cmd(kind: str, out: str) -> None:
     """按导入格式导出某类数据（列名与导入相同；改好后可直接导入回去）"""
     from app.audit.services import record
-    from app.imports.base import importers
+    from app.importing.base import importers
     from app.imports.templates import export_workbook
 
     found = importers()

@@ -18,7 +18,7 @@ from app import clock
 from app.audit.services import current_actor, record
 from app.errors import DomainError
 from app.extensions import db
-from app.imports.base import chunks, importers
+from app.importing.base import chunks, importers
 from app.models.cases import CaseCertificate, PenaltyCase
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
@@ -90,7 +90,7 @@ def why_not_undo(batch: ImportBatch) -> str | None:
             reason = _referrers(table, chunk, created)
             if reason:
                 return reason
-    from app.imports.base import importers
+    from app.importing.base import importers
 
     importer = importers().get(batch.kind)
     reason = importer.why_not_undo(created) if importer is not None else None
@@ -186,7 +186,7 @@ def undo(batch: ImportBatch) -> str:
             db.session.execute(delete(model).where(model.id.in_(chunk)))
         counts.append(f"{NOUNS[table]} {len(ids)} 条")
     if created.get("certificate") or created.get("penalty_case"):
-        from app.cases.verdicts import refresh_verdicts  # Core deletes: no flush hook sees them
+        from app.rules.verdicts import refresh_verdicts  # Core deletes: no flush hook sees them
 
         refresh_verdicts(db.session, everything=True)
     if touched:

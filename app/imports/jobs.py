@@ -17,9 +17,9 @@ from app.models.jobs import Job
 
 
 def data_rows(batch: ImportBatch) -> int:
-    from app.imports.base import importers
+    from app.importing.base import importers
+    from app.importing.readers import ImportRefused, read_table
     from app.imports.cache import parsed
-    from app.imports.readers import ImportRefused, read_table
 
     try:
         table = read_table(parsed(batch), batch.filename, importers()[batch.kind].columns)
@@ -30,7 +30,7 @@ def data_rows(batch: ImportBatch) -> int:
 
 def defer(batch: ImportBatch):
     """None: import now. Otherwise the 202 response of the queued job (or 429)."""
-    from app.imports.base import importers
+    from app.importing.base import importers
     from app.settings.services import get
 
     if in_job() or data_rows(batch) <= get("job_threshold_rows"):
@@ -40,8 +40,8 @@ def defer(batch: ImportBatch):
 
 
 def _import(app: Flask, job: Job) -> str:
+    from app.importing.readers import ImportRefused
     from app.imports.history import record_batch, run_batch
-    from app.imports.readers import ImportRefused
 
     batch = db.session.scalar(select(ImportBatch).where(ImportBatch.token == job.params.get("token")))
     if batch is None:

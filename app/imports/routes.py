@@ -8,13 +8,8 @@ from sqlalchemy import delete, func, select
 from app import clock, idnumber
 from app.auth.access import require_role
 from app.extensions import db
-from app.imports import bp
-from app.imports.base import ERRORS_HEADER, importers
-from app.imports.cache import parsed, prune
-from app.imports.forms import ImportForm
-from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
-from app.imports.history import undo as undo_import
-from app.imports.readers import (
+from app.importing.base import ERRORS_HEADER, importers
+from app.importing.readers import (
     SUPPORTED_EXTENSIONS,
     ImportRefused,
     extension,
@@ -22,6 +17,11 @@ from app.imports.readers import (
     to_text,
     unsupported_message,
 )
+from app.imports import bp
+from app.imports.cache import parsed, prune
+from app.imports.forms import ImportForm
+from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
+from app.imports.history import undo as undo_import
 from app.imports.services import run_import, template_workbook
 from app.models.imports import ImportBatch
 from app.models_base import utcnow

@@ -27,8 +27,8 @@ from app.certificates.services import (
 )
 from app.errors import DomainError
 from app.extensions import db
-from app.imports.base import Importer, ImportResult, Row, Sheet, chunks, importers, register
-from app.imports.readers import Column, ImportRefused, Problem
+from app.importing.base import Importer, ImportResult, Row, Sheet, chunks, importers, register
+from app.importing.readers import Column, ImportRefused, Problem
 from app.labels import (
     CERT_ACTIONS,
     CERT_KINDS,
@@ -491,7 +491,7 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
             events.append(event | {"kind": _STATUS_ACTION[status], "from_status": "valid",
                                    "to_status": status, "effective_on": status_date or today})
     db.session.execute(insert(CertificateEvent.__table__), events)
-    from app.cases.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
+    from app.rules.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
 
     refresh_verdicts(db.session, numbers={p[1]["number"].strip() for p in plan},
                      officer_ids={p[2] for p in plan})
@@ -529,7 +529,7 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
     record_changes_many("update", "certificate", audits)
     _expire(Certificate)
     if writes:  # Core updates: no flush hook sees them; the officers' cases are re-judged
-        from app.cases.verdicts import refresh_verdicts
+        from app.rules.verdicts import refresh_verdicts
 
         refresh_verdicts(db.session, numbers={w["number"] for w in writes}, officer_ids=officers)
 

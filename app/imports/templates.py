@@ -13,7 +13,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.imports.base import Importer
+from app.importing.base import Importer
 from app.sheets import put
 
 TEMPLATE_ROWS = 1000  # rows prepared with formats and drop-downs below the header

@@ -3,9 +3,10 @@ from datetime import timedelta
 from flask import render_template
 from sqlalchemy import and_
 
-from app import clock, compliance
+from app import clock
 from app.main import bp
 from app.reminders.services import last_run_info
+from app.rules import compliance
 
 WINDOWS = (30, 60, 90)
 

@@ -1,7 +1,7 @@
 """The dashboard's twelve-month trend: certified officers, the two date-driven flags and training
 hours at each month's end, drawn as small inline SVG charts (no JavaScript library).
 
-Each month's end D is judged as the compliance engine (app/compliance.py) judges today, from the
+Each month's end D is judged as the compliance engine (app/rules/compliance.py) judges today, from the
 dated history: an officer counts at D when on an enforcement post then (on the post, active — or
 left after D, by status_changed_on — and took the post, post_since, on or before D); a certificate
 is effective at D when issued_on ≤ D ≤ expires_on and it was valid then (a certificate not valid

@@ -1,7 +1,7 @@
 """Training claims (外单位培训学时申报) and change requests (phone, photo): filed by the officer,
 decided by their unit's admin or clerk. Services: flush, never commit; raise DomainError; audited.
 
-An approved claim counts like an attended session held on its date (app/training/hours.py adds
+An approved claim counts like an attended session held on its date (app/rules/hours.py adds
 approved claims to the rows it sums); a claim for a year whose records are closed is refused.
 """
 
@@ -19,7 +19,7 @@ from app.models.me import ChangeRequest, TrainingClaim
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.officers.attachments import MAX_SIZE, sniff
-from app.training.rules import closed_message, closed_since
+from app.rules.training import closed_message, closed_since
 
 
 def _closed(day: date) -> None:

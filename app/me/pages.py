@@ -23,8 +23,8 @@ from app.models.officers import Officer
 from app.models.online import OnlineExam, Sitting
 from app.models.reminders import ReminderDelivery
 from app.models.training import TrainingGroupHours, TrainingHours
-from app.training.hours import judged, parts, records_since, since_sql
-from app.training.rules import rule_for
+from app.rules.hours import judged, parts, records_since, since_sql
+from app.rules.training import rule_for
 from app.training.services import officer_training
 
 

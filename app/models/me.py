@@ -40,7 +40,7 @@ class OfficerInvite(TimestampMixin, db.Model):
 
 
 class TrainingClaim(TimestampMixin, db.Model):
-    """Training an officer did elsewhere, with proof; counted once approved (app/training/hours.py)."""
+    """Training an officer did elsewhere, with proof; counted once approved (app/rules/hours.py)."""
 
     __tablename__ = "training_claim"
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id", ondelete="CASCADE"), index=True)

@@ -47,7 +47,7 @@ class Unit(TimestampMixin, db.Model):
     # a digest of its subtree's officers (app/reminders); empty: the nearest unit above that has some.
     reminder_recipients: Mapped[str] = mapped_column(Text, default="", server_default="")
     # 执法类别 the unit's work needs, stored as a certificate's `categories` are ("、"-separated
-    # labels, app/officers/fields.py): an officer whose effective card does not cover them all is
+    # labels, app/rules/fields.py): an officer whose effective card does not cover them all is
     # flagged NEEDS_REISSUE. Empty: the unit asks for none (never flags anyone).
     enforcement_fields: Mapped[str] = mapped_column(String(200), default="", server_default="")
 

@@ -61,7 +61,7 @@ class Attendance(TimestampMixin, db.Model):
 
 class TrainingHours(db.Model):
     """Credited hours per officer and calendar year: a summary of `attendance`, kept current by
-    every write that changes attendance or a session's date (app.training.hours.refresh_hours,
+    every write that changes attendance or a session's date (app.rules.hours.refresh_hours,
     in the same transaction), so TRAINING_SHORTFALL and the ledger read 20,000 small rows instead
     of aggregating 200,000. `flask check hours` compares it with a recomputation."""
 
@@ -80,7 +80,7 @@ class TrainingHours(db.Model):
 
 class TrainingGroupHours(db.Model):
     """Counted hours per officer, year and content group (公共法律知识 …): kept with
-    training_hours by app.training.hours.refresh_hours; only groups with attended rows."""
+    training_hours by app.rules.hours.refresh_hours; only groups with attended rows."""
 
     __tablename__ = "training_group_hours"
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), primary_key=True)

@@ -1,5 +1,5 @@
 """`flask import units FILE`: the unit tree (名称, 上级单位, 单位类型, 排序号) as an importer of the
-framework in app.imports.base. A unit is identified by its name; its parent is named and must be
+framework in app.importing.base. A unit is identified by its name; its parent is named and must be
 a unit already registered or one in the same file."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.imports.base import Importer, ImportResult, Sheet, register
-from app.imports.readers import Column
+from app.importing.base import Importer, ImportResult, Sheet, register
+from app.importing.readers import Column
 from app.labels import UNIT_KINDS
 from app.models.officers import Unit
-from app.officers.fields import normalize
 from app.officers.services import save_unit
+from app.rules.fields import normalize
 
 UNIT_COLUMNS = [
     Column("name", "单位名称", "name", required=True, max_length=100, example="城市管理科"),

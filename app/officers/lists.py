@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import compliance
 from app import labels as L
 from app.auth.access import sees_full_ids
 from app.extensions import db
 from app.idnumber import mask
 from app.models.officers import Officer, Unit
-from app.reports.exports import Column
+from app.rules import compliance
+from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 YES_NO = {"yes": "是", "no": "否"}

@@ -185,9 +185,9 @@ def merge_officers(keep: Officer, drop: Officer) -> MergePlan:
     plan = plan_merge(keep, drop)
     if not plan.ok:
         raise DomainError("不能合并：" + "；".join(plan.conflicts))
-    from app.cases.verdicts import refresh_verdicts
     from app.models.certificates import Certificate
-    from app.training.hours import refresh_hours
+    from app.rules.hours import refresh_hours
+    from app.rules.verdicts import refresh_verdicts
 
     numbers = set(db.session.scalars(select(Certificate.number).where(Certificate.officer_id == drop.id)))
     moved: dict[str, list] = {}

@@ -1,6 +1,6 @@
 """`flask import transfers FILE` (调动: 姓名, 身份证号*, 调入单位*, 日期*, 文号, 原因) and `flask import
 departures FILE` (离岗: 身份证号*, 类型*, 日期*, 文号) as importers of the framework in
-app.imports.base: every row checked, every problem reported by row and column, nothing written
+app.importing.base: every row checked, every problem reported by row and column, nothing written
 unless all rows pass. Applied set-wise: a few statements per 1,000 rows, none per officer. Each row
 does what the officer page's 调动 / 离岗 does (app/officers/transfers.py, departures.py)."""
 
@@ -15,8 +15,8 @@ from sqlalchemy import bindparam, select, update
 from app.audit.services import record_changes_many
 from app.extensions import db
 from app.formatting import cn_date
-from app.imports.base import Importer, ImportResult, Sheet, chunks, register
-from app.imports.readers import Column
+from app.importing.base import Importer, ImportResult, Sheet, chunks, register
+from app.importing.readers import Column
 from app.labels import DEPARTURES, EMPLOYMENT_STATUS_ALIASES
 from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit

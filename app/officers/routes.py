@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app import clock, compliance, scope
+from app import clock, scope
 from app.auth.access import require_role, sees_ages, sees_full_ids
 from app.errors import DomainError
 from app.exams.services import bulk_add_candidates
@@ -49,6 +49,7 @@ from app.officers.services import (
 )
 from app.officers.transfers import history as unit_history
 from app.officers.transfers import spells_of, transfer
+from app.rules import compliance
 from app.training.services import bulk_enrol
 from app.web.files import officer_photo
 from app.web.tx import commit_or_errors

@@ -14,8 +14,8 @@ from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
 from app.models.officers import Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
-from app.officers import fields
 from app.officers.transfers import record_moves
+from app.rules import fields
 
 OFFICER_FIELDS = [
     "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",

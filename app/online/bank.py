@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
-from app.imports.readers import to_text
+from app.importing.readers import to_text
 from app.labels import QUESTION_TYPES, lookup
 from app.models.online import Question
 

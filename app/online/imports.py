@@ -1,6 +1,6 @@
 """`flask import questions FILE` (and `flask exams import-questions FILE`, the bank's upload page, the
 import wizard): the question bank from a spreadsheet, as one importer of the framework in
-app.imports.base. All or nothing: any problem and nothing is written, every problem by
+app.importing.base. All or nothing: any problem and nothing is written, every problem by
 row and column. A row whose 题干 and 题型 match a bank question updates that question (its version
 goes up; papers already drawn keep their copy).
 """
@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from app.audit.services import record, record_many
 from app.extensions import db
-from app.imports.base import Importer, ImportResult, Sheet, chunks, register
-from app.imports.readers import Column
+from app.importing.base import Importer, ImportResult, Sheet, chunks, register
+from app.importing.readers import Column
 from app.labels import QUESTION_TYPES
 from app.models.online import OnlineExam, PaperItem, Question
 from app.online.bank import LETTERS, QUESTION_FIELDS, apply_fields, check_question

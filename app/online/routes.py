@@ -13,7 +13,7 @@ from app import clock, scope
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.extensions import db
-from app.imports.readers import ImportRefused
+from app.importing.readers import ImportRefused
 from app.labels import QUESTION_TYPES
 from app.models.exams import Exam
 from app.models.online import Question, Sitting
@@ -116,7 +116,7 @@ def bank_retire(qid: int):
 def bank_import():
     """The bank's own upload: the questions importer of the import framework, recorded in 导入记录
     (undoable there); the wizard (/imports?kind=questions) adds the preview and column mapping."""
-    from app.imports.base import get_importer
+    from app.importing.base import get_importer
     from app.imports.history import new_batch, record_batch
 
     importer = get_importer("questions")

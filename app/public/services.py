@@ -17,13 +17,15 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.compliance import _effective as effective_card  # the one definition of an effective card
-from app.compliance import best_effective, pack, unpack_id
 from app.documents.services import certified_select
 from app.extensions import db
 from app.formatting import cn_date
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.rules.compliance import (
+    _effective as effective_card,  # the one definition of an effective card
+)
+from app.rules.compliance import best_effective, pack, unpack_id
 
 CHANGE_DAYS = 90
 
@@ -195,7 +197,7 @@ def changes(today: date, days: int = CHANGE_DAYS) -> list[dict[str, Any]]:
     the baseline. Only officers with a point are looked at. On each point the officer is on the list when on an
     enforcement post and active then (an officer who left is taken as active until the day their
     status changed) and holding an enforcement certificate effective that day (as
-    app.certificates.history: the card's last non-override event dated on or before the day says
+    app.rules.timeline: the card's last non-override event dated on or before the day says
     valid, the day within issued_on..expires_on, not an application): one index probe per card
     of the officer (ix_certificate_officer_kind_status_expires_issued) and one backward probe of
     ix_certificate_event_cert_effective. The certificate shown is the effective one that expires

@@ -30,8 +30,8 @@ def _today() -> tuple[date, str]:
 
 
 def _columns():
-    from app.reports.exports import Column
     from app.sheets import DAYS_FORMAT
+    from app.web.exports import Column
 
     return [
         Column("类别", lambda r: r["band"], 18),
@@ -61,8 +61,8 @@ def index():
 
 @bp.route("/reminders.xlsx")
 def export_xlsx():
-    from app.reports.exports import to_xlsx
     from app.settings.services import get
+    from app.web.exports import to_xlsx
 
     today, _ = _today()
     ctx = services.report(today)

@@ -26,7 +26,7 @@ from flask import render_template
 from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.exc import OperationalError
 
-from app import compliance, locks
+from app import locks
 from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.models.certificates import Certificate
@@ -37,6 +37,7 @@ from app.paging import page_of
 from app.pinyin import pinyin_key, unit_key
 from app.reminders import mail, webhook
 from app.reminders.mail import DeliveryError
+from app.rules import compliance
 from app.settings import services as settings
 
 CHANNELS = {"email": "邮件", "webhook": "群机器人", "unitmail": "单位邮件"}

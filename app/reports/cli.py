@@ -13,11 +13,13 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app import clock, compliance
+from app import clock
 from app.cli_types import DATE, FORMATS
 from app.extensions import db
 from app.formatting import cn_date
-from app.reports import exports, services
+from app.reports import services
+from app.rules import compliance
+from app.web import exports
 
 report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
 

@@ -23,11 +23,11 @@ from sqlalchemy import and_, case, exists, func, literal, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
-from app.compliance import day_number, epoch_days, pack, unpack_id
 from app.extensions import db
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
 from app.retirement import add_months, born_by_to_retire, retirement_date
+from app.rules.compliance import day_number, epoch_days, pack, unpack_id
 
 DEFAULT_MONTHS = (3, 6, 12)
 
@@ -247,7 +247,7 @@ def to_xlsx(fc: Forecast) -> bytes:
 
 
 def to_table(fc: Forecast) -> str:
-    from app.reports.exports import to_table as table
+    from app.web.exports import to_table as table
 
     cols = columns(fc.months)
     head = f"持证力量预测（{cn(fc.today)}起至{cn(fc.end)}，共 {len(fc.units)} 个单位）\n"

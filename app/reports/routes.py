@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from flask import Response, current_app, g, render_template, request, url_for
 
-from app import clock, compliance
+from app import clock
 from app.auth.access import sees_full_ids
 from app.extensions import db
 from app.formatting import cn_date
 from app.jobs.services import defer
 from app.labels import FLAG_REASONS
-from app.reports import bp, exports, services
+from app.reports import bp, services
+from app.rules import compliance
+from app.web import exports
 from app.web.args import page_arg
 
 PER_PAGE = 50

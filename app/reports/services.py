@@ -1,6 +1,6 @@
 """Reports over the compliance engine: filtering, counting, exporting, auditing exports.
 
-The flags themselves come from `app.compliance` only; this module never recomputes them. No
+The flags themselves come from `app.rules.compliance` only; this module never recomputes them. No
 request, session or flash here: the web page and the `flask report` command share it.
 """
 
@@ -14,12 +14,12 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from app import compliance
 from app.audit.services import record
 from app.extensions import db
 from app.labels import FLAGS
 from app.models.officers import Unit
-from app.reports import exports
+from app.rules import compliance
+from app.web import exports
 
 # `flask report <name>` → the flag codes it lists (None: every flag)
 REPORTS: dict[str, list[str] | None] = {

@@ -12,9 +12,9 @@ from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.officers.lists import unit_name
 from app.officers.services import unit_list
-from app.reports.exports import Column
 from app.reviews import bp, services
 from app.web.args import page_arg, query_int
+from app.web.exports import Column
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
 

@@ -16,7 +16,6 @@ from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, lite
 from sqlalchemy.orm import aliased
 
 from app.audit.services import record
-from app.compliance import pack
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
@@ -24,7 +23,8 @@ from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.models.certificates import AnnualReview, Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
-from app.training.hours import hours_by_officer, year_bounds
+from app.rules.compliance import pack
+from app.rules.hours import hours_by_officer, year_bounds
 from app.training.stats import status_on
 
 

@@ -30,7 +30,7 @@ def index():
             db.session.commit()
             flash("设置已保存", "success")
             return redirect(url_for("settings.index"))
-    from app.training.rules import all_rules, groups
+    from app.rules.training import all_rules, groups
 
     return render_template("settings/index.html", form=form, specs=SPECS, training_rules=all_rules(),
                            training_groups=groups())

@@ -331,7 +331,7 @@ def set_value(name: str, value: str) -> Any:
     db.session.flush()
     forget()  # re-read after this change
     if old != canonical and name == "training_category_groups":
-        from app.training.hours import refresh_hours
+        from app.rules.hours import refresh_hours
 
         refresh_hours(db.session, everyone=True)  # the groups' counted hours follow the new mapping
     if old != canonical:

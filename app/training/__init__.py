@@ -6,8 +6,8 @@ bp = Blueprint("training", __name__)
 
 
 def _register_flag() -> None:
-    from app import compliance
-    from app.training.hours import shortfall_select
+    from app.rules import compliance
+    from app.rules.hours import shortfall_select
 
     compliance.register_flag_builder(shortfall_select)
 

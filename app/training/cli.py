@@ -1,6 +1,6 @@
 """`flask report annual --year Y` and `flask report training --year Y` (docs/domain.md 年度统计与年度报告), added to the
 `report` group by app/cli.py (``report_commands``). json prints exactly the data; table and xlsx reuse
-app.reports.exports."""
+app.web.exports."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app import clock
 from app.cli_types import DATE, commit_or_exit
-from app.reports import exports
 from app.training.stats import annual_stats, training_report
+from app.web import exports
 
 C = exports.Column
 
@@ -131,7 +131,7 @@ def check_hours_cmd() -> None:
     Exit 0 when they agree, 1 with the list of differences otherwise."""
     from app.extensions import db
     from app.models.officers import Officer
-    from app.training.hours import hours_differences
+    from app.rules.hours import hours_differences
 
     diffs = hours_differences(db.session)
     if not diffs:
@@ -177,7 +177,7 @@ def rule_set_cmd(year: int, total: str, mins: tuple[str, ...], online_max: str |
                  closes) -> None:
     """设定某年度的学时要求（替换该年度原有要求），重新计算各人计入学时"""
     from app.errors import DomainError
-    from app.training.rules import describe, rule_for, set_rule
+    from app.rules.training import describe, rule_for, set_rule
 
     with commit_or_exit(DomainError):
         set_rule(year, total, _minimums(mins), online_max, source, closes)
@@ -188,7 +188,7 @@ def rule_set_cmd(year: int, total: str, mins: tuple[str, ...], online_max: str |
 @click.argument("year", type=click.IntRange(1990, 2100), required=False)
 def rule_show_cmd(year: int | None) -> None:
     """显示某年度适用的学时要求（不指定年度：列出全部）"""
-    from app.training.rules import all_rules, describe, rule_for
+    from app.rules.training import all_rules, describe, rule_for
 
     def lines(r, title: str) -> None:
         origin = (f"（沿用{r.year}年度）" if r.year is not None and r.year != year_shown else "") \

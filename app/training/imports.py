@@ -1,4 +1,4 @@
-"""`flask import attendance FILE` as an importer of the framework in app.imports.base:
+"""`flask import attendance FILE` as an importer of the framework in app.importing.base:
 a session is identified by 培训名称 + 培训日期 and created when new; one row per officer and
 session, updated when it exists. Applied in bulk (200,000 rows in bounded memory: docs/architecture.md, Cost targets)."""
 
@@ -13,8 +13,8 @@ from sqlalchemy import bindparam, insert, select, update
 from app import idnumber
 from app.errors import DomainError
 from app.extensions import db
-from app.imports.base import Importer, ImportResult, Sheet, chunks, register
-from app.imports.readers import Column
+from app.importing.base import Importer, ImportResult, Sheet, chunks, register
+from app.importing.readers import Column
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES
 from app.models.officers import Officer
 from app.models.training import Attendance, TrainingSession
@@ -76,7 +76,7 @@ class _Att:
 def _after_attendance_import(officer_ids: set[int], years: set[int]) -> None:
     """The bulk writes of an attendance import (and of its undo) bypass the ORM flush hook, so
     they refresh the per-officer, per-year training hours here, in the same transaction."""
-    from app.training.hours import refresh_hours
+    from app.rules.hours import refresh_hours
 
     if officer_ids:
         refresh_hours(db.session, officer_ids=officer_ids, years=years)
@@ -147,7 +147,7 @@ class AttendanceImporter(Importer):
             in_session[officer.id] = row.number
             plan.append((row, key, officer.id, row.get("status") or "attended",
                          row.get("credited_hours")))
-        from app.training.rules import LATE, closed_message, closed_since
+        from app.rules.training import LATE, closed_message, closed_since
 
         if not db.session.info.get(LATE):  # a closed year's attendance needs an admin's reason
             for row in sheet.rows:
@@ -290,7 +290,7 @@ class AttendanceImporter(Importer):
             plan["hours_later"].setdefault("years", set()).update(years)
         else:
             _after_attendance_import(touched, years)
-        from app.training.rules import check_years
+        from app.rules.training import check_years
 
         check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry
 

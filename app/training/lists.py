@@ -11,8 +11,8 @@ from sqlalchemy import case, func, select
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.models.training import Attendance, TrainingSession
-from app.reports.exports import Column
-from app.training.hours import YEAR_STATUSES
+from app.rules.hours import YEAR_STATUSES
+from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 

@@ -13,12 +13,12 @@ from app.models.training import Attendance, TrainingSession
 from app.officers.lists import unit_name
 from app.officers.services import unit_list
 from app.reports.services import content_disposition, record_export
+from app.rules.hours import YEAR_STATUSES
 from app.settings.services import get
 from app.training import bp, services
 from app.training.annual_docx import annual_docx as annual_document
 from app.training.annual_docx import rule_words
 from app.training.forms import SessionForm
-from app.training.hours import YEAR_STATUSES
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.stats import annual_stats
 from app.web.args import page_arg, query_int
@@ -94,7 +94,7 @@ def edit(session_id: int):
         if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
     # a closed year (the session's, or the one it is being moved to): an admin gives a 补录理由
-    from app.training.rules import closed_since
+    from app.rules.training import closed_since
 
     typed = form.held_on.data if hasattr(form.held_on.data, "year") else None
     closed = closed_since(s.held_on.year) or (closed_since(typed.year) if typed else None)
@@ -118,7 +118,7 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
-    from app.training.rules import closed_since
+    from app.rules.training import closed_since
 
     return render_template("training/detail.html", s=s, rows=rows, units=unit_list(), summary=summary,
                            closed=closed_since(s.held_on.year),
@@ -130,7 +130,7 @@ def _late_reason() -> None:
     """An admin's 补录理由 lets this request write a closed year (audited); others' is ignored."""
     from flask_login import current_user
 
-    from app.training.rules import allow_late
+    from app.rules.training import allow_late
 
     reason = (request.form.get("late_reason") or "").strip()
     if reason and getattr(current_user, "role", None) == "admin":
@@ -216,8 +216,8 @@ def ledger():
     total = rows[0]["total"] if rows else 0
     pages = max(1, -(-total // per))
     page = min(asked, pages)
-    from app.training.hours import pace, records_since
-    from app.training.rules import describe, rule_for
+    from app.rules.hours import pace, records_since
+    from app.rules.training import describe, rule_for
 
     rule = rule_for(year, default_total=required)
     return render_template("training/ledger.html", rows=rows, year_pace=pace(rule.total, year, d),
@@ -270,7 +270,7 @@ def rule_save():
 
     from app.errors import DomainError
     from app.forms import parse_date
-    from app.training import rules
+    from app.rules import training as rules
 
     f = request.form
     back = redirect(url_for("settings.index", _anchor="training-rules"))

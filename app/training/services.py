@@ -20,7 +20,7 @@ from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES,
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingSession
 from app.paging import page_of
-from app.training.hours import on_post, records_since
+from app.rules.hours import on_post, records_since
 
 SESSION_FIELDS = ["title", "category", "online", "held_on", "hours", "location", "organiser", "lecturer", "notes",
                   "unit_id"]
@@ -307,13 +307,13 @@ def _year_parts(y: dict[str, Any]) -> dict[str, Any]:
     """One officer's year against its rule, from the year's sessions: counted hours (online hours
     past the cap dropped, the earliest sessions keeping theirs), counted hours per group, and the
     rule's parts (group, counted, minimum) — what training_hours holds, for the page."""
-    from app.training.rules import category_groups, rule_for
+    from app.rules.training import category_groups, rule_for
 
     rule = rule_for(y["year"])
     mapping = category_groups()
     used = counted = dropped = 0.0
     by_group: dict[str, float] = {}
-    # the order training_hours caps online hours in (app/training/hours.py _rows: a claim's
+    # the order training_hours caps online hours in (app/rules/hours.py _rows: a claim's
     # place is its negative id)
     for s in sorted(y["sessions"], key=lambda s: (s["held_on"], -s["id"] if s.get("claim") else s["id"])):
         if s["status"] not in ("attended", "claimed"):
@@ -340,8 +340,8 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
     the year's rule (`required`: the total when no rule is set). Filters in SQL; with `page`, only
     that page's rows (each row carries `total`, the number of rows on all pages; past the end: the
     last page)."""
-    from app.training.hours import attach_year, parts, rule_status_sql
-    from app.training.rules import rule_for
+    from app.rules.hours import attach_year, parts, rule_status_sql
+    from app.rules.training import rule_for
 
     rule = rule_for(year, default_total=float(required))
     mins = [g for g, _m in rule.minimums]

@@ -21,7 +21,7 @@ from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
 from app.models.training import TrainingGroupHours, TrainingHours, TrainingSession
 from app.officers.transfers import unit_on
-from app.training.hours import on_post, records_since, year_bounds
+from app.rules.hours import on_post, records_since, year_bounds
 
 
 def _training(year: int) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def _training(year: int) -> dict[str, Any]:
                func.coalesce(func.sum(th.hours), 0.0), func.coalesce(func.sum(th.counted), 0.0))
         .where(th.year == year)).one()
     # counted person-hours per content group (公共法律知识 …), in the groups' order
-    from app.training.rules import groups
+    from app.rules.training import groups
 
     tg = TrainingGroupHours
     per_group = dict(db.session.execute(
@@ -93,7 +93,7 @@ def status_on(day: date):
     by effective date, ties the greatest id). One GROUP BY over the events in certificate order
     with a packed (date, id) MAX — the same pick as ROW_NUMBER() OVER (PARTITION BY certificate
     ORDER BY effective_on DESC, id DESC) = 1, without sorting 60,000 events."""
-    from app.compliance import pack, unpack_id
+    from app.rules.compliance import pack, unpack_id
 
     ev = CertificateEvent
     last = (select(ev.certificate_id, func.max(pack(ev.effective_on, ev.id)).label("key"))
@@ -156,8 +156,8 @@ def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict
     are judged, how many meet the rule (the total and every group minimum, counted hours, pro rata:
     the TRAINING_SHORTFALL flag's and the ledger's definition, docs/domain.md), how many do not
     (`training_shortfall` = `not_meeting`) and how many are below each group's minimum."""
-    from app.training.hours import attach_year, owed, rule_status_sql
-    from app.training.rules import rule_for
+    from app.rules.hours import attach_year, owed, rule_status_sql
+    from app.rules.training import rule_for
 
     _, end = year_bounds(year)
     rule = rule_for(year, default_total=float(required))
@@ -225,9 +225,9 @@ def _units(year: int) -> dict[str, Any]:
 def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
     """The year's figures: the one computation behind `flask report annual` (json, table, xlsx,
     docx) and the statistics page. `required_hours`: the total of the year's rule
-    (app.training.rules); `rule`: that rule and how the officers judged for the year fared."""
+    (app.rules.training); `rule`: that rule and how the officers judged for the year fared."""
     if required is None:
-        from app.training.rules import rule_for
+        from app.rules.training import rule_for
 
         required = rule_for(year).total
         required = int(required) if float(required).is_integer() else required
@@ -255,11 +255,11 @@ def _cases(year: int) -> dict[str, int]:
 
 def training_report(year: int, required: float | None = None) -> list[dict[str, Any]]:
     """One row per active officer on an enforcement post: hours in `year` against the year's rule
-    (app.training.rules; `required`: the total when no rule is set) — credited and counted hours,
+    (app.rules.training; `required`: the total when no rule is set) — credited and counted hours,
     counted hours per content group, online hours counted and dropped, what is missing."""
-    from app.training.hours import attach_year, parts, rule_status_sql
-    from app.training.rules import groups as all_groups
-    from app.training.rules import rule_for
+    from app.rules.hours import attach_year, parts, rule_status_sql
+    from app.rules.training import groups as all_groups
+    from app.rules.training import rule_for
 
     if required is None:
         from app.settings.services import get

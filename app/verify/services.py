@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import compliance
 from app import labels as L
 from app.extensions import db
 from app.formatting import cn_date, cn_datetime
@@ -16,6 +15,7 @@ from app.models.certificates import Certificate
 from app.models.exams import ExamResult
 from app.models.officers import Officer
 from app.models.training import Attendance
+from app.rules import compliance
 
 
 def _enforcement(officer_id: int, today: date) -> dict[str, Any]:

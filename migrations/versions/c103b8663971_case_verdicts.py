@@ -31,7 +31,7 @@ def upgrade():
     # cases/services.judge), on the migration's connection and transaction.
     from sqlalchemy.orm import Session
 
-    from app.cases.verdicts import refresh_verdicts
+    from app.rules.verdicts import refresh_verdicts
 
     session = Session(bind=op.get_bind())
     refresh_verdicts(session, everything=True, case_units=False)  # case_unit comes later

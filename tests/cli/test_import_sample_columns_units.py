@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
-from app.imports.base import importers
+from app.importing.base import importers
 from app.models.officers import Officer, Unit
 from tests.factories import UnitFactory, id_number
 from tests.sheets import xlsx

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db as _db
-from app.imports import base, readers
+from app.importing import base, readers
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingHours, TrainingSession
 from tests.conftest import login, token

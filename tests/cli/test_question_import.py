@@ -1,4 +1,4 @@
-"""The question bank on the import framework (app/imports/base.py):
+"""The question bank on the import framework (app/importing/base.py):
 `flask import questions`, its template, a title row above the headers, 导入记录 and undo."""
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def test_table_output_has_names_and_aligned_columns(runner, data):
     assert "张三" in out and "赵六" in out and "李四" in out
     assert "未持证上岗" in out and "已过期12天" in out and "剩余45天" in out
     assert mask(data["张三"][1]) in out
-    from app.reports.exports import display_width
+    from app.web.exports import display_width
 
     lines = out.splitlines()
     header = lines[1]

@@ -75,6 +75,6 @@ def test_cli_csv_report_is_prefixed_too(runner, app, evil):
     (date(2024, 3, 1), date(2024, 3, 1)),
 ])
 def test_safe_cell(value, expected):
-    from app.reports.exports import safe_cell
+    from app.web.exports import safe_cell
 
     assert safe_cell(value) == expected

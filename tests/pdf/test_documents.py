@@ -334,7 +334,7 @@ def test_docs_cli_warns_when_qr_codes_point_at_this_machine(app, runner, data, t
 
 def test_ledger_pdf_follows_the_years_rule(app, client, data):
     """The year's rule decides 达标 on the PDF too: its total, and its group minimums."""
-    from app.training.rules import set_rule
+    from app.rules.training import set_rule
 
     login(client, app, "viewer")
     url = "/documents/ledger.pdf?year=2026&today=2026-06-15"

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from app.cases import services
-from app.cases.verdicts import differences
 from app.certificates.services import transition, update_certificate
 from app.extensions import db as _db
 from app.imports.history import undo
@@ -19,6 +18,7 @@ from app.models.cases import CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.imports import ImportBatch
 from app.models.officers import Officer
+from app.rules.verdicts import differences
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 from tests.sheets import xlsx

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app import compliance
+from app.rules import compliance
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

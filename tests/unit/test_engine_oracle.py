@@ -10,15 +10,15 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from app import compliance
 from app.extensions import db as _db
 from app.idnumber import mask
 from app.labels import TRAINING_CATEGORIES
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingSession
+from app.rules import compliance
+from app.rules import training as training_rules
 from app.settings.services import DEFAULT_GROUPS
-from app.training import rules as training_rules
 from tests.factories import id_number
 
 STATUSES = ["valid"] * 6 + ["applying", "suspended", "cancelled", "revoked", "lost", "replaced"]

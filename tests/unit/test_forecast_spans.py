@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.certificates.history import load_cards
 from app.extensions import db
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer
 from app.reports.forecast import card_spans
 from app.retirement import RULES, born_by_to_retire, retirement_date
+from app.rules.timeline import load_cards
 from tests.factories import CertificateFactory, OfficerFactory
 
 TODAY = date(2026, 6, 15)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from app.certificates.services import update_certificate
-from app.imports.readers import ImportRefused
+from app.importing.readers import ImportRefused
 from app.imports.services import (
     CertificateImporter,
     OfficerImporter,

@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.imports.base import importers
-from app.imports.readers import ImportRefused
+from app.importing.base import importers
+from app.importing.readers import ImportRefused
 from app.imports.services import import_officers, template_workbook
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingSession
@@ -170,7 +170,7 @@ def peak_mb():
         for line in f:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
-from app.imports.readers import ImportRefused, read_table
+from app.importing.readers import ImportRefused, read_table
 t = time.perf_counter()
 try:
     table = read_table(sys.argv[1], sys.argv[1])

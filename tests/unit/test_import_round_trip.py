@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 import pytest
 
-from app.imports.base import importers
+from app.importing.base import importers
 from app.imports.templates import export_workbook
 from app.models.exams import Exam, ExamResult
 from app.models.training import Attendance, TrainingSession

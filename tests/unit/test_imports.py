@@ -10,13 +10,13 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app import compliance
-from app.imports import readers
-from app.imports.readers import ImportRefused
+from app.importing import readers
+from app.importing.readers import ImportRefused
 from app.imports.services import import_certificates, import_officers, template_workbook
 from app.models.audit import AuditEvent
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.rules import compliance
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 

@@ -1,6 +1,6 @@
 """The public list in SQL gives the same answer as the obviously-correct forms on random
 registries: the 公示变更记录 (`changes`, one set-wise statement) against a day-by-day evaluation of
-every officer on every day of the window from the cards' event history (app.certificates.history);
+every officer on every day of the window from the cards' event history (app.rules.timeline);
 the paged list (`holders`) against the full ordered list of `certified_select` (which the .xlsx and
 the PDF print), page by page, with and without a search.
 
@@ -16,10 +16,10 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from app.certificates.history import load_cards
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer
 from app.public import services
+from app.rules.timeline import load_cards
 from tests.factories import OfficerFactory, UnitFactory
 
 TODAYS = [date(2026, 6, 15), date(2026, 3, 1), date(2025, 12, 31)]

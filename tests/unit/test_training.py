@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
-from app import compliance
 from app.errors import DomainError
 from app.extensions import db as _db
 from app.models.certificates import CertificateEvent
 from app.models.exams import Exam, ExamResult
 from app.models.training import Attendance, TrainingSession
+from app.rules import compliance
 from app.training import services
 from app.training.stats import annual_stats, training_report
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory

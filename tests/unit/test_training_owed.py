@@ -8,11 +8,11 @@ from datetime import date
 
 import pytest
 
-from app import compliance
 from app.extensions import db as _db
 from app.imports.services import OfficerImporter, import_officers
 from app.models.officers import Officer
 from app.models.training import Attendance, TrainingSession
+from app.rules import compliance
 from app.settings.services import set_value
 from app.training.services import ledger
 from app.training.stats import annual_stats, training_report

@@ -44,7 +44,7 @@ def stored(app):
 
 
 def test_every_export_answers_with_a_stored_control_character(app, stored):
-    from app.imports.base import importers
+    from app.importing.base import importers
 
     client = app.test_client()
     login(client, app, "admin")

@@ -118,7 +118,7 @@ def check_file(url: str, resp, ids: list[str], *, own_upload: bool = False) -> l
 @pytest.mark.parametrize("as_job", [False, True], ids=["inline", "job"])
 @pytest.mark.parametrize("role", ["clerk", "viewer"])
 def test_every_export_masks_ids_and_carries_no_formula(app, runner, tmp_path, data, role, as_job):
-    from app.imports.base import importers
+    from app.importing.base import importers
 
     client = app.test_client()
     login(client, app, role)

@@ -177,7 +177,7 @@ def test_a_claim_approved_by_a_clerk_counts_in_the_ledger(app, client, runner, p
 
 
 def test_a_claim_for_a_closed_year_is_refused(app, client, runner, people, set_today):
-    from app.training.rules import set_rule
+    from app.rules.training import set_rule
 
     set_today(date(2026, 6, 15))
     with app.app_context():
@@ -225,10 +225,10 @@ def test_an_officer_takes_an_open_online_exam_without_the_access_code(app, runne
 
 
 def test_the_shortfall_flag_counts_an_approved_claim(app, client, runner, people, set_today):
-    from app.compliance import Params, list_flags
     from app.me.claims import decide_claim, file_claim
     from app.models.me import TrainingClaim
     from app.models.officers import Officer
+    from app.rules.compliance import Params, list_flags
 
     set_today(date(2026, 6, 15))
 

@@ -80,8 +80,8 @@ def test_whole_organisation_user_sees_everyone(app, client, tree):
 
 
 def test_flag_counts_are_the_subtree_s(app, client, tree):
-    from app import compliance
     from app.models.auth import User
+    from app.rules import compliance
 
     with app.app_context():
         from app.auth.services import create_user, unit_named

@@ -95,7 +95,7 @@ def test_import_column_training_mode(app, runner, tmp_path):
 def closed_year(app):
     """2025's records closed on 31 January 2026; a 2025 session with 张三 on it."""
     with app.app_context():
-        from app.training.rules import set_rule
+        from app.rules.training import set_rule
 
         o = OfficerFactory(name="张三")
         s = TrainingSession(title="讲座", held_on=date(2025, 6, 1), hours=4, category="lecture")

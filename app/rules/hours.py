@@ -34,7 +34,7 @@ from sqlalchemy.sql import Select
 from app.models.me import TrainingClaim
 from app.models.officers import Officer
 from app.models.training import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
-from app.training import rules as _rules  # noqa: F401  (its flush hook is installed with this module's)
+from app.rules import training as _rules  # noqa: F401  (its flush hook is installed with this module's)
 
 
 def year_bounds(year: int) -> tuple[date, date]:
@@ -83,7 +83,7 @@ def _rows(officer_ids=None, years=None, years_from=None):
     `h`, `online` (1/0), its content group `grp`, `att` (1 for an attended session, 0 for a claim)
     and its counted hours `counted` — online hours beyond the year's rule's cap dropped, the
     earliest online sessions keeping theirs (docs/domain.md, 年度学时)."""
-    from app.training.rules import all_rules, category_groups
+    from app.rules.training import all_rules, category_groups
 
     s, c = TrainingSession, TrainingClaim
     att = (select(Attendance.officer_id.label("officer_id"), s.held_on.label("held_on"), s.id.label("sid"),
@@ -303,7 +303,7 @@ def owed(required: float, year: int, until: date, post=None):
     """SQL: the hours owed for `year` by the end of `until` (inclusive; 31 December: the whole
     year's due) — `required` × the days on the post from 1 January (or the day of `post`, when
     later) to `until`, both inclusive / the days of the year. No `post`: from 1 January."""
-    from app.compliance import day_number, epoch_days
+    from app.rules.compliance import day_number, epoch_days
 
     post = Officer.post_since if post is None else post
     first, ndays = date(year, 1, 1), 366 if calendar.isleap(year) else 365
@@ -336,7 +336,7 @@ def year_status_sql(hours, year: int, today: date, required: float, since, post=
 
 def rule_of(p, year: int):
     """The rule of `year` under the flag parameters `p` (its rules, its hours_required)."""
-    from app.training.rules import rule_for
+    from app.rules.training import rule_for
 
     return rule_for(year, tuple(getattr(p, "rules", ()) or ()), float(p.hours_required))
 

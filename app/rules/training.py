@@ -78,8 +78,8 @@ def _rules_after_flush(session, _ctx) -> None:
         return
     from app.models.settings import Setting
     from app.models_base import utcnow
+    from app.rules.hours import refresh_hours
     from app.settings.services import forget as forget_settings
-    from app.training.hours import refresh_hours
 
     stamp, now = uuid.uuid4().hex, utcnow()
     t = Setting.__table__

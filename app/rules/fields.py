@@ -1,7 +1,7 @@
 """执法类别 as text: a certificate's `categories` and a unit's `enforcement_fields` are both stored as
 labels separated by "、" (what the certificate form and imports take, 城市管理、市场监管). A card
 covers a unit when every one of the unit's labels is among the card's (NEEDS_REISSUE in
-app/compliance.py). Other separators people type (，,；;/ and spaces) are read as "、"."""
+app/rules/compliance.py). Other separators people type (，,；;/ and spaces) are read as "、"."""
 
 from __future__ import annotations
 

@@ -35,7 +35,7 @@ from app.extensions import db
 from app.idnumber import mask
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
-from app.officers.fields import framed_sql
+from app.rules.fields import framed_sql
 
 FLAG_ORDER = ["UNLICENSED", "EXPIRING", "SHOULD_CANCEL", "INELIGIBLE", "TRAINING_SHORTFALL",
               "NEEDS_REISSUE", "UNIT_UNDERSTAFFED"]
@@ -52,14 +52,14 @@ class Params:
     # training.hours.FIRST_SESSION (the year of the earliest session, decided in the statement)
     records_since: int | str | None = None
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
-    # the years' training rules (app.training.rules.Rule, by year); none: hours_required, no minimums
+    # the years' training rules (app.rules.training.Rule, by year); none: hours_required, no minimums
     rules: tuple = ()
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
+        from app.rules.hours import records_since
+        from app.rules.training import all_rules
         from app.settings import services as settings
-        from app.training.hours import records_since
-        from app.training.rules import all_rules
 
         windows = settings.get("reminder_windows")
         return cls(
@@ -274,7 +274,7 @@ def _str_pos_sqlite(element, compiler, **kw):
 
 def unit_fields():
     """Recursive CTE `unit_field` (unit_id, field, rest): one row per label of each unit's
-    执法类别 (stored "、"-joined, app/officers/fields.py); the seed rows have field ''. Units only
+    执法类别 (stored "、"-joined, app/rules/fields.py); the seed rows have field ''. Units only
     (a few hundred rows), on the bare table: the officers it is joined to carry the unit scope."""
     u = Unit.__table__
     seed = (select(u.c.id.label("unit_id"), cast(literal(""), String).label("field"),
@@ -462,7 +462,7 @@ def _training_details(p: Params, rows: list[dict[str, Any]]) -> None:
     ids = [r["officer_id"] for r in rows if r["flag"] == "TRAINING_SHORTFALL"]
     if not ids:
         return
-    from app.training.hours import shortfall_details
+    from app.rules.hours import shortfall_details
 
     details = shortfall_details(p, ids)
     for r in rows:

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
-from app.imports.readers import (
+from app.importing.readers import (
     CellError,
     Column,
     ImportRefused,
@@ -404,8 +404,8 @@ class Importer:
         result.ignored_columns, result.skipped_examples = sheet.ignored, sheet.examples
         result.new_units = new_units
         if not dry_run:
-            from app.cases.verdicts import deferred
             from app.extensions import db
+            from app.rules.verdicts import deferred
 
             with deferred(db.session):  # the case verdicts the rows touch: re-judged once, at the end
                 self.apply(plan, today=today, result=result)
@@ -433,8 +433,8 @@ class Importer:
         refusal lists every problem (the first MAX_LISTED, and how many in all); the caller
         rolls back what the earlier chunks wrote, so a refused import writes nothing. Memory
         is a chunk's rows plus the state's compact keys, whatever the file's size."""
-        from app.cases.verdicts import deferred
         from app.extensions import db
+        from app.rules.verdicts import deferred
 
         state = self.stream_state()
         result = ImportResult(self.noun, dry_run=dry_run, entity=self.entity, kind=self.kind)
