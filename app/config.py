@@ -104,7 +104,7 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "certmgr@localhost")
-    # Blank: QR codes use the address each request came to (app/verify/tokens.py)
+    # Blank: QR codes use the address each request came to (app/web/tokens.py)
     APP_BASE_URL = os.environ.get("APP_BASE_URL", "")
     # `flask reminders send` holds a database lock; a second run waits this long for it, and a
     # lock not refreshed for this many minutes (the holder was killed) is taken over.

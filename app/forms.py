@@ -120,3 +120,12 @@ class CompleteForm(FlaskForm):
             flash(message, "danger")
             return False
         return ok
+
+
+def form_version(raw) -> int:
+    """The version a form was rendered with; -1 when missing or garbled, so that a form without
+    its version can never prove it saw the latest data (the save is refused as stale)."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return -1

@@ -450,7 +450,7 @@ WHOLE = 0  # the form's value for "organised by no unit: the whole organisation"
 def organising_choices(user=None) -> list[tuple[int, str]]:
     """The units the user may name as a session's or exam's organiser: those of their subtree, and
     "the whole organisation" for a user of the whole organisation."""
-    from app.officers.services import unit_list
+    from app.units import unit_list
 
     ids = scope_ids(user)
     units = [(u.id, u.name) for u in unit_list() if ids is None or u.id in ids]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_login import current_user
 
-from app.api import tokens
 from app.api.errors import json_error
+from app.auth import tokens
 from app.extensions import csrf, db
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

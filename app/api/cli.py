@@ -28,7 +28,7 @@ def _user_or_exit(username: str):
 @with_appcontext
 def token_cmd(username: str, label: str) -> None:
     """Issue an API token for USERNAME; it is printed once, alone on the last line."""
-    from app.api.tokens import create_token
+    from app.auth.tokens import create_token
 
     user = _user_or_exit(username)
     if not user.is_active:
@@ -46,7 +46,7 @@ def token_cmd(username: str, label: str) -> None:
 @with_appcontext
 def revoke_token_cmd(username: str, label: str) -> None:
     """Revoke USERNAME's active token called LABEL."""
-    from app.api.tokens import active_by_label, revoke
+    from app.auth.tokens import active_by_label, revoke
 
     user = _user_or_exit(username)
     row = active_by_label(user, label)

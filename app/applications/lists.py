@@ -14,7 +14,7 @@ from app.applications.services import overdue_clause, pending_clause
 from app.labels import APPLICATION_KINDS, APPLICATION_STATES, APPLICATION_STEPS
 from app.models.applications import Application
 from app.models.officers import Officer, Unit
-from app.officers.lists import unit_name
+from app.units import unit_name
 from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 

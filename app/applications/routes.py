@@ -20,7 +20,7 @@ from app.models.applications import Application, Notification
 from app.models.exams import Exam
 from app.models.officers import Officer
 from app.models_base import utcnow
-from app.officers.services import unit_list
+from app.units import unit_list
 from app.web.tx import commit_or_errors
 
 
@@ -150,7 +150,7 @@ def resubmit(application_id: int):
 def pdf(application_id: int):
     from app.applications.documents import application_form_pdf
     from app.audit.services import record
-    from app.reports.services import content_disposition
+    from app.web.files import content_disposition
 
     a = _get(application_id)
     data = application_form_pdf(a)

@@ -130,7 +130,7 @@ def _managed_user_or_404(user_id: int) -> User:
 def _scope_choices(form: UserForm) -> None:
     """The units the admin may give: their own subtree (the whole organisation only if theirs)."""
     from app import scope
-    from app.officers.services import unit_list
+    from app.units import unit_list
 
     whole = [("", "全部单位")] if scope.scope_unit_id() is None else []
     form.unit_id.choices = [*whole, *[(u.id, u.name) for u in unit_list()]]
@@ -246,7 +246,7 @@ def user_unlock(user_id: int):
 @allow_role("viewer")
 def api_tokens():
     """The signed-in user's API tokens: last use, revoke; a new one is shown once, on this page."""
-    from app.api import tokens
+    from app.auth import tokens
     from app.errors import DomainError
 
     new_token = None
@@ -263,7 +263,7 @@ def api_tokens():
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @allow_role("viewer")
 def api_token_revoke(token_id: int):
-    from app.api import tokens
+    from app.auth import tokens
     from app.models.api import ApiToken
 
     row = db.session.get(ApiToken, token_id)

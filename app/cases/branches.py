@@ -4,7 +4,7 @@ statement.
 
 A case belongs to the unit its 承办单位 names when that is a unit of the tree; otherwise to the units
 the officers its certificate numbers resolve to (any certificate with that number) worked in on the
-case's 决定日期 (officer_unit_history, app/officers/transfers.py; the current unit where no interval
+case's 决定日期 (officer_unit_history, app/rules/transfers.py; the current unit where no interval
 covers the date); a case spanning two branches belongs to both. So it depends on the case and its numbers, the
 certificates' numbers and officers, the officers' units and the units' names. It is kept current in
 the same transaction as the verdicts (cases/verdicts.py): every re-judging also re-resolves the same
@@ -25,7 +25,7 @@ from sqlalchemy import delete, exists, func, insert, select, union
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.officers.transfers import covering
+from app.rules.transfers import covering
 
 _CHUNK = 5000
 

@@ -16,9 +16,9 @@ from app.jobs.services import defer
 from app.labels import CASE_REASONS, CASE_VERDICTS
 from app.models.cases import PenaltyCase
 from app.models.certificates import Certificate
-from app.reports.services import content_disposition
 from app.web.args import page_arg
 from app.web.exports import to_xlsx
+from app.web.files import content_disposition
 
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

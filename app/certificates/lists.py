@@ -12,7 +12,7 @@ from app import labels as L
 from app.formatting import cn_date
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
-from app.officers.lists import unit_name
+from app.units import unit_name
 from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 

@@ -24,11 +24,11 @@ from app.certificates.services import (
 )
 from app.exams.services import has_recent_passed_qualification, issue_confirmation
 from app.extensions import db
+from app.forms import form_version
 from app.models.certificates import Certificate
 from app.models.officers import Officer
-from app.officers.forms import form_version
-from app.officers.services import unit_list
 from app.settings import services as settings
+from app.units import unit_list
 from app.web.tx import commit_or_errors
 
 

@@ -18,9 +18,9 @@ from app.me import accounts
 from app.me import claims as svc
 from app.models.me import ChangeRequest, TrainingClaim
 from app.models.officers import Officer
-from app.verify.tokens import base_url
 from app.web.args import page_arg
 from app.web.files import private_file
+from app.web.tokens import base_url
 
 STATUSES = ("pending", "approved", "returned")
 PER_PAGE = 50

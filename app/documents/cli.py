@@ -46,7 +46,7 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
 
 
 def _warn_if_loopback_qr() -> None:
-    from app.verify.tokens import base_url_and_source, is_loopback
+    from app.web.tokens import base_url_and_source, is_loopback
 
     prefix, source = base_url_and_source()
     if source == "fallback":

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models.exams import Exam
 from app.models.officers import Unit
 from app.models.training import TrainingSession
-from app.verify.tokens import base_url_and_source, is_loopback
+from app.web.tokens import base_url_and_source, is_loopback
 
 
 class BadParam(DomainError):

@@ -304,7 +304,7 @@ def _qr_svg(url: str) -> Markup:
 def certificates(today: date, *, session_id: int | None = None, exam_id: int | None = None,
                  officer_id: int | None = None) -> Doc:
     """One certificate per officer who attended the session (or passed the exam)."""
-    from app.verify.tokens import verify_url
+    from app.web.tokens import verify_url
 
     if (session_id is None) == (exam_id is None):
         raise DomainError("请指定培训班或考试（二选一）")

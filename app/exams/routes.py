@@ -15,8 +15,8 @@ from app.formatting import cn_date
 from app.labels import EMPLOYMENT_STATUSES
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
-from app.officers.services import unit_list
 from app.training.services import select_officers_partial
+from app.units import unit_list
 from app.web.args import page_arg, query_int
 from app.web.tx import commit_or_errors
 

@@ -481,7 +481,7 @@ class Importer:
         from sqlalchemy import select
 
         from app.extensions import db
-        from app.imports.similar import similar_names
+        from app.importing.similar import similar_names
         from app.models.officers import Unit
 
         known = set(db.session.scalars(select(Unit.name)))

@@ -48,7 +48,7 @@ from app.officers.services import (
     officer_values,
     validate_officer_data,
 )
-from app.officers.transfers import record_moves
+from app.rules.transfers import record_moves
 
 Source = str | Path | bytes | BinaryIO
 EXAMPLE_ID = "11010519491231002X"

@@ -39,8 +39,8 @@ def dashboard():
     from app.cases.services import count_not_ok
 
     case_problems = count_not_ok()
-    from app.main.trend import cached_trend, spark, with_today
     from app.public.services import enabled as public_list_enabled
+    from app.reports.trend import cached_trend, spark, with_today
 
     # the last point is today's: the engine's counts above, the cards' own figures
     t = with_today(cached_trend(d, p.within), everything)
@@ -49,8 +49,8 @@ def dashboard():
         spark(t["flags"], t["months"], title="未持证上岗＋证件即将到期（月末）", color="#dc3545"),
         spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
     ]
-    from app.main.trend import cached
     from app.reports.forecast import DEFAULT_MONTHS, compute
+    from app.reports.trend import cached
 
     # 持证力量预测: two statements (units, cards), kept until the next audited write — the very
     # forecast the /forecast page shows (same key)

@@ -36,9 +36,9 @@ from app.me import card as cards
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.verify.services import count_hit
-from app.verify.tokens import base_url
 from app.web.args import page_arg
 from app.web.files import officer_photo
+from app.web.tokens import base_url
 
 PUBLIC = {"me.activate", "me.verify_card", "me.verify_card_photo", "me.manifest"}
 NOBODY = SimpleNamespace(unit_id=0, is_authenticated=True)  # a unit no row has: the empty scope

@@ -108,7 +108,7 @@ class Officer(TimestampMixin, db.Model):
     certificates: Mapped[list[Certificate]] = relationship(  # noqa: F821
         back_populates="officer", order_by="Certificate.issued_on.desc()"
     )
-    # the unit history, latest first (app/officers/transfers.py writes it; read-only here)
+    # the unit history, latest first (app/rules/transfers.py writes it; read-only here)
     unit_spells: Mapped[list[OfficerUnitHistory]] = relationship(
         viewonly=True, order_by="(OfficerUnitHistory.from_on.desc(), OfficerUnitHistory.id.desc())")
 
@@ -231,7 +231,7 @@ class CardCancelTask(TimestampMixin, db.Model):
 
 
 class OfficerUnitHistory(TimestampMixin, db.Model):
-    """Where an officer worked when (app/officers/transfers.py): from `from_on` (inclusive) until
+    """Where an officer worked when (app/rules/transfers.py): from `from_on` (inclusive) until
     `to_on` (exclusive: the day of the next transfer; None: still there). Officer.unit_id is the
     open interval's unit; past cases and the annual figures read the unit of their date from here
     (an officer without a row, or a date before the first one: the current unit)."""

@@ -141,14 +141,6 @@ class OfficerForm(CompleteForm):
         }
 
 
-def form_version(raw) -> int:
-    """The version a form was rendered with; -1 when missing or garbled, so that a form without
-    its version can never prove it saw the latest data (the save is refused as stale)."""
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return -1
-
 
 class DepartureForm(FlaskForm):
     """离岗 on the officer page (app/officers/departures.py)."""
@@ -161,7 +153,7 @@ class DepartureForm(FlaskForm):
 
 
 class TransferForm(FlaskForm):
-    """调动 on the officer page (app/officers/transfers.py): to another unit of the organisation."""
+    """调动 on the officer page (app/rules/transfers.py): to another unit of the organisation."""
 
     to_unit = SelectField("调入单位", coerce=_int_or_none, validators=[DataRequired("请选择调入单位")])
     on = CnDateField("调动日期", validators=[DataRequired("请填写调动日期")])

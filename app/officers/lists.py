@@ -14,15 +14,13 @@ from app.extensions import db
 from app.idnumber import mask
 from app.models.officers import Officer, Unit
 from app.rules import compliance
+from app.units import unit_name
 from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
 
 YES_NO = {"yes": "是", "no": "否"}
 CERTIFIED = {"yes": "持有效执法证", "no": "无有效执法证"}
 
-
-def unit_name(unit_id: int) -> str:
-    return db.session.scalar(select(Unit.name).where(Unit.id == unit_id)) or "（已删除的单位）"
 
 
 def officer_filters(args: Mapping[str, str], d: date) -> Filtered:

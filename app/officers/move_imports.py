@@ -2,7 +2,7 @@
 departures FILE` (离岗: 身份证号*, 类型*, 日期*, 文号) as importers of the framework in
 app.importing.base: every row checked, every problem reported by row and column, nothing written
 unless all rows pass. Applied set-wise: a few statements per 1,000 rows, none per officer. Each row
-does what the officer page's 调动 / 离岗 does (app/officers/transfers.py, departures.py)."""
+does what the officer page's 调动 / 离岗 does (app/rules/transfers.py, departures.py)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
 from app.officers.departures import OPEN_CARD
-from app.officers.transfers import SINCE_EVER, Move, write_moves
+from app.rules.transfers import SINCE_EVER, Move, write_moves
 from app.training.imports import resolve_officers
 
 EXAMPLE_ID = "11010519491231002X"

@@ -13,6 +13,7 @@ from app.errors import DomainError
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
 from app.formatting import cn_date
+from app.forms import form_version
 from app.models.certificates import Certificate
 from app.models.exams import Exam
 from app.models.officers import Officer, OfficerAttachment, OfficerUnitHistory, Unit
@@ -26,7 +27,7 @@ from app.officers.attachments import (
     delete_attachment,
     history,
 )
-from app.officers.forms import OfficerForm, TransferForm, UnitForm, form_version
+from app.officers.forms import OfficerForm, TransferForm, UnitForm
 from app.officers.lists import (
     BULK_ACTIONS,
     OFFICERS,
@@ -45,12 +46,12 @@ from app.officers.services import (
     save_officer,
     save_unit,
     set_photo,
-    unit_list,
 )
-from app.officers.transfers import history as unit_history
-from app.officers.transfers import spells_of, transfer
 from app.rules import compliance
+from app.rules.transfers import history as unit_history
+from app.rules.transfers import spells_of, transfer
 from app.training.services import bulk_enrol
+from app.units import unit_list
 from app.web.files import officer_photo
 from app.web.tx import commit_or_errors
 
@@ -326,7 +327,7 @@ def detail(officer_id: int):
     flags = compliance.officer_flags(compliance.Params.from_settings(d), officer.id)
     show_id = officer.id_number if sees_full_ids() else officer.id_number_masked
     from app.cases.services import CaseFilters, case_rows
-    from app.training.officer import officer_context
+    from app.officers.training_section import officer_context
 
     can_edit = current_user.role in ("admin", "clerk")
     from app.officers.departures import open_tasks
@@ -396,7 +397,7 @@ def _transfer_form(officer: Officer, formdata=None) -> TransferForm:
 @bp.route("/officers/<int:officer_id>/transfer", methods=["GET", "POST"])
 @require_role("clerk")
 def officer_transfer(officer_id: int):
-    """调动: to another unit on a date, with a 文号 (app/officers/transfers.py). The user's scope must
+    """调动: to another unit on a date, with a 文号 (app/rules/transfers.py). The user's scope must
     hold both the officer's unit and the one they move to."""
     officer = scope.get_officer_or_404(officer_id)
     if request.method == "GET":
@@ -447,7 +448,7 @@ def _attachment(officer_id: int, att_id: int) -> OfficerAttachment:
 @bp.route("/officers/<int:officer_id>/attachments/<int:att_id>")
 @require_role("clerk")
 def attachment_get(officer_id: int, att_id: int):
-    from app.reports.services import content_disposition
+    from app.web.files import content_disposition
 
     att = _attachment(officer_id, att_id)
     resp = Response(att.data, mimetype=att.mime)

@@ -14,8 +14,8 @@ from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
 from app.models.officers import Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
-from app.officers.transfers import record_moves
 from app.rules import fields
+from app.rules.transfers import record_moves
 
 OFFICER_FIELDS = [
     "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",
@@ -24,10 +24,6 @@ OFFICER_FIELDS = [
 ]
 UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order", "reminder_recipients", "enforcement_fields"]
 
-
-def unit_list() -> list[Unit]:
-    """Every unit in the order pickers show them."""
-    return list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
 
 
 def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:

@@ -14,9 +14,9 @@ from app import clock
 from app.extensions import db, public_limit
 from app.formatting import cn_date
 from app.public import bp, services
-from app.reports.services import content_disposition
 from app.web.args import page_arg
 from app.web.exports import Column, to_xlsx
+from app.web.files import content_disposition
 
 PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.reports import services
 from app.rules import compliance
-from app.web import exports
+from app.web import exports, files
 
 report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
 
@@ -54,10 +54,10 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
     elif fmt == "csv":
         data = exports.to_csv(rows, exports.FLAG_COLUMNS, bom=out is not None)
     elif fmt == "xlsx":
-        data = services.render(rows, "xlsx", title=services.REPORT_TITLES[name])
+        data = services.render(rows, "xlsx", title=files.REPORT_TITLES[name])
     else:
         table = exports.to_table(rows, exports.FLAG_COLUMNS, right_align=["剩余天数"]) if rows else ""
-        title = f"{services.REPORT_TITLES[name]}（{cn_date(today)}，共 {len(rows)} 条）"
+        title = f"{files.REPORT_TITLES[name]}（{cn_date(today)}，共 {len(rows)} 条）"
         data = (f"{title}\n{table}\n" if rows else f"{title}\n没有问题\n").encode("utf-8")
 
     if out is None:
@@ -68,7 +68,7 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
     except OSError as exc:
         raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
     filters = {"today": today.isoformat(), "within": p.within, "unit": unit}
-    services.record_export(name, fmt, len(rows), filters, target=str(out))
+    files.record_export(name, fmt, len(rows), filters, target=str(out))
     db.session.commit()
     click.echo(f"已导出 {len(rows)} 条到 {out}")
 
@@ -124,7 +124,7 @@ def forecast_cmd(today, months, unit, fmt, out):
         out.write_bytes(data)
     except OSError as exc:
         raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
-    services.record_export(services.FORECAST_TITLE, fmt, len(fc.units),
+    files.record_export(services.FORECAST_TITLE, fmt, len(fc.units),
                            {"today": today.isoformat(), "months": ",".join(map(str, months)), "unit": unit},
                            target=str(out))
     db.session.commit()

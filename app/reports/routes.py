@@ -10,7 +10,7 @@ from app.jobs.services import defer
 from app.labels import FLAG_REASONS
 from app.reports import bp, services
 from app.rules import compliance
-from app.web import exports
+from app.web import exports, files
 from app.web.args import page_arg
 
 PER_PAGE = 50
@@ -94,12 +94,12 @@ def flags_export(fmt: str):
     words = [*f.described(), f"到期提醒 {p.within} 天内"]
     data = services.render(rows, fmt, heading=f"问题提示（{'；'.join(words)}）　截至 {cn_date(p.today)}")
     filters = {**f.as_dict(), "within": p.within, "today": p.today.isoformat()}
-    services.record_export("flags", fmt, len(rows), filters)
+    files.record_export("flags", fmt, len(rows), filters)
     db.session.commit()
     name = services.export_filename("问题提示", p.today, fmt)
     fallback = services.export_filename("flags", p.today, fmt)
     resp = Response(data, mimetype=EXPORT_MIME[fmt])
-    resp.headers["Content-Disposition"] = services.content_disposition(name, fallback)
+    resp.headers["Content-Disposition"] = files.content_disposition(name, fallback)
     return resp
 
 
@@ -110,8 +110,8 @@ def _forecast_request():
     """(forecast, unit filter, messages): the unit named in ?unit= (unknown: all units, with a
     message). The figures are compute()'s, for the user's scope (the ORM hook narrows them), kept
     until the next audited write like the dashboard's (which shares the whole-list one)."""
-    from app.main.trend import cached
     from app.reports import forecast
+    from app.reports.trend import cached
 
     problems: list[str] = []
     unit = request.args.get("unit", "").strip() or None
@@ -123,8 +123,8 @@ def _forecast_request():
 
 @bp.route("/forecast")
 def forecast_page():
-    from app.main.trend import spark
     from app.reports import forecast
+    from app.reports.trend import spark
 
     fc, unit, problems = _forecast_request()
     soon = sorted((u for u in fc.units if u.below_two_on is not None), key=lambda u: (u.below_two_on, fc.units.index(u)))
@@ -145,11 +145,11 @@ def forecast_export():
 
     fc, unit, _problems = _forecast_request()
     data = forecast.to_xlsx(fc)
-    services.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),
+    files.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),
                            {"unit": unit, "today": fc.today.isoformat()})
     db.session.commit()
     resp = Response(data, mimetype=EXPORT_MIME["xlsx"])
-    resp.headers["Content-Disposition"] = services.content_disposition(
+    resp.headers["Content-Disposition"] = files.content_disposition(
         services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),
         services.export_filename("forecast", fc.today, "xlsx"))
     return resp

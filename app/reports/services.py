@@ -10,11 +10,9 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 
-from app.audit.services import record
 from app.extensions import db
 from app.labels import FLAGS
 from app.models.officers import Unit
@@ -27,7 +25,6 @@ REPORTS: dict[str, list[str] | None] = {
     "unlicensed": ["UNLICENSED"],
     "expiring": ["EXPIRING"],
 }
-REPORT_TITLES = {"flags": "问题提示", "unlicensed": "未持证上岗人员", "expiring": "证件即将到期人员"}
 FORECAST_TITLE = "持证力量预测"
 
 
@@ -114,10 +111,6 @@ def export_filename(title: str, today: date, ext: str) -> str:
     return f"{title}_{today.isoformat()}.{ext}"
 
 
-def content_disposition(filename: str, ascii_fallback: str) -> str:
-    """attachment with an ASCII name for old clients and the Chinese one per RFC 5987."""
-    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
-
 
 def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "", heading: str | None = None) -> bytes:
     """The flag rows in `fmt` (xlsx, csv); other reports call `exports` with their own columns.
@@ -128,16 +121,6 @@ def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "", heading: st
         return exports.to_csv(rows, exports.FLAG_COLUMNS)
     raise ValueError(f"unknown format {fmt}")
 
-
-def record_export(report: str, fmt: str, count: int, filters: dict[str, Any], target: str = "") -> None:
-    """One audit row per export (action `export`); the caller commits."""
-    parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
-    summary = f"导出{REPORT_TITLES.get(report, report)}（{fmt}，{count} 条）"
-    if parts:
-        summary += "，条件：" + "，".join(parts)
-    if target:
-        summary += f"，文件：{target}"
-    record("export", "report", None, summary[:500])
 
 
 def flag_code(value: str | None) -> str | None:

@@ -10,9 +10,8 @@ from app import clock
 from app.errors import DomainError
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
-from app.officers.lists import unit_name
-from app.officers.services import unit_list
 from app.reviews import bp, services
+from app.units import unit_list, unit_name
 from app.web.args import page_arg, query_int
 from app.web.exports import Column
 from app.web.lists import xlsx_response

@@ -10,9 +10,6 @@ from app.auth.access import require_role, sees_full_ids
 from app.extensions import db
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingSession
-from app.officers.lists import unit_name
-from app.officers.services import unit_list
-from app.reports.services import content_disposition, record_export
 from app.rules.hours import YEAR_STATUSES
 from app.settings.services import get
 from app.training import bp, services
@@ -21,7 +18,9 @@ from app.training.annual_docx import rule_words
 from app.training.forms import SessionForm
 from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.stats import annual_stats
+from app.units import unit_list, unit_name
 from app.web.args import page_arg, query_int
+from app.web.files import content_disposition, record_export
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
 

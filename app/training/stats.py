@@ -20,8 +20,8 @@ from app.models.certificates import AnnualReview, Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
 from app.models.training import TrainingGroupHours, TrainingHours, TrainingSession
-from app.officers.transfers import unit_on
 from app.rules.hours import on_post, records_since, year_bounds
+from app.rules.transfers import unit_on
 
 
 def _training(year: int) -> dict[str, Any]:
@@ -207,7 +207,7 @@ def _units(year: int) -> dict[str, Any]:
     than two of these officers holding a certificate effective on 31 December (the
     UNIT_UNDERSTAFFED rule on the year's last day): one GROUP BY. Each officer (and their card)
     counts in the unit they belonged to on 31 December — today for the current year, as
-    `flask report training` — by officer_unit_history (app/officers/transfers.py unit_on)."""
+    `flask report training` — by officer_unit_history (app/rules/transfers.py unit_on)."""
     _, end = year_bounds(year)
     holder = Officer.id.in_(effective_officers_on(end))
     q, unit_then = unit_on(select(Officer.id).select_from(Officer), Officer, min(end, clock.today()))
@@ -268,7 +268,7 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
     rule = rule_for(year, default_total=float(required))
     names = all_groups()
     # each officer under the unit they belonged to at the year's end (today for the current year):
-    # officer_unit_history (app/officers/transfers.py)
+    # officer_unit_history (app/rules/transfers.py)
     q, unit_then = unit_on(select(Officer.id).select_from(Officer), Officer, min(year_bounds(year)[1], clock.today()))
     q = q.join(Unit, Unit.id == unit_then)
     q, cols, per_group = attach_year(q, year, names)

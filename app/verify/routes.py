@@ -14,7 +14,7 @@ from app.public.services import enabled as public_list_enabled
 from app.verify import bp
 from app.verify.services import count_hit
 from app.verify.services import verify as lookup
-from app.verify.tokens import read_token
+from app.web.tokens import read_token
 
 
 @bp.route("/verify/<path:token>")

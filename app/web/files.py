@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from flask import Response, abort
 from sqlalchemy import select
 
+from app.audit.services import record
 from app.extensions import db
 from app.models.officers import OfficerPhoto
 
@@ -26,3 +30,22 @@ def officer_photo(officer_id: int) -> Response:
     if row is None or not row.data:
         abort(404)
     return private_file(row.data, row.mime or "application/octet-stream")
+
+
+REPORT_TITLES = {"flags": "问题提示", "unlicensed": "未持证上岗人员", "expiring": "证件即将到期人员"}
+
+
+def content_disposition(filename: str, ascii_fallback: str) -> str:
+    """attachment with an ASCII name for old clients and the Chinese one per RFC 5987."""
+    return f"attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def record_export(report: str, fmt: str, count: int, filters: dict[str, Any], target: str = "") -> None:
+    """One audit row per export (action `export`); the caller commits."""
+    parts = [f"{k}={v}" for k, v in filters.items() if v not in (None, "")]
+    summary = f"导出{REPORT_TITLES.get(report, report)}（{fmt}，{count} 条）"
+    if parts:
+        summary += "，条件：" + "，".join(parts)
+    if target:
+        summary += f"，文件：{target}"
+    record("export", "report", None, summary[:500])

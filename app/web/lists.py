@@ -260,7 +260,7 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
     the filters in the title row, one audit row, committed here."""
     from app.audit.services import record
     from app.jobs.services import defer
-    from app.reports.services import content_disposition
+    from app.web.files import content_disposition
 
     if isinstance(rows, Sequence) and (queued := defer(f"{title} .xlsx", rows=len(rows))) is not None:
         return queued  # a big export: a background job (202 + its status page)

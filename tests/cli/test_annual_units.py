@@ -11,7 +11,7 @@ import docx
 
 from app.extensions import db as _db
 from app.models.officers import Officer, Unit
-from app.officers.transfers import transfer
+from app.rules.transfers import transfer
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
 TODAY = date(2026, 6, 15)

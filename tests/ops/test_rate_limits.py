@@ -61,7 +61,7 @@ def test_verify_answers_429_past_the_limit(app, client, monkeypatch, limiter_res
 
 def test_verify_hits_are_recorded_in_a_bounded_way(app, client):
     from app.models.verify import VerifyHit
-    from app.verify.tokens import make_token
+    from app.web.tokens import make_token
 
     with app.test_request_context():
         unknown = make_token("exam", 999999)

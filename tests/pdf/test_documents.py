@@ -245,7 +245,7 @@ def test_batch_certificates_one_page_each_for_those_who_attended_or_passed(app, 
 
 
 def test_tampered_forged_and_unknown_tokens_are_refused(app, client, data):
-    from app.verify.tokens import make_token
+    from app.web.tokens import make_token
 
     with app.test_request_context():
         good = make_token("training", 1)

@@ -8,9 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import event
 
 from app.extensions import db as _db
-from app.main.trend import last_months, trend
 from app.models.certificates import CertificateEvent
 from app.models.training import Attendance, TrainingSession
+from app.reports.trend import last_months, trend
 from tests.conftest import TODAY, login
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 

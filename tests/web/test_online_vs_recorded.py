@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.exams import ExamResult
 from app.models.officers import Officer
-from app.verify.tokens import make_token
+from app.web.tokens import make_token
 from tests.conftest import TODAY, follow_job, login, token
 from tests.online_data import KEY, exam_with_bank
 

@@ -369,9 +369,9 @@ def test_dashboard_pictures_are_cached_per_scope(app, tree):
     never gets the figures computed for the whole organisation, nor another branch's."""
     from app import scope
     from app.auth.services import create_user, unit_named
-    from app.main.trend import _cache, cached
     from app.models.auth import User
     from app.models.officers import Officer
+    from app.reports.trend import _cache, cached
 
     with app.app_context():
         create_user("jia_cache", "viewer", PASSWORD, unit_id=unit_named("甲局").id)

@@ -91,7 +91,7 @@ def test_transfers_that_cannot_be_recorded_are_refused_and_nothing_changes(app, 
     set_today(TODAY)
     oid, a_id, b_id = _setup(app)
     with app.app_context():
-        from app.officers.transfers import transfer
+        from app.rules.transfers import transfer
 
         transfer(_db.session.get(Officer, oid), _db.session.get(Unit, b_id), date(2026, 1, 1), today=TODAY)
         _db.session.commit()
@@ -162,7 +162,7 @@ def test_the_training_report_lists_officers_under_their_unit_at_the_year_end(app
     set_today(TODAY)
     oid, a_id, b_id = _setup(app)
     with app.app_context():
-        from app.officers.transfers import transfer
+        from app.rules.transfers import transfer
 
         stayer = OfficerFactory(name="后调丙", unit=_db.session.get(Unit, a_id))
         _db.session.flush()
@@ -200,7 +200,7 @@ def test_needs_reissue_when_the_cards_categories_leave_out_a_field_of_the_unit(a
         oid, b_id, card_id = o.id, b.id, card.id
     assert [f for f in _flags(runner) if f[0] == "NEEDS_REISSUE"] == []
     with app.app_context():
-        from app.officers.transfers import transfer
+        from app.rules.transfers import transfer
 
         transfer(_db.session.get(Officer, oid), _db.session.get(Unit, b_id), date(2026, 6, 1), today=TODAY)
         _db.session.commit()
