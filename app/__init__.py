@@ -7,7 +7,7 @@ from flask import Flask
 from app.config import Config, secret_key
 
 BLUEPRINT_MODULES = [
-    "main", "auth", "officers", "certificates", "reports", "audit", "settings", "reminders",
+    "main", "auth", "officers", "certificates", "reports", "audit_log", "settings", "reminders",
     "imports", "training", "exams", "reviews", "documents", "verify", "public", "cases", "online",
     "jobs", "me", "claims", "applications",
 ]

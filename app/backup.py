@@ -24,6 +24,9 @@ import sys
 from pathlib import Path
 
 import click
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import URL
@@ -94,10 +97,6 @@ def has_data() -> bool:
 
 def known_revisions() -> tuple[set[str], set[str]]:
     """(every revision of this code's migrations, the head revisions)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-    from flask import current_app
-
     config = Config()
     config.set_main_option("script_location", str(current_app.extensions["migrate"].directory))
     script = ScriptDirectory.from_config(config)

@@ -13,6 +13,8 @@ from datetime import date
 
 import click
 
+from app.extensions import db
+
 FORMATS = ["table", "json", "csv", "xlsx"]
 
 
@@ -35,8 +37,6 @@ DATE = DateType()
 def commit_or_exit(*errors: type[Exception]) -> Iterator[None]:
     """A command's transaction: commit what the block did; on one of `errors` roll back, print
     "错误：…" on stderr and exit 1 (the CLI's counterpart of app.web.tx.commit_or_errors)."""
-    from app.extensions import db
-
     try:
         yield
     except errors as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,8 +32,6 @@ def is_production_start() -> bool:
     """Where a weak SECRET_KEY is refused: APP_ENV=production, or the app served by gunicorn.
     (A plain `flask …` command or script outside development is not held to it, so maintenance
     commands and the test suite's subprocesses run with any key.)"""
-    import sys
-
     if is_development():
         return False
     return (os.environ.get("APP_ENV", "").strip().lower() == "production"

@@ -21,6 +21,9 @@ from wtforms import BooleanField, DateField, FileField
 from wtforms.validators import StopValidation
 from wtforms.widgets import TextInput
 
+from app.formatting import read_date
+from app.sanitize import strip_controls
+
 # A browser omits an unticked checkbox and may omit a file input with no file chosen.
 MAY_BE_ABSENT = (BooleanField, FileField, FlaskFileField)
 
@@ -31,11 +34,12 @@ DATE_HINT = "应写成 2024年3月1日（也可写 2024-03-01 或 2024/3/1）"
 def parse_date(text: str | None) -> date | None:
     """A date as people type it, in the spellings the imports accept (2024-03-01, 2024/3/1,
     2024年3月1日, 20240301); None when blank. Raises ValueError with a message naming the format."""
-    from app.importing.readers import CellError, to_date
-
+    text = strip_controls((text or "").strip()).strip()
+    if not text:
+        return None
     try:
-        return to_date((text or "").strip())
-    except CellError as exc:
+        return read_date(text)
+    except ValueError as exc:
         message = str(exc).replace("应写成 2024-03-01、2024/3/1 或 2024年3月1日", DATE_HINT)
         raise ValueError(message if DATE_HINT in message else f"{message}，{DATE_HINT}") from None
 

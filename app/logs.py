@@ -12,6 +12,7 @@ import sys
 import time
 
 from flask import Flask, g, request
+from flask_login import current_user
 
 log = logging.getLogger("certmgr.request")
 
@@ -33,7 +34,6 @@ def init_app(app: Flask) -> None:
     def _log_request(response):
         if request.endpoint in ("static", "bootstrap.static"):
             return response
-        from flask_login import current_user
 
         t0 = g.get("_t0")
         try:

@@ -29,7 +29,7 @@ def _syllables(name: str, person: bool) -> list[str]:
     # without the phrase dictionary pypinyin needs a fraction of the memory (notes/benchmarks.md).
     os.environ.setdefault("PYPINYIN_NO_PHRASES", "true")
     os.environ.setdefault("PYPINYIN_NO_DICT_COPY", "true")
-    from pypinyin import Style, lazy_pinyin
+    from pypinyin import Style, lazy_pinyin  # noqa: PLC0415 — 0.23 s, 11 MB (measured); the switches above go first
 
     surname_len = 2 if name[:2] in SURNAME_READINGS else 1
     head = SURNAME_READINGS.get(name[:surname_len]) if person else None

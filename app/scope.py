@@ -23,13 +23,19 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import abort, g, has_app_context
-from sqlalchemy import ColumnElement, event, false, select, true
+from flask import abort, g, has_app_context, has_request_context, request
+from sqlalchemy import ColumnElement, and_, event, false, inspect, or_, select, true
+from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, with_loader_criteria
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.errors import DomainError
 from app.extensions import db
+from app.models.certificates import Certificate
+from app.models.officers import Officer, Unit
+from app.roles import PUBLIC_ENDPOINTS
+from app.units import unit_list
 
 UNSCOPED = {"scope_all": True}
 _OFF = "scope_off"
@@ -76,9 +82,6 @@ def scope_unit_id(user=None) -> int | None:
 
 
 def _unit_of(u) -> int | None:
-    from sqlalchemy import inspect
-    from sqlalchemy.exc import NoInspectionAvailable
-
     try:
         state = inspect(u)
     except NoInspectionAvailable:  # the anonymous user
@@ -95,8 +98,6 @@ def activate(user) -> None:
 
 
 def _unit_table():
-    from app.models.officers import Unit
-
     return Unit.__table__
 
 
@@ -233,8 +234,6 @@ def _unindexed_sqlite(element, compiler, **kw):
 
 
 def _officer_ids(ids):
-    from app.models.officers import Officer
-
     o = Officer.__table__
     return select(o.c.id).where(o.c.unit_id.in_(ids))
 
@@ -258,23 +257,17 @@ def audit_clause(a, ids):
     stored with the row and kept current by audit.services.refresh_subjects) and those about its
     cases (case_unit: a case may belong to two branches). Three conditions instead of six (four of
     them subqueries over officers and certificates); see docs/architecture.md for the figures."""
-    from sqlalchemy import and_, or_
-
     return or_(a.scope_unit_id.in_(ids), a.subject_unit_id.in_(ids),
                and_(a.entity_type == "case", a.entity_id.in_(_case_ids(ids))))
 
 
 def officer_clause(user=None) -> ColumnElement[bool]:
     """A WHERE clause on Officer for the officers the user may see."""
-    from app.models.officers import Officer
-
     return unit_clause(Officer.unit_id, user)
 
 
 def certificate_clause(user=None) -> ColumnElement[bool]:
     """A WHERE clause on Certificate (joined to nothing) for the cards of visible officers."""
-    from app.models.certificates import Certificate
-
     ids = scope_ids(user)
     if ids is None:
         return true()
@@ -299,8 +292,6 @@ def get_or_404(model, record_id, user=None):
 
 def get_officer_or_404(officer_id, user=None):
     """The officer with this id if the user may see them; 404 otherwise (existence not revealed)."""
-    from app.models.officers import Officer
-
     return get_or_404(Officer, officer_id, user)
 
 
@@ -310,8 +301,6 @@ def _criteria_for(model, ids, shared=None):
     """The scope's WHERE clause on `model` (None: the model is not scoped, or no scope)."""
     if ids is None:
         return None
-    from app.models.certificates import Certificate
-    from app.models.officers import Officer, Unit
 
     if model is Unit:
         return Unit.id.in_(ids)
@@ -340,8 +329,6 @@ def _criteria_for(model, ids, shared=None):
 def shared_clause(thing, shared):
     """A training session or exam is seen when organised by no unit (the whole organisation) or by a
     unit of the user's subtree or above it."""
-    from sqlalchemy import or_
-
     return or_(thing.unit_id.is_(None), thing.unit_id.in_(shared))
 
 
@@ -368,8 +355,6 @@ def scoped_models() -> list:
 def _scope_lambda(model, ids, shared):
     """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
     (the flag engine joins training_hours twice under two names). `ids` is a bound parameter."""
-    from app.models.officers import Officer, Unit
-
     o = Officer.__table__
     c = Unit.metadata.tables["certificate"]
     if model is Unit:
@@ -423,9 +408,6 @@ def _options(ids: list[int], shared: list[int]) -> list:
 def _public_request() -> bool:
     """The public pages (the published roster, the certificate check) show the same to everyone,
     signed in or not: the scope of whoever happens to be signed in does not apply to them."""
-    from flask import has_request_context, request
-
-    from app.auth.access import PUBLIC_ENDPOINTS
 
     return has_request_context() and request.endpoint in PUBLIC_ENDPOINTS and g.get("_scope_user") is None
 
@@ -450,8 +432,6 @@ WHOLE = 0  # the form's value for "organised by no unit: the whole organisation"
 def organising_choices(user=None) -> list[tuple[int, str]]:
     """The units the user may name as a session's or exam's organiser: those of their subtree, and
     "the whole organisation" for a user of the whole organisation."""
-    from app.units import unit_list
-
     ids = scope_ids(user)
     units = [(u.id, u.name) for u in unit_list() if ids is None or u.id in ids]
     return ([(WHOLE, "全单位（不限）")] if ids is None else []) + units
@@ -461,8 +441,6 @@ def organising_unit(data: dict, current: int | None, creating: bool, user=None) 
     """The organising unit a save gives a session or exam: the `unit_id` in `data` (0/None: the
     whole organisation) when given, else the current one — for a new one, the user's scope unit.
     Raises DomainError when the user's scope does not hold it."""
-    from app.errors import DomainError
-
     if not creating and not holds(current, user):
         raise DomainError("这是上级单位组织的，只有主办单位能修改（本单位人员的出勤、成绩可以登记）")
     if "unit_id" in data:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, Response
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -48,8 +49,6 @@ def init_app(app: Flask) -> None:
         hops = int(raw)
     app.config["PROXY_FIX_X_FOR"] = hops
     if hops:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     @app.after_request

@@ -26,11 +26,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from flask import has_request_context
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from app.idnumber import IdNumberError, mask, validate
+from app.roles import sees_full_ids
 from app.sanitize import strip_controls
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,19 +65,14 @@ class Column:
 
 def full_ids() -> bool:
     """Whether the file being written may carry whole ID numbers (see the module docstring)."""
-    from flask import has_request_context
-
     if not has_request_context():
         return True
-    from app.auth.access import sees_full_ids
 
     return sees_full_ids()
 
 
 def mask_ids(text: str) -> str:
     """Every valid ID number inside `text`, masked (18 digits that are no ID number stay)."""
-    from app.idnumber import IdNumberError, mask, validate
-
     def one(m: re.Match) -> str:
         try:
             return mask(validate(m.group(0)))

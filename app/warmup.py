@@ -24,6 +24,7 @@ from __future__ import annotations
 import gc
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 TEMPLATE_SUFFIXES = (".html", ".txt", ".xml", ".j2")
 GC_THRESHOLD = (10_000, 10, 10)  # Python's default: (700, 10, 10)
@@ -32,8 +33,6 @@ GC_THRESHOLD = (10_000, 10, 10)  # Python's default: (700, 10, 10)
 def settle(app: Flask, threshold: tuple[int, ...] = GC_THRESHOLD) -> int:
     """Configure the mappers, compile every template, collect and freeze, then set the collector's
     thresholds. Returns the number of objects frozen (gc.get_freeze_count())."""
-    from sqlalchemy.orm import configure_mappers
-
     configure_mappers()
     env = app.jinja_env
     for name in env.list_templates(filter_func=lambda n: n.endswith(TEMPLATE_SUFFIXES)):

@@ -13,9 +13,10 @@ from __future__ import annotations
 from flask import current_app, g, request
 from flask_login import current_user
 
-from app.api.errors import json_error
-from app.auth import tokens
+from app.api.errors import ApiError, json_error
+from app.auth import access, sessions, tokens
 from app.extensions import csrf, db
+from app.roles import ROLE_ORDER, min_role_for
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -36,9 +37,6 @@ def _act_as(user) -> None:
 
 
 def check_api_access(endpoint: str):
-    from app.auth import sessions
-    from app.auth.access import ROLE_ORDER, min_role_for
-
     token = bearer_token()
     if token is not None:
         found = tokens.authenticate(token)
@@ -70,3 +68,12 @@ def rate_key() -> str:
     if current_user.is_authenticated:
         return f"api-user:{current_user.id}"
     return f"api-addr:{request.remote_addr}"
+
+
+def refuse_id_search(status: int, note: str, api_message: str | None = None) -> None:
+    """Why an ID number was not searched: the API writes no session (so no flash), the refusal
+    is its JSON error."""
+    raise ApiError(status, "id_search_refused", api_message or note)
+
+
+access.register_gate("api", check_api_access, refuse_id_search)  # every /api/v1 request: this module

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.certificates import Certificate
+from app.settings import services as settings
 
 FIELD = re.compile(r"\{([^{}:]+)(?::(\d+))?\}")
 NAMES = {"地区码", "年份", "序号"}
@@ -61,3 +62,6 @@ def next_number(pattern: str, region: str, issued_on: date) -> str:
         if (not suffix or number.endswith(suffix)) and middle.isdigit():
             highest = max(highest, int(middle))
     return f"{prefix}{highest + 1:0{seq}d}{suffix}"
+
+
+settings.add_check("certificate_number_pattern", lambda pattern: check_pattern(pattern) if pattern else None)

@@ -1,5 +1,2 @@
-"""Blueprint only: routes are imported by create_app (avoids import cycles)."""
-
-from flask import Blueprint
-
-bp = Blueprint("audit", __name__)
+"""Audit recording (services.py: the one writer of audit rows). The page that reads them is
+app/audit_log."""

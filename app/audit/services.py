@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+import click
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import insert, select, update
+
 from app.extensions import db
 from app.idnumber import mask
 from app.models.audit import AuditEvent
+from app.models_base import utcnow
+from app.scope import scope_unit_id
 
 
 def _birth_year(value: Any) -> str:
@@ -47,9 +54,6 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
 
 def current_actor() -> tuple[str, int | None, str]:
     """(actor, user_id, ip) from the request when there is one, else the CLI."""
-    from flask import has_request_context, request
-    from flask_login import current_user
-
     if has_request_context():
         # The client address as werkzeug's ProxyFix sets it (PROXY_FIX_X_FOR, app/security.py):
         # an X-Forwarded-For header is believed only from the proxies configured.
@@ -57,8 +61,6 @@ def current_actor() -> tuple[str, int | None, str]:
         if current_user and current_user.is_authenticated:
             return current_user.username, current_user.id, ip
         return "anonymous", None, ip
-    import click
-
     ctx = click.get_current_context(silent=True)
     # "flask settings set" -> "cli:settings set", whatever the root is called
     # ("flask", "python -m flask", a test runner).
@@ -71,8 +73,6 @@ def current_actor() -> tuple[str, int | None, str]:
 
 def _acting_scope() -> int | None:
     """The unit whose subtree the acting user works in (None: the whole organisation, the CLI)."""
-    from app.scope import scope_unit_id
-
     return scope_unit_id()
 
 
@@ -85,8 +85,6 @@ _CHUNK = 500
 def _subject_select(entity_type: str, ids):
     """SELECT (entity id, unit id) of the rows about `entity_type` whose id `ids` (a list or a
     SELECT of ids) holds; None for an entity type with no unit (cases go by case_unit)."""
-    from sqlalchemy import select
-
     meta = db.Model.metadata
     o, c, u = meta.tables["officer"], meta.tables["certificate"], meta.tables["user_account"]
     if entity_type == "officer":
@@ -116,8 +114,6 @@ def _subject_units(entity_type: str, ids: list[int]) -> dict[int, int | None]:
 def refresh_subjects(session, *, officer_ids=None, user_ids=None) -> None:
     """Set the subject unit of the rows about these officers (and their certificates) and users to
     where they are now (after a move; both None: of every row — a backfill). Set-wise."""
-    from sqlalchemy import select, update
-
     a = AuditEvent.__table__
     meta = db.Model.metadata
     o, c, u = meta.tables["officer"], meta.tables["certificate"], meta.tables["user_account"]
@@ -184,10 +180,6 @@ def record_changes_many(action: str, entity_type: str, entries: list[tuple[int, 
     each, for bulk updates (imports)."""
     if not entries:
         return
-    from sqlalchemy import insert
-
-    from app.models_base import utcnow
-
     actor, user_id, ip = current_actor()
     now = utcnow()
     scope_unit_id = _acting_scope()

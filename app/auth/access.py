@@ -1,95 +1,67 @@
 """Server-side access control for every route.
 
 Every request passes `check_access`: anonymous users go to the login page (except the public
-endpoints), and each view has a minimum role — by default viewer for GET/HEAD and clerk for
-anything that writes; views raise it with @require_role("admin"). A view that writes only the
-signed-in user's own data (logout, their own password) lowers the bar for writes with
-@allow_role("viewer").
+endpoints), and each view has a minimum role (app/roles.py: viewer for GET/HEAD, clerk for
+anything that writes, raised with @require_role("admin"), lowered for one's own account with
+@allow_role("viewer")).
 
 An officer's own account (role "officer", app/me) is not staff: it reaches only OFFICER_ENDPOINTS
 (its /me pages, logout) and the public endpoints; every other endpoint answers 404 for it, as if
 it did not exist (`officer_may_reach`, applied once here).
+
+A blueprint that answers in its own way (the token API: bearer tokens, JSON errors) registers its
+gate with `register_gate` when it is imported; this module knows no such blueprint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import (
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask_login import current_user, logout_user
+from limits import RateLimitItemPerHour
 
-PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify", "main.favicon",
-                    # an officer's account activation and the live card's check (app/me)
-                    "me.activate", "me.verify_card", "me.verify_card_photo", "me.manifest",
-                    "public.officers", "public.officers_xlsx", "public.officers_pdf",
-                    # the exam room: candidates have no staff account (app/online/api.py)
-                    "online.exam_page", "online.api_login", "online.api_paper", "online.api_answer",
-                    "online.api_submit",
-                    "jobs.healthz",
-                    # the token API's documentation (app/api/docs.py)
-                    "api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}
-ROLE_ORDER = {"officer": -1, "viewer": 0, "clerk": 1, "admin": 2}
-OFFICER = "officer"
-# What an officer's own account may reach besides the public endpoints: its /me pages and logout.
-OFFICER_ENDPOINTS = {"auth.logout"}
-OFFICER_PREFIX = "me."
+from app.audit.services import record
+from app.auth import sessions
+from app.extensions import db, limiter
+from app.idnumber import mask
+from app.jobs.services import in_job
+from app.models import officers as officer_model
+from app.roles import (  # noqa: F401  (the roles' names, where the features import them from)
+    OFFICER,
+    OFFICER_ENDPOINTS,
+    OFFICER_PREFIX,
+    PUBLIC_ENDPOINTS,
+    ROLE_ORDER,
+    allow_role,
+    is_officer_account,
+    min_role_for,
+    officer_may_reach,
+    require_role,
+    sees_ages,
+    sees_full_ids,
+)
+from app.settings.services import get
 
-
-def officer_may_reach(endpoint: str) -> bool:
-    return endpoint.startswith(OFFICER_PREFIX) or endpoint in OFFICER_ENDPOINTS
-
-
-def is_officer_account(user=None) -> bool:
-    user = current_user if user is None else user
-    return bool(user and user.is_authenticated and user.role == OFFICER)
-
-
-def require_role(role: str) -> Callable:
-    def deco(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            return view(*args, **kwargs)
-
-        wrapped._min_role = role  # type: ignore[attr-defined]
-        return wrapped
-
-    return deco
+# blueprint name -> (gate(endpoint) -> a response or None, refuse(status, note, message) -> None)
+_GATES: dict[str, tuple[Callable, Callable]] = {}
 
 
-def allow_role(role: str) -> Callable:
-    """Let `role` use this view with every method, writes included (the clerk default for
-    writes does not apply). Only for views that act on the signed-in user's own account."""
-
-    def deco(view: Callable) -> Callable:
-        view._allow_role = role  # type: ignore[attr-defined]
-        return view
-
-    return deco
-
-
-def min_role_for(endpoint: str, method: str) -> str:
-    view = current_app.view_functions.get(endpoint)
-    declared = getattr(view, "_min_role", None)
-    default = "viewer" if method in ("GET", "HEAD", "OPTIONS") else "clerk"
-    allowed = getattr(view, "_allow_role", None)
-    if allowed is not None:
-        default = allowed
-    if declared is None:
-        return default
-    return max(declared, default, key=ROLE_ORDER.__getitem__)
-
-
-def sees_full_ids() -> bool:
-    """Whether the signed-in user may see and search whole ID numbers (admins only, docs/domain.md 身份证号)."""
-    return bool(current_user and current_user.is_authenticated and current_user.role == "admin")
-
-
-def sees_ages() -> bool:
-    """Whether the signed-in user may see an officer's age. Not a viewer: the age narrows the
-    masked birth date of the ID number to a year, and with the visible ends and a yes/no search
-    that rebuilt whole numbers."""
-    return bool(current_user and current_user.is_authenticated and current_user.role != "viewer")
+def register_gate(blueprint: str, gate: Callable, refuse: Callable) -> None:
+    """`gate(endpoint)` decides every request to `blueprint` instead of the session rules below
+    (it returns a response to refuse, None to let through); `refuse(status, note, message)` says
+    why an ID number was not searched, where a page would flash `note`."""
+    _GATES[blueprint] = (gate, refuse)
 
 
 VIEWER_ID_SEARCH = "查看员不能按身份证号搜索，已忽略输入的身份证号"
@@ -101,15 +73,11 @@ def id_search_allowed(number: str) -> bool:
     setting `id_search_per_hour` times an hour (Flask-Limiter's storage, per user), and each
     lookup is audited 按身份证号搜索. Commands on the server (no request) and a background job
     replaying a request that was already counted may. Decided once per number and request."""
-    from flask import after_this_request, g, has_request_context
-
     if not has_request_context() or not current_user or not current_user.is_authenticated:
         return True
     memo = g.setdefault("id_searches", {})
     if number in memo:
         return memo[number]
-    from app.jobs.services import in_job
-
     allowed = True
     if current_user.role == "viewer":
         allowed = False
@@ -125,19 +93,13 @@ def id_search_allowed(number: str) -> bool:
 def _refuse(note: str, status: int, api_message: str | None = None) -> None:
     """A page notes why the ID number was not searched (and shows the rest); the token API, which
     writes no session (so no flash), answers the refusal as its JSON error instead."""
-    if request.blueprint == "api":
-        from app.api.errors import ApiError
-
-        raise ApiError(status, "id_search_refused", api_message or note)
+    if request.blueprint in _GATES:
+        _GATES[request.blueprint][1](status, note, api_message)
+        return
     flash(note, "warning")
 
 
 def _within_id_search_limit() -> bool:
-    from limits import RateLimitItemPerHour
-
-    from app.extensions import limiter
-    from app.settings.services import get
-
     per_hour = get("id_search_per_hour")
     strategy = getattr(limiter, "limiter", None)
     if strategy is None:  # rate limiting switched off
@@ -157,13 +119,9 @@ def _within_id_search_limit() -> bool:
 def _audit_id_search(number: str, after_this_request) -> None:
     """The audit row, committed once the page is made (a list page is a GET: nothing else of
     it is written)."""
-    from app.extensions import db
-    from app.idnumber import mask
 
     @after_this_request
     def audited(response):
-        from app.audit.services import record
-
         try:
             record("search", "officer", None, f"按身份证号搜索：{mask(number)}")
             db.session.commit()
@@ -174,8 +132,6 @@ def _audit_id_search(number: str, after_this_request) -> None:
 
 
 def check_access():
-    from app.auth import sessions
-
     endpoint = request.endpoint
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
@@ -185,10 +141,9 @@ def check_access():
         abort(404)  # staff have no /me: those pages are an officer's own
     if is_officer_account() and not officer_may_reach(endpoint):
         abort(404)  # the rest of the application does not exist for an officer's account
-    if endpoint.startswith("api."):  # the token API answers 401/403 in JSON (app/api/auth.py)
-        from app.api.auth import check_api_access
-
-        return check_api_access(endpoint)
+    gate = _GATES.get(endpoint.partition(".")[0])
+    if gate is not None:  # e.g. the token API answers 401/403 in JSON (app/api/auth.py)
+        return gate[0](endpoint)
     if current_user.is_authenticated:
         why = sessions.expired()
         if why:
@@ -203,3 +158,6 @@ def check_access():
     if ROLE_ORDER.get(current_user.role, -1) < ROLE_ORDER[needed]:
         abort(403)
     return None
+
+
+officer_model.install_id_search_check(id_search_allowed)  # Officer.id_number_search asks this module

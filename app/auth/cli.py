@@ -6,9 +6,19 @@ import sys
 
 import click
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
 
+from app.auth.services import (
+    UserError,
+    create_user,
+    ensure_admin,
+    reset_password,
+    set_unit,
+    unit_named,
+)
 from app.cli_types import commit_or_exit
 from app.extensions import db
+from app.models.auth import User
 
 users_cli = AppGroup("users", help="用户管理")
 
@@ -21,8 +31,6 @@ users_cli = AppGroup("users", help="用户管理")
 @click.option("--unit", "unit_name", default=None, help="所属单位名称：只管理该单位及其下级单位（缺省：全部单位）")
 def users_create(username: str, role: str, password_stdin: bool, display_name: str, unit_name: str | None) -> None:
     """Create a user; prints the generated password unless --password-stdin."""
-    from app.auth.services import UserError, create_user, unit_named
-
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with commit_or_exit(UserError):
         unit = unit_named(unit_name) if unit_name is not None else None
@@ -37,8 +45,6 @@ def users_create(username: str, role: str, password_stdin: bool, display_name: s
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取新密码（否则交互输入两次）")
 def users_set_password(username: str, password_stdin: bool) -> None:
     """Set a user's password (e.g. a lost admin password); unlocks the account, ends its sessions."""
-    from app.auth.services import UserError, reset_password
-
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -54,10 +60,6 @@ def users_set_password(username: str, password_stdin: bool) -> None:
 @click.option("--all", "whole", is_flag=True, help="管理全部单位（不限于某一单位）")
 def users_set_unit(username: str, unit_name: str | None, whole: bool) -> None:
     """Limit a user to a unit and its subunits (UNIT_NAME), or give the whole organisation (--all)."""
-    from sqlalchemy import func, select
-
-    from app.auth.services import UserError, set_unit, unit_named
-    from app.models.auth import User
 
     if whole == (unit_name is not None):
         raise click.UsageError("请给出单位名称，或用 --all 表示全部单位（二者选一）")
@@ -74,8 +76,6 @@ def users_set_unit(username: str, unit_name: str | None, whole: bool) -> None:
 @with_appcontext
 def bootstrap_cmd() -> None:
     """First run: create `admin` with a generated password when there are no users."""
-    from app.auth.services import ensure_admin
-
     password = ensure_admin()
     db.session.commit()
     if password:

@@ -2,14 +2,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
+from app.auth.passwords import problem
 from app.forms import CompleteForm
 from app.labels import ROLES
 
 
 def strong_password(form, field) -> None:
     """The password policy of app/auth/passwords.py (length, common passwords, same characters)."""
-    from app.auth.passwords import problem
-
     username = getattr(getattr(form, "username", None), "data", None)
     if field.data and (message := problem(field.data, username)):
         raise ValidationError(message)

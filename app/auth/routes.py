@@ -4,14 +4,19 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from app import scope
 from app.audit.services import changes_of, record, snapshot
-from app.auth import bp, sessions, throttle
+from app.auth import bp, sessions, throttle, tokens
 from app.auth.access import allow_role, require_role
 from app.auth.forms import LoginForm, PasswordForm, UserForm
 from app.auth.services import UserError, authenticate, create_user, set_unit
+from app.errors import DomainError
 from app.extensions import config_limit, db, limiter
+from app.models.api import ApiToken
 from app.models.auth import User
+from app.models.officers import Unit
 from app.models_base import utcnow
+from app.units import unit_list
 
 
 def _safe_next(target: str | None) -> str:
@@ -115,8 +120,6 @@ def change_password():
 def _managed_users():
     """The users the signed-in admin manages: those whose unit lies in the admin's subtree (all of
     them for an admin of the whole organisation)."""
-    from app import scope
-
     return select(User).where(scope.unit_clause(User.unit_id))
 
 
@@ -129,9 +132,6 @@ def _managed_user_or_404(user_id: int) -> User:
 
 def _scope_choices(form: UserForm) -> None:
     """The units the admin may give: their own subtree (the whole organisation only if theirs)."""
-    from app import scope
-    from app.units import unit_list
-
     whole = [("", "全部单位")] if scope.scope_unit_id() is None else []
     form.unit_id.choices = [*whole, *[(u.id, u.name) for u in unit_list()]]
 
@@ -139,8 +139,6 @@ def _scope_choices(form: UserForm) -> None:
 @bp.route("/users")
 @require_role("admin")
 def users():
-    from app.models.officers import Unit
-
     rows = db.session.scalars(_managed_users().order_by(User.username)).all()
     names = dict(db.session.execute(select(Unit.id, Unit.name)).all())
     return render_template("auth/users.html", users=rows, now=utcnow(), unit_names=names)
@@ -246,9 +244,6 @@ def user_unlock(user_id: int):
 @allow_role("viewer")
 def api_tokens():
     """The signed-in user's API tokens: last use, revoke; a new one is shown once, on this page."""
-    from app.auth import tokens
-    from app.errors import DomainError
-
     new_token = None
     if request.method == "POST":
         try:
@@ -263,9 +258,6 @@ def api_tokens():
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @allow_role("viewer")
 def api_token_revoke(token_id: int):
-    from app.auth import tokens
-    from app.models.api import ApiToken
-
     row = db.session.get(ApiToken, token_id)
     if row is None or row.user_id != current_user.id:
         abort(404)

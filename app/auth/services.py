@@ -8,11 +8,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
+from app import scope
 from app.audit.services import record, refresh_subjects
+from app.auth import throttle
 from app.auth.passwords import problem
 from app.extensions import db
 from app.labels import ROLES
 from app.models.auth import User
+from app.models.officers import Unit
 from app.models_base import utcnow
 
 
@@ -22,8 +25,6 @@ class UserError(ValueError):
 
 def unit_named(name: str):
     """The unit called `name` (the whole tree: the CLI names any unit)."""
-    from app.models.officers import Unit
-
     unit = db.session.scalar(select(Unit).where(Unit.name == (name or "").strip())
                              .execution_options(scope_all=True))
     if unit is None:
@@ -34,8 +35,6 @@ def unit_named(name: str):
 def check_scope_grant(unit_id: int | None, actor=None) -> None:
     """A scoped admin gives no one a scope wider than their own: the unit must lie in the actor's
     subtree (the whole organisation — None — only by a user of the whole organisation)."""
-    from app import scope
-
     if not scope.covers(unit_id, actor):
         raise UserError("只能把用户分配到您管辖范围内的单位")
 
@@ -43,8 +42,6 @@ def check_scope_grant(unit_id: int | None, actor=None) -> None:
 def set_unit(user: User, unit_id: int | None, actor=None) -> None:
     """Give `user` the subtree of `unit_id` (None: the whole organisation); audited; the user's
     sessions end so the new scope applies at once."""
-    from app.models.officers import Unit
-
     check_scope_grant(unit_id, actor)
     before = user.unit_id
     if before == unit_id:
@@ -111,8 +108,6 @@ def authenticate(username: str, password: str, *, now: datetime | None = None,
     Lock-out is per (name, client address) — see app.auth.throttle; a name that does not exist
     is hashed against a dummy hash and locked the same way, so neither the time taken nor the
     answer tells whether it exists."""
-    from app.auth import throttle
-
     now = now or utcnow()
     user = db.session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     until = throttle.locked_until(username, address, now)

@@ -24,7 +24,9 @@ from flask import current_app, g, request, session
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.models.auth import User, UserSession
 from app.models_base import utcnow
+from app.settings.services import get
 
 TOKEN = "_sid"
 SEEN_RESOLUTION = 60  # seconds: the last-seen time is rewritten at most once a minute
@@ -56,8 +58,6 @@ def current_id() -> str | None:
 
 def load_user(user_id: str):
     """Flask-Login's user loader: the user only while this browser's session row is open."""
-    from app.models.auth import User, UserSession
-
     sid = current_id()
     if not (user_id or "").isdigit() or sid is None:
         return None  # a cookie from before server-side sessions, or a forged one
@@ -77,8 +77,6 @@ def load_user(user_id: str):
 
 def start(user) -> None:
     """Call right after login_user: open this browser's session row (and commit it)."""
-    from app.models.auth import UserSession
-
     token = secrets.token_urlsafe(32)
     t = now()
     agent = request.user_agent.string if request else ""
@@ -91,8 +89,6 @@ def start(user) -> None:
 
 def end(user_id: int, sid: str) -> bool:
     """End one session of `user_id`; False when it is not theirs or already over (flushes)."""
-    from app.models.auth import UserSession
-
     result = db.session.execute(update(UserSession)
                                 .where(UserSession.id == sid, UserSession.user_id == user_id,
                                        UserSession.ended_at.is_(None))
@@ -127,8 +123,6 @@ def browser(agent: str | None) -> str:
 
 def open_sessions(user_id: int):
     """The user's open sessions, most recently seen first."""
-    from app.models.auth import UserSession
-
     return db.session.scalars(select(UserSession)
                               .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
                               .order_by(UserSession.last_seen_at.desc())).all()
@@ -137,8 +131,6 @@ def open_sessions(user_id: int):
 def expired() -> str | None:
     """Why the current signed-in session is over (a message, the session is then ended), or None;
     refreshes last-seen at most once a minute."""
-    from app.settings.services import get
-
     row = g.get("_user_session")
     if row is None:
         return "登录已失效，请重新登录"

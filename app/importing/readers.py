@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from app.errors import DomainError
+from app.formatting import read_date
 from app.labels import lookup
 from app.sanitize import strip_controls
 
@@ -631,13 +632,6 @@ class CellError(ValueError):
     pass
 
 
-_DATE_PATTERNS = [
-    re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:[ T]0{1,2}:0{1,2}(?::0{1,2})?)?$"),
-    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-]
-
-
 def to_text(value: Any) -> str:
     """A cell as text. Whole numbers lose their '.0' (Excel stores 13800000000 as a float)."""
     if value is None:
@@ -670,16 +664,10 @@ def to_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = to_text(value)
-    for pattern in _DATE_PATTERNS:
-        m = pattern.match(text)
-        if m:
-            y, mo, d = (int(g) for g in m.groups())
-            try:
-                return date(y, mo, d)
-            except ValueError:
-                raise CellError(f"日期“{text}”不存在") from None
-    raise CellError(f"“{text}”不是有效日期，应写成 2024-03-01、2024/3/1 或 2024年3月1日")
+    try:
+        return read_date(to_text(value))  # the spellings the web forms take too (app/formatting.py)
+    except ValueError as exc:
+        raise CellError(str(exc)) from None
 
 
 _TRUE = {"是", "yes", "y", "true", "1", "√", "✓", "✔", "t", "对"}

@@ -22,6 +22,7 @@ from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm
 from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
+from app.imports.jobs import defer  # also registers the "import" job kind
 from app.imports.services import run_import, template_workbook
 from app.models.imports import ImportBatch
 from app.models_base import utcnow
@@ -234,9 +235,7 @@ def run(token: str):
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
     db.session.commit()
-    from app.imports.jobs import defer  # a big file: a background job
-
-    if (queued := defer(batch)) is not None:
+    if (queued := defer(batch)) is not None:  # a big file: a background job
         return queued
     try:
         result = run_batch(batch, dry_run=False)

@@ -9,6 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
+from app.jobs import tasks
+from app.jobs.queue import set_app
+from app.jobs.services import cleanup, recover
 
 jobs_cli = AppGroup("jobs", help="后台任务（生成文件、导入、提醒、备份）")
 
@@ -18,10 +21,7 @@ jobs_cli = AppGroup("jobs", help="后台任务（生成文件、导入、提醒�
               help="同时运行的任务数（每个 PDF 任务约需 300 MB 内存）")
 def worker(workers: int) -> None:
     """Run background jobs until stopped (SIGINT/SIGTERM finish the running job first)."""
-    from app.jobs import tasks
-    from app.jobs.services import cleanup, recover
-
-    tasks.set_app(current_app._get_current_object())
+    set_app(current_app._get_current_object())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     for noisy in ("weasyprint", "fontTools"):  # one line per page otherwise
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,6 +1,7 @@
-"""Job kinds besides replaying a download route: a database backup and a reminders run.
+"""The database backup as a job kind (`/jobs/backup`): the same function as `flask backup`.
 
-Both call the same functions as their commands (`flask backup`, `flask reminders send`)."""
+Other kinds are registered by the packages that own them, when they are imported: "request"
+(app/jobs/services.py), "import" (app/imports/jobs.py), "reminders" (app/reminders/jobs.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ from pathlib import Path
 from flask import Flask
 
 from app import clock
+from app.audit.services import record
+from app.backup import BackupError, backup
 from app.extensions import db
 from app.jobs.services import JobFailed, register
 from app.models.jobs import Job
 
 
 def _backup(app: Flask, job: Job) -> tuple[bytes, str, str]:
-    from app.audit.services import record
-    from app.backup import BackupError, backup
-
     with tempfile.TemporaryDirectory(prefix="certmgr-backup-") as folder:
         out = Path(folder) / "db.backup"
         try:
@@ -32,18 +32,4 @@ def _backup(app: Flask, job: Job) -> tuple[bytes, str, str]:
     return data, f"certmgr-{clock.today().isoformat()}.backup", "application/octet-stream"
 
 
-def _reminders(app: Flask, job: Job) -> str:
-    from app.reminders.services import send_reminders
-
-    result = send_reminders(clock.today(), app.config, commit=db.session.commit)
-    if not result.ok and not result.sent:
-        raise JobFailed("；".join([*result.errors, *result.warnings]) or "提醒发送失败")
-    if not result.ok:
-        return f"部分完成：{result.summary}；{'；'.join([*result.errors, *result.warnings])}"
-    return f"提醒已完成：{result.summary}"
-
-
 register("backup", _backup)
-register("reminders", _reminders)
-
-import app.imports.jobs  # noqa: E402,F401  (registers the "import" kind: the worker never loads the route)

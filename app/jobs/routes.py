@@ -8,10 +8,10 @@ from flask import abort, jsonify, render_template, send_file
 from flask_login import current_user
 from sqlalchemy import select, text
 
-from app.auth.access import require_role
 from app.extensions import db
-from app.jobs import bp, kinds, services  # noqa: F401  (kinds registers the backup and reminders jobs)
+from app.jobs import bp, kinds, queue, services  # noqa: F401  (kinds registers the backup job)
 from app.models.jobs import Job
+from app.roles import require_role
 
 
 def _job(job_id: str) -> Job:
@@ -53,8 +53,6 @@ def index():
 @bp.route("/healthz")
 def healthz():
     """For the reverse proxy and monitoring: 200 when the database and the queue answer."""
-    from app.jobs import queue
-
     checks = {}
     try:
         db.session.execute(text("SELECT 1"))

@@ -31,12 +31,17 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlencode
 
-from flask import Flask, current_app, g, make_response, render_template, request, url_for
+from flask import Flask, current_app, g, make_response, render_template, request, session, url_for
+from flask_login import current_user, login_user
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
+from app.jobs.queue import huey, task_app
+from app.models.auth import User
 from app.models.jobs import Job
 from app.models_base import utcnow
+from app.roles import ROLE_ORDER, min_role_for
+from app.settings.services import get
 
 log = logging.getLogger("certmgr.jobs")
 
@@ -87,19 +92,15 @@ def create(kind: str, title: str, params: dict, owner_id: int | None) -> Job:
 
 
 def enqueue(job_id: str, delay: int = 0) -> None:
-    from app.jobs import tasks
-
-    if delay and not tasks.huey.immediate:
-        tasks.run_job.schedule((job_id,), delay=delay)
+    if delay and not huey.immediate:
+        run_job.schedule((job_id,), delay=delay)
     else:
-        tasks.run_job(job_id)
+        run_job(job_id)
 
 
 def defer(title: str, rows: int | None = None):
     """None: do the work now (inside a worker, or `rows` within the threshold). Otherwise the job
     is queued and this is the response to return: 202 + Location, or 429 past `jobs_per_user`."""
-    from app.settings.services import get
-
     if in_job():
         return None
     if rows is not None and rows <= get("job_threshold_rows"):
@@ -110,10 +111,6 @@ def defer(title: str, rows: int | None = None):
 
 def start(kind: str, title: str, params: dict):
     """Queue a job for the signed-in user and answer 202 + Location (429 past `jobs_per_user`)."""
-    from flask_login import current_user
-
-    from app.settings.services import get
-
     limit = get("jobs_per_user")
     if active_count(current_user.id) >= limit:
         message = f"您已有 {limit} 个文件正在生成，请等其中一个完成后再试"
@@ -179,6 +176,12 @@ def _set(job_id: str, **values) -> None:
     """Write progress outside the job's own transaction (it holds the audit row until the end)."""
     with db.engine.begin() as conn:
         conn.execute(update(Job.__table__).where(Job.__table__.c.id == job_id).values(**values))
+
+
+@huey.task()
+def run_job(job_id: str) -> None:
+    """The huey task: run one job in the worker's app."""
+    execute(task_app(), job_id)
 
 
 def execute(app: Flask, job_id: str) -> None:
@@ -348,10 +351,6 @@ def _filename(disposition: str) -> str:
 def as_owner(app: Flask, job: Job, path: str | None = None):
     """A request context in the worker, signed in as the job's owner, from the address and host
     they used: audit rows name them, and what depends on the request (QR links) is as it was."""
-    from flask_login import login_user
-
-    from app.models.auth import User
-
     owner = db.session.get(User, job.owner_id) if job.owner_id else None
     if owner is None or not owner.is_active:
         raise JobFailed("发起该任务的用户已不存在或已停用")
@@ -365,10 +364,6 @@ def as_owner(app: Flask, job: Job, path: str | None = None):
 
 
 def _replay(app: Flask, job: Job) -> tuple[bytes, str, str]:
-    from flask import session
-
-    from app.auth.access import ROLE_ORDER, min_role_for
-
     with as_owner(app, job) as owner:
         if request.endpoint is None:
             raise JobFailed("任务地址无效")

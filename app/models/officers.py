@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 from sqlalchemy import (
@@ -16,13 +17,26 @@ from sqlalchemy import (
     Text,
     and_,
     event,
+    false,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.idnumber import mask, normalize
 from app.models_base import TimestampMixin, utcnow
 from app.pinyin import SORT_KEY_LENGTH, sort_key
+from app.retirement import retirement_date
+
+# Whether this request may look up a whole ID number (never for a viewer; a clerk so many times an
+# hour, each one audited): the access rule, app/auth/access.py id_search_allowed, installs itself
+# here when it is imported — a model knows no request, role or setting.
+_id_search_allowed: Callable[[str], bool] | None = None
+
+
+def install_id_search_check(check: Callable[[str], bool]) -> None:
+    global _id_search_allowed
+    _id_search_allowed = check
 
 
 def _pinyin_default(context) -> str:
@@ -144,15 +158,11 @@ class Officer(TimestampMixin, db.Model):
 
     @property
     def id_number_masked(self) -> str:
-        from app.idnumber import mask
-
         return mask(self.id_number)
 
     @property
     def retirement_date(self) -> date:
         """The day the officer reaches the statutory retirement age (the 2025 law)."""
-        from app.retirement import retirement_date
-
         return retirement_date(self.birth_date, self.gender, self.retirement_basis)
 
     def age_on(self, d: date) -> int:
@@ -167,16 +177,14 @@ class Officer(TimestampMixin, db.Model):
         Only admins (`partial`) may match the end of a number; anyone else must type all 18
         characters, so that searching digit by digit cannot rebuild a masked number, and whether
         a whole number may be looked up at all (never for a viewer; a clerk so many times an
-        hour, each one audited) is `access.id_search_allowed`'s decision."""
-        from sqlalchemy import false
-
-        from app.auth.access import id_search_allowed
-        from app.idnumber import normalize
-
+        hour, each one audited) is `access.id_search_allowed`'s decision (installed here with
+        `install_id_search_check`; a search before it is installed is an error, never unchecked)."""
         number = normalize(q)
         if partial:
             return cls.id_number.endswith(q.strip().upper(), autoescape=True)
-        if len(number) != 18 or not id_search_allowed(number):
+        if _id_search_allowed is None:
+            raise RuntimeError("id_number_search: no access check installed (app.auth.access not imported)")
+        if len(number) != 18 or not _id_search_allowed(number):
             return false()
         return cls.id_number == number
 

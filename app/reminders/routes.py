@@ -13,6 +13,7 @@ from app.formatting import cn_date, days_text
 from app.forms import parse_date
 from app.jobs.services import defer
 from app.reminders import bp, services
+from app.reminders import jobs as _jobs  # noqa: F401  (registers the "reminders" job kind)
 from app.web.args import page_arg
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -10,6 +10,7 @@ import urllib.parse
 import urllib.request
 
 from app.reminders.mail import DeliveryError
+from app.settings import services as settings
 
 # The robot is elsewhere: this server itself (loopback) and link-local addresses (169.254.x.x —
 # cloud metadata services — and fe80::) are refused, so the setting cannot be used to make the
@@ -123,3 +124,7 @@ def fit(lines: list[str], header: str, footer: str) -> str:
         kept.append(line)
         budget -= size
     return "\n".join([header, *kept, more.format(len(lines) - len(kept)), footer])
+
+
+# the robot's address is checked when it is saved (a host name is resolved: not on every read)
+settings.add_check("webhook_url", lambda url: address_problem(url) if url else None)

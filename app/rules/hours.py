@@ -31,10 +31,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import Select
 
+from app.extensions import db
 from app.models.me import TrainingClaim
 from app.models.officers import Officer
 from app.models.training import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
 from app.rules import training as _rules  # noqa: F401  (its flush hook is installed with this module's)
+from app.settings import services as settings
 
 
 def year_bounds(year: int) -> tuple[date, date]:
@@ -535,3 +537,7 @@ YEAR_STATUSES = {
     "future": "未开始",
     "not_judged": "不考核",
 }
+
+
+# the groups' counted hours follow a new mapping of categories to content groups
+settings.on_change("training_category_groups", lambda: refresh_hours(db.session, everyone=True))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.errors import DomainError
 from app.extensions import db
 from app.models.training import TrainingRule
+from app.settings import services as settings
 
 
 @dataclass(frozen=True)
@@ -294,3 +295,8 @@ def _closed_years_before_flush(session, _ctx, _instances) -> None:
 def _forget_late(session) -> None:
     session.info.pop(LATE, None)
     session.info.pop("late_entry_noted", None)
+
+
+# the settings page shows the rules and the content groups beside the settings
+settings.show_on_page("training_rules", all_rules)
+settings.show_on_page("training_groups", groups)

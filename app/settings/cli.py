@@ -6,14 +6,13 @@ import click
 from flask.cli import AppGroup
 
 from app.cli_types import commit_or_exit
+from app.settings.services import SPECS, SettingError, get_raw, set_value
 
 settings_cli = AppGroup("settings", help="系统设置")
 
 
 @settings_cli.command("show")
 def settings_show() -> None:
-    from app.settings.services import SPECS, get_raw
-
     for name, spec in SPECS.items():
         click.echo(f"{name} = {get_raw(name)}    # {spec.label}")
 
@@ -22,8 +21,6 @@ def settings_show() -> None:
 @click.argument("name")
 @click.argument("value")
 def settings_set(name: str, value: str) -> None:
-    from app.settings.services import SettingError, get_raw, set_value
-
     with commit_or_exit(SettingError):
         set_value(name, value)
     click.echo(f"{name} = {get_raw(name)}")

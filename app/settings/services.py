@@ -1,4 +1,10 @@
-"""Settings stored in the database (names are a contract: docs/domain.md 命令行约定), with their defaults and validation."""
+"""Settings stored in the database (names are a contract: docs/domain.md 命令行约定), with their defaults and validation.
+
+A setting whose meaning belongs to a feature or a rule is checked and followed by that package:
+it adds a save-time check (`add_check`: the robot's address, the card numbering pattern), an
+after-change hook (`on_change`: the hours counted per content group) or a section of the
+settings page (`show_on_page`: the training-hours rules) when it is imported. These settings
+import no feature."""
 
 from __future__ import annotations
 
@@ -11,8 +17,9 @@ from typing import Any
 from flask import g, has_app_context
 from sqlalchemy import select
 
+from app.audit.services import record
 from app.extensions import db
-from app.labels import ESTABLISHMENTS, TRAINING_CATEGORIES
+from app.labels import APPLICATION_STEPS, ESTABLISHMENTS, TRAINING_CATEGORIES, lookup
 from app.models.settings import Setting
 
 
@@ -102,8 +109,6 @@ def _year_or_empty(value: str) -> int | None:
 
 
 def _establishments(value: str) -> list[str]:
-    from app.labels import lookup
-
     items = []
     for raw in [x for x in re.split(r"[,，\s]+", value.strip()) if x]:
         code = lookup(ESTABLISHMENTS, raw)
@@ -120,14 +125,6 @@ def _url(value: str) -> str:
     if value and not re.fullmatch(r"https?://\S+", value):
         raise SettingError("应为以 http:// 或 https:// 开头的网址")
     return value.rstrip("/")
-
-
-def _robot_address(value: Any) -> None:
-    """Save-time check of the robot's address (resolves the host: not on every read)."""
-    from app.reminders.webhook import address_problem
-
-    if value and (problem := address_problem(value)):
-        raise SettingError(problem)
 
 
 def _text(value: str) -> str:
@@ -157,8 +154,6 @@ DEFAULT_GROUPS = {
 
 def _category_groups(value: str) -> dict[str, str]:
     """培训类别=内容类别 pairs (类别 by label or code); every category must be given a group."""
-    from app.labels import lookup
-
     out: dict[str, str] = {}
     for item in [x.strip() for x in re.split(r"[,，;；\n]+", value.strip()) if x.strip()]:
         cat, sep, grp = item.replace("＝", "=").partition("=")
@@ -178,8 +173,6 @@ def _category_groups(value: str) -> dict[str, str]:
 
 def _application_steps(value: str) -> list[str]:
     """The steps of an application in order (labels or codes); 制证发证 must be last."""
-    from app.labels import APPLICATION_STEPS, lookup
-
     items = []
     for raw in [x for x in re.split(r"[,，\s→>]+", value.strip()) if x]:
         code = lookup(APPLICATION_STEPS, raw)
@@ -194,16 +187,9 @@ def _application_steps(value: str) -> list[str]:
 
 
 def _number_pattern(value: str) -> str:
-    """A numbering pattern for new cards, e.g. {地区码}{年份:2}{序号:06}; empty: typed by hand."""
-    value = value.strip()
-    if not value:
-        return ""
-    from app.applications.numbering import check_pattern
-
-    problem = check_pattern(value)
-    if problem:
-        raise SettingError(problem)
-    return value
+    """A numbering pattern for new cards, e.g. {地区码}{年份:2}{序号:06}; empty: typed by hand.
+    Its placeholders are checked at save time by app/applications/numbering.py (`add_check`)."""
+    return value.strip()
 
 
 def _region_code(value: str) -> str:
@@ -219,14 +205,13 @@ class SettingSpec:
     default: str
     parse: Callable[[str], Any]
     help: str = ""
-    check: Callable[[Any], None] | None = None  # at save time only, on the parsed value
 
 
 SPECS: dict[str, SettingSpec] = {
     "org_name": SettingSpec("单位名称", "示例街道办事处", _text),
     "reminder_windows": SettingSpec("提醒窗口（天）", "90,60,30,7", _int_list, "用逗号分隔"),
     "reminder_recipients": SettingSpec("提醒收件人", "", lambda v: _emails(v) if v.strip() else [], "电子邮件地址，用逗号分隔"),
-    "webhook_url": SettingSpec("群机器人 Webhook", "", _url, check=_robot_address),
+    "webhook_url": SettingSpec("群机器人 Webhook", "", _url),
     "training_hours_required": SettingSpec("年度培训学时要求", "60", _positive_number),
     "training_records_since": SettingSpec(
         "培训记录起始年度", "", _year_or_empty,
@@ -266,6 +251,28 @@ SPECS: dict[str, SettingSpec] = {
                                        "是：任何人无需登录即可查看；否：页面关闭（新安装默认关闭，"
                                        "由管理员决定是否公开）"),
 }
+
+
+# Filled by the packages that give a setting its meaning, when they are imported (see the top).
+_CHECKS: dict[str, list[Callable[[Any], str | None]]] = {}
+_ON_CHANGE: dict[str, list[Callable[[], None]]] = {}
+PAGE_SECTIONS: dict[str, Callable[[], Any]] = {}
+
+
+def add_check(name: str, check: Callable[[Any], str | None]) -> None:
+    """`check(parsed value)` at save time only (it may be dear: resolving a host): the problem
+    in words, or None."""
+    _CHECKS.setdefault(name, []).append(check)
+
+
+def on_change(name: str, hook: Callable[[], None]) -> None:
+    """`hook()` once the setting has a new value, in the same transaction (before its audit row)."""
+    _ON_CHANGE.setdefault(name, []).append(hook)
+
+
+def show_on_page(name: str, make: Callable[[], Any]) -> None:
+    """The settings page shows `make()` as its template's `name` (read when the page is made)."""
+    PAGE_SECTIONS[name] = make
 
 
 def _canonical(name: str, parsed: Any) -> str:
@@ -310,14 +317,13 @@ def all_settings() -> dict[str, Any]:
 
 def set_value(name: str, value: str) -> Any:
     """Validate and store one setting; raise SettingError naming what to fix."""
-    from app.audit.services import record
-
     if name not in SPECS:
         raise SettingError(f"未知的设置项“{name}”，可选：{', '.join(SPECS)}")
     try:
         parsed = SPECS[name].parse(value)
-        if SPECS[name].check is not None:
-            SPECS[name].check(parsed)
+        for check in _CHECKS.get(name, ()):
+            if problem := check(parsed):
+                raise SettingError(problem)
     except SettingError as exc:
         raise SettingError(f"{SPECS[name].label}（{name}）：{exc}") from None
     canonical = _canonical(name, parsed)
@@ -330,10 +336,8 @@ def set_value(name: str, value: str) -> Any:
         row.value = canonical
     db.session.flush()
     forget()  # re-read after this change
-    if old != canonical and name == "training_category_groups":
-        from app.rules.hours import refresh_hours
-
-        refresh_hours(db.session, everyone=True)  # the groups' counted hours follow the new mapping
     if old != canonical:
+        for hook in _ON_CHANGE.get(name, ()):
+            hook()
         record("settings", "setting", row.id, f"修改设置 {SPECS[name].label}", {name: [old, canonical]})
     return parsed

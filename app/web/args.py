@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from flask import request
+
+from app.forms import parse_date
+
 
 def int_arg(args: Mapping[str, str], name: str, default: int | None = None,
             lo: int = 1, hi: int = 10**9) -> int | None:
@@ -17,8 +21,6 @@ def int_arg(args: Mapping[str, str], name: str, default: int | None = None,
 
 def query_int(name: str, default: int | None = None, lo: int = 1900, hi: int = 2999) -> int | None:
     """An integer from the current request's query string (a year unless lo/hi say otherwise)."""
-    from flask import request
-
     return int_arg(request.args, name, default, lo, hi)
 
 
@@ -30,8 +32,6 @@ def page_arg(args: Mapping[str, str] | None = None) -> int:
     integer clamped to 1..PAGE_MAX (a page past the end shows the last page); anything that is
     not an integer is page 1."""
     if args is None:
-        from flask import request
-
         args = request.args
     try:
         value = int(str(args.get("page", "") or "").strip()[:30])
@@ -42,8 +42,6 @@ def page_arg(args: Mapping[str, str] | None = None) -> int:
 
 def date_arg(args: Mapping[str, str], name: str) -> date | None:
     """A date in any spelling the imports and forms accept (app.forms.parse_date); else None."""
-    from app.forms import parse_date
-
     try:
         return parse_date(str(args.get(name, "") or "")[:30])
     except ValueError:
@@ -61,8 +59,6 @@ def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
 
 def date_filter(args: Mapping[str, str], name: str, label: str, problems: list[str]) -> date | None:
     """A date filter: a value that is no date is ignored with a message saying what to type."""
-    from app.forms import parse_date
-
     raw = str(args.get(name, "") or "").strip()[:30]
     if not raw:
         return None

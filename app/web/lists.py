@@ -20,10 +20,13 @@ from flask import Response, current_app
 from sqlalchemy import Select, case, func, inspect, select
 from sqlalchemy.orm import aliased
 
+from app.audit.services import record
 from app.extensions import db
 from app.formatting import cn_date
+from app.jobs.services import defer
 from app.sheets import DATE_FORMAT, DATETIME_FORMAT, XLSX_MIME, Column, write_xlsx
 from app.web.args import date_filter, int_arg, page_arg, text_arg
+from app.web.files import content_disposition
 
 __all__ = ["DATE_FORMAT", "DATETIME_FORMAT", "XLSX_MIME", "Column", "write_xlsx"]
 
@@ -180,8 +183,6 @@ class ListSpec:
     def export(self, args: Mapping[str, str], *, today: date) -> Response:
         """Every row the list shows for these arguments (all pages, same order), as .xlsx,
         read from the database in chunks."""
-        from app.jobs.services import defer
-
         f = self.filtered(args, today)
         count = f.count if f.count is not None else select(func.count()).select_from(f.stmt.subquery())
         if (queued := defer(f"{self.title} .xlsx", rows=db.session.scalar(count) or 0)) is not None:
@@ -258,10 +259,6 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
                   described: Sequence[str], today: date, entity: str) -> Response:
     """The .xlsx download of a list (also for lists whose rows come from their own service):
     the filters in the title row, one audit row, committed here."""
-    from app.audit.services import record
-    from app.jobs.services import defer
-    from app.web.files import content_disposition
-
     if isinstance(rows, Sequence) and (queued := defer(f"{title} .xlsx", rows=len(rows))) is not None:
         return queued  # a big export: a background job (202 + its status page)
     count = [0]

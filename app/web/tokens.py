@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from flask import current_app, has_request_context, request
 from itsdangerous import BadData, URLSafeSerializer
 
+from app.settings.services import get
+
 SALT = "certmgr.verify.v1"
 KINDS = ("training", "exam")
 
@@ -45,8 +47,6 @@ FALLBACK_BASE_URL = "http://127.0.0.1:5000"
 def base_url_and_source() -> tuple[str, str]:
     """The absolute prefix of verification links, and where it comes from: the 二维码验证网址前缀
     setting, else APP_BASE_URL, else the address this request came to, else the loopback fallback."""
-    from app.settings.services import get
-
     if configured := (get("public_base_url") or "").strip():
         return configured.rstrip("/"), "setting"
     if configured := (current_app.config.get("APP_BASE_URL") or "").strip():

@@ -26,6 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
+from app.forms import show_errors
 
 # Two people saved the same record at once: the version counter (version_id_col) let the first
 # through and found the second's row changed under it. Same words as a stale form (StaleEdit).
@@ -50,8 +51,6 @@ class Outcome:
 @contextmanager
 def commit_or_errors(form=None, *, success: str | None = None, refused: str = "") -> Iterator[Outcome]:
     """Commit what the block did and flash `success`; on a DomainError roll back and show it."""
-    from app.forms import show_errors
-
     tx = Outcome(success=success)
     try:
         try:

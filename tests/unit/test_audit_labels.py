@@ -12,7 +12,7 @@ import importlib
 from pathlib import Path
 
 from app import labels as L
-from app.audit.display import field_label
+from app.audit_log.display import field_label
 
 APP = Path(__file__).resolve().parents[2] / "app"
 WRITERS = {"record", "record_many", "record_changes_many"}

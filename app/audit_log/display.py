@@ -16,6 +16,9 @@ from app import labels as L
 from app.audit.services import hide_sensitive
 from app.extensions import db
 from app.formatting import actor_label  # noqa: F401  (the audit page's import)
+from app.models.exams import Exam
+from app.models.officers import Unit
+from app.settings.services import SPECS
 
 ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
@@ -47,8 +50,6 @@ def entity_label(entity_type: str | None, entity_id: int | None = None) -> str:
 
 
 def field_label(field: str) -> str:
-    from app.settings.services import SPECS
-
     if field in L.FIELD_LABELS:
         return L.FIELD_LABELS[field]
     if field in SPECS:
@@ -67,17 +68,12 @@ class Translator:
                     target = unit_ids if k in UNIT_FIELDS else exam_ids if k == "makeup_of_id" else None
                     if target is not None:
                         target.update(v for v in pair if isinstance(v, int))
-        from app.models.exams import Exam
-        from app.models.officers import Unit
-
         self.units = {i: n for i, n in db.session.execute(
             select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))} if unit_ids else {}
         self.exams = {i: t for i, t in db.session.execute(
             select(Exam.id, Exam.title).where(Exam.id.in_(exam_ids)))} if exam_ids else {}
 
     def value(self, entity_type: str, field: str, value: Any) -> str:
-        from app.settings.services import SPECS
-
         if value is None or value == "":
             return "—"
         value = hide_sensitive(field, value)
@@ -112,8 +108,6 @@ class Translator:
         return iso_to_cn(text)
 
     def summary(self, event: Any) -> str:
-        from app.settings.services import SPECS
-
         text = event.summary or ""
         if event.entity_type == "setting":
             for name, spec in SPECS.items():

@@ -2,11 +2,11 @@
 from flask import flash, render_template, request
 
 from app import clock
-from app.audit import bp
-from app.audit.display import Translator, actor_label, entity_label
-from app.audit.lists import AUDIT
-from app.auth.access import require_role
+from app.audit_log import bp
+from app.audit_log.display import Translator, actor_label, entity_label
+from app.audit_log.lists import AUDIT
 from app.labels import AUDIT_ACTIONS
+from app.roles import require_role
 
 
 @bp.route("/audit")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from app.audit.display import Translator, actor_label, entity_label
+from app.audit_log.display import Translator, actor_label, entity_label
 from app.clock import from_local, to_local
 from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
