@@ -15,6 +15,7 @@ from app.formatting import cn_date
 from app.labels import EMPLOYMENT_STATUSES
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
+from app.models_base import utcnow
 from app.training.services import select_officers_partial
 from app.units import unit_list
 from app.web.args import page_arg, query_int
@@ -108,10 +109,7 @@ def edit(exam_id: int):
 @bp.route("/exams/<int:exam_id>")
 def detail(exam_id: int):
     exam = get_exam(exam_id)
-    from app.models_base import utcnow
-    from app.online.services import finish_if_due
-
-    if finish_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
+    if services.close_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
         db.session.commit()
     return _detail(exam)
 

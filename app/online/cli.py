@@ -62,27 +62,6 @@ def _say_replacements(exam: Exam, replace: tuple[str, ...]) -> None:
                 click.echo(f"{c['name']}（{c['id_masked']}）已有成绩 {c['outcome']}，将以机考成绩替换{withdrawn}")
 
 
-@exams_cli.command("import-questions")
-@click.argument("file")
-@click.option("--dry-run", is_flag=True, help="只校验，不写入")
-@click.option("--ignore-column", "ignore", multiple=True, metavar="列名", help="忽略文件中的这一列（可重复）")
-@click.option("--errors-out", type=click.Path(dir_okay=False), default=None,
-              help="被拒绝时，把标注了问题的表格写到这个 .xlsx 文件")
-def import_questions_cmd(file: str, dry_run: bool, ignore: tuple[str, ...], errors_out: str | None) -> None:
-    """导入题库（.xlsx/.xls/.ods/.csv；题干+题型相同的题目更新）；同 flask import questions"""
-    from app.imports.cli import _run
-
-    def summary(result) -> str:
-        # "更新" here counts every row that matched a bank question, as this command always has
-        matched = result.updated + result.unchanged
-        same = f"（其中 {result.unchanged} 道内容无变化）" if result.unchanged else ""
-        if result.dry_run:
-            return f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}"
-        return f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}"
-
-    _run("questions", file, dry_run, None, ignore, errors_out, summary=summary)
-
-
 @exams_cli.command("create")
 @click.argument("title")
 @click.option("--date", "held_on", type=DATE, required=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.audit.services import record
 from app.clock import from_local
 from app.errors import DomainError
+from app.exams.services import CLOSE_CHECKS
 from app.extensions import db
 from app.idnumber import mask
 from app.labels import QUESTION_TYPES, lookup
@@ -607,6 +608,9 @@ def finish_if_due(exam: Exam, now: datetime) -> bool:
     except Conflict:  # closed by another request at this very moment
         return False
     return True
+
+
+CLOSE_CHECKS.append(finish_if_due)  # the exam page closes an online exam whose time is up
 
 
 def state(online: OnlineExam | None, now: datetime) -> str:
