@@ -22,6 +22,7 @@ from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer
+from app.settings.services import get
 
 EXAM_FIELDS = ["title", "kind", "held_on", "max_score", "pass_score", "makeup_of_id", "unit_id"]
 
@@ -37,8 +38,6 @@ def close_if_due(exam: Exam, now: datetime) -> bool:
 
 
 def default_pass_score() -> float:
-    from app.settings.services import get
-
     return float(get("exam_pass_score"))
 
 

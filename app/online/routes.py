@@ -10,9 +10,11 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app import scope
+from app.audit.services import record
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.extensions import db
+from app.jobs.services import defer
 from app.labels import QUESTION_TYPES
 from app.models.exams import Exam
 from app.models.online import Question, Sitting
@@ -263,9 +265,6 @@ def _pdf(data: bytes, name: str):
 
 def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "application/pdf"):
     """A staff document of the exam, audited as printed/exported; a refusal goes back to the page."""
-    from app.audit.services import record
-    from app.jobs.services import defer
-
     if name.endswith(".pdf") and (queued := defer(f"{what}：{exam.title}")) is not None:
         return queued  # every PDF is made by a background job (docs/architecture.md, Cost targets)
     with commit_or_errors() as tx:
@@ -308,7 +307,6 @@ def sitting_sheet_pdf(exam_id: int, sid: int):
     online = svc.online_of(exam)
     if online is None or online.closed_at is None:
         return _done(exam, "考试结束后才能查看答题卡", "warning")  # the key stays on the server till then
-    from app.jobs.services import defer
 
     if (queued := defer(f"答题卡：{s.officer.name}")) is not None:
         return queued
