@@ -17,6 +17,7 @@ from app.importing.readers import (
     to_text,
     unsupported_message,
 )
+from app.imports import bank as _bank  # noqa: F401  (the question bank's upload page, on the online blueprint)
 from app.imports import bp
 from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm

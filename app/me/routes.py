@@ -33,8 +33,12 @@ from app.errors import DomainError
 from app.extensions import config_limit, db, limiter
 from app.me import accounts, bp, pages
 from app.me import card as cards
+from app.me import claims as svc
+from app.models.me import ChangeRequest
 from app.models.officers import Officer
 from app.models_base import utcnow
+from app.officers.forms import read_photo
+from app.online import services as online
 from app.verify.services import count_hit
 from app.web.args import page_arg
 from app.web.files import officer_photo
@@ -135,8 +139,6 @@ def exams():
 def exam_start(exam_id: int):
     """参加考试: the candidate flow without the access code — the account is the identity. The
     exam room (/exam) takes over with the token handed to it."""
-    from app.online import services as online
-
     with own_rows():
         try:
             token, sitting, exam_online = pages.start_exam(me(), exam_id, utcnow(), request.remote_addr or "")
@@ -295,8 +297,6 @@ def claims():
 
 @bp.route("/me/claims/new", methods=["GET", "POST"])
 def claim_new():
-    from app.me import claims as svc
-
     errors: dict[str, str] = {}
     if request.method == "POST":
         upload = request.files.get("proof")
@@ -318,10 +318,6 @@ def claim_new():
 
 @bp.route("/me/requests", methods=["GET", "POST"])
 def requests():
-    from app.me import claims as svc
-    from app.models.me import ChangeRequest
-    from app.officers.forms import read_photo
-
     errors: dict[str, str] = {}
     if request.method == "POST":
         field = request.form.get("field")

@@ -5,14 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from app import labels as L
+from app.audit.services import record
 from app.auth.access import sees_full_ids
 from app.extensions import db
+from app.formatting import cn_date
 from app.idnumber import mask
+from app.models.certificates import Certificate
+from app.models.exams import Exam
 from app.models.officers import Officer, Unit
+from app.models.training import TrainingSession
 from app.rules import compliance
 from app.units import unit_name
 from app.web.exports import Column
@@ -142,10 +149,6 @@ def selection(form: Mapping[str, Any], d: date) -> tuple[Any, str]:
     """(WHERE-able select of officer ids, the query string of the filters) for a bulk form: the
     ticked rows (`ids`), or with `all=1` every officer matching the list's filters (`filters`,
     the list's own query string, so the selection is the one the list showed)."""
-    from urllib.parse import parse_qsl
-
-    from werkzeug.datastructures import MultiDict
-
     filters = str(form.get("filters", "") or "")[:2000]
     if form.get("all") == "1":
         f = officer_filters(MultiDict(parse_qsl(filters)), d)
@@ -165,10 +168,6 @@ def selected_officers(ids_select: Any) -> list[Officer]:
 
 def bulk_targets(action: str) -> list[tuple[int, str]]:
     """The choices a bulk action needs: units, recent training sessions or exams."""
-    from app.formatting import cn_date
-    from app.models.exams import Exam
-    from app.models.training import TrainingSession
-
     if action == "unit":
         return list(db.session.execute(
             select(Unit.id, Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
@@ -185,8 +184,6 @@ def bulk_targets(action: str) -> list[tuple[int, str]]:
 
 def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
     """The printed roster of a selection: masked ID numbers, the effective certificate."""
-    from app.models.certificates import Certificate
-
     eff = compliance.best_effective(d)
     ids = [o.id for o in officers]
     certs: dict[int, tuple[str, date]] = {}
@@ -204,7 +201,5 @@ def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
 
 
 def record_prints(officers: Sequence[Officer]) -> None:
-    from app.audit.services import record
-
     for o in officers:
         record("print", "officer", o.id, f"打印人员名册：{o.name}")

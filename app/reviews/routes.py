@@ -11,6 +11,7 @@ from app.errors import DomainError
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.reviews import bp, services
+from app.settings.services import get
 from app.units import unit_list, unit_name
 from app.web.args import page_arg, query_int
 from app.web.exports import Column
@@ -19,8 +20,6 @@ from app.web.tx import commit_or_errors
 
 
 def _required() -> float:
-    from app.settings.services import get
-
     return float(get("training_hours_required"))
 
 
