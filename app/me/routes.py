@@ -35,7 +35,7 @@ from app.me import accounts, bp, pages
 from app.me import card as cards
 from app.models.officers import Officer
 from app.models_base import utcnow
-from app.verify.services import count_hit
+from app.public.hits import count_hit
 from app.web.args import page_arg
 from app.web.files import officer_photo
 from app.web.tokens import base_url
