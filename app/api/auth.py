@@ -14,7 +14,8 @@ from flask import current_app, g, request
 from flask_login import current_user
 
 from app.api.errors import json_error
-from app.auth import tokens
+from app.auth import sessions, tokens
+from app.auth.access import ROLE_ORDER, min_role_for
 from app.extensions import csrf, db
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -36,9 +37,6 @@ def _act_as(user) -> None:
 
 
 def check_api_access(endpoint: str):
-    from app.auth import sessions
-    from app.auth.access import ROLE_ORDER, min_role_for
-
     token = bearer_token()
     if token is not None:
         found = tokens.authenticate(token)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 DEFAULTS = {
     400: ("bad_request", "请求无效"),
@@ -60,10 +63,6 @@ def _cn(text: str) -> str:
 
 
 def handle(exc):
-    from flask_wtf.csrf import CSRFError
-
-    from app.extensions import db
-
     if not isinstance(exc, HTTPException):  # an unexpected error: the request's work is undone
         db.session.rollback()
         return json_error(500)

@@ -10,7 +10,9 @@ from sqlalchemy import func, select, update
 
 from app import clock
 from app.applications import bp, services, workdays
+from app.applications.documents import application_form_pdf
 from app.applications.lists import APPLICATIONS
+from app.audit.services import record
 from app.auth.access import allow_role, require_role
 from app.auth.sessions import USER_FIGURES, user_figure
 from app.extensions import db
@@ -21,6 +23,7 @@ from app.models.exams import Exam
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.units import unit_list
+from app.web.files import content_disposition
 from app.web.tx import commit_or_errors
 
 
@@ -148,10 +151,6 @@ def resubmit(application_id: int):
 
 @bp.route("/applications/<int:application_id>.pdf")
 def pdf(application_id: int):
-    from app.applications.documents import application_form_pdf
-    from app.audit.services import record
-    from app.web.files import content_disposition
-
     a = _get(application_id)
     data = application_form_pdf(a)
     record("print", "application", a.id, f"打印行政执法证申领审批表 {a.number}")

@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from app.cases import services
+from app.audit.services import record
+from app.cases import branches, services
 from app.cases.exports import CASE_COLUMNS, to_rows
 from app.cli_types import FORMATS
 from app.extensions import db
 from app.labels import CASE_REASONS as CASE_REASON_LABELS
+from app.rules.verdicts import differences, refresh_verdicts
 from app.web import exports
 
 
@@ -50,7 +52,6 @@ def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None)
         out.write_bytes(data)
     except OSError as exc:
         raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
-    from app.audit.services import record
 
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（{fmt}）",
            {"filters": [None, {"year": year, "unit": unit}], "target": [None, str(out)]})
@@ -68,9 +69,6 @@ report_commands = [report_cases]
 def check_cases(fix: bool) -> None:
     """Re-judge every case and compare with the stored verdicts. Exit 0 when they agree; 1 with
     the list of differences otherwise (after --fix: corrected, exit 0)."""
-    from app.cases import branches
-    from app.rules.verdicts import differences, refresh_verdicts
-
     diffs = differences(db.session)
     unit_diffs = branches.differences(db.session)
     if not diffs and not unit_diffs:

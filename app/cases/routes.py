@@ -6,6 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from sqlalchemy import select
 
 from app import clock
+from app.audit.services import record
 from app.auth.access import require_role
 from app.cases import bp, services
 from app.cases.exports import CASE_COLUMNS, problem_text, to_rows
@@ -69,8 +70,6 @@ def export():
         return queued
     t = clock.today()
     data = to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
-    from app.audit.services import record
-
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（xlsx）", {"filters": [None, f.as_dict()]})
     db.session.commit()
     resp = Response(data, mimetype=XLSX)

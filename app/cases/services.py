@@ -34,9 +34,11 @@ from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
+from app.labels import CERT_KINDS
 from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
+from app.paging import page_of
 from app.rules.timeline import CardHistory, load_cards
 from app.rules.verdicts import reason_like
 
@@ -272,8 +274,6 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     """(rows of the page shown, cases matching `f`, of which not ok, page shown). The verdict and
     reason filters, the counts and the page are SQL on the stored verdicts; only the page's cases
     are judged in Python, for their problems."""
-    from app.paging import page_of
-
     ids = _filtered_ids(f)
     if f.verdict == "ok":
         ids = ids.where(PenaltyCase.id.in_(ok_case_ids(_filtered_ids(f))))
@@ -472,8 +472,6 @@ def unit_choices() -> list[str]:
 
 def number_suggestions(limit: int = 5000) -> list[tuple[str, str]]:
     """(number, '姓名 · 行政执法证') for the form's <datalist>."""
-    from app.labels import CERT_KINDS
-
     rows = db.session.execute(
         select(Certificate.number, Officer.name, Certificate.kind)
         .join(Officer, Officer.id == Certificate.officer_id)

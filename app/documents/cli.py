@@ -8,11 +8,14 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from pypdf import PdfReader
 
 from app import clock
 from app.cli_types import DATE
+from app.documents.services import DOCUMENTS, print_document
 from app.errors import DomainError
 from app.extensions import db
+from app.web.tokens import base_url_and_source, is_loopback
 
 docs_cli = AppGroup("docs", help="打印文书（PDF）")
 
@@ -22,8 +25,6 @@ TODAY = click.option("--today", type=DATE, default=None, help="以此日期为�
 
 
 def _print(name: str, out: Path, today: date | None, **params) -> None:
-    from app.documents.services import DOCUMENTS, print_document
-
     try:
         pdf, doc = print_document(name, today=today or clock.today(), **params)
     except DomainError as exc:
@@ -37,8 +38,6 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
         click.echo(f"错误：无法写入 {out}：{exc.strerror}", err=True)
         sys.exit(2)
     db.session.commit()
-    from pypdf import PdfReader
-
     pages = len(PdfReader(out).pages)
     click.echo(f"已生成{doc.context['title']}：{out}（{pages} 页）")
     if name == "certificates":
@@ -46,8 +45,6 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
 
 
 def _warn_if_loopback_qr() -> None:
-    from app.web.tokens import base_url_and_source, is_loopback
-
     prefix, source = base_url_and_source()
     if source == "fallback":
         click.echo(f"警告：未设置二维码验证网址前缀（flask settings set public_base_url 网址，或环境变量 "

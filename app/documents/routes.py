@@ -14,6 +14,7 @@ from app.documents import bp
 from app.documents.services import DOCUMENTS, print_document
 from app.errors import DomainError
 from app.extensions import db
+from app.jobs.services import defer
 from app.models.exams import Exam
 from app.models.officers import Unit
 from app.models.training import TrainingSession
@@ -62,8 +63,6 @@ def _title(name: str, params: dict) -> str:
 
 
 def _download(name: str, **params):
-    from app.jobs.services import defer
-
     try:
         as_of = _today()
         # Every PDF is made by a background job (the worker replays this route and comes back

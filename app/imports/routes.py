@@ -1,14 +1,16 @@
 from datetime import timedelta
 from itertools import islice
+from urllib.parse import quote
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
 from app import clock, idnumber
+from app.audit.services import record
 from app.auth.access import require_role
 from app.extensions import db
-from app.importing.base import ERRORS_HEADER, importers
+from app.importing.base import ERRORS_HEADER
 from app.importing.readers import (
     SUPPORTED_EXTENSIONS,
     ImportRefused,
@@ -19,11 +21,15 @@ from app.importing.readers import (
 )
 from app.imports import bank as _bank  # noqa: F401  (the question bank's upload page, on the online blueprint)
 from app.imports import bp
+from app.imports.annotate import annotated_workbook
 from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm
-from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
+from app.imports.history import MODELS, new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
+from app.imports.jobs import defer  # a big file: a background job
+from app.imports.kinds import importers
 from app.imports.services import run_import, template_workbook
+from app.imports.templates import export_workbook
 from app.models.imports import ImportBatch
 from app.models_base import utcnow
 from app.web.args import page_arg
@@ -72,7 +78,6 @@ def template(kind: str):
     if found is None:
         abort(404)
     name = f"{found.noun}导入模板.xlsx"
-    from urllib.parse import quote
 
     return Response(template_workbook(kind), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''{quote(name)}"})
@@ -81,11 +86,6 @@ def template(kind: str):
 @bp.route("/imports/export/<kind>.xlsx")
 @require_role("admin")  # full ID numbers: the import needs them, so only an administrator
 def export(kind: str):
-    from urllib.parse import quote
-
-    from app.audit.services import record
-    from app.imports.templates import export_workbook
-
     found = importers().get(kind)
     if found is None:
         abort(404)
@@ -202,10 +202,6 @@ def check(token: str):
 @bp.route("/imports/b/<token>/errors.xlsx")
 @require_role("clerk")
 def errors_xlsx(token: str):
-    from urllib.parse import quote
-
-    from app.imports.annotate import annotated_workbook
-
     batch = _batch(token)
     importer = importers()[batch.kind]
     try:
@@ -235,8 +231,6 @@ def run(token: str):
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
     db.session.commit()
-    from app.imports.jobs import defer  # a big file: a background job
-
     if (queued := defer(batch)) is not None:
         return queued
     try:
@@ -279,8 +273,6 @@ DETAIL_LINKS = 50
 def _created_names(table: str, ids: list[int]) -> dict[int, str]:
     """What a person calls each created row (an officer's name, a certificate's number…), read in
     one query; rows since removed are missing."""
-    from app.imports.history import MODELS
-
     model = MODELS.get(table)
     column = {"officer": "name", "unit": "name", "certificate": "number", "training_session": "title",
               "exam": "title", "penalty_case": "case_no", "question": "stem"}.get(table)
@@ -310,8 +302,6 @@ def batch_detail(batch_id: int):
 @bp.route("/imports/history/<int:batch_id>/file")
 @require_role("clerk")
 def original(batch_id: int):
-    from urllib.parse import quote
-
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
     if batch.user_id != current_user.id and current_user.role != "admin":
         abort(403)  # the file holds full ID numbers: its uploader's or an administrator's only

@@ -39,7 +39,7 @@ from app.models.officers import Officer
 from app.models_base import utcnow
 from app.officers.forms import read_photo
 from app.online import services as online
-from app.verify.services import count_hit
+from app.public.hits import count_hit
 from app.web.args import page_arg
 from app.web.files import officer_photo
 from app.web.tokens import base_url

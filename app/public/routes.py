@@ -14,6 +14,9 @@ from app import clock
 from app.extensions import db, public_limit
 from app.formatting import cn_date
 from app.public import bp, services
+from app.public.hits import count_hit
+from app.public.pdfcache import public_pdf
+from app.settings.services import get
 from app.web.args import page_arg
 from app.web.exports import Column, to_xlsx
 from app.web.files import content_disposition
@@ -55,8 +58,6 @@ def officers():
 def officers_xlsx():
     q = _guard()
     t = clock.today()
-    from app.settings.services import get
-
     data = to_xlsx(services.all_holders(t, q), COLUMNS, sheet="执法人员公示",
                    title=f"{get('org_name')} 行政执法人员公示名单（截至{cn_date(t)}）")
     resp = Response(data, mimetype=XLSX)
@@ -71,9 +72,6 @@ def officers_pdf():
     """Rendered once per version of the list (app/public/pdfcache.py); each hit is counted, not
     audited (anyone may ask as often as they like)."""
     _guard()
-    from app.public.pdfcache import public_pdf
-    from app.verify.services import count_hit
-
     t = clock.today()
     pdf, filename = public_pdf(t)
     count_hit("public-pdf", 0, t)

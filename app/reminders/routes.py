@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import quote
 
 from flask import Response, render_template, request
 
@@ -12,8 +13,12 @@ from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.forms import parse_date
 from app.jobs.services import defer
+from app.pdf import render_pdf
 from app.reminders import bp, services
+from app.settings.services import get
+from app.sheets import DAYS_FORMAT
 from app.web.args import page_arg
+from app.web.exports import Column, to_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,9 +35,6 @@ def _today() -> tuple[date, str]:
 
 
 def _columns():
-    from app.sheets import DAYS_FORMAT
-    from app.web.exports import Column
-
     return [
         Column("类别", lambda r: r["band"], 18),
         Column("单位", lambda r: r["unit"], 20),
@@ -46,8 +48,6 @@ def _columns():
 
 
 def _filename(today: date, ext: str) -> str:
-    from urllib.parse import quote
-
     name = f"证件到期提醒_{today.isoformat()}.{ext}"
     return f"attachment; filename=reminders_{today.isoformat()}.{ext}; filename*=UTF-8''{quote(name)}"
 
@@ -61,9 +61,6 @@ def index():
 
 @bp.route("/reminders.xlsx")
 def export_xlsx():
-    from app.settings.services import get
-    from app.web.exports import to_xlsx
-
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)
@@ -79,9 +76,6 @@ def export_xlsx():
 
 @bp.route("/reminders.pdf")
 def export_pdf():
-    from app.pdf import render_pdf
-    from app.settings.services import get
-
     if (queued := defer("证件到期提醒 PDF")) is not None:  # every PDF: a background job
         return queued
     today, _ = _today()

@@ -17,7 +17,7 @@ from app import clock
 from app.cli_types import DATE, FORMATS
 from app.extensions import db
 from app.formatting import cn_date
-from app.reports import services
+from app.reports import forecast, services
 from app.rules import compliance
 from app.web import exports, files
 
@@ -96,8 +96,6 @@ _command("expiring", "证件即将到期（EXPIRING）")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写入文件（xlsx 必须指定）")
 def forecast_cmd(today, months, unit, fmt, out):
-    from app.reports import forecast
-
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 持证力量预测.xlsx")
     try:

@@ -8,7 +8,8 @@ from app.extensions import db
 from app.formatting import cn_date
 from app.jobs.services import defer
 from app.labels import FLAG_REASONS
-from app.reports import bp, services
+from app.reports import bp, forecast, services
+from app.reports.trend import cached, spark
 from app.rules import compliance
 from app.web import exports, files
 from app.web.args import page_arg
@@ -110,9 +111,6 @@ def _forecast_request():
     """(forecast, unit filter, messages): the unit named in ?unit= (unknown: all units, with a
     message). The figures are compute()'s, for the user's scope (the ORM hook narrows them), kept
     until the next audited write like the dashboard's (which shares the whole-list one)."""
-    from app.reports import forecast
-    from app.reports.trend import cached
-
     problems: list[str] = []
     unit = request.args.get("unit", "").strip() or None
     if unit and not services.unit_exists(unit):
@@ -123,9 +121,6 @@ def _forecast_request():
 
 @bp.route("/forecast")
 def forecast_page():
-    from app.reports import forecast
-    from app.reports.trend import spark
-
     fc, unit, problems = _forecast_request()
     soon = sorted((u for u in fc.units if u.below_two_on is not None), key=lambda u: (u.below_two_on, fc.units.index(u)))
     units = soon + [u for u in fc.units if u.below_two_on is None]
@@ -141,8 +136,6 @@ def forecast_page():
 
 @bp.route("/forecast.xlsx")
 def forecast_export():
-    from app.reports import forecast
-
     fc, unit, _problems = _forecast_request()
     data = forecast.to_xlsx(fc)
     files.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),

@@ -10,9 +10,9 @@ from flask import render_template
 from app import clock
 from app.audit.services import record
 from app.extensions import config_limit, db, limiter
+from app.public.hits import count_hit
 from app.public.services import enabled as public_list_enabled
 from app.verify import bp
-from app.verify.services import count_hit
 from app.verify.services import verify as lookup
 from app.web.tokens import read_token
 
