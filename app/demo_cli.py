@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from app import clock
 from app.cli_types import DATE
 from app.extensions import db
+from app.uow import commit
 
 demo_cli = AppGroup("demo", help="演示数据")
 
@@ -30,5 +31,5 @@ def demo_seed(count: int, seed: int, today: date | None, if_empty: bool) -> None
         click.echo("数据库中已有人员，未生成演示数据")
         return
     summary = seed_data(count=count, seed=seed, today=today or clock.today())
-    db.session.commit()
+    commit()
     click.echo(summary)

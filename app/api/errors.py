@@ -5,6 +5,9 @@ from __future__ import annotations
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from app import uow
+from app.errors import DomainError
+
 DEFAULTS = {
     400: ("bad_request", "请求无效"),
     401: ("unauthorized", "需要有效的 API 令牌（Authorization: Bearer <令牌>）"),
@@ -64,6 +67,8 @@ def handle(exc):
 
     from app.extensions import db
 
+    if isinstance(exc, DomainError):  # a refusal from a handler or from the commit (app.uow)
+        return uow.error_response(exc)
     if not isinstance(exc, HTTPException):  # an unexpected error: the request's work is undone
         db.session.rollback()
         return json_error(500)

@@ -13,6 +13,7 @@ from app import clock
 from app.cli_types import DATE
 from app.errors import DomainError
 from app.extensions import db
+from app.uow import commit
 
 docs_cli = AppGroup("docs", help="打印文书（PDF）")
 
@@ -36,7 +37,7 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
         db.session.rollback()
         click.echo(f"错误：无法写入 {out}：{exc.strerror}", err=True)
         sys.exit(2)
-    db.session.commit()
+    commit()
     from pypdf import PdfReader
 
     pages = len(PdfReader(out).pages)

@@ -111,8 +111,7 @@ def detail(exam_id: int):
     from app.models_base import utcnow
     from app.online.services import finish_if_due
 
-    if finish_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
-        db.session.commit()
+    finish_if_due(exam, utcnow())  # an online exam whose time is up: its scores, now (app.uow commits)
     return _detail(exam)
 
 
