@@ -55,6 +55,9 @@ def register_extensions(app: Flask) -> None:
     # viewer's write is refused with 403 whatever the form holds.
     app.before_request(check_access)
     db.init_app(app)
+    from app import uow
+
+    uow.init_app(app)  # one commit after each request's handler; DomainError → the person's message
     from app import scope
 
     scope.install()  # every ORM statement sees only the signed-in user's subtree

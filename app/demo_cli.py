@@ -13,6 +13,7 @@ from app.cli_types import DATE
 from app.demo import seed as seed_data
 from app.extensions import db
 from app.models.officers import Officer
+from app.uow import commit
 
 demo_cli = AppGroup("demo", help="演示数据")
 
@@ -28,5 +29,5 @@ def demo_seed(count: int, seed: int, today: date | None, if_empty: bool) -> None
         click.echo("数据库中已有人员，未生成演示数据")
         return
     summary = seed_data(count=count, seed=seed, today=today or clock.today())
-    db.session.commit()
+    commit()
     click.echo(summary)

@@ -6,6 +6,8 @@ from flask import jsonify
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app import uow
+from app.errors import DomainError
 from app.extensions import db
 
 DEFAULTS = {
@@ -63,6 +65,8 @@ def _cn(text: str) -> str:
 
 
 def handle(exc):
+    if isinstance(exc, DomainError):  # a refusal from a handler or from the commit (app.uow)
+        return uow.error_response(exc)
     if not isinstance(exc, HTTPException):  # an unexpected error: the request's work is undone
         db.session.rollback()
         return json_error(500)

@@ -154,7 +154,6 @@ def pdf(application_id: int):
     a = _get(application_id)
     data = application_form_pdf(a)
     record("print", "application", a.id, f"打印行政执法证申领审批表 {a.number}")
-    db.session.commit()
     resp = Response(data, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = content_disposition(
         f"行政执法证申领审批表_{a.number}.pdf", f"application-{a.number}.pdf").replace("attachment", "inline", 1)
@@ -205,7 +204,6 @@ def notifications():
 def notifications_read():
     db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
-    db.session.commit()
     return redirect(url_for("applications.notifications"))
 
 
@@ -217,7 +215,6 @@ def notification_open(note_id: int):
         abort(404)
     if note.read_at is None:
         note.read_at = utcnow()
-        db.session.commit()
     if note.application_id:
         return redirect(url_for("applications.detail", application_id=note.application_id))
     return redirect(url_for("applications.notifications"))

@@ -19,6 +19,8 @@ from functools import wraps
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, logout_user
 
+from app.uow import commit
+
 PUBLIC_ENDPOINTS = {"auth.login", "static", "bootstrap.static", "verify.verify", "main.favicon",
                     # an officer's account activation and the live card's check (app/me)
                     "me.activate", "me.verify_card", "me.verify_card_photo", "me.manifest",
@@ -166,7 +168,7 @@ def _audit_id_search(number: str, after_this_request) -> None:
 
         try:
             record("search", "officer", None, f"按身份证号搜索：{mask(number)}")
-            db.session.commit()
+            commit()
         except Exception:
             db.session.rollback()
             raise

@@ -9,6 +9,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from app.cli_types import commit_or_exit
 from app.extensions import db
+from app.uow import commit
 
 users_cli = AppGroup("users", help="用户管理")
 
@@ -77,7 +78,7 @@ def bootstrap_cmd() -> None:
     from app.auth.services import ensure_admin
 
     password = ensure_admin()
-    db.session.commit()
+    commit()
     if password:
         click.echo("=" * 60)
         click.echo("已创建管理员账号：admin")

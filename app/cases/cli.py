@@ -18,6 +18,7 @@ from app.cli_types import FORMATS
 from app.extensions import db
 from app.labels import CASE_REASONS as CASE_REASON_LABELS
 from app.rules.verdicts import differences, refresh_verdicts
+from app.uow import commit
 from app.web import exports
 
 
@@ -55,7 +56,7 @@ def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None)
 
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（{fmt}）",
            {"filters": [None, {"year": year, "unit": unit}], "target": [None, str(out)]})
-    db.session.commit()
+    commit()
     click.echo(f"已导出 {len(rows)} 条到 {out}")
 
 
@@ -97,7 +98,7 @@ def check_cases(fix: bool) -> None:
             click.echo(f"  {case_no or '（已删除的案件）'}：表中为 {units(stored)}，应为 {units(now)}")
     if fix:
         refresh_verdicts(db.session, everything=True)
-        db.session.commit()
+        commit()
         click.echo("已按证件历史重新核查并改正。")
         return
     raise SystemExit(1)

@@ -71,7 +71,6 @@ def export():
     t = clock.today()
     data = to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（xlsx）", {"filters": [None, f.as_dict()]})
-    db.session.commit()
     resp = Response(data, mimetype=XLSX)
     resp.headers["Content-Disposition"] = content_disposition(f"案件核查_{t.isoformat()}.xlsx",
                                                               f"cases-{t.isoformat()}.xlsx")
@@ -107,7 +106,6 @@ def _form_page(case: PenaltyCase | None):
     if form.validate_on_submit():
         try:
             saved = services.save_case(case, form.case_data())
-            db.session.commit()
             flash(f"案件“{saved.case_no}”已保存", "success")
             return redirect(url_for("cases.detail", case_id=saved.id))
         except services.CaseError as exc:
@@ -141,6 +139,5 @@ def delete(case_id: int):
     case = _case(case_id)
     no = case.case_no
     services.delete_case(case)
-    db.session.commit()
     flash(f"案件“{no}”已删除", "success")
     return redirect(url_for("cases.index"))

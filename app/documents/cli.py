@@ -15,6 +15,7 @@ from app.cli_types import DATE
 from app.documents.services import DOCUMENTS, print_document
 from app.errors import DomainError
 from app.extensions import db
+from app.uow import commit
 from app.web.tokens import base_url_and_source, is_loopback
 
 docs_cli = AppGroup("docs", help="打印文书（PDF）")
@@ -37,7 +38,7 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
         db.session.rollback()
         click.echo(f"错误：无法写入 {out}：{exc.strerror}", err=True)
         sys.exit(2)
-    db.session.commit()
+    commit()
     pages = len(PdfReader(out).pages)
     click.echo(f"已生成{doc.context['title']}：{out}（{pages} 页）")
     if name == "certificates":

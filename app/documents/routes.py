@@ -74,7 +74,6 @@ def _download(name: str, **params):
         db.session.rollback()
         flash(f"无法生成{DOCUMENTS[name]}：{exc}", "error")
         return redirect(url_for("documents.index"))
-    db.session.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=doc.filename)
 

@@ -110,8 +110,7 @@ def edit(exam_id: int):
 @bp.route("/exams/<int:exam_id>")
 def detail(exam_id: int):
     exam = get_exam(exam_id)
-    if services.close_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
-        db.session.commit()
+    services.close_if_due(exam, utcnow())  # an online exam whose time is up: its scores, now (app.uow commits)
     return _detail(exam)
 
 

@@ -49,7 +49,6 @@ def bank_import():
                     flash(f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}", "info")
                 else:
                     record_batch(new_batch("questions", upload.filename, data), result)
-                    db.session.commit()
                     flash(f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}", "success")
                     return redirect(url_for("online.bank_index"))
     return render_template("online/bank_import.html", form=form, problems=problems, columns=importer.columns)

@@ -35,6 +35,7 @@ from app.imports.kinds import get_importer, importers
 from app.imports.templates import export_workbook, template_workbook
 from app.models.imports import ImportBatch, pack_file
 from app.rules.training import allow_late
+from app.uow import commit
 
 
 class _ImportGroup(AppGroup):
@@ -101,7 +102,7 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
         db.session.rollback()
     else:
         _record(kind, path, result)
-        db.session.commit()
+        commit()
     for name, near in result.new_units.items():
         also = f"（相近的已有单位：{'、'.join(near)}，请确认不是同一单位）" if near else ""
         click.echo(f"{'将' if dry_run else '已'}新建单位“{name}”{also}")
@@ -182,5 +183,5 @@ def export_cmd(kind: str, out: str) -> None:
         sys.exit(2)
     Path(out).write_bytes(export_workbook(found[kind]))
     record("export", found[kind].entity, None, f"按导入格式导出{found[kind].noun}")
-    db.session.commit()
+    commit()
     click.echo(f"已导出{found[kind].noun}：{out}")

@@ -32,6 +32,7 @@ from app.imports.services import run_import, template_workbook
 from app.imports.templates import export_workbook
 from app.models.imports import ImportBatch
 from app.models_base import utcnow
+from app.uow import commit
 from app.web.args import page_arg
 from app.web.tx import commit_or_errors
 
@@ -64,7 +65,6 @@ def index():
                 db.session.rollback()
             else:
                 record_batch(new_batch(form.kind.data, filename, data), result)
-                db.session.commit()
                 flash(f"导入成功：{result.summary()}", "success")
                 return redirect(url_for("imports.index"))
     return render_template("imports/index.html", form=form, problems=problems, result=result,
@@ -91,7 +91,6 @@ def export(kind: str):
         abort(404)
     data = export_workbook(found)
     record("export", found.entity, None, f"按导入格式导出{found.noun}")
-    db.session.commit()
     name = f"{found.noun}（导入格式）.xlsx"
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=\"{kind}.xlsx\"; filename*=UTF-8''{quote(name)}"})
@@ -132,7 +131,6 @@ def upload():
         ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
     prune()
     batch = new_batch(form.kind.data, filename, storage.stream.read())
-    db.session.commit()
     return redirect(url_for("imports.preview", token=batch.token))
 
 
@@ -188,7 +186,7 @@ def check(token: str):
         elif value in fields:
             assign[header] = value
     batch.mapping = {"ignore": ignore, "assign": assign}
-    db.session.commit()
+    commit()
     problems, result = None, None
     try:
         result = run_batch(batch, dry_run=True)
@@ -230,7 +228,7 @@ def run(token: str):
         return redirect(url_for("imports.history"))
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
-    db.session.commit()
+    commit()
     if (queued := defer(batch)) is not None:
         return queued
     try:
@@ -241,7 +239,6 @@ def run(token: str):
                                importer=importers()[batch.kind], problems=refused.problems,
                                max_shown=MAX_SHOWN)
     record_batch(batch, result)
-    db.session.commit()
     flash(f"导入成功：{result.summary()}", "success")
     return redirect(url_for("imports.batch_detail", batch_id=batch.id))
 

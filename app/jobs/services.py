@@ -37,6 +37,7 @@ from sqlalchemy import delete, func, select, update
 from app.extensions import db
 from app.models.jobs import Job
 from app.models_base import utcnow
+from app.uow import commit
 
 log = logging.getLogger("certmgr.jobs")
 
@@ -123,7 +124,7 @@ def start(kind: str, title: str, params: dict):
     # base_url: the host and scheme the user reached (links and QR codes printed in the file)
     job = create(kind, title, {**params, "ip": request.remote_addr or "", "base_url": request.host_url},
                  current_user.id)
-    db.session.commit()
+    commit()
     job_id = job.id
     try:
         enqueue(job_id)
@@ -197,7 +198,7 @@ def _execute(app: Flask, job_id: str) -> None:
         .values(state="running", worker=worker_id(), attempts=Job.attempts + 1, started_at=now,
                 heartbeat_at=now, progress=0.0, message="")
         .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
+    commit()
     if claimed != 1:
         return  # gone, already running elsewhere, or finished
     job = db.session.get(Job, job_id)
@@ -272,7 +273,7 @@ def _finish(job_id: str, state: str, *, started: float, message: str = "", data:
     if state == "done":
         job.progress = 1.0
     job.state, job.message, job.finished_at, job.worker = state, message, utcnow(), None
-    db.session.commit()
+    commit()
     log.info(json.dumps({"event": "job", "id": job_id, "kind": job.kind, "title": job.title,
                          "state": state, "attempt": job.attempts, "owner": job.owner_id,
                          "ms": round((time.monotonic() - started) * 1000)}, ensure_ascii=False))
@@ -310,7 +311,7 @@ def recover(*, at_start: bool = False) -> int:
     # queued long ago and never started (its queue message was lost): queue it again
     for job_id in db.session.scalars(select(Job.id).where(Job.state == "queued", Job.created_at < stale)):
         again.append(job_id)
-    db.session.commit()
+    commit()
     for job_id in again:
         enqueue(job_id)
     return len(again)
@@ -326,7 +327,7 @@ def cleanup(now=None) -> int:
             Path(path).unlink(missing_ok=True)
     if old:
         db.session.execute(delete(Job).where(Job.id.in_([r.id for r in old])))
-    db.session.commit()
+    commit()
     return len(old)
 
 

@@ -215,13 +215,11 @@ def bulk():
     if action == "roster":
         rows = roster_rows(officers, d)
         record_prints(officers)
-        db.session.commit()
         return render_template("officers/bulk_roster.html", rows=rows, today=d, back=back)
     error = None
     if request.form.get("confirmed") == "1":
         try:
             message = _bulk_apply(action, officers, request.form.get("target", ""))
-            db.session.commit()
             flash(message, "success")
             return redirect(back)
         except DomainError as exc:
@@ -452,7 +450,6 @@ def attachment_delete(officer_id: int, att_id: int):
     att = _attachment(officer_id, att_id)
     name = att.filename
     delete_attachment(officer, att)
-    db.session.commit()
     flash(f"附件《{name}》已删除", "success")
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
 

@@ -37,6 +37,7 @@ from app.online.services import (
     results,
     set_paper,
 )
+from app.uow import commit
 
 exams_cli = AppGroup("exams", help="机考：题库、组卷、登录码、准考证、开考与成绩")
 
@@ -92,7 +93,7 @@ def create_cmd(title: str, held_on: date, kind: str, max_score: float | None, pa
                                 "max_score": max_score, "pass_score": pass_score})
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     click.echo(f"已新建考试“{exam.title}”（满分 {exam.max_score:g}，合格 {exam.pass_score:g}）")
     click.echo(str(exam.id))
 
@@ -117,7 +118,7 @@ def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tup
     except DomainError as exc:
         _fail(str(exc))
     _say_replacements(exam, replace)
-    db.session.commit()
+    commit()
     click.echo(f"已添加 {added} 名考生（共 {len(exam.results)} 名）")
 
 
@@ -146,7 +147,7 @@ def paper_cmd(exam_id: int, rules: tuple[str, ...], fixed: bool) -> None:
         set_paper(exam, parsed, fixed=fixed, now=utcnow())
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     total = sum(r.count for r in parsed)
     click.echo(f"已设置组卷规则：共 {total} 题，满分 {exam.max_score:g}（{'统一试卷' if fixed else '每人随机抽题'}）")
 
@@ -162,7 +163,7 @@ def codes_cmd(exam_id: int, fmt: str, out: str | None) -> None:
         click.echo("错误：--format xlsx 需要 --out FILE.xlsx", err=True)
         sys.exit(2)
     rows = code_rows(exam)
-    db.session.commit()
+    commit()
     if fmt == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=2)
         if out:
@@ -186,7 +187,7 @@ def tickets_cmd(exam_id: int, out: str) -> None:
         data = tickets_pdf(exam)
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     Path(out).write_bytes(data)
     click.echo(f"已写入 {out}")
 
@@ -223,7 +224,7 @@ def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, 
     online.show_score = not hide_score
     if room is not None:
         online.room = room.strip()[:100]
-    db.session.commit()
+    commit()
     click.echo(f"考试“{exam.title}”将于 {cn_datetime(online.opens_at)} 开放，时长 {minutes} 分钟")
 
 
@@ -236,7 +237,7 @@ def close_cmd(exam_id: int) -> None:
         done = close_exam(exam, now=utcnow())
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     click.echo(f"考试“{exam.title}”已结束：自动交卷 {done['submitted']} 人，缺考 {done['absent']} 人")
 
 
@@ -247,7 +248,7 @@ def results_cmd(exam_id: int, fmt: str) -> None:
     """成绩：[{"id_number", "name", "score", "passed", "absent"}]"""
     exam = _exam(exam_id)
     finish_if_due(exam, utcnow())
-    db.session.commit()
+    commit()
     rows = results(exam)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -107,7 +107,6 @@ def bank_edit(qid: int | None = None):
 def bank_retire(qid: int):
     q = _question(qid)
     bank.set_retired(q, not q.retired)
-    db.session.commit()
     flash(f"试题已{'停用（不再抽入新试卷）' if q.retired else '恢复'}", "success")
     return redirect(request.referrer or url_for("online.bank_index"))
 
@@ -133,12 +132,10 @@ def exam_online(exam_id: int):
     exam = _exam(exam_id)
     now = utcnow()
     if svc.finish_if_due(exam, now):
-        db.session.commit()
         flash("考试时间已到：已按保存的答案自动交卷，成绩已写入", "info")
     online = svc.online_of(exam)
     st = svc.state(online, now)
     rows = svc.monitor(exam, now) if online and online.rules else []
-    db.session.commit()  # seats and codes made on the way
     rules_text = "\n".join(f"{QUESTION_TYPES[r.type]}{':' + r.category if r.category else ''}={r.count}x{r.points:g}"
                            for r in svc.rules_of(online)) if online else ""
     recorded = svc.recorded_candidates(exam)
@@ -160,7 +157,6 @@ def exam_monitor(exam_id: int):
     now = utcnow()
     svc.finish_if_due(exam, now)
     rows = svc.monitor(exam, now)
-    db.session.commit()
     online = svc.online_of(exam)
     return render_template("online/_monitor_rows.html", exam=exam, rows=rows, status_labels=svc.MONITOR_STATUS,
                            state=svc.state(online, now))

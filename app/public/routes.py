@@ -11,7 +11,7 @@ import io
 from flask import Response, abort, render_template, request, send_file
 
 from app import clock
-from app.extensions import db, public_limit
+from app.extensions import public_limit
 from app.formatting import cn_date
 from app.public import bp, services
 from app.public.hits import count_hit
@@ -75,6 +75,5 @@ def officers_pdf():
     t = clock.today()
     pdf, filename = public_pdf(t)
     count_hit("public-pdf", 0, t)
-    db.session.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=filename)

@@ -9,7 +9,6 @@ from flask import Response, render_template, request
 
 from app import clock
 from app.audit.services import record
-from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.forms import parse_date
 from app.jobs.services import defer
@@ -69,7 +68,6 @@ def export_xlsx():
     data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
                    title=f"{get('org_name')} · 证件到期提醒 · {cn_date(today)}")
     record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{cn_date(today)}，{len(rows)} 行）")
-    db.session.commit()
     return Response(data, mimetype=XLSX,
                     headers={"Content-Disposition": _filename(today, "xlsx")})
 
@@ -84,6 +82,5 @@ def export_pdf():
     data = render_pdf("reminders/pdf.html", {"notice": False, "org_name": get("org_name"), "today": today,
                                              "rows": rows, "windows": ctx["windows"]})
     record("export", "reminders", None, f"导出证件到期提醒 PDF（{cn_date(today)}，{len(rows)} 行）")
-    db.session.commit()
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": _filename(today, "pdf")})

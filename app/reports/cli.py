@@ -15,10 +15,10 @@ from flask.cli import AppGroup
 
 from app import clock
 from app.cli_types import DATE, FORMATS
-from app.extensions import db
 from app.formatting import cn_date
 from app.reports import forecast, services
 from app.rules import compliance
+from app.uow import commit
 from app.web import exports, files
 
 report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
@@ -69,7 +69,7 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
         raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
     filters = {"today": today.isoformat(), "within": p.within, "unit": unit}
     files.record_export(name, fmt, len(rows), filters, target=str(out))
-    db.session.commit()
+    commit()
     click.echo(f"已导出 {len(rows)} 条到 {out}")
 
 
@@ -125,5 +125,5 @@ def forecast_cmd(today, months, unit, fmt, out):
     files.record_export(services.FORECAST_TITLE, fmt, len(fc.units),
                            {"today": today.isoformat(), "months": ",".join(map(str, months)), "unit": unit},
                            target=str(out))
-    db.session.commit()
+    commit()
     click.echo(f"已导出 {len(fc.units)} 个单位到 {out}")

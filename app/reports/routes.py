@@ -4,7 +4,6 @@ from flask import Response, current_app, g, render_template, request, url_for
 
 from app import clock
 from app.auth.access import sees_full_ids
-from app.extensions import db
 from app.formatting import cn_date
 from app.jobs.services import defer
 from app.labels import FLAG_REASONS
@@ -96,7 +95,6 @@ def flags_export(fmt: str):
     data = services.render(rows, fmt, heading=f"问题提示（{'；'.join(words)}）　截至 {cn_date(p.today)}")
     filters = {**f.as_dict(), "within": p.within, "today": p.today.isoformat()}
     files.record_export("flags", fmt, len(rows), filters)
-    db.session.commit()
     name = services.export_filename("问题提示", p.today, fmt)
     fallback = services.export_filename("flags", p.today, fmt)
     resp = Response(data, mimetype=EXPORT_MIME[fmt])
@@ -140,7 +138,6 @@ def forecast_export():
     data = forecast.to_xlsx(fc)
     files.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),
                            {"unit": unit, "today": fc.today.isoformat()})
-    db.session.commit()
     resp = Response(data, mimetype=EXPORT_MIME["xlsx"])
     resp.headers["Content-Disposition"] = files.content_disposition(
         services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),

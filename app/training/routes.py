@@ -250,7 +250,6 @@ def annual_docx():
     year = query_int("year", clock.today().year)
     data = annual_document(annual_stats(year), get("org_name"), clock.today())
     record_export(f"{year}年度报告", "docx", 1, {"year": year})
-    db.session.commit()
     resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     resp.headers["Content-Disposition"] = content_disposition(f"{year}年度行政执法人员资格管理情况.docx",
                                                               f"annual-report-{year}.docx")

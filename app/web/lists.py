@@ -275,7 +275,6 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
     data = write_xlsx(counted(), columns, sheet=title, title=f"{heading}　导出日期：{cn_date(today)}")
     record("export", entity, None, f"导出{title} {count[0]} 行（xlsx）",
            {"filters": [None, "；".join(described) or "全部"]})
-    db.session.commit()
     resp = Response(data, mimetype=XLSX_MIME)
     resp.headers["Content-Disposition"] = content_disposition(
         f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
