@@ -68,7 +68,7 @@ report_commands = [report_cases]
 def check_cases(fix: bool) -> None:
     """Re-judge every case and compare with the stored verdicts. Exit 0 when they agree; 1 with
     the list of differences otherwise (after --fix: corrected, exit 0)."""
-    from app.cases import branches
+    from app.rules import case_units as branches
     from app.rules.verdicts import differences, refresh_verdicts
 
     diffs = differences(db.session)

@@ -361,7 +361,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
                 audits.append((cur.id, f"修改执法人员 {new.name}", changes))
     _bulk_update(Officer.__table__, _OFFICER_WRITES, writes)
     if moved:  # Core updates: no flush hook sees the officers' cases change branch
-        from app.cases.branches import refresh_case_units
+        from app.rules.case_units import refresh_case_units
 
         record_moves(moved, on=today, reason="导入人员信息时更改单位")  # first: the cases read it
         refresh_case_units(db.session, (), officer_ids=set(moved))

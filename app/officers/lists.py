@@ -13,7 +13,7 @@ from app.auth.access import sees_full_ids
 from app.extensions import db
 from app.idnumber import mask
 from app.models.officers import Officer, Unit
-from app.rules import compliance
+from app.rules import compliance, timeline
 from app.units import unit_name
 from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
@@ -38,7 +38,7 @@ def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
         compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示", costly=True)
 
     def certified(v: str):
-        held = select(compliance.best_effective(d).c.officer_id)
+        held = select(timeline.best_effective(d).c.officer_id)
         return Officer.id.in_(held) if v == "yes" else Officer.id.not_in(held)
 
     c.flag("certified", CERTIFIED, certified, "持证")
@@ -50,7 +50,7 @@ def expiries(officer_ids: Sequence[int], d: date) -> dict[int, date]:
     """The effective enforcement certificate that expires last, for these officers only."""
     if not officer_ids:
         return {}
-    eff = compliance.best_effective(d, officer_ids=list(officer_ids))
+    eff = timeline.best_effective(d, officer_ids=list(officer_ids))
     return dict(db.session.execute(select(eff.c.officer_id, eff.c.expires_on)).all())
 
 
@@ -187,7 +187,7 @@ def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
     """The printed roster of a selection: masked ID numbers, the effective certificate."""
     from app.models.certificates import Certificate
 
-    eff = compliance.best_effective(d)
+    eff = timeline.best_effective(d)
     ids = [o.id for o in officers]
     certs: dict[int, tuple[str, date]] = {}
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):

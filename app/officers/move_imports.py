@@ -156,7 +156,7 @@ class TransferImporter(Importer):
                             text=f"调动 {len(plan)} 条（涉及 {len({t.officer.id for t in plan})} 人）")
 
     def apply(self, plan, *, today: date, result: ImportResult) -> None:
-        from app.cases.branches import refresh_case_units
+        from app.rules.case_units import refresh_case_units
 
         write_moves([Move(t.officer.id, t.from_unit, t.to_unit.id, t.on, t.document_no, t.reason) for t in plan])
         last: dict[int, _Transfer] = {}

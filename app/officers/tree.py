@@ -27,7 +27,7 @@ class Node:
 def unit_tree(today: date) -> list[Node]:
     """The units the user sees, as a forest (a scoped user's branch has one top; a unit whose
     parent is out of sight is a top too), with per-branch counts: three queries for the tree."""
-    from app.rules.compliance import best_effective
+    from app.rules.timeline import best_effective
 
     units = list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
     nodes = {u.id: Node(u) for u in units}
