@@ -89,7 +89,7 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
     if q:
         # the officers whose best effective card (the one shown) has that number: the best cards
         # of the officers holding a card of that number (an index look-up by number)
-        best = best_effective(today, officer_ids=select(c.officer_id).where(c.number == q))
+        best = best_effective(today, officer_ids=select(c.officer_id).where(c.number == q), name="numbered")
         shown_number = select(best.c.officer_id).join(c, c.id == best.c.cert_id).where(c.number == q)
         keys = keys.where(or_(Officer.name.like(f"%{q}%"), Officer.id.in_(shown_number)))
     h = keys.cte("holders")

@@ -165,11 +165,12 @@ _BECAME_VALID = 2**62 + 1  # odd, above any doubled pack() key
 # --- an officer's best effective card, the certified set --------------------------------------
 
 
-def best_effective(today: date, officer_id: int | None = None, officer_ids=None):
+def best_effective(today: date, officer_id: int | None = None, officer_ids=None, name: str = "best_eff"):
     """CTE `best_eff`: per officer, the card effective now that expires last (officer_id, cert_id,
     expires_on) — one GROUP BY over the effective certificates in
     ix_certificate_officer_kind_status_expires_issued order (see compliance.officer_state);
-    `officer_id` or `officer_ids` limit it to those officers."""
+    `officer_id` or `officer_ids` limit it to those officers; `name`: another name for a second
+    one in the same statement."""
     c = Certificate
     q = (select(c.officer_id, func.max(pack(c.expires_on, c.id)).label("key"),
                 func.max(c.expires_on).label("expires_on"))
@@ -178,8 +179,8 @@ def best_effective(today: date, officer_id: int | None = None, officer_ids=None)
         q = q.where(c.officer_id == officer_id)
     if officer_ids is not None:
         q = q.where(c.officer_id.in_(officer_ids))
-    g = q.subquery("best_eff_keys")
-    return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
+    g = q.subquery(f"{name}_keys")
+    return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte(name)
 
 
 def best_key_on(officer_id, day):
