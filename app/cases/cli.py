@@ -12,11 +12,12 @@ import click
 from flask.cli import with_appcontext
 
 from app.audit.services import record
-from app.cases import branches, services
+from app.cases import services
 from app.cases.exports import CASE_COLUMNS, to_rows
 from app.cli_types import FORMATS
 from app.extensions import db
 from app.labels import CASE_REASONS as CASE_REASON_LABELS
+from app.rules import case_units as branches
 from app.rules.verdicts import differences, refresh_verdicts
 from app.uow import commit
 from app.web import exports

@@ -28,7 +28,6 @@ from app.audit.services import (
     record_many,
     refresh_subjects,
 )
-from app.cases.branches import refresh_case_units
 from app.certificates.services import (
     CERT_FIELDS,
     validate_certificate_data,
@@ -59,6 +58,7 @@ from app.officers.services import (
     validate_officer_data,
 )
 from app.pinyin import sort_key
+from app.rules.case_units import refresh_case_units
 from app.rules.transfers import record_moves
 from app.rules.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
 

@@ -20,7 +20,7 @@ from app.models.certificates import Certificate
 from app.models.exams import Exam
 from app.models.officers import Officer, Unit
 from app.models.training import TrainingSession
-from app.rules import compliance
+from app.rules import compliance, timeline
 from app.units import unit_name
 from app.web.exports import Column
 from app.web.lists import Criteria, Filtered, ListSpec
@@ -45,7 +45,7 @@ def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
         compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示", costly=True)
 
     def certified(v: str):
-        held = select(compliance.best_effective(d).c.officer_id)
+        held = select(timeline.best_effective(d).c.officer_id)
         return Officer.id.in_(held) if v == "yes" else Officer.id.not_in(held)
 
     c.flag("certified", CERTIFIED, certified, "持证")
@@ -57,7 +57,7 @@ def expiries(officer_ids: Sequence[int], d: date) -> dict[int, date]:
     """The effective enforcement certificate that expires last, for these officers only."""
     if not officer_ids:
         return {}
-    eff = compliance.best_effective(d, officer_ids=list(officer_ids))
+    eff = timeline.best_effective(d, officer_ids=list(officer_ids))
     return dict(db.session.execute(select(eff.c.officer_id, eff.c.expires_on)).all())
 
 
@@ -184,7 +184,7 @@ def bulk_targets(action: str) -> list[tuple[int, str]]:
 
 def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
     """The printed roster of a selection: masked ID numbers, the effective certificate."""
-    eff = compliance.best_effective(d)
+    eff = timeline.best_effective(d)
     ids = [o.id for o in officers]
     certs: dict[int, tuple[str, date]] = {}
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):

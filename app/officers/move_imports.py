@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from app.audit.services import record_changes_many
-from app.cases.branches import refresh_case_units
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
@@ -24,6 +23,7 @@ from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
 from app.officers.departures import OPEN_CARD
+from app.rules.case_units import refresh_case_units
 from app.rules.transfers import SINCE_EVER, Move, write_moves
 from app.settings import services as settings
 from app.training.imports import resolve_officers

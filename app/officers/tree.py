@@ -13,7 +13,7 @@ from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
 from app.models.officers import Officer, Unit
-from app.rules.compliance import best_effective
+from app.rules.timeline import best_effective
 from app.scope import subtree_select
 
 

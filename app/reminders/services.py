@@ -2,7 +2,7 @@
 
 Rules:
 - A certificate is due when it is the effective enforcement certificate that expires last
-  (compliance.best_effective — so a renewed card supersedes the old one) of an active officer on
+  (timeline.best_effective — so a renewed card supersedes the old one) of an active officer on
   an enforcement post, and 0 ≤ expires_on − today ≤ the largest reminder window. Its window is the
   smallest window w with days_left ≤ w: crossing several windows at once reminds once.
 - "Already reminded" = a ReminderDelivery row with outcome `sent` for (certificate, window,

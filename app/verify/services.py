@@ -16,12 +16,12 @@ from app.models.certificates import Certificate
 from app.models.exams import ExamResult
 from app.models.officers import Officer
 from app.models.training import Attendance
-from app.rules import compliance
+from app.rules import timeline
 
 
 def _enforcement(officer_id: int, today: date) -> dict[str, Any]:
     """The officer's effective enforcement certificate today, else the latest one and its state."""
-    eff = compliance.best_effective(today)
+    eff = timeline.best_effective(today)
     cert = db.session.scalar(select(Certificate).join(eff, eff.c.cert_id == Certificate.id)
                              .where(eff.c.officer_id == officer_id))
     if cert is not None:
