@@ -16,7 +16,7 @@ from app.models.applications import Application
 from app.models.officers import Officer, Unit
 from app.units import unit_name
 from app.web.exports import Column
-from app.web.lists import Criteria, Filter, Filtered, FilterBar, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def application_filters(args: Mapping[str, str], d: date) -> Filtered:

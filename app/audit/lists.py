@@ -14,7 +14,7 @@ from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
 from app.models.audit import AuditEvent
 from app.web.exports import Column
-from app.web.lists import Criteria, Filter, Filtered, FilterBar, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def _day_start(d: date) -> datetime:

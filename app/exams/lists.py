@@ -12,7 +12,7 @@ from app.extensions import db
 from app.labels import EXAM_KINDS
 from app.models.exams import Exam, ExamResult
 from app.web.exports import Column
-from app.web.lists import Criteria, Filter, Filtered, FilterBar, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def exam_filters(args: Mapping[str, str], _d: date) -> Filtered:

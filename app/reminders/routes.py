@@ -14,8 +14,7 @@ from app.forms import parse_date
 from app.jobs.services import defer
 from app.reminders import bp, services
 from app.web.args import page_arg
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from app.web.files import download
 
 
 def _today() -> tuple[date, str]:
@@ -45,11 +44,8 @@ def _columns():
     ]
 
 
-def _filename(today: date, ext: str) -> str:
-    from urllib.parse import quote
-
-    name = f"证件到期提醒_{today.isoformat()}.{ext}"
-    return f"attachment; filename=reminders_{today.isoformat()}.{ext}; filename*=UTF-8''{quote(name)}"
+def _download(data: bytes, today: date, ext: str) -> Response:
+    return download(data, f"证件到期提醒_{today.isoformat()}.{ext}", f"reminders_{today.isoformat()}.{ext}")
 
 
 @bp.route("/reminders")
@@ -73,8 +69,7 @@ def export_xlsx():
                    title=f"{get('org_name')} · 证件到期提醒 · {cn_date(today)}")
     record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{cn_date(today)}，{len(rows)} 行）")
     db.session.commit()
-    return Response(data, mimetype=XLSX,
-                    headers={"Content-Disposition": _filename(today, "xlsx")})
+    return _download(data, today, "xlsx")
 
 
 @bp.route("/reminders.pdf")
@@ -91,5 +86,4 @@ def export_pdf():
                                              "rows": rows, "windows": ctx["windows"]})
     record("export", "reminders", None, f"导出证件到期提醒 PDF（{cn_date(today)}，{len(rows)} 行）")
     db.session.commit()
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": _filename(today, "pdf")})
+    return _download(data, today, "pdf")

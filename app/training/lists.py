@@ -13,7 +13,7 @@ from app.labels import TRAINING_CATEGORIES
 from app.models.training import Attendance, TrainingSession
 from app.rules.hours import YEAR_STATUSES
 from app.web.exports import Column
-from app.web.lists import Criteria, Filter, Filtered, FilterBar, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def session_filters(args: Mapping[str, str], _d: date) -> Filtered:

@@ -309,7 +309,7 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
     the filters in the title row, one audit row, committed here."""
     from app.audit.services import record
     from app.jobs.services import defer
-    from app.web.files import content_disposition
+    from app.web.files import download
 
     if isinstance(rows, Sequence) and (queued := defer(f"{title} .xlsx", rows=len(rows))) is not None:
         return queued  # a big export: a background job (202 + its status page)
@@ -325,8 +325,6 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
     record("export", entity, None, f"导出{title} {count[0]} 行（xlsx）",
            {"filters": [None, "；".join(described) or "全部"]})
     db.session.commit()
-    resp = Response(data, mimetype=XLSX_MIME)
-    resp.headers["Content-Disposition"] = content_disposition(
-        f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
+    resp = download(data, f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
