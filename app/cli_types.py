@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -44,3 +45,16 @@ def commit_or_exit(*errors: type[Exception]) -> Iterator[None]:
         click.echo(f"错误：{exc}", err=True)
         sys.exit(1)
     db.session.commit()
+
+
+def emit(data: bytes, out: Path | None) -> bool:
+    """A report command's output: to the file `out`, or as it is (UTF-8 bytes) to standard output
+    when there is none. True when a file was written (the caller then records the export)."""
+    if out is None:
+        click.echo(data, nl=False)
+        return False
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+    return True
