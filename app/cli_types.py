@@ -7,6 +7,7 @@ without import cycles; app/cli.py only gathers the groups.
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import click
 
@@ -28,3 +29,16 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
+
+
+def emit(data: bytes, out: Path | None) -> bool:
+    """A report command's output: to the file `out`, or as it is (UTF-8 bytes) to standard output
+    when there is none. True when a file was written (the caller then records the export)."""
+    if out is None:
+        click.echo(data, nl=False)
+        return False
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
+    return True

@@ -4,7 +4,7 @@ batch of an exam's class, notifications and the working-day calendar of a year."
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
@@ -23,7 +23,7 @@ from app.models.exams import Exam
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.units import unit_list
-from app.web.files import content_disposition
+from app.web.files import download
 from app.web.tx import commit_or_errors
 
 
@@ -154,10 +154,7 @@ def pdf(application_id: int):
     a = _get(application_id)
     data = application_form_pdf(a)
     record("print", "application", a.id, f"打印行政执法证申领审批表 {a.number}")
-    resp = Response(data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = content_disposition(
-        f"行政执法证申领审批表_{a.number}.pdf", f"application-{a.number}.pdf").replace("attachment", "inline", 1)
-    return resp
+    return download(data, f"行政执法证申领审批表_{a.number}.pdf", f"application-{a.number}.pdf", inline=True)
 
 
 # --- batch: a class after its exam ------------------------------------------------------------------
@@ -238,4 +235,3 @@ def calendar():
     return render_template("applications/calendar.html", year=year, text=text or "",
                            known=year in workdays.known_years(), today=d,
                            estimated=workdays.Calendar().estimated(year))
-

@@ -73,10 +73,6 @@ class Calendar:
         return day, estimated
 
 
-def due_date(start: date, n: int) -> tuple[date, bool]:
-    return Calendar().add_working_days(start, n)
-
-
 LINE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})\s+(\S+)(?:\s+(.*))?")
 
 

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from app.audit.services import record
 from app.cases import services
 from app.cases.exports import CASE_COLUMNS, to_rows
-from app.cli_types import FORMATS
+from app.cli_types import FORMATS, emit
 from app.extensions import db
 from app.labels import CASE_REASONS as CASE_REASON_LABELS
 from app.rules import case_units as branches
@@ -47,13 +47,8 @@ def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None)
         head = f"行政处罚案件执法人员资格核查（共 {len(rows)} 件，不符合 {bad} 件）"
         body = exports.to_table(to_rows(rows), CASE_COLUMNS) if rows else "没有案件"
         data = f"{head}\n{body}\n".encode()
-    if out is None:
-        click.echo(data, nl=False)
+    if not emit(data, out):
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
 
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（{fmt}）",
            {"filters": [None, {"year": year, "unit": unit}], "target": [None, str(out)]})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app import clock
@@ -19,10 +19,9 @@ from app.models.cases import PenaltyCase
 from app.models.certificates import Certificate
 from app.web.args import page_arg
 from app.web.exports import to_xlsx
-from app.web.files import content_disposition
+from app.web.files import download
 
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters() -> tuple[services.CaseFilters, list[str]]:
@@ -71,10 +70,7 @@ def export():
     t = clock.today()
     data = to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（xlsx）", {"filters": [None, f.as_dict()]})
-    resp = Response(data, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = content_disposition(f"案件核查_{t.isoformat()}.xlsx",
-                                                              f"cases-{t.isoformat()}.xlsx")
-    return resp
+    return download(data, f"案件核查_{t.isoformat()}.xlsx", f"cases-{t.isoformat()}.xlsx")
 
 
 def _case(case_id: int) -> PenaltyCase:

@@ -185,7 +185,3 @@ def _score_of(score: Any) -> tuple[float | None, bool]:
     except DomainError:
         return (None, False)
     return (probe.score, probe.absent)
-
-
-def import_scores(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:
-    return ScoreImporter().run(source, filename, today=today, dry_run=dry_run).summary()

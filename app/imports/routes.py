@@ -1,8 +1,7 @@
 from datetime import timedelta
 from itertools import islice
-from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
@@ -34,10 +33,10 @@ from app.models.imports import ImportBatch
 from app.models_base import utcnow
 from app.uow import commit
 from app.web.args import page_arg
+from app.web.files import download
 from app.web.tx import commit_or_errors
 
 MAX_SHOWN = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -77,10 +76,7 @@ def template(kind: str):
     found = importers().get(kind)
     if found is None:
         abort(404)
-    name = f"{found.noun}导入模板.xlsx"
-
-    return Response(template_workbook(kind), mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''{quote(name)}"})
+    return download(template_workbook(kind), f"{found.noun}导入模板.xlsx", f"{kind}-template.xlsx")
 
 
 @bp.route("/imports/export/<kind>.xlsx")
@@ -91,9 +87,7 @@ def export(kind: str):
         abort(404)
     data = export_workbook(found)
     record("export", found.entity, None, f"按导入格式导出{found.noun}")
-    name = f"{found.noun}（导入格式）.xlsx"
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"{kind}.xlsx\"; filename*=UTF-8''{quote(name)}"})
+    return download(data, f"{found.noun}（导入格式）.xlsx", f"{kind}.xlsx")
 
 
 # --- the wizard: upload → preview and column mapping → check → import ---------------------------
@@ -214,9 +208,7 @@ def errors_xlsx(token: str):
         source = batch.original
     data = annotated_workbook(importer, source, batch.filename, problems)
     stem = batch.filename.rsplit(".", 1)[0]
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"errors.xlsx\"; "
-                               f"filename*=UTF-8''{quote(stem + '（问题标注）.xlsx')}"})
+    return download(data, f"{stem}（问题标注）.xlsx", "errors.xlsx")
 
 
 @bp.route("/imports/b/<token>/import", methods=["POST"])
@@ -303,9 +295,7 @@ def original(batch_id: int):
     if batch.user_id != current_user.id and current_user.role != "admin":
         abort(403)  # the file holds full ID numbers: its uploader's or an administrator's only
     ext = extension(batch.filename) or ".bin"
-    return Response(batch.original, mimetype="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename=\"import-{batch.id}{ext}\"; "
-                               f"filename*=UTF-8''{quote(batch.filename)}"})
+    return download(batch.original, batch.filename, f"import-{batch.id}{ext}", mimetype="application/octet-stream")
 
 
 @bp.route("/imports/history/<int:batch_id>/undo", methods=["POST"])

@@ -23,10 +23,11 @@ from app.models.training import TrainingSession
 from app.rules import compliance, timeline
 from app.units import unit_name
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, Filtered, ListSpec, labelled_bar
 
 YES_NO = {"yes": "是", "no": "否"}
 CERTIFIED = {"yes": "持有效执法证", "no": "无有效执法证"}
+OFFICER_FLAGS = {k: v for k, v in L.FLAGS.items() if k != "UNIT_UNDERSTAFFED"}
 
 
 
@@ -40,8 +41,7 @@ def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
     c.choice("establishment", L.ESTABLISHMENTS, Officer.establishment, "编制类型")
     c.flag("post", YES_NO, lambda v: Officer.on_enforcement_post.is_(v == "yes"), "执法岗位")
     c.choice("status", L.EMPLOYMENT_STATUSES, Officer.employment_status, "在职状态")
-    flags = {k: v for k, v in L.FLAGS.items() if k != "UNIT_UNDERSTAFFED"}
-    c.flag("flag", flags, lambda v: Officer.id.in_(
+    c.flag("flag", OFFICER_FLAGS, lambda v: Officer.id.in_(
         compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示", costly=True)
 
     def certified(v: str):
@@ -95,6 +95,15 @@ OFFICERS = ListSpec(
         "status": (Officer.employment_status,),
     },
     default_sort="unit", then=(Officer.name_pinyin, Officer.name), tiebreak=(Officer.id,),
+    bar=labelled_bar(
+        "officers", "officers.index",
+        Filter("q", "text", "搜索", placeholder="姓名、身份证号末几位、工号", col="col-12 col-md-3 col-xl-2"),
+        Filter("unit", label="单位", choices="units", col="col-6 col-md-3 col-xl-2"),
+        Filter("establishment", label="编制类型", choices=L.ESTABLISHMENTS, col="col-6 col-md-2 col-xl-1"),
+        Filter("post", label="执法岗位", choices=YES_NO, col="col-6 col-md-2 col-xl-1"),
+        Filter("status", label="在职状态", choices=L.EMPLOYMENT_STATUSES, col="col-6 col-md-2 col-xl-1"),
+        Filter("flag", label="问题提示", choices=OFFICER_FLAGS, col="col-6 col-md-3 col-xl-auto"),
+        Filter("certified", label="持证", choices=CERTIFIED, col="col-6 col-md-3 col-xl-auto")),
 )
 
 
@@ -130,6 +139,10 @@ UNITS = ListSpec(
     sorts={"order": (Unit.sort_order,), "name": (Unit.name_pinyin, Unit.name),
            "kind": (Unit.kind,), "count": (_n,)},
     default_sort="order", then=(Unit.name_pinyin, Unit.name), tiebreak=(Unit.id,),
+    bar=labelled_bar(
+        "units", "officers.units",
+        Filter("q", "text", "搜索", placeholder="单位名称", col="col-12 col-md-4 col-xl-3"),
+        Filter("kind", label="类型", choices=L.UNIT_KINDS, col="col-6 col-md-3 col-xl-2")),
 )
 
 

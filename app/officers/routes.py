@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -59,18 +59,8 @@ from app.rules.transfers import spells_of, transfer
 from app.settings.services import get as settings_get
 from app.training.services import bulk_enrol
 from app.units import unit_list
-from app.web.files import content_disposition, officer_photo
+from app.web.files import download, officer_photo
 from app.web.tx import commit_or_errors
-
-
-def paginate(query, count_query, page: int, per_page: int):
-    """(rows, page, pages, total) with two queries: the count and the page."""
-    total = db.session.scalar(count_query) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return rows, page, pages, total
-
 
 # ---------------------------------------------------------------- units
 
@@ -436,11 +426,8 @@ def _attachment(officer_id: int, att_id: int) -> OfficerAttachment:
 @require_role("clerk")
 def attachment_get(officer_id: int, att_id: int):
     att = _attachment(officer_id, att_id)
-    resp = Response(att.data, mimetype=att.mime)
-    resp.headers["Content-Disposition"] = content_disposition(att.filename, f"attachment-{att.id}.{att.filename.rsplit('.', 1)[-1]}")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return download(att.data, att.filename, f"attachment-{att.id}.{att.filename.rsplit('.', 1)[-1]}",
+                    mimetype=att.mime, private=True)
 
 
 @bp.route("/officers/<int:officer_id>/attachments/<int:att_id>/delete", methods=["POST"])

@@ -41,11 +41,6 @@ def fingerprint(doc) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
-def cached_path(today: date) -> Path:
-    """Where the PDF of today's list is (or will be) kept."""
-    return _folder() / f"{PREFIX}{fingerprint(build('public-list', today=today))}.pdf"
-
-
 def public_pdf(today: date) -> tuple[bytes, str]:
     """(PDF bytes, file name) of today's public list: from the cache, or rendered and kept."""
     doc = build("public-list", today=today)

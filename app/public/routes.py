@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, render_template, request, send_file
+from flask import abort, render_template, request, send_file
 
 from app import clock
 from app.extensions import public_limit
@@ -19,10 +19,9 @@ from app.public.pdfcache import public_pdf
 from app.settings.services import get
 from app.web.args import page_arg
 from app.web.exports import Column, to_xlsx
-from app.web.files import content_disposition
+from app.web.files import download
 
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COLUMNS = [
     Column("姓名", lambda r: r["name"], 10),
@@ -60,10 +59,7 @@ def officers_xlsx():
     t = clock.today()
     data = to_xlsx(services.all_holders(t, q), COLUMNS, sheet="执法人员公示",
                    title=f"{get('org_name')} 行政执法人员公示名单（截至{cn_date(t)}）")
-    resp = Response(data, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = content_disposition(
-        f"执法人员公示名单_{t.isoformat()}.xlsx", f"public-officers-{t.isoformat()}.xlsx")
-    return resp
+    return download(data, f"执法人员公示名单_{t.isoformat()}.xlsx", f"public-officers-{t.isoformat()}.xlsx")
 
 
 @bp.route("/public/officers.pdf")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote
 
 from flask import Response, render_template, request
 
@@ -18,8 +17,7 @@ from app.settings.services import get
 from app.sheets import DAYS_FORMAT
 from app.web.args import page_arg
 from app.web.exports import Column, to_xlsx
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from app.web.files import download
 
 
 def _today() -> tuple[date, str]:
@@ -46,9 +44,8 @@ def _columns():
     ]
 
 
-def _filename(today: date, ext: str) -> str:
-    name = f"证件到期提醒_{today.isoformat()}.{ext}"
-    return f"attachment; filename=reminders_{today.isoformat()}.{ext}; filename*=UTF-8''{quote(name)}"
+def _download(data: bytes, today: date, ext: str) -> Response:
+    return download(data, f"证件到期提醒_{today.isoformat()}.{ext}", f"reminders_{today.isoformat()}.{ext}")
 
 
 @bp.route("/reminders")
@@ -68,8 +65,7 @@ def export_xlsx():
     data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
                    title=f"{get('org_name')} · 证件到期提醒 · {cn_date(today)}")
     record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{cn_date(today)}，{len(rows)} 行）")
-    return Response(data, mimetype=XLSX,
-                    headers={"Content-Disposition": _filename(today, "xlsx")})
+    return _download(data, today, "xlsx")
 
 
 @bp.route("/reminders.pdf")
@@ -82,5 +78,4 @@ def export_pdf():
     data = render_pdf("reminders/pdf.html", {"notice": False, "org_name": get("org_name"), "today": today,
                                              "rows": rows, "windows": ctx["windows"]})
     record("export", "reminders", None, f"导出证件到期提醒 PDF（{cn_date(today)}，{len(rows)} 行）")
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": _filename(today, "pdf")})
+    return _download(data, today, "pdf")

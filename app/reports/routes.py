@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 
 from app import clock
 from app.auth.access import sees_full_ids
@@ -15,10 +15,6 @@ from app.web.args import page_arg
 
 PER_PAGE = 50
 MAX_WITHIN = 3650
-EXPORT_MIME = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 
 
 _ID_MARK = 987654321  # an officer id no URL part contains otherwise
@@ -97,9 +93,7 @@ def flags_export(fmt: str):
     files.record_export("flags", fmt, len(rows), filters)
     name = services.export_filename("问题提示", p.today, fmt)
     fallback = services.export_filename("flags", p.today, fmt)
-    resp = Response(data, mimetype=EXPORT_MIME[fmt])
-    resp.headers["Content-Disposition"] = files.content_disposition(name, fallback)
-    return resp
+    return files.download(data, name, fallback)
 
 
 FORECAST_LABELS = ("现在", "3个月后", "6个月后", "12个月后")
@@ -138,8 +132,5 @@ def forecast_export():
     data = forecast.to_xlsx(fc)
     files.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),
                            {"unit": unit, "today": fc.today.isoformat()})
-    resp = Response(data, mimetype=EXPORT_MIME["xlsx"])
-    resp.headers["Content-Disposition"] = files.content_disposition(
-        services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),
-        services.export_filename("forecast", fc.today, "xlsx"))
-    return resp
+    return files.download(data, services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),
+                          services.export_filename("forecast", fc.today, "xlsx"))

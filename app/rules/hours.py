@@ -334,18 +334,6 @@ def year_terms(year: int, today: date, required: float, since, post=None):
             owed(required, year, today, post) if year == today.year else None)
 
 
-def year_status_sql(hours, year: int, today: date, required: float, since, post=None):
-    """year_status() per row in SQL: not_judged / met / shortfall / at_risk / on_track / future."""
-    is_judged, due, by_now = year_terms(year, today, required, since, post)
-    if year < today.year:
-        rest = literal("shortfall")
-    elif year > today.year:
-        rest = literal("future")
-    else:
-        rest = case((hours < by_now, literal("at_risk")), else_=literal("on_track"))
-    return case((~is_judged, literal("not_judged")), (hours >= due, literal("met")), else_=rest)
-
-
 def rule_of(p, year: int):
     """The rule of `year` under the flag parameters `p` (its rules, its hours_required)."""
     return rule_for(year, tuple(getattr(p, "rules", ()) or ()), float(p.hours_required))

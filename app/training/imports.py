@@ -291,7 +291,3 @@ class AttendanceImporter(Importer):
             _after_attendance_import(touched, years)
 
         check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry
-
-
-def import_attendance(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:
-    return AttendanceImporter().run(source, filename, today=today, dry_run=dry_run).summary()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,7 +27,7 @@ from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.stats import annual_stats
 from app.units import unit_list, unit_name
 from app.web.args import page_arg, query_int
-from app.web.files import content_disposition, record_export
+from app.web.files import download, record_export
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
 
@@ -250,10 +250,7 @@ def annual_docx():
     year = query_int("year", clock.today().year)
     data = annual_document(annual_stats(year), get("org_name"), clock.today())
     record_export(f"{year}年度报告", "docx", 1, {"year": year})
-    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    resp.headers["Content-Disposition"] = content_disposition(f"{year}年度行政执法人员资格管理情况.docx",
-                                                              f"annual-report-{year}.docx")
-    return resp
+    return download(data, f"{year}年度行政执法人员资格管理情况.docx", f"annual-report-{year}.docx")
 
 
 
