@@ -47,8 +47,9 @@ serve:
 test: install-test
 	bash scripts/test.sh
 
+## lint: ruff, the floors and package-cycle contracts (import-linter), the project's own rules
 lint:
-	$(VENV)/bin/ruff check .
+	bash scripts/lint.sh
 
 bench:
 	$(PY) scripts/bench_pages.py --gunicorn

@@ -55,6 +55,9 @@ def register_extensions(app: Flask) -> None:
     # viewer's write is refused with 403 whatever the form holds.
     app.before_request(check_access)
     db.init_app(app)
+    from app import uow
+
+    uow.init_app(app)  # one commit after each request's handler; DomainError → the person's message
     from app import scope
 
     scope.install()  # every ORM statement sees only the signed-in user's subtree
@@ -103,12 +106,14 @@ def register_blueprints(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     from app import labels
     from app.formatting import actor_label, cn_date, cn_datetime, days_text
+    from app.web.lists import FILTER_BARS
 
     app.jinja_env.filters["cn_date"] = cn_date
     app.jinja_env.filters["cn_datetime"] = cn_datetime
     app.jinja_env.filters["days_text"] = days_text
     app.jinja_env.filters["actor"] = actor_label
     app.jinja_env.globals["L"] = labels
+    app.jinja_env.globals["filter_bars"] = FILTER_BARS
 
     @app.context_processor
     def inject_org():

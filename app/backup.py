@@ -166,20 +166,25 @@ def check_backup(path: Path, kind: str) -> list[str]:
 
 # ---------------------------------------------------------------- backup / restore
 
+def _sqlite_copy(source, target) -> None:
+    """SQLite's online backup of the database file `source` into `target`."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        with dst:
+            src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def backup(out: Path) -> int:
     """Write the backup to `out` (via a temporary file, renamed at the end); return its size."""
     url = _url()
     tmp = out.with_name(out.name + ".part")
     try:
         if url.get_backend_name() == "sqlite":
-            src = sqlite3.connect(_sqlite_path(url))
-            dst = sqlite3.connect(tmp)
-            try:
-                with dst:
-                    src.backup(dst)
-            finally:
-                dst.close()
-                src.close()
+            _sqlite_copy(_sqlite_path(url), tmp)
         elif url.get_backend_name() == "postgresql":
             uri, env = _pg_args(url)
             done = subprocess.run([pg_tool("pg_dump"), "--format=custom", "--no-owner",
@@ -211,14 +216,7 @@ def restore(path: Path, *, force: bool) -> list[str]:
     db.session.remove()
     db.engine.dispose()
     if kind == "sqlite":
-        src = sqlite3.connect(path)
-        dst = sqlite3.connect(_sqlite_path(url))
-        try:
-            with dst:
-                src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(path, _sqlite_path(url))
         return revisions
     uri, env = _pg_args(url)
     done = subprocess.run([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner",

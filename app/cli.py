@@ -15,6 +15,7 @@ from app.cases.cli import check_commands as case_checks
 from app.cases.cli import report_commands as case_reports
 from app.demo_cli import demo_cli
 from app.documents.cli import docs_cli
+from app.imports.bank import exam_commands
 from app.imports.cli import import_cli
 from app.jobs.cli import jobs_cli
 from app.me.cli import officers_cli
@@ -36,6 +37,8 @@ def register(app: Flask) -> None:
         users_cli.add_command(command)
     for command in case_checks:  # `check cases` beside `check hours`
         check_cli.add_command(command)
+    for command in exam_commands:  # `exams import-questions`, run by the import centre
+        exams_cli.add_command(command)
     for group in (users_cli, settings_cli, demo_cli, import_cli, report_cli, reminders_cli, docs_cli,
                   exams_cli, jobs_cli, check_cli, units_cli, training_cli, officers_cli, calendar_cli,
                   bootstrap_cmd, backup_cmd, restore_cmd):

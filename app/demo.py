@@ -7,7 +7,12 @@ from datetime import date, timedelta
 
 from stdnum.cn import ric
 
+from app.audit.services import record
+from app.cases.demo import seed_cases
 from app.certificates.services import create_certificate
+from app.extensions import db
+from app.models.exams import Exam, ExamResult
+from app.models.training import Attendance, TrainingSession
 from app.officers.services import get_or_create_unit, save_officer
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单"
@@ -40,8 +45,6 @@ SCENARIOS = (["ok"] * 14 + ["expiring"] * 3 + ["expired", "none", "suspended", "
 
 
 def seed(*, count: int, seed: int, today: date) -> str:
-    from app.audit.services import record
-
     rng = random.Random(seed)
     units = [get_or_create_unit(n, kind="team" if "队" in n else "department") for n in DEPARTMENTS]
     units += [get_or_create_unit(n, kind="community") for n in COMMUNITIES]
@@ -91,8 +94,6 @@ def seed(*, count: int, seed: int, today: date) -> str:
         }, status=status, today=today, reason="违规执法，暂扣待查" if status == "suspended" else "")
         certs += 1
     sessions = _training_and_exams(rng, [o for o, s in officers if s != "retired"], today)
-    from app.cases.demo import seed_cases
-
     seed_cases(count=count, seed=seed, today=today)
     record("create", "demo", None, f"生成演示数据：{count} 名执法人员、{certs} 张证件、{sessions} 次培训")
     return f"已生成 {count} 名执法人员、{len(units)} 个单位、{certs} 张证件、{sessions} 次培训"
@@ -100,10 +101,6 @@ def seed(*, count: int, seed: int, today: date) -> str:
 
 def _training_and_exams(rng: random.Random, officers: list, today: date) -> int:
     """Last year's and this year's training (the seed report's lectures, court hearing, exam)."""
-    from app.extensions import db
-    from app.models.exams import Exam, ExamResult
-    from app.models.training import Attendance, TrainingSession
-
     plan = [
         ("行政执法人员离岗培训", "off_post", 40.0, (3, 12)),
         ("行政处罚法专题培训", "general_law", 16.0, (5, 20)),

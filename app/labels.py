@@ -69,8 +69,6 @@ APPLICATION_STATES = {"awaiting_exam": "待考试", **APPLICATION_STEPS, "return
 APPLICATION_DECISIONS = {"submit": "提交申请", "approve": "同意", "return": "退回补正", "reject": "不予批准",
                          "resubmit": "补正后重新提交", "exam_passed": "考试合格，进入审核", "issue": "制证发证",
                          "cancel": "注销证件"}
-APPLICATION_REFUSALS = {"not_active": "不在职", "ineligible": "编制类型不符合持证条件",
-                        "duplicate": "已有同类申请在办理", "no_card": "没有可办理的证件"}
 
 TRAINING_CATEGORIES = {
     "general_law": "通用法律知识",

@@ -82,8 +82,3 @@ def born_by_to_retire(day: date) -> date:
     is after `day`), so callers need not compute it."""
     youngest = min(rule.years for rule in RULES.values())
     return date(day.year - youngest, 12, 31)
-
-
-def age_text(birth_date: date, gender: str, basis: int | None = None) -> str:
-    years, months = retirement_age(birth_date, gender, basis)
-    return f"{years}岁{months}个月" if months else f"{years}岁"

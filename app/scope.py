@@ -241,7 +241,7 @@ def _officer_ids(ids):
 def case_clause(case, ids):
     """A case belongs to the branch of its 承办单位 when that names a unit of the tree; otherwise to
     the units of the officers its certificate numbers resolve to (a case spanning two branches is
-    seen by both) — as stored in `case_unit` (kept current by cases/branches.py).
+    seen by both) — as stored in `case_unit` (kept current by rules/case_units.py).
     `case`: the PenaltyCase entity or an alias of it."""
     return case.id.in_(_case_ids(ids))
 

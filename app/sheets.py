@@ -178,7 +178,8 @@ def write_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, she
     return save(wb)
 
 
-def _plain(value: Any) -> str:
+def plain_text(value: Any) -> str:
+    """A value as CSV and terminal tables show it: nothing for None, ISO dates, else str()."""
     if value is None:
         return ""
     if isinstance(value, date | datetime):
@@ -189,10 +190,10 @@ def _plain(value: Any) -> str:
 def csv_field(value: Any, *, full: bool) -> str:
     """Numbers stay numbers (-12 stays -12); strings are cleaned, masked and guarded."""
     if isinstance(value, bool | int | float):
-        return _plain(value)
+        return plain_text(value)
     if isinstance(value, str):
         value = clean_text(value, full=full)
-    return _plain(safe_cell(value))
+    return plain_text(safe_cell(value))
 
 
 def write_csv(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, bom: bool = True) -> bytes:

@@ -20,10 +20,12 @@ from app.api import bp
 from app.api.errors import ApiError
 from app.applications import services
 from app.applications.lists import application_filters
+from app.errors import StaleEdit
 from app.extensions import db
 from app.labels import APPLICATION_STATES
 from app.models.applications import Application
 from app.models.officers import Officer, Unit
+from app.uow import CommitConflict, commit
 from app.web.args import PAGE_MAX
 
 MAX_PER_PAGE = 200
@@ -92,13 +94,15 @@ def _committed():
     """Commit what the block did; a workflow refusal rolls back and answers its status."""
     try:
         yield
-        db.session.commit()
+        commit()
     except services.WorkflowError as exc:
         db.session.rollback()
         raise ApiError(exc.status, exc.code, str(exc)) from None
-    except StaleDataError:
+    except (StaleDataError, StaleEdit):
         db.session.rollback()
         raise ApiError(409, "stale", "申请已被他人同时办理，请重新读取后再试") from None
+    except CommitConflict as exc:  # a unique race at commit (app.uow)
+        raise ApiError(409, "conflict", str(exc)) from None
     except services.DomainError as exc:
         db.session.rollback()
         raise ApiError(422, "invalid", str(exc)) from None

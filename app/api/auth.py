@@ -17,6 +17,7 @@ from app.api.errors import ApiError, json_error
 from app.auth import access, sessions, tokens
 from app.extensions import csrf, db
 from app.roles import ROLE_ORDER, min_role_for
+from app.uow import commit
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -43,7 +44,7 @@ def check_api_access(endpoint: str):
         if found is None:
             db.session.rollback()
             return json_error(401, "invalid_token", "API 令牌无效或已撤销")
-        db.session.commit()  # the last-use time, when it moved
+        commit()  # the last-use time, when it moved
         g.api_token_id = found[0].id
         _act_as(found[1])
     elif current_user.is_authenticated:

@@ -7,14 +7,14 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.auth.tokens import active_by_label, create_token, revoke
 from app.cli_types import commit_or_exit
 from app.errors import DomainError
 from app.extensions import db
+from app.models.auth import User
 
 
 def _user_or_exit(username: str):
-    from app.models.auth import User
-
     user = db.session.scalar(select(User).where(User.username == username.strip()))
     if user is None:
         click.echo(f"错误：没有用户 {username}", err=True)
@@ -28,8 +28,6 @@ def _user_or_exit(username: str):
 @with_appcontext
 def token_cmd(username: str, label: str) -> None:
     """Issue an API token for USERNAME; it is printed once, alone on the last line."""
-    from app.auth.tokens import create_token
-
     user = _user_or_exit(username)
     if not user.is_active:
         click.echo(f"错误：用户 {user.username} 已停用", err=True)
@@ -46,8 +44,6 @@ def token_cmd(username: str, label: str) -> None:
 @with_appcontext
 def revoke_token_cmd(username: str, label: str) -> None:
     """Revoke USERNAME's active token called LABEL."""
-    from app.auth.tokens import active_by_label, revoke
-
     user = _user_or_exit(username)
     row = active_by_label(user, label)
     if row is None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from flask import jsonify
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from app import uow
+from app.errors import DomainError
+from app.extensions import db
 
 DEFAULTS = {
     400: ("bad_request", "请求无效"),
@@ -60,10 +65,8 @@ def _cn(text: str) -> str:
 
 
 def handle(exc):
-    from flask_wtf.csrf import CSRFError
-
-    from app.extensions import db
-
+    if isinstance(exc, DomainError):  # a refusal from a handler or from the commit (app.uow)
+        return uow.error_response(exc)
     if not isinstance(exc, HTTPException):  # an unexpected error: the request's work is undone
         db.session.rollback()
         return json_error(500)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import flask_smorest
 from flask import Flask
 
-from app.api import auth, bp, errors, schemas
+from app.api import applications, auth, bp, docs, errors, routes, schemas  # noqa: F401  (applications, routes: attach the views)
 from app.extensions import config_limit, csrf, limiter
 
 
@@ -28,7 +28,6 @@ def _prepare_blueprint() -> None:
     global _prepared
     if _prepared:
         return
-    from app.api import applications, routes  # noqa: F401  (attaches the views)
 
     for code in errors.CODES:
         bp.register_error_handler(code, errors.handle)
@@ -39,8 +38,6 @@ def _prepare_blueprint() -> None:
 
 
 def init_app(app: Flask) -> None:
-    from app.api import docs
-
     app.config.setdefault("API_TITLE", "行政执法人员资格管理系统 API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")

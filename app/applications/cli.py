@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from app.applications import workdays
 from app.cli_types import commit_or_exit
 from app.errors import DomainError
 
@@ -17,8 +18,6 @@ calendar_cli = AppGroup("calendar", help="工作日历：法定节假日与调�
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 def set_cmd(year: int, file: str) -> None:
     """用 FILE 设置 YEAR 年的节假日与调休上班日（每行：2027-01-01 休 或 2027-02-07 班）。"""
-    from app.applications import workdays
-
     try:
         with open(file, encoding="utf-8-sig") as fh:
             text = fh.read()
@@ -34,8 +33,6 @@ def set_cmd(year: int, file: str) -> None:
 @click.argument("year", type=int)
 def show_cmd(year: int) -> None:
     """列出 YEAR 年录入的节假日与调休上班日。"""
-    from app.applications import workdays
-
     text = workdays.year_text(year)
     if text:
         click.echo(text)

@@ -16,7 +16,7 @@ from app.models.applications import Application
 from app.models.officers import Officer, Unit
 from app.units import unit_name
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def application_filters(args: Mapping[str, str], d: date) -> Filtered:
@@ -63,4 +63,13 @@ APPLICATIONS = ListSpec(
     sorts={"submitted": (Application.submitted_on,), "number": (Application.number,),
            "due": (Application.due_on,), "name": (Officer.name_pinyin,), "state": (Application.state,)},
     default_sort="-submitted", tiebreak=(Application.id.desc(),),
+    bar=FilterBar("applications", "applications.index", (
+        Filter("q", "text", "搜索", placeholder="姓名或申请编号"),
+        Filter("kind", label="类型", choices=APPLICATION_KINDS, all="全部类型"),
+        Filter("state", label="状态", choices=APPLICATION_STATES, all="全部状态"),
+        Filter("unit", label="单位", choices="units", all="全部单位"),
+        Filter("from", "date", "收件日起"),
+        Filter("to", "date", "收件日止"),
+        Filter("overdue", "keep"),
+        Filter("pending", "keep")), form_id="filters"),
 )

@@ -4,13 +4,15 @@ batch of an exam's class, notifications and the working-day calendar of a year."
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from app import clock
 from app.applications import bp, services, workdays
+from app.applications.documents import application_form_pdf
 from app.applications.lists import APPLICATIONS
+from app.audit.services import record
 from app.auth.access import allow_role, require_role
 from app.auth.sessions import USER_FIGURES, user_figure
 from app.extensions import db
@@ -21,6 +23,7 @@ from app.models.exams import Exam
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.units import unit_list
+from app.web.files import download
 from app.web.tx import commit_or_errors
 
 
@@ -148,18 +151,10 @@ def resubmit(application_id: int):
 
 @bp.route("/applications/<int:application_id>.pdf")
 def pdf(application_id: int):
-    from app.applications.documents import application_form_pdf
-    from app.audit.services import record
-    from app.web.files import content_disposition
-
     a = _get(application_id)
     data = application_form_pdf(a)
     record("print", "application", a.id, f"打印行政执法证申领审批表 {a.number}")
-    db.session.commit()
-    resp = Response(data, mimetype="application/pdf")
-    resp.headers["Content-Disposition"] = content_disposition(
-        f"行政执法证申领审批表_{a.number}.pdf", f"application-{a.number}.pdf").replace("attachment", "inline", 1)
-    return resp
+    return download(data, f"行政执法证申领审批表_{a.number}.pdf", f"application-{a.number}.pdf", inline=True)
 
 
 # --- batch: a class after its exam ------------------------------------------------------------------
@@ -206,7 +201,6 @@ def notifications():
 def notifications_read():
     db.session.execute(update(Notification).where(Notification.user_id == current_user.id,
                                                   Notification.read_at.is_(None)).values(read_at=utcnow()))
-    db.session.commit()
     return redirect(url_for("applications.notifications"))
 
 
@@ -218,7 +212,6 @@ def notification_open(note_id: int):
         abort(404)
     if note.read_at is None:
         note.read_at = utcnow()
-        db.session.commit()
     if note.application_id:
         return redirect(url_for("applications.detail", application_id=note.application_id))
     return redirect(url_for("applications.notifications"))
@@ -242,4 +235,3 @@ def calendar():
     return render_template("applications/calendar.html", year=year, text=text or "",
                            known=year in workdays.known_years(), today=d,
                            estimated=workdays.Calendar().estimated(year))
-

@@ -49,7 +49,6 @@ CARD_STATUSES = {"replace": ("valid", "suspended", "lost"), "renew": ("valid",),
 # parent, or the whole organisation); 单位初审 is decided by an admin of the officer's unit or above
 STEP_ROLES = {"unit_review": ("admin",), "legal_review": ("clerk", "admin"), "approval": ("admin",),
               "issuing": ("clerk", "admin")}
-ROOT_STEPS = ("legal_review", "approval", "issuing")
 EXAM_YEARS = 3
 
 
@@ -548,4 +547,3 @@ def pending_for(user, today: date, limit: int = 10) -> tuple[list[Application], 
 
 def count_overdue(today: date) -> int:
     return db.session.scalar(select(func.count()).select_from(Application).where(overdue_clause(today))) or 0
-

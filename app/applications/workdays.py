@@ -20,6 +20,7 @@ from datetime import date, timedelta
 import chinese_calendar
 from sqlalchemy import delete, select
 
+from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
 from app.models.applications import CalendarDay
@@ -72,10 +73,6 @@ class Calendar:
         return day, estimated
 
 
-def due_date(start: date, n: int) -> tuple[date, bool]:
-    return Calendar().add_working_days(start, n)
-
-
 LINE = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})\s+(\S+)(?:\s+(.*))?")
 
 
@@ -114,8 +111,6 @@ def parse_days(text: str, year: int) -> list[tuple[date, bool, str]]:
 
 def set_year(year: int, text: str) -> int:
     """Replace the entered days of `year` with those of `text` (audited); the number of days."""
-    from app.audit.services import record
-
     if not 2000 <= year <= 2100:
         raise DomainError(f"年份“{year}”应在 2000 到 2100 之间")
     days = parse_days(text, year)

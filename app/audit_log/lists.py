@@ -14,7 +14,7 @@ from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
 from app.models.audit import AuditEvent
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def _day_start(d: date) -> datetime:
@@ -53,4 +53,10 @@ AUDIT = ListSpec(
              Column("内容", lambda r: r["summary"], 40), Column("变更", lambda r: r["changes"], 40),
              Column("IP", lambda r: r["ip"], 16)],
     sorts={"at": (AuditEvent.id,)}, default_sort="-at",
+    bar=FilterBar("audit", "audit.index", (
+        Filter("q", "text", placeholder="操作人或内容"),
+        Filter("action", choices=AUDIT_ACTIONS, all="全部操作"),
+        Filter("from", "date", "开始日期"),
+        Filter("to", "date", "结束日期")),
+        submit="筛选", submit_class="btn-primary", clear="", keep_sort=False),
 )

@@ -52,6 +52,7 @@ from app.roles import (  # noqa: F401  (the roles' names, where the features imp
     sees_full_ids,
 )
 from app.settings.services import get
+from app.uow import commit
 
 # blueprint name -> (gate(endpoint) -> a response or None, refuse(status, note, message) -> None)
 _GATES: dict[str, tuple[Callable, Callable]] = {}
@@ -124,7 +125,7 @@ def _audit_id_search(number: str, after_this_request) -> None:
     def audited(response):
         try:
             record("search", "officer", None, f"按身份证号搜索：{mask(number)}")
-            db.session.commit()
+            commit()
         except Exception:
             db.session.rollback()
             raise

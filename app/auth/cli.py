@@ -19,6 +19,7 @@ from app.auth.services import (
 from app.cli_types import commit_or_exit
 from app.extensions import db
 from app.models.auth import User
+from app.uow import commit
 
 users_cli = AppGroup("users", help="用户管理")
 
@@ -77,7 +78,7 @@ def users_set_unit(username: str, unit_name: str | None, whole: bool) -> None:
 def bootstrap_cmd() -> None:
     """First run: create `admin` with a generated password when there are no users."""
     password = ensure_admin()
-    db.session.commit()
+    commit()
     if password:
         click.echo("=" * 60)
         click.echo("已创建管理员账号：admin")

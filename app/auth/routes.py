@@ -17,6 +17,7 @@ from app.models.auth import User
 from app.models.officers import Unit
 from app.models_base import utcnow
 from app.units import unit_list
+from app.uow import commit
 
 
 def _safe_next(target: str | None) -> str:
@@ -40,7 +41,7 @@ def login():
             lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
             address=request.remote_addr or "",
         )
-        db.session.commit()
+        commit()
         if user:
             login_user(user)
             sessions.start(user)
@@ -57,7 +58,6 @@ def logout():
     on other computers, carry on."""
     record("logout", "user", current_user.id, f"退出：{current_user.username}")
     sessions.end_current()
-    db.session.commit()
     logout_user()
     flash("已退出登录", "info")
     return redirect(url_for("auth.login"))
@@ -78,7 +78,6 @@ def account_end_session(sid: str):
         return logout()
     if sessions.end(current_user.id, sid):
         record("update", "user", current_user.id, f"结束用户 {current_user.username} 的一个登录会话")
-        db.session.commit()
         flash("该登录已退出", "success")
     else:
         flash("该登录已结束或不存在", "warning")
@@ -92,7 +91,6 @@ def account_signout_all():
     user = current_user._get_current_object()
     user.end_sessions()
     record("update", "user", user.id, f"用户 {user.username} 在所有设备上退出登录")
-    db.session.commit()
     logout_user()
     flash("您已在所有设备上退出，请重新登录", "info")
     return redirect(url_for("auth.login"))
@@ -108,7 +106,7 @@ def change_password():
         else:
             current_user.set_password(form.password.data)  # ends every other session
             record("update", "user", current_user.id, "修改密码", {"password": ["***", "***"]})
-            db.session.commit()
+            commit()
             user = current_user._get_current_object()
             login_user(user)
             sessions.start(user)  # this browser carries on, in a new session
@@ -155,7 +153,6 @@ def user_new():
             user, password = create_user(form.username.data, form.role.data, form.password.data or None,
                                          form.display_name.data or "", unit_id=form.unit_id.data)
             user.active = form.active.data
-            db.session.commit()
             if form.password.data:
                 flash(f"用户 {user.username} 已创建", "success")
             else:
@@ -202,7 +199,7 @@ def user_edit(user_id: int):
             throttle.clear(user.username)
             changes["password"] = ["***", "***"]
         record("update", "user", user.id, f"修改用户 {user.username}", changes)
-        db.session.commit()
+        commit()
         if user.id == current_user.id and form.password.data:
             login_user(user)
             sessions.start(user)  # the admin's own browser carries on, in a new session
@@ -218,7 +215,6 @@ def user_signout(user_id: int):
     user = _managed_user_or_404(user_id)
     user.end_sessions()
     record("update", "user", user.id, f"使用户 {user.username} 在所有设备上退出登录")
-    db.session.commit()
     if user.id == current_user.id:
         logout_user()
         flash("您已在所有设备上退出，请重新登录", "info")
@@ -235,7 +231,6 @@ def user_unlock(user_id: int):
     user.failed_logins = 0
     throttle.clear(user.username)
     record("update", "user", user.id, f"解锁用户 {user.username}")
-    db.session.commit()
     flash(f"用户 {user.username} 已解锁", "success")
     return redirect(url_for("auth.users"))
 
@@ -248,7 +243,6 @@ def api_tokens():
     if request.method == "POST":
         try:
             _row, new_token = tokens.create_token(current_user._get_current_object(), request.form.get("label", ""))
-            db.session.commit()
         except DomainError as exc:
             db.session.rollback()
             flash(f"令牌未生成：{exc}", "danger")
@@ -263,6 +257,5 @@ def api_token_revoke(token_id: int):
         abort(404)
     if row.revoked_at is None:
         tokens.revoke(row)
-        db.session.commit()
         flash(f"已撤销 API 令牌“{row.label}”", "success")
     return redirect(url_for("auth.api_tokens"))

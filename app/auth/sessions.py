@@ -27,6 +27,7 @@ from app.extensions import db
 from app.models.auth import User, UserSession
 from app.models_base import utcnow
 from app.settings.services import get
+from app.uow import commit
 
 TOKEN = "_sid"
 SEEN_RESOLUTION = 60  # seconds: the last-seen time is rewritten at most once a minute
@@ -83,7 +84,7 @@ def start(user) -> None:
     db.session.add(UserSession(id=_hash(token), user_id=user.id, created_at=t, last_seen_at=t,
                                ip=(request.remote_addr or "")[:45] if request else "",
                                user_agent=(agent or "")[:200]))
-    db.session.commit()
+    commit()
     session[TOKEN] = token
 
 
@@ -144,9 +145,9 @@ def expired() -> str | None:
         why = f"长时间未操作（超过 {idle} 分钟），已自动退出，请重新登录"
     if why:
         end_current()
-        db.session.commit()
+        commit()
         return why
     if (t - row.last_seen_at).total_seconds() >= SEEN_RESOLUTION:
         row.last_seen_at = t
-        db.session.commit()
+        commit()
     return None

@@ -2,11 +2,6 @@
 
 from flask import Blueprint
 
+from app.rules import verdicts  # noqa: F401  (its flush hook keeps case_verdict current)
+
 bp = Blueprint("cases", __name__)
-
-
-def _keep_verdicts_current() -> None:
-    from app.rules import verdicts  # noqa: F401  (its flush hook keeps case_verdict current)
-
-
-_keep_verdicts_current()

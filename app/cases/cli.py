@@ -11,11 +11,15 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from app.audit.services import record
 from app.cases import services
 from app.cases.exports import CASE_COLUMNS, to_rows
-from app.cli_types import FORMATS
+from app.cli_types import FORMATS, emit
 from app.extensions import db
 from app.labels import CASE_REASONS as CASE_REASON_LABELS
+from app.rules import case_units as branches
+from app.rules.verdicts import differences, refresh_verdicts
+from app.uow import commit
 from app.web import exports
 
 
@@ -43,18 +47,12 @@ def report_cases(year: int | None, unit: str | None, fmt: str, out: Path | None)
         head = f"行政处罚案件执法人员资格核查（共 {len(rows)} 件，不符合 {bad} 件）"
         body = exports.to_table(to_rows(rows), CASE_COLUMNS) if rows else "没有案件"
         data = f"{head}\n{body}\n".encode()
-    if out is None:
-        click.echo(data, nl=False)
+    if not emit(data, out):
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
-    from app.audit.services import record
 
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（{fmt}）",
            {"filters": [None, {"year": year, "unit": unit}], "target": [None, str(out)]})
-    db.session.commit()
+    commit()
     click.echo(f"已导出 {len(rows)} 条到 {out}")
 
 
@@ -68,9 +66,6 @@ report_commands = [report_cases]
 def check_cases(fix: bool) -> None:
     """Re-judge every case and compare with the stored verdicts. Exit 0 when they agree; 1 with
     the list of differences otherwise (after --fix: corrected, exit 0)."""
-    from app.cases import branches
-    from app.rules.verdicts import differences, refresh_verdicts
-
     diffs = differences(db.session)
     unit_diffs = branches.differences(db.session)
     if not diffs and not unit_diffs:
@@ -99,7 +94,7 @@ def check_cases(fix: bool) -> None:
             click.echo(f"  {case_no or '（已删除的案件）'}：表中为 {units(stored)}，应为 {units(now)}")
     if fix:
         refresh_verdicts(db.session, everything=True)
-        db.session.commit()
+        commit()
         click.echo("已按证件历史重新核查并改正。")
         return
     raise SystemExit(1)

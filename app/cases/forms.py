@@ -8,6 +8,8 @@ from wtforms.validators import Optional
 
 from app.cases.services import split_numbers
 from app.forms import CnDateField
+from app.labels import CASE_REASONS, CASE_VERDICTS
+from app.web.lists import Filter, FilterBar
 
 NUMBER_SLOTS = 4
 
@@ -30,3 +32,13 @@ class CaseForm(FlaskForm):
             "unit": self.unit.data or "", "officer_names": self.officer_names.data or "",
             "outcome": self.outcome.data or "", "certificate_numbers": numbers,
         }
+
+
+CASE_FILTERS = FilterBar("cases", "cases.index", (
+    Filter("year", label="年度", choices="years", all="全部年度"),
+    Filter("unit", label="承办单位", choices="names", all="全部承办单位"),
+    Filter("verdict", label="核查结果", choices=CASE_VERDICTS, all="全部结果"),
+    Filter("reason", label="问题", choices=CASE_REASONS, all="全部问题"),
+    Filter("q", "text", "搜索", placeholder="案号、案件名称、执法人员或完整证号")),
+    form_class="row g-2 mb-3 d-print-none", action=True, submit="筛选", submit_class="btn-primary",
+    clear="清除", clear_always=True, keep_sort=False)

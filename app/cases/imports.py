@@ -13,7 +13,6 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
-from app import clock
 from app.cases.services import CASE_FIELDS, save_case, split_numbers, validate_case_data
 from app.extensions import db
 from app.importing.base import Importer, ImportResult, Sheet, chunks, register
@@ -33,7 +32,6 @@ CASE_COLUMNS = [
     Column("officer_names", "执法人员", "officer_names", max_length=200, example="张三、李四"),
     Column("outcome", "处罚结果", "outcome", example="罚款500元"),
 ]
-
 
 
 @dataclass
@@ -102,9 +100,3 @@ class CaseImporter(Importer):
             yield {"case_no": c.case_no, "title": c.title, "opened_on": c.opened_on,
                    "decided_on": c.decided_on, "certificate_numbers": "、".join(c.numbers),
                    "unit": c.unit, "officer_names": c.officer_names, "outcome": c.outcome}
-
-
-def import_cases(source: Source, filename: str, *, today: date | None = None,
-                 dry_run: bool = False) -> ImportResult:
-    """Read, validate, and (unless dry_run) write. Raises ImportRefused; flushes, never commits."""
-    return CaseImporter().run(source, filename, today=today or clock.today(), dry_run=dry_run)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app import clock
+from app.audit.services import record
 from app.auth.access import require_role
 from app.cases import bp, services
 from app.cases.exports import CASE_COLUMNS, problem_text, to_rows
@@ -18,10 +19,9 @@ from app.models.cases import PenaltyCase
 from app.models.certificates import Certificate
 from app.web.args import page_arg
 from app.web.exports import to_xlsx
-from app.web.files import content_disposition
+from app.web.files import download
 
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters() -> tuple[services.CaseFilters, list[str]]:
@@ -69,14 +69,8 @@ def export():
         return queued
     t = clock.today()
     data = to_xlsx(to_rows(rows), CASE_COLUMNS, sheet="案件核查", title="行政处罚案件执法人员资格核查")
-    from app.audit.services import record
-
     record("export", "case", None, f"导出案件核查 {len(rows)} 条（xlsx）", {"filters": [None, f.as_dict()]})
-    db.session.commit()
-    resp = Response(data, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = content_disposition(f"案件核查_{t.isoformat()}.xlsx",
-                                                              f"cases-{t.isoformat()}.xlsx")
-    return resp
+    return download(data, f"案件核查_{t.isoformat()}.xlsx", f"cases-{t.isoformat()}.xlsx")
 
 
 def _case(case_id: int) -> PenaltyCase:
@@ -108,7 +102,6 @@ def _form_page(case: PenaltyCase | None):
     if form.validate_on_submit():
         try:
             saved = services.save_case(case, form.case_data())
-            db.session.commit()
             flash(f"案件“{saved.case_no}”已保存", "success")
             return redirect(url_for("cases.detail", case_id=saved.id))
         except services.CaseError as exc:
@@ -142,6 +135,5 @@ def delete(case_id: int):
     case = _case(case_id)
     no = case.case_no
     services.delete_case(case)
-    db.session.commit()
     flash(f"案件“{no}”已删除", "success")
     return redirect(url_for("cases.index"))

@@ -1,7 +1,7 @@
 """Cases: saving them, and the 行政处罚法 art. 42 check (docs/domain.md 案件核查).
 
 The check is decided from the certificates' dated history (each case's verdict is stored and kept
-current by every write that can change it: cases/verdicts.py):
+current by every write that can change it: app/rules/verdicts.py):
 
 - the check dates are 立案日期 (when given) and 决定日期;
 - each listed number resolves to its certificate (the enforcement certificate when a supervision
@@ -12,7 +12,7 @@ current by every write that can change it: cases/verdicts.py):
 - an officer counts when on every check date at least one of their enforcement certificates was
   effective (it may be a different card on each date); the case is ok with two counting officers.
 
-`judge()` loads the cases with their numbers, the certificates they name, every enforcement
+`judge()` (app/rules/verdicts.py) loads the cases with their numbers, the certificates they name, every enforcement
 certificate of those officers and all their events in three queries whatever the number of cases,
 then decides in Python (an officer's certification per day is memoised). Hypothetical events (a suspension about to be entered) can be laid over the history to
 count the verdicts it would change.
@@ -21,9 +21,7 @@ count the verdicts it would change.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -34,11 +32,21 @@ from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
+from app.labels import CERT_KINDS
 from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
-from app.rules.timeline import CardHistory, load_cards
-from app.rules.verdicts import reason_like
+from app.paging import page_of
+from app.rules.verdicts import (
+    Verdict,
+    all_numbers,
+    check_dates,
+    judge,
+    judge_one,
+    load_history,
+    reason_like,
+    with_numbers,
+)
 
 # Reasons in the order docs/domain.md (案件核查) names them; labels for people in app.labels.CASE_REASONS.
 REASONS = ["unknown", "not_yet_valid", "expired", "applying", "suspended", "revoked", "cancelled",
@@ -50,141 +58,6 @@ CASE_FIELDS = ["case_no", "title", "opened_on", "decided_on", "unit", "officer_n
 def split_numbers(text: str | None) -> list[str]:
     """'A、B，C' → ['A', 'B', 'C'] (separators 、 ， , ； ; / and spaces), in written order."""
     return [n for n in NUMBER_SPLIT.split((text or "").strip()) if n]
-
-
-# --- the check ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Verdict:
-    case_id: int
-    ok: bool
-    problems: list[dict[str, Any]]
-    officer_ids: list[int | None]  # per listed number (None: unknown number)
-
-    @property
-    def reasons(self) -> list[str]:
-        return list(dict.fromkeys(p["reason"] for p in self.problems))
-
-
-@dataclass
-class _History:
-    by_number: dict[str, CardHistory]
-    by_officer: dict[int, list[CardHistory]]
-    _certified: dict[tuple[int, date], bool] = field(default_factory=dict)
-
-    def certified(self, officer_id: int, d: date) -> bool:
-        """At least one of the officer's enforcement certificates effective on `d` (memoised:
-        a year's cases name the same officers on the same days many times)."""
-        key = (officer_id, d)
-        hit = self._certified.get(key)
-        if hit is None:
-            hit = self._certified[key] = any(k.state_on(d) == "effective"
-                                             for k in self.by_officer.get(officer_id, ()))
-        return hit
-
-
-_CARD_CHUNK = 5000
-
-
-def _load_history(numbers: Iterable[str], extra_events: dict[int, list[tuple[date, str]]] | None = None,
-                  session=None) -> _History:
-    """The certificates with these numbers, every enforcement certificate of their officers, and
-    all their events: two queries (per 5,000 numbers / officers), each a plain indexed IN list.
-    Not one statement with the numbers' subquery and an OR (or a UNION) of both: on PostgreSQL that
-    nests the subqueries per certificate, seconds per call whenever the statistics are off."""
-    cards: dict[int, CardHistory] = {}
-    wanted = sorted(set(numbers))
-    named = Certificate.__table__.alias("named")
-    for i in range(0, len(wanted), _CARD_CHUNK):
-        chunk = wanted[i:i + _CARD_CHUNK]
-        # the officers the numbers name (an indexed IN list on the number) drive the statement;
-        # of their cards, the named ones and every enforcement card
-        holders = select(named.c.officer_id).where(named.c.number.in_(chunk))
-        cards.update(load_cards(Certificate.officer_id.in_(holders),
-                                or_(Certificate.kind == "enforcement", Certificate.number.in_(chunk)),
-                                extra_events=extra_events, session=session))
-    by_number: dict[str, CardHistory] = {}
-    by_officer: dict[int, list[CardHistory]] = defaultdict(list)
-    for c in sorted(cards.values(), key=lambda c: c.id):
-        current = by_number.get(c.number)
-        if current is None or (current.kind != "enforcement" and c.kind == "enforcement"):
-            by_number[c.number] = c
-        if c.kind == "enforcement":
-            by_officer[c.officer_id].append(c)
-    return _History(by_number, by_officer)
-
-
-def _judge_one(case_id: int, numbers: list[str], dates: list[date], h: _History) -> Verdict:
-    resolved = [h.by_number.get(n) for n in numbers]
-    counts: dict[int, bool] = {}
-    for c in resolved:
-        if c is not None and c.officer_id not in counts:
-            counts[c.officer_id] = all(h.certified(c.officer_id, d) for d in dates)
-    problems: list[dict[str, Any]] = []
-    seen_numbers: set[str] = set()
-    for number, c in zip(numbers, resolved, strict=True):
-        if number in seen_numbers:
-            continue
-        seen_numbers.add(number)
-        if c is None:
-            problems.append({"certificate_number": number, "date": None, "reason": "unknown"})
-            continue
-        for d in dates:
-            state = c.state_on(d) if c.kind == "enforcement" else "supervision"
-            if state == "effective":
-                continue
-            reason = "outdated_number" if counts[c.officer_id] else state
-            problems.append({"certificate_number": number, "date": d.isoformat(), "reason": reason})
-    seen_officers: set[int] = set()
-    seen_numbers = set()
-    for number, c in zip(numbers, resolved, strict=True):
-        if number in seen_numbers or (c is not None and c.officer_id in seen_officers):
-            problems.append({"certificate_number": number, "date": None, "reason": "same_officer"})
-        seen_numbers.add(number)
-        if c is not None:
-            seen_officers.add(c.officer_id)
-    ok = sum(1 for v in counts.values() if v) >= 2
-    if not ok:
-        problems.append({"certificate_number": None, "date": None, "reason": "fewer_than_two"})
-    return Verdict(case_id, ok, problems, [c.officer_id if c else None for c in resolved])
-
-
-def _all(numbers: dict[int, list[str]]) -> set[str]:
-    return {n for listed in numbers.values() for n in listed}
-
-
-def check_dates(opened_on: date | None, decided_on: date) -> list[date]:
-    return list(dict.fromkeys([d for d in (opened_on, decided_on) if d is not None]))
-
-
-def _with_numbers(case_ids: Select, *columns, session=None) -> tuple[list[Any], dict[int, list[str]]]:
-    """The cases' `columns` (newest decision first) and their numbers in written order: one query."""
-    rows = (session or db.session).execute(
-        select(PenaltyCase.id, *columns, CaseCertificate.number.label("_number"))
-        .outerjoin(CaseCertificate, CaseCertificate.case_id == PenaltyCase.id)
-        .where(PenaltyCase.id.in_(case_ids))
-        .order_by(PenaltyCase.decided_on.desc(), PenaltyCase.id.desc(), CaseCertificate.position))
-    cases: list[Any] = []
-    numbers: dict[int, list[str]] = defaultdict(list)
-    for r in rows:
-        if not cases or cases[-1].id != r.id:
-            cases.append(r)
-        if r._number is not None:
-            numbers[r.id].append(r._number)
-    return cases, numbers
-
-
-def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None,
-          session=None) -> dict[int, Verdict]:
-    """{case id: Verdict} for every case id `case_ids` (a SELECT of ids) yields, in three queries
-    (on `session`: the flush hook of cases/verdicts.py and the migration pass their own)."""
-    cases, numbers = _with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on, session=session)
-    if not cases:
-        return {}
-    history = _load_history(_all(numbers), extra_events, session=session)
-    return {c.id: _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
-            for c in cases}
 
 
 # --- the stored verdict (page cost) -----------------------------------------------------------------
@@ -250,15 +123,15 @@ def case_rows(f: CaseFilters) -> list[dict[str, Any]]:
     """Every case matching `f`, newest decision first, as dicts of the report's JSON shape (plus
     `id`, `unit`, `officer_names`, `outcome` for the pages); three queries in all."""
     ids = _filtered_ids(f)
-    cases, numbers = _with_numbers(ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
+    cases, numbers = with_numbers(ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
                                    PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
                                    PenaltyCase.outcome)
     if not cases:
         return []
-    history = _load_history(_all(numbers))
+    history = load_history(all_numbers(numbers))
     out = []
     for c in cases:
-        v = _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+        v = judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
         if f.verdict == "ok" and not v.ok or f.verdict == "not_ok" and v.ok:
             continue
         if f.reason and f.reason not in v.reasons:
@@ -272,8 +145,6 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     """(rows of the page shown, cases matching `f`, of which not ok, page shown). The verdict and
     reason filters, the counts and the page are SQL on the stored verdicts; only the page's cases
     are judged in Python, for their problems."""
-    from app.paging import page_of
-
     ids = _filtered_ids(f)
     if f.verdict == "ok":
         ids = ids.where(PenaltyCase.id.in_(ok_case_ids(_filtered_ids(f))))
@@ -291,17 +162,17 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     elif f.verdict == "not_ok" or f.reason:
         total = bad = n
     page_ids = select(PenaltyCase.id).where(PenaltyCase.id.in_([r.id for r in picked]))
-    cases, numbers = _with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
+    cases, numbers = with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
                                    PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
                                    PenaltyCase.outcome)
     # The shown cases (all within the user's scope) are judged as their stored verdicts were: on
     # every card their numbers name, in whichever branch (a case spanning two branches is judged
     # whole; its problems name only the numbers written on it).
     with scope.off(db.session):
-        history = _load_history(_all(numbers))
+        history = load_history(all_numbers(numbers))
     rows = []
     for c in cases:
-        v = _judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+        v = judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
         rows.append(as_json(c, numbers.get(c.id, []), v) | {
             "id": c.id, "unit": c.unit, "officer_names": c.officer_names, "outcome": c.outcome})
     return rows, total, bad, shown
@@ -472,8 +343,6 @@ def unit_choices() -> list[str]:
 
 def number_suggestions(limit: int = 5000) -> list[tuple[str, str]]:
     """(number, '姓名 · 行政执法证') for the form's <datalist>."""
-    from app.labels import CERT_KINDS
-
     rows = db.session.execute(
         select(Certificate.number, Officer.name, Certificate.kind)
         .join(Officer, Officer.id == Certificate.officer_id)

@@ -14,7 +14,7 @@ from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.units import unit_name
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, Filtered, ListSpec, labelled_bar
 
 
 def certificate_filters(args: Mapping[str, str], d: date) -> Filtered:
@@ -75,4 +75,13 @@ CERTIFICATES = ListSpec(
         "status": (Certificate.status,),
     },
     default_sort="expires", tiebreak=(Certificate.id,),
+    bar=labelled_bar(
+        "certificates", "certificates.index",
+        Filter("q", "text", "搜索", placeholder="证件编号、姓名", col="col-12 col-md-3 col-xl-2"),
+        Filter("kind", label="证件类型", choices=L.CERT_KINDS, col="col-6 col-md-2 col-xl-1"),
+        Filter("status", label="状态", choices=L.CERT_STATUSES, col="col-6 col-md-2 col-xl-1"),
+        Filter("unit", label="单位", choices="units", col="col-6 col-md-3 col-xl-2"),
+        Filter("expires_from", "date", "到期日从", title="到期日起", raw=True, col="col-6 col-md-2 col-xl-auto"),
+        Filter("expires_to", "date", "到", title="到期日止", raw=True, col="col-6 col-md-2 col-xl-auto"),
+        Filter("expired", "check", "仅已过期")),
 )

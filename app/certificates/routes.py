@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from app import clock
 from app import labels as L
 from app.auth.access import require_role
+from app.cases.services import impact_of
 from app.certificates import bp
 from app.certificates.forms import ActionForm, CertificateForm
 from app.certificates.lists import CERTIFICATES
@@ -216,7 +217,6 @@ def _case_impact(cert: Certificate, action: str, effective_on, d: date) -> int:
     already seen that number and confirmed (hidden field `confirm_cases`)."""
     if action not in ("suspend", "revoke") or not isinstance(effective_on, date) or effective_on >= d:
         return 0
-    from app.cases.services import impact_of
 
     n = impact_of(cert, L.CERT_ACTIONS[action][2], effective_on)
     return 0 if request.form.get("confirm_cases") == f"{effective_on.isoformat()}:{n}" else n

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.audit.services import changes_of, record, snapshot
+from app.audit.services import changes_of, current_actor, record, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.formatting import cn_date
@@ -53,8 +53,6 @@ def validate_certificate_data(
 
 def _event(cert: Certificate, kind: str, from_status: str | None, to_status: str, effective_on: date,
            reason: str = "", document_no: str = "") -> CertificateEvent:
-    from app.audit.services import current_actor
-
     ev = CertificateEvent(certificate=cert, kind=kind, from_status=from_status, to_status=to_status,
                           effective_on=effective_on, reason=reason or "", document_no=document_no or "",
                           actor=current_actor()[0])

@@ -59,7 +59,6 @@ def _decide(decide, item, what, endpoint: str):
         db.session.rollback()
         flash(f"未处理：{exc}", "danger")
     else:
-        db.session.commit()
         flash(f"已{'通过' if approve else '退回'}：{what()}", "success")
     return redirect(url_for(endpoint))
 
@@ -122,7 +121,6 @@ def invite():
         db.session.rollback()
         flash(str(exc), "danger")
         return redirect(url_for("officers.index"))
-    db.session.commit()
     link = base_url() + url_for("me.activate")
     qr = segno.make(link, error="m").svg_data_uri(scale=3, border=2)
     return render_template("claims/slips.html", slips=slips, link=link, qr=qr, days=accounts.INVITE_DAYS)

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from pypdf import PdfReader
 
 from app import clock
 from app.cli_types import DATE
+from app.documents.services import DOCUMENTS, print_document
 from app.errors import DomainError
 from app.extensions import db
+from app.uow import commit
+from app.web.tokens import base_url_and_source, is_loopback
 
 docs_cli = AppGroup("docs", help="打印文书（PDF）")
 
@@ -22,8 +26,6 @@ TODAY = click.option("--today", type=DATE, default=None, help="以此日期为�
 
 
 def _print(name: str, out: Path, today: date | None, **params) -> None:
-    from app.documents.services import DOCUMENTS, print_document
-
     try:
         pdf, doc = print_document(name, today=today or clock.today(), **params)
     except DomainError as exc:
@@ -36,9 +38,7 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
         db.session.rollback()
         click.echo(f"错误：无法写入 {out}：{exc.strerror}", err=True)
         sys.exit(2)
-    db.session.commit()
-    from pypdf import PdfReader
-
+    commit()
     pages = len(PdfReader(out).pages)
     click.echo(f"已生成{doc.context['title']}：{out}（{pages} 页）")
     if name == "certificates":
@@ -46,8 +46,6 @@ def _print(name: str, out: Path, today: date | None, **params) -> None:
 
 
 def _warn_if_loopback_qr() -> None:
-    from app.web.tokens import base_url_and_source, is_loopback
-
     prefix, source = base_url_and_source()
     if source == "fallback":
         click.echo(f"警告：未设置二维码验证网址前缀（flask settings set public_base_url 网址，或环境变量 "

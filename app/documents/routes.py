@@ -14,6 +14,7 @@ from app.documents import bp
 from app.documents.services import DOCUMENTS, print_document
 from app.errors import DomainError
 from app.extensions import db
+from app.jobs.services import defer
 from app.models.exams import Exam
 from app.models.officers import Unit
 from app.models.training import TrainingSession
@@ -62,8 +63,6 @@ def _title(name: str, params: dict) -> str:
 
 
 def _download(name: str, **params):
-    from app.jobs.services import defer
-
     try:
         as_of = _today()
         # Every PDF is made by a background job (the worker replays this route and comes back
@@ -75,7 +74,6 @@ def _download(name: str, **params):
         db.session.rollback()
         flash(f"无法生成{DOCUMENTS[name]}：{exc}", "error")
         return redirect(url_for("documents.index"))
-    db.session.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=doc.filename)
 

@@ -12,20 +12,28 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import segno
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import labels as L
+from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.idnumber import mask
-from app.models.certificates import Certificate
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, OfficerPhoto, Unit
 from app.models.training import Attendance, TrainingSession
+from app.models_base import utcnow
+from app.pdf import render_pdf
 from app.pinyin import SURNAME_READINGS, pinyin_key, unit_key  # noqa: F401  (re-exported)
 from app.rules import compliance
+from app.rules.hours import attach_year, parts, records_since, rule_status_sql
+from app.rules.timeline import certified_select
+from app.rules.training import rule_for
+from app.settings.services import get
+from app.web.tokens import verify_url
 
 DOCUMENTS = {
     "roster": "持证人员名册",
@@ -52,8 +60,6 @@ class Doc:
 
 
 def _org_name() -> str:
-    from app.settings.services import get
-
     return get("org_name")
 
 
@@ -103,22 +109,6 @@ def _order_by_unit_then_pinyin(rows: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 # --- 持证人员名册 / 执法人员公示名单 -------------------------------------------------------------
-
-def certified_select(today: date):
-    """Active officers on an enforcement post holding an effective enforcement certificate, with
-    that certificate (the printed lists and the public page /public/officers)."""
-    eff = compliance.best_effective(today)
-    return (
-        select(Officer.id, Officer.name, Officer.gender, Officer.position, Unit.name.label("unit"),
-               Unit.sort_order, Certificate.number, Certificate.categories, Certificate.area,
-               Certificate.issued_on, Certificate.expires_on)
-        .select_from(Officer)
-        .join(Unit, Unit.id == Officer.unit_id)
-        .join(eff, eff.c.officer_id == Officer.id)
-        .join(Certificate, Certificate.id == eff.c.cert_id)
-        .where(Officer.on_post)
-    )
-
 
 def certified_rows(today: date, unit: str | None = None) -> list[dict[str, Any]]:
     """`certified_select` ordered by unit, then by the 拼音 of the name. One query."""
@@ -207,9 +197,6 @@ def sign_in(session_id: int) -> Doc:
 def ledger(year: int, today: date) -> Doc:
     """Every active officer on an enforcement post with the hours credited in `year`, against
     the required hours; and the sessions held that year."""
-    from app.rules.hours import attach_year, parts, records_since, rule_status_sql
-    from app.rules.training import rule_for
-
     if not 1900 <= year <= 9999:
         raise DomainError(f"年份“{year}”无效")
     # the year's rule (total, group minimums, online cap) and the counted hours: the
@@ -296,16 +283,12 @@ def certificate_number(kind: str, row_id: int, year: int) -> str:
 
 
 def _qr_svg(url: str) -> Markup:
-    import segno
-
     return Markup(segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True))
 
 
 def certificates(today: date, *, session_id: int | None = None, exam_id: int | None = None,
                  officer_id: int | None = None) -> Doc:
     """One certificate per officer who attended the session (or passed the exam)."""
-    from app.web.tokens import verify_url
-
     if (session_id is None) == (exam_id is None):
         raise DomainError("请指定培训班或考试（二选一）")
     if session_id is not None:
@@ -428,17 +411,10 @@ def build(name: str, *, today: date, unit: str | None = None, session_id: int | 
 
 def print_document(name: str, **params: Any) -> tuple[bytes, Doc]:
     """Build, render and audit one document; flushes, never commits."""
-    from app.audit.services import record
-    from app.pdf import render_pdf
-
     doc = build(name, **params)
     pdf = render_pdf(doc.template, doc.context, items=doc.items, resources=doc.resources)
     record("print", doc.entity_type, doc.entity_id, doc.summary)
     if doc.exam_results:  # issued (again): replacing such a result asks to withdraw it first
-        from sqlalchemy import update
-
-        from app.models_base import utcnow
-
         db.session.execute(update(ExamResult).where(ExamResult.id.in_(doc.exam_results)).values(
             document_issued_at=utcnow(), document_withdrawn_at=None, document_withdrawn_reason=None))
     db.session.flush()

@@ -16,6 +16,7 @@ from app.importing.base import Importer, ImportResult, Sheet, register
 from app.importing.readers import Column
 from app.labels import EXAM_KINDS
 from app.models.exams import Exam, ExamResult
+from app.models.officers import Officer
 from app.training.imports import EXAMPLE_ID, resolve_officers
 
 SCORE_COLUMNS = [
@@ -114,8 +115,6 @@ class ScoreImporter(Importer):
                 "in_file_makeups": in_file_makeups, "plan": plan}
 
     def export_rows(self):
-        from app.models.officers import Officer
-
         titles = {e.id: e.title for e in db.session.execute(select(Exam.id, Exam.title))}
         for r in db.session.execute(select(
                 Exam.title, Exam.held_on, Exam.kind, Exam.max_score, Exam.pass_score,
@@ -186,7 +185,3 @@ def _score_of(score: Any) -> tuple[float | None, bool]:
     except DomainError:
         return (None, False)
     return (probe.score, probe.absent)
-
-
-def import_scores(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:
-    return ScoreImporter().run(source, filename, today=today, dry_run=dry_run).summary()

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.labels import EXAM_KINDS
 from app.models.exams import Exam, ExamResult
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def exam_filters(args: Mapping[str, str], _d: date) -> Filtered:
@@ -58,4 +58,8 @@ EXAMS = ListSpec(
              Column("合格", lambda r: r["passed"], 8)],
     sorts={"date": (Exam.held_on,), "title": (Exam.title,), "kind": (Exam.kind,)},
     default_sort="-date", tiebreak=(Exam.id.desc(),),
+    bar=FilterBar("exams", "exams.index", (
+        Filter("year", "number", placeholder="年度", style="width:7em"),
+        Filter("kind", choices=EXAM_KINDS, all="全部类型"),
+        Filter("q", "text", placeholder="考试名称"))),
 )

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from app import clock, scope
-from app.auth.access import require_role
+from app.auth.access import require_role, sees_full_ids
 from app.exams import bp, services
 from app.exams.forms import ExamForm
 from app.exams.lists import EXAMS, passed_counts
@@ -15,6 +15,8 @@ from app.formatting import cn_date
 from app.labels import EMPLOYMENT_STATUSES
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
+from app.models_base import utcnow
+from app.paging import page_of
 from app.training.services import select_officers_partial
 from app.units import unit_list
 from app.web.args import page_arg, query_int
@@ -108,11 +110,7 @@ def edit(exam_id: int):
 @bp.route("/exams/<int:exam_id>")
 def detail(exam_id: int):
     exam = get_exam(exam_id)
-    from app.models_base import utcnow
-    from app.online.services import finish_if_due
-
-    if finish_if_due(exam, utcnow()):  # an online exam whose time is up: its scores, now
-        db.session.commit()
+    services.close_if_due(exam, utcnow())  # an online exam whose time is up: its scores, now (app.uow commits)
     return _detail(exam)
 
 
@@ -155,9 +153,6 @@ def grid_page(exam: Exam, search: str, page: int, per_page: int) -> tuple[list, 
     """The score grid's rows of one page (unit order, then name), filtered by name or ID number:
     (rows of (result, officer, unit), page shown, rows matched). The page is cut in SQL
     (page cost: a city-wide exam has 16,000+ candidates)."""
-    from app.auth.access import sees_full_ids
-    from app.paging import page_of
-
     ids = (select(ExamResult.id).join(Officer, Officer.id == ExamResult.officer_id)
            .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.exam_id == exam.id))
     if search:

@@ -6,7 +6,8 @@ passed = not absent and score ≥ the exam's pass score (computed, never stored)
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,13 +22,22 @@ from app.grids import apply_grid
 from app.labels import EXAM_KINDS, lookup
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer
+from app.settings.services import get
 
 EXAM_FIELDS = ["title", "kind", "held_on", "max_score", "pass_score", "makeup_of_id", "unit_id"]
 
+# A kind of exam that ends by the clock (the online exam, app.online, a floor above this one) adds
+# its check here when it is imported: check(exam, now) closes the exam if its time is up and says
+# whether it did. The exam page runs them before it shows an exam, so its scores are there.
+CLOSE_CHECKS: list[Callable[[Exam, datetime], bool]] = []
+
+
+def close_if_due(exam: Exam, now: datetime) -> bool:
+    """Run every kind's close check on the exam; True when one of them closed it."""
+    return any([check(exam, now) for check in CLOSE_CHECKS])
+
 
 def default_pass_score() -> float:
-    from app.settings.services import get
-
     return float(get("exam_pass_score"))
 
 

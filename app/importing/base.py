@@ -10,18 +10,22 @@ and implements two steps:
 `Importer.run` reads the file (header row found, not assumed), converts each cell by its
 column's type, validates, and — only when there is no problem at all — applies: all or nothing.
 The CLI (`flask import KIND FILE`), the web page and the templates iterate `importers()`, so a new
-kind of data is one subclass in its module, listed in IMPORTER_MODULES.
+kind of data is one subclass in its module, registered with `@register`; the import centre
+(app/imports/kinds.py) imports every such module and names the order they are listed in.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.extensions import db
 from app.importing.readers import (
     CellError,
     Column,
@@ -31,18 +35,18 @@ from app.importing.readers import (
     convert,
     read_table,
 )
+from app.importing.similar import similar_names
+from app.models.officers import Unit
+from app.rules.verdicts import deferred
 
 Source = str | Path | bytes | BinaryIO
-
-# Modules that define importers, in the order the web page and `flask import --help` list them.
-# A module that is not there (a kind being built on another branch) is skipped.
-IMPORTER_MODULES = ["app.officers.imports", "app.imports.services", "app.training.imports",
-                    "app.exams.imports", "app.cases.imports", "app.online.imports", "app.officers.move_imports"]
 
 ERRORS_HEADER = "错误说明"  # the first column of an annotated sheet, ignored when it comes back
 # Columns every import leaves out without a word: a row number, an annotated sheet's own column.
 ALWAYS_IGNORED = {_norm_header(h) for h in ("序号", ERRORS_HEADER)}
 _REGISTRY: dict[str, Importer] = {}
+# module name -> its place in the lists (the import centre sets it: app/imports/kinds.py)
+_ORDER: dict[str, int] = {}
 _CHUNK = 500  # IN (...) lists stay well under every database's parameter limit
 
 
@@ -51,16 +55,17 @@ def register(cls: type[Importer]) -> type[Importer]:
     return cls
 
 
+def set_order(modules: Iterable[str]) -> None:
+    """The order (by the importers' module names) the web page and `flask import --help` list
+    the kinds in; a module not named comes after the named ones."""
+    _ORDER.clear()
+    _ORDER.update({name: i for i, name in enumerate(modules)})
+
+
 def importers() -> dict[str, Importer]:
-    """Every registered importer by kind ("officers", "certificates", …), in IMPORTER_MODULES order."""
-    root = Path(__file__).resolve().parent.parent  # the `app` package
-    for name in IMPORTER_MODULES:
-        # only modules of this very package (an editable install elsewhere must not fill the gap)
-        if root.joinpath(*name.split(".")[1:]).with_suffix(".py").exists():
-            importlib.import_module(name)
-    order = {name: i for i, name in enumerate(IMPORTER_MODULES)}
+    """Every registered importer by kind ("officers", "certificates", …), in the centre's order."""
     return dict(sorted(_REGISTRY.items(),
-                       key=lambda kv: order.get(type(kv[1]).__module__, len(order))))
+                       key=lambda kv: _ORDER.get(type(kv[1]).__module__, len(_ORDER))))
 
 
 def get_importer(kind: str) -> Importer:
@@ -404,13 +409,8 @@ class Importer:
         result.ignored_columns, result.skipped_examples = sheet.ignored, sheet.examples
         result.new_units = new_units
         if not dry_run:
-            from app.extensions import db
-            from app.rules.verdicts import deferred
-
             with deferred(db.session):  # the case verdicts the rows touch: re-judged once, at the end
                 self.apply(plan, today=today, result=result)
-            from app.audit.services import record
-
             record("import", self.entity, None, result.summary(), {"file": [None, filename]})
         return result
 
@@ -433,9 +433,6 @@ class Importer:
         refusal lists every problem (the first MAX_LISTED, and how many in all); the caller
         rolls back what the earlier chunks wrote, so a refused import writes nothing. Memory
         is a chunk's rows plus the state's compact keys, whatever the file's size."""
-        from app.extensions import db
-        from app.rules.verdicts import deferred
-
         state = self.stream_state()
         result = ImportResult(self.noun, dry_run=dry_run, entity=self.entity, kind=self.kind)
         listed: list[Problem] = []
@@ -467,8 +464,6 @@ class Importer:
             raise ImportRefused(listed, total=found)
         self.finish_streamed(state, result)
         if not dry_run:
-            from app.audit.services import record
-
             record("import", self.entity, None, result.summary(), {"file": [None, filename]})
         return result
 
@@ -478,11 +473,6 @@ class Importer:
         name = self.unit_field
         if name is None or name not in {c.field for c in sheet.mapping.values()}:
             return {}
-        from sqlalchemy import select
-
-        from app.extensions import db
-        from app.importing.similar import similar_names
-        from app.models.officers import Unit
 
         known = set(db.session.scalars(select(Unit.name)))
         new = list(dict.fromkeys(v.strip() for r in sheet.rows

@@ -18,16 +18,22 @@ XML for the highest row and column actually used. A .xls is bounded by its forma
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
+import struct
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
+from xml.etree import ElementTree
+
+import olefile
+from python_calamine import CalamineError, CalamineWorkbook
 
 from app.errors import DomainError
 from app.formatting import read_date
@@ -299,8 +305,6 @@ def _check_reading_cost(cells: int, shared: int, strings: int, strings_bytes: in
 def _scan_ods_content(stream: BinaryIO) -> None:
     """Rows and columns an .ods sheet uses, counting repeats (a row "repeated 30,000,000 times")
     up to the last row that has a value: trailing empty repeats are how LibreOffice pads a sheet."""
-    from xml.etree import ElementTree
-
     table = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
     office = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
     row_tag, cell_tags = f"{table}table-row", (f"{table}table-cell", f"{table}covered-table-cell")
@@ -339,10 +343,6 @@ _BIFF_SPANS = {0x00BD, 0x00BE}
 def _scan_xls(data: bytes) -> None:
     """The highest row and column an .xls (BIFF8 in an OLE container) puts a cell in: one cell at
     row 65,536, column 256 makes the reader hold 16 million cells (1 GB)."""
-    import struct
-
-    import olefile
-
     try:
         ole = olefile.OleFileIO(data)
     except Exception:
@@ -451,8 +451,6 @@ def raw_rows(source: str | Path | bytes | BinaryIO, filename: str, *,
 
 
 def _workbook_rows(data: bytes, ext: str) -> Iterator[tuple[Any, ...]]:
-    from python_calamine import CalamineError, CalamineWorkbook
-
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         if not wb.sheet_names:
@@ -513,8 +511,6 @@ def _csv_encoding(path: Path) -> str:
     """The encoding of a CSV file on disk, checked a megabyte at a time (never read whole):
     UTF-8 (with or without BOM), else GB18030 (what Chinese Excel/WPS save); refused when
     neither decodes it or it holds NUL characters (not a text file)."""
-    import codecs
-
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:

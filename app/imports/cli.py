@@ -9,6 +9,7 @@ nothing written, 2 wrong usage (no such file, unsupported type).
 
 from __future__ import annotations
 
+import secrets
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,7 +18,9 @@ import click
 from flask.cli import AppGroup
 
 from app import clock
+from app.audit.services import current_actor, record
 from app.cli_types import DATE
+from app.errors import DomainError
 from app.extensions import db
 from app.importing import base
 from app.importing.readers import (
@@ -26,6 +29,13 @@ from app.importing.readers import (
     extension,
     unsupported_message,
 )
+from app.imports.annotate import annotated_workbook
+from app.imports.history import record_batch
+from app.imports.kinds import get_importer, importers
+from app.imports.templates import export_workbook, template_workbook
+from app.models.imports import ImportBatch, pack_file
+from app.rules.training import allow_late
+from app.uow import commit
 
 
 class _ImportGroup(AppGroup):
@@ -33,8 +43,6 @@ class _ImportGroup(AppGroup):
     another module appears without touching this file)."""
 
     def _load(self) -> None:
-        from app.importing.base import importers
-
         for kind, importer in importers().items():
             if kind not in self.commands:
                 help_text = importer.help or f"导入{importer.noun}"
@@ -57,8 +65,6 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
          errors_out: str | None, summary=None, create_units: bool = True) -> None:
     """Import FILE as KIND and exit 0/1/2 as the module docstring says. `summary`: the line printed
     on success, from the ImportResult (default: its summary())."""
-    from app.importing.base import get_importer
-
     path = Path(file)
     if not path.is_file():
         click.echo(f"错误：文件不存在：{file}", err=True)
@@ -96,7 +102,7 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
         db.session.rollback()
     else:
         _record(kind, path, result)
-        db.session.commit()
+        commit()
     for name, near in result.new_units.items():
         also = f"（相近的已有单位：{'、'.join(near)}，请确认不是同一单位）" if near else ""
         click.echo(f"{'将' if dry_run else '已'}新建单位“{name}”{also}")
@@ -105,12 +111,6 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
 
 def _record(kind: str, path: Path, result) -> None:
     """The import's entry in 导入记录 (with the file, for download and undo)."""
-    import secrets
-
-    from app.audit.services import current_actor
-    from app.imports.history import record_batch
-    from app.models.imports import ImportBatch, pack_file
-
     stored, size = pack_file(path)  # compressed: a CSV file is not held whole, nor bound twice
     batch = ImportBatch(token=secrets.token_urlsafe(24), user_id=None, actor=current_actor()[0],
                         kind=kind, filename=path.name[:255], file_size=size, file_data=stored)
@@ -119,9 +119,6 @@ def _record(kind: str, path: Path, result) -> None:
 
 
 def _write_errors(kind: str, path: Path, refused: ImportRefused, out: str) -> None:
-    from app.importing.base import get_importer
-    from app.imports.annotate import annotated_workbook
-
     try:
         data = annotated_workbook(get_importer(kind), path.read_bytes(), path.name, refused.problems)
         Path(out).write_bytes(data)
@@ -142,8 +139,6 @@ def _command(kind: str, help_text: str):
     def command(file: str, dry_run: bool, today: date | None, ignore: tuple[str, ...],
                 errors_out: str | None, **options) -> None:
         if options.get("late_reason"):  # attendance of a year whose records are closed
-            from app.errors import DomainError
-            from app.rules.training import allow_late
 
             try:
                 allow_late(options["late_reason"])
@@ -151,8 +146,6 @@ def _command(kind: str, help_text: str):
                 raise click.UsageError(str(exc)) from None
         _run(kind, file, dry_run, today, ignore, errors_out,
              create_units=not options.get("no_create_units", False))
-
-    from app.importing.base import get_importer
 
     if get_importer(kind).unit_field:
         command = click.option("--no-create-units", is_flag=True,
@@ -171,9 +164,6 @@ def _command(kind: str, help_text: str):
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
 def template_cmd(kind: str, out: str) -> None:
     """生成某类数据的导入模板（带下拉选项、文本格式和填写说明）"""
-    from app.importing.base import importers
-    from app.imports.templates import template_workbook
-
     found = importers()
     if kind not in found:
         click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
@@ -187,15 +177,11 @@ def template_cmd(kind: str, out: str) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
 def export_cmd(kind: str, out: str) -> None:
     """按导入格式导出某类数据（列名与导入相同；改好后可直接导入回去）"""
-    from app.audit.services import record
-    from app.importing.base import importers
-    from app.imports.templates import export_workbook
-
     found = importers()
     if kind not in found:
         click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
         sys.exit(2)
     Path(out).write_bytes(export_workbook(found[kind]))
     record("export", found[kind].entity, None, f"按导入格式导出{found[kind].noun}")
-    db.session.commit()
+    commit()
     click.echo(f"已导出{found[kind].noun}：{out}")

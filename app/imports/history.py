@@ -18,7 +18,10 @@ from app import clock
 from app.audit.services import current_actor, record
 from app.errors import DomainError
 from app.extensions import db
-from app.importing.base import chunks, importers
+from app.importing.base import chunks
+from app.imports.cache import forget, parsed
+from app.imports.kinds import importers
+from app.labels import ENTITY_TYPES
 from app.models.cases import CaseCertificate, PenaltyCase
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
@@ -27,6 +30,10 @@ from app.models.officers import Officer, Unit
 from app.models.online import Question
 from app.models.training import Attendance, TrainingSession
 from app.models_base import utcnow
+from app.officers.merge import DERIVED, references
+from app.officers.merge import NOUNS as OFFICER_NOUNS
+from app.rules.verdicts import refresh_verdicts  # Core deletes: no flush hook sees them
+from app.training.imports import _after_attendance_import
 
 # children before parents
 MODELS = {"attendance": Attendance, "exam_result": ExamResult, "certificate": Certificate,
@@ -47,16 +54,12 @@ DEPENDENTS = {
 
 
 def record_batch(batch: ImportBatch, result) -> None:
-    from app.models_base import utcnow
-
     batch.status = "imported"
     batch.created_count, batch.updated_count = result.created, result.updated
     batch.summary = result.summary()
     batch.created_ids = result.created_ids
     batch.imported_at = utcnow()
     db.session.flush()
-    from app.imports.cache import forget
-
     forget(batch)
 
 
@@ -90,7 +93,6 @@ def why_not_undo(batch: ImportBatch) -> str | None:
             reason = _referrers(table, chunk, created)
             if reason:
                 return reason
-    from app.importing.base import importers
 
     importer = importers().get(batch.kind)
     reason = importer.why_not_undo(created) if importer is not None else None
@@ -123,9 +125,6 @@ def _referrers(table_name: str, chunk: list[int], created: dict) -> str | None:
     attachment, an online exam sitting, a user assigned to a unit, a reminder sent, a table added
     later) stops the undo with a message instead of failing on the constraint — but for rows this
     import made itself, keys that cascade or clear themselves, and rows undo removes itself."""
-    from app.labels import ENTITY_TYPES
-    from app.officers.merge import NOUNS as OFFICER_NOUNS
-
     target = MODELS[table_name].__table__
     listed = {child.__tablename__ for child, _fk, _n in DEPENDENTS.get(table_name, [])}
     for table in db.metadata.sorted_tables:
@@ -176,8 +175,6 @@ def undo(batch: ImportBatch) -> str:
                 db.session.execute(delete(CertificateEvent).where(
                     CertificateEvent.certificate_id.in_(chunk)))
             elif table == "officer":
-                from app.officers.merge import DERIVED, references
-
                 for ref, column in references():
                     if ref.name in DERIVED:
                         db.session.execute(delete(ref).where(column.in_(chunk)))
@@ -186,12 +183,8 @@ def undo(batch: ImportBatch) -> str:
             db.session.execute(delete(model).where(model.id.in_(chunk)))
         counts.append(f"{NOUNS[table]} {len(ids)} 条")
     if created.get("certificate") or created.get("penalty_case"):
-        from app.rules.verdicts import refresh_verdicts  # Core deletes: no flush hook sees them
-
         refresh_verdicts(db.session, everything=True)
     if touched:
-        from app.training.imports import _after_attendance_import
-
         _after_attendance_import(touched, years)
     batch.status = "undone"
     batch.undone_at = utcnow()
@@ -217,7 +210,6 @@ def run_batch(batch: ImportBatch, *, dry_run: bool):
     the new units ticked at its last step ("create_units"; before that step, the check lists
     every new unit: all allowed)."""
     mapping = batch.mapping
-    from app.imports.cache import parsed
 
     try:
         source = parsed(batch)  # the rows read at the preview, not the workbook again

@@ -11,16 +11,17 @@ from flask import Flask, url_for
 from sqlalchemy import select
 
 from app.extensions import db
+from app.importing.readers import ImportRefused, read_table
+from app.imports.cache import parsed
+from app.imports.history import record_batch, run_batch
+from app.imports.kinds import importers
 from app.jobs.services import JobFailed, as_owner, in_job, register, start
 from app.models.imports import ImportBatch
 from app.models.jobs import Job
+from app.settings.services import get
 
 
 def data_rows(batch: ImportBatch) -> int:
-    from app.importing.base import importers
-    from app.importing.readers import ImportRefused, read_table
-    from app.imports.cache import parsed
-
     try:
         table = read_table(parsed(batch), batch.filename, importers()[batch.kind].columns)
         return sum(1 for _ in table.rows)
@@ -30,9 +31,6 @@ def data_rows(batch: ImportBatch) -> int:
 
 def defer(batch: ImportBatch):
     """None: import now. Otherwise the 202 response of the queued job (or 429)."""
-    from app.importing.base import importers
-    from app.settings.services import get
-
     if in_job() or data_rows(batch) <= get("job_threshold_rows"):
         return None
     return start("import", f"导入{importers()[batch.kind].noun}：{batch.filename}",
@@ -40,9 +38,6 @@ def defer(batch: ImportBatch):
 
 
 def _import(app: Flask, job: Job) -> str:
-    from app.importing.readers import ImportRefused
-    from app.imports.history import record_batch, run_batch
-
     batch = db.session.scalar(select(ImportBatch).where(ImportBatch.token == job.params.get("token")))
     if batch is None:
         raise JobFailed("上传的文件已不存在，请重新上传")

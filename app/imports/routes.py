@@ -1,14 +1,15 @@
 from datetime import timedelta
 from itertools import islice
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 
 from app import clock, idnumber
+from app.audit.services import record
 from app.auth.access import require_role
 from app.extensions import db
-from app.importing.base import ERRORS_HEADER, importers
+from app.importing.base import ERRORS_HEADER
 from app.importing.readers import (
     SUPPORTED_EXTENSIONS,
     ImportRefused,
@@ -17,20 +18,25 @@ from app.importing.readers import (
     to_text,
     unsupported_message,
 )
+from app.imports import bank as _bank  # noqa: F401  (the question bank's upload page, on the online blueprint)
 from app.imports import bp
+from app.imports.annotate import annotated_workbook
 from app.imports.cache import parsed, prune
 from app.imports.forms import ImportForm
-from app.imports.history import new_batch, record_batch, run_batch, why_not_undo
+from app.imports.history import MODELS, new_batch, record_batch, run_batch, why_not_undo
 from app.imports.history import undo as undo_import
 from app.imports.jobs import defer  # also registers the "import" job kind
+from app.imports.kinds import importers
 from app.imports.services import run_import, template_workbook
+from app.imports.templates import export_workbook
 from app.models.imports import ImportBatch
 from app.models_base import utcnow
+from app.uow import commit
 from app.web.args import page_arg
+from app.web.files import download
 from app.web.tx import commit_or_errors
 
 MAX_SHOWN = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -58,7 +64,6 @@ def index():
                 db.session.rollback()
             else:
                 record_batch(new_batch(form.kind.data, filename, data), result)
-                db.session.commit()
                 flash(f"导入成功：{result.summary()}", "success")
                 return redirect(url_for("imports.index"))
     return render_template("imports/index.html", form=form, problems=problems, result=result,
@@ -71,30 +76,18 @@ def template(kind: str):
     found = importers().get(kind)
     if found is None:
         abort(404)
-    name = f"{found.noun}导入模板.xlsx"
-    from urllib.parse import quote
-
-    return Response(template_workbook(kind), mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"{kind}-template.xlsx\"; filename*=UTF-8''{quote(name)}"})
+    return download(template_workbook(kind), f"{found.noun}导入模板.xlsx", f"{kind}-template.xlsx")
 
 
 @bp.route("/imports/export/<kind>.xlsx")
 @require_role("admin")  # full ID numbers: the import needs them, so only an administrator
 def export(kind: str):
-    from urllib.parse import quote
-
-    from app.audit.services import record
-    from app.imports.templates import export_workbook
-
     found = importers().get(kind)
     if found is None:
         abort(404)
     data = export_workbook(found)
     record("export", found.entity, None, f"按导入格式导出{found.noun}")
-    db.session.commit()
-    name = f"{found.noun}（导入格式）.xlsx"
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"{kind}.xlsx\"; filename*=UTF-8''{quote(name)}"})
+    return download(data, f"{found.noun}（导入格式）.xlsx", f"{kind}.xlsx")
 
 
 # --- the wizard: upload → preview and column mapping → check → import ---------------------------
@@ -132,7 +125,6 @@ def upload():
         ImportBatch.status == "uploaded", ImportBatch.created_at < utcnow() - timedelta(days=1)))
     prune()
     batch = new_batch(form.kind.data, filename, storage.stream.read())
-    db.session.commit()
     return redirect(url_for("imports.preview", token=batch.token))
 
 
@@ -188,7 +180,7 @@ def check(token: str):
         elif value in fields:
             assign[header] = value
     batch.mapping = {"ignore": ignore, "assign": assign}
-    db.session.commit()
+    commit()
     problems, result = None, None
     try:
         result = run_batch(batch, dry_run=True)
@@ -202,10 +194,6 @@ def check(token: str):
 @bp.route("/imports/b/<token>/errors.xlsx")
 @require_role("clerk")
 def errors_xlsx(token: str):
-    from urllib.parse import quote
-
-    from app.imports.annotate import annotated_workbook
-
     batch = _batch(token)
     importer = importers()[batch.kind]
     try:
@@ -220,9 +208,7 @@ def errors_xlsx(token: str):
         source = batch.original
     data = annotated_workbook(importer, source, batch.filename, problems)
     stem = batch.filename.rsplit(".", 1)[0]
-    return Response(data, mimetype=XLSX, headers={
-        "Content-Disposition": f"attachment; filename=\"errors.xlsx\"; "
-                               f"filename*=UTF-8''{quote(stem + '（问题标注）.xlsx')}"})
+    return download(data, f"{stem}（问题标注）.xlsx", "errors.xlsx")
 
 
 @bp.route("/imports/b/<token>/import", methods=["POST"])
@@ -234,7 +220,7 @@ def run(token: str):
         return redirect(url_for("imports.history"))
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
-    db.session.commit()
+    commit()
     if (queued := defer(batch)) is not None:  # a big file: a background job
         return queued
     try:
@@ -245,7 +231,6 @@ def run(token: str):
                                importer=importers()[batch.kind], problems=refused.problems,
                                max_shown=MAX_SHOWN)
     record_batch(batch, result)
-    db.session.commit()
     flash(f"导入成功：{result.summary()}", "success")
     return redirect(url_for("imports.batch_detail", batch_id=batch.id))
 
@@ -277,8 +262,6 @@ DETAIL_LINKS = 50
 def _created_names(table: str, ids: list[int]) -> dict[int, str]:
     """What a person calls each created row (an officer's name, a certificate's number…), read in
     one query; rows since removed are missing."""
-    from app.imports.history import MODELS
-
     model = MODELS.get(table)
     column = {"officer": "name", "unit": "name", "certificate": "number", "training_session": "title",
               "exam": "title", "penalty_case": "case_no", "question": "stem"}.get(table)
@@ -308,15 +291,11 @@ def batch_detail(batch_id: int):
 @bp.route("/imports/history/<int:batch_id>/file")
 @require_role("clerk")
 def original(batch_id: int):
-    from urllib.parse import quote
-
     batch = db.session.get(ImportBatch, batch_id) or abort(404)
     if batch.user_id != current_user.id and current_user.role != "admin":
         abort(403)  # the file holds full ID numbers: its uploader's or an administrator's only
     ext = extension(batch.filename) or ".bin"
-    return Response(batch.original, mimetype="application/octet-stream", headers={
-        "Content-Disposition": f"attachment; filename=\"import-{batch.id}{ext}\"; "
-                               f"filename*=UTF-8''{quote(batch.filename)}"})
+    return download(batch.original, batch.filename, f"import-{batch.id}{ext}", mimetype="application/octet-stream")
 
 
 @bp.route("/imports/history/<int:batch_id>/undo", methods=["POST"])

@@ -14,13 +14,20 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, BinaryIO
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import idnumber
-from app.audit.services import record_many, refresh_subjects
+from app import idnumber, scope
+from app.audit.services import (
+    changes_of,
+    current_actor,
+    record_changes_many,
+    record_many,
+    refresh_subjects,
+)
 from app.certificates.services import (
     CERT_FIELDS,
     validate_certificate_data,
@@ -29,6 +36,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.importing.base import Importer, ImportResult, Row, Sheet, chunks, importers, register
 from app.importing.readers import Column, ImportRefused, Problem
+from app.imports import templates
 from app.labels import (
     CERT_ACTIONS,
     CERT_KINDS,
@@ -41,6 +49,7 @@ from app.labels import (
 )
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.models_base import utcnow
 from app.officers.services import (
     OFFICER_FIELDS,
     basis_value,
@@ -48,7 +57,10 @@ from app.officers.services import (
     officer_values,
     validate_officer_data,
 )
+from app.pinyin import sort_key
+from app.rules.case_units import refresh_case_units
 from app.rules.transfers import record_moves
+from app.rules.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
 
 Source = str | Path | bytes | BinaryIO
 EXAMPLE_ID = "11010519491231002X"
@@ -135,8 +147,6 @@ def _comparable(name: str, value: Any) -> Any:
 
 def _validate_officers(rows: list[_Row], today: date, state: dict | None = None):
     """`state`: the ID numbers and 工号 of the rows before these (a streamed import's chunks)."""
-    from app import scope
-
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     emps = {e for r in rows if (e := r.get("employee_no"))}
     cols = [Officer.id, Officer.id_number, Officer.name, Officer.unit_id, Officer.position,
@@ -198,8 +208,6 @@ def _outside_scope(ids: set[str], existing: dict, own_units: set[str]) -> tuple[
     """For a user limited to a branch of the unit tree: the names of the units outside it, and which
     of the file's ID numbers belong to officers outside it (rows naming either are refused).
     Empty for a user of the whole organisation."""
-    from app import scope
-
     if scope.scope_ids() is None:
         return set(), set()
     everywhere = set(db.session.scalars(select(Unit.name).execution_options(scope_all=True)))
@@ -303,9 +311,6 @@ def _bulk_update(table, fields: list[str], writes: list[dict[str, Any]]) -> None
     ORM's version counter does; refused when a row was changed since it was read."""
     if not writes:
         return
-    from sqlalchemy import bindparam, update
-
-    from app.models_base import utcnow
 
     stmt = update(table).where(table.c.id == bindparam("_id"),
                                table.c.version == bindparam("_version")).values(
@@ -336,11 +341,6 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
     changes it — the same values (`officer_values`, the rule both share),
     version + 1 and an "update" audit row with the same changes — in a few statements instead of
     four per officer. `data` has passed validate_officer_data in validate()."""
-    from types import SimpleNamespace
-
-    from app.audit.services import changes_of, record_changes_many
-    from app.pinyin import sort_key
-
     cols = [Officer.id, Officer.version, Officer.name_pinyin,
             *(getattr(Officer, f) for f in OFFICER_FIELDS)]
     writes, audits, moved = [], [], {}
@@ -361,7 +361,6 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
                 audits.append((cur.id, f"修改执法人员 {new.name}", changes))
     _bulk_update(Officer.__table__, _OFFICER_WRITES, writes)
     if moved:  # Core updates: no flush hook sees the officers' cases change branch
-        from app.cases.branches import refresh_case_units
 
         record_moves(moved, on=today, reason="导入人员信息时更改单位")  # first: the cases read it
         refresh_case_units(db.session, (), officer_ids=set(moved))
@@ -466,7 +465,6 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
     the import day); one by one it is too slow for a 10,000-row file (notes/benchmarks.md)."""
     if not plan:
         return []
-    from app.audit.services import current_actor
 
     actor = current_actor()[0]
     db.session.execute(insert(Certificate.__table__), [
@@ -491,8 +489,6 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
             events.append(event | {"kind": _STATUS_ACTION[status], "from_status": "valid",
                                    "to_status": status, "effective_on": status_date or today})
     db.session.execute(insert(CertificateEvent.__table__), events)
-    from app.rules.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
-
     refresh_verdicts(db.session, numbers={p[1]["number"].strip() for p in plan},
                      officer_ids={p[2] for p in plan})
     record_many("create", "certificate", [
@@ -508,10 +504,6 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
     fields stripped, version + 1, an "update" audit row with the same changes), in a few
     statements. `data` has passed validate_certificate_data in validate(), and its (kind, number)
     is the certificate's own, so the uniqueness check cannot fail."""
-    from types import SimpleNamespace
-
-    from app.audit.services import changes_of, record_changes_many
-
     cols = [Certificate.id, Certificate.version, Certificate.officer_id,
             *(getattr(Certificate, f) for f in CERT_FIELDS)]
     writes, audits, officers = [], [], set()
@@ -529,7 +521,6 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
     record_changes_many("update", "certificate", audits)
     _expire(Certificate)
     if writes:  # Core updates: no flush hook sees them; the officers' cases are re-judged
-        from app.rules.verdicts import refresh_verdicts
 
         refresh_verdicts(db.session, numbers={w["number"] for w in writes}, officer_ids=officers)
 
@@ -593,6 +584,4 @@ def run_import(kind: str, source: Source, filename: str, *, today: date, dry_run
 
 
 def template_workbook(kind: str) -> bytes:
-    from app.imports.templates import template_workbook as build
-
-    return build(importers()[kind])
+    return templates.template_workbook(importers()[kind])

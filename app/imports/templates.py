@@ -8,13 +8,14 @@ from __future__ import annotations
 import io
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app.importing.base import Importer
-from app.sheets import put
+from app.sheets import cell, put
 
 TEMPLATE_ROWS = 1000  # rows prepared with formats and drop-downs below the header
 
@@ -66,8 +67,8 @@ def template_workbook(importer: Importer) -> bytes:
     ws.freeze_panes = "A2"
     notes = wb.create_sheet("填写说明")
     notes.append(["列名", "英文列名", "必填", "说明"])
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
+    for header in notes[1]:
+        header.font = Font(bold=True)
     for col in importer.columns:
         notes.append([col.zh, col.en, "是" if col.required else "", _hint(col)])
     notes.append([])
@@ -95,10 +96,6 @@ def template_workbook(importer: Importer) -> bytes:
 def export_workbook(importer: Importer) -> bytes:
     """The stored records in this kind's import format (its headers, labels for codes, digit
     columns as text, dates as dates): the round trip re-imports as 0 new, 0 updated. Streamed."""
-    from openpyxl.cell import WriteOnlyCell
-
-    from app.sheets import cell
-
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(f"{importer.noun}")
     formats = {c.field: ("yyyy-mm-dd" if c.kind == "date" else "@" if c.kind == "id" or c.as_text

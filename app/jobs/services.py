@@ -42,6 +42,7 @@ from app.models.jobs import Job
 from app.models_base import utcnow
 from app.roles import ROLE_ORDER, min_role_for
 from app.settings.services import get
+from app.uow import commit
 
 log = logging.getLogger("certmgr.jobs")
 
@@ -120,7 +121,7 @@ def start(kind: str, title: str, params: dict):
     # base_url: the host and scheme the user reached (links and QR codes printed in the file)
     job = create(kind, title, {**params, "ip": request.remote_addr or "", "base_url": request.host_url},
                  current_user.id)
-    db.session.commit()
+    commit()
     job_id = job.id
     try:
         enqueue(job_id)
@@ -200,7 +201,7 @@ def _execute(app: Flask, job_id: str) -> None:
         .values(state="running", worker=worker_id(), attempts=Job.attempts + 1, started_at=now,
                 heartbeat_at=now, progress=0.0, message="")
         .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
+    commit()
     if claimed != 1:
         return  # gone, already running elsewhere, or finished
     job = db.session.get(Job, job_id)
@@ -275,7 +276,7 @@ def _finish(job_id: str, state: str, *, started: float, message: str = "", data:
     if state == "done":
         job.progress = 1.0
     job.state, job.message, job.finished_at, job.worker = state, message, utcnow(), None
-    db.session.commit()
+    commit()
     log.info(json.dumps({"event": "job", "id": job_id, "kind": job.kind, "title": job.title,
                          "state": state, "attempt": job.attempts, "owner": job.owner_id,
                          "ms": round((time.monotonic() - started) * 1000)}, ensure_ascii=False))
@@ -313,7 +314,7 @@ def recover(*, at_start: bool = False) -> int:
     # queued long ago and never started (its queue message was lost): queue it again
     for job_id in db.session.scalars(select(Job.id).where(Job.state == "queued", Job.created_at < stale)):
         again.append(job_id)
-    db.session.commit()
+    commit()
     for job_id in again:
         enqueue(job_id)
     return len(again)
@@ -329,7 +330,7 @@ def cleanup(now=None) -> int:
             Path(path).unlink(missing_ok=True)
     if old:
         db.session.execute(delete(Job).where(Job.id.in_([r.id for r in old])))
-    db.session.commit()
+    commit()
     return len(old)
 
 

@@ -1,11 +1,16 @@
 from datetime import timedelta
 
-from flask import render_template
+from flask import current_app, render_template
 from sqlalchemy import and_
 
 from app import clock
+from app.cases.services import count_not_ok
 from app.main import bp
+from app.officers.departures import count_open
+from app.public.services import enabled as public_list_enabled
 from app.reminders.services import last_run_info
+from app.reports.forecast import DEFAULT_MONTHS, compute
+from app.reports.trend import cached, cached_trend, spark, with_today
 from app.rules import compliance
 
 WINDOWS = (30, 60, 90)
@@ -36,12 +41,7 @@ def dashboard():
     officers_total, on_post_total, certified = (everything[k] for k in ("officers_total", "on_post", "certified"))
     expiring_counts = [everything[f"expiring_{w}"] for w in windows]
     reminder_run = last_run_info()
-    from app.cases.services import count_not_ok
-
     case_problems = count_not_ok()
-    from app.public.services import enabled as public_list_enabled
-    from app.reports.trend import cached_trend, spark, with_today
-
     # the last point is today's: the engine's counts above, the cards' own figures
     t = with_today(cached_trend(d, p.within), everything)
     charts = [
@@ -49,14 +49,11 @@ def dashboard():
         spark(t["flags"], t["months"], title="未持证上岗＋证件即将到期（月末）", color="#dc3545"),
         spark(t["hours"], t["months"], title="培训认定学时（当月）", color="#0d6efd", unit="学时"),
     ]
-    from app.reports.forecast import DEFAULT_MONTHS, compute
-    from app.reports.trend import cached
 
     # 持证力量预测: two statements (units, cards), kept until the next audited write — the very
     # forecast the /forecast page shows (same key)
     forecast = cached("forecast", compute, d, DEFAULT_MONTHS, None)
     falling = sorted(forecast.below_two_within(6), key=lambda u: u.below_two_on)  # soonest first
-    from app.officers.departures import count_open
 
     # the certificates on record and the open 注销 tasks after a departure: one statement
     certificates_total, cancel_open, cancel_overdue = count_open(d)
@@ -72,6 +69,4 @@ def dashboard():
 @bp.route("/favicon.ico")
 def favicon():
     """Browsers ask for /favicon.ico on every site, whatever the page links."""
-    from flask import current_app
-
     return current_app.send_static_file("favicon.ico")

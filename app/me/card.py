@@ -23,6 +23,7 @@ from app.models.certificates import Certificate
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.scope import UNSCOPED
+from app.settings.services import get
 
 SALT = "certmgr.card.v1"
 SKEW = 5  # seconds a token may be "from the future" (the server's clock moved back a little)
@@ -62,8 +63,6 @@ def read_token(token: str) -> tuple[int, datetime] | None:
 
 
 def window() -> int:
-    from app.settings.services import get
-
     return int(get("card_qr_seconds"))
 
 

@@ -19,6 +19,7 @@ from app.models.me import ChangeRequest, TrainingClaim
 from app.models.officers import Officer
 from app.models_base import utcnow
 from app.officers.attachments import MAX_SIZE, sniff
+from app.officers.services import set_photo
 from app.rules.training import closed_message, closed_since
 
 
@@ -120,8 +121,6 @@ def request_change(officer: Officer, field: str, value: str = "", data: bytes | 
 
 
 def decide_change(req: ChangeRequest, approve: bool, reason: str = "") -> None:
-    from app.officers.services import set_photo
-
     if req.status != "pending":
         raise DomainError("该申请已处理")
     reason = (reason or "").strip()

@@ -13,6 +13,9 @@ from sqlalchemy import select
 
 from app.cli_types import commit_or_exit
 from app.errors import DomainError
+from app.extensions import db
+from app.me.accounts import invite
+from app.models.officers import Officer
 
 officers_cli = AppGroup("officers", help="执法人员账号")
 
@@ -22,10 +25,6 @@ officers_cli = AppGroup("officers", help="执法人员账号")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def invite_cmd(id_numbers: tuple[str, ...], fmt: str) -> None:
     """为执法人员生成一次性激活码（身份证号<TAB>姓名<TAB>激活码）。"""
-    from app.extensions import db
-    from app.me.accounts import invite
-    from app.models.officers import Officer
-
     wanted = [n.strip().upper() for n in id_numbers]
     with commit_or_exit(DomainError):
         found = {o.id_number: o for o in db.session.scalars(select(Officer).where(Officer.id_number.in_(wanted)))}

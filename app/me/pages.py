@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from app import labels as L
+from app.cases.services import judge
 from app.exams.services import officer_exams
 from app.extensions import db
 from app.me.card import state_of
@@ -23,6 +24,8 @@ from app.models.officers import Officer
 from app.models.online import OnlineExam, Sitting
 from app.models.reminders import ReminderDelivery
 from app.models.training import TrainingGroupHours, TrainingHours
+from app.online import services as online
+from app.online.services import ends_at
 from app.rules.hours import judged, parts, records_since, since_sql
 from app.rules.training import rule_for
 from app.training.services import officer_training
@@ -94,8 +97,6 @@ def hours(officer: Officer, today: date) -> dict[str, Any]:
 
 def open_sittings(officer_id: int, now: datetime) -> list[tuple[Sitting, OnlineExam, Exam]]:
     """The online exams the officer may take now: enrolled, open, not closed, not handed in."""
-    from app.online.services import ends_at
-
     rows = db.session.execute(
         select(Sitting, OnlineExam, Exam).join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
         .join(Exam, Exam.id == Sitting.exam_id)
@@ -111,8 +112,6 @@ def exams(officer: Officer, now: datetime) -> dict[str, Any]:
 
 def start_exam(officer: Officer, exam_id: int, now: datetime, ip: str):
     """Enter the room of one of the officer's open exams (LookupError when it is not theirs)."""
-    from app.online import services as online
-
     found = db.session.execute(select(Sitting, OnlineExam).join(OnlineExam, OnlineExam.exam_id == Sitting.exam_id)
                                .where(Sitting.exam_id == exam_id, Sitting.officer_id == officer.id)).first()
     if found is None:
@@ -127,10 +126,6 @@ def cases(officer: Officer, page: int = 1) -> tuple[list[dict[str, Any]], int, i
     """The cases naming one of the officer's certificate numbers, newest first, a page of them
     (rows, page, pages): 案号, dates, the verdict and the problems about their own numbers —
     never a colleague's name or number."""
-    from sqlalchemy import func
-
-    from app.cases.services import judge
-
     numbers = set(db.session.scalars(select(Certificate.number).where(Certificate.officer_id == officer.id)))
     if not numbers:
         return [], 1, 1

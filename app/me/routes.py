@@ -33,9 +33,14 @@ from app.errors import DomainError
 from app.extensions import config_limit, db, limiter
 from app.me import accounts, bp, pages
 from app.me import card as cards
+from app.me import claims as svc
+from app.models.me import ChangeRequest
 from app.models.officers import Officer
 from app.models_base import utcnow
-from app.verify.services import count_hit
+from app.officers.forms import read_photo
+from app.online import services as online
+from app.public.hits import count_hit
+from app.uow import commit
 from app.web.args import page_arg
 from app.web.files import officer_photo
 from app.web.tokens import base_url
@@ -99,10 +104,9 @@ def activate():
                                     lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"])
                     record("login_failed", "user", None, f"执法人员账号激活失败：{idn[:4]}…",
                            actor=f"激活:{idn[:4]}…")
-                db.session.commit()
+                commit()
             else:
                 throttle.succeeded(key, address)
-                db.session.commit()
                 flash("账号已开通：请用身份证号和刚设置的密码登录", "success")
                 return redirect(url_for("auth.login"))
     return render_template("me/activate.html", errors=errors, values=values), (400 if errors else 200)
@@ -135,8 +139,6 @@ def exams():
 def exam_start(exam_id: int):
     """参加考试: the candidate flow without the access code — the account is the identity. The
     exam room (/exam) takes over with the token handed to it."""
-    from app.online import services as online
-
     with own_rows():
         try:
             token, sitting, exam_online = pages.start_exam(me(), exam_id, utcnow(), request.remote_addr or "")
@@ -144,12 +146,11 @@ def exam_start(exam_id: int):
             db.session.rollback()
             abort(404)
         except DomainError as exc:
-            db.session.commit()  # a time-out submission made on the way stays
+            commit()  # a time-out submission made on the way stays
             flash(str(exc), "warning")
             return redirect(url_for("me.exams"))
         title = exam_online.exam.title
         ends = online.iso(online.ends_at(exam_online, sitting))
-    db.session.commit()
     return render_template("me/exam_handoff.html", token=token, title=title, ends=ends)
 
 
@@ -192,7 +193,7 @@ def password():
         else:
             user.set_password(new)
             record("update", "user", user.id, "修改密码", {"password": ["***", "***"]})
-            db.session.commit()
+            commit()
             login_user(user)
             sessions.start(user)
             flash("密码已修改", "success")
@@ -245,17 +246,15 @@ def verify_card(token: str):
         first = count_hit("card-invalid", 0, day)
         if first:
             record("verify", "", None, "电子执法证验证失败：二维码无效（当日首次，之后只计数）")
-        db.session.commit()
+        commit()
         return render_template("me/verify_card.html", face=None, expired=False, made=None), 404
     cert, officer = found
     first = count_hit("card", cert.id, day)
     if not cards.fresh(parsed[1]):
-        db.session.commit()
         return render_template("me/verify_card.html", face=None, expired=True, made=None)
     face = cards.face(cert, officer, day)
     if first:
         record("verify", "certificate", cert.id, f"电子执法证验证：{officer.name}（{face['state']}；当日首次，之后只计数）")
-    db.session.commit()
     return render_template("me/verify_card.html", face=face, expired=False, made=parsed[1], token=token,
                            today=day)
 
@@ -295,8 +294,6 @@ def claims():
 
 @bp.route("/me/claims/new", methods=["GET", "POST"])
 def claim_new():
-    from app.me import claims as svc
-
     errors: dict[str, str] = {}
     if request.method == "POST":
         upload = request.files.get("proof")
@@ -309,7 +306,6 @@ def claim_new():
             if not exc.fields:
                 flash(str(exc), "danger")
         else:
-            db.session.commit()
             flash("学时申报已提交，等待单位审核", "success")
             return redirect(url_for("me.hours"))
     return render_template("me/claim_form.html", o=me(), errors=errors, values=request.form), \
@@ -318,10 +314,6 @@ def claim_new():
 
 @bp.route("/me/requests", methods=["GET", "POST"])
 def requests():
-    from app.me import claims as svc
-    from app.models.me import ChangeRequest
-    from app.officers.forms import read_photo
-
     errors: dict[str, str] = {}
     if request.method == "POST":
         field = request.form.get("field")
@@ -341,7 +333,6 @@ def requests():
             db.session.rollback()
             errors = exc.fields or {"phone": str(exc)}
         else:
-            db.session.commit()
             flash("申请已提交，等待单位审核", "success")
             return redirect(url_for("me.requests"))
     with own_rows():

@@ -62,7 +62,7 @@ class CaseUnit(db.Model):
     """The units a case belongs to, as the unit scope reads them (app/scope.case_clause): the unit its
     承办单位 names when that is a unit of the tree, otherwise the units of the officers its
     certificate numbers resolve to (a case spanning two branches has a row for each). Kept current
-    with the verdicts, in the same transaction (cases/branches.py); `flask check cases` checks it."""
+    with the verdicts, in the same transaction (rules/case_units.py); `flask check cases` checks it."""
 
     __tablename__ = "case_unit"
     __table_args__ = (Index("ix_case_unit_unit_case", "unit_id", "case_id"),)

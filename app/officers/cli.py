@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.cli_types import commit_or_exit
+from app.errors import DomainError
+from app.extensions import db
+from app.models.officers import Unit
+from app.officers.services import save_unit
 
 units_cli = AppGroup("units", help="单位")
 
@@ -16,13 +21,6 @@ units_cli = AppGroup("units", help="单位")
 @click.argument("name")
 @click.argument("emails")
 def set_recipients(name: str, emails: str) -> None:
-    from sqlalchemy import select
-
-    from app.errors import DomainError
-    from app.extensions import db
-    from app.models.officers import Unit
-    from app.officers.services import save_unit
-
     with commit_or_exit(DomainError):
         unit = db.session.scalar(select(Unit).where(Unit.name == name.strip()))
         if unit is None:

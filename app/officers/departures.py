@@ -17,6 +17,7 @@ from app.formatting import cn_date
 from app.labels import DEPARTURES
 from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer
+from app.settings import services as settings
 
 OPEN_CARD = ("valid", "suspended")
 
@@ -25,8 +26,6 @@ def depart(officer: Officer, kind: str, on: date | None, *, today: date,
            expected_version: int | None = None, document_no: str = "") -> list[CardCancelTask]:
     """Record the departure; flush, never commit. Refuses in Chinese what cannot be recorded.
     `document_no` (文号, optional) goes into the audit row."""
-    from app.settings import services as settings
-
     if kind not in DEPARTURES:
         raise DomainError("请选择离岗类型（调出、辞职、辞退、退休或死亡）", fields={"kind": "请选择离岗类型"})
     if on is None:

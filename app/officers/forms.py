@@ -7,6 +7,7 @@ import warnings
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from PIL import Image, UnidentifiedImageError
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -55,8 +56,6 @@ class UnitForm(CompleteForm):
 
 def read_photo(storage) -> tuple[bytes, str]:
     """The uploaded file's bytes and MIME type, checked by content (not by name): JPEG or PNG, ≤ 2 MB."""
-    from PIL import Image, UnidentifiedImageError
-
     data = storage.read(PHOTO_MAX_BYTES + 1)
     if len(data) > PHOTO_MAX_BYTES:
         raise ValidationError("照片不能超过 2 MB")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.extensions import db
 from app.importing.base import Importer, ImportResult, Sheet, register
 from app.importing.readers import Column
 from app.labels import UNIT_KINDS
@@ -135,6 +136,4 @@ class UnitImporter(Importer):
 
 
 def db_units() -> list[Unit]:
-    from app.extensions import db
-
     return list(db.session.scalars(select(Unit)))

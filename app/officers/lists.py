@@ -5,21 +5,29 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from app import labels as L
+from app.audit.services import record
 from app.auth.access import sees_full_ids
 from app.extensions import db
+from app.formatting import cn_date
 from app.idnumber import mask
+from app.models.certificates import Certificate
+from app.models.exams import Exam
 from app.models.officers import Officer, Unit
-from app.rules import compliance
+from app.models.training import TrainingSession
+from app.rules import compliance, timeline
 from app.units import unit_name
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, Filtered, ListSpec, labelled_bar
 
 YES_NO = {"yes": "是", "no": "否"}
 CERTIFIED = {"yes": "持有效执法证", "no": "无有效执法证"}
+OFFICER_FLAGS = {k: v for k, v in L.FLAGS.items() if k != "UNIT_UNDERSTAFFED"}
 
 
 
@@ -33,12 +41,11 @@ def officer_filters(args: Mapping[str, str], d: date) -> Filtered:
     c.choice("establishment", L.ESTABLISHMENTS, Officer.establishment, "编制类型")
     c.flag("post", YES_NO, lambda v: Officer.on_enforcement_post.is_(v == "yes"), "执法岗位")
     c.choice("status", L.EMPLOYMENT_STATUSES, Officer.employment_status, "在职状态")
-    flags = {k: v for k, v in L.FLAGS.items() if k != "UNIT_UNDERSTAFFED"}
-    c.flag("flag", flags, lambda v: Officer.id.in_(
+    c.flag("flag", OFFICER_FLAGS, lambda v: Officer.id.in_(
         compliance.officer_ids_with_flag(compliance.Params.from_settings(d), v)), "问题提示", costly=True)
 
     def certified(v: str):
-        held = select(compliance.best_effective(d).c.officer_id)
+        held = select(timeline.best_effective(d).c.officer_id)
         return Officer.id.in_(held) if v == "yes" else Officer.id.not_in(held)
 
     c.flag("certified", CERTIFIED, certified, "持证")
@@ -50,7 +57,7 @@ def expiries(officer_ids: Sequence[int], d: date) -> dict[int, date]:
     """The effective enforcement certificate that expires last, for these officers only."""
     if not officer_ids:
         return {}
-    eff = compliance.best_effective(d, officer_ids=list(officer_ids))
+    eff = timeline.best_effective(d, officer_ids=list(officer_ids))
     return dict(db.session.execute(select(eff.c.officer_id, eff.c.expires_on)).all())
 
 
@@ -88,6 +95,15 @@ OFFICERS = ListSpec(
         "status": (Officer.employment_status,),
     },
     default_sort="unit", then=(Officer.name_pinyin, Officer.name), tiebreak=(Officer.id,),
+    bar=labelled_bar(
+        "officers", "officers.index",
+        Filter("q", "text", "搜索", placeholder="姓名、身份证号末几位、工号", col="col-12 col-md-3 col-xl-2"),
+        Filter("unit", label="单位", choices="units", col="col-6 col-md-3 col-xl-2"),
+        Filter("establishment", label="编制类型", choices=L.ESTABLISHMENTS, col="col-6 col-md-2 col-xl-1"),
+        Filter("post", label="执法岗位", choices=YES_NO, col="col-6 col-md-2 col-xl-1"),
+        Filter("status", label="在职状态", choices=L.EMPLOYMENT_STATUSES, col="col-6 col-md-2 col-xl-1"),
+        Filter("flag", label="问题提示", choices=OFFICER_FLAGS, col="col-6 col-md-3 col-xl-auto"),
+        Filter("certified", label="持证", choices=CERTIFIED, col="col-6 col-md-3 col-xl-auto")),
 )
 
 
@@ -123,6 +139,10 @@ UNITS = ListSpec(
     sorts={"order": (Unit.sort_order,), "name": (Unit.name_pinyin, Unit.name),
            "kind": (Unit.kind,), "count": (_n,)},
     default_sort="order", then=(Unit.name_pinyin, Unit.name), tiebreak=(Unit.id,),
+    bar=labelled_bar(
+        "units", "officers.units",
+        Filter("q", "text", "搜索", placeholder="单位名称", col="col-12 col-md-4 col-xl-3"),
+        Filter("kind", label="类型", choices=L.UNIT_KINDS, col="col-6 col-md-3 col-xl-2")),
 )
 
 
@@ -142,10 +162,6 @@ def selection(form: Mapping[str, Any], d: date) -> tuple[Any, str]:
     """(WHERE-able select of officer ids, the query string of the filters) for a bulk form: the
     ticked rows (`ids`), or with `all=1` every officer matching the list's filters (`filters`,
     the list's own query string, so the selection is the one the list showed)."""
-    from urllib.parse import parse_qsl
-
-    from werkzeug.datastructures import MultiDict
-
     filters = str(form.get("filters", "") or "")[:2000]
     if form.get("all") == "1":
         f = officer_filters(MultiDict(parse_qsl(filters)), d)
@@ -165,10 +181,6 @@ def selected_officers(ids_select: Any) -> list[Officer]:
 
 def bulk_targets(action: str) -> list[tuple[int, str]]:
     """The choices a bulk action needs: units, recent training sessions or exams."""
-    from app.formatting import cn_date
-    from app.models.exams import Exam
-    from app.models.training import TrainingSession
-
     if action == "unit":
         return list(db.session.execute(
             select(Unit.id, Unit.name).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
@@ -185,9 +197,7 @@ def bulk_targets(action: str) -> list[tuple[int, str]]:
 
 def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
     """The printed roster of a selection: masked ID numbers, the effective certificate."""
-    from app.models.certificates import Certificate
-
-    eff = compliance.best_effective(d)
+    eff = timeline.best_effective(d)
     ids = [o.id for o in officers]
     certs: dict[int, tuple[str, date]] = {}
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
@@ -204,7 +214,5 @@ def roster_rows(officers: Sequence[Officer], d: date) -> list[dict[str, Any]]:
 
 
 def record_prints(officers: Sequence[Officer]) -> None:
-    from app.audit.services import record
-
     for o in officers:
         record("print", "officer", o.id, f"打印人员名册：{o.name}")

@@ -22,10 +22,13 @@ from sqlalchemy import (
     update,
 )
 
-from app.audit.services import record
+from app.audit.services import changes_of, record
 from app.errors import DomainError
 from app.extensions import db
+from app.models.certificates import Certificate
 from app.models.officers import Officer
+from app.rules.hours import refresh_hours
+from app.rules.verdicts import refresh_verdicts
 
 # What a person calls the rows of each table that refers to an officer.
 NOUNS = {
@@ -101,7 +104,6 @@ def delete_officer(officer: Officer) -> None:
     if blockers:
         raise DomainError(f"不能删除“{officer.name}”：还有{describe(blockers)}。"
                           "如是同一人重复录入，请使用“合并重复记录”")
-    from app.audit.services import changes_of
 
     changes = changes_of(officer, {}, FIELDS)
     for t, c in references():
@@ -185,9 +187,6 @@ def merge_officers(keep: Officer, drop: Officer) -> MergePlan:
     plan = plan_merge(keep, drop)
     if not plan.ok:
         raise DomainError("不能合并：" + "；".join(plan.conflicts))
-    from app.models.certificates import Certificate
-    from app.rules.hours import refresh_hours
-    from app.rules.verdicts import refresh_verdicts
 
     numbers = set(db.session.scalars(select(Certificate.number).where(Certificate.officer_id == drop.id)))
     moved: dict[str, list] = {}

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from app.audit.services import record_changes_many
+from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.importing.base import Importer, ImportResult, Sheet, chunks, register
@@ -22,7 +23,9 @@ from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
 from app.officers.departures import OPEN_CARD
+from app.rules.case_units import refresh_case_units
 from app.rules.transfers import SINCE_EVER, Move, write_moves
+from app.settings import services as settings
 from app.training.imports import resolve_officers
 
 EXAMPLE_ID = "11010519491231002X"
@@ -70,8 +73,6 @@ def _date(row, today: date, noun: str) -> date | None:
 def _bump(officers: list[dict[str, Any]], fields: list[str]) -> None:
     """UPDATE the officers' `fields` and their version, as the ORM's counter does; a row changed
     since it was read is refused (nothing written: the import's transaction is rolled back)."""
-    from app.errors import DomainError
-
     t = Officer.__table__
     stmt = (update(t).where(t.c.id == bindparam("_id"), t.c.version == bindparam("_version"))
             .values({f: bindparam(f"_new_{f}") for f in fields} | {"version": t.c.version + 1, "updated_at": utcnow()}))
@@ -156,8 +157,6 @@ class TransferImporter(Importer):
                             text=f"调动 {len(plan)} 条（涉及 {len({t.officer.id for t in plan})} 人）")
 
     def apply(self, plan, *, today: date, result: ImportResult) -> None:
-        from app.cases.branches import refresh_case_units
-
         write_moves([Move(t.officer.id, t.from_unit, t.to_unit.id, t.on, t.document_no, t.reason) for t in plan])
         last: dict[int, _Transfer] = {}
         for t in sorted(plan, key=lambda t: t.on):
@@ -217,8 +216,6 @@ class DepartureImporter(Importer):
         return ImportResult(self.noun, total=len(plan), updated=len(plan), text=f"离岗 {len(plan)} 人")
 
     def apply(self, plan, *, today: date, result: ImportResult) -> None:
-        from app.settings import services as settings
-
         days = int(settings.get("card_cancel_days"))
         _bump([{"_id": o.id, "_version": o.version, "_new_employment_status": kind, "_new_status_changed_on": on}
                for _row, o, kind, on, _doc in plan], ["employment_status", "status_changed_on"])

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import clock, scope
 from app.auth.access import require_role, sees_ages, sees_full_ids
+from app.cases.services import CaseFilters, case_rows
 from app.errors import DomainError
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
 from app.formatting import cn_date
 from app.forms import form_version
+from app.idnumber import normalize
 from app.models.certificates import Certificate
 from app.models.exams import Exam
 from app.models.officers import Officer, OfficerAttachment, OfficerUnitHistory, Unit
@@ -27,7 +29,8 @@ from app.officers.attachments import (
     delete_attachment,
     history,
 )
-from app.officers.forms import OfficerForm, TransferForm, UnitForm
+from app.officers.departures import depart, open_tasks
+from app.officers.forms import DepartureForm, OfficerForm, TransferForm, UnitForm, _int_or_none
 from app.officers.lists import (
     BULK_ACTIONS,
     OFFICERS,
@@ -39,6 +42,7 @@ from app.officers.lists import (
     selected_officers,
     selection,
 )
+from app.officers.merge import delete_blockers, delete_officer, describe, merge_officers, plan_merge
 from app.officers.services import (
     bulk_set_post,
     bulk_set_unit,
@@ -47,23 +51,16 @@ from app.officers.services import (
     save_unit,
     set_photo,
 )
+from app.officers.training_section import officer_context
+from app.officers.tree import descendants, move_unit, unit_tree
 from app.rules import compliance
 from app.rules.transfers import history as unit_history
 from app.rules.transfers import spells_of, transfer
+from app.settings.services import get as settings_get
 from app.training.services import bulk_enrol
 from app.units import unit_list
-from app.web.files import officer_photo
+from app.web.files import download, officer_photo
 from app.web.tx import commit_or_errors
-
-
-def paginate(query, count_query, page: int, per_page: int):
-    """(rows, page, pages, total) with two queries: the count and the page."""
-    total = db.session.scalar(count_query) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return rows, page, pages, total
-
 
 # ---------------------------------------------------------------- units
 
@@ -83,9 +80,6 @@ def _parent_choices(unit: Unit | None) -> list:
     """The units `unit` may go under: those the user sees, but not the unit's own branch (a
     cycle); "none" only for a user of the whole organisation; a parent out of the user's sight
     (the top of their branch) is offered as it is, to be kept."""
-    from app import scope
-    from app.officers.tree import descendants
-
     own = set(descendants(unit.id)) if unit is not None else set()
     choices = [("", "（无）")] if scope.scope_unit_id() is None else []
     choices += [(u.id, u.name) for u in unit_list() if u.id not in own]
@@ -104,8 +98,6 @@ def _unit_form(unit: Unit | None) -> UnitForm:
 
 @bp.route("/units/tree")
 def unit_tree_page():
-    from app.officers.tree import unit_tree
-
     tops = unit_tree(clock.today())
     movable = current_user.role == "admin"
     return render_template("officers/unit_tree.html", tops=tops, movable=movable,
@@ -116,9 +108,6 @@ def unit_tree_page():
 @require_role("admin")
 def unit_move(unit_id: int):
     """Put a unit (its whole branch) under another: an admin whose branch holds both places."""
-    from app.officers.forms import _int_or_none
-    from app.officers.tree import move_unit
-
     unit = db.get_or_404(Unit, unit_id)
     try:
         parent_id = _int_or_none(request.form.get("parent_id"))
@@ -216,13 +205,11 @@ def bulk():
     if action == "roster":
         rows = roster_rows(officers, d)
         record_prints(officers)
-        db.session.commit()
         return render_template("officers/bulk_roster.html", rows=rows, today=d, back=back)
     error = None
     if request.form.get("confirmed") == "1":
         try:
             message = _bulk_apply(action, officers, request.form.get("target", ""))
-            db.session.commit()
             flash(message, "success")
             return redirect(back)
         except DomainError as exc:
@@ -326,13 +313,8 @@ def detail(officer_id: int):
     d = clock.today()
     flags = compliance.officer_flags(compliance.Params.from_settings(d), officer.id)
     show_id = officer.id_number if sees_full_ids() else officer.id_number_masked
-    from app.cases.services import CaseFilters, case_rows
-    from app.officers.training_section import officer_context
 
     can_edit = current_user.role in ("admin", "clerk")
-    from app.officers.departures import open_tasks
-    from app.officers.forms import DepartureForm
-    from app.settings.services import get as settings_get
 
     can_depart = can_edit and officer.employment_status == "active"
     return render_template(
@@ -359,8 +341,6 @@ def photo(officer_id: int):
 @bp.route("/officers/cancel-tasks")
 def cancel_tasks():
     """离岗待注销证件: every open task, overdue first (within the user's unit scope)."""
-    from app.officers.departures import open_tasks
-
     d = clock.today()
     tasks = open_tasks()
     return render_template("officers/cancel_tasks.html", tasks=tasks, today=d,
@@ -371,9 +351,6 @@ def cancel_tasks():
 @require_role("clerk")
 def officer_depart(officer_id: int):
     """离岗: the post ends and a task opens to 注销 each card still held (app/officers/departures.py)."""
-    from app.officers.departures import depart
-    from app.officers.forms import DepartureForm
-
     officer = db.get_or_404(Officer, officer_id)
     form = DepartureForm()
     if not form.validate():
@@ -448,14 +425,9 @@ def _attachment(officer_id: int, att_id: int) -> OfficerAttachment:
 @bp.route("/officers/<int:officer_id>/attachments/<int:att_id>")
 @require_role("clerk")
 def attachment_get(officer_id: int, att_id: int):
-    from app.web.files import content_disposition
-
     att = _attachment(officer_id, att_id)
-    resp = Response(att.data, mimetype=att.mime)
-    resp.headers["Content-Disposition"] = content_disposition(att.filename, f"attachment-{att.id}.{att.filename.rsplit('.', 1)[-1]}")
-    resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return download(att.data, att.filename, f"attachment-{att.id}.{att.filename.rsplit('.', 1)[-1]}",
+                    mimetype=att.mime, private=True)
 
 
 @bp.route("/officers/<int:officer_id>/attachments/<int:att_id>/delete", methods=["POST"])
@@ -465,7 +437,6 @@ def attachment_delete(officer_id: int, att_id: int):
     att = _attachment(officer_id, att_id)
     name = att.filename
     delete_attachment(officer, att)
-    db.session.commit()
     flash(f"附件《{name}》已删除", "success")
     return redirect(url_for("officers.detail", officer_id=officer_id) + "#attachments")
 
@@ -474,8 +445,6 @@ def attachment_delete(officer_id: int, att_id: int):
 @require_role("admin")
 def officer_delete(officer_id: int):
     """Delete a record entered by mistake, when nothing refers to it."""
-    from app.officers.merge import delete_officer
-
     officer = db.get_or_404(Officer, officer_id)
     name = officer.name
     with commit_or_errors() as tx:
@@ -489,8 +458,6 @@ def officer_delete(officer_id: int):
 def _find_other(text: str, officer: Officer) -> tuple[Officer | None, str]:
     """The other record, by its full ID number, its 编号 (the number in its page's address) or a
     name only one other record has."""
-    from app.idnumber import normalize
-
     text = text.strip()
     if not text:
         return None, ""
@@ -514,8 +481,6 @@ def officer_merge(officer_id: int):
     """Remove a record entered by mistake: its 删除 button (or what refers to it), and the merge of
     a duplicate record of the same person into one: pick the other record, then the
     record to keep; every row of the other moves to it."""
-    from app.officers.merge import merge_officers, plan_merge
-
     officer = db.get_or_404(Officer, officer_id)
     other, problem = _find_other(request.values.get("other", ""), officer)
     plan = None
@@ -534,7 +499,6 @@ def officer_merge(officer_id: int):
         if tx.ok:
             return redirect(url_for("officers.detail", officer_id=keep_id))
         return redirect(url_for("officers.officer_merge", officer_id=officer_id, other=request.values.get("other", "")))
-    from app.officers.merge import delete_blockers, describe
 
     return render_template("officers/merge.html", officer=officer, other=other, plan=plan, problem=problem,
                            other_text=request.values.get("other", ""), describe=describe,

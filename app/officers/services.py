@@ -7,15 +7,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app import clock, idnumber
+from app import clock, idnumber, scope
 from app.audit.services import changes_of, record, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
 from app.models.officers import Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
+from app.officers.tree import check_parent
 from app.rules import fields
 from app.rules.transfers import record_moves
+from app.settings.services import SettingError, _emails
 
 OFFICER_FIELDS = [
     "name", "id_number", "gender", "birth_date", "employee_no", "unit_id", "position",
@@ -29,8 +31,6 @@ UNIT_FIELDS = ["name", "parent_id", "kind", "sort_order", "reminder_recipients",
 def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
     """The unit of this name, created when there is none — for a user limited to a branch of the
     tree, under the top of that branch (a unit outside it is refused)."""
-    from app import scope
-
     name = name.strip()
     unit = db.session.scalar(select(Unit).where(Unit.name == name))
     if unit is None:
@@ -50,8 +50,6 @@ def get_or_create_unit(name: str, *, kind: str | None = None) -> Unit:
 def reminder_recipients_text(value: str) -> str:
     """E-mail addresses as typed (commas, semicolons or spaces between) → "a@x.cn, b@x.cn"; a
     DomainError naming the bad address."""
-    from app.settings.services import SettingError, _emails
-
     try:
         return ", ".join(_emails(value or "")) if (value or "").strip() else ""
     except SettingError as exc:
@@ -70,7 +68,6 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
                               .execution_options(scope_all=True))  # names are unique in the whole tree
     if clash:
         raise DomainError(f"单位“{name}”已存在", fields={"name": f"单位“{name}”已存在"})
-    from app.officers.tree import check_parent
 
     check_parent(unit, parent_id)  # no cycle; inside the user's branch
     creating = unit is None
@@ -199,7 +196,6 @@ def save_officer(
     if officer is not None and expected_version is not None and officer.version != expected_version:
         raise StaleEdit(f"“{officer.name}”的信息已被他人修改（版本 {expected_version} → {officer.version}），"
                         "请刷新页面查看最新内容后重新编辑")
-    from app import scope
 
     number = data["id_number"]
     # unique in the whole organisation: looked up everywhere, named only when the user sees them

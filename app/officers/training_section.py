@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.exams.services import officer_exams
+from app.reviews.services import officer_reviews
+from app.settings.services import get
+from app.training.services import officer_training
+
 
 def officer_context(officer_id: int) -> dict[str, Any]:
-    from app.exams.services import officer_exams
-    from app.reviews.services import officer_reviews
-    from app.settings.services import get
-    from app.training.services import officer_training
-
     return {
         "training_years": officer_training(officer_id),
         "exam_history": officer_exams(officer_id),

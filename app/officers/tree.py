@@ -8,10 +8,13 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from app import scope
 from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
 from app.models.officers import Officer, Unit
+from app.rules.timeline import best_effective
+from app.scope import subtree_select
 
 
 @dataclass
@@ -27,8 +30,6 @@ class Node:
 def unit_tree(today: date) -> list[Node]:
     """The units the user sees, as a forest (a scoped user's branch has one top; a unit whose
     parent is out of sight is a top too), with per-branch counts: three queries for the tree."""
-    from app.rules.compliance import best_effective
-
     units = list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
     nodes = {u.id: Node(u) for u in units}
     for unit_id, n in db.session.execute(select(Officer.unit_id, func.count()).group_by(Officer.unit_id)):
@@ -60,8 +61,6 @@ def unit_tree(today: date) -> list[Node]:
 
 def descendants(unit_id: int) -> list[int]:
     """The unit and every unit below it (the whole tree, whatever the user sees)."""
-    from app.scope import subtree_select
-
     return list(db.session.execute(subtree_select(unit_id).execution_options(scope_all=True)).scalars())
 
 
@@ -69,8 +68,6 @@ def check_parent(unit: Unit | None, parent_id: int | None) -> None:
     """Refuse a parent that makes a cycle, or, for a user limited to a branch, a parent (or, for an
     existing unit moved, a former parent) outside it: a unit is moved by an admin of a common
     ancestor of where it was and where it goes."""
-    from app import scope
-
     if unit is not None and parent_id is not None and parent_id in descendants(unit.id):
         message = ("上级单位不能是自己" if parent_id == unit.id
                    else "不能把单位移到它自己的下级单位之下（会形成循环）")
@@ -93,7 +90,6 @@ def move_unit(unit: Unit, parent_id: int | None) -> None:
     before = names.get(old_parent) if old_parent else None
     unit.parent_id = parent_id
     db.session.flush()
-    from app import scope
 
     scope.forget()
     record("update", "unit", unit.id, f"移动单位 {unit.name}：{before or '（无上级）'} → {names.get(parent_id) or '（无上级）'}",

@@ -16,6 +16,7 @@ from app.extensions import config_limit, csrf, db, limiter
 from app.models_base import utcnow
 from app.online import bp
 from app.online import services as svc
+from app.uow import commit
 
 
 def _json_error(status: int, message: str):
@@ -92,12 +93,11 @@ def api_login():
         token, sitting, online = svc.login(str(data.get("id_number") or ""), str(data.get("code") or ""),
                                            now=utcnow(), ip=request.remote_addr or "")
     except svc.Forbidden as exc:
-        db.session.commit()  # a time-out submission made on the way stays
+        commit()  # a time-out submission made on the way stays
         return _json_error(403, str(exc))
     except DomainError as exc:
-        db.session.commit()  # the failed login is audited
+        commit()  # the failed login is audited
         return _json_error(401, str(exc))
-    db.session.commit()
     return jsonify({"token": token, "exam": {"id": online.exam.id, "title": online.exam.title},
                     "ends_at": svc.iso(svc.ends_at(online, sitting))})
 
@@ -113,7 +113,7 @@ def api_paper():
     try:
         svc.ensure_writable(sitting, online, utcnow())
     except svc.Conflict as exc:
-        db.session.commit()
+        commit()
         return _json_error(409, str(exc))
     body = svc.paper_json(sitting, online)
     db.session.rollback()
@@ -136,7 +136,7 @@ def api_answer(item_id: int):
     try:
         svc.save_answer(sitting, online, item_id, data["answer"], now=utcnow(), ip=request.remote_addr or "")
     except svc.Conflict as exc:
-        db.session.commit()
+        commit()
         return _json_error(409, str(exc))
     except DomainError as exc:
         db.session.rollback()
@@ -144,7 +144,6 @@ def api_answer(item_id: int):
     except LookupError:
         db.session.rollback()
         return _json_error(404, "试卷中没有这道题")
-    db.session.commit()
     return "", 204
 
 
@@ -160,7 +159,6 @@ def api_submit():
     try:
         body = svc.submit_by_candidate(sitting, online, now=utcnow(), ip=request.remote_addr or "")
     except svc.Conflict as exc:
-        db.session.commit()
+        commit()
         return _json_error(409, str(exc))
-    db.session.commit()
     return jsonify(body)

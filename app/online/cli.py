@@ -15,10 +15,29 @@ from flask.cli import AppGroup
 
 from app.cli_types import DATE
 from app.errors import DomainError
+from app.exams.services import save_exam
 from app.extensions import db
 from app.formatting import cn_datetime
+from app.idnumber import mask
 from app.models.exams import Exam
 from app.models_base import utcnow
+from app.online.documents import codes_xlsx, tickets_pdf
+from app.online.services import (
+    check_rules,
+    close_exam,
+    code_rows,
+    enrol,
+    finish_if_due,
+    held_back,
+    held_message,
+    open_exam,
+    parse_beijing,
+    parse_rule,
+    recorded_candidates,
+    results,
+    set_paper,
+)
+from app.uow import commit
 
 exams_cli = AppGroup("exams", help="机考：题库、组卷、登录码、准考证、开考与成绩")
 
@@ -53,34 +72,11 @@ def REPLACE_OPTIONS(command):  # noqa: N802  (used as a decorator)
 
 def _say_replacements(exam: Exam, replace: tuple[str, ...]) -> None:
     if replace:
-        from app.online.services import recorded_candidates
-
         for c in recorded_candidates(exam):
             if c["replacing"] and c["id_number"] in {x.strip().upper() for x in replace}:
                 withdrawn = f"；考试合格证明 {c['document']['number']} 已撤回" if (
                     c["document"] and c["document"]["withdrawn"]) else ""
                 click.echo(f"{c['name']}（{c['id_masked']}）已有成绩 {c['outcome']}，将以机考成绩替换{withdrawn}")
-
-
-@exams_cli.command("import-questions")
-@click.argument("file")
-@click.option("--dry-run", is_flag=True, help="只校验，不写入")
-@click.option("--ignore-column", "ignore", multiple=True, metavar="列名", help="忽略文件中的这一列（可重复）")
-@click.option("--errors-out", type=click.Path(dir_okay=False), default=None,
-              help="被拒绝时，把标注了问题的表格写到这个 .xlsx 文件")
-def import_questions_cmd(file: str, dry_run: bool, ignore: tuple[str, ...], errors_out: str | None) -> None:
-    """导入题库（.xlsx/.xls/.ods/.csv；题干+题型相同的题目更新）；同 flask import questions"""
-    from app.imports.cli import _run
-
-    def summary(result) -> str:
-        # "更新" here counts every row that matched a bank question, as this command always has
-        matched = result.updated + result.unchanged
-        same = f"（其中 {result.unchanged} 道内容无变化）" if result.unchanged else ""
-        if result.dry_run:
-            return f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}"
-        return f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}"
-
-    _run("questions", file, dry_run, None, ignore, errors_out, summary=summary)
 
 
 @exams_cli.command("create")
@@ -92,14 +88,12 @@ def import_questions_cmd(file: str, dry_run: bool, ignore: tuple[str, ...], erro
 @click.option("--pass-score", type=float, default=None)
 def create_cmd(title: str, held_on: date, kind: str, max_score: float | None, pass_score: float | None) -> None:
     """新建考试；最后一行只输出考试编号"""
-    from app.exams.services import save_exam
-
     try:
         exam = save_exam(None, {"title": title, "held_on": held_on, "kind": kind,
                                 "max_score": max_score, "pass_score": pass_score})
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     click.echo(f"已新建考试“{exam.title}”（满分 {exam.max_score:g}，合格 {exam.pass_score:g}）")
     click.echo(str(exam.id))
 
@@ -113,8 +107,6 @@ def create_cmd(title: str, held_on: date, kind: str, max_score: float | None, pa
 def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tuple[str, ...],
               replace: tuple[str, ...], reason: str, withdraw_document: bool, keep_recorded: bool) -> None:
     """添加考生（在本考试已有成绩的人员不参加机考，除非用 --replace 指定以机考成绩替换）"""
-    from app.online.services import enrol
-
     if sum(bool(x) for x in (all_on_post, unit, id_numbers)) != 1:
         click.echo("错误：请只指定 --all-on-post、--unit 或 --id-number 之一", err=True)
         sys.exit(2)
@@ -126,7 +118,7 @@ def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tup
     except DomainError as exc:
         _fail(str(exc))
     _say_replacements(exam, replace)
-    db.session.commit()
+    commit()
     click.echo(f"已添加 {added} 名考生（共 {len(exam.results)} 名）")
 
 
@@ -136,8 +128,6 @@ def enrol_cmd(exam_id: int, all_on_post: bool, unit: str | None, id_numbers: tup
 @click.option("--fixed", is_flag=True, help="所有考生同一试卷（默认每人随机抽题、打乱选项）")
 def paper_cmd(exam_id: int, rules: tuple[str, ...], fixed: bool) -> None:
     """设置组卷规则"""
-    from app.online.services import check_rules, parse_rule, set_paper
-
     exam = _exam(exam_id)
     parsed, problems = [], []
     for text in rules:
@@ -157,7 +147,7 @@ def paper_cmd(exam_id: int, rules: tuple[str, ...], fixed: bool) -> None:
         set_paper(exam, parsed, fixed=fixed, now=utcnow())
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     total = sum(r.count for r in parsed)
     click.echo(f"已设置组卷规则：共 {total} 题，满分 {exam.max_score:g}（{'统一试卷' if fixed else '每人随机抽题'}）")
 
@@ -168,14 +158,12 @@ def paper_cmd(exam_id: int, rules: tuple[str, ...], fixed: bool) -> None:
 @click.option("--out", default=None, help="输出文件（xlsx 必须指定）")
 def codes_cmd(exam_id: int, fmt: str, out: str | None) -> None:
     """考生登录码：[{"id_number", "name", "seat", "code"}]"""
-    from app.online.services import code_rows
-
     exam = _exam(exam_id)
     if fmt == "xlsx" and not out:
         click.echo("错误：--format xlsx 需要 --out FILE.xlsx", err=True)
         sys.exit(2)
     rows = code_rows(exam)
-    db.session.commit()
+    commit()
     if fmt == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=2)
         if out:
@@ -184,7 +172,6 @@ def codes_cmd(exam_id: int, fmt: str, out: str | None) -> None:
         else:
             click.echo(text)
         return
-    from app.online.documents import codes_xlsx
 
     Path(out).write_bytes(codes_xlsx(rows))
     click.echo(f"已写入 {out}（{len(rows)} 名考生）")
@@ -195,21 +182,17 @@ def codes_cmd(exam_id: int, fmt: str, out: str | None) -> None:
 @click.option("--out", required=True, help="输出 PDF 文件")
 def tickets_cmd(exam_id: int, out: str) -> None:
     """准考证 PDF（每名考生一页）"""
-    from app.online.documents import tickets_pdf
-
     exam = _exam(exam_id)
     try:
         data = tickets_pdf(exam)
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     Path(out).write_bytes(data)
     click.echo(f"已写入 {out}")
 
 
 def _local(text: str) -> datetime:
-    from app.online.services import parse_beijing
-
     try:
         return parse_beijing(text)
     except DomainError as exc:
@@ -227,8 +210,6 @@ def _local(text: str) -> datetime:
 def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, hide_score: bool,
              replace: tuple[str, ...], reason: str, withdraw_document: bool, keep_recorded: bool) -> None:
     """开放考试（现在或定时）；在本考试已有成绩的考生不参加机考，除非用 --replace 指定以机考成绩替换"""
-    from app.online.services import held_back, held_message, open_exam
-
     exam = _exam(exam_id)
     now = utcnow()
     at = _local(at_text) if at_text else now
@@ -243,7 +224,7 @@ def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, 
     online.show_score = not hide_score
     if room is not None:
         online.room = room.strip()[:100]
-    db.session.commit()
+    commit()
     click.echo(f"考试“{exam.title}”将于 {cn_datetime(online.opens_at)} 开放，时长 {minutes} 分钟")
 
 
@@ -251,14 +232,12 @@ def open_cmd(exam_id: int, minutes: int, at_text: str | None, room: str | None, 
 @click.argument("exam_id", type=int)
 def close_cmd(exam_id: int) -> None:
     """提前结束考试：已开始的试卷全部交卷，未登录者记为缺考"""
-    from app.online.services import close_exam
-
     exam = _exam(exam_id)
     try:
         done = close_exam(exam, now=utcnow())
     except DomainError as exc:
         _fail(str(exc))
-    db.session.commit()
+    commit()
     click.echo(f"考试“{exam.title}”已结束：自动交卷 {done['submitted']} 人，缺考 {done['absent']} 人")
 
 
@@ -267,12 +246,9 @@ def close_cmd(exam_id: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True)
 def results_cmd(exam_id: int, fmt: str) -> None:
     """成绩：[{"id_number", "name", "score", "passed", "absent"}]"""
-    from app.idnumber import mask
-    from app.online.services import finish_if_due, results
-
     exam = _exam(exam_id)
     finish_if_due(exam, utcnow())
-    db.session.commit()
+    commit()
     rows = results(exam)
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -14,6 +14,8 @@ from app.models.exams import Exam
 from app.models.online import Sitting
 from app.online import services as svc
 from app.pdf import render_pdf
+from app.settings.services import get
+from app.sheets import Column, write_xlsx
 
 RULES_TEXT = [
     "凭准考证和身份证件入场，按座位号就座。",
@@ -25,8 +27,6 @@ RULES_TEXT = [
 
 
 def _org() -> str:
-    from app.settings.services import get
-
     return str(get("org_name"))
 
 
@@ -89,8 +89,6 @@ def sheet_pdf(sitting: Sitting, exam: Exam) -> bytes:
 def codes_xlsx(rows: list[dict[str, Any]]) -> bytes:
     """The access codes as a workbook (身份证号, 姓名, 座位号, 登录码), for the invigilators; the ID
     numbers are masked for anyone but an administrator (app/sheets.py)."""
-    from app.sheets import Column, write_xlsx
-
     columns = [Column("身份证号", lambda r: r["id_number"], 22), Column("姓名", lambda r: r["name"], 12),
                Column("座位号", lambda r: r["seat"], 8), Column("登录码", lambda r: r["code"], 12)]
     return write_xlsx(rows, columns, sheet="登录码")

@@ -9,11 +9,12 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app import clock, scope
+from app import scope
+from app.audit.services import record
 from app.auth.access import require_role
 from app.errors import DomainError
 from app.extensions import db
-from app.importing.readers import ImportRefused
+from app.jobs.services import defer
 from app.labels import QUESTION_TYPES
 from app.models.exams import Exam
 from app.models.online import Question, Sitting
@@ -21,7 +22,7 @@ from app.models_base import utcnow
 from app.online import api as _api  # noqa: F401  (the exam room's page and JSON API)
 from app.online import bank, bp, documents
 from app.online import services as svc
-from app.online.forms import BankImportForm, QuestionForm
+from app.online.forms import QuestionForm
 from app.web.args import page_arg
 from app.web.tx import commit_or_errors
 
@@ -106,46 +107,8 @@ def bank_edit(qid: int | None = None):
 def bank_retire(qid: int):
     q = _question(qid)
     bank.set_retired(q, not q.retired)
-    db.session.commit()
     flash(f"试题已{'停用（不再抽入新试卷）' if q.retired else '恢复'}", "success")
     return redirect(request.referrer or url_for("online.bank_index"))
-
-
-@bp.route("/exams/bank/import", methods=["GET", "POST"])
-@require_role("clerk")
-def bank_import():
-    """The bank's own upload: the questions importer of the import framework, recorded in 导入记录
-    (undoable there); the wizard (/imports?kind=questions) adds the preview and column mapping."""
-    from app.importing.base import get_importer
-    from app.imports.history import new_batch, record_batch
-
-    importer = get_importer("questions")
-    form = BankImportForm()
-    problems = []
-    if form.validate_on_submit():
-        upload = form.file.data
-        if upload is None or not getattr(upload, "filename", ""):
-            flash("请选择文件", "danger")
-        else:
-            data = upload.read()
-            try:
-                result = importer.run(data, upload.filename, today=clock.today(), dry_run=form.dry_run.data)
-            except ImportRefused as refused:
-                db.session.rollback()
-                problems = refused.problems
-                flash(f"导入被拒绝：共 {len(problems)} 个问题，未写入任何数据", "danger")
-            else:
-                matched = result.updated + result.unchanged
-                same = f"（其中 {result.unchanged} 道内容无变化）" if result.unchanged else ""
-                if form.dry_run.data:
-                    db.session.rollback()
-                    flash(f"校验通过（未写入）：将新增 {result.created} 道、更新 {matched} 道试题{same}", "info")
-                else:
-                    record_batch(new_batch("questions", upload.filename, data), result)
-                    db.session.commit()
-                    flash(f"已导入：新增 {result.created} 道、更新 {matched} 道试题{same}", "success")
-                    return redirect(url_for("online.bank_index"))
-    return render_template("online/bank_import.html", form=form, problems=problems, columns=importer.columns)
 
 
 # --- an exam's online page -----------------------------------------------------------------------
@@ -169,12 +132,10 @@ def exam_online(exam_id: int):
     exam = _exam(exam_id)
     now = utcnow()
     if svc.finish_if_due(exam, now):
-        db.session.commit()
         flash("考试时间已到：已按保存的答案自动交卷，成绩已写入", "info")
     online = svc.online_of(exam)
     st = svc.state(online, now)
     rows = svc.monitor(exam, now) if online and online.rules else []
-    db.session.commit()  # seats and codes made on the way
     rules_text = "\n".join(f"{QUESTION_TYPES[r.type]}{':' + r.category if r.category else ''}={r.count}x{r.points:g}"
                            for r in svc.rules_of(online)) if online else ""
     recorded = svc.recorded_candidates(exam)
@@ -196,7 +157,6 @@ def exam_monitor(exam_id: int):
     now = utcnow()
     svc.finish_if_due(exam, now)
     rows = svc.monitor(exam, now)
-    db.session.commit()
     online = svc.online_of(exam)
     return render_template("online/_monitor_rows.html", exam=exam, rows=rows, status_labels=svc.MONITOR_STATUS,
                            state=svc.state(online, now))
@@ -301,9 +261,6 @@ def _pdf(data: bytes, name: str):
 
 def _printed(exam: Exam, make, what: str, name: str, mimetype: str = "application/pdf"):
     """A staff document of the exam, audited as printed/exported; a refusal goes back to the page."""
-    from app.audit.services import record
-    from app.jobs.services import defer
-
     if name.endswith(".pdf") and (queued := defer(f"{what}：{exam.title}")) is not None:
         return queued  # every PDF is made by a background job (docs/architecture.md, Cost targets)
     with commit_or_errors() as tx:
@@ -346,7 +303,6 @@ def sitting_sheet_pdf(exam_id: int, sid: int):
     online = svc.online_of(exam)
     if online is None or online.closed_at is None:
         return _done(exam, "考试结束后才能查看答题卡", "warning")  # the key stays on the server till then
-    from app.jobs.services import defer
 
     if (queued := defer(f"答题卡：{s.officer.name}")) is not None:
         return queued

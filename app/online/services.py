@@ -21,12 +21,15 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit.services import record
 from app.clock import from_local
+from app.documents.services import certificate_number
 from app.errors import DomainError
+from app.exams.services import CLOSE_CHECKS, add_candidates
 from app.extensions import db
+from app.formatting import cn_datetime
 from app.idnumber import mask
 from app.labels import QUESTION_TYPES, lookup
 from app.models.exams import Exam, ExamResult
-from app.models.officers import Officer
+from app.models.officers import Officer, Unit
 from app.models.online import OnlineExam, PaperItem, Question, Sitting
 from app.models_base import utcnow
 from app.online.bank import read_answer
@@ -284,8 +287,6 @@ def recorded_candidates(exam: Exam) -> list[dict[str, Any]]:
     """Candidates whose result in the exam was recorded before (or apart from) its online sitting:
     held back from the sitting (`replacing` False) unless an administrator let the online result
     replace it (`replacing` True). A result the sitting itself produced is not one of these."""
-    from app.documents.services import certificate_number
-
     online = online_of(exam)
     if online is not None and online.closed_at is not None:
         return []
@@ -438,9 +439,6 @@ def enrol(exam: Exam, *, all_on_post: bool = False, unit: str | None = None,
     """Put officers on the exam's list for its online sitting. One who already has a result in
     the exam is refused by name (nothing written) unless `replace` lists them (the online result
     replaces it, for `reason`) or `keep_recorded` (they keep it and do not sit)."""
-    from app.exams.services import add_candidates
-    from app.models.officers import Unit
-
     q = select(Officer).where(Officer.employment_status == "active")
     if all_on_post:
         q = q.where(Officer.on_enforcement_post.is_(True))
@@ -496,7 +494,6 @@ def open_exam(exam: Exam, minutes: int, *, at: datetime, now: datetime, keep_rec
     online.opens_at = at
     online.ends_at = at + timedelta(minutes=minutes)
     db.session.flush()
-    from app.formatting import cn_datetime
 
     record("update", "exam", exam.id, f"开放考试 {exam.title}：{cn_datetime(at)} 起 {minutes} 分钟")
     return online
@@ -607,6 +604,9 @@ def finish_if_due(exam: Exam, now: datetime) -> bool:
     except Conflict:  # closed by another request at this very moment
         return False
     return True
+
+
+CLOSE_CHECKS.append(finish_if_due)  # the exam page closes an online exam whose time is up
 
 
 def state(online: OnlineExam | None, now: datetime) -> str:

@@ -19,6 +19,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.documents.services import build
+from app.pdf import render_pdf
+
 PREFIX = "public-list-"
 VERSION = "1"  # raise to drop every cached file after a change to how the PDF is made
 
@@ -38,18 +41,8 @@ def fingerprint(doc) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()[:32]
 
 
-def cached_path(today: date) -> Path:
-    """Where the PDF of today's list is (or will be) kept."""
-    from app.documents.services import build
-
-    return _folder() / f"{PREFIX}{fingerprint(build('public-list', today=today))}.pdf"
-
-
 def public_pdf(today: date) -> tuple[bytes, str]:
     """(PDF bytes, file name) of today's public list: from the cache, or rendered and kept."""
-    from app.documents.services import build
-    from app.pdf import render_pdf
-
     doc = build("public-list", today=today)
     folder = _folder()
     path = folder / f"{PREFIX}{fingerprint(doc)}.pdf"

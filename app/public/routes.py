@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, abort, render_template, request, send_file
+from flask import abort, render_template, request, send_file
 
 from app import clock
-from app.extensions import db, public_limit
+from app.extensions import public_limit
 from app.formatting import cn_date
 from app.public import bp, services
+from app.public.hits import count_hit
+from app.public.pdfcache import public_pdf
+from app.settings.services import get
 from app.web.args import page_arg
 from app.web.exports import Column, to_xlsx
-from app.web.files import content_disposition
+from app.web.files import download
 
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 COLUMNS = [
     Column("姓名", lambda r: r["name"], 10),
@@ -55,14 +57,9 @@ def officers():
 def officers_xlsx():
     q = _guard()
     t = clock.today()
-    from app.settings.services import get
-
     data = to_xlsx(services.all_holders(t, q), COLUMNS, sheet="执法人员公示",
                    title=f"{get('org_name')} 行政执法人员公示名单（截至{cn_date(t)}）")
-    resp = Response(data, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = content_disposition(
-        f"执法人员公示名单_{t.isoformat()}.xlsx", f"public-officers-{t.isoformat()}.xlsx")
-    return resp
+    return download(data, f"执法人员公示名单_{t.isoformat()}.xlsx", f"public-officers-{t.isoformat()}.xlsx")
 
 
 @bp.route("/public/officers.pdf")
@@ -71,12 +68,8 @@ def officers_pdf():
     """Rendered once per version of the list (app/public/pdfcache.py); each hit is counted, not
     audited (anyone may ask as often as they like)."""
     _guard()
-    from app.public.pdfcache import public_pdf
-    from app.verify.services import count_hit
-
     t = clock.today()
     pdf, filename = public_pdf(t)
     count_hit("public-pdf", 0, t)
-    db.session.commit()
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=True,
                      download_name=filename)

@@ -1,7 +1,8 @@
 """The 行政执法公示 list: today's certified officers, and who joined or left it lately.
 
-The people are exactly those of the printed 执法人员公示名单 (`documents.services.certified_select`):
-active officers on an enforcement post holding an effective enforcement certificate today. Nothing
+The people are exactly those of the printed 执法人员公示名单: the certified set
+(app/rules/timeline.py `certified_select`), active officers on an enforcement post holding an
+effective enforcement certificate today. Nothing
 here reads or returns an ID number or a birth date.
 """
 
@@ -17,22 +18,23 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
-from app.documents.services import certified_select
 from app.extensions import db
 from app.formatting import cn_date
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
-from app.rules.compliance import (
-    _effective as effective_card,  # the one definition of an effective card
+from app.rules.timeline import (
+    best_effective,
+    best_key_on,
+    certified_select,
+    effective_now,
+    unpack_id,
 )
-from app.rules.compliance import best_effective, pack, unpack_id
+from app.settings.services import get
 
 CHANGE_DAYS = 90
 
 
 def enabled() -> bool:
-    from app.settings.services import get
-
     return bool(get("public_list_enabled"))
 
 
@@ -77,19 +79,18 @@ def holders(today: date, q: str | None = None, page: int = 1, per_page: int = 50
     columns. The search matches part of the name, or the whole number of the certificate shown
     (the effective one that expires last: no effective one expiring later, ties by id). (ROW_NUMBER()
     and COUNT(*) OVER () over the joined full rows, as `page_of` does, cost twice as much.)"""
-    c, better = Certificate, aliased(Certificate)
+    c = Certificate
     keys = (select(Officer.id.label("officer_id"), Unit.sort_order.label("unit_order"),
                    Unit.name_pinyin.label("unit_pinyin"), Unit.name.label("unit_name"),
                    Officer.name_pinyin.label("pinyin"), Officer.name.label("name"))
             .join(Unit, Unit.id == Officer.unit_id)
-            .where(Officer.on_post, exists().where(c.officer_id == Officer.id, effective_card(today, c))))
+            .where(Officer.on_post, exists().where(c.officer_id == Officer.id, effective_now(today, c))))
     q = (q or "").strip()
     if q:
-        shown_number = (select(c.officer_id).where(
-            c.number == q, effective_card(today, c),
-            ~exists().where(better.officer_id == c.officer_id, effective_card(today, better),
-                            or_(better.expires_on > c.expires_on,
-                                and_(better.expires_on == c.expires_on, better.id > c.id)))))
+        # the officers whose best effective card (the one shown) has that number: the best cards
+        # of the officers holding a card of that number (an index look-up by number)
+        best = best_effective(today, officer_ids=select(c.officer_id).where(c.number == q), name="numbered")
+        shown_number = select(best.c.officer_id).join(c, c.id == best.c.cert_id).where(c.number == q)
         keys = keys.where(or_(Officer.name.like(f"%{q}%"), Officer.id.in_(shown_number)))
     h = keys.cte("holders")
     total = select(func.count()).select_from(h).scalar_subquery()
@@ -157,15 +158,8 @@ def _changes_select():
     baseline = select(pts.c.officer_id, before.label("d")).distinct()
     points = union(select(pts.c.officer_id, pts.c.d), baseline).cte("points")
 
-    # the card's state on the point: its last status event on or before that day
-    cc, ee = aliased(Certificate), aliased(CertificateEvent)
-    state = (select(ee.to_status)
-             .where(ee.certificate_id == cc.id, ee.kind != "override", ee.effective_on <= points.c.d)
-             .order_by(ee.effective_on.desc(), ee.id.desc()).limit(1).correlate_except(ee).scalar_subquery())
-    best = (select(func.max(pack(cc.expires_on, cc.id)))
-            .where(cc.officer_id == points.c.officer_id, cc.kind == "enforcement", cc.status != "applying",
-                   cc.issued_on <= points.c.d, cc.expires_on >= points.c.d, state == "valid")
-            .correlate_except(cc).scalar_subquery())
+    # the officer's best card effective on the point, by history (app/rules/timeline.py)
+    best = best_key_on(points.c.officer_id, points.c.d)
     on_post = and_(o.on_enforcement_post.is_(True),
                    or_(o.employment_status == "active",
                        and_(o.status_changed_on.is_not(None), points.c.d < o.status_changed_on)))

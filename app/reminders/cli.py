@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from app import clock
 from app.cli_types import DATE
 from app.extensions import db
+from app.reminders import services
 
 reminders_cli = AppGroup("reminders", help="证件到期提醒")
 
@@ -38,8 +39,6 @@ def send(today: date | None, dry_run: bool) -> None:
     Exit 0 when everything due was delivered (or nothing was due); 1 when a channel failed —
     nothing of that channel is marked as sent, so the next run delivers it.
     """
-    from app.reminders import services
-
     today = today or clock.today()
     if dry_run:
         plan = services.plan(today, current_app.config)

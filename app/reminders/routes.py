@@ -8,15 +8,17 @@ from flask import Response, render_template, request
 
 from app import clock
 from app.audit.services import record
-from app.extensions import db
 from app.formatting import cn_date, days_text
 from app.forms import parse_date
 from app.jobs.services import defer
+from app.pdf import render_pdf
 from app.reminders import bp, services
 from app.reminders import jobs as _jobs  # noqa: F401  (registers the "reminders" job kind)
+from app.settings.services import get
+from app.sheets import DAYS_FORMAT
 from app.web.args import page_arg
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from app.web.exports import Column, to_xlsx
+from app.web.files import download
 
 
 def _today() -> tuple[date, str]:
@@ -31,9 +33,6 @@ def _today() -> tuple[date, str]:
 
 
 def _columns():
-    from app.sheets import DAYS_FORMAT
-    from app.web.exports import Column
-
     return [
         Column("类别", lambda r: r["band"], 18),
         Column("单位", lambda r: r["unit"], 20),
@@ -46,11 +45,8 @@ def _columns():
     ]
 
 
-def _filename(today: date, ext: str) -> str:
-    from urllib.parse import quote
-
-    name = f"证件到期提醒_{today.isoformat()}.{ext}"
-    return f"attachment; filename=reminders_{today.isoformat()}.{ext}; filename*=UTF-8''{quote(name)}"
+def _download(data: bytes, today: date, ext: str) -> Response:
+    return download(data, f"证件到期提醒_{today.isoformat()}.{ext}", f"reminders_{today.isoformat()}.{ext}")
 
 
 @bp.route("/reminders")
@@ -62,9 +58,6 @@ def index():
 
 @bp.route("/reminders.xlsx")
 def export_xlsx():
-    from app.settings.services import get
-    from app.web.exports import to_xlsx
-
     today, _ = _today()
     ctx = services.report(today)
     rows = services.report_rows(ctx)
@@ -73,16 +66,11 @@ def export_xlsx():
     data = to_xlsx(rows, _columns(), sheet="证件到期提醒",
                    title=f"{get('org_name')} · 证件到期提醒 · {cn_date(today)}")
     record("export", "reminders", None, f"导出证件到期提醒 .xlsx（{cn_date(today)}，{len(rows)} 行）")
-    db.session.commit()
-    return Response(data, mimetype=XLSX,
-                    headers={"Content-Disposition": _filename(today, "xlsx")})
+    return _download(data, today, "xlsx")
 
 
 @bp.route("/reminders.pdf")
 def export_pdf():
-    from app.pdf import render_pdf
-    from app.settings.services import get
-
     if (queued := defer("证件到期提醒 PDF")) is not None:  # every PDF: a background job
         return queued
     today, _ = _today()
@@ -91,6 +79,4 @@ def export_pdf():
     data = render_pdf("reminders/pdf.html", {"notice": False, "org_name": get("org_name"), "today": today,
                                              "rows": rows, "windows": ctx["windows"]})
     record("export", "reminders", None, f"导出证件到期提醒 PDF（{cn_date(today)}，{len(rows)} 行）")
-    db.session.commit()
-    return Response(data, mimetype="application/pdf",
-                    headers={"Content-Disposition": _filename(today, "pdf")})
+    return _download(data, today, "pdf")

@@ -2,7 +2,7 @@
 
 Rules:
 - A certificate is due when it is the effective enforcement certificate that expires last
-  (compliance.best_effective — so a renewed card supersedes the old one) of an active officer on
+  (timeline.best_effective — so a renewed card supersedes the old one) of an active officer on
   an enforcement post, and 0 ≤ expires_on − today ≤ the largest reminder window. Its window is the
   smallest window w with days_left ≤ w: crossing several windows at once reminds once.
 - "Already reminded" = a ReminderDelivery row with outcome `sent` for (certificate, window,
@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -27,16 +28,19 @@ from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.exc import OperationalError
 
 from app import locks
+from app.audit.services import record
 from app.extensions import db
-from app.formatting import cn_date, days_text
+from app.formatting import cn_date, cn_datetime, days_text
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.models.reminders import ReminderDelivery, ReminderRun
 from app.models_base import utcnow
 from app.paging import page_of
+from app.pdf import render_pdf
 from app.pinyin import pinyin_key, unit_key
 from app.reminders import mail, webhook
 from app.reminders.mail import DeliveryError
+from app.reports.forecast import compute
 from app.rules import compliance
 from app.settings import services as settings
 
@@ -180,8 +184,6 @@ def expired_on_post(today: date) -> list[dict[str, Any]]:
 
 
 def _history_text(d: ReminderDelivery) -> str:
-    from app.formatting import cn_datetime
-
     return f"{d.window}天提醒 · {CHANNELS.get(d.channel, d.channel)} · {cn_datetime(d.at)} · " \
            f"{OUTCOMES.get(d.outcome, d.outcome)}"
 
@@ -382,8 +384,6 @@ def _subject(org: str, items: list[Due], today: date) -> str:
 def falling_units(today: date) -> list[tuple[str, date]]:
     """持证力量预测's units falling below two holders within six months: (name, from), soonest
     first (app/reports/forecast.py; three statements whatever the number of officers)."""
-    from app.reports.forecast import compute
-
     falling = compute(today).below_two_within(6)
     return [(u.unit, u.below_two_on) for u in sorted(falling, key=lambda u: u.below_two_on)]
 
@@ -485,8 +485,6 @@ def plan(today: date, config: Any) -> Plan:
 
 def notice_pdf(today: date, items: list[Due]) -> bytes:
     """The 证件到期提醒 notice for the certificates in one digest (e-mail attachment)."""
-    from app.pdf import render_pdf
-
     rows = [dict(it.as_dict(), band=f"{it.window} 天内到期", history_text="") for it in items]
     return render_pdf("reminders/pdf.html", {"notice": True, "org_name": settings.get("org_name"),
                                              "today": today, "rows": rows, "windows": reminder_windows()})
@@ -566,8 +564,6 @@ def send_reminders(today: date, config: Any, *, commit: Callable[[], None],
 def _send_locked(today: date, config: Any, *, commit: Callable[[], None],
                  sender: Callable[[Outgoing, mail.SmtpSettings, date], str | None],
                  holder: str) -> RunResult:
-    from app.audit.services import record
-
     run = ReminderRun(today=today, outcome="running", started_at=utcnow())
     db.session.add(run)
     commit()
@@ -622,8 +618,6 @@ def _send_locked(today: date, config: Any, *, commit: Callable[[], None],
 
 def dry_run_text(p: Plan) -> str:
     """Exactly what a real run would send, for `--dry-run`."""
-    import json
-
     parts = []
     for out in p.outgoing:
         if out.channel in ("email", "unitmail"):

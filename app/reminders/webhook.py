@@ -9,6 +9,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from flask import current_app
+
 from app.reminders.mail import DeliveryError
 from app.settings import services as settings
 
@@ -29,8 +31,6 @@ def _local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 def address_problem(url: str, *, resolve: bool = True) -> str | None:
     """Why `url` may not be a robot's address (a message), or None. With `resolve` a host name is
     looked up and every address it resolves to is checked."""
-    from flask import current_app
-
     try:
         parts = urllib.parse.urlsplit(url)
         host = (parts.hostname or "").strip().lower().rstrip(".")

@@ -14,11 +14,11 @@ import click
 from flask.cli import AppGroup
 
 from app import clock
-from app.cli_types import DATE, FORMATS
-from app.extensions import db
+from app.cli_types import DATE, FORMATS, emit
 from app.formatting import cn_date
-from app.reports import services
+from app.reports import forecast, services
 from app.rules import compliance
+from app.uow import commit
 from app.web import exports, files
 
 report_cli = AppGroup("report", help="报表：问题提示、未持证上岗、证件即将到期")
@@ -36,15 +36,21 @@ def _report_options(fn):
     return fn
 
 
-def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int | None,
-         unit: str | None) -> None:
-    if fmt == "xlsx" and out is None:
-        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 问题提示.xlsx")
+def _unit(unit: str | None) -> str | None:
+    """The --unit option: a unit's name (trimmed), refused with the names close to it."""
     unit = unit.strip() if unit else None
     if unit and not services.unit_exists(unit):
         close = services.similar_units(unit)
         hint = f"；相近的单位：{'、'.join(close)}" if close else ""
         raise click.BadParameter(f"没有名为“{unit}”的单位{hint}", param_hint="--unit")
+    return unit
+
+
+def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int | None,
+         unit: str | None) -> None:
+    if fmt == "xlsx" and out is None:
+        raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 问题提示.xlsx")
+    unit = _unit(unit)
     today = today or clock.today()
     p = compliance.Params.from_settings(today, within)
     rows = services.report_rows(name, p, unit)
@@ -60,16 +66,11 @@ def _run(name: str, fmt: str, out: Path | None, today: date | None, within: int 
         title = f"{files.REPORT_TITLES[name]}（{cn_date(today)}，共 {len(rows)} 条）"
         data = (f"{title}\n{table}\n" if rows else f"{title}\n没有问题\n").encode("utf-8")
 
-    if out is None:
-        click.echo(data, nl=False)  # bytes: written as-is (UTF-8), no re-encoding
+    if not emit(data, out):
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
     filters = {"today": today.isoformat(), "within": p.within, "unit": unit}
     files.record_export(name, fmt, len(rows), filters, target=str(out))
-    db.session.commit()
+    commit()
     click.echo(f"已导出 {len(rows)} 条到 {out}")
 
 
@@ -96,19 +97,13 @@ _command("expiring", "证件即将到期（EXPIRING）")
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="写入文件（xlsx 必须指定）")
 def forecast_cmd(today, months, unit, fmt, out):
-    from app.reports import forecast
-
     if fmt == "xlsx" and out is None:
         raise click.UsageError("--format xlsx 需要用 --out 指定输出文件，例如 --out 持证力量预测.xlsx")
     try:
         months = forecast.parse_months(months)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--months") from None
-    unit = unit.strip() if unit else None
-    if unit and not services.unit_exists(unit):
-        close = services.similar_units(unit)
-        hint = f"；相近的单位：{'、'.join(close)}" if close else ""
-        raise click.BadParameter(f"没有名为“{unit}”的单位{hint}", param_hint="--unit")
+    unit = _unit(unit)
     today = today or clock.today()
     fc = forecast.compute(today, months, unit=unit)
     if fmt == "json":
@@ -117,15 +112,10 @@ def forecast_cmd(today, months, unit, fmt, out):
         data = forecast.to_xlsx(fc)
     else:
         data = forecast.to_table(fc).encode("utf-8")
-    if out is None:
-        click.echo(data, nl=False)
+    if not emit(data, out):
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise click.UsageError(f"无法写入文件 {out}：{exc.strerror or exc}") from None
     files.record_export(services.FORECAST_TITLE, fmt, len(fc.units),
                            {"today": today.isoformat(), "months": ",".join(map(str, months)), "unit": unit},
                            target=str(out))
-    db.session.commit()
+    commit()
     click.echo(f"已导出 {len(fc.units)} 个单位到 {out}")

@@ -19,15 +19,17 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
 
-from sqlalchemy import and_, case, exists, func, literal, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import case, exists, select
 from sqlalchemy.sql import Select
 
 from app.extensions import db
-from app.models.certificates import Certificate, CertificateEvent
+from app.formatting import cn_date
 from app.models.officers import Officer, Unit
 from app.retirement import add_months, born_by_to_retire, retirement_date
-from app.rules.compliance import day_number, epoch_days, pack, unpack_id
+from app.rules.timeline import effective_spans
+from app.settings import services as settings
+from app.sheets import Column, write_xlsx
+from app.web.exports import to_table as table
 
 DEFAULT_MONTHS = (3, 6, 12)
 
@@ -109,44 +111,19 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def eligible_establishments() -> tuple[str, ...]:
     """The setting the flags read (compliance.Params.from_settings: eligible)."""
-    from app.settings import services as settings
-
     return tuple(settings.get("eligible_establishments"))
 
 
 def card_spans(today: date, end: date, officer_where) -> Select:
     """One row per enforcement card of the officers matching `officer_where` that is effective on
-    some day from `today` to `end` — CardHistory.effective_span in SQL: the card's state is the
-    `to_status` of its last status event dated by today (by date, then id), else of its first
-    event, else its stored status; it counts from max(today, issued_on) to expires_on when that
-    state is valid. Columns: id, number, `first` and `last` (the span, as days after today) and
-    the officer's officer_id, unit_id, name, name_pinyin, gender, retirement_basis and
+    some day from `today` to `end` (app/rules/timeline.py effective_spans). Columns: id, number,
+    `first` and `last` (the span, as days after today) and the officer's officer_id, unit_id, name, name_pinyin, gender, retirement_basis and
     birth_date — NULL for an officer too young to reach a retirement age by `end`
     (retirement.born_by_to_retire), whose retirement date need not be computed."""
-    c, ev = Certificate, CertificateEvent
-    keys = (select(c.id.label("cert_id"),
-                   func.max(case((ev.effective_on <= today, pack(ev.effective_on, ev.id)))).label("rec"),
-                   func.min(pack(ev.effective_on, ev.id)).label("first_ev"))
-            .join(Officer, Officer.id == c.officer_id)
-            .outerjoin(ev, and_(ev.certificate_id == c.id, ev.kind != "override"))
-            .where(c.kind == "enforcement", c.status != "applying", c.expires_on >= today,
-                   c.issued_on <= end, *officer_where)
-            .group_by(c.id)).subquery("card_keys")
-    rec, first_ev = aliased(CertificateEvent, name="rec_ev"), aliased(CertificateEvent, name="first_ev")
-    state = func.coalesce(rec.to_status, first_ev.to_status, c.status)
-    day0 = epoch_days(today)
-    first = case((c.issued_on > today, day_number(c.issued_on) - day0), else_=literal(0))
     born_by = born_by_to_retire(end)
-    return (select(c.id, c.number, first.label("first"), (day_number(c.expires_on) - day0).label("last"),
-                   Officer.id.label("officer_id"), Officer.unit_id, Officer.name, Officer.name_pinyin,
-                   Officer.gender, case((Officer.birth_date <= born_by, Officer.birth_date)).label("birth_date"),
-                   Officer.retirement_basis)
-            .select_from(keys)
-            .join(c, c.id == keys.c.cert_id)
-            .join(Officer, Officer.id == c.officer_id)
-            .outerjoin(rec, rec.id == unpack_id(keys.c.rec))
-            .outerjoin(first_ev, first_ev.id == unpack_id(keys.c.first_ev))
-            .where(state == "valid", c.issued_on <= c.expires_on))
+    return effective_spans(today, end, *officer_where).add_columns(
+        Officer.id.label("officer_id"), Officer.unit_id, Officer.name, Officer.name_pinyin, Officer.gender,
+        case((Officer.birth_date <= born_by, Officer.birth_date)).label("birth_date"), Officer.retirement_basis)
 
 
 def compute(today: date, months: tuple[int, ...] = DEFAULT_MONTHS, unit: str | None = None,
@@ -222,14 +199,10 @@ def loss_text(loss: Loss) -> str:
 
 
 def cn(d: date | None) -> str:
-    from app.formatting import cn_date
-
     return cn_date(d) if d else "—"
 
 
 def columns(months: tuple[int, ...]):
-    from app.sheets import Column
-
     return [
         Column("单位", lambda r: r.unit, 24),
         Column("当前持证", lambda r: r.now, 10),
@@ -240,22 +213,16 @@ def columns(months: tuple[int, ...]):
 
 
 def to_xlsx(fc: Forecast) -> bytes:
-    from app.sheets import write_xlsx
-
     return write_xlsx(fc.units, columns(fc.months), sheet="持证力量预测",
                       title=f"持证力量预测（{cn(fc.today)}起 {max(fc.months)} 个月）")
 
 
 def to_table(fc: Forecast) -> str:
-    from app.web.exports import to_table as table
-
     cols = columns(fc.months)
     head = f"持证力量预测（{cn(fc.today)}起至{cn(fc.end)}，共 {len(fc.units)} 个单位）\n"
     if not fc.units:
         return head + "没有在执法岗位人员的单位\n"
     rows = [{c.header: (c.text(c.value(u)) if c.text else c.value(u)) for c in cols[:-1]} for u in fc.units]
-    from app.sheets import Column
-
     plain = [Column(c.header, lambda r, h=c.header: r[h], c.width) for c in cols[:-1]]
     out = [head + table(rows, plain, right_align=[c.header for c in cols[1:-2]])]
     for u in fc.units:

@@ -1,24 +1,20 @@
 from __future__ import annotations
 
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 
 from app import clock
 from app.auth.access import sees_full_ids
-from app.extensions import db
 from app.formatting import cn_date
 from app.jobs.services import defer
 from app.labels import FLAG_REASONS
-from app.reports import bp, services
+from app.reports import bp, forecast, services
+from app.reports.trend import cached, spark
 from app.rules import compliance
 from app.web import exports, files
 from app.web.args import page_arg
 
 PER_PAGE = 50
 MAX_WITHIN = 3650
-EXPORT_MIME = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "csv": "text/csv; charset=utf-8",
-}
 
 
 _ID_MARK = 987654321  # an officer id no URL part contains otherwise
@@ -95,12 +91,9 @@ def flags_export(fmt: str):
     data = services.render(rows, fmt, heading=f"问题提示（{'；'.join(words)}）　截至 {cn_date(p.today)}")
     filters = {**f.as_dict(), "within": p.within, "today": p.today.isoformat()}
     files.record_export("flags", fmt, len(rows), filters)
-    db.session.commit()
     name = services.export_filename("问题提示", p.today, fmt)
     fallback = services.export_filename("flags", p.today, fmt)
-    resp = Response(data, mimetype=EXPORT_MIME[fmt])
-    resp.headers["Content-Disposition"] = files.content_disposition(name, fallback)
-    return resp
+    return files.download(data, name, fallback)
 
 
 FORECAST_LABELS = ("现在", "3个月后", "6个月后", "12个月后")
@@ -110,9 +103,6 @@ def _forecast_request():
     """(forecast, unit filter, messages): the unit named in ?unit= (unknown: all units, with a
     message). The figures are compute()'s, for the user's scope (the ORM hook narrows them), kept
     until the next audited write like the dashboard's (which shares the whole-list one)."""
-    from app.reports import forecast
-    from app.reports.trend import cached
-
     problems: list[str] = []
     unit = request.args.get("unit", "").strip() or None
     if unit and not services.unit_exists(unit):
@@ -123,9 +113,6 @@ def _forecast_request():
 
 @bp.route("/forecast")
 def forecast_page():
-    from app.reports import forecast
-    from app.reports.trend import spark
-
     fc, unit, problems = _forecast_request()
     soon = sorted((u for u in fc.units if u.below_two_on is not None), key=lambda u: (u.below_two_on, fc.units.index(u)))
     units = soon + [u for u in fc.units if u.below_two_on is None]
@@ -141,15 +128,9 @@ def forecast_page():
 
 @bp.route("/forecast.xlsx")
 def forecast_export():
-    from app.reports import forecast
-
     fc, unit, _problems = _forecast_request()
     data = forecast.to_xlsx(fc)
     files.record_export(services.FORECAST_TITLE, "xlsx", len(fc.units),
                            {"unit": unit, "today": fc.today.isoformat()})
-    db.session.commit()
-    resp = Response(data, mimetype=EXPORT_MIME["xlsx"])
-    resp.headers["Content-Disposition"] = files.content_disposition(
-        services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),
-        services.export_filename("forecast", fc.today, "xlsx"))
-    return resp
+    return files.download(data, services.export_filename(services.FORECAST_TITLE, fc.today, "xlsx"),
+                          services.export_filename("forecast", fc.today, "xlsx"))

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db
-from app.labels import FLAGS
+from app.labels import FLAG_REASONS, FLAGS, lookup
 from app.models.officers import Unit
 from app.rules import compliance
 from app.web import exports
@@ -44,8 +44,6 @@ class FlagFilters:
 
     def described(self) -> list[str]:
         """The filters in words, as the list's title row shows them."""
-        from app.labels import FLAG_REASONS, FLAGS
-
         return [*([f"问题：{FLAGS.get(self.flag, self.flag)}"] if self.flag else []),
                 *([f"原因：{FLAG_REASONS.get(self.reason, self.reason)}"] if self.reason else []),
                 *([f"单位：{self.unit}"] if self.unit else []), *([f"搜索：{self.search}"] if self.search else [])]
@@ -125,8 +123,6 @@ def render(rows: list[dict[str, Any]], fmt: str, *, title: str = "", heading: st
 
 def flag_code(value: str | None) -> str | None:
     """A flag code from a code or its Chinese label; None when unknown or empty."""
-    from app.labels import lookup
-
     if not value:
         return None
     code = lookup(FLAGS, value)

@@ -15,13 +15,17 @@ the very figures of the cards (with_today()).
 
 from __future__ import annotations
 
+import time as _time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app, g, has_request_context
 from markupsafe import Markup, escape
 from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select, true, union_all
 
+from app import scope
 from app.extensions import db
+from app.models.audit import AuditEvent
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer
 from app.models.training import Attendance, TrainingSession
@@ -65,10 +69,6 @@ def _last_change() -> tuple:
     export or login (one statement, walking the primary key back from the newest row). The time too, because an id can come back: after `flask restore` of an older backup
     (or tables emptied, as the tests do between tests) SQLite hands out the same ids again, and a
     picture kept for the old rows must not be taken for the new ones. Read once per request."""
-    from flask import g, has_request_context
-
-    from app.models.audit import AuditEvent
-
     if has_request_context() and "_last_change" in g:
         return g._last_change
     newest = (select(AuditEvent.id, AuditEvent.at).where(AuditEvent.action.not_in(READ_ONLY_ACTIONS))
@@ -84,12 +84,6 @@ def cached(name: str, compute, *args):
     """compute(*args), kept per process until the next audited write (or TREND_CACHE_SECONDS,
     default 300; 0 when testing), separately for each user scope (app/scope.py): the dashboard's
     pictures need not be recomputed on every visit, and a branch never gets another's figures."""
-    import time as _time
-
-    from flask import current_app
-
-    from app import scope
-
     ttl = current_app.config.get("TREND_CACHE_SECONDS", 0 if current_app.testing else 300)
     if not ttl:
         return compute(*args)

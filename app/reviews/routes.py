@@ -11,16 +11,21 @@ from app.errors import DomainError
 from app.forms import parse_date
 from app.labels import REVIEW_RESULTS
 from app.reviews import bp, services
+from app.settings.services import get
 from app.units import unit_list, unit_name
 from app.web.args import page_arg, query_int
 from app.web.exports import Column
-from app.web.lists import xlsx_response
+from app.web.lists import Filter, FilterBar, xlsx_response
 from app.web.tx import commit_or_errors
+
+REVIEW_FILTERS = FilterBar("reviews", "reviews.index", (
+    Filter("year", "number", "年度", style="width:7em"),
+    Filter("unit", choices="units", all="全部单位"),
+    Filter("result", choices={"none": "未登记", **REVIEW_RESULTS}),
+    Filter("q", "text", placeholder="姓名或证件编号")), clear="", keep_sort=False)
 
 
 def _required() -> float:
-    from app.settings.services import get
-
     return float(get("training_hours_required"))
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from app.audit.services import record
+from app.cases.services import any_cases, officer_ids_with_cases_between
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
@@ -23,55 +24,13 @@ from app.labels import FINAL_STATUSES, REVIEW_RESULTS
 from app.models.certificates import AnnualReview, Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
-from app.rules.compliance import pack
 from app.rules.hours import hours_by_officer, year_bounds
-from app.training.stats import status_on
-
-
-def _status_on(cert_id, day: date):
-    """Scalar subquery: the status of certificate `cert_id` on `day` from its history (the last
-    event ≤ day by effective date, ties the greatest id: training.stats.status_on's pick), for
-    one row at a time (the page's 50 rows; SQLite's per-certificate check)."""
-    ev = aliased(CertificateEvent, name="ev_on")
-    return (select(ev.to_status).where(ev.certificate_id == cert_id, ev.effective_on <= day)
-            .order_by(ev.effective_on.desc(), ev.id.desc()).limit(1).scalar_subquery())
-
-
-def _postgresql() -> bool:
-    return db.session.get_bind().dialect.name == "postgresql"
-
-
-_BECAME_VALID = 2**62 + 1  # odd, above any doubled pack() key
-
-
-def _eligible(start: date, end: date, few: bool = False):
-    """The history part of effective_in_year, as a condition on Certificate: valid on 1 January
-    (the last event ≤ `start` made it valid) or made valid during the year. SQLite: one index
-    seek per certificate (ix_certificate_event_cert_effective). PostgreSQL, slower at a correlated
-    subquery per row (and JIT-compiling a plan of that estimated cost): one GROUP BY over the
-    events, the answer read off each certificate's greatest event key — unless `few`
-    certificates are asked about (by id)."""
-    ev = aliased(CertificateEvent, name="ev_elig")
-    if few or not _postgresql():
-        became_valid = exists().where(ev.certificate_id == Certificate.id, ev.to_status == "valid",
-                                      ev.effective_on.between(start, end))
-        return or_(_status_on(Certificate.id, start) == "valid", became_valid)
-    is_valid = ev.to_status == "valid"
-    # one key per event, the greatest wins: any event making it valid during the year (odd, above
-    # every other key); else the events up to 1 January, as (date, id) packed (compliance.pack),
-    # doubled, + 1 when it made the certificate valid — the last one's parity is its status
-    score = case((and_(is_valid, ev.effective_on >= start), literal(_BECAME_VALID, BigInteger)),
-                 (ev.effective_on <= start, pack(ev.effective_on, ev.id) * 2 + case((is_valid, 1), else_=0)))
-    # OFFSET 0 keeps the condition out of the GROUP BY's HAVING, where PostgreSQL would guess
-    # 1 % of the certificates and join officer by 20,000 index look-ups instead of a hash
-    keys = (select(ev.certificate_id, (func.max(score) % 2 == 1).label("ok")).where(ev.effective_on <= end)
-            .group_by(ev.certificate_id).offset(0).subquery("ev_key"))
-    return Certificate.id.in_(select(keys.c.certificate_id).where(keys.c.ok))
+from app.rules.timeline import on_postgresql, state_on, states_on, valid_during
 
 
 def _effective_in_year_where(start: date, end: date, few: bool = False) -> list:
     return [Certificate.kind == "enforcement", Certificate.issued_on <= end, Certificate.expires_on >= start,
-            _eligible(start, end, few)]
+            valid_during(start, end, few)]
 
 
 def effective_in_year(year: int):
@@ -140,8 +99,6 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     start, end = year_bounds(year)
     annual_held = db.session.scalar(select(func.count()).select_from(Exam).where(
         Exam.kind == "annual", Exam.held_on.between(start, end))) > 0
-    from app.cases.services import any_cases, officer_ids_with_cases_between
-
     cases_known = any_cases()
 
     cand = (select(Certificate.id, Certificate.officer_id, Officer.unit_id, Officer.name_pinyin, Officer.name)
@@ -168,8 +125,8 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
         order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, keys.c.id)
     # the status on 1 January: looked up row by row (50 for a page; SQLite for every row too), or
     # for every row on PostgreSQL in one GROUP BY (a look-up per row there makes a plan it JIT-compiles)
-    st = status_on(start) if page is None and certificate_ids is None and _postgresql() else None
-    status_jan1 = _status_on(keys.c.id, start) if st is None else st.c.to_status
+    st = states_on(start) if page is None and certificate_ids is None and on_postgresql() else None
+    status_jan1 = state_on(keys.c.id, start) if st is None else st.c.to_status
 
     h = hours_by_officer(year)
     ev = aliased(CertificateEvent, name="ev_susp")

@@ -36,6 +36,10 @@ from app.idnumber import mask
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.rules.fields import framed_sql
+from app.rules.hours import records_since, shortfall_details
+from app.rules.timeline import ID_SPAN, effective_now, epoch_days, pack, unpack_id
+from app.rules.training import all_rules
+from app.settings import services as settings
 
 FLAG_ORDER = ["UNLICENSED", "EXPIRING", "SHOULD_CANCEL", "INELIGIBLE", "TRAINING_SHORTFALL",
               "NEEDS_REISSUE", "UNIT_UNDERSTAFFED"]
@@ -57,10 +61,6 @@ class Params:
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
-        from app.rules.hours import records_since
-        from app.rules.training import all_rules
-        from app.settings import services as settings
-
         windows = settings.get("reminder_windows")
         return cls(
             today=today,
@@ -70,65 +70,6 @@ class Params:
             records_since=records_since(today),
             rules=all_rules(),
         )
-
-
-def _effective(today: date, cert=Certificate):
-    return and_(
-        cert.kind == "enforcement",
-        cert.status == "valid",
-        cert.issued_on <= today,
-        cert.expires_on >= today,
-    )
-
-
-class day_number(FunctionElement):  # noqa: N801 (a SQL function)
-    """Whole days since 1970-01-01 of a DATE column, as an integer, on either database."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(day_number)
-def _day_number_default(element, compiler, **kw):
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '1970-01-01')"
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element, compiler, **kw):
-    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440587)"
-
-
-ID_SPAN = 10**10  # ids below this; a (date, id) pair packed into one integer sorts like the pair
-
-
-def pack(day_col, id_col):
-    return day_number(day_col) * ID_SPAN + id_col
-
-
-def unpack_id(key):
-    return cast(key % ID_SPAN, Integer)
-
-
-def best_effective(today: date, officer_id: int | None = None, officer_ids=None):
-    """CTE `best_eff`: per officer, the effective enforcement certificate that expires last
-    (officer_id, cert_id, expires_on) — one GROUP BY over the effective certificates in
-    ix_certificate_officer_kind_status_expires_issued order (see officer_state); `officer_id` or
-    `officer_ids` limit it to those officers."""
-    c = Certificate
-    q = (select(c.officer_id, func.max(pack(c.expires_on, c.id)).label("key"),
-                func.max(c.expires_on).label("expires_on"))
-         .where(_effective(today)).group_by(c.officer_id))
-    if officer_id is not None:
-        q = q.where(c.officer_id == officer_id)
-    if officer_ids is not None:
-        q = q.where(c.officer_id.in_(officer_ids))
-    g = q.subquery("best_eff_keys")
-    return select(g.c.officer_id, unpack_id(g.c.key).label("cert_id"), g.c.expires_on).cte("best_eff")
-
-
-def epoch_days(day: date) -> int:
-    """`day_number` of a Python date."""
-    return (day - date(1970, 1, 1)).days
 
 
 def officer_state(today: date, officer_id: int | None = None):
@@ -148,7 +89,7 @@ def officer_state(today: date, officer_id: int | None = None):
     tell `?` from `?`), so it is unpacked where used, on the few rows that need it.
     """
     c = Certificate
-    effective = and_(c.status == "valid", c.issued_on <= today, c.expires_on >= today)  # kind: the join's
+    effective = effective_now(today, c, kind=False)  # kind: the join's
     held = and_(c.status.in_(("valid", "suspended")), c.expires_on >= today)
     eff_key = func.max(case((effective, pack(c.expires_on, c.id))))
     # Driven by officer (grouped by its primary key, in rowid order: no sort), each officer's
@@ -462,8 +403,6 @@ def _training_details(p: Params, rows: list[dict[str, Any]]) -> None:
     ids = [r["officer_id"] for r in rows if r["flag"] == "TRAINING_SHORTFALL"]
     if not ids:
         return
-    from app.rules.hours import shortfall_details
-
     details = shortfall_details(p, ids)
     for r in rows:
         if r["flag"] == "TRAINING_SHORTFALL":

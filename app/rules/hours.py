@@ -34,9 +34,27 @@ from sqlalchemy.sql import Select
 from app.extensions import db
 from app.models.me import TrainingClaim
 from app.models.officers import Officer
-from app.models.training import Attendance, TrainingGroupHours, TrainingHours, TrainingSession
-from app.rules import training as _rules  # noqa: F401  (its flush hook is installed with this module's)
+from app.models.training import (
+    Attendance,
+    TrainingGroupHours,
+    TrainingHours,
+    TrainingRule,
+    TrainingSession,
+)
+from app.rules.timeline import day_number, epoch_days
+from app.rules.training import all_rules, category_groups, rule_for
+from app.scope import UNSCOPED
 from app.settings import services as settings
+
+
+@event.listens_for(Session, "after_flush")
+def _rules_after_flush(session, _ctx) -> None:
+    """A rule written, changed or deleted (by the services or any ORM write): every officer's
+    counted hours recounted from that year on, in the same transaction (after rules.training's
+    hook has renewed the rules' version)."""
+    years = {o.year for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, TrainingRule)}
+    if years:
+        refresh_hours(session, years_from=min(years), everyone=True)
 
 
 def year_bounds(year: int) -> tuple[date, date]:
@@ -85,8 +103,6 @@ def _rows(officer_ids=None, years=None, years_from=None):
     `h`, `online` (1/0), its content group `grp`, `att` (1 for an attended session, 0 for a claim)
     and its counted hours `counted` — online hours beyond the year's rule's cap dropped, the
     earliest online sessions keeping theirs (docs/domain.md, 年度学时)."""
-    from app.rules.training import all_rules, category_groups
-
     s, c = TrainingSession, TrainingClaim
     att = (select(Attendance.officer_id.label("officer_id"), s.held_on.label("held_on"), s.id.label("sid"),
                   Attendance.credited_hours.label("h"), case((s.online.is_(True), 1), else_=0).label("online"),
@@ -154,8 +170,6 @@ def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None, ye
     flush hook below does it for ORM writes; bulk Core inserts call it themselves), a year's rule
     and the content groups setting (those with `everyone`: every officer, whatever the signed-in
     user's unit scope)."""
-    from app.scope import UNSCOPED
-
     opts = UNSCOPED if everyone else {}
     scope = None
     if officer_ids is not None or session_ids is not None:
@@ -265,8 +279,6 @@ def records_since(today: date) -> int | str:
     """The first year judged: the setting training_records_since (a year), else FIRST_SESSION —
     the year of the earliest training session recorded, or today's year when none is (computed
     inside the statements that need it: since_sql, no query of its own)."""
-    from app.settings import services as settings
-
     year = settings.get("training_records_since")
     return FIRST_SESSION if year is None else year
 
@@ -305,8 +317,6 @@ def owed(required: float, year: int, until: date, post=None):
     """SQL: the hours owed for `year` by the end of `until` (inclusive; 31 December: the whole
     year's due) — `required` × the days on the post from 1 January (or the day of `post`, when
     later) to `until`, both inclusive / the days of the year. No `post`: from 1 January."""
-    from app.rules.compliance import day_number, epoch_days
-
     post = Officer.post_since if post is None else post
     first, ndays = date(year, 1, 1), 366 if calendar.isleap(year) else 365
     until = min(until, date(year, 12, 31))
@@ -324,22 +334,8 @@ def year_terms(year: int, today: date, required: float, since, post=None):
             owed(required, year, today, post) if year == today.year else None)
 
 
-def year_status_sql(hours, year: int, today: date, required: float, since, post=None):
-    """year_status() per row in SQL: not_judged / met / shortfall / at_risk / on_track / future."""
-    is_judged, due, by_now = year_terms(year, today, required, since, post)
-    if year < today.year:
-        rest = literal("shortfall")
-    elif year > today.year:
-        rest = literal("future")
-    else:
-        rest = case((hours < by_now, literal("at_risk")), else_=literal("on_track"))
-    return case((~is_judged, literal("not_judged")), (hours >= due, literal("met")), else_=rest)
-
-
 def rule_of(p, year: int):
     """The rule of `year` under the flag parameters `p` (its rules, its hours_required)."""
-    from app.rules.training import rule_for
-
     return rule_for(year, tuple(getattr(p, "rules", ()) or ()), float(p.hours_required))
 
 
@@ -451,8 +447,6 @@ def shortfall_details(p, officer_ids) -> dict[int, dict]:
 
 
 def db_session_execute(q):
-    from app.extensions import db
-
     return db.session.execute(q)
 
 

@@ -14,12 +14,20 @@ from datetime import date
 
 from flask import g, has_app_context
 from sqlalchemy import event, insert, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app import clock
+from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
-from app.models.training import TrainingRule
+from app.formatting import cn_date
+from app.models.settings import Setting
+from app.models.training import Attendance, TrainingRule, TrainingSession
+from app.models_base import utcnow
 from app.settings import services as settings
+from app.settings.services import _stored, get
+from app.settings.services import forget as forget_settings
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,6 @@ _KEPT: dict[str, tuple[Rule, ...]] = {}  # the rules read under each version (th
 def all_rules() -> tuple[Rule, ...]:
     """Every stored rule by year: kept in the process under the version the settings carry (read
     with them, so a page reads no rule of its own), read again when the version changes."""
-    from app.settings.services import _stored
-
     cache = g.get("_training_rules") if has_app_context() else None
     if cache is None:
         version = _stored().get(VERSION, "")
@@ -72,16 +78,11 @@ def forget() -> None:
 @event.listens_for(Session, "after_flush")
 def _rules_after_flush(session, _ctx) -> None:
     """A rule written, changed or deleted (by the services or any ORM write): a new version of the
-    rules (so every process reads them again) and every officer's counted hours recounted from
-    that year on, in the same transaction."""
+    rules, so every process reads them again (rules.hours recounts the hours after it, in the same
+    transaction)."""
     years = {o.year for o in (*session.new, *session.dirty, *session.deleted) if isinstance(o, TrainingRule)}
     if not years:
         return
-    from app.models.settings import Setting
-    from app.models_base import utcnow
-    from app.rules.hours import refresh_hours
-    from app.settings.services import forget as forget_settings
-
     stamp, now = uuid.uuid4().hex, utcnow()
     t = Setting.__table__
     done = session.execute(update(t).where(t.c.name == VERSION).values(value=stamp, updated_at=now))
@@ -89,7 +90,6 @@ def _rules_after_flush(session, _ctx) -> None:
         session.execute(insert(t).values(name=VERSION, value=stamp, created_at=now, updated_at=now))
     forget_settings()
     forget()
-    refresh_hours(session, years_from=min(years), everyone=True)
 
 
 def rule_for(year: int, rules: tuple[Rule, ...] | None = None, default_total: float | None = None) -> Rule:
@@ -102,16 +102,12 @@ def rule_for(year: int, rules: tuple[Rule, ...] | None = None, default_total: fl
     if chosen is not None:
         return chosen
     if default_total is None:
-        from app.settings.services import get
-
         default_total = float(get("training_hours_required"))
     return Rule(None, float(default_total))
 
 
 def groups(rules: tuple[Rule, ...] | None = None) -> list[str]:
     """The content groups, in the order of the categories' mapping (then any group a rule names)."""
-    from app.settings.services import get
-
     out = list(dict.fromkeys(get("training_category_groups").values()))
     for r in all_rules() if rules is None else rules:
         out += [grp for grp, _ in r.minimums if grp not in out]
@@ -119,8 +115,6 @@ def groups(rules: tuple[Rule, ...] | None = None) -> list[str]:
 
 
 def category_groups() -> dict[str, str]:
-    from app.settings.services import get
-
     return get("training_category_groups")
 
 
@@ -138,8 +132,6 @@ def set_rule(year: int, total, minimums: dict[str, object], online_max=None, sou
              closes_on: date | None = None) -> TrainingRule:
     """Create or replace the rule of `year` (audited) and recount every officer's hours from
     that year on (the cap changes what counts). Flushes; the caller commits."""
-    from app.audit.services import record
-
     if not isinstance(year, int) or not 1990 <= year <= 2100:
         raise DomainError("年度应为 1990 到 2100 之间的年份")
     total = _hours(total, "年度总学时")
@@ -171,20 +163,18 @@ def set_rule(year: int, total, minimums: dict[str, object], online_max=None, sou
         old = {"total": row.total, "minimums": row.minimums, "online_max": row.online_max,
                "source": row.source, "closes_on": row.closes_on.isoformat() if row.closes_on else None}
     row.total, row.minimums, row.online_max, row.source, row.closes_on = total, mins, cap, source, closes_on
-    db.session.flush()  # recounts the hours (_rules_after_flush)
+    db.session.flush()  # recounts the hours (rules.hours._rules_after_flush)
     changes = {k: [None if old is None else old[k], v] for k, v in new.items() if old is None or old[k] != v}
     record("update" if old else "create", "training_rule", year, f"{year}年度学时要求", changes)
     return row
 
 
 def delete_rule(year: int) -> None:
-    from app.audit.services import record
-
     row = db.session.get(TrainingRule, year)
     if row is None:
         raise DomainError(f"{year}年度没有单独的学时要求")
     db.session.delete(row)
-    db.session.flush()  # recounts the hours (_rules_after_flush)
+    db.session.flush()  # recounts the hours (rules.hours._rules_after_flush)
     record("delete", "training_rule", year, f"删除{year}年度学时要求", {"total": [row.total, None]})
 
 
@@ -215,15 +205,11 @@ def closes(year: int) -> date | None:
 
 def closed_since(year: int, today: date | None = None) -> date | None:
     """The closing day when `year`'s records are closed on `today` (after that day), else None."""
-    from app import clock
-
     day = closes(year)
     return day if day is not None and (today or clock.today()) > day else None
 
 
 def closed_message(year: int, day: date) -> str:
-    from app.formatting import cn_date
-
     return (f"{year}年度培训记录已于{cn_date(day)}截止，不能再登记、修改或删除该年度的出勤；"
             "确需补录的，请由系统管理员填写补录理由")
 
@@ -241,8 +227,6 @@ def allow_late(reason: str) -> None:
 
 def check_years(session, years: set[int]) -> None:
     """Refuse writes to closed years unless allow_late() was called: then audit each year once."""
-    from app.audit.services import record
-
     if not years or not any(r.closes_on for r in all_rules()):
         return
     for year in sorted(years):
@@ -263,12 +247,8 @@ def check_years(session, years: set[int]) -> None:
 def _closed_years_before_flush(session, _ctx, _instances) -> None:
     """Attendance rows written, changed or removed, and sessions moved, re-timed or removed, in a
     closed year: refused (DomainError) without an admin's reason."""
-    from app.models.training import Attendance, TrainingSession
-
     if not any(r.closes_on for r in all_rules()):
         return
-    from sqlalchemy import inspect as sa_inspect
-
     session_ids: set[int] = set()
     years: set[int] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):

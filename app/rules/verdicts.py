@@ -1,6 +1,6 @@
 """Every case's art. 42 verdict, stored in `case_verdict` and kept current by the writes themselves.
 
-The verdict (ok, and the reasons a case fails) is decided by cases/services.judge from the
+The verdict (ok, and the reasons a case fails) is decided by `judge` (below) from the
 certificates' dated history; it depends on no "today", only on
 
 - the case: its dates and the numbers written on it;
@@ -11,23 +11,31 @@ So a write can change only the verdicts of the cases it touches, of the cases na
 touched (old and new values) and of the cases naming any certificate of an officer it touched. The
 flush hook below collects those from every ORM write (cases and their numbers, certificates,
 certificate events) and re-judges just those cases in the same transaction, as
-training/hours.py does for hours. Bulk Core writes (the certificate import's inserts, an import's
+rules/hours.py does for hours. Bulk Core writes (the certificate import's inserts, an import's
 undo) call `refresh_verdicts` themselves; a long ORM import can defer the re-judging to its end
 with `deferred(session)`. `flask check cases` re-judges every case and reports any difference.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, event, insert, inspect, select, union
+from sqlalchemy import Select, delete, event, insert, inspect, or_, select, union
 from sqlalchemy.orm import Session
 
+from app import scope
 from app.audit.services import refresh_subjects
+from app.extensions import db
 from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.rules.case_units import refresh_case_units
+from app.rules.timeline import CardHistory, load_cards
 
 _CHUNK = 5000  # ids per IN list (SQLite's and psycopg's bound-parameter limits)
 _MANY = 20000  # beyond this many cases in scope, re-judge all of them in one pass
@@ -41,6 +49,144 @@ def frame(reasons: Iterable[str]) -> str:
 
 def reason_like(reason: str) -> str:
     return f"%,{reason},%"
+
+
+# --- the check --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    case_id: int
+    ok: bool
+    problems: list[dict[str, Any]]
+    officer_ids: list[int | None]  # per listed number (None: unknown number)
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(dict.fromkeys(p["reason"] for p in self.problems))
+
+
+@dataclass
+class _History:
+    by_number: dict[str, CardHistory]
+    by_officer: dict[int, list[CardHistory]]
+    _certified: dict[tuple[int, date], bool] = field(default_factory=dict)
+
+    def certified(self, officer_id: int, d: date) -> bool:
+        """At least one of the officer's enforcement certificates effective on `d` (memoised:
+        a year's cases name the same officers on the same days many times)."""
+        key = (officer_id, d)
+        hit = self._certified.get(key)
+        if hit is None:
+            hit = self._certified[key] = any(k.state_on(d) == "effective"
+                                             for k in self.by_officer.get(officer_id, ()))
+        return hit
+
+
+_CARD_CHUNK = 5000
+
+
+def load_history(numbers: Iterable[str], extra_events: dict[int, list[tuple[date, str]]] | None = None,
+                  session=None) -> _History:
+    """The certificates with these numbers, every enforcement certificate of their officers, and
+    all their events: two queries (per 5,000 numbers / officers), each a plain indexed IN list.
+    Not one statement with the numbers' subquery and an OR (or a UNION) of both: on PostgreSQL that
+    nests the subqueries per certificate, seconds per call whenever the statistics are off."""
+    cards: dict[int, CardHistory] = {}
+    wanted = sorted(set(numbers))
+    named = Certificate.__table__.alias("named")
+    for i in range(0, len(wanted), _CARD_CHUNK):
+        chunk = wanted[i:i + _CARD_CHUNK]
+        # the officers the numbers name (an indexed IN list on the number) drive the statement;
+        # of their cards, the named ones and every enforcement card
+        holders = select(named.c.officer_id).where(named.c.number.in_(chunk))
+        cards.update(load_cards(Certificate.officer_id.in_(holders),
+                                or_(Certificate.kind == "enforcement", Certificate.number.in_(chunk)),
+                                extra_events=extra_events, session=session))
+    by_number: dict[str, CardHistory] = {}
+    by_officer: dict[int, list[CardHistory]] = defaultdict(list)
+    for c in sorted(cards.values(), key=lambda c: c.id):
+        current = by_number.get(c.number)
+        if current is None or (current.kind != "enforcement" and c.kind == "enforcement"):
+            by_number[c.number] = c
+        if c.kind == "enforcement":
+            by_officer[c.officer_id].append(c)
+    return _History(by_number, by_officer)
+
+
+def judge_one(case_id: int, numbers: list[str], dates: list[date], h: _History) -> Verdict:
+    resolved = [h.by_number.get(n) for n in numbers]
+    counts: dict[int, bool] = {}
+    for c in resolved:
+        if c is not None and c.officer_id not in counts:
+            counts[c.officer_id] = all(h.certified(c.officer_id, d) for d in dates)
+    problems: list[dict[str, Any]] = []
+    seen_numbers: set[str] = set()
+    for number, c in zip(numbers, resolved, strict=True):
+        if number in seen_numbers:
+            continue
+        seen_numbers.add(number)
+        if c is None:
+            problems.append({"certificate_number": number, "date": None, "reason": "unknown"})
+            continue
+        for d in dates:
+            state = c.state_on(d) if c.kind == "enforcement" else "supervision"
+            if state == "effective":
+                continue
+            reason = "outdated_number" if counts[c.officer_id] else state
+            problems.append({"certificate_number": number, "date": d.isoformat(), "reason": reason})
+    seen_officers: set[int] = set()
+    seen_numbers = set()
+    for number, c in zip(numbers, resolved, strict=True):
+        if number in seen_numbers or (c is not None and c.officer_id in seen_officers):
+            problems.append({"certificate_number": number, "date": None, "reason": "same_officer"})
+        seen_numbers.add(number)
+        if c is not None:
+            seen_officers.add(c.officer_id)
+    ok = sum(1 for v in counts.values() if v) >= 2
+    if not ok:
+        problems.append({"certificate_number": None, "date": None, "reason": "fewer_than_two"})
+    return Verdict(case_id, ok, problems, [c.officer_id if c else None for c in resolved])
+
+
+def all_numbers(numbers: dict[int, list[str]]) -> set[str]:
+    return {n for listed in numbers.values() for n in listed}
+
+
+def check_dates(opened_on: date | None, decided_on: date) -> list[date]:
+    return list(dict.fromkeys([d for d in (opened_on, decided_on) if d is not None]))
+
+
+def with_numbers(case_ids: Select, *columns, session=None) -> tuple[list[Any], dict[int, list[str]]]:
+    """The cases' `columns` (newest decision first) and their numbers in written order: one query."""
+    rows = (session or db.session).execute(
+        select(PenaltyCase.id, *columns, CaseCertificate.number.label("_number"))
+        .outerjoin(CaseCertificate, CaseCertificate.case_id == PenaltyCase.id)
+        .where(PenaltyCase.id.in_(case_ids))
+        .order_by(PenaltyCase.decided_on.desc(), PenaltyCase.id.desc(), CaseCertificate.position))
+    cases: list[Any] = []
+    numbers: dict[int, list[str]] = defaultdict(list)
+    for r in rows:
+        if not cases or cases[-1].id != r.id:
+            cases.append(r)
+        if r._number is not None:
+            numbers[r.id].append(r._number)
+    return cases, numbers
+
+
+def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | None = None,
+          session=None) -> dict[int, Verdict]:
+    """{case id: Verdict} for every case id `case_ids` (a SELECT of ids) yields, in three queries
+    (on `session`: the flush hook below and the migration pass their own)."""
+    cases, numbers = with_numbers(case_ids, PenaltyCase.opened_on, PenaltyCase.decided_on, session=session)
+    if not cases:
+        return {}
+    history = load_history(all_numbers(numbers), extra_events, session=session)
+    return {c.id: judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+            for c in cases}
+
+
+# --- the stored verdicts ------------------------------------------------------------------------
 
 
 def _chunks(ids: list[int]) -> Iterator[list[int]]:
@@ -69,20 +215,15 @@ def _scope(session: Session, case_ids: set[int], numbers: set[str], officer_ids:
 def refresh_verdicts(session: Session, *, case_ids: Iterable[int] = (), numbers: Iterable[str] = (),
                      officer_ids: Iterable[int] = (), everything: bool = False, case_units: bool = True) -> int:
     """Re-judge the cases a change touched (see the module's docstring) and store their verdicts,
-    in the caller's transaction; re-resolve the units of the same cases (cases/branches.py).
+    in the caller's transaction; re-resolve the units of the same cases (rules/case_units.py).
     `everything`: every case; `case_units=False`: only the verdicts (a migration older than the
     case_unit table). Returns how many cases were judged. Sees every case, whatever the
     scope of the signed-in user (a change of theirs may touch a case of another branch)."""
-    from app import scope
-
     with scope.off(session):
         return _refresh(session, case_ids, numbers, officer_ids, everything, case_units)
 
 
 def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) -> int:
-    from app.cases.branches import refresh_case_units
-    from app.cases.services import judge
-
     scope = None if everything else _scope(session, {i for i in case_ids if i is not None},
                                                {n for n in numbers if n}, {i for i in officer_ids if i is not None})
     if case_units:
@@ -109,8 +250,6 @@ def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) ->
 
 def differences(session: Session) -> list[tuple[int, str, tuple[bool, str] | None, tuple[bool, str] | None]]:
     """(case id, case_no, stored, judged now) wherever case_verdict disagrees with the check."""
-    from app.cases.services import judge
-
     stored = {cid: (ok, reasons) for cid, ok, reasons in session.execute(
         select(CaseVerdict.case_id, CaseVerdict.ok, CaseVerdict.reasons))}
     judged = {cid: (v.ok, frame(v.reasons)) for cid, v in judge(select(PenaltyCase.id), session=session).items()}
@@ -175,9 +314,6 @@ def flush_pending(session: Session) -> None:
     p = session.info.pop(_PENDING, None)
     if not p or not any(p.values()):
         return
-    from app import scope
-    from app.cases.branches import refresh_case_units
-
     officers, numbers = set(p["officers"]), set(p["numbers"])
     with scope.off(session):
         for chunk in _chunks(sorted(p["certs"])):

@@ -27,7 +27,6 @@ def index():
             forget()
             flash(f"有 {errors} 项设置不正确，未保存，请按提示修改", "danger")
         else:
-            db.session.commit()
             flash("设置已保存", "success")
             return redirect(url_for("settings.index"))
     # the training-hours rules (app/rules/training.py) and whatever else their owners show here

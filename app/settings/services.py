@@ -311,10 +311,6 @@ def get(name: str) -> Any:
     return SPECS[name].parse(get_raw(name))
 
 
-def all_settings() -> dict[str, Any]:
-    return {name: get(name) for name in SPECS}
-
-
 def set_value(name: str, value: str) -> Any:
     """Validate and store one setting; raise SettingError naming what to fix."""
     if name not in SPECS:

@@ -2,14 +2,9 @@
 
 from flask import Blueprint
 
+from app.rules import compliance
+from app.rules.hours import shortfall_select
+
 bp = Blueprint("training", __name__)
 
-
-def _register_flag() -> None:
-    from app.rules import compliance
-    from app.rules.hours import shortfall_select
-
-    compliance.register_flag_builder(shortfall_select)
-
-
-_register_flag()
+compliance.register_flag_builder(shortfall_select)

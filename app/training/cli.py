@@ -13,6 +13,14 @@ from sqlalchemy import select
 
 from app import clock
 from app.cli_types import DATE, commit_or_exit
+from app.errors import DomainError
+from app.extensions import db
+from app.labels import TRAINING_CATEGORIES
+from app.models.officers import Officer
+from app.rules.hours import hours_differences
+from app.rules.training import all_rules, describe, rule_for, set_rule
+from app.settings.services import get
+from app.training.annual_docx import annual_docx
 from app.training.stats import annual_stats, training_report
 from app.web import exports
 
@@ -43,8 +51,6 @@ TRAINING_COLUMNS = [
 
 
 def annual_rows(stats: dict) -> list[dict]:
-    from app.labels import TRAINING_CATEGORIES
-
     rows = [{"label": label, "value": stats[group][key]} for group, key, label in ANNUAL_LABELS]
     rows[4:4] = [{"label": f"  {TRAINING_CATEGORIES.get(c, c)}（次）", "value": n}
                  for c, n in stats["training"]["by_category"].items()]
@@ -80,9 +86,6 @@ def annual_cmd(year: int | None, fmt: str, out: Path | None) -> None:
     year = year or clock.today().year
     stats = annual_stats(year)
     if fmt == "docx":
-        from app.settings.services import get
-        from app.training.annual_docx import annual_docx
-
         data = annual_docx(stats, get("org_name"), clock.today())
     elif fmt == "json":
         data = (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode()
@@ -129,10 +132,6 @@ def check_cli() -> None:
 def check_hours_cmd() -> None:
     """Recompute every officer's yearly hours from attendance and compare with training_hours.
     Exit 0 when they agree, 1 with the list of differences otherwise."""
-    from app.extensions import db
-    from app.models.officers import Officer
-    from app.rules.hours import hours_differences
-
     diffs = hours_differences(db.session)
     if not diffs:
         click.echo("学时汇总表与出勤记录一致。")
@@ -176,9 +175,6 @@ def _minimums(items: tuple[str, ...]) -> dict[str, str]:
 def rule_set_cmd(year: int, total: str, mins: tuple[str, ...], online_max: str | None, source: str,
                  closes) -> None:
     """设定某年度的学时要求（替换该年度原有要求），重新计算各人计入学时"""
-    from app.errors import DomainError
-    from app.rules.training import describe, rule_for, set_rule
-
     with commit_or_exit(DomainError):
         set_rule(year, total, _minimums(mins), online_max, source, closes)
     click.echo(f"{year}年度学时要求：{describe(rule_for(year))}")
@@ -188,8 +184,6 @@ def rule_set_cmd(year: int, total: str, mins: tuple[str, ...], online_max: str |
 @click.argument("year", type=click.IntRange(1990, 2100), required=False)
 def rule_show_cmd(year: int | None) -> None:
     """显示某年度适用的学时要求（不指定年度：列出全部）"""
-    from app.rules.training import all_rules, describe, rule_for
-
     def lines(r, title: str) -> None:
         origin = (f"（沿用{r.year}年度）" if r.year is not None and r.year != year_shown else "") \
             if r.year is not None else "（未设定年度要求，按系统设置“年度培训学时要求”）"

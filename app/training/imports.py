@@ -19,6 +19,8 @@ from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES
 from app.models.officers import Officer
 from app.models.training import Attendance, TrainingSession
 from app.models_base import utcnow
+from app.rules.hours import refresh_hours
+from app.rules.training import LATE, check_years, closed_message, closed_since
 from app.training import services as training
 
 EXAMPLE_ID = "11010519491231002X"
@@ -76,8 +78,6 @@ class _Att:
 def _after_attendance_import(officer_ids: set[int], years: set[int]) -> None:
     """The bulk writes of an attendance import (and of its undo) bypass the ORM flush hook, so
     they refresh the per-officer, per-year training hours here, in the same transaction."""
-    from app.rules.hours import refresh_hours
-
     if officer_ids:
         refresh_hours(db.session, officer_ids=officer_ids, years=years)
 
@@ -147,7 +147,6 @@ class AttendanceImporter(Importer):
             in_session[officer.id] = row.number
             plan.append((row, key, officer.id, row.get("status") or "attended",
                          row.get("credited_hours")))
-        from app.rules.training import LATE, closed_message, closed_since
 
         if not db.session.info.get(LATE):  # a closed year's attendance needs an admin's reason
             for row in sheet.rows:
@@ -290,10 +289,5 @@ class AttendanceImporter(Importer):
             plan["hours_later"].setdefault("years", set()).update(years)
         else:
             _after_attendance_import(touched, years)
-        from app.rules.training import check_years
 
         check_years(db.session, {key[1].year for key in plan["sessions"]})  # audits a late entry
-
-
-def import_attendance(source: Any, filename: str, *, today: date, dry_run: bool = False) -> str:
-    return AttendanceImporter().run(source, filename, today=today, dry_run=dry_run).summary()

@@ -13,7 +13,7 @@ from app.labels import TRAINING_CATEGORIES
 from app.models.training import Attendance, TrainingSession
 from app.rules.hours import YEAR_STATUSES
 from app.web.exports import Column
-from app.web.lists import Criteria, Filtered, ListSpec
+from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
 
 def session_filters(args: Mapping[str, str], _d: date) -> Filtered:
@@ -59,6 +59,10 @@ SESSIONS = ListSpec(
     sorts={"date": (TrainingSession.held_on,), "title": (TrainingSession.title,),
            "category": (TrainingSession.category,), "hours": (TrainingSession.hours,)},
     default_sort="-date", tiebreak=(TrainingSession.id.desc(),),
+    bar=FilterBar("training", "training.index", (
+        Filter("year", choices="years", all="全部年度"),
+        Filter("category", choices=TRAINING_CATEGORIES, all="全部类别"),
+        Filter("q", "text", placeholder="培训名称"))),
 )
 
 LEDGER_COLUMNS = [

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 
 from app import clock, scope
 from app.auth.access import require_role, sees_full_ids
+from app.errors import DomainError
 from app.extensions import db
+from app.forms import parse_date
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingSession
-from app.rules.hours import YEAR_STATUSES
+from app.rules import training as rules
+from app.rules.hours import YEAR_STATUSES, pace, records_since
+from app.rules.training import allow_late, closed_since, describe, rule_for
 from app.settings.services import get
 from app.training import bp, services
 from app.training.annual_docx import annual_docx as annual_document
@@ -20,7 +27,7 @@ from app.training.lists import LEDGER_COLUMNS, SESSIONS, attendance_counts
 from app.training.stats import annual_stats
 from app.units import unit_list, unit_name
 from app.web.args import page_arg, query_int
-from app.web.files import content_disposition, record_export
+from app.web.files import download, record_export
 from app.web.lists import xlsx_response
 from app.web.tx import commit_or_errors
 
@@ -93,7 +100,6 @@ def edit(session_id: int):
         if tx.ok:
             return redirect(url_for("training.detail", session_id=s.id))
     # a closed year (the session's, or the one it is being moved to): an admin gives a 补录理由
-    from app.rules.training import closed_since
 
     typed = form.held_on.data if hasattr(form.held_on.data, "year") else None
     closed = closed_since(s.held_on.year) or (closed_since(typed.year) if typed else None)
@@ -117,7 +123,6 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)).all()
     summary = {"total": len(rows), "attended": sum(1 for a, _o, _u in rows if a.status == "attended"),
                "hours": sum(a.credited_hours for a, _o, _u in rows if a.status == "attended")}
-    from app.rules.training import closed_since
 
     return render_template("training/detail.html", s=s, rows=rows, units=unit_list(), summary=summary,
                            closed=closed_since(s.held_on.year),
@@ -127,10 +132,6 @@ def _detail(s: TrainingSession, *, entered: dict | None = None, cell_errors: dic
 
 def _late_reason() -> None:
     """An admin's 补录理由 lets this request write a closed year (audited); others' is ignored."""
-    from flask_login import current_user
-
-    from app.rules.training import allow_late
-
     reason = (request.form.get("late_reason") or "").strip()
     if reason and getattr(current_user, "role", None) == "admin":
         allow_late(reason)
@@ -192,8 +193,6 @@ def remove(session_id: int, att_id: int):
 
 def _ledger_rows():
     """The ledger's arguments from the query string, and its rows (the page and its export)."""
-    from app.settings.services import get
-
     d = clock.today()
     year = query_int("year", d.year)
     required = float(get("training_hours_required"))
@@ -215,8 +214,6 @@ def ledger():
     total = rows[0]["total"] if rows else 0
     pages = max(1, -(-total // per))
     page = min(asked, pages)
-    from app.rules.hours import pace, records_since
-    from app.rules.training import describe, rule_for
 
     rule = rule_for(year, default_total=required)
     return render_template("training/ledger.html", rows=rows, year_pace=pace(rule.total, year, d),
@@ -253,11 +250,7 @@ def annual_docx():
     year = query_int("year", clock.today().year)
     data = annual_document(annual_stats(year), get("org_name"), clock.today())
     record_export(f"{year}年度报告", "docx", 1, {"year": year})
-    db.session.commit()
-    resp = Response(data, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-    resp.headers["Content-Disposition"] = content_disposition(f"{year}年度行政执法人员资格管理情况.docx",
-                                                              f"annual-report-{year}.docx")
-    return resp
+    return download(data, f"{year}年度行政执法人员资格管理情况.docx", f"annual-report-{year}.docx")
 
 
 
@@ -265,12 +258,6 @@ def annual_docx():
 @require_role("admin")
 def rule_save():
     """The settings page's 年度学时要求 section: set (or, with delete, remove) one year's rule."""
-    import re
-
-    from app.errors import DomainError
-    from app.forms import parse_date
-    from app.rules import training as rules
-
     f = request.form
     back = redirect(url_for("settings.index", _anchor="training-rules"))
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, cast, null, or_, select
+from sqlalchemy import Float, Integer, String, cast, literal, null, or_, select, union_all
 
 from app import scope
 from app.audit.services import changes_of, record, snapshot
@@ -17,10 +17,12 @@ from app.formatting import cn_date
 from app.grids import apply_grid
 from app.idnumber import IdNumberError, mask, validate
 from app.labels import ATTENDANCE_STATUSES, TRAINING_CATEGORIES, TRAINING_MODES, lookup
+from app.models.me import TrainingClaim
 from app.models.officers import Officer, Unit
 from app.models.training import Attendance, TrainingSession
 from app.paging import page_of
-from app.rules.hours import on_post, records_since
+from app.rules.hours import attach_year, on_post, parts, records_since, rule_status_sql
+from app.rules.training import category_groups, rule_for
 
 SESSION_FIELDS = ["title", "category", "online", "held_on", "hours", "location", "organiser", "lecturer", "notes",
                   "unit_id"]
@@ -278,10 +280,6 @@ def officer_training(officer_id: int) -> list[dict[str, Any]]:
     """Hours per year with the sessions behind them — and the approved training claims
     (app/me/claims.py, `claim` set: counted like an attended session held on its date, as
     training_hours counts them) — newest year first (one query)."""
-    from sqlalchemy import Integer, String, literal, union_all
-
-    from app.models.me import TrainingClaim
-
     s, a, c = TrainingSession, Attendance, TrainingClaim
     sessions = (select(literal(0, Integer).label("claim"), s.id.label("id"), s.title.label("title"),
                        s.held_on.label("held_on"), s.online.label("online"), s.category.label("category"),
@@ -307,8 +305,6 @@ def _year_parts(y: dict[str, Any]) -> dict[str, Any]:
     """One officer's year against its rule, from the year's sessions: counted hours (online hours
     past the cap dropped, the earliest sessions keeping theirs), counted hours per group, and the
     rule's parts (group, counted, minimum) — what training_hours holds, for the page."""
-    from app.rules.training import category_groups, rule_for
-
     rule = rule_for(y["year"])
     mapping = category_groups()
     used = counted = dropped = 0.0
@@ -340,9 +336,6 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
     the year's rule (`required`: the total when no rule is set). Filters in SQL; with `page`, only
     that page's rows (each row carries `total`, the number of rows on all pages; past the end: the
     last page)."""
-    from app.rules.hours import attach_year, parts, rule_status_sql
-    from app.rules.training import rule_for
-
     rule = rule_for(year, default_total=float(required))
     mins = [g for g, _m in rule.minimums]
     # what each officer owes (from post_since, for the years judged: docs/domain.md) and

@@ -11,17 +11,28 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select
-from sqlalchemy.orm import aliased
 
 from app import clock
+from app.cases.services import year_figures
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.models.certificates import AnnualReview, Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
 from app.models.training import TrainingGroupHours, TrainingHours, TrainingSession
-from app.rules.hours import on_post, records_since, year_bounds
+from app.rules.hours import (
+    attach_year,
+    on_post,
+    owed,
+    parts,
+    records_since,
+    rule_status_sql,
+    year_bounds,
+)
+from app.rules.timeline import effective_officers_on
+from app.rules.training import groups, rule_for
 from app.rules.transfers import unit_on
+from app.settings.services import get
 
 
 def _training(year: int) -> dict[str, Any]:
@@ -39,8 +50,6 @@ def _training(year: int) -> dict[str, Any]:
                func.coalesce(func.sum(th.hours), 0.0), func.coalesce(func.sum(th.counted), 0.0))
         .where(th.year == year)).one()
     # counted person-hours per content group (公共法律知识 …), in the groups' order
-    from app.rules.training import groups
-
     tg = TrainingGroupHours
     per_group = dict(db.session.execute(
         select(tg.grp, func.sum(tg.hours)).where(tg.year == year).group_by(tg.grp)).all())
@@ -88,37 +97,6 @@ def _exams(year: int) -> dict[str, Any]:
             "pass_rate": round(passed / takers, 4) if takers else 0, "by_exam": by_exam}
 
 
-def status_on(day: date):
-    """Subquery: each certificate's status on `day`, from its event history (the last event ≤ day,
-    by effective date, ties the greatest id). One GROUP BY over the events in certificate order
-    with a packed (date, id) MAX — the same pick as ROW_NUMBER() OVER (PARTITION BY certificate
-    ORDER BY effective_on DESC, id DESC) = 1, without sorting 60,000 events."""
-    from app.rules.compliance import pack, unpack_id
-
-    ev = CertificateEvent
-    last = (select(ev.certificate_id, func.max(pack(ev.effective_on, ev.id)).label("key"))
-            .where(ev.effective_on <= day).group_by(ev.certificate_id).subquery("last_event"))
-    picked = aliased(CertificateEvent, name="picked_event")
-    return (select(last.c.certificate_id, picked.to_status)
-            .join(picked, picked.id == unpack_id(last.c.key)).subquery("status_on"))
-
-
-def effective_officers_on(day: date):
-    """Select of officer ids holding an enforcement certificate effective on `day` (by history:
-    its last event on or before `day`, by effective date, ties the greatest id, is to "valid").
-    The certificates in force on `day` by their dates first, then each one's last event by one
-    backward index-only seek in ix_certificate_event_cert_effective — not a GROUP BY over every
-    event of every card (page cost; the same pick as status_on, test_effective_officers_on_*)."""
-    ev = CertificateEvent
-    last_status = (select(ev.to_status)
-                   .where(ev.certificate_id == Certificate.id, ev.effective_on <= day)
-                   .order_by(ev.effective_on.desc(), ev.id.desc()).limit(1)
-                   .correlate(Certificate).scalar_subquery())
-    return (select(Certificate.officer_id)
-            .where(Certificate.kind == "enforcement", Certificate.issued_on <= day,
-                   Certificate.expires_on >= day, last_status == "valid"))
-
-
 def _certificates(year: int) -> dict[str, Any]:
     """The year's certificate figures in one statement (conditional counts over the year's events,
     the holders at year end as a scalar subquery)."""
@@ -156,9 +134,6 @@ def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict
     are judged, how many meet the rule (the total and every group minimum, counted hours, pro rata:
     the TRAINING_SHORTFALL flag's and the ledger's definition, docs/domain.md), how many do not
     (`training_shortfall` = `not_meeting`) and how many are below each group's minimum."""
-    from app.rules.hours import attach_year, owed, rule_status_sql
-    from app.rules.training import rule_for
-
     _, end = year_bounds(year)
     rule = rule_for(year, default_total=float(required))
     q = select(Officer.id).select_from(Officer)
@@ -227,8 +202,6 @@ def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
     docx) and the statistics page. `required_hours`: the total of the year's rule
     (app.rules.training); `rule`: that rule and how the officers judged for the year fared."""
     if required is None:
-        from app.rules.training import rule_for
-
         required = rule_for(year).total
         required = int(required) if float(required).is_integer() else required
     officers, rule = _officers_and_rule(year, required)
@@ -248,8 +221,6 @@ def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
 
 def _cases(year: int) -> dict[str, int]:
     """Penalty cases decided in `year` and how many pass the art. 42 check (docs/domain.md 案件核查)."""
-    from app.cases.services import year_figures
-
     return year_figures(year)
 
 
@@ -257,16 +228,10 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
     """One row per active officer on an enforcement post: hours in `year` against the year's rule
     (app.rules.training; `required`: the total when no rule is set) — credited and counted hours,
     counted hours per content group, online hours counted and dropped, what is missing."""
-    from app.rules.hours import attach_year, parts, rule_status_sql
-    from app.rules.training import groups as all_groups
-    from app.rules.training import rule_for
-
     if required is None:
-        from app.settings.services import get
-
         required = float(get("training_hours_required"))
     rule = rule_for(year, default_total=float(required))
-    names = all_groups()
+    names = groups()
     # each officer under the unit they belonged to at the year's end (today for the current year):
     # officer_unit_history (app/rules/transfers.py)
     q, unit_then = unit_on(select(Officer.id).select_from(Officer), Officer, min(year_bounds(year)[1], clock.today()))

@@ -9,10 +9,11 @@ from flask import render_template
 
 from app import clock
 from app.audit.services import record
-from app.extensions import config_limit, db, limiter
+from app.extensions import config_limit, limiter
+from app.public.hits import count_hit
 from app.public.services import enabled as public_list_enabled
+from app.uow import commit
 from app.verify import bp
-from app.verify.services import count_hit
 from app.verify.services import verify as lookup
 from app.web.tokens import read_token
 
@@ -28,7 +29,7 @@ def verify(token: str):
         why = "签名无效（伪造或被篡改）" if parsed is None else "记录不存在"
         if first:
             record("verify", "", None, f"证书验证失败：{why}（当日首次，之后只计数）")
-        db.session.commit()
+        commit()
         return render_template("verify/invalid.html", reason=why, public_list=public_list_enabled()), 404
     kind, row_id = parsed
     ok = result["document"]["valid"] and result["certificate"]["effective"]
@@ -36,5 +37,4 @@ def verify(token: str):
         record("verify", "attendance" if kind == "training" else "exam_result", row_id,
                f"证书验证：{result['officer']['name']}，{result['document']['title']}"
                f"（{'有效' if ok else '存在问题'}；当日首次，之后只计数）")
-    db.session.commit()
     return render_template("verify/result.html", r=result, public_list=public_list_enabled())

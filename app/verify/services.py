@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import labels as L
+from app.documents.services import certificate_number
 from app.extensions import db
 from app.formatting import cn_date, cn_datetime
 from app.idnumber import mask
@@ -15,12 +16,12 @@ from app.models.certificates import Certificate
 from app.models.exams import ExamResult
 from app.models.officers import Officer
 from app.models.training import Attendance
-from app.rules import compliance
+from app.rules import timeline
 
 
 def _enforcement(officer_id: int, today: date) -> dict[str, Any]:
     """The officer's effective enforcement certificate today, else the latest one and its state."""
-    eff = compliance.best_effective(today)
+    eff = timeline.best_effective(today)
     cert = db.session.scalar(select(Certificate).join(eff, eff.c.cert_id == Certificate.id)
                              .where(eff.c.officer_id == officer_id))
     if cert is not None:
@@ -45,8 +46,6 @@ def _enforcement(officer_id: int, today: date) -> dict[str, Any]:
 
 def verify(kind: str, row_id: int, today: date) -> dict[str, Any] | None:
     """None when the row behind a genuine token no longer exists."""
-    from app.documents.services import certificate_number
-
     if kind == "training":
         att = db.session.get(Attendance, row_id)
         if att is None:
@@ -83,31 +82,3 @@ def verify(kind: str, row_id: int, today: date) -> dict[str, Any] | None:
         "certificate": _enforcement(officer.id, today),
         "today": cn_date(today),
     }
-
-
-def count_hit(kind: str, row_id: int, day: date) -> bool:
-    """Add one to the token's counter for `day`; True when this is its first hit that day.
-
-    Two first hits at the same moment: the loser of the unique (day, kind, row_id) insert
-    falls back to the update, inside a savepoint so the request's transaction survives."""
-    from sqlalchemy import update
-    from sqlalchemy.exc import IntegrityError
-
-    from app.models.verify import VerifyHit
-    from app.models_base import utcnow
-
-    now = utcnow()
-    bump = (update(VerifyHit).where(VerifyHit.day == day, VerifyHit.kind == kind,
-                                    VerifyHit.row_id == row_id)
-            .values(hits=VerifyHit.hits + 1, last_at=now)
-            .execution_options(synchronize_session=False))
-    if db.session.execute(bump).rowcount:
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(VerifyHit(day=day, kind=kind, row_id=row_id, hits=1, first_at=now,
-                                     last_at=now))
-    except IntegrityError:
-        db.session.execute(bump)
-        return False
-    return True

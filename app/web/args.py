@@ -40,21 +40,8 @@ def page_arg(args: Mapping[str, str] | None = None) -> int:
     return min(max(value, 1), PAGE_MAX)
 
 
-def date_arg(args: Mapping[str, str], name: str) -> date | None:
-    """A date in any spelling the imports and forms accept (app.forms.parse_date); else None."""
-    try:
-        return parse_date(str(args.get(name, "") or "")[:30])
-    except ValueError:
-        return None
-
-
 def text_arg(args: Mapping[str, str], name: str, limit: int = 50) -> str:
     return str(args.get(name, "") or "").strip()[:limit]
-
-
-def choice_arg(args: Mapping[str, str], name: str, choices) -> str:
-    value = str(args.get(name, "") or "")
-    return value if value in choices else ""
 
 
 def date_filter(args: Mapping[str, str], name: str, label: str, problems: list[str]) -> date | None:

@@ -7,29 +7,29 @@ the Excel file, the CSV and the terminal show the same headers in the same order
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from app.formatting import days_text
 from app.labels import FLAG_REASONS, FLAGS
-from app.sheets import DAYS_FORMAT, Column, display_width, safe_cell, write_csv, write_xlsx
+from app.sheets import (
+    DAYS_FORMAT,
+    Column,
+    display_width,
+    plain_text,
+    safe_cell,
+    write_csv,
+    write_xlsx,
+)
 
 __all__ = ["Column", "display_width", "safe_cell", "to_xlsx", "to_csv", "to_table"]
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return str(value)
 
 
 def cell_text(col: Column, row: dict[str, Any]) -> str:
     value = col.value(row)
     if col.text is not None:
         return col.text(value)
-    return _plain(value)
+    return plain_text(value)
 
 
 def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, sheet: str = "Sheet1",

@@ -26,9 +26,57 @@ from app.formatting import cn_date
 from app.jobs.services import defer
 from app.sheets import DATE_FORMAT, DATETIME_FORMAT, XLSX_MIME, Column, write_xlsx
 from app.web.args import date_filter, int_arg, page_arg, text_arg
-from app.web.files import content_disposition
+from app.web.files import download
 
 __all__ = ["DATE_FORMAT", "DATETIME_FORMAT", "XLSX_MIME", "Column", "write_xlsx"]
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One control of a list's filter bar; the macro `filter_bar` (templates/macros.html) draws it."""
+
+    name: str                                 # the query-string parameter
+    kind: str = "select"                      # select, text, number, date, check, keep (hidden while set)
+    label: str = ""                           # above the control (labelled bars), else its aria-label
+    choices: Mapping[str, str] | str = field(default_factory=dict)  # code → label, or a list the page
+    #                                           passes by name: units (Unit rows), years, names (strings)
+    all: str = "全部"                          # the empty choice of a select
+    placeholder: str = ""
+    col: str = "col-auto"                     # Bootstrap column classes of its cell
+    title: str = ""                           # a date box's tooltip when it differs from the label
+    raw: bool = False                         # show the value as typed (a bad date stays to be corrected)
+    style: str = ""
+
+
+FILTER_BARS: dict[str, FilterBar] = {}
+
+
+@dataclass(frozen=True)
+class FilterBar:
+    """A list page's filter form: the controls in order and the form's look. Registered by name
+    for the templates (`filter_bar('officers', active, sort, units=units)`)."""
+
+    name: str
+    endpoint: str                             # the list page: 清除条件 and the form's action
+    filters: tuple[Filter, ...]
+    labelled: bool = False                    # labels above the controls, or compact controls
+    form_class: str = "row g-2 mb-3"
+    form_id: str = ""
+    action: bool = False                      # action="{{ url_for(endpoint) }}"
+    submit: str = "查询"
+    submit_class: str = "btn-secondary"
+    clear: str = "清除条件"                     # "": no link back to the whole list
+    clear_always: bool = False                # the link also when no filter is set
+    keep_sort: bool = True                    # a hidden `sort` keeps the chosen order
+
+    def __post_init__(self) -> None:
+        FILTER_BARS[self.name] = self
+
+
+def labelled_bar(name: str, endpoint: str, *filters: Filter) -> FilterBar:
+    """The wide lists' bar: labels above the controls, hidden when printed."""
+    return FilterBar(name, endpoint, filters, labelled=True, form_id="filters", submit_class="btn-primary",
+                     form_class="row g-2 align-items-end mb-3 d-print-none")
 
 
 @dataclass
@@ -147,6 +195,7 @@ class ListSpec:
     per_page: int | None = None                       # None: the PER_PAGE setting
     entity: str = ""                                  # audit entity_type of the export row
     chunk: int = 1000
+    bar: FilterBar | None = None                      # the page's filter form (drawn by filter_bar)
 
     # ------------------------------------------------------------ sort, page
 
@@ -272,9 +321,6 @@ def xlsx_response(rows: Iterable[dict[str, Any]], columns: Sequence[Column], *, 
     data = write_xlsx(counted(), columns, sheet=title, title=f"{heading}　导出日期：{cn_date(today)}")
     record("export", entity, None, f"导出{title} {count[0]} 行（xlsx）",
            {"filters": [None, "；".join(described) or "全部"]})
-    db.session.commit()
-    resp = Response(data, mimetype=XLSX_MIME)
-    resp.headers["Content-Disposition"] = content_disposition(
-        f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
+    resp = download(data, f"{title}_{today.isoformat()}.xlsx", f"{slug}-{today.isoformat()}.xlsx")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

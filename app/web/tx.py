@@ -1,7 +1,8 @@
 """One way for a route to end a change: commit it, or roll it back and show why.
 
-Like Indico's ``RH.process`` (the request handler commits once after the work, and rolls back
-when the work raises), but only for the refusals a person can act on — a ``DomainError`` from a
+The block's work is committed by app.uow.commit() at its end (not after the handler, so the success
+message is flashed only once the commit held); like app.uow for a whole request, but only for the
+refusals a person can act on — a ``DomainError`` from a
 service. Other exceptions pass through untouched (the error handlers deal with them).
 
     with commit_or_errors(form, success="考试信息已保存") as tx:
@@ -27,10 +28,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.forms import show_errors
-
-# Two people saved the same record at once: the version counter (version_id_col) let the first
-# through and found the second's row changed under it. Same words as a stale form (StaleEdit).
-STALE_MESSAGE = "数据已被他人修改（您保存的同时另一人也保存了），请刷新页面查看最新内容后重新编辑"
+from app.uow import STALE_MESSAGE, commit
 
 
 def stale_edit(exc: StaleDataError | None = None) -> StaleEdit:
@@ -55,7 +53,7 @@ def commit_or_errors(form=None, *, success: str | None = None, refused: str = ""
     try:
         try:
             yield tx
-            db.session.commit()
+            commit()  # app.uow: a unique race or a simultaneous save becomes a DomainError
         except StaleDataError as exc:
             raise stale_edit(exc) from exc
     except DomainError as exc:

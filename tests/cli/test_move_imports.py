@@ -7,12 +7,12 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.cases import branches
 from app.cases import services as cases
 from app.extensions import db as _db
 from app.models.audit import AuditEvent
 from app.models.cases import CaseUnit, PenaltyCase
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
+from app.rules import case_units as branches
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory, id_number
 from tests.sheets import xlsx
 

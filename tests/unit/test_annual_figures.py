@@ -14,7 +14,9 @@ from app.extensions import db as _db
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
 from app.models.training import Attendance, TrainingHours, TrainingSession
-from app.training.stats import annual_stats, effective_officers_on, status_on
+from app.rules.timeline import effective_officers_on
+from app.rules.timeline import states_on as status_on
+from app.training.stats import annual_stats
 from tests.factories import CertificateFactory, OfficerFactory
 
 YEARS = (2024, 2025, 2026)

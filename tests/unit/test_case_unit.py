@@ -12,13 +12,14 @@ from datetime import date
 from sqlalchemy import delete, select
 
 from app import clock
-from app.cases import branches, services
+from app.cases import services
 from app.certificates.services import update_certificate
 from app.extensions import db as _db
 from app.models.cases import CaseUnit, PenaltyCase
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
 from app.officers.services import bulk_set_unit
+from app.rules import case_units as branches
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 from tests.sheets import xlsx
 

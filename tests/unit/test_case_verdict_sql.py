@@ -1,6 +1,6 @@
 """The stored art. 42 verdict (case_verdict, kept current by the flush hook of cases/verdicts.py;
 read by the dashboard's count, the case list's filters and counts) gives the same answer as the
-Python check (cases/services._judge_one) on random histories:
+Python check (rules/verdicts.judge_one) on random histories:
 several cards per officer, suspensions and restorations on the check dates themselves, events of
 the same day, override notes, cards still being applied for, supervision cards sharing a number,
 unknown and repeated numbers, cases with and without 立案日期."""

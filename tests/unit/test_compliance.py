@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from app.rules import compliance
+from app.rules import compliance, timeline
 from tests.conftest import TODAY
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 
@@ -267,8 +267,8 @@ def test_day_number_in_sql_is_epoch_days_in_python(db, day):
 
     from app.extensions import db as _db
 
-    got = _db.session.scalar(select(compliance.day_number(literal(day, Date))))
-    assert got == compliance.epoch_days(day) == (day - date(1970, 1, 1)).days
+    got = _db.session.scalar(select(timeline.day_number(literal(day, Date))))
+    assert got == timeline.epoch_days(day) == (day - date(1970, 1, 1)).days
 
 
 def test_sqlite_reads_officers_for_the_flags_from_the_index_not_the_photo_rows(db):

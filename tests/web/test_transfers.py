@@ -9,13 +9,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from app.cases import branches
 from app.cases import services as cases
 from app.extensions import db as _db
 from app.models.audit import AuditEvent
 from app.models.cases import CaseUnit, PenaltyCase
 from app.models.certificates import Certificate
 from app.models.officers import Officer, OfficerUnitHistory, Unit
+from app.rules import case_units as branches
 from tests.conftest import csrf_from, login, make_user
 from tests.factories import CertificateFactory, OfficerFactory, UnitFactory
 from tests.web.test_api import bearer, issue

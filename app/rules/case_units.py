@@ -7,7 +7,7 @@ the officers its certificate numbers resolve to (any certificate with that numbe
 case's 决定日期 (officer_unit_history, app/rules/transfers.py; the current unit where no interval
 covers the date); a case spanning two branches belongs to both. So it depends on the case and its numbers, the
 certificates' numbers and officers, the officers' units and the units' names. It is kept current in
-the same transaction as the verdicts (cases/verdicts.py): every re-judging also re-resolves the same
+the same transaction as the verdicts (rules/verdicts.py): every re-judging also re-resolves the same
 cases; the flush hook there adds the cases touched by an officer moving to another unit and by a
 unit being created, renamed or deleted. Bulk Core writes that move officers call
 `refresh_case_units(session, officer_ids=…)`. `flask check cases` compares it with a fresh
