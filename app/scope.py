@@ -22,6 +22,7 @@ a record exists elsewhere (a unit name an import row names, a unique ID number).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import wraps
 
 from flask import abort, g, has_app_context, has_request_context, request
 from sqlalchemy import ColumnElement, and_, event, false, inspect, or_, select, true
@@ -352,9 +353,12 @@ def scoped_models() -> list:
     return _SCOPED_MODELS
 
 
-def _scope_lambda(model, ids, shared):
+def _scope_lambda(model, ids, shared, per_row: bool = False):
     """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
-    (the flag engine joins training_hours twice under two names). `ids` is a bound parameter."""
+    (the flag engine joins training_hours twice under two names). `ids` is a bound parameter.
+    `per_row` (SQLite, see `PER_ROW`): a row keyed by officer or certificate is checked by a
+    correlated EXISTS on its officer (one primary-key lookup per row read) instead of
+    `officer_id IN (the branch's officers)`."""
     o = Officer.__table__
     c = Unit.metadata.tables["certificate"]
     if model is Unit:
@@ -368,6 +372,15 @@ def _scope_lambda(model, ids, shared):
     if model.__tablename__ in SHARED_TABLES:
         return lambda cls: shared_clause(cls, shared)
     cols = model.__table__.c
+    if per_row and not ("case_id" in cols and _refers_to(cols.case_id, "penalty_case")):
+        so, sc = o.alias("scope_officer"), c.alias("scope_certificate")
+        if "officer_id" in cols and _refers_to(cols.officer_id, "officer"):
+            return lambda cls: select(so.c.id).where(
+                so.c.id == cls.officer_id, so.c.unit_id.in_(ids)).correlate_except(so).exists()
+        if ("certificate_id" in cols and _refers_to(cols.certificate_id, "certificate")
+                and not ("officer_id" in cols and _refers_to(cols.officer_id, "officer"))):
+            return lambda cls: select(sc.c.id).join(so, so.c.id == sc.c.officer_id).where(
+                sc.c.id == cls.certificate_id, so.c.unit_id.in_(ids)).correlate_except(sc, so).exists()
     if "case_id" in cols and _refers_to(cols.case_id, "penalty_case"):
         return lambda cls: cls.case_id.in_(_case_ids(ids))
     if "officer_id" in cols and _refers_to(cols.officer_id, "officer"):
@@ -390,19 +403,56 @@ def _add_scope(state) -> None:
     ids = scope_ids()
     if ids is None:
         return
-    state.statement = state.statement.options(*_options(ids, shared_ids()))
+    per_row = ((state.execution_options.get(_PER_ROW) or state.session.info.get(_PER_ROW))
+               and PER_ROW.get(state.session.get_bind().dialect.name, False))
+    state.statement = state.statement.options(*_options(ids, shared_ids(), bool(per_row)))
 
 
-def _options(ids: list[int], shared: list[int]) -> list:
-    """The criteria options of this scope, built once per request (app context) and put on each of
-    its statements (building ~20 of them for every statement cost more than running most)."""
-    key = (tuple(ids), tuple(shared))
-    cached = g.get("_scope_opts")
-    if cached is None or cached[0] != key:
-        cached = (key, [with_loader_criteria(cls, _scope_lambda(cls, ids, shared), include_aliases=True)
-                        for cls in scoped_models()])
-        g._scope_opts = cached
-    return cached[1]
+# A statement that reads a few rows (one officer's cards, a page of rows picked by id) but carries
+# the scope's `officer_id IN (the branch's officers)` makes SQLite build that list of ~4,000
+# officers (~8,000 certificates for `certificate_id IN …`) once per occurrence — and sometimes
+# drive the statement from it. Such statements ask for the per-row form: the execution option
+# `PER_ROW_OPTION`, or every statement of a view decorated with `per_row` (the officer page).
+# Statements over a large part of the branch keep the set form (one list beats a lookup per row).
+# PostgreSQL plans `IN (subquery)` and a correlated EXISTS alike (a semi-join): the set form there.
+PER_ROW = {"sqlite": True}
+_PER_ROW = "scope_per_row"
+PER_ROW_OPTION = {_PER_ROW: True}
+
+
+def per_row(view):
+    """Decorator: the scope's conditions on rows keyed by officer or certificate are checked row by
+    row (a correlated EXISTS on the row's officer) in every statement `view` runs."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        info = db.session.info
+        outer = info.get(_PER_ROW)
+        info[_PER_ROW] = True
+        try:
+            return view(*args, **kwargs)
+        finally:
+            if not outer:
+                info.pop(_PER_ROW, None)
+
+    return wrapper
+
+
+_OPTIONS: dict[tuple, list] = {}
+
+
+def _options(ids: list[int], shared: list[int], per_row: bool = False) -> list:
+    """The criteria options of this scope, built once per process for each scope (subtree, shared
+    units, form) and put on each of its statements: building the ~25 options cost 15–40 ms of CPU
+    per request, more than most scoped pages' statements (the options hold only the unit ids, which
+    are part of the key; at most a few hundred scopes: the cache is emptied beyond that)."""
+    key = (tuple(ids), tuple(shared), per_row)
+    opts = _OPTIONS.get(key)
+    if opts is None:
+        if len(_OPTIONS) >= 256:
+            _OPTIONS.clear()
+        opts = _OPTIONS[key] = [with_loader_criteria(cls, _scope_lambda(cls, ids, shared, per_row),
+                                                     include_aliases=True) for cls in scoped_models()]
+    return opts
 
 
 def _public_request() -> bool:

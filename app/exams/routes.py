@@ -165,7 +165,7 @@ def grid_page(exam: Exam, search: str, page: int, per_page: int) -> tuple[list, 
     rows = db.session.execute(
         select(ExamResult, Officer, Unit).join(Officer, Officer.id == ExamResult.officer_id)
         .join(Unit, Unit.id == Officer.unit_id).where(ExamResult.id.in_([r.id for r in picked]))
-        .order_by(*order)).all()
+        .order_by(*order).execution_options(**scope.PER_ROW_OPTION)).all()  # the page's rows by id
     return rows, shown, total
 
 

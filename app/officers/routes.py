@@ -295,6 +295,7 @@ def _officer_edit(officer: Officer | None):
 
 
 @bp.route("/officers/<int:officer_id>")
+@scope.per_row  # one officer's rows in every section (app/scope.py PER_ROW)
 def detail(officer_id: int):
     officer = db.session.scalars(
         select(Officer)
