@@ -98,7 +98,7 @@ def commit_or_exit(*errors: type[Exception]) -> Iterator[None]:
 # --- the session's write flag ------------------------------------------------------------------
 
 @event.listens_for(Session, "after_flush")
-def _after_flush(session, flush_context) -> None:
+def _after_flush(session, _flush_context) -> None:
     session.info[_WROTE] = True
 
 

@@ -35,3 +35,5 @@ _.bar, _.CASE_FILTERS, _.REVIEW_FILTERS
 _.import_officers, _.import_certificates, _.effective_in_year, _.effective_span, _.settle
 # the Python statement of the training-hours rule, which rule_status_sql's docstring mirrors
 _.year_status
+# Flask's CLI finds the factory by name (`flask --app app`); a flag on flask.g read back with g.pop
+_.create_app, _._uow_failed
