@@ -1,4 +1,5 @@
-"""The `flask` command groups (a contract: docs/domain.md 命令行约定), gathered here; each module's cli.py defines its own.
+"""The `flask` command groups (a contract: docs/domain.md 命令行约定), gathered here; each module's
+cli.py defines its own.
 
 Shared click types live in app/cli_types.py (a leaf module), so no module imports this one.
 """

@@ -51,7 +51,8 @@ class CnDateField(DateField):
     widget = TextInput()
 
     def __init__(self, label=None, validators=None, **kwargs):
-        render_kw = {"placeholder": "如 2024年3月1日", "autocomplete": "off", "data-date": "", **(kwargs.pop("render_kw", None) or {})}
+        render_kw = {"placeholder": "如 2024年3月1日", "autocomplete": "off", "data-date": "",
+                     **(kwargs.pop("render_kw", None) or {})}
         super().__init__(label, validators, render_kw=render_kw, **kwargs)
 
     def process_formdata(self, valuelist):

@@ -19,7 +19,8 @@ EDUCATIONS = {
 }
 EMPLOYMENT_STATUSES = {
     "active": "在职",
-    "transferred": "调出",  # 调出: left the organisation (docs/domain.md); imports still accept 调离 (EMPLOYMENT_STATUS_ALIASES)
+    # 调出: left the organisation (docs/domain.md); imports still accept 调离 (EMPLOYMENT_STATUS_ALIASES)
+    "transferred": "调出",
     "retired": "退休",
     "resigned": "辞职",
     "dismissed": "辞退",

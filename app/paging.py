@@ -21,7 +21,8 @@ def page_of(q: Select, order, page: int, per_page: int, late=None) -> tuple[list
     pages = (inner.c.page_total + (per_page - 1)) // per_page
     shown = case((pages < page, pages), else_=page) if page > 1 else 1
     rows = db.session.execute(
-        select(inner, *(late(inner) if late else ())).where(inner.c.page_pos > (shown - 1) * per_page, inner.c.page_pos <= shown * per_page)
+        select(inner, *(late(inner) if late else ()))
+        .where(inner.c.page_pos > (shown - 1) * per_page, inner.c.page_pos <= shown * per_page)
         .order_by(inner.c.page_pos)).all()
     total = rows[0].page_total if rows else 0
     return rows, total, max(1, min(page, -(-total // per_page))) if total else 1

@@ -3,12 +3,12 @@ in, PDF bytes out.
 
 Long documents are laid out in chunks of `items` (table rows, certificates, unit notices): WeasyPrint
 keeps the layout of every page in memory until it writes, so a long table in one piece needs
-memory in proportion to its length (notes/benchmarks.md). Each chunk is cut at a page boundary — when the chunk's last page is not its final
-one, that page is dropped and the next chunk starts with the first item that was on it — so the
-joined document breaks exactly where a single render would. "第 x / y 页" cannot be known inside a
-chunk, so it is stamped on afterwards: one small WeasyPrint render of the page numbers, merged onto
-the pages with pypdf. No page of the body uses counter(pages), which also spares WeasyPrint its
-second layout pass.
+memory in proportion to its length (notes/benchmarks.md). Each chunk is cut at a page boundary —
+when the chunk's last page is not its final one, that page is dropped and the next chunk starts
+with the first item that was on it — so the joined document breaks exactly where a single render
+would. "第 x / y 页" cannot be known inside a chunk, so it is stamped on afterwards: one small
+WeasyPrint render of the page numbers, merged onto the pages with pypdf. No page of the body uses
+counter(pages), which also spares WeasyPrint its second layout pass.
 
 Fonts: every chunk (and the stamp) is drawn with one font configuration and one font table, so
 chunk k's PDF embeds the subset of every glyph drawn so far — WeasyPrint keeps the font's own glyph

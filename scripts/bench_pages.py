@@ -165,7 +165,8 @@ def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:
     cases, links = [], []
     for i in range(1, n + 1):
         decided = date(2025, 1, 1) + timedelta(days=rng.randint(0, 530))
-        cases.append({"id": i, "case_no": f"罚〔{decided.year}〕{i}号", "title": f"案件{i}", "unit": f"单位{i % 50:04d}",
+        cases.append({"id": i, "case_no": f"罚〔{decided.year}〕{i}号", "title": f"案件{i}",
+                      "unit": f"单位{i % 50:04d}",
                       "decided_on": decided, "officer_names": "", "outcome": "",
                       "opened_on": decided - timedelta(days=rng.randint(5, 90)) if i % 2 else None,
                       "created_at": now, "updated_at": now})
@@ -395,8 +396,9 @@ def _client_loop(base: str, path: str, stop: float, done: list[int]) -> None:
 
 
 def gunicorn_rps(url: str, postmaster: int, seconds: int = 10) -> dict[str, tuple[float, float]]:
-    """{path: (measured requests/s, CPU-bound capacity)} of / and /flags under gunicorn (deploy/gunicorn.conf.py, 2 workers)
-    against `url`'s database. Measured: what 4 client threads got on this machine as it is.
+    """{path: (measured requests/s, CPU-bound capacity)} of / and /flags under gunicorn
+    (deploy/gunicorn.conf.py, 2 workers) against `url`'s database. Measured: what 4 client threads
+    got on this machine as it is.
     Capacity: 2 cores / (gunicorn's CPU + PostgreSQL's CPU per request, read from /proc over the
     run) — the rate the two cores would give if nothing else ran on them."""
     import socket
@@ -449,7 +451,8 @@ def table(res: dict[str, list[dict]]) -> str:
 
     def cols(lb):
         c = [f"{lb} CPU p50/p95 ms", f"{lb} wall p50/p95 ms", f"{lb} db exec p50 ms"]
-        return c + ([f"{lb} server CPU ms", f"{lb} CPU app+server ms"] if lb.startswith("PostgreSQL") else []) + [f"{lb} stmts"]
+        server = [f"{lb} server CPU ms", f"{lb} CPU app+server ms"] if lb.startswith("PostgreSQL") else []
+        return c + server + [f"{lb} stmts"]
 
     head = ["page"] + [c for lb in labels for c in cols(lb)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]

@@ -1,4 +1,5 @@
-"""Benchmark the roster PDF (docs/architecture.md, Cost targets): our chunked path vs WeasyPrint alone on the same table.
+"""Benchmark the roster PDF (docs/architecture.md, Cost targets): our chunked path vs WeasyPrint alone
+on the same table.
 
     .venv/bin/python scripts/bench_roster.py [--officers 5000] [--per-chunk N]
 
@@ -29,8 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TODAY = date(2026, 6, 15)
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒伊亚宜可姬舒影荔枝思丽"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁"
+            "任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤单")
+GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彩春菊兰凤洁梅琳素云莲真环雪荣爱"
+         "妹霞香月莺媛艳瑞凡佳嘉琼勤珍贞莉桂娣叶璧璐娅琦晶妍茜秋珊莎锦黛青倩婷姣婉娴瑾颖露瑶怡婵雁蓓纨仪荷丹"
+         "蓉眉君琴蕊薇菁梦岚苑婕馨瑗琰韵融园艺咏卿聪澜纯毓悦昭冰爽琬茗羽希宁欣飘育滢馥筠柔竹霭凝晓欢霄枫芸菲寒"
+         "伊亚宜可姬舒影荔枝思丽")
 
 
 def app_for(db_url: str):
@@ -130,7 +135,8 @@ def measure(db_path: str, mode: str, per_chunk: int) -> dict:
                     descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
                     font_files.update(descriptor.raw_get(k).idnum for k in ("/FontFile2", "/FontFile3")
                                       if k in descriptor)
-    return {"mode": mode, "rows": rows, "pages": pages, "bytes": len(pdf), "font_files": len(font_files), "wall_s": round(wall, 2),
+    return {"mode": mode, "rows": rows, "pages": pages, "bytes": len(pdf), "font_files": len(font_files),
+            "wall_s": round(wall, 2),
             "cpu_s": round((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), 2),
             "peak_rss_mb": round(vm_hwm_mb(), 1), "query_wall_s": round(query[0], 2),
             "query_cpu_s": round(query[1], 2)}

@@ -170,13 +170,15 @@ def main() -> int:
             "from app import create_app; from app.extensions import db; "
             "from sqlalchemy import text; app = create_app()\n"
             "with app.app_context():\n"
-            f"    print(' '.join(db.session.scalars(text('SELECT id_number FROM officer ORDER BY id LIMIT {args.candidates}'))))")],
+            "    print(' '.join(db.session.scalars(text("
+            f"'SELECT id_number FROM officer ORDER BY id LIMIT {args.candidates}'))))")],
             env).stdout.split()
         enrol = [*flask, "exams", "enrol", exam_id]
         for x in ids:
             enrol += ["--id-number", x]
         run(enrol, env)
-        run([*flask, "exams", "paper", exam_id, "--rule", "单选=20x2", "--rule", "多选=10x3", "--rule", "判断=10x3"], env)
+        run([*flask, "exams", "paper", exam_id, "--rule", "单选=20x2", "--rule", "多选=10x3",
+             "--rule", "判断=10x3"], env)
         codes = json.loads(run([*flask, "exams", "codes", exam_id, "--format", "json"], env).stdout)
         t_open = time.monotonic()
         run([*flask, "exams", "open", exam_id, "--minutes", "30"], env)

@@ -17,13 +17,15 @@ DEFAULT_PER_PAGE = 50
 
 class OfficersArgs(Schema):
     unit = fields.String(metadata={"description": "单位名称：该单位及其全部下级单位（在调用者的范围内）"})
-    q = fields.String(metadata={"description": "姓名（部分匹配）或完整的 18 位身份证号（查看员的令牌不能按身份证号搜索：403；"
+    q = fields.String(metadata={"description": "姓名（部分匹配）或完整的 18 位身份证号"
+                                               "（查看员的令牌不能按身份证号搜索：403；"
                                                "按身份证号搜索每小时有次数限制：429，每次记入操作日志）"})
     flag = fields.String(validate=validate.OneOf(FLAG_ORDER), metadata={"description": "只看带此问题提示的人员"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=PAGE_MAX),
                           metadata={"description": f"页码，从 1 开始，至多 {PAGE_MAX}"})
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE, validate=validate.Range(min=1),
-                              metadata={"description": f"每页条数，默认 {DEFAULT_PER_PAGE}，超过 {MAX_PER_PAGE} 按 {MAX_PER_PAGE}"})
+                              metadata={"description": f"每页条数，默认 {DEFAULT_PER_PAGE}，"
+                                                       f"超过 {MAX_PER_PAGE} 按 {MAX_PER_PAGE}"})
 
 
 class CertificateArgs(Schema):

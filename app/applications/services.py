@@ -124,7 +124,8 @@ def pending_clause(user):
     """WHERE clause of the applications waiting for `user` (their 待办): a step they decide (not
     their own submission) and those returned to their unit. The scope does the rest: only the
     user's subtree is seen, so 单位初审 is the officer's unit or one above it."""
-    decide = [s for s, roles in STEP_ROLES.items() if user.role in roles and (s == "unit_review" or _is_root_user(user))]
+    decide = [s for s, roles in STEP_ROLES.items()
+              if user.role in roles and (s == "unit_review" or _is_root_user(user))]
     parts = []
     if decide:
         parts.append(and_(Application.state.in_(decide),
@@ -192,16 +193,19 @@ def check_officers(officers: Sequence[Officer], kind: str, submitted_on: date
     ids = [o.id for o in officers]
     eligible = set(settings.get("eligible_establishments"))
     open_for = set(db.session.scalars(select(Application.officer_id).where(
-        Application.officer_id.in_(ids), Application.kind == kind, Application.state.in_(OPEN_STATES)))) if ids else set()
+        Application.officer_id.in_(ids), Application.kind == kind,
+        Application.state.in_(OPEN_STATES)))) if ids else set()
     cards = _cards(ids, kind, submitted_on)
     refused = []
     for o in officers:
         if kind != "cancel" and o.employment_status != "active":
-            refused.append(Refusal(o, "not_active", f"{o.name}当前为“{EMPLOYMENT_STATUSES.get(o.employment_status, o.employment_status)}”，"
+            status = EMPLOYMENT_STATUSES.get(o.employment_status, o.employment_status)
+            refused.append(Refusal(o, "not_active", f"{o.name}当前为“{status}”，"
                                                     f"不在职，不能{APPLICATION_KINDS[kind]}"))
         elif kind != "cancel" and o.establishment not in eligible:
-            refused.append(Refusal(o, "ineligible", f"{o.name}的编制类型为“{ESTABLISHMENTS.get(o.establishment, o.establishment)}”，"
-                                                    "不符合持证条件"))
+            refused.append(Refusal(o, "ineligible",
+                                   f"{o.name}的编制类型为“{ESTABLISHMENTS.get(o.establishment, o.establishment)}”，"
+                                   "不符合持证条件"))
         elif o.id in open_for:
             refused.append(Refusal(o, "duplicate", f"{o.name}已有一份{APPLICATION_KINDS[kind]}申请正在办理"))
         elif kind in CARD_STATUSES and o.id not in cards:
@@ -217,7 +221,8 @@ def submit_many(officers: Sequence[Officer], kind: str, *, reason: str = "", sub
     today = clock.today()
     submitted_on = submitted_on or today
     if kind not in APPLICATION_KINDS:
-        raise WorkflowError(f"未知的申请类型“{kind}”，可选：new（申领）、renew（换证）、replace（补证）、cancel（注销）",
+        raise WorkflowError(f"未知的申请类型“{kind}”，"
+                            "可选：new（申领）、renew（换证）、replace（补证）、cancel（注销）",
                             400, "invalid_kind")
     if submitted_on > today:
         raise WorkflowError(f"收件日期（{cn_date(submitted_on)}）不能晚于今天", 400, "invalid_date")
@@ -269,7 +274,8 @@ def submit_many(officers: Sequence[Officer], kind: str, *, reason: str = "", sub
     return created, refused
 
 
-def submit(officer: Officer, kind: str, *, reason: str = "", submitted_on: date | None = None, user=None) -> Application:
+def submit(officer: Officer, kind: str, *, reason: str = "", submitted_on: date | None = None,
+           user=None) -> Application:
     created, _ = submit_many([officer], kind, reason=reason, submitted_on=submitted_on, user=user)
     return created[0]
 
@@ -285,7 +291,8 @@ def exam_candidates(exam: Exam) -> list[Officer]:
 
 def _act(app: Application, step: str, decision: str, user, reason: str = "") -> ApplicationAction:
     act = ApplicationAction(step=step, decision=decision, user_id=getattr(user, "id", None),
-                            actor=getattr(user, "username", "") or "命令行", acted_on=clock.today(), reason=reason or "")
+                            actor=getattr(user, "username", "") or "命令行", acted_on=clock.today(),
+                            reason=reason or "")
     app.actions.append(act)
     return act
 
@@ -309,7 +316,8 @@ def _require_open_step(app: Application, user) -> str:
     if app.state in FINISHED:
         raise WorkflowError(f"申请 {app.number} 已{APPLICATION_STATES[app.state]}，不能再审批", 409, "finished")
     if app.state not in APPLICATION_STEPS:
-        raise WorkflowError(f"申请 {app.number} 当前为“{APPLICATION_STATES[app.state]}”，没有待审批的环节", 409, "not_at_step")
+        raise WorkflowError(f"申请 {app.number} 当前为“{APPLICATION_STATES[app.state]}”，没有待审批的环节",
+                            409, "not_at_step")
     if app.submitted_by_id is not None and app.submitted_by_id == getattr(user, "id", None):
         raise WorkflowError("不能审批自己提交的申请", 403, "own_submission")
     if not may_decide(user, app):

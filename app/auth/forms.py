@@ -22,7 +22,8 @@ class LoginForm(FlaskForm):
 class UserForm(CompleteForm):
     optional_in_post = ("unit_id",)  # absent: the scope stays as it was
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=50),
-                                              Regexp(r"^[A-Za-z0-9_.-]+$", message="用户名只能包含字母、数字、点、下划线和连字符")])
+                                              Regexp(r"^[A-Za-z0-9_.-]+$",
+                                                     message="用户名只能包含字母、数字、点、下划线和连字符")])
     display_name = StringField("姓名", validators=[Optional(), Length(max=50)])
     role = SelectField("角色", choices=list(ROLES.items()))
     unit_id = SelectField("管辖范围", coerce=lambda v: None if v in (None, "", "None") else int(v),

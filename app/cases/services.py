@@ -14,8 +14,8 @@ current by every write that can change it: app/rules/verdicts.py):
 
 `judge()` (app/rules/verdicts.py) loads the cases with their numbers, the certificates they name, every enforcement
 certificate of those officers and all their events in three queries whatever the number of cases,
-then decides in Python (an officer's certification per day is memoised). Hypothetical events (a suspension about to be entered) can be laid over the history to
-count the verdicts it would change.
+then decides in Python (an officer's certification per day is memoised). Hypothetical events (a
+suspension about to be entered) can be laid over the history to count the verdicts it would change.
 """
 
 from __future__ import annotations

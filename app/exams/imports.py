@@ -46,71 +46,9 @@ class ScoreImporter(Importer):
             rows_by_number[number].error(name, message)
 
         officers = resolve_officers(sheet, today)
-        exams: dict[tuple[str, date], dict[str, Any]] = {}
-        plan, seen = [], {}
-        for row in sheet.rows:
-            number, v = row.number, {k: row.get(k) for k in row.values}
-            if not v.get("title"):
-                error(number, "title", "考试名称不能为空")
-            if not v.get("date"):
-                error(number, "date", "考试日期不能为空")
-            if not (v.get("title") and v.get("date")):
-                continue
-            key = (v["title"], v["date"])
-            spec = exams.setdefault(key, {"row": number, "kind": v.get("kind"), "max_score": v.get("max_score"),
-                                          "pass_score": v.get("pass_score"), "makeup_of": v.get("makeup_of")})
-            for f in ("kind", "max_score", "pass_score", "makeup_of"):
-                if v.get(f) and spec[f] and v[f] != spec[f]:
-                    error(number, f, f"同一考试与第 {spec['row']} 行不一致")
-                spec[f] = spec[f] or v.get(f)
-            officer = officers.get(number)
-            if officer is None:
-                continue
-            if (key + (officer.id,)) in seen:
-                error(number, "id_number", f"与第 {seen[key + (officer.id,)]} 行重复")
-                continue
-            seen[key + (officer.id,)] = number
-            plan.append((number, key, officer, v.get("score")))
-        existing: dict[tuple[str, date], Exam | None] = {}
-        makeups: dict[tuple[str, date], Exam] = {}
-        in_file_makeups: dict[tuple[str, date], tuple[str, date]] = {}
-        for key, spec in exams.items():
-            exam = db.session.scalar(select(Exam).where(Exam.title == key[0], Exam.held_on == key[1]))
-            existing[key] = exam
-            if spec["makeup_of"]:
-                # the exam repeated: the latest earlier one of that title, in this file or already stored
-                in_file = [k for k in exams if k[0] == spec["makeup_of"] and k[1] <= key[1] and k != key]
-                if in_file:
-                    in_file_makeups[key] = max(in_file, key=lambda k: k[1])
-                else:
-                    orig = db.session.scalars(select(Exam).where(
-                        Exam.title == spec["makeup_of"], Exam.held_on <= key[1]).order_by(Exam.held_on.desc())).first()
-                    if orig is None:
-                        error(spec["row"], "makeup_of", f"没有名为“{spec['makeup_of']}”且早于本次考试的考试")
-                        continue
-                    makeups[key] = orig
-            if exam is None:
-                errors = exam_services.validate_exam_data({
-                    "title": key[0], "held_on": key[1], "kind": spec["kind"] or "qualification",
-                    "max_score": spec["max_score"], "pass_score": spec["pass_score"],
-                    "makeup_of_id": makeups[key].id if key in makeups else None})
-                for f, message in errors.items():
-                    error(spec["row"], {"held_on": "date", "makeup_of_id": "makeup_of"}.get(f, f), message)
-        for number, key, officer, score in plan:
-            exam = existing[key]
-            spec = exams[key]
-            try:
-                mx = float(spec["max_score"]) if spec["max_score"] else (exam.max_score if exam else 100.0)
-            except ValueError:
-                continue  # reported above
-            probe_exam = Exam(max_score=mx, pass_score=0)
-            try:
-                exam_services.set_result(probe_exam, ExamResult(), score, False)
-            except DomainError as exc:
-                error(number, "score", str(exc))
-            orig = makeups.get(key)
-            if orig is not None and officer.id in exam_services.passed_officers(orig):
-                error(number, "id_number", f"{officer.name} 已通过原考试“{orig.title}”，不需要补考")
+        exams, plan = _plan_rows(sheet, officers, error)
+        existing, makeups, in_file_makeups = _find_exams(exams, error)
+        _check_scores(plan, exams, existing, makeups, error)
         return {"exams": exams, "existing": existing, "makeups": makeups,
                 "in_file_makeups": in_file_makeups, "plan": plan}
 
@@ -174,6 +112,87 @@ class ScoreImporter(Importer):
         db.session.flush()
         result.created_ids["exam"] = [existing[k].id for k in created_exams]
         result.created_ids["exam_result"] = [r.id for r in created_results]
+
+
+def _plan_rows(sheet: Sheet, officers, error):
+    """The exams the rows name (their specification, first row wins) and the (row, exam key, officer, score)
+    plan; rows without a title or date, or repeating an officer in one exam, are reported."""
+    exams: dict[tuple[str, date], dict[str, Any]] = {}
+    plan, seen = [], {}
+    for row in sheet.rows:
+        number, v = row.number, {k: row.get(k) for k in row.values}
+        if not v.get("title"):
+            error(number, "title", "考试名称不能为空")
+        if not v.get("date"):
+            error(number, "date", "考试日期不能为空")
+        if not (v.get("title") and v.get("date")):
+            continue
+        key = (v["title"], v["date"])
+        spec = exams.setdefault(key, {"row": number, "kind": v.get("kind"), "max_score": v.get("max_score"),
+                                      "pass_score": v.get("pass_score"), "makeup_of": v.get("makeup_of")})
+        for f in ("kind", "max_score", "pass_score", "makeup_of"):
+            if v.get(f) and spec[f] and v[f] != spec[f]:
+                error(number, f, f"同一考试与第 {spec['row']} 行不一致")
+            spec[f] = spec[f] or v.get(f)
+        officer = officers.get(number)
+        if officer is None:
+            continue
+        if (key + (officer.id,)) in seen:
+            error(number, "id_number", f"与第 {seen[key + (officer.id,)]} 行重复")
+            continue
+        seen[key + (officer.id,)] = number
+        plan.append((number, key, officer, v.get("score")))
+    return exams, plan
+
+
+def _find_exams(exams, error):
+    """Each exam stored already (or None: to be created), the stored exam each make-up repeats, and the
+    make-ups that repeat an exam of this file; a new exam's data is validated."""
+    existing: dict[tuple[str, date], Exam | None] = {}
+    makeups: dict[tuple[str, date], Exam] = {}
+    in_file_makeups: dict[tuple[str, date], tuple[str, date]] = {}
+    for key, spec in exams.items():
+        exam = db.session.scalar(select(Exam).where(Exam.title == key[0], Exam.held_on == key[1]))
+        existing[key] = exam
+        if spec["makeup_of"]:
+            # the exam repeated: the latest earlier one of that title, in this file or already stored
+            in_file = [k for k in exams if k[0] == spec["makeup_of"] and k[1] <= key[1] and k != key]
+            if in_file:
+                in_file_makeups[key] = max(in_file, key=lambda k: k[1])
+            else:
+                orig = db.session.scalars(select(Exam).where(
+                    Exam.title == spec["makeup_of"], Exam.held_on <= key[1]).order_by(Exam.held_on.desc())).first()
+                if orig is None:
+                    error(spec["row"], "makeup_of", f"没有名为“{spec['makeup_of']}”且早于本次考试的考试")
+                    continue
+                makeups[key] = orig
+        if exam is None:
+            errors = exam_services.validate_exam_data({
+                "title": key[0], "held_on": key[1], "kind": spec["kind"] or "qualification",
+                "max_score": spec["max_score"], "pass_score": spec["pass_score"],
+                "makeup_of_id": makeups[key].id if key in makeups else None})
+            for f, message in errors.items():
+                error(spec["row"], {"held_on": "date", "makeup_of_id": "makeup_of"}.get(f, f), message)
+    return existing, makeups, in_file_makeups
+
+
+def _check_scores(plan, exams, existing, makeups, error) -> None:
+    """Each planned score fits its exam, and no one sits a make-up of an exam they passed."""
+    for number, key, officer, score in plan:
+        exam = existing[key]
+        spec = exams[key]
+        try:
+            mx = float(spec["max_score"]) if spec["max_score"] else (exam.max_score if exam else 100.0)
+        except ValueError:
+            continue  # reported above
+        probe_exam = Exam(max_score=mx, pass_score=0)
+        try:
+            exam_services.set_result(probe_exam, ExamResult(), score, False)
+        except DomainError as exc:
+            error(number, "score", str(exc))
+        orig = makeups.get(key)
+        if orig is not None and officer.id in exam_services.passed_officers(orig):
+            error(number, "id_number", f"{officer.name} 已通过原考试“{orig.title}”，不需要补考")
 
 
 def _score_of(score: Any) -> tuple[float | None, bool]:

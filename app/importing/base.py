@@ -319,22 +319,7 @@ class Importer:
             values: dict[str, Any] = {}
             row = Row(number, values, headers, problems)
             for h, col, share, memo in items:
-                cell = raw.get(h)
-                key = (type(cell), cell)
-                try:
-                    value = memo.get(key, _MISSING)
-                except TypeError:  # not hashable: no cell type of the readers, but be safe
-                    key, value = None, _MISSING
-                if value is _MISSING:
-                    try:
-                        value = convert(cell, col)
-                    except CellError as exc:
-                        value = exc
-                    else:
-                        if share:
-                            value = shared.setdefault((type(value), value), value)
-                    if key is not None and len(memo) < _MEMO_LIMIT:
-                        memo[key] = value
+                value = _convert_cell(raw.get(h), col, share, memo, shared)
                 if isinstance(value, CellError):
                     values[col.field] = BAD
                     row.error(col.field, str(value))
@@ -490,6 +475,27 @@ class Importer:
                 row.error(name, f"单位“{value}”尚未登记，本次导入未允许新建{hint}；"
                                 "请改为已登记的单位，或确认新建这个单位")
         return {n: near[n] for n in new if n in allowed}
+
+
+def _convert_cell(cell: Any, col: Column, share: bool, memo: dict, shared: dict[Any, Any]) -> Any:
+    """A cell converted for its column, or the CellError it raised, remembered in the column's
+    `memo`; with `share`, one object per repeated value (`shared`)."""
+    key = (type(cell), cell)
+    try:
+        value = memo.get(key, _MISSING)
+    except TypeError:  # not hashable: no cell type of the readers, but be safe
+        key, value = None, _MISSING
+    if value is _MISSING:
+        try:
+            value = convert(cell, col)
+        except CellError as exc:
+            value = exc
+        else:
+            if share:
+                value = shared.setdefault((type(value), value), value)
+        if key is not None and len(memo) < _MEMO_LIMIT:
+            memo[key] = value
+    return value
 
 
 def _add(total: ImportResult, part: ImportResult) -> None:

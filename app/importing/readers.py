@@ -369,6 +369,28 @@ def _scan_xls(data: bytes) -> None:
     _check_size(max_row + 1, max_col + 1)
 
 
+def _check_xlsx(zf: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse an .xlsx whose worksheets and shared strings would cost too much to read."""
+    cells = shared = 0
+    for m in members:
+        if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+            with zf.open(m) as stream:
+                used, refs = _scan_xlsx_sheet(stream)
+            cells, shared = max(cells, used), max(shared, refs)
+    strings = next((m for m in members if m.filename.lower() == "xl/sharedstrings.xml"),
+                   None)
+    if strings is not None:
+        if strings.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise refuse(_TOO_BIG.format(
+                what=f"文字部分（共享字符串）解压后 {strings.file_size / 1048576:,.0f} MB",
+                limit=f"{MAX_SHARED_STRINGS_BYTES // 1048576} MB"))
+        with zf.open(strings) as stream:
+            count, longest = _scan_shared_strings(stream)
+        _check_reading_cost(cells, shared, count, strings.file_size, longest)
+    else:
+        _check_reading_cost(cells, 0, 0, 0, 0)
+
+
 def check_workbook(data: bytes, ext: str) -> None:
     """Refuse, before any reading, a workbook whose reading would cost too much (hostile uploads)."""
     if len(data) > MAX_FILE_BYTES:
@@ -395,24 +417,7 @@ def check_workbook(data: bytes, ext: str) -> None:
                              f"（{m.compress_size:,} 字节解压后为 {m.file_size:,} 字节），拒绝读取")
         try:
             if ext == ".xlsx":
-                cells = shared = 0
-                for m in members:
-                    if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
-                        with zf.open(m) as stream:
-                            used, refs = _scan_xlsx_sheet(stream)
-                        cells, shared = max(cells, used), max(shared, refs)
-                strings = next((m for m in members if m.filename.lower() == "xl/sharedstrings.xml"),
-                               None)
-                if strings is not None:
-                    if strings.file_size > MAX_SHARED_STRINGS_BYTES:
-                        raise refuse(_TOO_BIG.format(
-                            what=f"文字部分（共享字符串）解压后 {strings.file_size / 1048576:,.0f} MB",
-                            limit=f"{MAX_SHARED_STRINGS_BYTES // 1048576} MB"))
-                    with zf.open(strings) as stream:
-                        count, longest = _scan_shared_strings(stream)
-                    _check_reading_cost(cells, shared, count, strings.file_size, longest)
-                else:
-                    _check_reading_cost(cells, 0, 0, 0, 0)
+                _check_xlsx(zf, members)
             elif "content.xml" in zf.namelist():
                 with zf.open("content.xml") as stream:
                     _scan_ods_content(stream)

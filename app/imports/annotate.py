@@ -21,6 +21,25 @@ RED = PatternFill("solid", fgColor="FF9999")
 _NTH = re.compile(r"^第 (\d+) 列$")
 
 
+def _cell_messages(found: list[Problem], positions: dict[str, int], raw: tuple,
+                   *, is_header: bool) -> dict[int, list[str]]:
+    """A row's problems by the position of their cell (in the file's columns); a problem of no
+    column, or of a column not found, has no cell."""
+    per_cell: dict[int, list[str]] = defaultdict(list)
+    for p in found:
+        if p.column is None:
+            continue
+        position = positions.get(p.column)
+        m = _NTH.match(p.column)
+        if position is None and m:
+            position = int(m.group(1)) - 1
+        if position is None and is_header:
+            position = next((i for i, v in enumerate(raw) if str(v).strip() == p.column), None)
+        if position is not None:
+            per_cell[position].append(p.message)
+    return per_cell
+
+
 def annotated_workbook(importer: Importer, data: bytes, filename: str,
                        problems: list[Problem]) -> bytes:
     try:
@@ -58,18 +77,7 @@ def annotated_workbook(importer: Importer, data: bytes, filename: str,
             full=True)
         ws.cell(row=number, column=1).font = Font(color="C00000")
         ws.cell(row=number, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        per_cell: dict[int, list[str]] = defaultdict(list)
-        for p in found:
-            if p.column is None:
-                continue
-            position = positions.get(p.column)
-            m = _NTH.match(p.column)
-            if position is None and m:
-                position = int(m.group(1)) - 1
-            if position is None and number == header_row:
-                position = next((i for i, v in enumerate(raw) if str(v).strip() == p.column), None)
-            if position is not None:
-                per_cell[position].append(p.message)
+        per_cell = _cell_messages(found, positions, raw, is_header=number == header_row)
         for position, messages in per_cell.items():
             cell = ws.cell(row=number, column=position + 2)
             cell.fill = RED

@@ -386,6 +386,28 @@ def _audit_new_officers(new: list[dict[str, Any]]) -> list[int]:
 # --- certificates --------------------------------------------------------------------------------
 
 
+def _certificate_status(row: _Row, data: dict[str, Any], current, status_date: date | None,
+                        today: date) -> str | None:
+    """The status a row gives its certificate (a new one: valid unless told), checked: an import
+    never changes a registered certificate's status, and a new one's status date lies between its
+    issue date and today."""
+    status = row.get("status")
+    if current is not None:
+        if status is not None and status != current.status:
+            row.error("status", f"该证件已登记，当前状态为“{CERT_STATUSES[current.status]}”；导入不改变已登记"
+                                f"证件的状态，请在证件页面办理“{CERT_STATUSES[status]}”")
+    else:
+        status = status or "valid"
+        if status not in ("valid", "applying"):
+            effective = status_date or today
+            if effective > today:
+                row.error("status_date", f"状态日期（{effective.isoformat()}）不能晚于今天")
+            elif isinstance(data["issued_on"], date) and effective < data["issued_on"]:
+                row.error("status_date", f"状态日期（{effective.isoformat()}）早于发证日期"
+                                         f"（{data['issued_on'].isoformat()}）")
+    return status
+
+
 def _validate_certificates(rows: list[_Row], today: date, state: dict | None = None):
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     officers = {}
@@ -432,21 +454,8 @@ def _validate_certificates(rows: list[_Row], today: date, state: dict | None = N
                 seen[key] = row.number
             if current is not None and officer is not None and current.officer_id != officer.id:
                 row.error("number", f"{CERT_KINDS[data['kind']]}编号“{data['number']}”已登记给“{current.name}”")
-        status = row.get("status")
         status_date = row.get("status_date")
-        if current is not None:
-            if status is not None and status != current.status:
-                row.error("status", f"该证件已登记，当前状态为“{CERT_STATUSES[current.status]}”；导入不改变已登记"
-                                    f"证件的状态，请在证件页面办理“{CERT_STATUSES[status]}”")
-        else:
-            status = status or "valid"
-            if status not in ("valid", "applying"):
-                effective = status_date or today
-                if effective > today:
-                    row.error("status_date", f"状态日期（{effective.isoformat()}）不能晚于今天")
-                elif isinstance(data["issued_on"], date) and effective < data["issued_on"]:
-                    row.error("status_date", f"状态日期（{effective.isoformat()}）早于发证日期"
-                                             f"（{data['issued_on'].isoformat()}）")
+        status = _certificate_status(row, data, current, status_date, today)
         changed = current is None or any(getattr(current, f) != data[f] for f in CERT_FIELDS)
         plan.append((row.number, data, officer.id if officer is not None else None, status,
                      status_date, current.id if current is not None else None, changed))

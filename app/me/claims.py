@@ -130,7 +130,8 @@ def decide_change(req: ChangeRequest, approve: bool, reason: str = "") -> None:
     if approve and req.field == "phone":
         old = officer.phone
         officer.phone = req.value
-        record("update", "officer", officer.id, f"修改联系电话（本人申请）：{officer.name}", {"phone": [old, req.value]})
+        record("update", "officer", officer.id, f"修改联系电话（本人申请）：{officer.name}",
+               {"phone": [old, req.value]})
     elif approve:
         set_photo(officer, req.data, req.mime)
     req.status = "approved" if approve else "returned"

@@ -254,7 +254,8 @@ def verify_card(token: str):
         return render_template("me/verify_card.html", face=None, expired=True, made=None)
     face = cards.face(cert, officer, day)
     if first:
-        record("verify", "certificate", cert.id, f"电子执法证验证：{officer.name}（{face['state']}；当日首次，之后只计数）")
+        record("verify", "certificate", cert.id,
+               f"电子执法证验证：{officer.name}（{face['state']}；当日首次，之后只计数）")
     return render_template("me/verify_card.html", face=face, expired=False, made=parsed[1], token=token,
                            today=day)
 

@@ -61,7 +61,8 @@ def add_attachment(officer: Officer, kind: str, filename: str, data: bytes) -> O
 
 
 def delete_attachment(officer: Officer, att: OfficerAttachment) -> None:
-    record("delete", "officer", officer.id, f"删除附件：{officer.name} {ATTACHMENT_KINDS.get(att.kind, '')}《{att.filename}》",
+    record("delete", "officer", officer.id,
+           f"删除附件：{officer.name} {ATTACHMENT_KINDS.get(att.kind, '')}《{att.filename}》",
            {"attachment": [att.filename, None]})
     db.session.delete(att)
     db.session.flush()

@@ -97,6 +97,30 @@ class _Transfer:
     from_unit: int = 0
 
 
+def _check_move_order(plan: list[_Transfer]) -> None:
+    """Each officer's moves in date order, from the current open interval: each later than the one
+    before and to another unit; each move learns the unit it leaves (`from_unit`)."""
+    starts: dict[int, date] = {}
+    ids = sorted({t.officer.id for t in plan})
+    h = OfficerUnitHistory
+    for chunk in chunks(ids):
+        starts.update(db.session.execute(select(h.officer_id, h.from_on)
+                                         .where(h.officer_id.in_(chunk), h.to_on.is_(None))).all())
+    by_officer: dict[int, list[_Transfer]] = {}
+    for t in plan:
+        by_officer.setdefault(t.officer.id, []).append(t)
+    for oid, moves in by_officer.items():
+        unit_id, since, prev_row = moves[0].officer.unit_id, starts.get(oid, SINCE_EVER), None
+        for t in sorted(moves, key=lambda t: (t.on, t.row.number)):
+            if prev_row is not None and t.on <= since:
+                t.row.error("on", f"须晚于同一人第 {prev_row} 行的调动日期{cn_date(since)}")
+            elif t.on <= since:
+                t.row.error("on", f"须晚于调入现单位的日期{cn_date(since)}")
+            elif t.to_unit.id == unit_id:
+                t.row.error("to_unit", f"“{t.officer.name}”此时已在“{t.to_unit.name}”，无需调动")
+            t.from_unit, unit_id, since, prev_row = unit_id, t.to_unit.id, t.on, t.row.number
+
+
 @register
 class TransferImporter(Importer):
     kind, entity, noun = "transfers", "officer", "调动记录"
@@ -110,7 +134,8 @@ class TransferImporter(Importer):
         names = {(r.get("to_unit") or "").strip() for r in sheet.rows if isinstance(r.get("to_unit"), str)}
         units: dict[str, Any] = {}
         for chunk in chunks(sorted(n for n in names if n)):
-            units.update({u.name: u for u in db.session.execute(select(Unit.id, Unit.name).where(Unit.name.in_(chunk)))})
+            units.update({u.name: u for u in db.session.execute(
+                select(Unit.id, Unit.name).where(Unit.name.in_(chunk)))})
         plan: list[_Transfer] = []
         for row in sheet.rows:
             officer = people.get(row.number)
@@ -130,26 +155,7 @@ class TransferImporter(Importer):
             if officer is not None and unit is not None and on is not None:
                 plan.append(_Transfer(row, officer, unit, on, (row.get("document_no") or "").strip(),
                                       (row.get("reason") or "").strip()))
-        # each officer's moves in date order, from the current open interval
-        starts: dict[int, date] = {}
-        ids = sorted({t.officer.id for t in plan})
-        h = OfficerUnitHistory
-        for chunk in chunks(ids):
-            starts.update(db.session.execute(select(h.officer_id, h.from_on)
-                                             .where(h.officer_id.in_(chunk), h.to_on.is_(None))).all())
-        by_officer: dict[int, list[_Transfer]] = {}
-        for t in plan:
-            by_officer.setdefault(t.officer.id, []).append(t)
-        for oid, moves in by_officer.items():
-            unit_id, since, prev_row = moves[0].officer.unit_id, starts.get(oid, SINCE_EVER), None
-            for t in sorted(moves, key=lambda t: (t.on, t.row.number)):
-                if prev_row is not None and t.on <= since:
-                    t.row.error("on", f"须晚于同一人第 {prev_row} 行的调动日期{cn_date(since)}")
-                elif t.on <= since:
-                    t.row.error("on", f"须晚于调入现单位的日期{cn_date(since)}")
-                elif t.to_unit.id == unit_id:
-                    t.row.error("to_unit", f"“{t.officer.name}”此时已在“{t.to_unit.name}”，无需调动")
-                t.from_unit, unit_id, since, prev_row = unit_id, t.to_unit.id, t.on, t.row.number
+        _check_move_order(plan)
         return plan
 
     def result(self, plan) -> ImportResult:
@@ -167,7 +173,8 @@ class TransferImporter(Importer):
         unit_names = dict(db.session.execute(select(Unit.id, Unit.name).where(
             Unit.id.in_({t.from_unit for t in plan} | {t.to_unit.id for t in plan}))).all())
         record_changes_many("update", "officer", [
-            (t.officer.id, f"调动：{t.officer.name}，{unit_names.get(t.from_unit, '')} → {t.to_unit.name}，{cn_date(t.on)}"
+            (t.officer.id, f"调动：{t.officer.name}，{unit_names.get(t.from_unit, '')} → {t.to_unit.name}，"
+             f"{cn_date(t.on)}"
              + (f"，文号 {t.document_no}" if t.document_no else "") + (f"，原因：{t.reason}" if t.reason else ""),
              {"unit_id": [t.from_unit, t.to_unit.id], "from_on": [None, t.on.isoformat()]})
             for t in plan])

@@ -107,7 +107,8 @@ def delete_unit(unit: Unit) -> None:
     past = db.session.scalar(select(func.count(func.distinct(OfficerUnitHistory.officer_id)))
                              .where(OfficerUnitHistory.unit_id == unit.id).execution_options(scope_all=True))
     if past:
-        raise DomainError(f"单位“{unit.name}”是 {past} 名人员的调动履历中的单位，不能删除（过去的案件和统计按当时的单位计）")
+        raise DomainError(f"单位“{unit.name}”是 {past} 名人员的调动履历中的单位，"
+                          "不能删除（过去的案件和统计按当时的单位计）")
     record("delete", "unit", unit.id, f"删除单位 {unit.name}", {"name": [unit.name, None]})
     db.session.delete(unit)
     db.session.flush()

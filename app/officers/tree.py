@@ -92,5 +92,6 @@ def move_unit(unit: Unit, parent_id: int | None) -> None:
     db.session.flush()
 
     scope.forget()
-    record("update", "unit", unit.id, f"移动单位 {unit.name}：{before or '（无上级）'} → {names.get(parent_id) or '（无上级）'}",
+    record("update", "unit", unit.id,
+           f"移动单位 {unit.name}：{before or '（无上级）'} → {names.get(parent_id) or '（无上级）'}",
            {"parent_id": [old_parent, parent_id]})

@@ -57,6 +57,37 @@ def read_answer(qtype: str, raw: Any, letters: str) -> str:
     return "".join(chosen)
 
 
+def _read_options(values: dict[str, Any], report: Callable[[str, str], None]) -> dict[str, str]:
+    """The options filled in, by letter; a filled option after an empty one is reported."""
+    options: dict[str, str] = {}
+    gap = None
+    for c in LETTERS:
+        text = to_text(values.get(f"option_{c.lower()}"))
+        if text:
+            if gap:
+                report(f"option_{c.lower()}", f"选项{gap}为空，但选项{c}有内容：选项应从 A 起连续填写")
+            options[c] = text
+        elif gap is None and options:
+            gap = c
+    return options
+
+
+def _read_points(values: dict[str, Any], report: Callable[[str, str], None]) -> float | None:
+    """The question's points (None when left empty); reported unless a positive number."""
+    points = None
+    raw_points = to_text(values.get("points"))
+    if raw_points:
+        try:
+            points = float(raw_points)
+        except ValueError:
+            points = None
+            report("points", f"分值“{raw_points}”不是数字")
+        else:
+            if points <= 0:
+                report("points", f"分值应大于0（现为{raw_points}）")
+    return points
+
+
 def check_question(values: dict[str, Any], bad: Callable[[str, str], None]) -> dict[str, Any] | None:
     """A question's fields from a form's or an import row's values, each problem reported as
     bad(field, message); None when there was any."""
@@ -74,16 +105,7 @@ def check_question(values: dict[str, Any], bad: Callable[[str, str], None]) -> d
     stem = to_text(values.get("stem"))
     if not stem:
         report("stem", "题干不能为空")
-    options: dict[str, str] = {}
-    gap = None
-    for c in LETTERS:
-        text = to_text(values.get(f"option_{c.lower()}"))
-        if text:
-            if gap:
-                report(f"option_{c.lower()}", f"选项{gap}为空，但选项{c}有内容：选项应从 A 起连续填写")
-            options[c] = text
-        elif gap is None and options:
-            gap = c
+    options = _read_options(values, report)
     if qtype in ("single", "multiple") and len(options) < 2:
         report("option_a", f"选择题至少要有两个选项（现有 {len(options)} 个）")
     answer = None
@@ -94,17 +116,7 @@ def check_question(values: dict[str, Any], bad: Callable[[str, str], None]) -> d
             answer = read_answer(qtype, values.get("answer"), "".join(options))
         except DomainError as exc:
             report("answer", str(exc))
-    points = None
-    raw_points = to_text(values.get("points"))
-    if raw_points:
-        try:
-            points = float(raw_points)
-        except ValueError:
-            points = None
-            report("points", f"分值“{raw_points}”不是数字")
-        else:
-            if points <= 0:
-                report("points", f"分值应大于0（现为{raw_points}）")
+    points = _read_points(values, report)
     category = to_text(values.get("category"))
     basis = to_text(values.get("basis"))
     if len(category) > 100:

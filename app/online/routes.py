@@ -89,7 +89,8 @@ def bank_edit(qid: int | None = None):
         return redirect(url_for("online.bank_index"))
     obj = None
     if q is not None:
-        obj = {"type": q.type, "stem": q.stem, "answer": q.answer, "points": "" if q.points is None else f"{q.points:g}",
+        obj = {"type": q.type, "stem": q.stem, "answer": q.answer,
+               "points": "" if q.points is None else f"{q.points:g}",
                "category": q.category, "basis": q.basis}
         obj |= {f"option_{c.lower()}": (q.options or {}).get(c, "") for c in bank.LETTERS}
         obj = type("Obj", (), obj)()

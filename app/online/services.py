@@ -175,7 +175,8 @@ def set_paper(exam: Exam, rules: list[Rule], *, fixed: bool, now: datetime) -> O
     online.fixed_questions = [q.id for q in _draw(rules, random.Random(secrets.randbits(64)))] if fixed else None
     db.session.flush()
     record("update", "exam", exam.id, f"考试 {exam.title} 设置组卷规则"
-           f"（{'统一试卷' if fixed else '每人随机抽题'}）：" + "，".join(f"{r.label}{r.count}×{r.points:g}" for r in rules))
+           f"（{'统一试卷' if fixed else '每人随机抽题'}）："
+           + "，".join(f"{r.label}{r.count}×{r.points:g}" for r in rules))
     return online
 
 
@@ -388,8 +389,9 @@ def _replacements(exam: Exam, replace: list[str], reason: str, *, withdraw_docum
         allow_replace(exam, officers[x].id, reason, withdraw_document=withdraw_document, now=now)
 
 
-CLI_HINT = ("如确需以机考成绩替换已有成绩，请加 --replace 身份证号 --reason 原因（可重复 --replace；已出具考试合格证明的"
-            "还须加 --withdraw-document）；或加 --keep-recorded：保留其已有成绩，不参加机考")
+CLI_HINT = ("如确需以机考成绩替换已有成绩，请加 --replace 身份证号 --reason 原因"
+            "（可重复 --replace；已出具考试合格证明的还须加 --withdraw-document）；"
+            "或加 --keep-recorded：保留其已有成绩，不参加机考")
 
 
 # --- candidates, codes ---------------------------------------------------------------------------
@@ -846,7 +848,8 @@ def monitor(exam: Exam, now: datetime) -> list[dict[str, Any]]:
     return rows
 
 
-MONITOR_STATUS = {"held": "不参加机考（已有成绩）", "waiting": "未登录", "in": "作答中", "submitted": "已交卷", "absent": "缺考"}
+MONITOR_STATUS = {"held": "不参加机考（已有成绩）", "waiting": "未登录", "in": "作答中", "submitted": "已交卷",
+                  "absent": "缺考"}
 
 
 def statistics(exam: Exam) -> list[dict[str, Any]]:

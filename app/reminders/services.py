@@ -96,7 +96,8 @@ def _due_select(today: date, within: int):
         .join(Certificate, Certificate.id == sub.c.certificate_id)
         .join(Officer, Officer.id == sub.c.officer_id)
         .join(Unit, Unit.id == sub.c.unit_id)
-        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, Certificate.id)
+        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin,
+                  Officer.name, Certificate.id)
     ), sub
 
 
@@ -175,7 +176,8 @@ def expired_on_post(today: date) -> list[dict[str, Any]]:
         .join(Officer, Officer.id == sub.c.officer_id)
         .join(Unit, Unit.id == sub.c.unit_id)
         .where(sub.c.reason == "expired")
-        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name)
+        .order_by(Certificate.expires_on, Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin,
+                  Officer.name)
     )
     return [{"certificate_id": r.id, "number": r.number, "expires_on": r.expires_on,
              "days_left": (r.expires_on - today).days, "officer_id": r.oid, "name": r.name,

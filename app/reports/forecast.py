@@ -117,8 +117,9 @@ def eligible_establishments() -> tuple[str, ...]:
 def card_spans(today: date, end: date, officer_where) -> Select:
     """One row per enforcement card of the officers matching `officer_where` that is effective on
     some day from `today` to `end` (app/rules/timeline.py effective_spans). Columns: id, number,
-    `first` and `last` (the span, as days after today) and the officer's officer_id, unit_id, name, name_pinyin, gender, retirement_basis and
-    birth_date — NULL for an officer too young to reach a retirement age by `end`
+    `first` and `last` (the span, as days after today) and the officer's officer_id, unit_id, name,
+    name_pinyin, gender, retirement_basis and birth_date — NULL for an officer too young to reach a
+    retirement age by `end`
     (retirement.born_by_to_retire), whose retirement date need not be computed."""
     born_by = born_by_to_retire(end)
     return effective_spans(today, end, *officer_where).add_columns(

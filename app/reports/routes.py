@@ -114,7 +114,8 @@ def _forecast_request():
 @bp.route("/forecast")
 def forecast_page():
     fc, unit, problems = _forecast_request()
-    soon = sorted((u for u in fc.units if u.below_two_on is not None), key=lambda u: (u.below_two_on, fc.units.index(u)))
+    soon = sorted((u for u in fc.units if u.below_two_on is not None),
+                  key=lambda u: (u.below_two_on, fc.units.index(u)))
     units = soon + [u for u in fc.units if u.below_two_on is None]
     charts = {u.unit_id: spark([u.now, *(u.months[k] for k in fc.months)], list(FORECAST_LABELS),
                                title="持证人数", color="#dc3545" if u.below_two_on else "#198754",

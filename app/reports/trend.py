@@ -66,7 +66,8 @@ def _last_change() -> tuple:
     """The newest audit row's id and time among the actions that change data (not
     READ_ONLY_ACTIONS): every write is audited in its own transaction (app/audit), so this moves
     whenever officers, certificates or training change — in every process — and not on a mere
-    export or login (one statement, walking the primary key back from the newest row). The time too, because an id can come back: after `flask restore` of an older backup
+    export or login (one statement, walking the primary key back from the newest row). The time
+    too, because an id can come back: after `flask restore` of an older backup
     (or tables emptied, as the tests do between tests) SQLite hands out the same ids again, and a
     picture kept for the old rows must not be taken for the new ones. Read once per request."""
     if has_request_context() and "_last_change" in g:
@@ -202,7 +203,8 @@ def spark(values: list[float], labels: list[str], *, title: str, color: str, uni
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
     fmt = (lambda v: f"{v:g}") if unit else (lambda v: f"{int(v)}")
     dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"><title>{escape(lab)}：{fmt(v)}{unit}</title></circle>'
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}">'
+        f'<title>{escape(lab)}：{fmt(v)}{unit}</title></circle>'
         for (x, y), v, lab in zip(pts, values, labels, strict=True))
     last = fmt(values[-1]) + unit if values else ""
     mark = ""
@@ -215,10 +217,12 @@ def spark(values: list[float], labels: list[str], *, title: str, color: str, uni
         f'aria-label="{escape(title)}，{escape(caption)}">'
         f'<title>{escape(title)}</title>'
         f'<text x="{pad_l}" y="12" font-size="11" fill="#6c757d">{escape(title)}</text>'
-        f'<text x="{width - pad_r}" y="12" font-size="12" text-anchor="end" font-weight="bold" fill="{color}">{escape(last)}</text>'
+        f'<text x="{width - pad_r}" y="12" font-size="12" text-anchor="end" font-weight="bold" fill="{color}">'
+        f'{escape(last)}</text>'
         f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{width - pad_r}" y2="{pad_t + h}" stroke="#dee2e6"/>'
         f'{mark}<polyline points="{line}" fill="none" stroke="{color}" stroke-width="2"/>{dots}'
         f'<text x="{pad_l}" y="{height - 3}" font-size="10" fill="#6c757d">{escape(labels[0] if labels else "")}</text>'
-        f'<text x="{width - pad_r}" y="{height - 3}" font-size="10" text-anchor="end" fill="#6c757d">{escape(labels[-1] if labels else "")}</text>'
+        f'<text x="{width - pad_r}" y="{height - 3}" font-size="10" text-anchor="end" fill="#6c757d">'
+        f'{escape(labels[-1] if labels else "")}</text>'
         "</svg>")
     return Markup(svg)

@@ -360,8 +360,8 @@ def list_flags(
     id_partial: bool = False,
     details: bool = True,
 ) -> list[dict[str, Any]]:
-    """The flags as plain dicts of the report's JSON shape (docs/domain.md 命令行约定), in one query, filtered, ordered and
-    (with `limit`/`offset`) cut to one page in SQL. `search` matches names and units in part, ID
+    """The flags as plain dicts of the report's JSON shape (docs/domain.md 命令行约定), in one query,
+    filtered, ordered and (with `limit`/`offset`) cut to one page in SQL. `search` matches names and units in part, ID
     numbers whole (in part too with `id_partial`: admins only). TRAINING_SHORTFALL rows carry
     `missing` and `total_gap` (one more statement) unless `details` is false."""
     def cols(sub):
@@ -484,9 +484,11 @@ def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: 
                         if c is not None]]
     rank = case({fl: i for i, fl in enumerate(FLAG_ORDER)}, value=f.c.flag)
     # the chosen rows per flag, each flag's first position (0-based) in list order
-    per_flag = select(f.c.flag, rank.label("rank"), func.count().label("n")).where(*chosen).group_by(f.c.flag).subquery()
+    per_flag = (select(f.c.flag, rank.label("rank"), func.count().label("n"))
+                .where(*chosen).group_by(f.c.flag).subquery())
     starts = select(per_flag.c.flag, per_flag.c.n,
-                    cast(func.sum(per_flag.c.n).over(order_by=per_flag.c.rank) - per_flag.c.n, BigInteger).label("start")
+                    cast(func.sum(per_flag.c.n).over(order_by=per_flag.c.rank) - per_flag.c.n,
+                         BigInteger).label("start")
                     ).cte("starts")
     # (SUM is NUMERIC on PostgreSQL: cast back to an integer, so that `//` divides whole numbers)
     n_chosen = select(cast(func.coalesce(func.sum(starts.c.n), 0), BigInteger)).scalar_subquery()

@@ -1,4 +1,5 @@
-"""Settings stored in the database (names are a contract: docs/domain.md 命令行约定), with their defaults and validation.
+"""Settings stored in the database (names are a contract: docs/domain.md 命令行约定), with their
+defaults and validation.
 
 A setting whose meaning belongs to a feature or a rule is checked and followed by that package:
 it adds a save-time check (`add_check`: the robot's address, the card numbering pattern), an
@@ -210,7 +211,8 @@ class SettingSpec:
 SPECS: dict[str, SettingSpec] = {
     "org_name": SettingSpec("单位名称", "示例街道办事处", _text),
     "reminder_windows": SettingSpec("提醒窗口（天）", "90,60,30,7", _int_list, "用逗号分隔"),
-    "reminder_recipients": SettingSpec("提醒收件人", "", lambda v: _emails(v) if v.strip() else [], "电子邮件地址，用逗号分隔"),
+    "reminder_recipients": SettingSpec("提醒收件人", "", lambda v: _emails(v) if v.strip() else [],
+                                       "电子邮件地址，用逗号分隔"),
     "webhook_url": SettingSpec("群机器人 Webhook", "", _url),
     "training_hours_required": SettingSpec("年度培训学时要求", "60", _positive_number),
     "training_records_since": SettingSpec(

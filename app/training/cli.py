@@ -46,7 +46,8 @@ ANNUAL_COLUMNS = [C("项目", lambda r: r["label"], 24), C("数值", lambda r: r
 TRAINING_COLUMNS = [
     C("单位", lambda r: r["unit"], 20), C("姓名", lambda r: r["name"], 10),
     C("认定学时", lambda r: r["hours"], 10), C("要求学时", lambda r: r["required"], 10),
-    C("差额", lambda r: r["shortfall"], 8), C("是否达标", lambda r: "不考核" if not r["judged"] else "否" if r["shortfall"] else "是", 8),
+    C("差额", lambda r: r["shortfall"], 8),
+    C("是否达标", lambda r: "不考核" if not r["judged"] else "否" if r["shortfall"] else "是", 8),
 ]
 
 

@@ -1,6 +1,7 @@
 """`flask import attendance FILE` as an importer of the framework in app.importing.base:
 a session is identified by 培训名称 + 培训日期 and created when new; one row per officer and
-session, updated when it exists. Applied in bulk (200,000 rows in bounded memory: docs/architecture.md, Cost targets)."""
+session, updated when it exists. Applied in bulk (200,000 rows in bounded memory:
+docs/architecture.md, Cost targets)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def resolve_officers(sheet: Sheet, today: date,
             wanted[row.number] = number
     found: dict[str, Any] = {}
     for chunk in chunks(set(wanted.values())):
-        found.update({o.id_number: o for o in db.session.execute(select(*cols).where(Officer.id_number.in_(chunk)))})
+        found.update({o.id_number: o for o in db.session.execute(
+            select(*cols).where(Officer.id_number.in_(chunk)))})
     out = {}
     by_number = {r.number: r for r in sheet.rows}
     for number, ric in wanted.items():
@@ -82,6 +84,57 @@ def _after_attendance_import(officer_ids: set[int], years: set[int]) -> None:
         refresh_hours(db.session, officer_ids=officer_ids, years=years)
 
 
+def _merge_session(sessions: dict[tuple[str, date], dict[str, Any]], key: tuple[str, date], row,
+                   hours: float) -> None:
+    """The session a row names, its specification taken from its first row: a later row's hours,
+    category and mode must agree with it (an empty category or mode takes the first one given)."""
+    category = row.get("category")
+    mode = row.get("mode")
+    spec = sessions.get(key)
+    if spec is None:
+        spec = sessions[key] = {"hours": hours, "category": category, "mode": mode, "row": row.number}
+    if mode and spec["mode"] and spec["mode"] != mode:
+        row.error("mode", f"同一培训的培训方式与第 {spec['row']} 行不一致")
+    spec["mode"] = spec["mode"] or mode
+    if spec["hours"] != hours:
+        row.error("hours", f"同一培训的学时与第 {spec['row']} 行（{spec['hours']:g}）不一致")
+    if category and spec["category"] and spec["category"] != category:
+        row.error("category", f"同一培训的类别与第 {spec['row']} 行不一致")
+    spec["category"] = spec["category"] or category
+
+
+def _stored_sessions(sheet: Sheet, here: set[tuple[str, date]],
+                     sessions: dict[tuple[str, date], dict[str, Any]],
+                     state: dict[str, Any]) -> dict[tuple[str, date], TrainingSession | None]:
+    """The stored session of each key these rows name (None: new, noted in state["new"]); a stored
+    session's hours and mode must agree with the file's, and a new one without a category gets the
+    default."""
+    existing: dict[tuple[str, date], TrainingSession | None] = {}
+    by_row = {}
+    rows_by_number = {r.number: r for r in sheet.rows}
+    for key in here:
+        spec = sessions[key]
+        s = db.session.scalar(select(TrainingSession).where(
+            TrainingSession.title == key[0], TrainingSession.held_on == key[1]))
+        if s is None and not spec["category"]:
+            spec["category"] = DEFAULT_CATEGORY  # 培训类别 is optional: a new session needs one
+        elif s is not None and s.hours != spec["hours"]:
+            by_row.setdefault(spec["row"], []).append(
+                f"已登记的培训“{key[0]}”学时为 {s.hours:g}，与文件中的 {spec['hours']:g} 不一致")
+        if s is None:
+            state["new"].add(key)
+        if (s is not None and spec["mode"] and (spec["mode"] == "online") != s.online
+                and spec["row"] in rows_by_number):  # else told with an earlier chunk
+            rows_by_number[spec["row"]].error(
+                "mode", f"已登记的培训“{key[0]}”为{'线上' if s.online else '线下'}，"
+                        f"与文件中的{TRAINING_MODES[spec['mode']]}不一致")
+        existing[key] = s
+    for number, messages in by_row.items():
+        if number in rows_by_number:  # else told with an earlier chunk
+            rows_by_number[number].error("hours", messages[0])
+    return existing
+
+
 @register
 class AttendanceImporter(Importer):
     kind, entity, noun = "attendance", "attendance", "出勤记录"
@@ -89,8 +142,8 @@ class AttendanceImporter(Importer):
     columns = ATTENDANCE_COLUMNS
     defaults = {"category": "通用法律知识（新培训）", "mode": "线下（新培训）", "status": "出席",
                 "credited_hours": "出席者为培训学时，其余为0"}
-    notes = ["同一培训（培训名称+培训日期相同）各行的学时、培训类别和培训方式须一致；新培训的培训类别留空时记为“通用法律知识”，"
-             "培训方式留空时记为“线下”。"]
+    notes = ["同一培训（培训名称+培训日期相同）各行的学时、培训类别和培训方式须一致；"
+             "新培训的培训类别留空时记为“通用法律知识”，培训方式留空时记为“线下”。"]
 
     streams = True
 
@@ -124,19 +177,7 @@ class AttendanceImporter(Importer):
                 continue
             key = (row.get("title"), row.get("date"))
             here.add(key)
-            category = row.get("category")
-            mode = row.get("mode")
-            spec = sessions.get(key)
-            if spec is None:
-                spec = sessions[key] = {"hours": hours, "category": category, "mode": mode, "row": row.number}
-            if mode and spec["mode"] and spec["mode"] != mode:
-                row.error("mode", f"同一培训的培训方式与第 {spec['row']} 行不一致")
-            spec["mode"] = spec["mode"] or mode
-            if spec["hours"] != hours:
-                row.error("hours", f"同一培训的学时与第 {spec['row']} 行（{spec['hours']:g}）不一致")
-            if category and spec["category"] and spec["category"] != category:
-                row.error("category", f"同一培训的类别与第 {spec['row']} 行不一致")
-            spec["category"] = spec["category"] or category
+            _merge_session(sessions, key, row, hours)
             officer = officers.get(row.number)
             if officer is None:
                 continue
@@ -154,28 +195,7 @@ class AttendanceImporter(Importer):
                 day = closed_since(held.year, today) if isinstance(held, date) else None
                 if day is not None:
                     row.error("date", closed_message(held.year, day))
-        existing: dict[tuple[str, date], TrainingSession | None] = {}
-        by_row = {}
-        rows_by_number = {r.number: r for r in sheet.rows}
-        for key in here:
-            spec = sessions[key]
-            s = db.session.scalar(select(TrainingSession).where(
-                TrainingSession.title == key[0], TrainingSession.held_on == key[1]))
-            if s is None and not spec["category"]:
-                spec["category"] = DEFAULT_CATEGORY  # 培训类别 is optional: a new session needs one
-            elif s is not None and s.hours != spec["hours"]:
-                by_row.setdefault(spec["row"], []).append(
-                    f"已登记的培训“{key[0]}”学时为 {s.hours:g}，与文件中的 {spec['hours']:g} 不一致")
-            if s is None:
-                state["new"].add(key)
-            if (s is not None and spec["mode"] and (spec["mode"] == "online") != s.online
-                    and spec["row"] in rows_by_number):  # else told with an earlier chunk
-                rows_by_number[spec["row"]].error("mode", f"已登记的培训“{key[0]}”为{'线上' if s.online else '线下'}，"
-                                                     f"与文件中的{TRAINING_MODES[spec['mode']]}不一致")
-            existing[key] = s
-        for number, messages in by_row.items():
-            if number in rows_by_number:  # else told with an earlier chunk
-                rows_by_number[number].error("hours", messages[0])
+        existing = _stored_sessions(sheet, here, sessions, state)
         # Each row's status and credited hours, by the same rule as the grid (no ORM objects).
         probes = {key: SimpleNamespace(hours=sessions[key]["hours"]) for key in here}
         final = []

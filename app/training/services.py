@@ -182,7 +182,8 @@ def select_officers(mode: str, *, unit_id: int | None = None, text: str = "") ->
         if not unit_id or db.session.get(Unit, unit_id) is None:
             raise DomainError("请选择单位")
         return list(db.session.scalars(select(Officer).where(
-            Officer.unit_id == unit_id, Officer.employment_status == "active").order_by(Officer.name_pinyin, Officer.name)))
+            Officer.unit_id == unit_id, Officer.employment_status == "active")
+            .order_by(Officer.name_pinyin, Officer.name)))
     if mode == "on_post":
         return list(db.session.scalars(select(Officer).where(on_post()).order_by(Officer.name_pinyin, Officer.name)))
     if mode == "hand":

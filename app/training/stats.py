@@ -263,6 +263,7 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
             "officer_id": r.id, "name": r.name, "unit": r.unit, "hours": round(float(r.hours), 2),
             "required": number(r.due), "judged": judged_, "shortfall": rest["total_gap"],
             "counted": number(r.counted), "by_group": {g: number(h) for g, h in by_group.items()},
-            "online_counted": number(r.online_counted), "online_dropped": number(float(r.online) - float(r.online_counted)),
+            "online_counted": number(r.online_counted),
+            "online_dropped": number(float(r.online) - float(r.online_counted)),
             "meets": rest["meets"], "missing": rest["missing"], "total_gap": rest["total_gap"]})
     return out

@@ -254,8 +254,9 @@ def one_pass_page(stmt: Select, order: Sequence[Any], page: int, per: int) -> tu
     `stmt`'s shape (its ORM entities come back as entities, its labelled columns by name).
 
     When `stmt` starts with an entity of a one-column primary key (a list's rows: one per entity,
-    its other columns from many-to-one joins), the rows are numbered by that key alone (a narrow sort, much cheaper than sorting whole rows: notes/benchmarks.md) and only
-    the page's rows are read whole, joined back on the key."""
+    its other columns from many-to-one joins), the rows are numbered by that key alone (a narrow
+    sort, much cheaper than sorting whole rows: notes/benchmarks.md) and only the page's rows are
+    read whole, joined back on the key."""
     descriptions = stmt.column_descriptions
     first = descriptions[0].get("entity") if descriptions else None
     pk = inspect(first).primary_key if first is not None and descriptions[0]["expr"] is first else ()

@@ -107,7 +107,8 @@ def test_import_scores_with_makeup(app, runner, people, tmp_path):
     with app.app_context():
         m = _db.session.scalar(select(Exam).where(Exam.title == "资格考试补考"))
         assert m.makeup_of.title == "资格考试" and m.kind == "qualification"
-        res = {(r.exam.title, r.officer.name): (r.score, r.absent, r.passed) for r in _db.session.scalars(select(ExamResult))}
+        res = {(r.exam.title, r.officer.name): (r.score, r.absent, r.passed)
+               for r in _db.session.scalars(select(ExamResult))}
     assert res == {("资格考试", "张三"): (80, False, True), ("资格考试", "李四"): (None, True, False),
                    ("资格考试补考", "李四"): (61, False, True)}
 
@@ -172,7 +173,8 @@ def test_report_annual_json_and_training(app, runner, people, tmp_path):
     table = runner.invoke(args=["report", "annual", "--year", "2023"])
     assert table.exit_code == 0 and "参训人次" in table.output and "法治讲座" in table.output
     out = tmp_path / "a.xlsx"
-    assert runner.invoke(args=["report", "annual", "--year", "2023", "--format", "xlsx", "--out", str(out)]).exit_code == 0
+    assert runner.invoke(args=["report", "annual", "--year", "2023", "--format", "xlsx",
+                               "--out", str(out)]).exit_code == 0
     ws = openpyxl.load_workbook(out).active
     assert ["参训人次", 3] in [[c.value for c in r] for r in ws.iter_rows()]
     assert runner.invoke(args=["report", "annual", "--year", "2023", "--format", "xlsx"]).exit_code == 2
@@ -184,9 +186,12 @@ def test_annual_training_report_and_flags_on_a_hand_built_year(app, runner, tmp_
     i1, i2, i3, i4, i5, i6 = ids.values()
     files = {
         "officers": [["姓名", "身份证号", "单位", "编制类型", "执法岗位", "在职状态"],
-                     ["张一", i1, "执法一队", "行政编制", "是", "在职"], ["王二", i2, "执法一队", "行政编制", "是", "在职"],
-                     ["李三", i3, "执法二队", "事业编制", "是", "在职"], ["赵四", i4, "执法二队", "行政编制", "否", "在职"],
-                     ["钱五", i5, "执法一队", "行政编制", "是", "退休"], ["孙六", i6, "执法二队", "合同制", "是", "在职"]],
+                     ["张一", i1, "执法一队", "行政编制", "是", "在职"],
+                     ["王二", i2, "执法一队", "行政编制", "是", "在职"],
+                     ["李三", i3, "执法二队", "事业编制", "是", "在职"],
+                     ["赵四", i4, "执法二队", "行政编制", "否", "在职"],
+                     ["钱五", i5, "执法一队", "行政编制", "是", "退休"],
+                     ["孙六", i6, "执法二队", "合同制", "是", "在职"]],
         "certificates": [["身份证号", "证件类型", "证件编号", "发证日期", "有效期至", "状态", "状态日期"],
                          [i1, "行政执法证", "C1", "2020-01-01", "2025-06-30", "有效", ""],
                          [i2, "行政执法证", "C2", "2019-01-01", "2024-06-30", "有效", ""],  # expired mid-year
@@ -250,7 +255,8 @@ def test_annual_training_report_and_flags_on_a_hand_built_year(app, runner, tmp_
 
     rows = json.loads(runner.invoke(args=["report", "training", "--year", "2024", "--format", "json"]).output)
     assert all(set(r) == {"officer_id", "name", "unit", "hours", "required", "judged", "shortfall", "counted",
-                                "by_group", "online_counted", "online_dropped", "meets", "missing", "total_gap"} for r in rows)
+                          "by_group", "online_counted", "online_dropped", "meets", "missing", "total_gap"}
+               for r in rows)
     assert {r["name"]: (r["unit"], r["hours"], r["required"], r["shortfall"]) for r in rows} == {
         "张一": ("执法一队", 60.0, 60, 0), "王二": ("执法一队", 33.0, 60, 27.0),
         "李三": ("执法二队", 26.0, 60, 34.0), "孙六": ("执法二队", 0.0, 60, 60.0)}

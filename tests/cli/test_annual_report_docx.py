@@ -34,7 +34,8 @@ def _session(title, held_on, hours, category, online=False):
 
 def _attend(s, officer, credited=None, status="attended"):
     _db.session.add(Attendance(session=s, officer_id=officer.id, status=status,
-                               credited_hours=(s.hours if credited is None else credited) if status == "attended" else 0))
+                               credited_hours=(s.hours if credited is None else credited)
+                               if status == "attended" else 0))
     _db.session.flush()
 
 

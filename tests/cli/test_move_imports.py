@@ -162,7 +162,8 @@ def test_units_import_reads_the_enforcement_fields(app, runner, tmp_path):
     path = xlsx(tmp_path / "v.xlsx", [["单位名称", "排序号"], ["执法一队", 3]])
     assert runner.invoke(args=["import", "units", str(path)]).exit_code == 0
     with app.app_context():
-        assert _db.session.scalar(select(Unit.enforcement_fields).where(Unit.name == "执法一队")) == "城市管理、市场监管"
+        assert (_db.session.scalar(select(Unit.enforcement_fields).where(Unit.name == "执法一队"))
+                == "城市管理、市场监管")
 
 
 def test_the_officer_import_still_reads_the_old_status_label(app, runner, tmp_path):

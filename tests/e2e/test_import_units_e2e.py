@@ -51,7 +51,8 @@ def test_new_units_tick_list(app, live_server, logged_in, tmp_path):
     page.check("#unit-2")  # only the team: the bureau typed differently is refused
     page.click("button:text-is('确认导入')")
     page.wait_for_selector("text=检查未通过：共 1 个问题，未写入任何数据")
-    assert "单位“南岸区城管局”尚未登记，本次导入未允许新建（相近的已有单位：南岸区城市管理局）" in page.inner_text("#problems")
+    assert ("单位“南岸区城管局”尚未登记，本次导入未允许新建（相近的已有单位：南岸区城市管理局）"
+            in page.inner_text("#problems"))
     assert counts(app) == (0, 1)
 
     to_check()

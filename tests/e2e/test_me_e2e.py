@@ -74,7 +74,8 @@ def test_an_officer_on_a_phone(app, browser, live_server):
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server}/me")
         too_wide = []
-        for path in ("/me", "/me/hours", "/me/exams", "/me/cases", "/me/applications", "/me/claims/new", "/me/requests", "/me/card"):
+        for path in ("/me", "/me/hours", "/me/exams", "/me/cases", "/me/applications", "/me/claims/new",
+                     "/me/requests", "/me/card"):
             page.goto(f"{live_server}{path}")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > WIDTH:

@@ -70,7 +70,8 @@ def test_no_page_is_wider_than_a_phone(app, browser, live_server, demo_data):
                     .filter(el => el.getBoundingClientRect().right > w + 1)
                     .filter(el => !Array.from(el.children).some(c => c.getBoundingClientRect().right > w + 1))
                     .slice(0, 3).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
-                        + (el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''))""",
+                        + (el.className && typeof el.className === 'string'
+                           ? '.' + el.className.split(' ').join('.') : ''))""",
                                        WIDTH)
                 too_wide.append(f"{url}: {width}px ({', '.join(widest)})")
     finally:

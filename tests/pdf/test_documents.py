@@ -108,7 +108,8 @@ def test_roster_lists_certified_officers_in_pinyin_order(app, client, data):
 
 def test_roster_for_one_unit_and_unknown_unit(app, client, data):
     login(client, app, "viewer")
-    text = "".join(assert_pdf(get_pdf(client, "/documents/roster.pdf?unit=海棠溪社区&today=2026-06-15"), ids=data["ids"]))
+    text = "".join(assert_pdf(get_pdf(client, "/documents/roster.pdf?unit=海棠溪社区&today=2026-06-15"),
+                              ids=data["ids"]))
     assert "李四" in text and "张伟" not in text
     resp = client.get("/documents/roster.pdf?unit=不存在的科室", follow_redirects=True)
     assert "单位“不存在的科室”不存在" in resp.get_data(as_text=True)

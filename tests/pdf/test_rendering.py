@@ -64,7 +64,8 @@ def drawn_glyphs(font_file: bytes) -> set[int]:
 def test_chunked_document_embeds_each_font_once(db):
     """A long document is laid out in chunks; the PDF still holds one file per font, with every glyph
     any page draws, and is about the size of the one-piece render (not one font copy per chunk)."""
-    surnames, given = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹", "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红玲"
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹"
+    given = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红玲"
     units = [UnitFactory(name=f"第{i}执法中队", sort_order=i) for i in range(4)]
     for i in range(240):
         name = surnames[i % len(surnames)] + given[(i * 7) % len(given)] + given[(i * 13) % len(given)]

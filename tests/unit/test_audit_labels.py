@@ -47,6 +47,19 @@ def _dict_keys(node) -> set[str]:
     return set()
 
 
+def _assigned_names(node: ast.AnnAssign | ast.Assign) -> tuple[set[str], set[str]]:
+    """The entities and fields an assignment names (`entity = "officer"`, `changes["x"] = [...]`)."""
+    entities: set[str] = set()
+    fields: set[str] = set()
+    targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
+    for t in targets:  # changes["certificate_numbers"] = [old, new]
+        if isinstance(t, ast.Subscript) and getattr(t.value, "id", "") == "changes":
+            fields |= _strings(t.slice)
+    if any(getattr(t, "id", None) in ("entity", "entity_type") for t in targets) and node.value:
+        entities |= _strings(node.value)
+    return entities, fields
+
+
 def written_names() -> tuple[set[str], set[str], set[str], list[str]]:
     actions, entities, fields, unresolved = set(), set(), set(), []
     for path in sorted(APP.rglob("*.py")):
@@ -73,12 +86,9 @@ def written_names() -> tuple[set[str], set[str], set[str], list[str]]:
                     if kw.arg in ("entity", "entity_type"):
                         entities |= _strings(kw.value)
             elif isinstance(node, ast.AnnAssign | ast.Assign):
-                targets = [node.target] if isinstance(node, ast.AnnAssign) else node.targets
-                for t in targets:  # changes["certificate_numbers"] = [old, new]
-                    if isinstance(t, ast.Subscript) and getattr(t.value, "id", "") == "changes":
-                        fields |= _strings(t.slice)
-                if any(getattr(t, "id", None) in ("entity", "entity_type") for t in targets) and node.value:
-                    entities |= _strings(node.value)
+                assigned_entities, assigned_fields = _assigned_names(node)
+                entities |= assigned_entities
+                fields |= assigned_fields
     return actions, entities - {""}, fields, unresolved
 
 

@@ -105,7 +105,8 @@ def test_an_officer_import_moving_people_moves_their_cases(app, runner, tmp_path
     result = runner.invoke(args=["import", "officers", str(path), "--today", "2026-06-15"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        assert _db.session.scalar(select(Officer.unit_id)) == _db.session.scalar(select(Unit.id).where(Unit.name == "乙局"))
+        assert (_db.session.scalar(select(Officer.unit_id))
+                == _db.session.scalar(select(Unit.id).where(Unit.name == "乙局")))
         # decided before the move (dated the import's day): still the unit of its date
         assert _units_of(_db, "罚1") == {"甲局"}
         assert branches.differences(_db.session) == []

@@ -51,7 +51,8 @@ def test_every_write_keeps_the_stored_verdicts_equal_to_the_check(db):
         elif op == 3:
             update_certificate(cert, {"number": cert.number + "X"})  # its cases lose the number
         elif op == 4:
-            events = list(db.session.scalars(select(CertificateEvent).where(CertificateEvent.certificate_id == cert.id)))
+            events = list(db.session.scalars(
+                select(CertificateEvent).where(CertificateEvent.certificate_id == cert.id)))
             if events:
                 db.session.delete(rng.choice(events))
             else:

@@ -257,7 +257,8 @@ def test_statements_kept_between_requests_read_the_data_of_now(db):
     assert compliance.count_by_flag(compliance.Params(today=TODAY, within=29, include_training=False),
                                     figures)["EXPIRING"] == 0
     _, rows, _ = compliance.flags_page(compliance.Params(today=TODAY + D(31), include_training=False))
-    assert [(r["flag"], r["reason"]) for r in rows] == [("UNLICENSED", "expired"), ("UNIT_UNDERSTAFFED", "understaffed")]
+    assert [(r["flag"], r["reason"]) for r in rows] == [("UNLICENSED", "expired"),
+                                                        ("UNIT_UNDERSTAFFED", "understaffed")]
 
 
 @pytest.mark.parametrize("day", [date(1970, 1, 1), date(2000, 2, 29), TODAY, date(2099, 12, 31)])

@@ -108,17 +108,10 @@ def number(x: float):
     return int(x) if x.is_integer() else x
 
 
-def oracle(today: date, within: int, required: float, since: int | None = None,
-           rules: list[dict] | None = None) -> list[dict]:
-    """docs/domain.md (合规提示, 年度学时), read literally, one officer at a time, in Python."""
-    rules = rules or []
-    units = {u.id: u for u in _db.session.query(Unit)}
-    officers = list(_db.session.query(Officer))
-    certs: dict[int, list[Certificate]] = {}
-    for c in _db.session.query(Certificate):
-        certs.setdefault(c.officer_id, []).append(c)
-    # counted hours per (officer, year) and per (officer, year, group): online hours past the
-    # year's cap dropped, the earliest online sessions (by date, then id) keeping theirs
+def counted_hours(rules: list[dict], required: float
+                  ) -> tuple[dict[tuple[int, int], float], dict[tuple[int, int, str], float]]:
+    """Counted hours per (officer, year) and per (officer, year, group): online hours past the
+    year's cap dropped, the earliest online sessions (by date, then id) keeping theirs."""
     hours: dict[tuple[int, int], float] = {}
     group_hours: dict[tuple[int, int, str], float] = {}
     online_used: dict[tuple[int, int], float] = {}
@@ -138,6 +131,45 @@ def oracle(today: date, within: int, required: float, since: int | None = None,
         hours[key] = hours.get(key, 0.0) + counted
         gkey = (*key, DEFAULT_GROUPS[s.category])
         group_hours[gkey] = group_hours.get(gkey, 0.0) + counted
+    return hours, group_hours
+
+
+def unlicensed_reason(latest: Certificate | None, today: date) -> str:
+    """Why an officer on post holds no effective enforcement certificate, from their latest one."""
+    if latest is None:
+        return "none"
+    elif latest.status == "valid" and latest.issued_on > today:
+        return "not_yet_valid"
+    elif latest.status == "valid" and latest.expires_on < today:
+        return "expired"
+    else:
+        return latest.status
+
+
+def gaps(o: Officer, year: int, until: date, rules: list[dict], required: float,
+         hours: dict[tuple[int, int], float], group_hours: dict[tuple[int, int, str], float]):
+    """What the officer still owed of a year's hours by `until`: the groups short and the total gap."""
+    rule = rule_of(rules, year, required)
+    due = owed(o, year, until, rule["total"])
+    total_gap = max(due - hours.get((o.id, year), 0.0), 0.0)
+    missing = []
+    for grp, minimum in rule["minimums"].items():
+        got, want = group_hours.get((o.id, year, grp), 0.0), owed(o, year, until, minimum)
+        if minimum > 0 and got < want:
+            missing.append({"group": grp, "hours": number(want - got)})
+    return missing, total_gap
+
+
+def oracle(today: date, within: int, required: float, since: int | None = None,
+           rules: list[dict] | None = None) -> list[dict]:
+    """docs/domain.md (合规提示, 年度学时), read literally, one officer at a time, in Python."""
+    rules = rules or []
+    units = {u.id: u for u in _db.session.query(Unit)}
+    officers = list(_db.session.query(Officer))
+    certs: dict[int, list[Certificate]] = {}
+    for c in _db.session.query(Certificate):
+        certs.setdefault(c.officer_id, []).append(c)
+    hours, group_hours = counted_hours(rules, required)
 
     def row(flag, reason, o, c):
         return {"flag": flag, "reason": reason, "officer_id": o.id, "name": o.name,
@@ -160,15 +192,7 @@ def oracle(today: date, within: int, required: float, since: int | None = None,
             if best:
                 certified_per_unit[o.unit_id] += 1
         if on_post and best is None:
-            if latest is None:
-                reason = "none"
-            elif latest.status == "valid" and latest.issued_on > today:
-                reason = "not_yet_valid"
-            elif latest.status == "valid" and latest.expires_on < today:
-                reason = "expired"
-            else:
-                reason = latest.status
-            out.append(row("UNLICENSED", reason, o, latest))
+            out.append(row("UNLICENSED", unlicensed_reason(latest, today), o, latest))
         if on_post and best is not None and (best.expires_on - today).days <= within:
             out.append(row("EXPIRING", "expiring", o, best))
         held = [c for c in enf if c.status in ("valid", "suspended") and c.expires_on >= today]
@@ -181,20 +205,8 @@ def oracle(today: date, within: int, required: float, since: int | None = None,
         # was created
         if on_post:
             y = today.year
-
-            def gaps(year, until, o=o):
-                rule = rule_of(rules, year, required)
-                due = owed(o, year, until, rule["total"])
-                total_gap = max(due - hours.get((o.id, year), 0.0), 0.0)
-                missing = []
-                for grp, minimum in rule["minimums"].items():
-                    got, want = group_hours.get((o.id, year, grp), 0.0), owed(o, year, until, minimum)
-                    if minimum > 0 and got < want:
-                        missing.append({"group": grp, "hours": number(want - got)})
-                return missing, total_gap
-
-            prev_missing, prev_gap = gaps(y - 1, date(y - 1, 12, 31))
-            cur_missing, cur_gap = gaps(y, today)
+            prev_missing, prev_gap = gaps(o, y - 1, date(y - 1, 12, 31), rules, required, hours, group_hours)
+            cur_missing, cur_gap = gaps(o, y, today, rules, required, hours, group_hours)
             prev_short = judged(o, y - 1, since) and (prev_gap > 0 or bool(prev_missing))
             cur_short = judged(o, y, since) and (cur_gap > 0 or bool(cur_missing))
             if prev_short:

@@ -111,7 +111,8 @@ def test_annual_review_prechecks_and_bulk_record(db):
     assert not held
     by = {r["name"]: r for r in rows}
     assert set(by) == {"好", "学时少", "离岗", "暂扣过"}
-    assert by["好"]["checks"] == {"valid": True, "on_post": True, "hours": True, "no_suspension": True, "annual_exam": None}
+    assert by["好"]["checks"] == {"valid": True, "on_post": True, "hours": True, "no_suspension": True,
+                                 "annual_exam": None}
     assert by["学时少"]["checks"]["hours"] is False
     assert by["离岗"]["checks"]["on_post"] is False
     assert by["暂扣过"]["checks"]["no_suspension"] is False
@@ -143,7 +144,10 @@ def test_issue_confirmation_rule(db):
     assert services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=True,
                                        reason="军转干部，经批准免考") == (True, "军转干部，经批准免考")
     # not an issue of an enforcement certificate: nothing to confirm
-    assert services.issue_confirmation(o.id, "supervision", "valid", today=today, confirmed=False, reason="") == (False, None)
-    assert services.issue_confirmation(o.id, "enforcement", "applying", today=today, confirmed=False, reason="") == (False, None)
+    assert services.issue_confirmation(o.id, "supervision", "valid", today=today, confirmed=False,
+                                       reason="") == (False, None)
+    assert services.issue_confirmation(o.id, "enforcement", "applying", today=today, confirmed=False,
+                                       reason="") == (False, None)
     results(exam(held_on=date(2025, 1, 1)), [o], ["70"])
-    assert services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=False, reason="") == (False, None)
+    assert services.issue_confirmation(o.id, "enforcement", "valid", today=today, confirmed=False,
+                                       reason="") == (False, None)

@@ -24,7 +24,8 @@ def test_each_imported_officer_and_certificate_is_audited(db, tmp_path):
     creates = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "create",
                                                           AuditEvent.entity_type == "officer")).all()
     ids = {o.name: o.id for o in db.session.scalars(select(Officer))}
-    assert {(e.entity_id, e.summary) for e in creates} == {(ids["甲"], "导入执法人员 甲"), (ids["乙"], "导入执法人员 乙")}
+    assert {(e.entity_id, e.summary) for e in creates} == {(ids["甲"], "导入执法人员 甲"),
+                                                           (ids["乙"], "导入执法人员 乙")}
     one = next(e for e in creates if e.entity_id == ids["甲"])
     assert one.changes["id_number"] == [None, a[:6] + "********" + a[-4:]]
     assert one.changes["name"] == [None, "甲"]

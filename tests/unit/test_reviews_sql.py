@@ -50,7 +50,8 @@ def _world(db, seed: int) -> None:
             events = [] if rng.random() < 0.05 else [(issued, None, rng.choice(["valid"] * 5 + ["applying"]))]
             for _ in range(rng.choice([0, 0, 1, 2, 3])):
                 prev = events[-1][2] if events else None
-                when = rng.choice([events[-1][0] if events else issued, _day(rng), date(rng.choice([2024, 2025]), 1, 1)])
+                when = rng.choice([events[-1][0] if events else issued, _day(rng),
+                                   date(rng.choice([2024, 2025]), 1, 1)])
                 events.append((when, rng.choice([prev, "valid", None]),
                                rng.choice(["suspended", "valid", "revoked", "lost", "suspended"])))
             for when, frm, to in events:

@@ -166,7 +166,8 @@ def test_annual_statistics(db):
                                  "by_category": {"lecture": 2, "court_observation": 1},
                                  "average_hours": 8.0, "counted_hours": 32.0, "online_dropped": 0.0,
                                  "by_group": {"公共法律知识": 32}}
-    assert {k: v for k, v in stats["exams"].items() if k != "by_exam"} == {"held": 2, "takers": 3, "passed": 2, "pass_rate": 0.6667}
+    assert {k: v for k, v in stats["exams"].items() if k != "by_exam"} == {"held": 2, "takers": 3, "passed": 2,
+                                                                           "pass_rate": 0.6667}
     assert stats["certificates"] == {"effective_at_year_end": 4, "issued": 1, "suspended": 1,
                                      "cancelled": 1, "revoked": 0}
     assert stats["officers"] == {"on_post_at_year_end": 6, "training_shortfall": 6}

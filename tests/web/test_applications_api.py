@@ -254,7 +254,8 @@ def test_renew_replace_and_cancel_act_on_the_card_through_its_transitions(app, f
     _to_issuing(flow, renew["id"])
     assert flow.decide("issuer", renew["id"], "approve").get_json()["error"] == "number_required"
     assert runner.invoke(args=["settings", "set", "region_code", "500103"]).exit_code == 0
-    assert runner.invoke(args=["settings", "set", "certificate_number_pattern", "{地区码}{年份:2}{序号:06}"]).exit_code == 0
+    assert runner.invoke(args=["settings", "set", "certificate_number_pattern",
+                               "{地区码}{年份:2}{序号:06}"]).exit_code == 0
     done = flow.decide("issuer", renew["id"], "approve").get_json()
     assert done["state"] == "done" and done["certificate_number"] == "50010326000001"
     with app.app_context():

@@ -43,7 +43,8 @@ def test_one_application_through_every_step_on_the_web(app, flow, users):  # noq
     page = text(clerk.get(f"/officers/{officer_id}"))
     assert "申请 0 份" in page and "没有申领、换证、补证或注销申请" in page
     resp = post(clerk, "/applications/new", {"officer_id": officer_id, "kind": "new", "reason": "新任执法岗位",
-                                             "submitted_on": "2026年6月12日"}, f"/applications/new?officer_id={officer_id}")
+                                             "submitted_on": "2026年6月12日"},
+                f"/applications/new?officer_id={officer_id}")
     assert resp.status_code == 302
     detail_url = resp.headers["Location"]
     page = text(clerk.get(detail_url))
@@ -55,7 +56,8 @@ def test_one_application_through_every_step_on_the_web(app, flow, users):  # noq
     dash = text(admin.get("/"))
     assert "待办 1 份申请" in dash and "SQ2026-00001" in dash
     assert "待单位初审" in text(admin.get("/notifications"))
-    assert post(admin, detail_url + "/decision", {"decision": "approve", "reason": "材料齐全"}, detail_url).status_code == 302
+    assert post(admin, detail_url + "/decision", {"decision": "approve", "reason": "材料齐全"},
+                detail_url).status_code == 302
     assert "法制审核" in text(admin.get(detail_url)) and "不由您办理" in text(admin.get(detail_url))
     # 法制审核 returns it; the clerk resubmits; it comes back to 法制审核
     legal = users["legal"]
@@ -75,8 +77,8 @@ def test_one_application_through_every_step_on_the_web(app, flow, users):  # noq
     page = text(issuer.get(detail_url))
     assert "办结" in page and "ZF-2026-001" in page and "领证人 张三本人" in page
     steps = re.findall(r"(提交|单位初审|法制审核|审批|制证发证) (提交申请|同意|退回补正|补正后重新提交)", page)
-    assert steps == [("提交", "提交申请"), ("单位初审", "同意"), ("法制审核", "退回补正"), ("法制审核", "补正后重新提交"),
-                     ("法制审核", "同意"), ("审批", "同意"), ("制证发证", "同意")]
+    assert steps == [("提交", "提交申请"), ("单位初审", "同意"), ("法制审核", "退回补正"),
+                     ("法制审核", "补正后重新提交"), ("法制审核", "同意"), ("审批", "同意"), ("制证发证", "同意")]
     page = text(clerk.get(f"/officers/{officer_id}"))
     assert "ZF-2026-001" in page and "申请 1 份" in page and "办结" in page
     listed = text(clerk.get("/applications?state=done"))
@@ -97,7 +99,8 @@ def test_a_step_not_yours_is_refused_and_rejection_needs_a_reason(app, flow, use
     assert "单位初审" in text(users["street_admin"].get(url))
     post(users["street_admin"], url + "/decision", {"decision": "reject", "reason": "编制信息有误"}, url)
     page = text(users["street_admin"].get(url))
-    assert "不予批准" in page and "编制信息有误" in page and 'id="decision"' not in users["street_admin"].get(url).get_data(as_text=True)
+    assert "不予批准" in page and "编制信息有误" in page
+    assert 'id="decision"' not in users["street_admin"].get(url).get_data(as_text=True)
 
 
 def test_refused_submission_says_why_and_creates_nothing(app, flow, users):  # noqa: F811

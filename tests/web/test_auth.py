@@ -48,7 +48,8 @@ def test_failed_login_is_audited_and_says_so(app, client):
     resp = _post_login(client, "nobody", "whatever1")
     assert "用户名或密码错误" in resp.get_data(as_text=True)
     with app.app_context():
-        failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id)).all()
+        failed = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")
+                                    .order_by(AuditEvent.id)).all()
     assert [e.actor for e in failed] == ["bob", "nobody"]
 
 

@@ -58,7 +58,8 @@ def rows_of(html: str) -> list[str]:
 def test_list_shows_verdicts_in_red_and_green_with_chinese_reasons(client, app, data):
     login(client, app, "viewer")
     html = client.get("/cases").get_data(as_text=True)
-    assert "共 <span id=\"cases-total\">3</span> 件" in html and '<span id="cases-bad" class="text-danger">2</span>' in html
+    assert "共 <span id=\"cases-total\">3</span> 件" in html
+    assert '<span id="cases-bad" class="text-danger">2</span>' in html
     rows = {r.split("</a>")[0].rsplit(">", 1)[1]: r for r in rows_of(html)}
     assert "verdict-ok" in rows["罚〔2025〕1号"] and "table-danger" not in rows["罚〔2025〕1号"]
     assert "verdict-bad" in rows["罚〔2025〕2号"] and "table-danger" in rows["罚〔2025〕2号"]

@@ -23,7 +23,8 @@ def test_departure_ends_the_post_and_opens_a_cancel_task(app, client, set_today)
     login(client, app, "clerk")
     page = client.get(f"/officers/{oid}").get_data(as_text=True)
     assert "登记离岗" in page
-    version = page.split('name="version" type="hidden" value="')[1].split('"')[0] if 'name="version" type="hidden"' in page else "1"
+    version = (page.split('name="version" type="hidden" value="')[1].split('"')[0]
+               if 'name="version" type="hidden"' in page else "1")
     resp = client.post(f"/officers/{oid}/depart", data={"kind": "resigned", "on": "2026年6月1日",
                                                        "version": version, "csrf_token": csrf_from(page)},
                        follow_redirects=True)

@@ -23,7 +23,8 @@ def _cards(html: str) -> list[tuple[str, str]]:
 
 
 def _numbers(card: str) -> list[int]:
-    body = re.search(r'<table class="table table-sm mb-1 text-center forecast-counts">.*?<tbody>(.*?)</tbody>', card, re.S)
+    body = re.search(r'<table class="table table-sm mb-1 text-center forecast-counts">.*?<tbody>(.*?)</tbody>',
+                     card, re.S)
     return [int(x) for x in re.findall(r">(\d+)</td>", body.group(1))]
 
 
@@ -36,7 +37,8 @@ def test_page_shows_computes_figures_below_two_first(app, client, data, set_toda
     cards = dict(_cards(html))
     assert set(cards) == {u["unit"] for u in expected}
     for u in expected:
-        assert _numbers(cards[u["unit"]]) == [u["now"], u["months"]["3"], u["months"]["6"], u["months"]["12"]], u["unit"]
+        assert _numbers(cards[u["unit"]]) == [u["now"], u["months"]["3"], u["months"]["6"],
+                                              u["months"]["12"]], u["unit"]
     # the units falling below two come first, soonest first: 丙社区 (now), 甲科, 戊队, 乙科
     assert [name for name, _c in _cards(html)] == ["丙社区", "甲科", "戊队", "乙科"]
     assert "现已不足两人" in cards["丙社区"]

@@ -176,7 +176,8 @@ def test_a_reminders_run_is_a_job_with_a_message_and_no_file(app, client):
 def test_clerks_cannot_start_a_backup(app, client):
     login(client, app, "clerk")
     assert "立即备份数据库" not in client.get("/jobs").get_data(as_text=True)
-    assert client.post("/jobs/backup", data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))}).status_code == 403
+    assert client.post("/jobs/backup",
+                       data={"csrf_token": csrf_from(client.get("/").get_data(as_text=True))}).status_code == 403
 
 
 def test_each_request_logs_one_json_line_with_user_route_status_and_time(app, client, caplog):

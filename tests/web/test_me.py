@@ -79,7 +79,8 @@ def test_weak_password_is_refused_with_the_products_rule(app, client, runner, pe
     code = _invite(app, runner, people["idn"])
     page = client.get("/me/activate")
     resp = client.post("/me/activate", data={"id_number": people["idn"], "code": code, "password": "rstuvwxy",
-                                             "confirm": "rstuvwxy", "csrf_token": csrf_from(page.get_data(as_text=True))})
+                                             "confirm": "rstuvwxy",
+                                             "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert resp.status_code == 400 and "连续的字符" in resp.get_data(as_text=True)
 
 
@@ -273,7 +274,8 @@ def test_a_returned_claim_needs_a_reason_and_does_not_count(app, client, runner,
                                                             "csrf_token": csrf})
     assert "证明不清晰" in client.get("/me/hours").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(select(TrainingHours.counted).where(TrainingHours.officer_id == people["me"])) in (None, 0)
+        assert db.session.scalar(select(TrainingHours.counted)
+                                 .where(TrainingHours.officer_id == people["me"])) in (None, 0)
 
 
 def test_a_claim_with_a_renamed_executable_is_refused(app, client, runner, people, set_today):

@@ -29,7 +29,8 @@ GARBAGE = [
 ]
 FIELDS = [
     "name", "id_number", "unit_id", "unit", "position", "establishment", "education",
-    "on_enforcement_post", "employment_status", "status_changed_on", "post_since", "retirement_basis", "phone", "employee_no", "notes",
+    "on_enforcement_post", "employment_status", "status_changed_on", "post_since", "retirement_basis", "phone",
+    "employee_no", "notes",
     "kind", "number", "issuing_authority", "issued_on", "expires_on", "categories", "area", "status",
     "document_no", "version", "effective_on", "reason", "new_number", "new_issued_on",
     "new_expires_on", "title", "category", "held_on", "hours", "location", "organiser", "lecturer",

@@ -37,7 +37,8 @@ def test_admin_deletes_a_record_nothing_refers_to(app, client):
         oid = o.id
     clerk = app.test_client()
     login(clerk, app, "clerk")
-    assert clerk.post(f"/officers/{oid}/delete", data={"csrf_token": token(clerk, f"/officers/{oid}")}).status_code == 403
+    assert clerk.post(f"/officers/{oid}/delete",
+                      data={"csrf_token": token(clerk, f"/officers/{oid}")}).status_code == 403
     assert "删除或合并此记录" not in clerk.get(f"/officers/{oid}").get_data(as_text=True)
     login(client, app, "admin")
     assert f'href="/officers/{oid}/merge">删除或合并此记录' in client.get(f"/officers/{oid}").get_data(as_text=True)
@@ -168,7 +169,8 @@ def test_merge_is_refused_when_both_records_sat_the_same_exam(app, client):
     assert "两条记录都有考试“2026年度资格考试”的考试成绩" in html
     with app.app_context():
         assert _db.session.get(Officer, b_id) is not None
-        assert _db.session.scalar(select(func.count()).select_from(ExamResult).where(ExamResult.officer_id == b_id)) == 1
+        assert _db.session.scalar(select(func.count()).select_from(ExamResult)
+                                  .where(ExamResult.officer_id == b_id)) == 1
 
 
 def test_merge_finds_the_other_record_and_refuses_itself(app, client):

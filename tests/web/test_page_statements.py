@@ -1,5 +1,5 @@
-"""List and report pages at scale (docs/architecture.md, Cost targets): only the shown page's rows are built, and each page
-runs a bounded number of SQL statements whatever the filter, sort or page. Statement counts are
+"""List and report pages at scale (docs/architecture.md, Cost targets): only the shown page's rows are
+built, and each page runs a bounded number of SQL statements whatever the filter, sort or page. Statement counts are
 deterministic (unlike times), so they are what is tested here; scripts/bench_pages.py prints times."""
 
 from __future__ import annotations

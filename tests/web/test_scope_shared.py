@@ -68,8 +68,8 @@ def test_only_the_organising_branch_changes_a_session_or_exam(app, client, tree)
     s_jia, e_jia = things["甲"]
     for url in (f"/training/{s_qu}/edit", f"/exams/{e_qu}/edit", f"/training/{things['全'][0]}/edit"):
         assert client.get(url).status_code == 403, url
-    form = {"title": "改名", "category": "general_law", "held_on": "2026-03-01", "hours": "4", "online": "offline", "unit_id": "0",
-            "location": "", "organiser": "", "lecturer": "", "notes": ""}
+    form = {"title": "改名", "category": "general_law", "held_on": "2026-03-01", "hours": "4", "online": "offline",
+            "unit_id": "0", "location": "", "organiser": "", "lecturer": "", "notes": ""}
     resp = client.post(f"/training/{s_qu}/edit", data=form | {"csrf_token": token(client, "/training")})
     assert resp.status_code == 403
     page = client.post(f"/exams/{e_qu}/online/close", data={"csrf_token": token(client, "/training")})

@@ -27,8 +27,8 @@ def _full_officer_form(client, url, unit_id):
     return {
         "csrf_token": token(client, url), "name": "张三", "id_number": "", "unit_id": str(unit_id),
         "position": "科长", "establishment": "civil_servant", "education": "",
-        "on_enforcement_post": "y", "employment_status": "active", "status_changed_on": "", "post_since": "", "retirement_basis": "",
-        "phone": "", "employee_no": "", "notes": "",
+        "on_enforcement_post": "y", "employment_status": "active", "status_changed_on": "", "post_since": "",
+        "retirement_basis": "", "phone": "", "employee_no": "", "notes": "",
         "version": re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1),
     }
 

@@ -38,11 +38,13 @@ def test_create_session_enrol_and_mark_attendance(app, client):
     sid = int(re.search(r"/training/(\d+)/enrol", html).group(1))
     # by unit: active officers of the unit only
     html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "unit",
-                                                       "unit_id": unit_id}, follow_redirects=True).get_data(as_text=True)
+                                                       "unit_id": unit_id},
+                       follow_redirects=True).get_data(as_text=True)
     assert "已添加 2 名参训人员" in html and "退休员" not in html
     # by hand: the known one is added, the unknown name is named and left in the box
     html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "hand",
-                                                       "officers": f"{wang_id}\n赵六"}, follow_redirects=True).get_data(as_text=True)
+                                                       "officers": f"{wang_id}\n赵六"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "已添加 1 名参训人员" in html and "没有名为“赵六”的人员" in html
     # all active officers on an enforcement post: the 3 already there are counted
     html = client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "on_post"},
@@ -93,7 +95,8 @@ def test_viewer_cannot_change_attendance(app, client):
         _db.session.add(s)
         _db.session.commit()
         sid = s.id
-    assert client.post(f"/training/{sid}/enrol", data={"csrf_token": token(client), "mode": "on_post"}).status_code == 403
+    assert client.post(f"/training/{sid}/enrol",
+                       data={"csrf_token": token(client), "mode": "on_post"}).status_code == 403
 
 
 def test_score_grid_and_makeup(app, client):
@@ -101,7 +104,8 @@ def test_score_grid_and_makeup(app, client):
     make_people(app)
     html = client.post("/exams/new", data={"csrf_token": token(client, "/exams/new"), "title": "执法资格考试",
                                            "kind": "qualification", "held_on": "2025-05-01", "max_score": "100",
-                                           "pass_score": "60", "makeup_of_id": "0"}, follow_redirects=True).get_data(as_text=True)
+                                           "pass_score": "60", "makeup_of_id": "0"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "已新增考试“执法资格考试”" in html
     eid = int(re.search(r"/exams/(\d+)/candidates", html).group(1))
     html = client.post(f"/exams/{eid}/candidates", data={"csrf_token": token(client), "mode": "on_post"},
@@ -123,14 +127,16 @@ def test_score_grid_and_makeup(app, client):
     # a make-up exam lists those who did not pass the original
     html = client.post("/exams/new", data={"csrf_token": token(client, "/exams/new"), "title": "执法资格考试（补考）",
                                            "kind": "annual", "held_on": "2025-06-01", "max_score": "100",
-                                           "pass_score": "60", "makeup_of_id": str(eid)}, follow_redirects=True).get_data(as_text=True)
+                                           "pass_score": "60", "makeup_of_id": str(eid)},
+                       follow_redirects=True).get_data(as_text=True)
     assert "已列入原考试未通过的 2 人" in html
     with app.app_context():
         m = _db.session.scalar(_db.select(Exam).where(Exam.makeup_of_id == eid))
         assert m.kind == "qualification"
         assert {r.officer.name for r in m.results} == {"李四", "王五"}
     html = client.post(f"/exams/{m.id}/candidates", data={"csrf_token": token(client), "mode": "hand",
-                                                          "officers": "张三"}, follow_redirects=True).get_data(as_text=True)
+                                                          "officers": "张三"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "张三 已通过原考试“执法资格考试”，不需要补考" in html
 
 
@@ -147,7 +153,8 @@ def test_reviews_page_records_many(app, client):
     html = client.get("/reviews?year=2025").get_data(as_text=True)
     assert 'data-officer="甲"' in html and 'data-officer="乙"' in html
     html = client.post("/reviews/2025", data={"csrf_token": token(client), "cert": list(ids), "result": "fail",
-                                              "reviewed_on": "2026-01-05", "note": ""}, follow_redirects=True).get_data(as_text=True)
+                                              "reviewed_on": "2026-01-05", "note": ""},
+                       follow_redirects=True).get_data(as_text=True)
     assert "年审结果未保存：年审不通过时请填写原因" in html
     html = client.post("/reviews/2025", data={"csrf_token": token(client), "cert": list(ids), "result": "pass",
                                               "reviewed_on": "2026-01-05", "note": "", "override_confirm": "1",

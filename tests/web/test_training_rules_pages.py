@@ -244,4 +244,5 @@ def test_closed_year_removal_and_enrolment_need_an_admins_reason(app, client, se
     with app.app_context():
         assert _db.session.get(Attendance, att_id) is None
         assert _db.session.query(Attendance).filter_by(session_id=sid).count() == 1
-    assert sorted(_late_entries(app)) == sorted(["补录已截止的2025年度培训记录：误登", "补录已截止的2025年度培训记录：漏登"])
+    assert sorted(_late_entries(app)) == sorted(["补录已截止的2025年度培训记录：误登",
+                                                 "补录已截止的2025年度培训记录：漏登"])

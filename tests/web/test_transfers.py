@@ -79,7 +79,8 @@ def test_a_transfer_on_the_officer_page_moves_past_and_future_cases_by_their_dat
         spells = _db.session.execute(select(OfficerUnitHistory.unit_id, OfficerUnitHistory.from_on,
                                             OfficerUnitHistory.to_on).where(OfficerUnitHistory.officer_id == oid)
                                      .order_by(OfficerUnitHistory.from_on)).all()
-        assert [tuple(s) for s in spells] == [(a_id, date(2020, 1, 1), date(2025, 3, 1)), (b_id, date(2025, 3, 1), None)]
+        assert [tuple(s) for s in spells] == [(a_id, date(2020, 1, 1), date(2025, 3, 1)),
+                                              (b_id, date(2025, 3, 1), None)]
     # the case check page as a user of 甲所 sees the February case, not the April one
     other = app.test_client()
     scoped_login(other, app, "jia_viewer", "viewer", "甲所")
@@ -129,7 +130,8 @@ def test_a_scoped_clerk_cannot_move_someone_out_of_their_branch(app, client, tre
     assert "调动未登记" in resp.get_data(as_text=True)
     # someone of another branch: not found
     assert client.post(f"/officers/{tree['officers']['李丙']}/transfer", data={
-        "to_unit": str(tree["units"]["甲一科"]), "on": "2026年6月1日", "csrf_token": csrf_from(page)}).status_code == 404
+        "to_unit": str(tree["units"]["甲一科"]), "on": "2026年6月1日",
+        "csrf_token": csrf_from(page)}).status_code == 404
     with app.app_context():
         assert _db.session.get(Officer, oid).unit_id == tree["units"]["甲局"]
     # within the branch it works
@@ -243,4 +245,5 @@ def test_the_unit_form_keeps_its_enforcement_fields(app, client, set_today):
     assert "单位“执法一队”已保存" in resp.get_data(as_text=True)
     assert "城市管理、市场监管" in resp.get_data(as_text=True)  # the list shows them, normalised
     with app.app_context():
-        assert _db.session.scalar(select(Unit.enforcement_fields).where(Unit.name == "执法一队")) == "城市管理、市场监管"
+        assert (_db.session.scalar(select(Unit.enforcement_fields).where(Unit.name == "执法一队"))
+                == "城市管理、市场监管")

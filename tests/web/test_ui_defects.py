@@ -113,8 +113,8 @@ def test_refused_form_save_keeps_input_and_puts_message_by_the_field(app, client
     html = client.post("/officers/new", data={
         "csrf_token": token(client, "/officers/new"), "name": "新人", "id_number": taken, "unit_id": str(unit_id),
         "position": "科员", "establishment": "civil_servant", "education": "bachelor", "on_enforcement_post": "y",
-        "employment_status": "active", "status_changed_on": "", "post_since": "", "retirement_basis": "", "phone": "13911112222", "employee_no": "",
-        "notes": ""}).get_data(as_text=True)
+        "employment_status": "active", "status_changed_on": "", "post_since": "", "retirement_basis": "",
+        "phone": "13911112222", "employee_no": "", "notes": ""}).get_data(as_text=True)
     id_block = re.search(r'name="id_number".*?(?=<div class="mb-3)', html, re.S).group(0)
     assert "已登记给“已登记”" in id_block
     assert 'value="13911112222"' in html and 'value="新人"' in html
@@ -319,8 +319,10 @@ def test_users_page_says_locked_while_locked_and_new_form_has_no_keep_hint(app, 
     make_user(app, "was_locked", "clerk")
     with app.app_context():
         now = utcnow()
-        _db.session.scalar(_db.select(User).where(User.username == "locked_one")).locked_until = now + timedelta(minutes=30)
-        _db.session.scalar(_db.select(User).where(User.username == "was_locked")).locked_until = now - timedelta(hours=2)
+        locked_one = _db.session.scalar(_db.select(User).where(User.username == "locked_one"))
+        locked_one.locked_until = now + timedelta(minutes=30)
+        was_locked = _db.session.scalar(_db.select(User).where(User.username == "was_locked"))
+        was_locked.locked_until = now - timedelta(hours=2)
         _db.session.commit()
     html = client.get("/users").get_data(as_text=True)
     locked = re.search(r"<td>locked_one</td>(.*?)</tr>", html, re.S).group(1)
@@ -339,7 +341,8 @@ def test_exam_form_leaves_scores_blank_for_the_defaults(app, client):
         assert 'value=""' in tag or "value=" not in tag, tag
     html = client.post("/exams/new", data={"csrf_token": token(client, "/exams/new"), "title": "默认分数考试",
                                            "kind": "qualification", "held_on": "2026-05-01", "max_score": "",
-                                           "pass_score": "", "makeup_of_id": "0"}, follow_redirects=True).get_data(as_text=True)
+                                           "pass_score": "", "makeup_of_id": "0"},
+                       follow_redirects=True).get_data(as_text=True)
     assert "满分 100 · 合格分数 60" in html
 
 

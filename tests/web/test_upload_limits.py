@@ -20,7 +20,8 @@ def test_pixel_bomb_photo_is_refused_with_a_message(client, app):
     url = f"/officers/{oid}/edit"
     data = {"csrf_token": token(client, url), "name": name, "id_number": "", "unit_id": str(unit_id),
             "position": "", "establishment": "civil_servant", "education": "", "employment_status":
-            "active", "status_changed_on": "", "post_since": "", "retirement_basis": "", "phone": "", "employee_no": "", "notes": "",
+            "active", "status_changed_on": "", "post_since": "", "retirement_basis": "", "phone": "", "employee_no": "",
+            "notes": "",
             "on_enforcement_post": "y", "version": str(version),
             "photo": (io.BytesIO(pixel_bomb_png()), "bomb.png")}
     resp = client.post(url, data=data, content_type="multipart/form-data")
