@@ -52,6 +52,26 @@ def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
+def new_or_snapshot(obj: Any, model: type, fields: list[str]) -> tuple[Any, dict[str, Any]]:
+    """A create-or-edit's start: (a new `model` added to the session, every field None before) when
+    `obj` is None, else (obj, its fields as they are)."""
+    if obj is None:
+        obj = model()
+        db.session.add(obj)
+        return obj, dict.fromkeys(fields)
+    return obj, snapshot(obj, fields)
+
+
+def record_saved(entity: str, obj: Any, before: dict[str, Any], fields: list[str], what: str,
+                 creating: bool, *, even_unchanged: bool = False) -> None:
+    """A create-or-edit's audit row ("新增/修改" + `what`) with the fields that changed; none when
+    nothing changed unless `even_unchanged`."""
+    changes = changes_of(obj, before, fields)
+    if changes or even_unchanged:
+        record("create" if creating else "update", entity, obj.id,
+               f"{'新增' if creating else '修改'}{what}", changes)
+
+
 def current_actor() -> tuple[str, int | None, str]:
     """(actor, user_id, ip) from the request when there is one, else the CLI."""
     if has_request_context():

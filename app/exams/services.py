@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from app import scope
-from app.audit.services import changes_of, record, snapshot
-from app.errors import DomainError
+from app.audit.services import record, record_saved, snapshot
+from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
@@ -52,11 +52,7 @@ def _number(value: Any, label: str) -> float | None:
 
 def validate_exam_data(data: dict[str, Any], *, exclude_id: int | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
-    title = (data.get("title") or "").strip()
-    if not title:
-        errors["title"] = "考试名称不能为空"
-    elif len(title) > 200:
-        errors["title"] = "考试名称不能超过200个字"
+    title = required_text(errors, data, "title", "考试名称", 200)
     makeup = db.session.get(Exam, data["makeup_of_id"]) if data.get("makeup_of_id") else None
     if data.get("makeup_of_id") and makeup is None:
         errors["makeup_of_id"] = "补考对应的考试不存在"
@@ -122,10 +118,7 @@ def save_exam(exam: Exam | None, data: dict[str, Any]) -> Exam:
         if over:
             raise DomainError(f"已有 {len(over)} 个成绩高于新的满分{exam.max_score:g}，请先修改成绩")
     db.session.flush()
-    changes = changes_of(exam, before, EXAM_FIELDS)
-    if changes:
-        record("create" if creating else "update", "exam", exam.id,
-               f"{'新增' if creating else '修改'}考试 {exam.title}", changes)
+    record_saved("exam", exam, before, EXAM_FIELDS, f"考试 {exam.title}", creating)
     return exam
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app import clock, idnumber, scope
-from app.audit.services import changes_of, record, snapshot
+from app.audit.services import changes_of, new_or_snapshot, record, record_saved, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
@@ -71,12 +71,7 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
 
     check_parent(unit, parent_id)  # no cycle; inside the user's branch
     creating = unit is None
-    if creating:
-        unit = Unit()
-        db.session.add(unit)
-        before = dict.fromkeys(UNIT_FIELDS)
-    else:
-        before = snapshot(unit, UNIT_FIELDS)
+    unit, before = new_or_snapshot(unit, Unit, UNIT_FIELDS)
     unit.name, unit.kind, unit.parent_id, unit.sort_order = name, kind, parent_id, sort_order
     if reminder_recipients is not None:
         unit.reminder_recipients = reminder_recipients_text(reminder_recipients)
@@ -90,10 +85,7 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
     elif creating:
         unit.enforcement_fields = ""
     db.session.flush()
-    changes = changes_of(unit, before, UNIT_FIELDS)
-    if changes:
-        record("create" if creating else "update", "unit", unit.id,
-               f"{'新增' if creating else '修改'}单位 {name}", changes)
+    record_saved("unit", unit, before, UNIT_FIELDS, f"单位 {name}", creating)
     return unit
 
 
@@ -216,12 +208,7 @@ def save_officer(
                        else f"工号“{emp_no}”已被您管辖范围以外的人员使用")
             raise DomainError(message, fields={"employee_no": message})
     creating = officer is None
-    if creating:
-        officer = Officer()
-        db.session.add(officer)
-        before = dict.fromkeys(OFFICER_FIELDS)
-    else:
-        before = snapshot(officer, OFFICER_FIELDS)
+    officer, before = new_or_snapshot(officer, Officer, OFFICER_FIELDS)
     unit = data.get("unit")
     if isinstance(unit, str):
         unit = get_or_create_unit(unit)
@@ -236,10 +223,8 @@ def save_officer(
                                       current_status=None if creating else officer.employment_status).items():
         setattr(officer, name, value)
     db.session.flush()
-    changes = changes_of(officer, before, OFFICER_FIELDS)
-    if creating or changes:
-        record("create" if creating else "update", "officer", officer.id,
-               f"{'新增' if creating else '修改'}执法人员 {officer.name}", changes)
+    record_saved("officer", officer, before, OFFICER_FIELDS, f"执法人员 {officer.name}", creating,
+                 even_unchanged=creating)
     return officer
 
 

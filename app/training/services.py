@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Float, Integer, String, cast, literal, null, or_, select, union_all
 
 from app import scope
-from app.audit.services import changes_of, record, snapshot
-from app.errors import DomainError
+from app.audit.services import new_or_snapshot, record, record_saved
+from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
@@ -58,11 +58,7 @@ def parse_hours(value: Any, label: str = "学时") -> float:
 
 def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
-    title = (data.get("title") or "").strip()
-    if not title:
-        errors["title"] = "培训名称不能为空"
-    elif len(title) > 200:
-        errors["title"] = "培训名称不能超过200个字"
+    title = required_text(errors, data, "title", "培训名称", 200)
     if lookup(TRAINING_CATEGORIES, data.get("category")) is None:
         errors["category"] = (f"未知的培训类别“{data.get('category') or ''}”，可选："
                               f"{'、'.join(TRAINING_CATEGORIES.values())}")
@@ -93,12 +89,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
         raise DomainError("；".join(errors.values()), fields=errors)
     creating = session is None
     unit_id = scope.organising_unit(data, None if creating else session.unit_id, creating)
-    if creating:
-        session = TrainingSession()
-        db.session.add(session)
-        before = dict.fromkeys(SESSION_FIELDS)
-    else:
-        before = snapshot(session, SESSION_FIELDS)
+    session, before = new_or_snapshot(session, TrainingSession, SESSION_FIELDS)
     old_hours = session.hours
     session.title = data["title"].strip()
     session.category = lookup(TRAINING_CATEGORIES, data["category"])
@@ -115,10 +106,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
             if a.status == "attended" and a.credited_hours == old_hours:
                 a.credited_hours = session.hours
         db.session.flush()
-    changes = changes_of(session, before, SESSION_FIELDS)
-    if changes:
-        record("create" if creating else "update", "training_session", session.id,
-               f"{'新增' if creating else '修改'}培训 {session.title}", changes)
+    record_saved("training_session", session, before, SESSION_FIELDS, f"培训 {session.title}", creating)
     return session
 
 
