@@ -104,6 +104,15 @@ def _batch(token: str) -> ImportBatch:
     return batch
 
 
+def _uploaded_batch(token: str) -> ImportBatch:
+    """`_batch`, still waiting to be imported; one imported already: back to the history."""
+    batch = _batch(token)
+    if batch.status != "uploaded":
+        flash("这个文件已经导入过了", "warning")
+        abort(redirect(url_for("imports.history")))
+    return batch
+
+
 @bp.route("/imports/upload", methods=["POST"])
 @require_role("clerk")
 def upload():
@@ -164,10 +173,7 @@ def preview(token: str):
 @bp.route("/imports/b/<token>/check", methods=["POST"])
 @require_role("clerk")
 def check(token: str):
-    batch = _batch(token)
-    if batch.status != "uploaded":
-        flash("这个文件已经导入过了", "warning")
-        return redirect(url_for("imports.history"))
+    batch = _uploaded_batch(token)
     importer = importers()[batch.kind]
     fields = {c.field for c in importer.columns}
     ignore, assign = [], {}
@@ -214,10 +220,7 @@ def errors_xlsx(token: str):
 @bp.route("/imports/b/<token>/import", methods=["POST"])
 @require_role("clerk")
 def run(token: str):
-    batch = _batch(token)
-    if batch.status != "uploaded":
-        flash("这个文件已经导入过了", "warning")
-        return redirect(url_for("imports.history"))
+    batch = _uploaded_batch(token)
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
     commit()

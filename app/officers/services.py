@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -170,6 +171,18 @@ def officer_values(data: dict[str, Any], *, today: date, current_status: str | N
     return values
 
 
+def _refuse_taken(officer: Officer | None, field: str, value: str, seen: Callable[[str], str],
+                  unseen: str) -> None:
+    """Refuse `value` of the unique `field` held by another officer (looked up everywhere): the
+    message names the holder (`seen`) only when the user sees their unit."""
+    clash = db.session.scalar(select(Officer).where(getattr(Officer, field) == value,
+                                                    Officer.id != (officer.id if officer else -1))
+                              .execution_options(scope_all=True))
+    if clash:
+        message = seen(clash.name) if scope.covers(clash.unit_id) else unseen
+        raise DomainError(message, fields={field: message})
+
+
 def save_officer(
     officer: Officer | None,
     data: dict[str, Any],
@@ -191,22 +204,12 @@ def save_officer(
 
     number = data["id_number"]
     # unique in the whole organisation: looked up everywhere, named only when the user sees them
-    clash = db.session.scalar(select(Officer).where(Officer.id_number == number,
-                                                    Officer.id != (officer.id if officer else -1))
-                              .execution_options(scope_all=True))
-    if clash:
-        message = (f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”" if scope.covers(clash.unit_id)
-                   else f"身份证号 {idnumber.mask(number)} 已登记在您管辖范围以外的单位")
-        raise DomainError(message, fields={"id_number": message})
+    _refuse_taken(officer, "id_number", number, lambda name: f"身份证号 {idnumber.mask(number)} 已登记给“{name}”",
+                  f"身份证号 {idnumber.mask(number)} 已登记在您管辖范围以外的单位")
     emp_no = (data.get("employee_no") or "").strip() or None
     if emp_no:
-        clash = db.session.scalar(select(Officer).where(Officer.employee_no == emp_no,
-                                                        Officer.id != (officer.id if officer else -1))
-                                  .execution_options(scope_all=True))
-        if clash:
-            message = (f"工号“{emp_no}”已被“{clash.name}”使用" if scope.covers(clash.unit_id)
-                       else f"工号“{emp_no}”已被您管辖范围以外的人员使用")
-            raise DomainError(message, fields={"employee_no": message})
+        _refuse_taken(officer, "employee_no", emp_no, lambda name: f"工号“{emp_no}”已被“{name}”使用",
+                      f"工号“{emp_no}”已被您管辖范围以外的人员使用")
     creating = officer is None
     officer, before = new_or_snapshot(officer, Officer, OFFICER_FIELDS)
     unit = data.get("unit")

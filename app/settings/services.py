@@ -88,13 +88,20 @@ def _year_or_empty(value: str) -> int | None:
     return year
 
 
-def _establishments(value: str) -> list[str]:
-    items = []
-    for raw in [x for x in re.split(r"[,，\s]+", value.strip()) if x]:
-        code = lookup(ESTABLISHMENTS, raw)
+def _codes(value: str, separators: str, labels: dict[str, str], noun: str) -> list[str]:
+    """The codes of a list of labels (or codes) split at `separators`, in order; refused: one `noun`
+    that is none of `labels`."""
+    codes = []
+    for raw in [x for x in re.split(separators, value.strip()) if x]:
+        code = lookup(labels, raw)
         if not code:
-            raise SettingError(f"未知的编制类型“{raw}”，可选：{'、'.join(ESTABLISHMENTS.values())}")
-        items.append(code)
+            raise SettingError(f"未知的{noun}“{raw}”，可选：{'、'.join(labels.values())}")
+        codes.append(code)
+    return codes
+
+
+def _establishments(value: str) -> list[str]:
+    items = _codes(value, r"[,，\s]+", ESTABLISHMENTS, "编制类型")
     if not items:
         raise SettingError("至少需要一种编制类型")
     return items
@@ -153,14 +160,10 @@ def _category_groups(value: str) -> dict[str, str]:
 
 def _application_steps(value: str) -> list[str]:
     """The steps of an application in order (labels or codes); 制证发证 must be last."""
-    items = []
-    for raw in [x for x in re.split(r"[,，\s→>]+", value.strip()) if x]:
-        code = lookup(APPLICATION_STEPS, raw)
-        if not code:
-            raise SettingError(f"未知的审批环节“{raw}”，可选：{'、'.join(APPLICATION_STEPS.values())}")
-        if code in items:
+    items = _codes(value, r"[,，\s→>]+", APPLICATION_STEPS, "审批环节")
+    for i, code in enumerate(items):
+        if code in items[:i]:
             raise SettingError(f"审批环节“{APPLICATION_STEPS[code]}”重复")
-        items.append(code)
     if not items or items[-1] != "issuing":
         raise SettingError("最后一个环节应为“制证发证”")
     return items
