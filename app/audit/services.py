@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -70,6 +71,31 @@ def record_saved(entity: str, obj: Any, before: dict[str, Any], fields: list[str
     if changes or even_unchanged:
         record("create" if creating else "update", entity, obj.id,
                f"{'新增' if creating else '修改'}{what}", changes)
+
+
+def add_officer_rows(officers: list[Any], have: set[int], new_row: Callable[[Any], Any], entity: str,
+                     entity_id: int, message: Callable[[int], str]) -> int:
+    """Put each officer not yet on a list (`have`: the officer ids on it) on it once, as `new_row(officer)`;
+    when any was added, one audit row `message(how many)` on the list's entity. Returns how many."""
+    added = 0
+    for o in officers:
+        if o.id not in have:
+            db.session.add(new_row(o))
+            have.add(o.id)
+            added += 1
+    db.session.flush()
+    if added:
+        record("update", entity, entity_id, message(added))
+    return added
+
+
+def record_joined(officers: list[Any], have: set[int], what: str, entity: str, title: str) -> None:
+    """A bulk selection's audit rows: one per officer that was not on the list (`have`) before."""
+    have = set(have)
+    for o in officers:
+        if o.id not in have:
+            have.add(o.id)
+            record("update", "officer", o.id, f"{what}：{o.name} 加入“{title}”", {entity: [None, title]})
 
 
 def current_actor() -> tuple[str, int | None, str]:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from app import scope
-from app.audit.services import record, record_saved, snapshot
+from app.audit.services import add_officer_rows, record, record_joined, record_saved, snapshot
 from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
@@ -142,28 +142,16 @@ def add_candidates(exam: Exam, officers: list[Officer]) -> int:
         refused = [o.name for o in officers if o.id in passed]
         if refused:
             raise DomainError(f"{'、'.join(refused)} 已通过原考试“{exam.makeup_of.title}”，不需要补考")
-    have = {r.officer_id for r in exam.results}
-    added = 0
-    for o in officers:
-        if o.id not in have:
-            db.session.add(ExamResult(exam=exam, officer_id=o.id, score=None, absent=False))
-            have.add(o.id)
-            added += 1
-    db.session.flush()
-    if added:
-        record("update", "exam", exam.id, f"考试 {exam.title} 添加 {added} 名考生")
-    return added
+    return add_officer_rows(officers, {r.officer_id for r in exam.results},
+                            lambda o: ExamResult(exam=exam, officer_id=o.id, score=None, absent=False),
+                            "exam", exam.id, lambda added: f"考试 {exam.title} 添加 {added} 名考生")
 
 
 def bulk_add_candidates(exam: Exam, officers: list[Officer]) -> int:
     """add_candidates() for a selection from the officer list: also one audit row per officer added."""
     have = {r.officer_id for r in exam.results}
     added = add_candidates(exam, officers)
-    for o in officers:
-        if o.id not in have:
-            have.add(o.id)
-            record("update", "officer", o.id, f"批量报名考试：{o.name} 加入“{exam.title}”",
-                   {"exam": [None, exam.title]})
+    record_joined(officers, have, "批量报名考试", "exam", exam.title)
     return added
 
 

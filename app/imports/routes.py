@@ -113,6 +113,12 @@ def _uploaded_batch(token: str) -> ImportBatch:
     return batch
 
 
+def _batch_and_importer(token: str, *, uploaded: bool = False):
+    """(`_batch`, or `_uploaded_batch` when `uploaded`, and the importer of its kind)."""
+    batch = _uploaded_batch(token) if uploaded else _batch(token)
+    return batch, importers()[batch.kind]
+
+
 @bp.route("/imports/upload", methods=["POST"])
 @require_role("clerk")
 def upload():
@@ -140,8 +146,7 @@ def upload():
 @bp.route("/imports/b/<token>")
 @require_role("clerk")
 def preview(token: str):
-    batch = _batch(token)
-    importer = importers()[batch.kind]
+    batch, importer = _batch_and_importer(token)
     try:
         table = read_table(parsed(batch), batch.filename, importer.columns)
         rows = list(islice(table.rows, PREVIEW_ROWS))
@@ -173,8 +178,7 @@ def preview(token: str):
 @bp.route("/imports/b/<token>/check", methods=["POST"])
 @require_role("clerk")
 def check(token: str):
-    batch = _uploaded_batch(token)
-    importer = importers()[batch.kind]
+    batch, importer = _batch_and_importer(token, uploaded=True)
     fields = {c.field for c in importer.columns}
     ignore, assign = [], {}
     for key, value in request.form.items():
@@ -200,8 +204,7 @@ def check(token: str):
 @bp.route("/imports/b/<token>/errors.xlsx")
 @require_role("clerk")
 def errors_xlsx(token: str):
-    batch = _batch(token)
-    importer = importers()[batch.kind]
+    batch, importer = _batch_and_importer(token)
     try:
         run_batch(batch, dry_run=True)
         problems = []

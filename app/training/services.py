@@ -10,7 +10,13 @@ from typing import Any
 from sqlalchemy import Float, Integer, String, cast, literal, null, or_, select, union_all
 
 from app import scope
-from app.audit.services import new_or_snapshot, record, record_saved
+from app.audit.services import (
+    add_officer_rows,
+    new_or_snapshot,
+    record,
+    record_joined,
+    record_saved,
+)
 from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
@@ -198,28 +204,18 @@ def select_officers_partial(mode: str, *, unit_id: int | None = None,
 def enrol(session: TrainingSession, officers: list[Officer]) -> int:
     """Register officers for a session; those already on it are skipped. Returns how many added."""
     have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
-    added = 0
-    for o in officers:
-        if o.id not in have:
-            db.session.add(Attendance(session=session, officer_id=o.id, status="registered",
-                                      credited_hours=0.0))
-            have.add(o.id)
-            added += 1
-    db.session.flush()
-    if added:
-        record("update", "training_session", session.id, f"培训 {session.title} 添加 {added} 名参训人员")
-    return added
+    return add_officer_rows(officers, have,
+                            lambda o: Attendance(session=session, officer_id=o.id, status="registered",
+                                                 credited_hours=0.0),
+                            "training_session", session.id,
+                            lambda added: f"培训 {session.title} 添加 {added} 名参训人员")
 
 
 def bulk_enrol(session: TrainingSession, officers: list[Officer]) -> int:
     """enrol() for a selection from the officer list: also one audit row per officer added."""
     have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
     added = enrol(session, officers)
-    for o in officers:
-        if o.id not in have:
-            have.add(o.id)
-            record("update", "officer", o.id, f"批量报名培训：{o.name} 加入“{session.title}”",
-                   {"training_session": [None, session.title]})
+    record_joined(officers, have, "批量报名培训", "training_session", session.title)
     return added
 
 
