@@ -17,3 +17,15 @@ class DomainError(ValueError):
 
 class StaleEdit(DomainError):
     pass
+
+
+def required_text(errors: dict[str, str], data: dict[str, Any], key: str, label: str, limit: int,
+                  unit: str = "个字") -> str:
+    """`data[key]` stripped; an empty one, or one longer than `limit`, adds its message to the
+    {field: message} of a validate_* function."""
+    text = (data.get(key) or "").strip()
+    if not text:
+        errors[key] = f"{label}不能为空"
+    elif len(text) > limit:
+        errors[key] = f"{label}不能超过{limit}{unit}"
+    return text

@@ -54,9 +54,14 @@ class OfficerPage(Schema):
     per_page = fields.Integer(required=True)
 
 
-class CertificateItem(Schema):
+class CertificateKey(Schema):
+    """What names a certificate: its number and kind (the fields the schemas below start with)."""
+
     number = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+
+
+class CertificateItem(CertificateKey):
     status = fields.String(required=True, metadata={"description": "证件当前状态"})
     issued_on = fields.Date(required=True)
     expires_on = fields.Date(required=True)
@@ -72,9 +77,7 @@ class OfficerRef(Schema):
     unit = fields.String(required=True)
 
 
-class CertificateState(Schema):
-    number = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+class CertificateState(CertificateKey):
     officer = fields.Nested(OfficerRef, required=True)
     state_on = fields.String(required=True, validate=validate.OneOf(STATES))
     effective = fields.Boolean(required=True, metadata={"description": "该日证件是否有效（state_on 为 valid）"})

@@ -58,9 +58,7 @@ def _helpers():
 @bp.route("/applications")
 def index():
     d = clock.today()
-    page = APPLICATIONS.page(request.args, today=d)
-    for p in page.problems:
-        flash(p, "warning")
+    page = APPLICATIONS.shown_page(request.args, today=d)
     return render_template("applications/index.html", **page.context(), today=d, units=unit_list(),
                            q=page.active.get("q", ""), overdue_total=services.count_overdue(d))
 

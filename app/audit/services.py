@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -50,6 +51,51 @@ def changes_of(obj: Any, before: dict[str, Any], fields: list[str]) -> dict[str,
 
 def snapshot(obj: Any, fields: list[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
+
+
+def new_or_snapshot(obj: Any, model: type, fields: list[str]) -> tuple[Any, dict[str, Any]]:
+    """A create-or-edit's start: (a new `model` added to the session, every field None before) when
+    `obj` is None, else (obj, its fields as they are)."""
+    if obj is None:
+        obj = model()
+        db.session.add(obj)
+        return obj, dict.fromkeys(fields)
+    return obj, snapshot(obj, fields)
+
+
+def record_saved(entity: str, obj: Any, before: dict[str, Any], fields: list[str], what: str,
+                 creating: bool, *, even_unchanged: bool = False) -> None:
+    """A create-or-edit's audit row ("新增/修改" + `what`) with the fields that changed; none when
+    nothing changed unless `even_unchanged`."""
+    changes = changes_of(obj, before, fields)
+    if changes or even_unchanged:
+        record("create" if creating else "update", entity, obj.id,
+               f"{'新增' if creating else '修改'}{what}", changes)
+
+
+def add_officer_rows(officers: list[Any], have: set[int], new_row: Callable[[Any], Any], entity: str,
+                     entity_id: int, message: Callable[[int], str]) -> int:
+    """Put each officer not yet on a list (`have`: the officer ids on it) on it once, as `new_row(officer)`;
+    when any was added, one audit row `message(how many)` on the list's entity. Returns how many."""
+    added = 0
+    for o in officers:
+        if o.id not in have:
+            db.session.add(new_row(o))
+            have.add(o.id)
+            added += 1
+    db.session.flush()
+    if added:
+        record("update", entity, entity_id, message(added))
+    return added
+
+
+def record_joined(officers: list[Any], have: set[int], what: str, entity: str, title: str) -> None:
+    """A bulk selection's audit rows: one per officer that was not on the list (`have`) before."""
+    have = set(have)
+    for o in officers:
+        if o.id not in have:
+            have.add(o.id)
+            record("update", "officer", o.id, f"{what}：{o.name} 加入“{title}”", {entity: [None, title]})
 
 
 def current_actor() -> tuple[str, int | None, str]:

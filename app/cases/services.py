@@ -29,7 +29,7 @@ from sqlalchemy import Select, func, or_, select
 
 from app import scope
 from app.audit.services import changes_of, record, snapshot
-from app.errors import DomainError
+from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import CERT_KINDS
@@ -253,11 +253,7 @@ def validate_case_data(data: dict[str, Any], *, exclude_id: int | None = None,
                        check_unique: bool = True) -> dict[str, str]:
     """{field: message} for one case's fields (the form and the import share these rules)."""
     errors: dict[str, str] = {}
-    case_no = (data.get("case_no") or "").strip()
-    if not case_no:
-        errors["case_no"] = "案号不能为空"
-    elif len(case_no) > 100:
-        errors["case_no"] = "案号不能超过100个字"
+    case_no = required_text(errors, data, "case_no", "案号", 100)
     opened, decided = data.get("opened_on"), data.get("decided_on")
     if not isinstance(decided, date):
         errors["decided_on"] = "决定日期不能为空"

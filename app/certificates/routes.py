@@ -54,9 +54,7 @@ def _exam_override(officer_id: int, kind: str, status: str, d: date) -> str | No
 @bp.route("/certificates")
 def index():
     d = clock.today()
-    page = CERTIFICATES.page(request.args, today=d)
-    for message in page.problems:
-        flash(message, "warning")
+    page = CERTIFICATES.shown_page(request.args, today=d)
     return render_template("certificates/index.html", **page.context(), units=unit_list(), today=d)
 
 
@@ -75,7 +73,7 @@ def new(officer_id: int):
     if request.method == "GET":
         form.issued_on.data = d
     follow_issue_date(form.expires_on)
-    if form.validate_on_submit():
+    if valid := form.validate_on_submit():
         data = form.certificate_data()
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
@@ -93,15 +91,8 @@ def new(officer_id: int):
             tx.success = f"已为“{officer.name}”登记{L.CERT_KINDS[cert.kind]} {cert.number}"
         if tx.ok:
             return redirect(url_for("officers.detail", officer_id=officer.id))
-    elif form.errors:
-        flash("表单有误，请按提示修改", "danger")
-    return render_template(
-        "certificates/form.html",
-        form=form,
-        officer=officer,
-        cert=None,
-        needs_exam_confirm=not has_recent_passed_qualification(officer.id, d),
-    )
+    return _form_page(form, officer, None, valid,
+                      needs_exam_confirm=not has_recent_passed_qualification(officer.id, d))
 
 
 @bp.route("/certificates/<int:cert_id>/edit", methods=["GET", "POST"])
@@ -113,7 +104,7 @@ def edit(cert_id: int):
     del form.document_no
     if request.method == "GET":
         form.version.data = str(cert.version)
-    if form.validate_on_submit():
+    if valid := form.validate_on_submit():
         data = form.certificate_data()
         if data["expires_on"] is None:
             data["expires_on"] = default_expiry(data["issued_on"])
@@ -122,14 +113,14 @@ def edit(cert_id: int):
             tx.success = f"证件 {cert.number} 已保存"
         if tx.ok:
             return redirect(url_for("certificates.detail", cert_id=cert.id))
-    elif form.errors:
+    return _form_page(form, cert.officer, cert, valid)
+
+
+def _form_page(form: CertificateForm, officer: Officer, cert: Certificate | None, valid: bool, **extra):
+    """The certificate form again: first shown, or refused (a form that did not validate says so)."""
+    if not valid and form.errors:
         flash("表单有误，请按提示修改", "danger")
-    return render_template(
-        "certificates/form.html",
-        form=form,
-        officer=cert.officer,
-        cert=cert,
-    )
+    return render_template("certificates/form.html", form=form, officer=officer, cert=cert, **extra)
 
 
 @bp.route("/certificates/<int:cert_id>")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.audit.services import changes_of, current_actor, record, snapshot
-from app.errors import DomainError, StaleEdit
+from app.errors import DomainError, StaleEdit, required_text
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import CERT_ACTIONS, CERT_KINDS, CERT_STATUSES
@@ -30,11 +30,7 @@ def validate_certificate_data(
     errors: dict[str, str] = {}
     if data.get("kind") not in CERT_KINDS:
         errors["kind"] = f"未知的证件类型“{data.get('kind')}”，可选：{'、'.join(CERT_KINDS.values())}"
-    number = (data.get("number") or "").strip()
-    if not number:
-        errors["number"] = "证件编号不能为空"
-    elif len(number) > 50:
-        errors["number"] = "证件编号不能超过50个字符"
+    number = required_text(errors, data, "number", "证件编号", 50, "个字符")
     issued, expires = data.get("issued_on"), data.get("expires_on")
     if not isinstance(issued, date):
         errors["issued_on"] = "发证日期不能为空"

@@ -54,49 +54,27 @@ def _warn_if_loopback_qr() -> None:
         click.echo(f"警告：二维码指向本机地址 {prefix}/verify/…，他人扫码无法打开。", err=True)
 
 
-@docs_cli.command("roster")
-@click.option("--unit", default=None, help="只打印此单位")
-@OUT
-@TODAY
-def roster(unit: str | None, out: Path, today: date | None) -> None:
-    """持证人员名册"""
-    _print("roster", out, today, unit=unit)
+def _document_command(name: str, option, doc: str) -> None:
+    """`flask docs NAME` for a document with one option of its own (passed on as is), --out and --today."""
+    def command(out: Path, today: date | None, **params) -> None:
+        _print(name, out, today, **params)
+    command.__doc__ = doc
+    docs_cli.command(name)(option(OUT(TODAY(command))))
 
 
-@docs_cli.command("public-list")
-@click.option("--unit", default=None, help="只打印此单位")
-@OUT
-@TODAY
-def public_list(unit: str | None, out: Path, today: date | None) -> None:
-    """执法人员公示名单"""
-    _print("public-list", out, today, unit=unit)
-
-
-@docs_cli.command("sign-in")
-@click.option("--session", "session_id", type=int, required=True, help="培训班 ID")
-@OUT
-@TODAY
-def sign_in(session_id: int, out: Path, today: date | None) -> None:
-    """培训签到表（日期为培训日期；--today 可省略）"""
-    _print("sign-in", out, today, session_id=session_id)
-
-
-@docs_cli.command("ledger")
-@click.option("--year", type=click.IntRange(1900, 9999), default=None, help="年度，默认今年")
-@OUT
-@TODAY
-def ledger(year: int | None, out: Path, today: date | None) -> None:
-    """培训台账"""
-    _print("ledger", out, today, year=year)
-
-
-@docs_cli.command("scores")
-@click.option("--exam", "exam_id", type=int, required=True, help="考试 ID")
-@OUT
-@TODAY
-def scores(exam_id: int, out: Path, today: date | None) -> None:
-    """考试成绩登记表（日期为考试日期；--today 可省略）"""
-    _print("scores", out, today, exam_id=exam_id)
+for _name, _option, _doc in (
+    ("roster", click.option("--unit", default=None, help="只打印此单位"), "持证人员名册"),
+    ("public-list", click.option("--unit", default=None, help="只打印此单位"), "执法人员公示名单"),
+    ("sign-in", click.option("--session", "session_id", type=int, required=True, help="培训班 ID"),
+     "培训签到表（日期为培训日期；--today 可省略）"),
+    ("ledger", click.option("--year", type=click.IntRange(1900, 9999), default=None, help="年度，默认今年"),
+     "培训台账"),
+    ("scores", click.option("--exam", "exam_id", type=int, required=True, help="考试 ID"),
+     "考试成绩登记表（日期为考试日期；--today 可省略）"),
+    ("reminder", click.option("--within", type=click.IntRange(0, 3650), default=None,
+                              help="提前天数，默认最大提醒窗口"), "证件到期提醒"),
+):
+    _document_command(_name, _option, _doc)
 
 
 @docs_cli.command("certificates")
@@ -111,12 +89,3 @@ def certificates(session_id: int | None, exam_id: int | None, officer_id: int | 
     if (session_id is None) == (exam_id is None):
         raise click.UsageError("请用 --session ID 或 --exam ID 指定培训班或考试（二选一）")
     _print("certificates", out, today, session_id=session_id, exam_id=exam_id, officer_id=officer_id)
-
-
-@docs_cli.command("reminder")
-@click.option("--within", type=click.IntRange(0, 3650), default=None, help="提前天数，默认最大提醒窗口")
-@OUT
-@TODAY
-def reminder(within: int | None, out: Path, today: date | None) -> None:
-    """证件到期提醒"""
-    _print("reminder", out, today, within=within)

@@ -124,20 +124,22 @@ def certified_rows(today: date, unit: str | None = None) -> list[dict[str, Any]]
     return _order_by_unit_then_pinyin(rows)
 
 
-def roster(today: date, unit: str | None = None) -> Doc:
+def _certified_doc(title: str, template: str, today: date, unit: str | None, *, unit_in_summary: bool) -> Doc:
+    """A list of the certified officers on `today` (of `unit`, or all), grouped by unit."""
     items = _grouped(certified_rows(today, unit))
     count = sum(1 for i in items if i["kind"] == "row")
-    ctx = _base("持证人员名册", today) | {"scope": unit or "全部单位", "count": count}
-    return Doc("pdf/roster.html", ctx, items, filename=f"持证人员名册_{today.isoformat()}.pdf",
-               summary=f"打印持证人员名册（{unit or '全部单位'}，{count}人，截至{cn_date(today)}）")
+    ctx = _base(title, today) | {"scope": unit or "全部单位", "count": count}
+    where = f"{unit or '全部单位'}，" if unit_in_summary else ""
+    return Doc(template, ctx, items, filename=f"{title}_{today.isoformat()}.pdf",
+               summary=f"打印{title}（{where}{count}人，截至{cn_date(today)}）")
+
+
+def roster(today: date, unit: str | None = None) -> Doc:
+    return _certified_doc("持证人员名册", "pdf/roster.html", today, unit, unit_in_summary=True)
 
 
 def public_list(today: date, unit: str | None = None) -> Doc:
-    items = _grouped(certified_rows(today, unit))
-    count = sum(1 for i in items if i["kind"] == "row")
-    ctx = _base("执法人员公示名单", today) | {"scope": unit or "全部单位", "count": count}
-    return Doc("pdf/public_list.html", ctx, items, filename=f"执法人员公示名单_{today.isoformat()}.pdf",
-               summary=f"打印执法人员公示名单（{count}人，截至{cn_date(today)}）")
+    return _certified_doc("执法人员公示名单", "pdf/public_list.html", today, unit, unit_in_summary=False)
 
 
 # --- 培训签到表 / 培训台账 / 考试成绩登记表 ----------------------------------------------------------
@@ -286,6 +288,11 @@ def _qr_svg(url: str) -> Markup:
     return Markup(segno.make(url, error="m").svg_inline(scale=1, border=2, omitsize=True))
 
 
+# the holder of each certificate (the query joins Officer, Unit and OfficerPhoto)
+_HOLDER_COLUMNS = (Officer.id, Officer.name, Officer.gender, Officer.id_number, Officer.position,
+                   OfficerPhoto.mime.label("photo_mime"), Unit.name.label("unit"), Unit.sort_order)
+
+
 def certificates(today: date, *, session_id: int | None = None, exam_id: int | None = None,
                  officer_id: int | None = None) -> Doc:
     """One certificate per officer who attended the session (or passed the exam)."""
@@ -294,18 +301,14 @@ def certificates(today: date, *, session_id: int | None = None, exam_id: int | N
     if session_id is not None:
         s = _session(session_id)
         kind, title, event = "training", "培训合格证书", _session_info(s)
-        q = (select(Attendance.id.label("row_id"), Attendance.credited_hours.label("value"), Officer.id,
-                    Officer.name, Officer.gender, Officer.id_number, Officer.position,
-                    OfficerPhoto.mime.label("photo_mime"), Unit.name.label("unit"), Unit.sort_order)
+        q = (select(Attendance.id.label("row_id"), Attendance.credited_hours.label("value"), *_HOLDER_COLUMNS)
              .join(Officer, Officer.id == Attendance.officer_id)
              .where(Attendance.session_id == s.id, Attendance.status == "attended"))
         held_on, entity = s.held_on, ("training_session", s.id)
     else:
         e = _exam(exam_id)
         kind, title, event = "exam", "考试合格证明", _exam_info(e)
-        q = (select(ExamResult.id.label("row_id"), ExamResult.score.label("value"), Officer.id,
-                    Officer.name, Officer.gender, Officer.id_number, Officer.position,
-                    OfficerPhoto.mime.label("photo_mime"), Unit.name.label("unit"), Unit.sort_order)
+        q = (select(ExamResult.id.label("row_id"), ExamResult.score.label("value"), *_HOLDER_COLUMNS)
              .join(Officer, Officer.id == ExamResult.officer_id)
              .where(ExamResult.exam_id == e.id, ExamResult.absent.is_(False),
                     ExamResult.score.is_not(None), ExamResult.score >= e.pass_score))

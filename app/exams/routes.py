@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, or_, select
 
 from app import clock, scope
@@ -86,10 +86,7 @@ def create():
 
 
 def get_exam(exam_id: int) -> Exam:
-    exam = db.session.get(Exam, exam_id)
-    if exam is None:
-        abort(404)
-    return exam
+    return db.get_or_404(Exam, exam_id)
 
 
 @bp.route("/exams/<int:exam_id>/edit", methods=["GET", "POST"])

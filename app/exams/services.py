@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from app import scope
-from app.audit.services import changes_of, record, snapshot
-from app.errors import DomainError
+from app.audit.services import add_officer_rows, record, record_joined, record_saved, snapshot
+from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
@@ -52,11 +52,7 @@ def _number(value: Any, label: str) -> float | None:
 
 def validate_exam_data(data: dict[str, Any], *, exclude_id: int | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
-    title = (data.get("title") or "").strip()
-    if not title:
-        errors["title"] = "考试名称不能为空"
-    elif len(title) > 200:
-        errors["title"] = "考试名称不能超过200个字"
+    title = required_text(errors, data, "title", "考试名称", 200)
     makeup = db.session.get(Exam, data["makeup_of_id"]) if data.get("makeup_of_id") else None
     if data.get("makeup_of_id") and makeup is None:
         errors["makeup_of_id"] = "补考对应的考试不存在"
@@ -122,10 +118,7 @@ def save_exam(exam: Exam | None, data: dict[str, Any]) -> Exam:
         if over:
             raise DomainError(f"已有 {len(over)} 个成绩高于新的满分{exam.max_score:g}，请先修改成绩")
     db.session.flush()
-    changes = changes_of(exam, before, EXAM_FIELDS)
-    if changes:
-        record("create" if creating else "update", "exam", exam.id,
-               f"{'新增' if creating else '修改'}考试 {exam.title}", changes)
+    record_saved("exam", exam, before, EXAM_FIELDS, f"考试 {exam.title}", creating)
     return exam
 
 
@@ -149,28 +142,16 @@ def add_candidates(exam: Exam, officers: list[Officer]) -> int:
         refused = [o.name for o in officers if o.id in passed]
         if refused:
             raise DomainError(f"{'、'.join(refused)} 已通过原考试“{exam.makeup_of.title}”，不需要补考")
-    have = {r.officer_id for r in exam.results}
-    added = 0
-    for o in officers:
-        if o.id not in have:
-            db.session.add(ExamResult(exam=exam, officer_id=o.id, score=None, absent=False))
-            have.add(o.id)
-            added += 1
-    db.session.flush()
-    if added:
-        record("update", "exam", exam.id, f"考试 {exam.title} 添加 {added} 名考生")
-    return added
+    return add_officer_rows(officers, {r.officer_id for r in exam.results},
+                            lambda o: ExamResult(exam=exam, officer_id=o.id, score=None, absent=False),
+                            "exam", exam.id, lambda added: f"考试 {exam.title} 添加 {added} 名考生")
 
 
 def bulk_add_candidates(exam: Exam, officers: list[Officer]) -> int:
     """add_candidates() for a selection from the officer list: also one audit row per officer added."""
     have = {r.officer_id for r in exam.results}
     added = add_candidates(exam, officers)
-    for o in officers:
-        if o.id not in have:
-            have.add(o.id)
-            record("update", "officer", o.id, f"批量报名考试：{o.name} 加入“{exam.title}”",
-                   {"exam": [None, exam.title]})
+    record_joined(officers, have, "批量报名考试", "exam", exam.title)
     return added
 
 

@@ -159,29 +159,37 @@ def _command(kind: str, help_text: str):
     return command
 
 
-@import_cli.command("template")
-@click.argument("kind")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
-def template_cmd(kind: str, out: str) -> None:
-    """生成某类数据的导入模板（带下拉选项、文本格式和填写说明）"""
+def _kind_and_out(command):
+    """The KIND argument and the --out option of `template` and `export`."""
+    command = click.option("--out", required=True, type=click.Path(dir_okay=False),
+                           help="写到这个 .xlsx 文件")(command)
+    return click.argument("kind")(command)
+
+
+def _importer_or_exit(kind: str):
+    """The importer of KIND; an unknown kind: the message and exit status 2."""
     found = importers()
     if kind not in found:
         click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
         sys.exit(2)
-    Path(out).write_bytes(template_workbook(found[kind]))
-    click.echo(f"已生成{found[kind].noun}导入模板：{out}")
+    return found[kind]
+
+
+@import_cli.command("template")
+@_kind_and_out
+def template_cmd(kind: str, out: str) -> None:
+    """生成某类数据的导入模板（带下拉选项、文本格式和填写说明）"""
+    importer = _importer_or_exit(kind)
+    Path(out).write_bytes(template_workbook(importer))
+    click.echo(f"已生成{importer.noun}导入模板：{out}")
 
 
 @import_cli.command("export")
-@click.argument("kind")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="写到这个 .xlsx 文件")
+@_kind_and_out
 def export_cmd(kind: str, out: str) -> None:
     """按导入格式导出某类数据（列名与导入相同；改好后可直接导入回去）"""
-    found = importers()
-    if kind not in found:
-        click.echo(f"错误：未知的导入类型“{kind}”，可选：{'、'.join(found)}", err=True)
-        sys.exit(2)
-    Path(out).write_bytes(export_workbook(found[kind]))
-    record("export", found[kind].entity, None, f"按导入格式导出{found[kind].noun}")
+    importer = _importer_or_exit(kind)
+    Path(out).write_bytes(export_workbook(importer))
+    record("export", importer.entity, None, f"按导入格式导出{importer.noun}")
     commit()
-    click.echo(f"已导出{found[kind].noun}：{out}")
+    click.echo(f"已导出{importer.noun}：{out}")

@@ -104,6 +104,21 @@ def _batch(token: str) -> ImportBatch:
     return batch
 
 
+def _uploaded_batch(token: str) -> ImportBatch:
+    """`_batch`, still waiting to be imported; one imported already: back to the history."""
+    batch = _batch(token)
+    if batch.status != "uploaded":
+        flash("这个文件已经导入过了", "warning")
+        abort(redirect(url_for("imports.history")))
+    return batch
+
+
+def _batch_and_importer(token: str, *, uploaded: bool = False):
+    """(`_batch`, or `_uploaded_batch` when `uploaded`, and the importer of its kind)."""
+    batch = _uploaded_batch(token) if uploaded else _batch(token)
+    return batch, importers()[batch.kind]
+
+
 @bp.route("/imports/upload", methods=["POST"])
 @require_role("clerk")
 def upload():
@@ -131,8 +146,7 @@ def upload():
 @bp.route("/imports/b/<token>")
 @require_role("clerk")
 def preview(token: str):
-    batch = _batch(token)
-    importer = importers()[batch.kind]
+    batch, importer = _batch_and_importer(token)
     try:
         table = read_table(parsed(batch), batch.filename, importer.columns)
         rows = list(islice(table.rows, PREVIEW_ROWS))
@@ -164,11 +178,7 @@ def preview(token: str):
 @bp.route("/imports/b/<token>/check", methods=["POST"])
 @require_role("clerk")
 def check(token: str):
-    batch = _batch(token)
-    if batch.status != "uploaded":
-        flash("这个文件已经导入过了", "warning")
-        return redirect(url_for("imports.history"))
-    importer = importers()[batch.kind]
+    batch, importer = _batch_and_importer(token, uploaded=True)
     fields = {c.field for c in importer.columns}
     ignore, assign = [], {}
     for key, value in request.form.items():
@@ -194,8 +204,7 @@ def check(token: str):
 @bp.route("/imports/b/<token>/errors.xlsx")
 @require_role("clerk")
 def errors_xlsx(token: str):
-    batch = _batch(token)
-    importer = importers()[batch.kind]
+    batch, importer = _batch_and_importer(token)
     try:
         run_batch(batch, dry_run=True)
         problems = []
@@ -214,10 +223,7 @@ def errors_xlsx(token: str):
 @bp.route("/imports/b/<token>/import", methods=["POST"])
 @require_role("clerk")
 def run(token: str):
-    batch = _batch(token)
-    if batch.status != "uploaded":
-        flash("这个文件已经导入过了", "warning")
-        return redirect(url_for("imports.history"))
+    batch = _uploaded_batch(token)
     # the new units ticked on the check page are the only ones the import may register
     batch.mapping = batch.mapping | {"create_units": request.form.getlist("create_unit")}
     commit()

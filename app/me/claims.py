@@ -84,18 +84,29 @@ def file_claim(officer: Officer, data: dict, proof_name: str, proof: bytes, toda
     return claim
 
 
-def decide_claim(claim: TrainingClaim, approve: bool, reason: str = "") -> None:
-    if claim.status != "pending":
-        raise DomainError("该申报已处理")
+def _checked_reason(item: TrainingClaim | ChangeRequest, approve: bool, reason: str, noun: str,
+                    fields: dict[str, str] | None = None) -> str:
+    """The reason of a decision, stripped; refused: one decided already, a return without a reason."""
+    if item.status != "pending":
+        raise DomainError(f"该{noun}已处理")
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise DomainError("退回时请填写理由", fields={"reason": "请填写退回理由"})
+        raise DomainError("退回时请填写理由", fields=fields)
+    return reason
+
+
+def _mark_decided(item: TrainingClaim | ChangeRequest, approve: bool, reason: str) -> None:
+    item.status = "approved" if approve else "returned"
+    item.reason = reason[:500]
+    item.decided_by = current_actor()[0]
+    item.decided_at = utcnow()
+
+
+def decide_claim(claim: TrainingClaim, approve: bool, reason: str = "") -> None:
+    reason = _checked_reason(claim, approve, reason, "申报", {"reason": "请填写退回理由"})
     if approve:
         _closed(claim.held_on)
-    claim.status = "approved" if approve else "returned"
-    claim.reason = reason[:500]
-    claim.decided_by = current_actor()[0]
-    claim.decided_at = utcnow()
+    _mark_decided(claim, approve, reason)
     db.session.flush()  # the hours flush hook counts an approved claim in its year
     record("update", "officer", claim.officer_id,
            f"{'通过' if approve else '退回'}学时申报：{claim.officer.name}《{claim.title}》{claim.hours:g}学时"
@@ -121,11 +132,7 @@ def request_change(officer: Officer, field: str, value: str = "", data: bytes | 
 
 
 def decide_change(req: ChangeRequest, approve: bool, reason: str = "") -> None:
-    if req.status != "pending":
-        raise DomainError("该申请已处理")
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise DomainError("退回时请填写理由")
+    reason = _checked_reason(req, approve, reason, "申请")
     officer = req.officer
     if approve and req.field == "phone":
         old = officer.phone
@@ -134,10 +141,7 @@ def decide_change(req: ChangeRequest, approve: bool, reason: str = "") -> None:
                {"phone": [old, req.value]})
     elif approve:
         set_photo(officer, req.data, req.mime)
-    req.status = "approved" if approve else "returned"
-    req.reason = reason[:500]
-    req.decided_by = current_actor()[0]
-    req.decided_at = utcnow()
+    _mark_decided(req, approve, reason)
     db.session.flush()
     record("update", "officer", officer.id,
            f"{'通过' if approve else '退回'}{L.CHANGE_FIELDS[req.field]}修改申请：{officer.name}"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 
 from app import clock, idnumber, scope
-from app.audit.services import changes_of, record, snapshot
+from app.audit.services import changes_of, new_or_snapshot, record, record_saved, snapshot
 from app.errors import DomainError, StaleEdit
 from app.extensions import db
 from app.labels import EDUCATIONS, EMPLOYMENT_STATUSES, ESTABLISHMENTS, RETIREMENT_BASES, UNIT_KINDS
@@ -71,12 +72,7 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
 
     check_parent(unit, parent_id)  # no cycle; inside the user's branch
     creating = unit is None
-    if creating:
-        unit = Unit()
-        db.session.add(unit)
-        before = dict.fromkeys(UNIT_FIELDS)
-    else:
-        before = snapshot(unit, UNIT_FIELDS)
+    unit, before = new_or_snapshot(unit, Unit, UNIT_FIELDS)
     unit.name, unit.kind, unit.parent_id, unit.sort_order = name, kind, parent_id, sort_order
     if reminder_recipients is not None:
         unit.reminder_recipients = reminder_recipients_text(reminder_recipients)
@@ -90,10 +86,7 @@ def save_unit(unit: Unit | None, *, name: str, kind: str, parent_id: int | None,
     elif creating:
         unit.enforcement_fields = ""
     db.session.flush()
-    changes = changes_of(unit, before, UNIT_FIELDS)
-    if changes:
-        record("create" if creating else "update", "unit", unit.id,
-               f"{'新增' if creating else '修改'}单位 {name}", changes)
+    record_saved("unit", unit, before, UNIT_FIELDS, f"单位 {name}", creating)
     return unit
 
 
@@ -179,6 +172,18 @@ def officer_values(data: dict[str, Any], *, today: date, current_status: str | N
     return values
 
 
+def _refuse_taken(officer: Officer | None, field: str, value: str, seen: Callable[[str], str],
+                  unseen: str) -> None:
+    """Refuse `value` of the unique `field` held by another officer (looked up everywhere): the
+    message names the holder (`seen`) only when the user sees their unit."""
+    clash = db.session.scalar(select(Officer).where(getattr(Officer, field) == value,
+                                                    Officer.id != (officer.id if officer else -1))
+                              .execution_options(scope_all=True))
+    if clash:
+        message = seen(clash.name) if scope.covers(clash.unit_id) else unseen
+        raise DomainError(message, fields={field: message})
+
+
 def save_officer(
     officer: Officer | None,
     data: dict[str, Any],
@@ -200,29 +205,14 @@ def save_officer(
 
     number = data["id_number"]
     # unique in the whole organisation: looked up everywhere, named only when the user sees them
-    clash = db.session.scalar(select(Officer).where(Officer.id_number == number,
-                                                    Officer.id != (officer.id if officer else -1))
-                              .execution_options(scope_all=True))
-    if clash:
-        message = (f"身份证号 {idnumber.mask(number)} 已登记给“{clash.name}”" if scope.covers(clash.unit_id)
-                   else f"身份证号 {idnumber.mask(number)} 已登记在您管辖范围以外的单位")
-        raise DomainError(message, fields={"id_number": message})
+    _refuse_taken(officer, "id_number", number, lambda name: f"身份证号 {idnumber.mask(number)} 已登记给“{name}”",
+                  f"身份证号 {idnumber.mask(number)} 已登记在您管辖范围以外的单位")
     emp_no = (data.get("employee_no") or "").strip() or None
     if emp_no:
-        clash = db.session.scalar(select(Officer).where(Officer.employee_no == emp_no,
-                                                        Officer.id != (officer.id if officer else -1))
-                                  .execution_options(scope_all=True))
-        if clash:
-            message = (f"工号“{emp_no}”已被“{clash.name}”使用" if scope.covers(clash.unit_id)
-                       else f"工号“{emp_no}”已被您管辖范围以外的人员使用")
-            raise DomainError(message, fields={"employee_no": message})
+        _refuse_taken(officer, "employee_no", emp_no, lambda name: f"工号“{emp_no}”已被“{name}”使用",
+                      f"工号“{emp_no}”已被您管辖范围以外的人员使用")
     creating = officer is None
-    if creating:
-        officer = Officer()
-        db.session.add(officer)
-        before = dict.fromkeys(OFFICER_FIELDS)
-    else:
-        before = snapshot(officer, OFFICER_FIELDS)
+    officer, before = new_or_snapshot(officer, Officer, OFFICER_FIELDS)
     unit = data.get("unit")
     if isinstance(unit, str):
         unit = get_or_create_unit(unit)
@@ -237,10 +227,8 @@ def save_officer(
                                       current_status=None if creating else officer.employment_status).items():
         setattr(officer, name, value)
     db.session.flush()
-    changes = changes_of(officer, before, OFFICER_FIELDS)
-    if creating or changes:
-        record("create" if creating else "update", "officer", officer.id,
-               f"{'新增' if creating else '修改'}执法人员 {officer.name}", changes)
+    record_saved("officer", officer, before, OFFICER_FIELDS, f"执法人员 {officer.name}", creating,
+                 even_unchanged=creating)
     return officer
 
 

@@ -14,14 +14,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Date, and_, bindparam, case, exists, func, or_, select, union
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 from app.formatting import cn_date
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.models_base import sql_function
 from app.rules.timeline import (
     best_effective,
     best_key_on,
@@ -123,21 +122,8 @@ def all_holders(today: date, q: str | None = None) -> list[dict[str, Any]]:
     return [_row(r) for r in db.session.execute(_filtered(today, q).order_by(*ORDER))]
 
 
-class next_day(FunctionElement):  # noqa: N801 (a SQL function)
-    """The day after a DATE column, as a DATE, on either database."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(next_day)
-def _next_day_default(element, compiler, **kw):
-    return f"({compiler.process(element.clauses, **kw)} + 1)"
-
-
-@compiles(next_day, "sqlite")
-def _next_day_sqlite(element, compiler, **kw):
-    return f"date({compiler.process(element.clauses, **kw)}, '+1 day')"
+next_day = sql_function("next_day", Date(), "({} + 1)", "date({}, '+1 day')",
+                        "The day after a DATE column, as a DATE, on either database.")
 
 
 @functools.cache

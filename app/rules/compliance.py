@@ -26,15 +26,14 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 from app.idnumber import mask
 from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
+from app.models_base import sql_function
 from app.rules.fields import framed_sql
 from app.rules.hours import records_since, shortfall_details
 from app.rules.timeline import ID_SPAN, effective_now, epoch_days, pack, unpack_id
@@ -196,21 +195,8 @@ def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
     )
 
 
-class str_pos(FunctionElement):  # noqa: N801 (a SQL function)
-    """1-based position of the second string in the first, 0 when absent, on either database."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(str_pos)
-def _str_pos_default(element, compiler, **kw):
-    return f"strpos({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(str_pos, "sqlite")
-def _str_pos_sqlite(element, compiler, **kw):
-    return f"instr({compiler.process(element.clauses, **kw)})"
+str_pos = sql_function("str_pos", Integer(), "strpos({})", "instr({})",
+                       "1-based position of the second string in the first, 0 when absent, on either database.")
 
 
 def unit_fields():

@@ -30,33 +30,21 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import BigInteger, Integer, and_, case, cast, exists, func, literal, or_, select
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
-from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.models_base import sql_function
 
 # --- days and (date, id) keys as integers, on either database ----------------------------------
 
 
-class day_number(FunctionElement):  # noqa: N801 (a SQL function)
-    """Whole days since 1970-01-01 of a DATE column, as an integer, on either database."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(day_number)
-def _day_number_default(element, compiler, **kw):
-    return f"(CAST({compiler.process(element.clauses, **kw)} AS DATE) - DATE '1970-01-01')"
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element, compiler, **kw):
-    return f"(CAST(julianday({compiler.process(element.clauses, **kw)}) AS INTEGER) - 2440587)"
+day_number = sql_function(
+    "day_number", BigInteger(), "(CAST({} AS DATE) - DATE '1970-01-01')",
+    "(CAST(julianday({}) AS INTEGER) - 2440587)",
+    "Whole days since 1970-01-01 of a DATE column, as an integer, on either database.")
 
 
 def epoch_days(day: date) -> int:

@@ -56,44 +56,24 @@ def _positive_number(value: str) -> float:
     return int(number) if number == int(number) else number
 
 
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise SettingError("应为整数") from None
-    if number < 1 or number > 50:
-        raise SettingError("应为 1 到 50 之间的整数")
-    return number
+def _whole_number(lo: int, hi: int, unit: str = "", noun: str = "整数"):
+    """A setting's parser: a whole number from `lo` to `hi` (`unit` named in the first refusal,
+    `noun` in the second)."""
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise SettingError(f"应为整数（{unit}）" if unit else "应为整数") from None
+        if number < lo or number > hi:
+            raise SettingError(f"应为 {lo} 到 {hi} 之间的{noun}")
+        return number
+    return parse
 
 
-def _rows(value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise SettingError("应为整数（行数）") from None
-    if number < 0 or number > 1_000_000:
-        raise SettingError("应为 0 到 1000000 之间的行数")
-    return number
-
-
-def _minutes(value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise SettingError("应为整数（分钟）") from None
-    if number < 5 or number > 720:
-        raise SettingError("应为 5 到 720 之间的分钟数")
-    return number
-
-
-def _qr_seconds(value: str) -> int:
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise SettingError("应为整数（秒）") from None
-    if number < 2 or number > 3600:
-        raise SettingError("应为 2 到 3600 之间的秒数")
-    return number
+_positive_int = _whole_number(1, 50)
+_rows = _whole_number(0, 1_000_000, "行数", "行数")
+_minutes = _whole_number(5, 720, "分钟", "分钟数")
+_qr_seconds = _whole_number(2, 3600, "秒", "秒数")
 
 
 def _year_or_empty(value: str) -> int | None:
@@ -109,13 +89,20 @@ def _year_or_empty(value: str) -> int | None:
     return year
 
 
-def _establishments(value: str) -> list[str]:
-    items = []
-    for raw in [x for x in re.split(r"[,，\s]+", value.strip()) if x]:
-        code = lookup(ESTABLISHMENTS, raw)
+def _codes(value: str, separators: str, labels: dict[str, str], noun: str) -> list[str]:
+    """The codes of a list of labels (or codes) split at `separators`, in order; refused: one `noun`
+    that is none of `labels`."""
+    codes = []
+    for raw in [x for x in re.split(separators, value.strip()) if x]:
+        code = lookup(labels, raw)
         if not code:
-            raise SettingError(f"未知的编制类型“{raw}”，可选：{'、'.join(ESTABLISHMENTS.values())}")
-        items.append(code)
+            raise SettingError(f"未知的{noun}“{raw}”，可选：{'、'.join(labels.values())}")
+        codes.append(code)
+    return codes
+
+
+def _establishments(value: str) -> list[str]:
+    items = _codes(value, r"[,，\s]+", ESTABLISHMENTS, "编制类型")
     if not items:
         raise SettingError("至少需要一种编制类型")
     return items
@@ -174,14 +161,10 @@ def _category_groups(value: str) -> dict[str, str]:
 
 def _application_steps(value: str) -> list[str]:
     """The steps of an application in order (labels or codes); 制证发证 must be last."""
-    items = []
-    for raw in [x for x in re.split(r"[,，\s→>]+", value.strip()) if x]:
-        code = lookup(APPLICATION_STEPS, raw)
-        if not code:
-            raise SettingError(f"未知的审批环节“{raw}”，可选：{'、'.join(APPLICATION_STEPS.values())}")
-        if code in items:
+    items = _codes(value, r"[,，\s→>]+", APPLICATION_STEPS, "审批环节")
+    for i, code in enumerate(items):
+        if code in items[:i]:
             raise SettingError(f"审批环节“{APPLICATION_STEPS[code]}”重复")
-        items.append(code)
     if not items or items[-1] != "issuing":
         raise SettingError("最后一个环节应为“制证发证”")
     return items

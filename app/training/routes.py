@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -78,10 +78,7 @@ def create():
 
 
 def get_session(session_id: int) -> TrainingSession:
-    s = db.session.get(TrainingSession, session_id)
-    if s is None:
-        abort(404)
-    return s
+    return db.get_or_404(TrainingSession, session_id)
 
 
 @bp.route("/training/<int:session_id>/edit", methods=["GET", "POST"])

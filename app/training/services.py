@@ -10,8 +10,14 @@ from typing import Any
 from sqlalchemy import Float, Integer, String, cast, literal, null, or_, select, union_all
 
 from app import scope
-from app.audit.services import changes_of, record, snapshot
-from app.errors import DomainError
+from app.audit.services import (
+    add_officer_rows,
+    new_or_snapshot,
+    record,
+    record_joined,
+    record_saved,
+)
+from app.errors import DomainError, required_text
 from app.extensions import db
 from app.formatting import cn_date
 from app.grids import apply_grid
@@ -58,11 +64,7 @@ def parse_hours(value: Any, label: str = "学时") -> float:
 
 def validate_session_data(data: dict[str, Any], *, exclude_id: int | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
-    title = (data.get("title") or "").strip()
-    if not title:
-        errors["title"] = "培训名称不能为空"
-    elif len(title) > 200:
-        errors["title"] = "培训名称不能超过200个字"
+    title = required_text(errors, data, "title", "培训名称", 200)
     if lookup(TRAINING_CATEGORIES, data.get("category")) is None:
         errors["category"] = (f"未知的培训类别“{data.get('category') or ''}”，可选："
                               f"{'、'.join(TRAINING_CATEGORIES.values())}")
@@ -93,12 +95,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
         raise DomainError("；".join(errors.values()), fields=errors)
     creating = session is None
     unit_id = scope.organising_unit(data, None if creating else session.unit_id, creating)
-    if creating:
-        session = TrainingSession()
-        db.session.add(session)
-        before = dict.fromkeys(SESSION_FIELDS)
-    else:
-        before = snapshot(session, SESSION_FIELDS)
+    session, before = new_or_snapshot(session, TrainingSession, SESSION_FIELDS)
     old_hours = session.hours
     session.title = data["title"].strip()
     session.category = lookup(TRAINING_CATEGORIES, data["category"])
@@ -115,10 +112,7 @@ def save_session(session: TrainingSession | None, data: dict[str, Any]) -> Train
             if a.status == "attended" and a.credited_hours == old_hours:
                 a.credited_hours = session.hours
         db.session.flush()
-    changes = changes_of(session, before, SESSION_FIELDS)
-    if changes:
-        record("create" if creating else "update", "training_session", session.id,
-               f"{'新增' if creating else '修改'}培训 {session.title}", changes)
+    record_saved("training_session", session, before, SESSION_FIELDS, f"培训 {session.title}", creating)
     return session
 
 
@@ -211,28 +205,18 @@ def select_officers_partial(mode: str, *, unit_id: int | None = None,
 def enrol(session: TrainingSession, officers: list[Officer]) -> int:
     """Register officers for a session; those already on it are skipped. Returns how many added."""
     have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
-    added = 0
-    for o in officers:
-        if o.id not in have:
-            db.session.add(Attendance(session=session, officer_id=o.id, status="registered",
-                                      credited_hours=0.0))
-            have.add(o.id)
-            added += 1
-    db.session.flush()
-    if added:
-        record("update", "training_session", session.id, f"培训 {session.title} 添加 {added} 名参训人员")
-    return added
+    return add_officer_rows(officers, have,
+                            lambda o: Attendance(session=session, officer_id=o.id, status="registered",
+                                                 credited_hours=0.0),
+                            "training_session", session.id,
+                            lambda added: f"培训 {session.title} 添加 {added} 名参训人员")
 
 
 def bulk_enrol(session: TrainingSession, officers: list[Officer]) -> int:
     """enrol() for a selection from the officer list: also one audit row per officer added."""
     have = set(db.session.scalars(select(Attendance.officer_id).where(Attendance.session_id == session.id)))
     added = enrol(session, officers)
-    for o in officers:
-        if o.id not in have:
-            have.add(o.id)
-            record("update", "officer", o.id, f"批量报名培训：{o.name} 加入“{session.title}”",
-                   {"training_session": [None, session.title]})
+    record_joined(officers, have, "批量报名培训", "training_session", session.title)
     return added
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, flash
 from sqlalchemy import Select, case, func, inspect, select
 from sqlalchemy.orm import aliased
 
@@ -226,6 +226,13 @@ class ListSpec:
         page = min(page_arg(args), pages)
         rows = db.session.execute(self.ordered(f.stmt, sort).limit(per).offset((page - 1) * per)).all()
         return Page(rows, page, pages, total, sort, f.active, f.problems)
+
+    def shown_page(self, args: Mapping[str, str], *, today: date) -> Page:
+        """`page` for a list page: each problem of the query (a filter it could not read) flashed."""
+        page = self.page(args, today=today)
+        for message in page.problems:
+            flash(message, "warning")
+        return page
 
     # ------------------------------------------------------------ export
 
