@@ -13,6 +13,7 @@ from app.clock import from_local, to_local
 from app.formatting import cn_date
 from app.labels import AUDIT_ACTIONS
 from app.models.audit import AuditEvent
+from app.scope import PER_ROW_OPTION
 from app.web.exports import Column
 from app.web.lists import Criteria, Filter, FilterBar, Filtered, ListSpec
 
@@ -30,7 +31,8 @@ def audit_filters(args: Mapping[str, str], _d: date) -> Filtered:
                               AuditEvent.summary.contains(q, autoescape=True)), limit=100)
     c.day("from", "开始日期", lambda v: AuditEvent.at >= _day_start(v), lambda v: f"自{cn_date(v)}")
     c.day("to", "结束日期", lambda v: AuditEvent.at < _day_start(v + timedelta(days=1)), lambda v: f"至{cn_date(v)}")
-    return c.filtered(select(AuditEvent), count_from=AuditEvent)
+    # the rows per row (a scoped user, SQLite: app/scope.py audit_clause); the count keeps the set form
+    return c.filtered(select(AuditEvent).execution_options(**PER_ROW_OPTION), count_from=AuditEvent)
 
 
 def audit_export_rows(rows: Sequence[Any], _d: date) -> list[dict[str, Any]]:
