@@ -77,9 +77,12 @@ def ok_case_ids(case_ids: Select) -> Select:
 def verdict_counts(case_ids: Select) -> tuple[int, int]:
     """(cases, cases not ok) among `case_ids`: one statement."""
     ids = case_ids.subquery("ids")
+    # the verdicts as the bare table: joined to the (scoped) ids, they need no scope of their own —
+    # as the entity they carried a second `case_id IN (the branch's cases)` (docs/architecture.md)
+    cv = CaseVerdict.__table__
     total, n_ok = db.session.execute(
-        select(func.count(ids.c.id), func.count(CaseVerdict.case_id)).select_from(ids)
-        .outerjoin(CaseVerdict, (CaseVerdict.case_id == ids.c.id) & CaseVerdict.ok.is_(True))).one()
+        select(func.count(ids.c.id), func.count(cv.c.case_id)).select_from(ids)
+        .outerjoin(cv, (cv.c.case_id == ids.c.id) & cv.c.ok.is_(True))).one()
     return total, total - n_ok
 
 
@@ -162,9 +165,12 @@ def case_page(f: CaseFilters, page: int, per_page: int) -> tuple[list[dict[str, 
     elif f.verdict == "not_ok" or f.reason:
         total = bad = n
     page_ids = select(PenaltyCase.id).where(PenaltyCase.id.in_([r.id for r in picked]))
-    cases, numbers = with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
-                                   PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
-                                   PenaltyCase.outcome)
+    # the page's cases were picked under the scope: reading them (and their numbers) by id needs no
+    # scope again (it added three `IN (the branch's cases)` lists to a 50-row read)
+    with scope.off(db.session):
+        cases, numbers = with_numbers(page_ids, PenaltyCase.case_no, PenaltyCase.title, PenaltyCase.opened_on,
+                                       PenaltyCase.decided_on, PenaltyCase.unit, PenaltyCase.officer_names,
+                                       PenaltyCase.outcome)
     # The shown cases (all within the user's scope) are judged as their stored verdicts were: on
     # every card their numbers name, in whichever branch (a case spanning two branches is judged
     # whole; its problems name only the numbers written on it).
