@@ -71,7 +71,8 @@ def split_numbers(text: str | None) -> list[str]:
 def ok_case_ids(case_ids: Select) -> Select:
     """SELECT of the ids among `case_ids` whose verdict is ok: two different officers, each
     certified on every check date (立案日期 when given, 决定日期)."""
-    return select(CaseVerdict.case_id).where(CaseVerdict.ok.is_(True), CaseVerdict.case_id.in_(case_ids))
+    cv = CaseVerdict.__table__  # bare: `case_ids` carries the scope (see verdict_counts)
+    return select(cv.c.case_id).where(cv.c.ok.is_(True), cv.c.case_id.in_(case_ids))
 
 
 def verdict_counts(case_ids: Select) -> tuple[int, int]:
