@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from functools import wraps
 
 from flask import abort, g, has_app_context, has_request_context, request
-from sqlalchemy import ColumnElement, and_, event, false, inspect, or_, select, true
+from sqlalchemy import ColumnElement, event, false, inspect, or_, select, true
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, with_loader_criteria
@@ -253,13 +253,16 @@ def _case_ids(ids):
 
 
 def audit_clause(a, ids):
-    """The audit rows a scoped user reads: those written by users of the subtree
-    (`scope_unit_id`), those about its units, officers, certificates and users (`subject_unit_id`,
-    stored with the row and kept current by audit.services.refresh_subjects) and those about its
-    cases (case_unit: a case may belong to two branches). Three conditions instead of six (four of
-    them subqueries over officers and certificates); see docs/architecture.md for the figures."""
-    return or_(a.scope_unit_id.in_(ids), a.subject_unit_id.in_(ids),
-               and_(a.entity_type == "case", a.entity_id.in_(_case_ids(ids))))
+    """The audit rows a scoped user reads: those written by users of the subtree, those about its
+    units, officers, certificates and users, and those about its cases (a case may belong to two
+    branches) — as stored in `audit_subject` (kept current by app/audit/services.py
+    `sync_subjects`): one indexed semi-join instead of three conditions (one of them a subquery over
+    case_unit); see docs/architecture.md for the figures. The per-row form (SQLite, the audit
+    page's rows: `PER_ROW_OPTION`) is a correlated EXISTS on the row's id, `+unit_id` so that the
+    primary key (audit_id, unit_id) answers it: SQLite then reads the log newest first and stops
+    at the page, instead of building the branch's ~30,000 ids and sorting them (17 → 0.2 ms)."""
+    s = db.Model.metadata.tables["audit_subject"]
+    return a.id.in_(select(s.c.audit_id).where(s.c.unit_id.in_(ids)))
 
 
 def officer_clause(user=None) -> ColumnElement[bool]:
@@ -368,6 +371,10 @@ def _scope_lambda(model, ids, shared, per_row: bool = False):
     if model.__tablename__ == "penalty_case":
         return lambda cls: case_clause(cls, ids)
     if model.__tablename__ == "audit_event":
+        if per_row:  # the audit page's rows: newest first, stop at the page (see audit_clause)
+            s = Unit.metadata.tables["audit_subject"]
+            return lambda cls: select(s.c.audit_id).where(
+                s.c.audit_id == cls.id, unindexed(s.c.unit_id).in_(ids)).exists()
         return lambda cls: audit_clause(cls, ids)
     if model.__tablename__ in SHARED_TABLES:
         return lambda cls: shared_clause(cls, shared)

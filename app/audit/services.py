@@ -9,11 +9,12 @@ from typing import Any
 import click
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, event, insert, select, union, update
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.idnumber import mask
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, AuditSubject
 from app.models_base import utcnow
 from app.scope import scope_unit_id
 
@@ -157,9 +158,44 @@ def _subject_units(entity_type: str, ids: list[int]) -> dict[int, int | None]:
     return out
 
 
+def subjects_select(which=None):
+    """SELECT (audit id, unit id) of the units the audit rows `which` (a WHERE clause on
+    audit_event; None: every row) belong to: the acting user's scope unit, the unit of what the row
+    is about and, for a row about a case, each unit of the case (case_unit)."""
+    a, cu = AuditEvent.__table__, db.Model.metadata.tables["case_unit"]
+    arms = [select(a.c.id, a.c.scope_unit_id).where(a.c.scope_unit_id.is_not(None)),
+            select(a.c.id, a.c.subject_unit_id).where(a.c.subject_unit_id.is_not(None)),
+            select(a.c.id, cu.c.unit_id).join(cu, cu.c.case_id == a.c.entity_id).where(a.c.entity_type == "case")]
+    if which is not None:
+        arms = [arm.where(which) for arm in arms]
+    return union(*arms)
+
+
+def sync_subjects(session, which=None, *, fresh: bool = False) -> None:
+    """Rewrite the audit_subject rows of the audit rows `which` (a WHERE clause on audit_event;
+    None: every row) from what they are derived from (`subjects_select`). `fresh`: rows just
+    inserted, with none yet. On the session's connection: no ORM event, no unit scope."""
+    a, s = AuditEvent.__table__, AuditSubject.__table__
+    conn = session.connection()
+    if not fresh:
+        conn.execute(delete(s) if which is None else
+                     delete(s).where(s.c.audit_id.in_(select(a.c.id).where(which))))
+    conn.execute(insert(s).from_select(["audit_id", "unit_id"], subjects_select(which)))
+
+
+@event.listens_for(Session, "after_flush")
+def _subjects_after_flush(session: Session, _ctx) -> None:
+    """The audit rows this flush inserted (`record`) get their audit_subject rows."""
+    ids = [obj.id for obj in session.new if isinstance(obj, AuditEvent)]
+    a = AuditEvent.__table__
+    for i in range(0, len(ids), _CHUNK):
+        sync_subjects(session, a.c.id.in_(ids[i:i + _CHUNK]), fresh=True)
+
+
 def refresh_subjects(session, *, officer_ids=None, user_ids=None) -> None:
     """Set the subject unit of the rows about these officers (and their certificates) and users to
-    where they are now (after a move; both None: of every row — a backfill). Set-wise."""
+    where they are now (after a move; both None: of every row — a backfill), and their
+    audit_subject rows with it. Set-wise."""
     a = AuditEvent.__table__
     meta = db.Model.metadata
     o, c, u = meta.tables["officer"], meta.tables["certificate"], meta.tables["user_account"]
@@ -185,6 +221,10 @@ def refresh_subjects(session, *, officer_ids=None, user_ids=None) -> None:
                 which &= a.c.entity_id.in_(select(c.c.id).where(c.c.officer_id.in_(chunk))
                                            if kind == "certificate" else chunk)
             session.execute(update(a).where(which).values(subject_unit_id=now_in[kind].scalar_subquery()))
+            if chunk is not None:
+                sync_subjects(session, which)
+    if everything:
+        sync_subjects(session)
 
 
 def record(
@@ -230,10 +270,13 @@ def record_changes_many(action: str, entity_type: str, entries: list[tuple[int, 
     now = utcnow()
     scope_unit_id = _acting_scope()
     subjects = _subject_units(entity_type, [e[0] for e in entries])
-    db.session.execute(insert(AuditEvent.__table__), [
+    ids = db.session.execute(insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id), [
         {"at": now, "actor": actor, "user_id": user_id, "scope_unit_id": scope_unit_id,
          "subject_unit_id": subjects.get(entity_id),
          "action": action, "entity_type": entity_type,
          "entity_id": entity_id, "summary": summary, "ip": ip or "", "created_at": now, "updated_at": now,
          "changes": changes or None}
-        for entity_id, summary, changes in entries])
+        for entity_id, summary, changes in entries]).scalars().all()
+    a = AuditEvent.__table__
+    for i in range(0, len(ids), _CHUNK):
+        sync_subjects(db.session, a.c.id.in_(ids[i:i + _CHUNK]), fresh=True)

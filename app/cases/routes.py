@@ -55,9 +55,10 @@ def index():
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     for p in problems:
         flash(p, "warning")
+    years, units = services.case_choices()
     return render_template("cases/index.html", rows=rows,
                            total=total, bad=bad, page=page, pages=pages,
-                           f=f, args=f.as_dict(), years=services.case_years(), units=services.case_units(),
+                           f=f, args=f.as_dict(), years=years, units=units,
                            reason_text=problem_text)
 
 

@@ -3,7 +3,7 @@
 from app.locks import RunLock
 from app.models.api import ApiToken
 from app.models.applications import Application, ApplicationAction, CalendarDay, Notification
-from app.models.audit import AuditEvent
+from app.models.audit import AuditEvent, AuditSubject
 from app.models.auth import LoginThrottle, User
 from app.models.cases import CaseCertificate, CaseUnit, CaseVerdict, PenaltyCase
 from app.models.certificates import AnnualReview, Certificate, CertificateEvent
@@ -25,6 +25,7 @@ __all__ = [
     "AnnualReview",
     "Attendance",
     "AuditEvent",
+    "AuditSubject",
     "CalendarDay",
     "CaseCertificate",
     "CaseUnit",

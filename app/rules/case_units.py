@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, exists, func, insert, select, union
 from sqlalchemy.orm import Session
 
+from app.audit.services import sync_subjects
 from app.extensions import db
 from app.rules.transfers import covering
 
@@ -65,6 +66,7 @@ def refresh_case_units(session: Session, case_ids: Iterable[int] | None = None, 
     if case_ids is None and not officer_ids and not unit_names:
         session.execute(delete(cu).execution_options(**opts))
         session.execute(insert(cu).from_select(["case_id", "unit_id"], resolved()).execution_options(**opts))
+        sync_subjects(session, _audit_about_cases())
         return
     ids = set(case_ids or ())
     ids.update(_cases_of(session, set(officer_ids), set(unit_names)))
@@ -74,6 +76,14 @@ def refresh_case_units(session: Session, case_ids: Iterable[int] | None = None, 
         session.execute(delete(cu).where(cu.c.case_id.in_(chunk)).execution_options(**opts))
         session.execute(insert(cu).from_select(["case_id", "unit_id"], resolved(chunk))
                         .execution_options(**opts))
+        sync_subjects(session, _audit_about_cases(chunk))  # the audit rows about them follow
+
+
+def _audit_about_cases(case_ids: list[int] | None = None):
+    """WHERE clause on audit_event: the rows about these cases (every case when None)."""
+    a = db.Model.metadata.tables["audit_event"]
+    which = a.c.entity_type == "case"
+    return which if case_ids is None else which & a.c.entity_id.in_(case_ids)
 
 
 def _cases_of(session: Session, officer_ids: set[int], unit_names: set[str]) -> set[int]:

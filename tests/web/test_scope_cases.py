@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.extensions import db as _db
-from tests.conftest import TODAY
+from tests.conftest import TODAY, token
 from tests.web.test_scope import scoped_login, tree  # noqa: F401  (the fixture)
 
 
@@ -41,3 +41,25 @@ def test_a_case_follows_the_branch_its_officer_moves_to(app, client, tree):  # n
         _db.session.commit()
     scoped_login(client, app, "jia", "viewer", "甲局")
     assert "罚〔2026〕3号" in client.get("/cases").get_data(as_text=True)
+
+
+def test_the_audit_rows_about_a_case_follow_its_branches(app, client, tree):  # noqa: F811
+    """audit_subject: a row about a case spanning two branches is seen by both; a row about a case
+    whose officer moves into the branch follows the case (case_unit rewritten → its rows)."""
+    from app.models.officers import Officer
+
+    _case(app, "罚〔2026〕4号", "", [tree["certs"]["赵甲"][1], tree["certs"]["孙乙"][1]])
+    _case(app, "罚〔2026〕5号", "", [tree["certs"]["孙乙"][1]])
+    for login, unit, seen, unseen in (("jia", "甲局", ["4号"], ["5号"]), ("yi", "乙局", ["4号", "5号"], []),
+                                      ("bing", "丙局", [], ["4号", "5号"])):
+        scoped_login(client, app, login, "admin", unit)
+        page = client.get("/audit").get_data(as_text=True)
+        assert all(f"登记案件 罚〔2026〕{n}" in page for n in seen), login
+        assert not any(f"登记案件 罚〔2026〕{n}" in page for n in unseen), login
+        client.post("/logout", data={"csrf_token": token(client, "/")})
+    with app.app_context():
+        _db.session.get(Officer, tree["officers"]["孙乙"]).unit_id = tree["units"]["甲局"]
+        _db.session.commit()
+    scoped_login(client, app, "jia2", "admin", "甲局")
+    page = client.get("/audit").get_data(as_text=True)
+    assert "登记案件 罚〔2026〕4号" in page and "登记案件 罚〔2026〕5号" in page
