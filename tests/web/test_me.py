@@ -397,3 +397,19 @@ def test_the_claims_list_searches_by_name(app, client, people, set_today):
     html = client.get("/training/claims?q=王自助").get_data(as_text=True)
     assert "甲培训" in html and "乙培训" not in html
     assert "没有已通过的申报" in client.get("/training/claims?status=approved").get_data(as_text=True)
+
+
+def test_a_second_page_of_claims_keeps_the_page_title_plain(app, client, people, set_today):
+    """With more claims than a page holds, the pager is drawn under the table, never in <title>."""
+    from app.models.me import TrainingClaim
+
+    set_today(date(2026, 6, 15))
+    with app.app_context():
+        db.session.add_all(TrainingClaim(officer_id=people["me"], title=f"培训{i}", held_on=date(2026, 3, 1),
+                                         hours=1, category="general_law") for i in range(51))
+        db.session.commit()
+    login(client, app, "clerk")
+    html = client.get("/training/claims").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert "学时申报审核" in title and "<" not in title
+    assert 'href="/training/claims?page=2' in html or "page=2" in html
