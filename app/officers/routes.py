@@ -100,8 +100,9 @@ def _unit_form(unit: Unit | None) -> UnitForm:
 def unit_tree_page():
     tops = unit_tree(clock.today())
     movable = current_user.role == "admin"
+    choices = _parent_choices(None) if movable else []
     return render_template("officers/unit_tree.html", tops=tops, movable=movable,
-                           choices=_parent_choices(None) if movable else [])
+                           choices=choices, choice_names=dict(choices))
 
 
 @bp.route("/units/<int:unit_id>/move", methods=["POST"])

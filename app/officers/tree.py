@@ -6,14 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, select
 
 from app import scope
 from app.audit.services import record
 from app.errors import DomainError
 from app.extensions import db
+from app.models.certificates import Certificate
 from app.models.officers import Officer, Unit
-from app.rules.timeline import best_effective
+from app.reports.trend import cached
+from app.rules.timeline import effective_now
 from app.scope import subtree_select
 
 
@@ -32,13 +34,11 @@ def unit_tree(today: date) -> list[Node]:
     parent is out of sight is a top too), with per-branch counts: three queries for the tree."""
     units = list(db.session.scalars(select(Unit).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
     nodes = {u.id: Node(u) for u in units}
-    for unit_id, n in db.session.execute(select(Officer.unit_id, func.count()).group_by(Officer.unit_id)):
+    officers, holders = cached("unit_tree_counts", unit_counts, today)
+    for unit_id, n in officers.items():
         if unit_id in nodes:
             nodes[unit_id].officers = n
-    best = best_effective(today)
-    held = (select(Officer.unit_id, func.count()).select_from(best)
-            .join(Officer, Officer.id == best.c.officer_id).group_by(Officer.unit_id))
-    for unit_id, n in db.session.execute(held):
+    for unit_id, n in holders.items():
         if unit_id in nodes:
             nodes[unit_id].holders = n
     tops = []
@@ -57,6 +57,18 @@ def unit_tree(today: date) -> list[Node]:
     for top in tops:
         total(top, frozenset({top.unit.id}))
     return tops
+
+
+def unit_counts(today: date) -> tuple[dict[int, int], dict[int, int]]:
+    """({unit id: officers}, {unit id: officers holding a card effective today}) of the units the
+    user sees: two GROUP BYs over every officer (and card) — kept per process until the next
+    audited write, per day and scope (app/reports/trend.py `cached`), so the tree page reads the
+    register once, not on every visit."""
+    officers = dict(db.session.execute(select(Officer.unit_id, func.count()).group_by(Officer.unit_id)).all())
+    held = (select(Officer.unit_id, func.count(distinct(Certificate.officer_id))).select_from(Certificate)
+            .join(Officer, Officer.id == Certificate.officer_id)
+            .where(effective_now(today)).group_by(Officer.unit_id))
+    return officers, dict(db.session.execute(held).all())
 
 
 def descendants(unit_id: int) -> list[int]:

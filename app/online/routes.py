@@ -128,6 +128,9 @@ def _sitting(exam: Exam, sid: int) -> Sitting:
     return s
 
 
+RECORDED_PER_PAGE = 50
+
+
 @bp.route("/exams/<int:exam_id>/online")
 def exam_online(exam_id: int):
     exam = _exam(exam_id)
@@ -139,11 +142,13 @@ def exam_online(exam_id: int):
     rows = svc.monitor(exam, now) if online and online.rules else []
     rules_text = "\n".join(f"{QUESTION_TYPES[r.type]}{':' + r.category if r.category else ''}={r.count}x{r.points:g}"
                            for r in svc.rules_of(online)) if online else ""
-    recorded = svc.recorded_candidates(exam)
+    recorded, recorded_total, page = svc.recorded_page(exam, page_arg(), RECORDED_PER_PAGE)
     for c in recorded:
         c["withdraws"] = svc.document_to_withdraw(c)
     return render_template("online/exam.html", exam=exam, online=online, state=st,
                            state_label=svc.STATE_LABELS[st], rows=rows, rules_text=rules_text, recorded=recorded,
+                           recorded_total=recorded_total, page=page,
+                           pages=max(1, -(-recorded_total // RECORDED_PER_PAGE)),
                            stats=svc.statistics(exam) if st == "closed" else [],
                            status_labels=svc.MONITOR_STATUS, local=_local_text)
 

@@ -33,6 +33,7 @@ from app.models.officers import Officer, Unit
 from app.models.online import OnlineExam, PaperItem, Question, Sitting
 from app.models_base import utcnow
 from app.online.bank import read_answer
+from app.paging import page_of
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
@@ -284,6 +285,30 @@ def _has_result() -> Any:
     return or_(ExamResult.score.is_not(None), ExamResult.absent.is_(True))
 
 
+def _recorded_select(exam: Exam):
+    return (select(ExamResult, Officer, Sitting).join(Officer, Officer.id == ExamResult.officer_id)
+            .outerjoin(Sitting, and_(Sitting.exam_id == ExamResult.exam_id, Sitting.officer_id == ExamResult.officer_id))
+            .where(ExamResult.exam_id == exam.id, _has_result(),
+                   or_(Sitting.id.is_(None), Sitting.submitted_at.is_(None))))
+
+
+RECORDED_ORDER = (Officer.unit_id, Officer.name, Officer.id)
+
+
+def _recorded_row(exam: Exam, r: ExamResult, o: Officer, sitting: Sitting | None) -> dict[str, Any]:
+    passed = not r.absent and r.score is not None and r.score >= exam.pass_score
+    document = None
+    if r.document_issued_at is not None:
+        document = {"number": certificate_number("exam", r.id, exam.held_on.year),
+                    "withdrawn": r.document_withdrawn_at is not None,
+                    "reason": r.document_withdrawn_reason or ""}
+    return {"result_id": r.id, "officer_id": o.id, "name": o.name, "id_number": o.id_number,
+            "id_masked": mask(o.id_number), "score": r.score, "absent": r.absent, "passed": passed,
+            "outcome": outcome_text(r.score, r.absent), "document": document,
+            "replacing": bool(sitting is not None and sitting.replaces_result),
+            "reason": (sitting.replace_reason or "") if sitting is not None else ""}
+
+
 def recorded_candidates(exam: Exam) -> list[dict[str, Any]]:
     """Candidates whose result in the exam was recorded before (or apart from) its online sitting:
     held back from the sitting (`replacing` False) unless an administrator let the online result
@@ -291,26 +316,23 @@ def recorded_candidates(exam: Exam) -> list[dict[str, Any]]:
     online = online_of(exam)
     if online is not None and online.closed_at is not None:
         return []
-    rows = db.session.execute(
-        select(ExamResult, Officer, Sitting).join(Officer, Officer.id == ExamResult.officer_id)
-        .outerjoin(Sitting, and_(Sitting.exam_id == ExamResult.exam_id, Sitting.officer_id == ExamResult.officer_id))
-        .where(ExamResult.exam_id == exam.id, _has_result(),
-               or_(Sitting.id.is_(None), Sitting.submitted_at.is_(None)))
-        .order_by(Officer.unit_id, Officer.name, Officer.id))
-    out = []
-    for r, o, sitting in rows:
-        passed = not r.absent and r.score is not None and r.score >= exam.pass_score
-        document = None
-        if r.document_issued_at is not None:
-            document = {"number": certificate_number("exam", r.id, exam.held_on.year),
-                        "withdrawn": r.document_withdrawn_at is not None,
-                        "reason": r.document_withdrawn_reason or ""}
-        out.append({"result_id": r.id, "officer_id": o.id, "name": o.name, "id_number": o.id_number,
-                    "id_masked": mask(o.id_number), "score": r.score, "absent": r.absent, "passed": passed,
-                    "outcome": outcome_text(r.score, r.absent), "document": document,
-                    "replacing": bool(sitting is not None and sitting.replaces_result),
-                    "reason": (sitting.replace_reason or "") if sitting is not None else ""})
-    return out
+    rows = db.session.execute(_recorded_select(exam).order_by(*RECORDED_ORDER))
+    return [_recorded_row(exam, r, o, sitting) for r, o, sitting in rows]
+
+
+def recorded_page(exam: Exam, page: int, per_page: int = 50) -> tuple[list[dict[str, Any]], int, int]:
+    """One page of recorded_candidates (same rows, same order) for the exam's page: (rows, total,
+    page shown) — an exam of 16,000 recorded results is not one table of 16,000 forms."""
+    online = online_of(exam)
+    if online is not None and online.closed_at is not None:
+        return [], 0, 1
+    ids = _recorded_select(exam).with_only_columns(ExamResult.id)
+    keys, total, shown = page_of(ids, RECORDED_ORDER, page, per_page)
+    if not keys:
+        return [], total, shown
+    rows = {r.id: (r, o, sitting) for r, o, sitting in db.session.execute(
+        _recorded_select(exam).where(ExamResult.id.in_([k.id for k in keys])))}
+    return [_recorded_row(exam, *rows[k.id]) for k in keys], total, shown
 
 
 def held_back(exam: Exam) -> list[dict[str, Any]]:

@@ -97,6 +97,7 @@ def flags_export(fmt: str):
 
 
 FORECAST_LABELS = ("现在", "3个月后", "6个月后", "12个月后")
+FORECAST_PER_PAGE = 60  # unit cards per page (three to a row on a wide screen)
 
 
 def _forecast_request():
@@ -116,7 +117,12 @@ def forecast_page():
     fc, unit, problems = _forecast_request()
     soon = sorted((u for u in fc.units if u.below_two_on is not None),
                   key=lambda u: (u.below_two_on, fc.units.index(u)))
-    units = soon + [u for u in fc.units if u.below_two_on is None]
+    ordered = soon + [u for u in fc.units if u.below_two_on is None]
+    # a page of cards (the units falling below two first): a province's thousand units and their
+    # fourteen thousand losses are not one page
+    pages = max(1, -(-len(ordered) // FORECAST_PER_PAGE))
+    page = min(page_arg(), pages)
+    units = ordered[(page - 1) * FORECAST_PER_PAGE:page * FORECAST_PER_PAGE]
     charts = {u.unit_id: spark([u.now, *(u.months[k] for k in fc.months)], list(FORECAST_LABELS),
                                title="持证人数", color="#dc3545" if u.below_two_on else "#198754",
                                width=240, height=70, caption="今后12个月", threshold=2)
@@ -124,7 +130,8 @@ def forecast_page():
     within6 = {u.unit_id for u in fc.below_two_within(6)}
     return render_template("reports/forecast.html", fc=fc, units=units, charts=charts, unit=unit,
                            problems=problems, unit_names=services.unit_names(), within6=within6,
-                           reasons=forecast.REASONS, officer_url=_officer_url, soon=len(soon))
+                           reasons=forecast.REASONS, officer_url=_officer_url, soon=len(soon),
+                           page=page, pages=pages, page_args={"unit": unit} if unit else {})
 
 
 @bp.route("/forecast.xlsx")

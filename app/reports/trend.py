@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 from flask import current_app, g, has_request_context
 from markupsafe import Markup, escape
-from sqlalchemy import Date, Integer, and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, func, or_, select
 
 from app import scope
 from app.extensions import db
@@ -138,38 +138,37 @@ def trend(today: date, within: int = 90) -> dict:
     months = last_months(today)
     ends = [m.end for m in months]
     n = len(months)
-    m = union_all(*[select(literal(k, Integer).label("k"), literal(d, Date).label("d"),
-                           literal(d + timedelta(days=within), Date).label("dw"))
-                    for k, d in enumerate(ends)]).cte("months")
     # When a certificate that is not valid today reached its current status (aggregated once, for
     # those certificates only; one with no history at all was never held).
     left = (select(CertificateEvent.certificate_id, func.max(CertificateEvent.effective_on).label("left_on"))
             .join(Certificate, Certificate.id == CertificateEvent.certificate_id)
             .where(Certificate.status != "valid").group_by(CertificateEvent.certificate_id).subquery("left_valid"))
     c = Certificate
-    # 1: per month and officer on post then, the effective enforcement certificate expiring last
-    held = (select(m.c.k, m.c.dw, c.officer_id, func.max(c.expires_on).label("exp"))
-            .select_from(c)
-            .join(Officer, Officer.id == c.officer_id)
-            .join(m, and_(c.issued_on <= m.c.d, c.expires_on >= m.c.d))
-            .outerjoin(left, left.c.certificate_id == c.id)
-            .where(c.kind == "enforcement", c.status != "applying",
-                   c.issued_on <= ends[-1], c.expires_on >= ends[0],
-                   or_(c.status == "valid", func.coalesce(left.c.left_on, date(1900, 1, 1)) > m.c.d),
-                   _on_post_at(m.c.d))
-            .group_by(m.c.k, m.c.dw, c.officer_id)
-            .subquery("held"))
-    holders, expiring = [0] * n, [0] * n
-    for k, count, soon in db.session.execute(
-            select(held.c.k, func.count(), func.count(case((held.c.exp <= held.c.dw, 1))))
-            .group_by(held.c.k)):
-        holders[k], expiring[k] = count, soon
-    # 2: officers on post at each month's end
-    on_post = [0] * n
-    for k, count in db.session.execute(
-            select(m.c.k, func.count(Officer.id)).select_from(m).join(Officer, true())
-            .where(_on_post_at(m.c.d)).group_by(m.c.k)):
-        on_post[k] = count
+    # 1: per officer (one row each, grouped in the certificate index's officer order: no sort),
+    # for each month's end the expiry of the effective enforcement certificate expiring last
+    # there — twelve columns, one pass over the certificates instead of one per month
+    eff = [func.max(case((and_(c.issued_on <= d, c.expires_on >= d,
+                                or_(c.status == "valid", func.coalesce(left.c.left_on, date(1900, 1, 1)) > d)),
+                           c.expires_on))).label(f"e{k}")
+           for k, d in enumerate(ends)]
+    per_officer = (select(c.officer_id, *eff)
+                   .outerjoin(left, left.c.certificate_id == c.id)
+                   .where(c.kind == "enforcement", c.status != "applying",
+                          c.issued_on <= ends[-1], c.expires_on >= ends[0])
+                   .group_by(c.officer_id).subquery("held"))
+    # then per month: those on post at its end holding one, and of them those expiring within the window
+    figures = []
+    for k, d in enumerate(ends):
+        ek = per_officer.c[f"e{k}"]
+        holds = and_(ek.is_not(None), _on_post_at(d))
+        figures += [func.count(case((holds, 1))),
+                    func.count(case((and_(holds, ek <= d + timedelta(days=within)), 1)))]
+    row = db.session.execute(select(*figures).select_from(per_officer)
+                             .join(Officer, Officer.id == per_officer.c.officer_id)).one()
+    holders, expiring = list(row[0::2]), list(row[1::2])
+    # 2: officers on post at each month's end (one pass over the officers)
+    on_post = list(db.session.execute(
+        select(*(func.count(case((_on_post_at(d), 1))) for d in ends)).select_from(Officer)).one())
     # 3: training hours credited, by the month the session was held
     per_session = (select(Attendance.session_id, func.sum(Attendance.credited_hours).label("h"))
                    .join(TrainingSession, TrainingSession.id == Attendance.session_id)
