@@ -4,6 +4,7 @@ unit_clause), so a token sees what its user may see; every view is GET (viewer).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from flask_login import current_user
@@ -66,6 +67,18 @@ def _flags_of(officer_ids: list[int], today: date) -> dict[int, list[str]]:
     return out
 
 
+def _flags_of_one(officer_id: int, today: date) -> list[str]:
+    """_flags_of for one officer: the engine's own one-officer form (Params.officer_id, filtered
+    inside each flag's statement, as the officer page reads it) instead of every officer's flags
+    filtered afterwards."""
+    p = replace(compliance.Params.from_settings(today), officer_id=officer_id)
+    sub = compliance.flags_select(p)
+    if sub is None:
+        return []
+    found = set(db.session.scalars(select(sub.c.flag).distinct().where(sub.c.officer_id == officer_id)))
+    return [f for f in compliance.FLAG_ORDER if f in found]
+
+
 def _officer_columns():
     return (Officer.id, Officer.name, Unit.name.label("unit"), Officer.id_number,
             Officer.on_post.label("on_post"))
@@ -109,16 +122,17 @@ def officers(unit=None, q=None, flag=None, page=1, per_page=schemas.DEFAULT_PER_
 @bp.route("/officers/<int:officer_id>")
 @bp.response(200, schemas.OfficerDetail)
 @_errors(404)
+@scope.per_row  # one officer's rows (app/scope.py PER_ROW)
 def officer(officer_id: int):
     """一名执法人员及其证件"""
     row = db.session.execute(select(*_officer_columns()).join(Unit, Unit.id == Officer.unit_id)
                              .where(Officer.id == officer_id, scope.officer_clause(current_user))).first()
     if row is None:
         raise ApiError(404, "officer_not_found", "执法人员不存在")
-    certs = db.session.scalars(select(Certificate).where(Certificate.officer_id == officer_id,
-                                                         scope.certificate_clause(current_user))
+    # the officer was found in the caller's scope: their certificates are too
+    certs = db.session.scalars(select(Certificate).where(Certificate.officer_id == officer_id)
                                .order_by(Certificate.kind, Certificate.issued_on.desc(), Certificate.id.desc()))
-    out = _item(row, _flags_of([row.id], clock.today())[row.id])
+    out = _item(row, _flags_of_one(row.id, clock.today()))
     out["certificates"] = [{"number": c.number, "kind": c.kind, "status": c.status, "issued_on": c.issued_on,
                             "expires_on": c.expires_on} for c in certs]
     return out

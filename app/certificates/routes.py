@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import clock
+from app import clock, scope
 from app import labels as L
 from app.auth.access import require_role
 from app.cases.services import impact_of
@@ -124,6 +124,7 @@ def _form_page(form: CertificateForm, officer: Officer, cert: Certificate | None
 
 
 @bp.route("/certificates/<int:cert_id>")
+@scope.per_row  # one card's rows: its events, its officer, the cards it replaces (app/scope.py PER_ROW)
 def detail(cert_id: int):
     cert = db.session.scalar(
         select(Certificate)

@@ -287,7 +287,8 @@ def _has_result() -> Any:
 
 def _recorded_select(exam: Exam):
     return (select(ExamResult, Officer, Sitting).join(Officer, Officer.id == ExamResult.officer_id)
-            .outerjoin(Sitting, and_(Sitting.exam_id == ExamResult.exam_id, Sitting.officer_id == ExamResult.officer_id))
+            .outerjoin(Sitting, and_(Sitting.exam_id == ExamResult.exam_id,
+                                     Sitting.officer_id == ExamResult.officer_id))
             .where(ExamResult.exam_id == exam.id, _has_result(),
                    or_(Sitting.id.is_(None), Sitting.submitted_at.is_(None))))
 
