@@ -356,32 +356,12 @@ def scoped_models() -> list:
     return _SCOPED_MODELS
 
 
-def _case_keyed(model) -> bool:
-    cols = model.__table__.c
-    return model.__tablename__ == "penalty_case" or ("case_id" in cols and _refers_to(cols.case_id, "penalty_case"))
-
-
-def _case_per_row(model, ids):
-    """The per-row form of the case scope: a probe of case_unit's primary key (case_id, unit_id)
-    per case row read, `+unit_id` so that the unit index is not probed instead — for statements
-    reading a few cases (one officer's: SQLite 65 → 0.6 ms for a branch of 37,500 officers)
-    instead of the branch's ~50,000 case ids as a list in each of four places."""
-    cu = Unit.metadata.tables["case_unit"]
-    if model.__tablename__ == "penalty_case":
-        return lambda cls: select(cu.c.case_id).where(
-            cu.c.case_id == cls.id, unindexed(cu.c.unit_id).in_(ids)).exists()
-    return lambda cls: select(cu.c.case_id).where(
-        cu.c.case_id == cls.case_id, unindexed(cu.c.unit_id).in_(ids)).exists()
-
-
 def _scope_lambda(model, ids, shared, per_row: bool = False):
     """The criteria of `with_loader_criteria`, as a lambda of the entity: applied to aliases too
     (the flag engine joins training_hours twice under two names). `ids` is a bound parameter.
     `per_row` (SQLite, see `PER_ROW`): a row keyed by officer or certificate is checked by a
     correlated EXISTS on its officer (one primary-key lookup per row read) instead of
     `officer_id IN (the branch's officers)`."""
-    if per_row and _case_keyed(model):  # one officer's few cases (the officer page)
-        return _case_per_row(model, ids)
     o = Officer.__table__
     c = Unit.metadata.tables["certificate"]
     if model is Unit:

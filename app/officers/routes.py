@@ -9,7 +9,6 @@ from sqlalchemy.orm import joinedload
 
 from app import clock, scope
 from app.auth.access import require_role, sees_ages, sees_full_ids
-from app.cases.services import CaseFilters, case_rows
 from app.errors import DomainError
 from app.exams.services import bulk_add_candidates
 from app.extensions import db
@@ -29,6 +28,7 @@ from app.officers.attachments import (
     delete_attachment,
     history,
 )
+from app.officers.cases_section import officer_cases
 from app.officers.departures import depart, open_tasks
 from app.officers.forms import DepartureForm, OfficerForm, TransferForm, UnitForm, _int_or_none
 from app.officers.lists import (
@@ -304,8 +304,9 @@ def detail(officer_id: int):
         .options(
             joinedload(Officer.unit),
             joinedload(Officer.photo_record),  # its type only (whether to show it); bytes deferred
-            # the cards in the same statement, their events in one more
-            joinedload(Officer.certificates).selectinload(Certificate.events),
+            # the cards and their events in the same statement (a scoped user's page runs one
+            # statement more, the unit tree: ≤ 12 in all)
+            joinedload(Officer.certificates).joinedload(Certificate.events),
             joinedload(Officer.unit_spells).joinedload(OfficerUnitHistory.unit),  # the unit history
             joinedload(Officer.applications),  # the 申请 section (app/applications)
         )
@@ -328,7 +329,7 @@ def detail(officer_id: int):
         officer=officer, flags=flags, today=d, show_id=show_id,
         full_id=sees_full_ids(), show_age=sees_ages(), history=history(officer.id), can_edit=can_edit,
         attachments=attachments_of(officer.id) if can_edit else [], attachment_kinds=ATTACHMENT_KINDS,
-        **officer_context(officer.id), officer_cases=case_rows(CaseFilters(officer_id=officer.id)),
+        **officer_context(officer.id), officer_cases=officer_cases(officer.id),
     )
 
 
