@@ -142,7 +142,7 @@ def exam_online(exam_id: int):
     rows = svc.monitor(exam, now) if online and online.rules else []
     rules_text = "\n".join(f"{QUESTION_TYPES[r.type]}{':' + r.category if r.category else ''}={r.count}x{r.points:g}"
                            for r in svc.rules_of(online)) if online else ""
-    recorded, recorded_total, page = svc.recorded_page(exam, page_arg(), RECORDED_PER_PAGE)
+    recorded, recorded_total, page = svc.recorded_page(exam, online, page_arg(), RECORDED_PER_PAGE)
     for c in recorded:
         c["withdraws"] = svc.document_to_withdraw(c)
     return render_template("online/exam.html", exam=exam, online=online, state=st,

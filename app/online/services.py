@@ -19,6 +19,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import scope
 from app.audit.services import record
 from app.clock import from_local
 from app.documents.services import certificate_number
@@ -321,10 +322,11 @@ def recorded_candidates(exam: Exam) -> list[dict[str, Any]]:
     return [_recorded_row(exam, r, o, sitting) for r, o, sitting in rows]
 
 
-def recorded_page(exam: Exam, page: int, per_page: int = 50) -> tuple[list[dict[str, Any]], int, int]:
-    """One page of recorded_candidates (same rows, same order) for the exam's page: (rows, total,
-    page shown) — an exam of 16,000 recorded results is not one table of 16,000 forms."""
-    online = online_of(exam)
+def recorded_page(exam: Exam, online: OnlineExam | None, page: int,
+                  per_page: int = 50) -> tuple[list[dict[str, Any]], int, int]:
+    """One page of recorded_candidates (same rows, same order) for the exam's page (`online`: its
+    online_of): (rows, total, page shown) — an exam of 16,000 recorded results is not one table of
+    16,000 forms."""
     if online is not None and online.closed_at is not None:
         return [], 0, 1
     ids = _recorded_select(exam).with_only_columns(ExamResult.id)
@@ -332,7 +334,8 @@ def recorded_page(exam: Exam, page: int, per_page: int = 50) -> tuple[list[dict[
     if not keys:
         return [], total, shown
     rows = {r.id: (r, o, sitting) for r, o, sitting in db.session.execute(
-        _recorded_select(exam).where(ExamResult.id.in_([k.id for k in keys])))}
+        _recorded_select(exam).where(ExamResult.id.in_([k.id for k in keys]))
+        .execution_options(**scope.PER_ROW_OPTION))}  # the page's rows by id (app/scope.py PER_ROW)
     return [_recorded_row(exam, *rows[k.id]) for k in keys], total, shown
 
 

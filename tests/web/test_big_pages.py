@@ -38,7 +38,7 @@ def test_tree_sends_each_unit_once_and_each_move_control_its_current_parent(app,
     # each control: one option, the current parent, selected
     sel = _move_select(html, u["甲一科"])
     assert re.findall(r"<option[^>]*>", sel) == [f'<option value="{u["甲局"]}" selected>']
-    assert "甲局</option>" in sel and 'data-self="%d"' % u["甲一科"] in sel
+    assert "甲局</option>" in sel and f'data-self="{u["甲一科"]}"' in sel
     assert re.findall(r"<option[^>]*>", _move_select(html, u["某区"])) == ['<option value="" selected>']
     # a move still posts to the unit's own address
     assert f'action="/units/{u["乙局"]}/move"' in html and f'href="/officers?unit={u["乙局"]}"' in html
@@ -114,7 +114,7 @@ def test_online_exam_lists_recorded_candidates_a_page_at_a_time(app, runner, cli
     with app.app_context():
         exam = _db.session.get(online_svc.Exam, exam_id)
         full = online_svc.recorded_candidates(exam)
-        pages = [online_svc.recorded_page(exam, n, 2) for n in (1, 2, 3)]
+        pages = [online_svc.recorded_page(exam, online_svc.online_of(exam), n, 2) for n in (1, 2, 3)]
     assert [c["name"] for c in full] == sorted(c["name"] for c in full) and len(full) == 3
     assert [r for rows, _t, _s in pages[:2] for r in rows] == full  # same rows, same order
     assert [(t, s) for _rows, t, s in pages] == [(3, 1), (3, 2), (3, 2)]  # past the end: the last page
