@@ -12,6 +12,7 @@
 #
 #   LOAD_OFFICERS=200000 (100000 …)  LOAD_USERS=20  LOAD_SECONDS=60  LOAD_WAIT=1,3 (think time, s)
 #   LOAD_JOBS=4 LOAD_IMPORTS=5  users doing one big export (a job) / one import during the run
+#   LOAD_READS_ONLY=1  the pages only (no export, no import)
 #   LOAD_DATABASE_URL  a PostgreSQL database to use (built once when empty, reused; the run's
 #                      imports stay in it); default: a throw-away cluster (scripts/pg.sh) holding
 #                      a copy of the register kept in BENCH_CACHE (/tmp/bench_pages; built and

@@ -18,7 +18,7 @@ status is not 2xx/3xx or the page lacks what a person would look for (the import
 Every request's time is also written to LOAD_OUT/requests.jsonl when the run ends, and each
 one-off's whole duration (the export job from the click to the file, the import's four steps) to
 LOAD_OUT/oneoffs.jsonl: scripts/bench_load.py report reads them for exact p50/p95/p99 over the
-pages, the logins left out.
+pages, the logins left out. LOAD_READS_ONLY=1: the pages only (no export, no import).
 
     .venv/bin/locust -f scripts/locustfile.py --headless -u 20 -r 5 -t 60s --host http://127.0.0.1:PORT
 """
@@ -41,8 +41,9 @@ PASSWORD = os.environ.get("LOAD_PASSWORD") or "load-password-123"
 OFFICERS = int(os.environ.get("LOAD_OFFICERS") or 200000)
 UNITS = max(10, OFFICERS // 100)  # bench_flags.build: OFFICERS / 100 units named 单位0001 …
 SECONDS = float(os.environ.get("LOAD_SECONDS") or 60)
-JOBS = int(os.environ.get("LOAD_JOBS") or 4)
-IMPORTS = int(os.environ.get("LOAD_IMPORTS") or 5)
+READS_ONLY = bool(os.environ.get("LOAD_READS_ONLY"))  # the pages only: no export, no import
+JOBS = 0 if READS_ONLY else int(os.environ.get("LOAD_JOBS") or 4)
+IMPORTS = 0 if READS_ONLY else int(os.environ.get("LOAD_IMPORTS") or 5)
 OUT = Path(os.environ.get("LOAD_OUT") or "/tmp/bench_load")
 UNIT = os.environ.get("LOAD_UNIT") or "单位0001"  # a registered unit (bench data), so no new unit
 _low, _high = (float(x) for x in (os.environ.get("LOAD_WAIT") or "1,3").split(","))
@@ -227,3 +228,7 @@ class Clerk(HttpUser):
                     if not ok:
                         resp.failure("no 导入成功 message")
         _oneoffs.append({"what": "import, 3 officers (4 steps)", "seconds": time.monotonic() - t0, "ok": ok})
+
+
+if READS_ONLY:  # exports and imports are audited writes (they also refresh the dashboard's caches)
+    Clerk.tasks = [t for t in Clerk.tasks if t.__name__ != "export"]
