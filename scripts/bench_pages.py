@@ -97,7 +97,9 @@ def add_photos(db, n_officers: int, fraction: float) -> int:
 
 def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
     """bench_flags' officers, certificates and attendance, plus event history, exams and reviews;
-    a photo for the fraction `photos` of the officers."""
+    a photo for the fraction `photos` of the officers. (Bulk inserts of rows where some values are
+    None pass render_nulls: else the ORM splits the batch wherever the None columns change, one
+    statement per case when every other case has no 立案日期.)"""
     from bench_flags import build as build_core
     from sqlalchemy import insert, select
 
@@ -118,7 +120,7 @@ def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
             events.append({"certificate_id": cid, "kind": "status", "from_status": "valid", "to_status": status,
                            "effective_on": min(TODAY, issued + timedelta(days=300)), "reason": "",
                            "document_no": "", "actor": "bench", "created_at": now, "updated_at": now})
-    db.session.execute(insert(CertificateEvent), events)
+    db.session.execute(insert(CertificateEvent).execution_options(render_nulls=True), events)
     stamps = {"created_at": now, "updated_at": now}
     exams = [{"id": i, "title": f"考试{i}", "kind": "annual" if i % 2 else "qualification",
               "held_on": date(2025, 3 + i, 10), "max_score": 100.0, "pass_score": 60.0, **stamps}
@@ -130,7 +132,7 @@ def build(db, n_officers: int, photos: float = 0.0) -> dict[str, int]:
             absent = rng.random() < 0.03
             results.append({"exam_id": e["id"], "officer_id": oid, "absent": absent,
                             "score": None if absent else float(rng.randint(40, 100)), **stamps})
-    db.session.execute(insert(ExamResult), results)
+    db.session.execute(insert(ExamResult).execution_options(render_nulls=True), results)
     db.session.execute(insert(AnnualReview), [
         {"certificate_id": cid, "year": 2025, "result": "pass", "reviewed_on": date(2026, 3, 1), "note": "",
          **stamps} for cid, _i, _s in certs[: len(certs) // 3]])
@@ -189,7 +191,7 @@ def build_cases(db, rng: random.Random, numbers: list[str], n: int) -> int:
                       "created_at": now, "updated_at": now})
         picked = rng.sample(numbers, rng.choice([2, 2, 2, 3])) + (["X-未知"] if i % 97 == 0 else [])
         links += [{"case_id": i, "position": p, "number": num} for p, num in enumerate(picked)]
-    db.session.execute(insert(PenaltyCase), cases)
+    db.session.execute(insert(PenaltyCase).execution_options(render_nulls=True), cases)
     db.session.execute(insert(CaseCertificate), links)
     return len(cases)
 
