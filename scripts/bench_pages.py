@@ -54,7 +54,7 @@ TODAY = date(2026, 6, 15)
 SKIP_ENDPOINTS = {"static", "bootstrap.static", "verify.verify", "certificates.action", "officers.photo",
                   "auth.login", "imports.template", "online.exam_page", "online.api_paper"}
 # candidates' exam room (/exam, /exam/api/paper): a candidate's code login, not an admin page
-DOWNLOAD_SUFFIXES = (".pdf", ".xlsx", ".csv")
+DOWNLOAD_SUFFIXES = (".pdf", ".xlsx", ".csv", ".docx")
 VARIANTS = [
     "/flags?flag=UNLICENSED", "/flags?flag=EXPIRING&within=30", "/flags?q=人员0001", "/flags?flag=TRAINING_SHORTFALL",
     "/flags?flag=UNLICENSED&reason=expired", "/flags?page=100000",
@@ -282,16 +282,19 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
-def urls(app, ids: dict[str, int]) -> list[str]:
+def urls(app, ids: dict[str, int]) -> list[tuple[str, str]]:
+    """(page, url) of every GET page: `page` names the row of the table (the rule with its
+    parameters, `/officers/<officer_id>`, so that the scoped run's own sample ids share the row)."""
     out = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint in SKIP_ENDPOINTS or rule.rule.endswith(DOWNLOAD_SUFFIXES):
             continue
         if rule.arguments - ids.keys():
             continue
-        out.append(rule.build({k: ids[k] for k in rule.arguments})[1])
-    out += VARIANTS
-    return [u for u in out if ONLY is None or ONLY.search(u)]
+        url = rule.build({k: ids[k] for k in rule.arguments})[1]
+        out.append((re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule) if rule.arguments else url, url))
+    out += [(v, v) for v in VARIANTS]
+    return [(p, u) for p, u in out if ONLY is None or ONLY.search(u)]
 
 
 def scope_tree(db) -> int:
@@ -335,38 +338,49 @@ def run_pages(app, db, runs: int, label: str, scoped: bool = False) -> tuple[lis
             from app.models.officers import Officer
 
             first = db.session.scalar(select(func.min(Officer.id)).where(Officer.unit_id == user.unit_id))
+        case_id = db.session.scalar(select(func.min(PenaltyCase.id)))
+        if scoped and "case_unit" in db.metadata.tables:  # a case of the branch, not one it may not see
+            cu = db.metadata.tables["case_unit"]
+            case_id = db.session.scalar(select(func.min(cu.c.case_id)).where(cu.c.unit_id == user.unit_id)) or case_id
         ids = {"officer_id": first if scoped else 1,
                "cert_id": db.session.scalar(select(func.min(Certificate.id)).where(
                    Certificate.officer_id == (first if scoped else 1))),
                "session_id": db.session.scalar(select(func.min(TrainingSession.id))),
                "exam_id": db.session.scalar(select(func.min(Exam.id))),
-               "unit_id": db.session.scalar(select(func.min(Unit.id))), "user_id": user.id,
-               "case_id": db.session.scalar(select(func.min(PenaltyCase.id))),
+               "unit_id": user.unit_id if scoped else db.session.scalar(select(func.min(Unit.id))),
+               "user_id": user.id, "case_id": case_id,
                "batch_id": db.session.scalar(select(func.min(ImportBatch.id))), "kind": "officers"}
         ids = {k: v for k, v in ids.items() if v is not None}
+        _bench_settings(db)
+        own = _officer_account(db)
         counter = Counter(db.engine)
         db.session.remove()
     client = app.test_client()
     resp = client.post("/login", data={"username": name, "password": "bench-password-123"})
     assert resp.status_code == 302 and "/login" not in resp.headers["Location"], "bench login failed"
+    # the /me pages are an officer's own (role "officer"): requested as one
+    officer_client = app.test_client()
+    resp = officer_client.post("/login", data={"username": own, "password": "bench-password-123"})
+    assert resp.status_code == 302 and "/login" not in resp.headers["Location"], "bench officer login failed"
     bare = bare_count(app, db, counter, runs)
     print(f"[{label}] bare count of the officer–certificate join: cost p50 {bare['cost50']:.1f} ms "
           f"(cpu {bare['cpu50']:.1f}, server {bare['server50']:.1f})", flush=True)
     results = []
-    for url in urls(app, ids):
-        resp = client.get(url)  # warm-up (template compile, caches)
+    for page, url in urls(app, ids):
+        client_ = officer_client if url == "/me" or url.startswith("/me/") else client
+        resp = client_.get(url)  # warm-up (template compile, caches)
         cpu, wall, stmts, execs, server = [], [], [], [], []
         for _ in range(runs):
             s0 = counter.server_cpu()
             n0, e0, c0, w0 = counter.n, counter.exec_s, time.process_time(), time.perf_counter()
-            resp = client.get(url)
+            resp = client_.get(url)
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
             server.append((counter.server_cpu() - s0) * 1000)
             stmts.append(counter.n - n0)
             execs.append((counter.exec_s - e0) * 1000)
         cost = [c + sv for c, sv in zip(cpu, server, strict=True)]  # app + server (server 0 on SQLite)
-        r = {"url": url, "status": resp.status_code, "kb": len(resp.data) / 1024,
+        r = {"page": page, "url": url, "status": resp.status_code, "kb": len(resp.data) / 1024,
              "cpu50": statistics.median(cpu), "cpu95": pct(cpu, 0.95),
              "wall50": statistics.median(wall), "wall95": pct(wall, 0.95), "stmts": max(stmts),
              "exec50": statistics.median(execs), "server": statistics.median(server) if counter.pids else None,
@@ -387,6 +401,33 @@ def run_pages(app, db, runs: int, label: str, scoped: bool = False) -> tuple[lis
         r["ratio"] = r["cost50"] / bare["cost50"] if bare["cost50"] else float("inf")
         r["officers"] = officers
     return results, bare
+
+
+def _bench_settings(db) -> None:
+    """Settings that make every page answer: the public list switched on."""
+    from app.settings.services import get, set_value
+
+    if get("public_list_enabled") is not True:
+        set_value("public_list_enabled", "是")
+        db.session.commit()
+
+
+def _officer_account(db) -> str:
+    """An officer's own account (role "officer") for the /me pages: the first active officer."""
+    from sqlalchemy import func, select
+
+    from app.me.accounts import OFFICER_ROLE
+    from app.models.auth import User
+    from app.models.officers import Officer
+
+    name = "bench_officer"
+    if db.session.scalar(select(User.id).where(User.username == name)) is None:
+        officer = db.session.scalar(select(func.min(Officer.id)).where(Officer.employment_status == "active"))
+        user = User(username=name, role=OFFICER_ROLE, officer_id=officer, display_name="bench")
+        user.set_password("bench-password-123")
+        db.session.add(user)
+        db.session.commit()
+    return name
 
 
 def bare_count(app, db, counter: Counter, runs: int) -> dict:
@@ -746,8 +787,8 @@ def table(res: dict[str, list[dict]], bare: dict[str, dict]) -> str:
     labels = list(res)
     head = ["page"] + [c for lb in labels for c in (f"{lb} ms p50/p95", "stmts", "× count")]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "--:|" * (len(head) - 1)]
-    by_url = {lb: {r["url"]: r for r in rs} for lb, rs in res.items()}
-    for url in [r["url"] for r in res[labels[0]]]:
+    by_url = {lb: {r["page"]: r for r in rs} for lb, rs in res.items()}
+    for url in dict.fromkeys(r["page"] for rs in res.values() for r in rs):
         cells = []
         for lb in labels:
             r = by_url[lb].get(url)
@@ -756,7 +797,8 @@ def table(res: dict[str, list[dict]], bare: dict[str, dict]) -> str:
                 continue
             miss = misses(lb, r)
             mark = {k: " ✗" if k in miss else "" for k in ("ms", "stmts", "ratio")}
-            cells += [f"{r['cost50']:.0f} / {r['cost95']:.0f}{mark['ms']}", f"{r['stmts']}{mark['stmts']}",
+            status = f"{r['status']}: " if r["status"] >= 400 else ""  # an error page: not the page's cost
+            cells += [f"{status}{r['cost50']:.0f} / {r['cost95']:.0f}{mark['ms']}", f"{r['stmts']}{mark['stmts']}",
                       f"{r['ratio']:.1f}{mark['ratio']}"]
         lines.append(f"| `{url}` | " + " | ".join(cells) + " |")
     lines.append("| *bare count of officer ⋈ certificate* | " + " | ".join(
