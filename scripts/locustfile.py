@@ -1,11 +1,13 @@
 """20 clerks at work on the province's register (scripts/bench_load.sh runs it headless).
 
 Each simulated user logs in once as its own clerk (load01 … load20, made by `scripts/bench_load.py
-prepare`), then clicks with a pause of LOAD_WAIT seconds ("1,3": between 1 and 3 s, a person
-reading the page) through the daily pages: the dashboard, the flags (and a filter), the officer
-list (and its filters: a flag, a search, a unit, a deep page), reminders, the training ledger,
-certificates, an officer's page, a small .xlsx export (a searched list of ~100 officers, made in
-the request). Besides, once each during the run, at a random moment:
+prepare`; the login's POST alone, not the dashboard it redirects to), then clicks with a pause of
+LOAD_WAIT seconds ("1,3": between 1 and 3 s, a person reading the page) through the daily pages:
+the dashboard, the flags (and a filter), the officer list (and its filters: a flag, a search, a
+unit, a deep page), reminders, the training ledger, certificates, an officer's page, a small .xlsx
+export (a searched list of ~100 officers, made in the request). The measured run lasts
+LOAD_SECONDS from the moment the last user has logged in (LOAD_OUT/steady: its time), then locust
+quits. Besides, once each during it, at a random moment:
   - LOAD_JOBS users (default 4) export a list of 1,000 officers: past the job threshold (500 rows),
     so the page answers 202 and the browser polls /jobs/<id> until the file is ready, then
     downloads it (the job worker makes it);
@@ -34,6 +36,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+import gevent
 from locust import HttpUser, between, events, task
 from stdnum.cn import ric
 
@@ -52,6 +55,8 @@ _accounts = itertools.count(1)
 _people = itertools.count(1)
 _requests: list[dict] = []
 _oneoffs: list[dict] = []
+_steady: list[float] = []  # monotonic time when the last user had logged in
+_logged_in = itertools.count(1)
 
 
 @events.request.add_listener
@@ -83,22 +88,32 @@ class Clerk(HttpUser):
         self.number = next(_accounts)
         self.username = f"load{self.number:02d}"
         page = self.client.get("/login", name="/login").text
-        resp = self.client.post("/login", name="/login", data={
-            "username": self.username, "password": PASSWORD, "csrf_token": CSRF.search(page).group(1)})
-        if "退出" not in resp.text and "/logout" not in resp.text:
-            raise RuntimeError(f"{self.username} could not log in (status {resp.status_code})")
-        # the one-offs, each at a random moment of the run (after the logins, before the end)
-        start = time.monotonic()
+        with self.client.post("/login", name="/login", allow_redirects=False, catch_response=True, data={
+                "username": self.username, "password": PASSWORD,
+                "csrf_token": CSRF.search(page).group(1)}) as resp:
+            if resp.status_code != 302 or "/login" in resp.headers.get("Location", "/login"):
+                resp.failure(f"{self.username} could not log in (status {resp.status_code})")
+                raise RuntimeError(f"{self.username} could not log in")
+        # the one-offs, each at a random moment of the run (counted from when all are logged in)
         self.pending = []
         if self.number <= JOBS:
-            self.pending.append((start + random.uniform(5, max(6, SECONDS - 25)), self.big_export))
+            self.pending.append((random.uniform(3, max(4, SECONDS - 25)), self.big_export))
         if JOBS < self.number <= JOBS + IMPORTS:
-            self.pending.append((start + random.uniform(5, max(6, SECONDS - 20)), self.small_import))
+            self.pending.append((random.uniform(3, max(4, SECONDS - 20)), self.small_import))
         self.pending.sort(key=lambda p: p[0])
+        if next(_logged_in) == self.environment.runner.target_user_count:
+            # everyone is in: the measured run starts now and lasts SECONDS
+            _steady.append(time.monotonic())
+            OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "steady").write_text(f"{time.time()}\n")
+            gevent.spawn_later(SECONDS, self.environment.runner.quit)
+
+    def _due(self) -> bool:
+        return bool(self.pending and _steady and time.monotonic() - _steady[0] >= self.pending[0][0])
 
     def get(self, url: str, name: str | None = None) -> None:
         """A page; but first a one-off whose moment has come."""
-        if self.pending and time.monotonic() >= self.pending[0][0]:
+        if self._due():
             self.pending.pop(0)[1]()
             return
         self.client.get(url, name=name)
@@ -155,7 +170,7 @@ class Clerk(HttpUser):
     def export(self) -> None:
         """The officer list, searched to a hundred rows, as .xlsx (made in the request: under
         the job threshold)."""
-        if self.pending and time.monotonic() >= self.pending[0][0]:
+        if self._due():
             self.pending.pop(0)[1]()
             return
         # names are 人员00001 … (bench_flags.build): 人员0ab matches 人员0ab00 … 人员0ab99
