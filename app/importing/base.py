@@ -321,7 +321,12 @@ class Importer:
             values: dict[str, Any] = {}
             row = Row(number, values, headers, problems)
             for h, col, share, memo in items:
-                value = _convert_cell(raw.get(h), col, share, memo, shared)
+                cell = raw.get(h)
+                # a text cell is its own key; any other carries its type (1, 1.0 and True are equal)
+                key = cell if cell.__class__ is str else (cell.__class__, cell)
+                value = memo.get(key, _MISSING)
+                if value is _MISSING:
+                    value = _convert_cell(cell, key, col, share, memo, shared)
                 if isinstance(value, CellError):
                     values[col.field] = BAD
                     row.error(col.field, str(value))
@@ -506,24 +511,20 @@ def quiet_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _convert_cell(cell: Any, col: Column, share: bool, memo: dict, shared: dict[Any, Any]) -> Any:
-    """A cell converted for its column, or the CellError it raised, remembered in the column's
-    `memo`; with `share`, one object per repeated value (`shared`)."""
-    key = (type(cell), cell)
+def _convert_cell(cell: Any, key: Any, col: Column, share: bool, memo: dict,
+                  shared: dict[Any, Any]) -> Any:
+    """A cell not seen before in its column, converted (or the CellError it raised) and
+    remembered in the column's `memo` under `key`; with `share`, one object per repeated value
+    (`shared`)."""
     try:
-        value = memo.get(key, _MISSING)
-    except TypeError:  # not hashable: no cell type of the readers, but be safe
-        key, value = None, _MISSING
-    if value is _MISSING:
-        try:
-            value = convert(cell, col)
-        except CellError as exc:
-            value = exc
-        else:
-            if share:
-                value = shared.setdefault((type(value), value), value)
-        if key is not None and len(memo) < _MEMO_LIMIT:
-            memo[key] = value
+        value = convert(cell, col)
+    except CellError as exc:
+        value = exc
+    else:
+        if share:
+            value = shared.setdefault((type(value), value), value)
+    if len(memo) < _MEMO_LIMIT:
+        memo[key] = value
     return value
 
 
