@@ -86,7 +86,7 @@ def chunks(items: Iterable[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
 BAD = object()  # a cell that could not be read; its problem is already reported
 _MISSING = object()
 _MEMO_LIMIT = 100_000  # distinct values remembered per column
-STREAM_ROWS = 20_000  # rows a streamed import reads, checks and writes at a time
+STREAM_ROWS = 10_000  # rows a streamed import reads, checks and writes at a time (≈ 40 MB)
 MAX_LISTED = 1_000  # problems a streamed import keeps to list (it counts all of them)
 
 
