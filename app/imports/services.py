@@ -12,6 +12,7 @@ a 10,000-row file would miss its time target (docs/architecture.md; notes/benchm
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -418,20 +419,32 @@ def _certificate_status(row: _Row, data: dict[str, Any], current, status_date: d
     return status
 
 
+def _by_kind(keys) -> Iterator[tuple[str, list[str]]]:
+    """(kind, numbers) chunks of the (kind, number) keys: each look-up names its kind, so it walks
+    the unique (kind, number) index — `number` alone has none, and `number IN (…)` read the whole
+    certificate table once per chunk (a 200,000-row import grew with the square of its size)."""
+    grouped: dict[str, set[str]] = {}
+    for kind, number in keys:
+        grouped.setdefault(kind, set()).add(number)
+    for kind, numbers in grouped.items():
+        for chunk in _chunks(numbers):
+            yield kind, chunk
+
+
 def _validate_certificates(rows: list[_Row], today: date, state: dict | None = None):
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     officers = {}
     for chunk in _chunks(ids):
         officers.update({r.id_number: r for r in db.session.execute(
             select(Officer.id, Officer.id_number, Officer.name).where(Officer.id_number.in_(chunk)))})
-    numbers = {r.get("number") for r in rows if r.get("number")}
     existing = {}
-    for chunk in _chunks(numbers):
+    for kind, chunk in _by_kind((r.get("kind") or "enforcement", r.get("number"))
+                                for r in rows if r.get("number")):
         existing.update({(c.kind, c.number): c for c in db.session.execute(
             select(Certificate.id, Certificate.officer_id, Certificate.status, Officer.name,
                    *(getattr(Certificate, f) for f in CERT_FIELDS))
             .join(Officer, Officer.id == Certificate.officer_id)
-            .where(Certificate.number.in_(chunk)))})
+            .where(Certificate.kind == kind, Certificate.number.in_(chunk)))})
 
     plan = []  # (row number, data, officer id, status, status date, existing cert id | None, changed)
     seen: dict[tuple[str, str], int] = (state if state is not None else {}).setdefault("keys", {})
@@ -491,10 +504,10 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
          **{f: data[f].strip() if isinstance(data[f], str) else data[f] for f in CERT_FIELDS}}
         for _n, data, officer_id, status, _sd, _cid, _c in plan])
     ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks({p[1]["number"].strip() for p in plan}):
+    for kind, chunk in _by_kind((p[1]["kind"], p[1]["number"].strip()) for p in plan):
         ids.update({(c.kind, c.number): c.id for c in db.session.execute(
             select(Certificate.id, Certificate.kind, Certificate.number).where(
-                Certificate.number.in_(chunk)))})
+                Certificate.kind == kind, Certificate.number.in_(chunk)))})
     events = []
     for _n, data, _oid, status, status_date, _cid, _c in plan:
         event = {"certificate_id": ids[(data["kind"], data["number"].strip())], "reason": "导入",
