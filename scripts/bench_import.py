@@ -9,6 +9,9 @@ Targets (docs/architecture.md, Cost targets): 10,000 officers ≤ 5 s; 20,000 ce
     .venv/bin/python scripts/bench_import.py [--officers N] [--certificates N] [--attendance N]
         [--database-url URL] [--files DIR (generated .xlsx kept and reused)]
         [--csv (CSV files, imported as `flask import KIND FILE.csv` does: streamed, no row cap)]
+    .venv/bin/python scripts/bench_import.py --suite [--database-url URL] [--files DIR]
+        (issue 21: 10,000 and 100,000 officers, 200,000 certificates, 1,000,000 attendance rows,
+        CSV through the command line; peak memory and time, the 100,000 / 10,000 ratio)
 """
 
 from __future__ import annotations
@@ -196,7 +199,7 @@ with app.app_context():
 
 
 def run_child(url: str, kind: str, path: Path, label: str, *, dry_run: bool = False,
-              target: str = "") -> None:
+              target: str = "") -> dict | None:
     import json
     import subprocess
 
@@ -205,12 +208,82 @@ def run_child(url: str, kind: str, path: Path, label: str, *, dry_run: bool = Fa
                            "1" if dry_run else "0"], capture_output=True, text=True)
     if done.returncode:
         print(f"{label:<48} FAILED\n{done.stderr[-3000:]}")
-        return
+        return None
     r = json.loads(done.stdout.strip().splitlines()[-1])
     server = f"  pg cpu {r['server_cpu']:5.2f} s" if url.startswith("postgresql") else ""
     print(f"{label:<44} wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s{server}  peak {r['peak_mb']:4.0f} MB"
           f"  {r['statements']:5d} stmts  load {os.getloadavg()[0]:4.2f}  {target:<18} {r['summary'][:40]}",
           flush=True)
+    return r
+
+
+def fresh(url: str) -> None:
+    """Empty the database (every table dropped and created)."""
+    from app import create_app
+    from app.config import Config
+    from app.extensions import db
+
+    class BenchConfig(Config):
+        SQLALCHEMY_DATABASE_URI = url
+        SECRET_KEY = "bench"
+
+    with create_app(BenchConfig).app_context():
+        db.drop_all()
+        db.create_all()
+        db.session.commit()
+        db.engine.dispose()
+
+
+def suite(args) -> None:
+    """Issue 21's figures, every file a CSV imported as `flask import KIND FILE.csv` does (read,
+    checked and written in chunks, no row cap): 10,000 and 100,000 new officers (each into an
+    empty database: time must grow linearly, 100,000 ≤ 12 × 10,000), then into the 100,000
+    officers 200,000 certificates and 1,000,000 attendance rows. Peak memory ≤ 400 MB each."""
+    tmp = Path(args.files or tempfile.mkdtemp(prefix="bench_import_"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    small, big = args.suite_officers
+    ids = {}
+    for n in (small, big):
+        path = tmp / f"officers{n}.csv"
+        ids[n] = id_numbers(n, random.Random(1))
+        if not path.exists():
+            write_officers(path, n)
+    certs = tmp / f"certificates{big}x{args.certificates}.csv"
+    if not certs.exists():
+        write_certificates(certs, ids[big], args.certificates)
+    attendance = tmp / f"attendance{big}x{args.attendance}.csv"
+    if args.attendance and not attendance.exists():
+        write_attendance(attendance, ids[big], args.attendance)
+    url = args.database_url or f"sqlite:///{tmp / 'suite.db'}"
+    rows = []
+    for n in (small, big):
+        fresh(url)
+        rows.append((f"officers ({n:,} new)", n, run_child(url, "officers", tmp / f"officers{n}.csv",
+                                                            f"officers import ({n} new)")))
+    rows.append((f"certificates ({args.certificates:,} new)", args.certificates,
+                 run_child(url, "certificates", certs, f"certificates import ({args.certificates} new)")))
+    if args.attendance:
+        rows.append((f"attendance ({args.attendance:,} rows)", args.attendance,
+                     run_child(url, "attendance", attendance, f"attendance import ({args.attendance} rows)")))
+    server = url.startswith("postgresql")
+    print(f"\n| import ({'PostgreSQL' if server else 'SQLite'}) | wall s | CPU s"
+          + (" | server CPU s" if server else "") + " | peak MB | µs CPU per row |")
+    print("|---|---|---|" + ("---|" if server else "") + "---|---|")
+    for label, n, r in rows:
+        if r is None:
+            print(f"| {label} | failed |")
+            continue
+        cpu = r["cpu"] + r["server_cpu"]
+        print(f"| {label} | {r['wall']:.1f} | {r['cpu']:.1f}" + (f" | {r['server_cpu']:.1f}" if server else "")
+              + f" | {r['peak_mb']:.0f} | {cpu / n * 1e6:.0f} |")
+    a, b = rows[0][2], rows[1][2]
+    if a and b:
+        print(f"\n{big:,} / {small:,} officers: wall × {b['wall'] / a['wall']:.1f}, CPU × "
+              f"{(b['cpu'] + b['server_cpu']) / (a['cpu'] + a['server_cpu']):.1f} "
+              f"(linear: × {big / small:.0f}; target ≤ × 12 and ≤ 10 s on an idle machine)")
+    peak = max((r["peak_mb"] for _l, _n, r in rows if r), default=0)
+    print(f"highest peak: {peak:.0f} MB (target ≤ 400 MB); load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
 
 def main() -> None:
@@ -225,7 +298,19 @@ def main() -> None:
                         help="CSV files imported as the command line does (streamed, recorded)")
     parser.add_argument("--files", default=None,
                         help="a directory for the generated .xlsx files, reused when they exist")
+    parser.add_argument("--suite", action="store_true",
+                        help="issue 21's figures: 10,000 and 100,000 officers, 200,000 certificates, "
+                             "1,000,000 attendance rows, CSV through the command line")
+    parser.add_argument("--suite-officers", type=lambda v: [int(x) for x in v.split(",")],
+                        default=[10_000, 100_000], help="the two sizes compared (default 10000,100000)")
     args = parser.parse_args()
+    if args.suite:
+        if "--certificates" not in sys.argv:
+            args.certificates = 200_000
+        if "--attendance" not in sys.argv:
+            args.attendance = 1_000_000
+        suite(args)
+        return
 
     from app import create_app
     from app.config import Config

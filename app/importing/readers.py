@@ -608,15 +608,30 @@ def read_table(source: str | Path | bytes | BinaryIO, filename: str,
         if not count:
             table.problems.append(Problem(None, None, "文件中只有表头，没有数据行"))
 
-    def _cells(number: int, raw: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
-        for i, v in enumerate(raw):
-            if (i >= len(header_cells) or not header_cells[i]) and not _blank(v):
-                table.problems.append(Problem(number, f"第 {i + 1} 列",
-                                              f"这一列有数据但表头（第 {header_row} 行）没有列名"))
-        return number, {h: (raw[i] if i < len(raw) else None) for h, i in positions.items()}
+    _cells = _cell_reader(table, header_cells)
 
     table.rows = data_rows()
     return table
+
+
+def _cell_reader(table: Table, header_cells: list[str]):
+    """(number, raw row) -> (number, {header: cell}); a cell with a value under no header is a
+    problem of the table's (only those cells are looked at: a row costs its columns)."""
+    width = len(header_cells)
+    unnamed = [i for i, h in enumerate(header_cells) if not h]  # columns without a header
+    placed = list(table.positions.items())
+
+    def cells(number: int, raw: tuple[Any, ...]) -> tuple[int, dict[str, Any]]:
+        if unnamed or len(raw) > width:
+            for i in [*unnamed, *range(width, len(raw))]:
+                if i < len(raw) and not _blank(raw[i]):
+                    table.problems.append(Problem(number, f"第 {i + 1} 列",
+                                                  f"这一列有数据但表头（第 {table.header_row} 行）没有列名"))
+        if len(raw) >= width:
+            return number, {h: raw[i] for h, i in placed}
+        return number, {h: (raw[i] if i < len(raw) else None) for h, i in placed}
+
+    return cells
 
 
 # --- headers -------------------------------------------------------------------------------------

@@ -73,12 +73,12 @@ def _run(kind: str, file: str, dry_run: bool, today: date | None, ignore: tuple[
         click.echo(f"错误：{unsupported_message(file)}", err=True)
         sys.exit(2)
     try:
-        # A CSV file is read, checked and written a chunk at a time and is not held to the
-        # web's upload limits (a province's year of attendance is one file); workbooks are.
+        # Every file is read, checked and written a chunk at a time; a CSV file is not held
+        # to the web's upload limits (a province's year of attendance is one file), workbooks are.
         result = get_importer(kind).run(path, path.name, today=today or clock.today(),
                                         dry_run=dry_run, ignore=ignore,
                                         create_units=create_units,
-                                        stream=extension(file) == ".csv")
+                                        limits=extension(file) != ".csv")
     except ImportRefused as refused:
         db.session.rollback()
         shown = refused.problems[:base.MAX_LISTED]

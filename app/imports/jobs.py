@@ -49,7 +49,7 @@ def _import(app: Flask, job: Job) -> str:
         except ImportRefused as refused:
             db.session.rollback()
             shown = "；".join(str(p) for p in refused.problems[:20])
-            more = f"（共 {len(refused.problems)} 个问题）" if len(refused.problems) > 20 else ""
+            more = f"（共 {refused.total:,} 个问题）" if refused.total > 20 else ""
             raise JobFailed(f"文件有问题，未导入任何数据：{shown}{more}") from None
         record_batch(batch, result)
         db.session.flush()

@@ -47,7 +47,7 @@ def index():
     form.kind.choices = [(k, i.noun) for k, i in kinds.items()]
     if request.method == "GET" and request.args.get("kind") in kinds:
         form.kind.data = request.args["kind"]  # a module's page links here with its kind chosen
-    problems = None
+    problems, problem_total = None, 0
     result = None
     if form.validate_on_submit():
         storage = form.file.data
@@ -58,7 +58,7 @@ def index():
                                 dry_run=form.dry_run.data)
         except ImportRefused as refused:
             db.session.rollback()
-            problems = refused.problems
+            problems, problem_total = refused.problems, refused.total
         else:
             if result.dry_run:
                 db.session.rollback()
@@ -67,7 +67,7 @@ def index():
                 flash(f"导入成功：{result.summary()}", "success")
                 return redirect(url_for("imports.index"))
     return render_template("imports/index.html", form=form, problems=problems, result=result,
-                           max_shown=MAX_SHOWN, kinds=kinds)
+                           problem_total=problem_total, max_shown=MAX_SHOWN, kinds=kinds)
 
 
 @bp.route("/imports/template/<kind>.xlsx")
@@ -152,7 +152,8 @@ def preview(token: str):
         rows = list(islice(table.rows, PREVIEW_ROWS))
     except ImportRefused as refused:
         return render_template("imports/wizard.html", step="check", batch=batch,
-                               importer=importer, problems=refused.problems, max_shown=MAX_SHOWN)
+                               importer=importer, problems=refused.problems, problem_total=refused.total,
+                               max_shown=MAX_SHOWN)
     headers = [h for h in table.headers if h != ERRORS_HEADER]  # an annotated sheet's own column
     detected, _problems = importer.map_headers(headers, header_row=table.header_row)
     saved = batch.mapping
@@ -191,14 +192,15 @@ def check(token: str):
             assign[header] = value
     batch.mapping = {"ignore": ignore, "assign": assign}
     commit()
-    problems, result = None, None
+    problems, problem_total, result = None, 0, None
     try:
         result = run_batch(batch, dry_run=True)
     except ImportRefused as refused:
-        problems = refused.problems
+        problems, problem_total = refused.problems, refused.total
     db.session.rollback()
     return render_template("imports/wizard.html", step="check", batch=batch, importer=importer,
-                           problems=problems, result=result, max_shown=MAX_SHOWN)
+                           problems=problems, problem_total=problem_total, result=result,
+                           max_shown=MAX_SHOWN)
 
 
 @bp.route("/imports/b/<token>/errors.xlsx")
@@ -235,6 +237,7 @@ def run(token: str):
         db.session.rollback()
         return render_template("imports/wizard.html", step="check", batch=batch,
                                importer=importers()[batch.kind], problems=refused.problems,
+                               problem_total=refused.total,
                                max_shown=MAX_SHOWN)
     record_batch(batch, result)
     flash(f"导入成功：{result.summary()}", "success")

@@ -12,7 +12,8 @@ a 10,000-row file would miss its time target (docs/architecture.md; notes/benchm
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, BinaryIO
@@ -218,10 +219,14 @@ def _outside_scope(ids: set[str], existing: dict, own_units: set[str]) -> tuple[
     return everywhere - own_units, outside
 
 
-def _new_officer(data: dict[str, Any], unit_id: int) -> dict[str, Any]:
+def _new_officer(data: dict[str, Any], unit_id: int, now: datetime) -> dict[str, Any]:
+    """The row of a new officer; its pinyin key and timestamps given (not the columns' defaults,
+    called row by row), and the same as `save_officer` writes."""
     number = data["id_number"]  # validated: digits 7–14 are a real date
+    name = data["name"].strip()
     return {
-        "name": data["name"].strip(), "id_number": number, "gender": idnumber.gender(number),
+        "name": name, "name_pinyin": sort_key(name), "created_at": now, "updated_at": now,
+        "id_number": number, "gender": idnumber.gender(number),
         "birth_date": date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
         "employee_no": data["employee_no"] or None,
         "unit_id": unit_id, "position": data["position"] or "",
@@ -280,11 +285,10 @@ class OfficerImporter(Importer):
             units = {name: get_or_create_unit(name) for name in dict.fromkeys(
                 d["unit"] for _n, d, _o, c in plan if c)}
             result.created_ids["unit"] = [units[n].id for n in result.units_created]
-            new = [_new_officer(d, units[d["unit"]].id) for _n, d, oid, _c in plan if oid is None]
+            now = utcnow()
+            new = [_new_officer(d, units[d["unit"]].id, now) for _n, d, oid, _c in plan if oid is None]
             if new:
-                # Core executemany: the ORM bulk path costs more per row for nothing we need.
-                db.session.execute(insert(Officer.__table__), new)
-                result.created_ids["officer"] = _audit_new_officers(new)
+                result.created_ids["officer"] = _insert_officers(new)
             _update_officers({oid: d for _n, d, oid, c in plan if oid is not None and c}, units,
                              today=today)
             db.session.flush()
@@ -369,16 +373,23 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
     _expire(Officer)
 
 
-def _audit_new_officers(new: list[dict[str, Any]]) -> list[int]:
-    """A create audit row for each officer the import inserted (ID numbers masked)."""
+# Columns of a new officer that its "create" audit row leaves out (as record() for save_officer).
+_NOT_AUDITED = {"created_at", "updated_at", "version", "photo", "photo_mime", "name_pinyin"}
+
+
+def _insert_officers(new: list[dict[str, Any]]) -> list[int]:
+    """Insert the new officers and write a "create" audit row for each (ID numbers masked).
+    A plain Core executemany and the ids read back by ID number: INSERT … RETURNING of many rows
+    (SQLAlchemy's "insertmanyvalues") costs twice as much on SQLite (measured)."""
+    db.session.execute(insert(Officer.__table__), new)
     by_number = {d["id_number"]: d for d in new}
     entries = []
     for chunk in _chunks(by_number):
         for oid, number in db.session.execute(
                 select(Officer.id, Officer.id_number).where(Officer.id_number.in_(chunk))):
-            values = {k: v for k, v in by_number[number].items()
-                      if k not in ("created_at", "updated_at", "version", "photo", "photo_mime")}
-            entries.append((oid, f"导入执法人员 {values['name']}", values))
+            values = by_number[number]
+            entries.append((oid, f"导入执法人员 {values['name']}",
+                            {k: v for k, v in values.items() if k not in _NOT_AUDITED}))
     record_many("create", "officer", entries)
     return [e[0] for e in entries]
 
@@ -408,20 +419,32 @@ def _certificate_status(row: _Row, data: dict[str, Any], current, status_date: d
     return status
 
 
+def _by_kind(keys) -> Iterator[tuple[str, list[str]]]:
+    """(kind, numbers) chunks of the (kind, number) keys: each look-up names its kind, so it walks
+    the unique (kind, number) index — `number` alone has none, and `number IN (…)` read the whole
+    certificate table once per chunk (a 200,000-row import grew with the square of its size)."""
+    grouped: dict[str, set[str]] = {}
+    for kind, number in keys:
+        grouped.setdefault(kind, set()).add(number)
+    for kind, numbers in grouped.items():
+        for chunk in _chunks(numbers):
+            yield kind, chunk
+
+
 def _validate_certificates(rows: list[_Row], today: date, state: dict | None = None):
     ids = {n for r in rows if (n := _normal_id(r.get("id_number")))}
     officers = {}
     for chunk in _chunks(ids):
         officers.update({r.id_number: r for r in db.session.execute(
             select(Officer.id, Officer.id_number, Officer.name).where(Officer.id_number.in_(chunk)))})
-    numbers = {r.get("number") for r in rows if r.get("number")}
     existing = {}
-    for chunk in _chunks(numbers):
+    for kind, chunk in _by_kind((r.get("kind") or "enforcement", r.get("number"))
+                                for r in rows if r.get("number")):
         existing.update({(c.kind, c.number): c for c in db.session.execute(
             select(Certificate.id, Certificate.officer_id, Certificate.status, Officer.name,
                    *(getattr(Certificate, f) for f in CERT_FIELDS))
             .join(Officer, Officer.id == Certificate.officer_id)
-            .where(Certificate.number.in_(chunk)))})
+            .where(Certificate.kind == kind, Certificate.number.in_(chunk)))})
 
     plan = []  # (row number, data, officer id, status, status date, existing cert id | None, changed)
     seen: dict[tuple[str, str], int] = (state if state is not None else {}).setdefault("keys", {})
@@ -481,10 +504,10 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
          **{f: data[f].strip() if isinstance(data[f], str) else data[f] for f in CERT_FIELDS}}
         for _n, data, officer_id, status, _sd, _cid, _c in plan])
     ids: dict[tuple[str, str], int] = {}
-    for chunk in _chunks({p[1]["number"].strip() for p in plan}):
+    for kind, chunk in _by_kind((p[1]["kind"], p[1]["number"].strip()) for p in plan):
         ids.update({(c.kind, c.number): c.id for c in db.session.execute(
             select(Certificate.id, Certificate.kind, Certificate.number).where(
-                Certificate.number.in_(chunk)))})
+                Certificate.kind == kind, Certificate.number.in_(chunk)))})
     events = []
     for _n, data, _oid, status, status_date, _cid, _c in plan:
         event = {"certificate_id": ids[(data["kind"], data["number"].strip())], "reason": "导入",

@@ -6,8 +6,10 @@ stay a few rows; memory and time are measured by scripts/bench_import.py --csv, 
 from __future__ import annotations
 
 import io
+import re
 from datetime import date
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -133,3 +135,63 @@ def test_attendance_in_chunks_counts_each_session_once(app, runner, tmp_path, sm
     assert "第 8 行，列“学时”：同一培训的学时与第 6 行（2）不一致" in result.stderr
     assert "第 9 行，列“身份证号”：与第 2 行重复" in result.stderr
     assert count(app, Attendance) == 8
+
+
+def test_csv_over_the_web_size_limit_imports_on_the_command_line(app, runner, client, tmp_path, monkeypatch):
+    """The web's byte cap does not apply to a CSV file given on the command line."""
+    path, _rows = officers_csv(tmp_path / "全省名单.csv", 6)
+    monkeypatch.setattr(readers, "MAX_FILE_BYTES", path.stat().st_size - 1)
+    result = runner.invoke(args=["import", "officers", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "导入执法人员 6 条（新增 6，更新 0）" in result.output
+    assert count(app, Officer) == 6
+
+    login(client, app, "clerk")
+    form = {"csrf_token": token(client, "/imports"), "kind": "officers",
+            "file": (io.BytesIO(path.read_bytes()), path.name)}
+    html = client.post("/imports", data=form, content_type="multipart/form-data",
+                       follow_redirects=True).get_data(as_text=True)
+    assert "文件过大" in html and "请拆分成几个文件分别导入" in html
+
+
+def xlsx_upload(client, rows, kind="officers"):
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    form = {"csrf_token": token(client, "/imports"), "kind": kind, "file": (io.BytesIO(buf.getvalue()), "名单.xlsx")}
+    return client.post("/imports", data=form, content_type="multipart/form-data",
+                       follow_redirects=True).get_data(as_text=True)
+
+
+def test_a_web_upload_is_checked_and_written_in_chunks_all_or_nothing(app, client, tmp_path, monkeypatch):
+    """A workbook uploaded on the web streams too (chunks of 3 rows here): a problem in the last
+    chunk leaves nothing of the first ones; the whole count of problems is shown."""
+    monkeypatch.setattr(base, "STREAM_ROWS", 3)
+    login(client, app, "clerk")
+    ids = [id_number() for _ in range(8)]
+    rows = [["姓名", "身份证号", "单位", "工号"]] + [[f"人员{i}", ids[i], "城市管理科", f"E{i}"] for i in range(8)]
+    bad = [list(r) for r in rows]
+    bad[8][1] = ids[0]  # row 9 (third chunk) repeats row 2's ID number
+    bad[7][3] = "E1"  # row 8 (third chunk) repeats row 3's 工号
+    html = xlsx_upload(client, bad)
+    assert "导入被拒绝：共 2 个问题，未写入任何数据" in html
+    assert "<td>8</td><td>工号</td><td>工号“E1”与第 3 行重复</td>" in html
+    assert re.search(r"<td>9</td><td>身份证号</td><td>身份证号 \S+ 与第 2 行重复</td>", html)
+    assert (count(app, Officer), count(app, Unit)) == (0, 0)
+
+    html = xlsx_upload(client, rows)
+    assert "导入成功：导入执法人员 8 条（新增 8，更新 0），新建单位 1 个（城市管理科）" in html
+    assert count(app, Officer) == 8
+
+
+def test_a_refused_web_upload_counts_every_problem_and_lists_the_first(app, client, monkeypatch):
+    monkeypatch.setattr(base, "STREAM_ROWS", 3)
+    monkeypatch.setattr(base, "MAX_LISTED", 4)
+    login(client, app, "clerk")
+    html = xlsx_upload(client, [["姓名", "身份证号", "单位"]] + [[f"人员{i}", "123", "城市管理科"] for i in range(7)])
+    assert "导入被拒绝：共 7 个问题，未写入任何数据" in html
+    listed = re.findall(r"<tr><td>(\d+)</td><td>身份证号</td><td>身份证号应为18位，实际为3位</td></tr>", html)
+    assert listed == ["2", "3", "4", "5"]
+    assert count(app, Officer) == 0
