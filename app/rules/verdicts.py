@@ -34,6 +34,7 @@ from app.extensions import db
 from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.rules import review_years
 from app.rules.case_units import refresh_case_units
 from app.rules.timeline import CardHistory, load_cards
 
@@ -215,12 +216,17 @@ def _scope(session: Session, case_ids: set[int], numbers: set[str], officer_ids:
 def refresh_verdicts(session: Session, *, case_ids: Iterable[int] = (), numbers: Iterable[str] = (),
                      officer_ids: Iterable[int] = (), everything: bool = False, case_units: bool = True) -> int:
     """Re-judge the cases a change touched (see the module's docstring) and store their verdicts,
-    in the caller's transaction; re-resolve the units of the same cases (rules/case_units.py).
+    in the caller's transaction; re-resolve the units of the same cases (rules/case_units.py) and
+    re-derive the review years of the certificates of these numbers and officers (rules/review_years.py).
     `everything`: every case; `case_units=False`: only the verdicts (a migration older than the
     case_unit table). Returns how many cases were judged. Sees every case, whatever the
     scope of the signed-in user (a change of theirs may touch a case of another branch)."""
+    numbers, officer_ids = set(numbers), set(officer_ids)
     with scope.off(session):
-        return _refresh(session, case_ids, numbers, officer_ids, everything, case_units)
+        judged = _refresh(session, case_ids, numbers, officer_ids, everything, case_units)
+        if case_units:  # the same cards' years of review (rules/review_years.py)
+            review_years.refresh(session, numbers=numbers, officer_ids=officer_ids, everything=everything)
+        return judged
 
 
 def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) -> int:
