@@ -61,6 +61,7 @@ class Verdict:
     ok: bool
     problems: list[dict[str, Any]]
     officer_ids: list[int | None]  # per listed number (None: unknown number)
+    decided_on: date | None = None  # the case's 决定日期 (stored beside the verdict: the list's order)
 
     @property
     def reasons(self) -> list[str]:
@@ -183,8 +184,11 @@ def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | No
     if not cases:
         return {}
     history = load_history(all_numbers(numbers), extra_events, session=session)
-    return {c.id: judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
-            for c in cases}
+    out = {}
+    for c in cases:
+        v = out[c.id] = judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+        v.decided_on = c.decided_on
+    return out
 
 
 # --- the stored verdicts ------------------------------------------------------------------------
@@ -248,17 +252,21 @@ def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) ->
         ids = select(PenaltyCase.id) if chunk is None else select(PenaltyCase.id).where(PenaltyCase.id.in_(chunk))
         verdicts = judge(ids, session=session)
         if verdicts:
-            session.execute(insert(CaseVerdict), [{"case_id": cid, "ok": v.ok, "reasons": frame(v.reasons)}
-                                                  for cid, v in verdicts.items()])
+            # (a migration older than case_unit also predates case_verdict.decided_on)
+            session.execute(insert(CaseVerdict), [
+                {"case_id": cid, "ok": v.ok, "reasons": frame(v.reasons)}
+                | ({"decided_on": v.decided_on} if case_units else {}) for cid, v in verdicts.items()])
         judged += len(verdicts)
     return judged
 
 
-def differences(session: Session) -> list[tuple[int, str, tuple[bool, str] | None, tuple[bool, str] | None]]:
-    """(case id, case_no, stored, judged now) wherever case_verdict disagrees with the check."""
-    stored = {cid: (ok, reasons) for cid, ok, reasons in session.execute(
-        select(CaseVerdict.case_id, CaseVerdict.ok, CaseVerdict.reasons))}
-    judged = {cid: (v.ok, frame(v.reasons)) for cid, v in judge(select(PenaltyCase.id), session=session).items()}
+def differences(session: Session) -> list[tuple[int, str, tuple | None, tuple | None]]:
+    """(case id, case_no, stored, judged now) — each (ok, reasons, 决定日期) — wherever
+    case_verdict disagrees with the check (or with the case's date, stored beside it)."""
+    stored = {cid: (ok, reasons, on) for cid, ok, reasons, on in session.execute(
+        select(CaseVerdict.case_id, CaseVerdict.ok, CaseVerdict.reasons, CaseVerdict.decided_on))}
+    judged = {cid: (v.ok, frame(v.reasons), v.decided_on)
+              for cid, v in judge(select(PenaltyCase.id), session=session).items()}
     case_nos = {cid: no for cid, no in session.execute(select(PenaltyCase.id, PenaltyCase.case_no))}
     return [(cid, case_nos.get(cid, ""), stored.get(cid), judged.get(cid))
             for cid in sorted(stored.keys() | judged.keys()) if stored.get(cid) != judged.get(cid)]
