@@ -24,6 +24,7 @@ from app.officers.cli import units_cli
 from app.online.cli import exams_cli
 from app.reminders.cli import reminders_cli
 from app.reports.cli import report_cli
+from app.reviews.cli import check_commands as review_checks
 from app.settings.cli import settings_cli
 from app.training import imports as _training_imports  # noqa: F401  (registers `import attendance|scores`)
 from app.training.cli import check_cli, training_cli
@@ -36,7 +37,7 @@ def register(app: Flask) -> None:
         report_cli.add_command(command)
     for command in token_commands:  # `users token|revoke-token`
         users_cli.add_command(command)
-    for command in case_checks:  # `check cases` beside `check hours`
+    for command in (*case_checks, *review_checks):  # `check cases|reviews` beside `check hours`
         check_cli.add_command(command)
     for command in exam_commands:  # `exams import-questions`, run by the import centre
         exams_cli.add_command(command)

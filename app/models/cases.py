@@ -53,9 +53,13 @@ class CaseVerdict(db.Model):
     recomputes every verdict and reports any difference."""
 
     __tablename__ = "case_verdict"
+    # the case list in its order (决定日期 newest first) per verdict, and the counts per verdict and
+    # year, from this one index: no look-up of the case per row (app/cases/services.case_page)
+    __table_args__ = (Index("ix_case_verdict_ok_decided", "ok", "decided_on", "case_id"),)
     case_id: Mapped[int] = mapped_column(ForeignKey("penalty_case.id", ondelete="CASCADE"), primary_key=True)
     ok: Mapped[bool] = mapped_column(Boolean)
     reasons: Mapped[str] = mapped_column(String(300), default="")
+    decided_on: Mapped[date | None] = mapped_column(Date)  # the case's 决定日期, stored with its verdict
 
 
 class CaseUnit(db.Model):

@@ -23,6 +23,9 @@ class Certificate(TimestampMixin, db.Model):
         Index("ix_certificate_expires_on", "expires_on"),
         # the public list's change log: certificates issued in its 90-day window
         Index("ix_certificate_issued_on", "issued_on"),
+        # a number alone (the unique key leads with the kind): the case check resolves the numbers
+        # written on cases (load_history, the 年审 note, case_unit) — a scan of every card without it
+        Index("ix_certificate_number", "number"),
     )
     officer_id: Mapped[int] = mapped_column(ForeignKey("officer.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="enforcement")
@@ -81,3 +84,19 @@ class AnnualReview(TimestampMixin, db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     certificate: Mapped[Certificate] = relationship()
+
+
+class ReviewYear(db.Model):
+    """The enforcement certificates effective on at least one day of a year — the annual review's
+    (年审) certificates of that year (rules/review_years.py) — with their officer's unit, kept current
+    by every write that can change them (a card's dates, kind, officer, its events; an officer's
+    move), so that the review page counts and pages a year's cards from one index instead of
+    checking every card's history per request. `flask check reviews` compares it with a fresh
+    computation."""
+
+    __tablename__ = "review_year"
+    __table_args__ = (Index("ix_review_year_year_unit", "year", "unit_id", "certificate_id"),)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id", ondelete="CASCADE"), primary_key=True,
+                                                index=True)
+    unit_id: Mapped[int] = mapped_column(Integer)

@@ -12,76 +12,90 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from app import scope
 from app.audit.services import record
 from app.cases.services import any_cases, officer_ids_with_cases_between
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import cn_date
 from app.labels import FINAL_STATUSES, REVIEW_RESULTS
-from app.models.certificates import AnnualReview, Certificate, CertificateEvent
+from app.models.certificates import AnnualReview, Certificate, CertificateEvent, ReviewYear
 from app.models.exams import Exam, ExamResult
 from app.models.officers import Officer, Unit
 from app.rules.hours import hours_by_officer, year_bounds
-from app.rules.timeline import on_postgresql, state_on, states_on, valid_during
+from app.rules.review_years import in_year_where
+from app.rules.timeline import on_postgresql, state_on, states_on
 
 
 def _effective_in_year_where(start: date, end: date, few: bool = False) -> list:
-    return [Certificate.kind == "enforcement", Certificate.issued_on <= end, Certificate.expires_on >= start,
-            valid_during(start, end, few)]
+    return in_year_where(start.year, few)
 
 
 def effective_in_year(year: int):
     """Enforcement certificates effective on at least one day of `year`: dates overlap the year,
-    and the history shows them valid on 1 January or made valid during the year."""
-    start, end = year_bounds(year)
-    return select(Certificate.id).where(*_effective_in_year_where(start, end))
+    and the history shows them valid on 1 January or made valid during the year (the reference
+    for review_year: rules/review_years.py)."""
+    return select(Certificate.id).where(*in_year_where(year))
 
 
 def _effective_in_year_among(year: int, certificate_ids: list[int]):
     """effective_in_year for a few certificates (those ticked on the page)."""
-    start, end = year_bounds(year)
-    return select(Certificate.id).where(Certificate.id.in_(certificate_ids),
-                                        *_effective_in_year_where(start, end, few=True))
+    return select(Certificate.id).where(Certificate.id.in_(certificate_ids), *in_year_where(year, few=True))
 
 
 CHECK_LABELS = {"valid": "证件有效", "on_post": "在岗", "hours": "学时", "no_suspension": "未暂扣",
                 "annual_exam": "年度考试"}
 
 
-def _unit_rank():
-    """Subquery: each unit's place in the list order (sort_order, name_pinyin, name — names are
-    unique, so the rank orders exactly as those three columns)."""
-    return select(Unit.id.label("unit_id"), func.row_number().over(
-        order_by=(Unit.sort_order, Unit.name_pinyin, Unit.name)).label("rk")).subquery("unit_rank")
-
-
-def _page_keys(cand, page: int, per_page: int):
-    """Subquery: the rows of `cand` (id, officer_id, unit_id, name_pinyin, name) on `page` of the
-    list order (unit, then name, then certificate id) — the last page when past the end — with the
-    total. Counted per unit (one GROUP BY) with running sums over the units in list order: the
-    page's rows lie in the units whose running sums span its offset, and only their rows are
-    sorted (page cost: not every row of the year, for the last page as for the first)."""
-    rank = _unit_rank()
-    per_unit = select(cand.c.unit_id, func.count().label("n")).group_by(cand.c.unit_id).subquery("per_unit")
-    cum = (select(per_unit.c.unit_id, rank.c.rk, per_unit.c.n,
-                  cast(func.sum(per_unit.c.n).over(order_by=rank.c.rk), Integer).label("upto"),
-                  cast(func.sum(per_unit.c.n).over(), Integer).label("total"))
-           .join(rank, rank.c.unit_id == per_unit.c.unit_id).cte("unit_cum"))
-    pages = (cum.c.total + (per_page - 1)) // per_page
-    shown = case((pages < page, pages), else_=page) if page > 1 else literal(1)
-    off = select(cum.c.total, ((shown - 1) * per_page).label("o")).limit(1).cte("page_offset")
-    units = (select(cum.c.unit_id, cum.c.rk, (cum.c.upto - cum.c.n).label("before"))
-             .where(cum.c.upto > off.c.o, cum.c.upto - cum.c.n < off.c.o + per_page).cte("page_units"))
-    skip = func.coalesce(  # none when nothing matches (SQLite refuses a NULL offset)
-        select(off.c.o - select(func.min(units.c.before)).scalar_subquery()).scalar_subquery(), 0)
-    order = (units.c.rk, cand.c.name_pinyin, cand.c.name, cand.c.id)
-    return (select(cand.c.id, cand.c.officer_id, units.c.rk,
-                   select(off.c.total).scalar_subquery().label("total"))
-            .join(units, units.c.unit_id == cand.c.unit_id)
-            .order_by(*order).limit(per_page).offset(skip).subquery("page_keys"))
+def _stored_keys(year: int, page: int, per_page: int, *, unit_id: int | None, result: str | None,
+                 search: str | None):
+    """(subquery (id, officer_id, rk, total), total): the rows of `page` of the year's list (unit in list
+    order, then name, then certificate id; the last page when past the end), read from the stored
+    year's certificates (review_year, rules/review_years.py) instead of every card's history.
+    Counted per unit from the (year, unit) index, the running sums taken in Python over the units
+    in list order; only the rows of the units the page spans are sorted (first page as last)."""
+    ry, ar = ReviewYear.__table__, AnnualReview.__table__
+    c, o = Certificate.__table__, Officer.__table__
+    where = [ry.c.year == year]
+    if unit_id:
+        where.append(ry.c.unit_id == unit_id)
+    within = scope.scope_ids()
+    if within is not None:  # the user's branch: the stored unit (the table is read bare, unscoped)
+        where.append(ry.c.unit_id.in_(within))
+    reviewed = exists().where(ar.c.certificate_id == ry.c.certificate_id, ar.c.year == year)
+    if result == "none":
+        where.append(~reviewed)
+    elif result in REVIEW_RESULTS:
+        where.append(reviewed.where(ar.c.result == result))
+    if search:
+        like = f"%{search}%"
+        where.append(ry.c.certificate_id.in_(select(c.c.id).where(or_(
+            c.c.number.like(like), c.c.officer_id.in_(select(o.c.id).where(o.c.name.like(like)))))))
+    counts = dict(db.session.execute(select(ry.c.unit_id, func.count()).where(*where).group_by(ry.c.unit_id)).all())
+    u = Unit.__table__
+    order = [uid for uid in db.session.scalars(select(u.c.id).order_by(u.c.sort_order, u.c.name_pinyin, u.c.name))
+             if counts.get(uid)]
+    total = sum(counts[uid] for uid in order)
+    pages = max(1, -(-total // per_page))
+    offset = (min(page, pages) - 1) * per_page
+    spanned, skip, before = {}, 0, 0
+    for rank, uid in enumerate(order):
+        n = counts[uid]
+        if before + n > offset and before < offset + per_page:
+            if not spanned:
+                skip = offset - before
+            spanned[uid] = rank
+        before += n
+    rk = case(spanned, value=ry.c.unit_id, else_=len(order)) if spanned else literal(0)
+    keys = (select(ry.c.certificate_id.label("id"), c.c.officer_id, rk.label("rk"), literal(total).label("total"))
+            .join(c, c.c.id == ry.c.certificate_id).join(o, o.c.id == c.c.officer_id)
+            .where(*where, ry.c.unit_id.in_(list(spanned) or [-1]))
+            .order_by(rk, o.c.name_pinyin, o.c.name, ry.c.certificate_id)
+            .limit(per_page).offset(skip).subquery("page_keys"))
+    return keys, total
 
 
 def review_rows(year: int, required: float, *, unit_id: int | None = None, result: str | None = None,
@@ -94,33 +108,33 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
     before the end of the year (or before `today`, when reviewing the current year) or is no
     longer in force.
 
-    One statement: the year's certificates under the filters (`cand`: ids and sort keys only),
-    then, for the rows shown, their checks (correlated look-ups, 50 at a time for a page)."""
+    A page: the year's stored certificates counted per unit, then one statement for the page's
+    rows and their checks (correlated look-ups, 50 at a time). Every row (the export, the ticked
+    certificates): one statement from the cards' history (the reference engine: `cand`)."""
     start, end = year_bounds(year)
     annual_held = db.session.scalar(select(func.count()).select_from(Exam).where(
         Exam.kind == "annual", Exam.held_on.between(start, end))) > 0
     cases_known = any_cases()
 
-    cand = (select(Certificate.id, Certificate.officer_id, Officer.unit_id, Officer.name_pinyin, Officer.name)
-            .join(Officer, Officer.id == Certificate.officer_id)
-            .where(*_effective_in_year_where(start, end, few=certificate_ids is not None)))
-    if unit_id:  # the unit's officers first (SQLite would check every certificate of the year, then the unit)
-        cand = cand.where(Certificate.officer_id.in_(select(Officer.id).where(Officer.unit_id == unit_id)))
-    if certificate_ids is not None:
-        cand = cand.where(Certificate.id.in_(certificate_ids or [-1]))
-    reviewed = exists().where(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year)
-    if result == "none":
-        cand = cand.where(~reviewed)
-    elif result in REVIEW_RESULTS:
-        cand = cand.where(reviewed.where(AnnualReview.result == result))
-    if search:
-        cand = cand.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
-    cand = cand.cte("review_cand")
-
-    if page is not None:
-        keys = _page_keys(cand, page, per_page)
+    if page is not None and certificate_ids is None:
+        keys, total = _stored_keys(year, page, per_page, unit_id=unit_id, result=result, search=search)
         order = (keys.c.rk, Officer.name_pinyin, Officer.name, keys.c.id)
     else:
+        cand = (select(Certificate.id, Certificate.officer_id, Officer.unit_id, Officer.name_pinyin, Officer.name)
+                .join(Officer, Officer.id == Certificate.officer_id)
+                .where(*_effective_in_year_where(start, end, few=certificate_ids is not None)))
+        if unit_id:  # the unit's officers first (SQLite would check every certificate of the year, then the unit)
+            cand = cand.where(Certificate.officer_id.in_(select(Officer.id).where(Officer.unit_id == unit_id)))
+        if certificate_ids is not None:
+            cand = cand.where(Certificate.id.in_(certificate_ids or [-1]))
+        reviewed = exists().where(AnnualReview.certificate_id == Certificate.id, AnnualReview.year == year)
+        if result == "none":
+            cand = cand.where(~reviewed)
+        elif result in REVIEW_RESULTS:
+            cand = cand.where(reviewed.where(AnnualReview.result == result))
+        if search:
+            cand = cand.where(or_(Officer.name.like(f"%{search}%"), Certificate.number.like(f"%{search}%")))
+        cand = cand.cte("review_cand")
         keys = select(cand.c.id, cand.c.officer_id, literal(None).label("total")).subquery("page_keys")
         order = (Unit.sort_order, Unit.name_pinyin, Unit.name, Officer.name_pinyin, Officer.name, keys.c.id)
     # the status on 1 January: looked up row by row (50 for a page; SQLite for every row too), or
@@ -154,8 +168,14 @@ def review_rows(year: int, required: float, *, unit_id: int | None = None, resul
          .order_by(*order))
     if st is not None:
         q = q.outerjoin(st, st.c.certificate_id == keys.c.id)
-    result_rows = db.session.execute(q).all()
-    total = (result_rows[0].total if result_rows else 0) if page is not None else None
+    if page is not None and certificate_ids is None:
+        # the page's ids were picked within the user's scope (the stored units): their details
+        # are read by id, unscoped (the criteria would add the branch's lists to a 50-row read)
+        with scope.off(db.session):
+            result_rows = db.session.execute(q).all()
+    else:
+        result_rows = db.session.execute(q).all()
+        total = None
     rows = []
     for r in result_rows:
         checks = {

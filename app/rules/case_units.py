@@ -10,7 +10,8 @@ certificates' numbers and officers, the officers' units and the units' names. It
 the same transaction as the verdicts (rules/verdicts.py): every re-judging also re-resolves the same
 cases; the flush hook there adds the cases touched by an officer moving to another unit and by a
 unit being created, renamed or deleted. Bulk Core writes that move officers call
-`refresh_case_units(session, officer_ids=…)`. `flask check cases` compares it with a fresh
+`refresh_case_units(session, officer_ids=…)` (which also moves their certificates' rows of
+review_year: rules/review_years.py). `flask check cases` compares it with a fresh
 resolution (`differences`) and `--fix` rewrites it.
 
 Everything here reads and writes the bare tables: no unit scope applies (a case of another branch
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.services import sync_subjects
 from app.extensions import db
+from app.rules import review_years
 from app.rules.transfers import covering
 
 _CHUNK = 5000
@@ -68,8 +70,11 @@ def refresh_case_units(session: Session, case_ids: Iterable[int] | None = None, 
         session.execute(insert(cu).from_select(["case_id", "unit_id"], resolved()).execution_options(**opts))
         sync_subjects(session, _audit_about_cases())
         return
+    officer_ids = set(officer_ids)
+    if officer_ids:  # officers moved: their cards' review rows take the new unit too
+        review_years.refresh_units(session, officer_ids)
     ids = set(case_ids or ())
-    ids.update(_cases_of(session, set(officer_ids), set(unit_names)))
+    ids.update(_cases_of(session, officer_ids, set(unit_names)))
     ordered = sorted(i for i in ids if i is not None)
     for i in range(0, len(ordered), _CHUNK):
         chunk = ordered[i:i + _CHUNK]

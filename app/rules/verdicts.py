@@ -34,6 +34,7 @@ from app.extensions import db
 from app.models.cases import CaseCertificate, CaseVerdict, PenaltyCase
 from app.models.certificates import Certificate, CertificateEvent
 from app.models.officers import Officer, Unit
+from app.rules import review_years
 from app.rules.case_units import refresh_case_units
 from app.rules.timeline import CardHistory, load_cards
 
@@ -60,6 +61,7 @@ class Verdict:
     ok: bool
     problems: list[dict[str, Any]]
     officer_ids: list[int | None]  # per listed number (None: unknown number)
+    decided_on: date | None = None  # the case's 决定日期 (stored beside the verdict: the list's order)
 
     @property
     def reasons(self) -> list[str]:
@@ -182,8 +184,11 @@ def judge(case_ids: Select, extra_events: dict[int, list[tuple[date, str]]] | No
     if not cases:
         return {}
     history = load_history(all_numbers(numbers), extra_events, session=session)
-    return {c.id: judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
-            for c in cases}
+    out = {}
+    for c in cases:
+        v = out[c.id] = judge_one(c.id, numbers.get(c.id, []), check_dates(c.opened_on, c.decided_on), history)
+        v.decided_on = c.decided_on
+    return out
 
 
 # --- the stored verdicts ------------------------------------------------------------------------
@@ -215,12 +220,17 @@ def _scope(session: Session, case_ids: set[int], numbers: set[str], officer_ids:
 def refresh_verdicts(session: Session, *, case_ids: Iterable[int] = (), numbers: Iterable[str] = (),
                      officer_ids: Iterable[int] = (), everything: bool = False, case_units: bool = True) -> int:
     """Re-judge the cases a change touched (see the module's docstring) and store their verdicts,
-    in the caller's transaction; re-resolve the units of the same cases (rules/case_units.py).
+    in the caller's transaction; re-resolve the units of the same cases (rules/case_units.py) and
+    re-derive the review years of the certificates of these numbers and officers (rules/review_years.py).
     `everything`: every case; `case_units=False`: only the verdicts (a migration older than the
     case_unit table). Returns how many cases were judged. Sees every case, whatever the
     scope of the signed-in user (a change of theirs may touch a case of another branch)."""
+    numbers, officer_ids = set(numbers), set(officer_ids)
     with scope.off(session):
-        return _refresh(session, case_ids, numbers, officer_ids, everything, case_units)
+        judged = _refresh(session, case_ids, numbers, officer_ids, everything, case_units)
+        if case_units:  # the same cards' years of review (rules/review_years.py)
+            review_years.refresh(session, numbers=numbers, officer_ids=officer_ids, everything=everything)
+        return judged
 
 
 def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) -> int:
@@ -242,17 +252,21 @@ def _refresh(session, case_ids, numbers, officer_ids, everything, case_units) ->
         ids = select(PenaltyCase.id) if chunk is None else select(PenaltyCase.id).where(PenaltyCase.id.in_(chunk))
         verdicts = judge(ids, session=session)
         if verdicts:
-            session.execute(insert(CaseVerdict), [{"case_id": cid, "ok": v.ok, "reasons": frame(v.reasons)}
-                                                  for cid, v in verdicts.items()])
+            # (a migration older than case_unit also predates case_verdict.decided_on)
+            session.execute(insert(CaseVerdict), [
+                {"case_id": cid, "ok": v.ok, "reasons": frame(v.reasons)}
+                | ({"decided_on": v.decided_on} if case_units else {}) for cid, v in verdicts.items()])
         judged += len(verdicts)
     return judged
 
 
-def differences(session: Session) -> list[tuple[int, str, tuple[bool, str] | None, tuple[bool, str] | None]]:
-    """(case id, case_no, stored, judged now) wherever case_verdict disagrees with the check."""
-    stored = {cid: (ok, reasons) for cid, ok, reasons in session.execute(
-        select(CaseVerdict.case_id, CaseVerdict.ok, CaseVerdict.reasons))}
-    judged = {cid: (v.ok, frame(v.reasons)) for cid, v in judge(select(PenaltyCase.id), session=session).items()}
+def differences(session: Session) -> list[tuple[int, str, tuple | None, tuple | None]]:
+    """(case id, case_no, stored, judged now) — each (ok, reasons, 决定日期) — wherever
+    case_verdict disagrees with the check (or with the case's date, stored beside it)."""
+    stored = {cid: (ok, reasons, on) for cid, ok, reasons, on in session.execute(
+        select(CaseVerdict.case_id, CaseVerdict.ok, CaseVerdict.reasons, CaseVerdict.decided_on))}
+    judged = {cid: (v.ok, frame(v.reasons), v.decided_on)
+              for cid, v in judge(select(PenaltyCase.id), session=session).items()}
     case_nos = {cid: no for cid, no in session.execute(select(PenaltyCase.id, PenaltyCase.case_no))}
     return [(cid, case_nos.get(cid, ""), stored.get(cid), judged.get(cid))
             for cid in sorted(stored.keys() | judged.keys()) if stored.get(cid) != judged.get(cid)]
