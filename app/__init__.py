@@ -48,6 +48,7 @@ def _secret_key_or_exit() -> str:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered for Alembic)
+    from app.rules import flagstore  # noqa: F401  (the stored flags: their reader and flush hook)
     from app.auth.access import check_access
     from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
 

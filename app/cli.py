@@ -23,6 +23,7 @@ from app.me.cli import officers_cli
 from app.officers.cli import units_cli
 from app.online.cli import exams_cli
 from app.reminders.cli import reminders_cli
+from app.reports.cli import check_commands as flag_checks
 from app.reports.cli import report_cli
 from app.settings.cli import settings_cli
 from app.training import imports as _training_imports  # noqa: F401  (registers `import attendance|scores`)
@@ -36,7 +37,7 @@ def register(app: Flask) -> None:
         report_cli.add_command(command)
     for command in token_commands:  # `users token|revoke-token`
         users_cli.add_command(command)
-    for command in case_checks:  # `check cases` beside `check hours`
+    for command in (*case_checks, *flag_checks):  # `check cases|flags` beside `check hours`
         check_cli.add_command(command)
     for command in exam_commands:  # `exams import-questions`, run by the import centre
         exams_cli.add_command(command)
