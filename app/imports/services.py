@@ -58,6 +58,7 @@ from app.officers.services import (
     validate_officer_data,
 )
 from app.pinyin import sort_key
+from app.rules import flagstore  # the stored flags: Core writes refresh them themselves
 from app.rules.case_units import refresh_case_units
 from app.rules.transfers import record_moves
 from app.rules.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
@@ -285,9 +286,12 @@ class OfficerImporter(Importer):
                 # Core executemany: the ORM bulk path costs more per row for nothing we need.
                 db.session.execute(insert(Officer.__table__), new)
                 result.created_ids["officer"] = _audit_new_officers(new)
-            _update_officers({oid: d for _n, d, oid, c in plan if oid is not None and c}, units,
-                             today=today)
+            old_units = _update_officers({oid: d for _n, d, oid, c in plan if oid is not None and c}, units,
+                                         today=today)
             db.session.flush()
+            flagstore.refresh(db.session, {*result.created_ids.get("officer", ()),
+                                           *(oid for _n, _d, oid, c in plan if oid is not None and c)},
+                              unit_ids=old_units)
         except ImportRefused:
             raise
         except DomainError as exc:  # validated above, so only a concurrent change gets here
@@ -336,7 +340,7 @@ _OFFICER_WRITES = [*OFFICER_FIELDS, "name_pinyin"]
 
 
 def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit], *,
-                     today: date) -> None:
+                     today: date) -> set[int]:
     """The changed officers, each exactly as `save_officer(officer, {**data, "unit": unit})`
     changes it — the same values (`officer_values`, the rule both share),
     version + 1 and an "update" audit row with the same changes — in a few statements instead of
@@ -344,6 +348,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
     cols = [Officer.id, Officer.version, Officer.name_pinyin,
             *(getattr(Officer, f) for f in OFFICER_FIELDS)]
     writes, audits, moved = [], [], {}
+    flag_units: set[int] = set()  # returned: the units officers left
     for chunk in _chunks(updates):
         for cur in db.session.execute(select(*cols).where(Officer.id.in_(chunk))):
             data = updates[cur.id]
@@ -354,6 +359,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
             changes = changes_of(new, cur._asdict(), OFFICER_FIELDS)
             if "unit_id" in changes:
                 moved[cur.id] = (cur.unit_id, new.unit_id)
+                flag_units.add(cur.unit_id)  # the old unit's UNIT_UNDERSTAFFED (flagstore.refresh)
             if changes or new.name_pinyin != cur.name_pinyin:  # the ORM writes a stale key too
                 writes.append({"_id": cur.id, "_version": cur.version,
                                **{f: getattr(new, f) for f in _OFFICER_WRITES}})
@@ -367,6 +373,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
         refresh_subjects(db.session, officer_ids=set(moved))
     record_changes_many("update", "officer", audits)
     _expire(Officer)
+    return flag_units
 
 
 def _audit_new_officers(new: list[dict[str, Any]]) -> list[int]:
@@ -500,6 +507,7 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
     db.session.execute(insert(CertificateEvent.__table__), events)
     refresh_verdicts(db.session, numbers={p[1]["number"].strip() for p in plan},
                      officer_ids={p[2] for p in plan})
+    flagstore.refresh(db.session, {p[2] for p in plan})
     record_many("create", "certificate", [
         (ids[(data["kind"], data["number"].strip())],
          f"导入{CERT_KINDS[data['kind']]} {data['number'].strip()}",
@@ -532,6 +540,7 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
     if writes:  # Core updates: no flush hook sees them; the officers' cases are re-judged
 
         refresh_verdicts(db.session, numbers={w["number"] for w in writes}, officer_ids=officers)
+        flagstore.refresh(db.session, officers)
 
 
 @register

@@ -23,6 +23,7 @@ from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
 from app.officers.departures import OPEN_CARD
+from app.rules import flagstore
 from app.rules.case_units import refresh_case_units
 from app.rules.transfers import SINCE_EVER, Move, write_moves
 from app.settings import services as settings
@@ -170,6 +171,7 @@ class TransferImporter(Importer):
         _bump([{"_id": oid, "_version": t.officer.version, "_new_unit_id": t.to_unit.id} for oid, t in last.items()],
               ["unit_id"])
         refresh_case_units(db.session, (), officer_ids=set(last))
+        flagstore.refresh(db.session, set(last), unit_ids={t.from_unit for t in plan})
         unit_names = dict(db.session.execute(select(Unit.id, Unit.name).where(
             Unit.id.in_({t.from_unit for t in plan} | {t.to_unit.id for t in plan}))).all())
         record_changes_many("update", "officer", [

@@ -16,10 +16,10 @@ from sqlalchemy import select
 
 from app import clock
 from app.cli_types import DATE, FORMATS, emit
-from app.formatting import cn_date
-from app.reports import forecast, services
 from app.extensions import db
+from app.formatting import cn_date
 from app.models.officers import Officer
+from app.reports import forecast, services
 from app.rules import compliance, flagstore
 from app.uow import commit
 from app.web import exports, files

@@ -23,8 +23,8 @@ from sqlalchemy import (
     literal,
     null,
     or_,
-    true,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import aliased
