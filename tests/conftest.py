@@ -36,6 +36,9 @@ def app(tmp_path_factory):
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
+        # FLAG_STORE_EAGER=1: the flag store built at each test's first write, so that the check
+        # in _clean_tables sees every later write path (app/rules/flagstore.py)
+        FLAG_STORE_EAGER = bool(os.environ.get("FLAG_STORE_EAGER"))
 
     application = create_app(Config)
     with application.app_context():

@@ -37,7 +37,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import delete, event, func, insert, inspect, select, union, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -251,6 +251,10 @@ def _executor(session):
 
 # --- keeping it current -------------------------------------------------------------------------
 
+def _eager() -> bool:
+    return has_app_context() and bool(current_app.config.get("FLAG_STORE_EAGER"))
+
+
 def _chunks(ids: list[int]):
     for i in range(0, len(ids), _CHUNK):
         yield ids[i:i + _CHUNK]
@@ -266,6 +270,12 @@ def refresh(session: Session, officer_ids: Iterable[int] | None = (), unit_ids: 
     with scope.off(session):
         execute = _executor(session)
         st = _read(execute)
+        if _eager() and not current(st, clock.today()):
+            # a test mode (config FLAG_STORE_EAGER): built at the first write, in its transaction,
+            # so that every later write of the test must keep it (tests/conftest.py compares)
+            _lock_meta(session.connection())
+            _write_all(execute, clock.today(), st.first_held)
+            return
         if st.day is not None and not current(st, st.day):
             execute(update(FlagMeta.__table__).where(FlagMeta.__table__.c.id == _META_ID).values(day=None))
             return
