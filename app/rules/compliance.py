@@ -578,7 +578,9 @@ def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: 
     sub = flags_select(p, store=stored)
     if sub is None:
         return None
-    f = select(sub).cte("flag_set")
+    # the engine's flags computed once (a CTE); the stored ones read where used (a CTE of 120,000
+    # stored rows is copied by SQLite before it is read; inline, each use reads flag_row's indexes)
+    f = sub if stored else select(sub).cte("flag_set")
     conds = []
     if unit:
         conds.append(f.c.unit_id.in_(select(Unit.id).where(Unit.name == unit).scalar_subquery()))
