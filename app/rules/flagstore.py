@@ -31,6 +31,7 @@ day, one officer's flags, other parameters, a window wider than the stored one).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -38,7 +39,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import delete, event, func, insert, inspect, select, union, update
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, select, union, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -300,19 +301,30 @@ def refresh(session: Session, officer_ids: Iterable[int] | None = (), unit_ids: 
             _refresh_rows(session, execute, settings_params(st.day), officers, units)
 
 
+@functools.lru_cache(maxsize=8)
+def _refresh_statements(p0: Params):
+    """The INSERT … SELECTs of some officers' rows and of some units' UNIT_UNDERSTAFFED under
+    `p0`, their ids an expanding parameter `ids`: built once per day and settings (building the
+    engine's statement costs more than running it for one officer)."""
+    ids = bindparam("ids", expanding=True)
+    table = FlagRow.__table__
+    return (insert(table).from_select(_COLS, filled(replace(p0, officer_ids=ids))),
+            insert(table).from_select(_COLS, filled(replace(p0, unit_ids=ids), ["UNIT_UNDERSTAFFED"])))
+
+
 def _refresh_rows(session, execute, p0: Params, officers: set[int], units: set[int]) -> None:
     fr, o = FlagRow.__table__, Officer.__table__
-    table = FlagRow.__table__
+    by_officers, by_units = _refresh_statements(p0)
     for chunk in _chunks(sorted(officers)):
         units.update(session.scalars(union(select(o.c.unit_id).where(o.c.id.in_(chunk)),
                                            select(fr.c.unit_id).where(fr.c.officer_id.in_(chunk))),
                                      execution_options=scope.UNSCOPED))
         execute(delete(fr).where(fr.c.officer_id.in_(chunk)))
-        execute(insert(table).from_select(_COLS, filled(replace(p0, officer_ids=tuple(chunk)))))
+        session.execute(by_officers, {"ids": chunk}, execution_options=scope.UNSCOPED)
     units.discard(None)
     for chunk in _chunks(sorted(units)):
         execute(delete(fr).where(fr.c.flag == "UNIT_UNDERSTAFFED", fr.c.unit_id.in_(chunk)))
-        execute(insert(table).from_select(_COLS, filled(replace(p0, unit_ids=tuple(chunk)), ["UNIT_UNDERSTAFFED"])))
+        session.execute(by_units, {"ids": chunk}, execution_options=scope.UNSCOPED)
 
 
 _OFFICER_FIELDS = ("employment_status", "on_enforcement_post", "establishment", "unit_id", "post_since")
