@@ -339,8 +339,11 @@ def _changed(session, obj, fields) -> bool:
 
 
 def _old_and_new(obj, attr: str) -> set:
-    values = {getattr(obj, attr, None)}
-    values.update(inspect(obj).attrs[attr].history.deleted)
+    """The attribute's value and the one it replaced, without loading anything (a deleted row's
+    unloaded value: its stored rows still name its unit, see _refresh_rows)."""
+    state = inspect(obj)
+    values = {state.dict.get(attr)}
+    values.update(state.attrs[attr].history.deleted)
     return {v for v in values if v is not None}
 
 
