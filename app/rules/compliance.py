@@ -261,10 +261,11 @@ _EXTRA_BUILDERS: list = []
 _STORE: list = []  # the flag store's freshness test (app/rules/flagstore.py installs it)
 
 
-def install_store(serves) -> None:
+def install_store(serves, peek) -> None:
     """`serves(p, flags)`: whether flag_row holds what the engine would compute for `p` (those
-    `flags`; None: every flag) — its day, its parameters, a window at least `p.within`."""
-    _STORE[:] = [serves]
+    `flags`; None: every flag) — its day, its parameters, a window at least `p.within`;
+    `peek(p, flags, parts)`: the rows of `parts` (SELECTs from flag_row) when it serves, else None."""
+    _STORE[:] = [serves, peek]
 
 
 def store_serves(p: Params, flags: list[str] | None = None) -> bool:
@@ -400,9 +401,6 @@ def dashboard_counts(p: Params, windows: tuple[int, ...] = (30, 60, 90)) -> dict
     post − UNLICENSED; expiring_<w>: the EXPIRING rows within w days); else the engine's
     count_by_flag over officer_state."""
     widest = replace(p, within=max(p.within, *windows))
-    if not store_serves(widest):
-        extra = _FIGURES.setdefault(tuple(windows), _figures(tuple(windows)))
-        return count_by_flag(p, extra)
     wanted = wanted_flags(p, None)
     fr = FlagRow
     # each count by itself, each answered from an index (a pass with a CASE per figure over every
@@ -416,7 +414,11 @@ def dashboard_counts(p: Params, windows: tuple[int, ...] = (30, 60, 90)) -> dict
     parts += [select(literal("officers_total"), func.count()).select_from(Officer).where(
                   Officer.employment_status == "active"),
               select(literal("on_post"), func.count()).select_from(Officer).where(Officer.on_post)]
-    rows = db.session.execute(union_all(*parts)).all()
+    # the store's state read in the same statement (the first flag read of the request)
+    rows = _STORE[1](widest, None, parts) if _STORE and not p.restricted else None
+    if rows is None:
+        extra = _FIGURES.setdefault(tuple(windows), _figures(tuple(windows)))
+        return count_by_flag(p, extra)
     counts = dict.fromkeys(FLAG_ORDER, 0) | {f"expiring_{w}": 0 for w in windows}
     counts.update({k: int(v or 0) for k, v in rows})
     counts["certified"] = counts["on_post"] - counts["UNLICENSED"]
