@@ -318,3 +318,16 @@ def test_bulk_core_writes_refresh_set_wise(db):
     flagstore.refresh(db.session, None)
     assert_same(TODAY)
     assert db.session.scalar(select(func.count()).select_from(FlagRow)) >= 2  # unlicensed, understaffed…
+
+
+def test_the_workers_maintain_builds_the_new_days_store(db, set_today):
+    from app.jobs.services import MAINTENANCE
+
+    o = OfficerFactory()
+    CertificateFactory(officer=o, issued_on=TODAY - D(300), expires_on=TODAY + D(20))
+    uow.commit()
+    assert flagstore.ensure_today in MAINTENANCE
+    for task in MAINTENANCE:
+        task()
+    assert db.session.scalar(select(FlagMeta.day)) == TODAY
+    assert_same(TODAY)
