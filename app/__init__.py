@@ -50,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (every model registered for Alembic)
     from app.auth.access import check_access
     from app.extensions import bootstrap, csrf, db, limiter, login_manager, migrate
+    from app.rules import flagstore  # noqa: F401  (the stored flags: their reader and flush hook)
 
     # Access control runs before CSRF so anonymous users are sent to the login page and a
     # viewer's write is refused with 403 whatever the form holds.

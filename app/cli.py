@@ -23,6 +23,7 @@ from app.me.cli import officers_cli
 from app.officers.cli import units_cli
 from app.online.cli import exams_cli
 from app.reminders.cli import reminders_cli
+from app.reports.cli import check_commands as flag_checks
 from app.reports.cli import report_cli
 from app.reviews.cli import check_commands as review_checks
 from app.settings.cli import settings_cli
@@ -37,7 +38,7 @@ def register(app: Flask) -> None:
         report_cli.add_command(command)
     for command in token_commands:  # `users token|revoke-token`
         users_cli.add_command(command)
-    for command in (*case_checks, *review_checks):  # `check cases|reviews` beside `check hours`
+    for command in (*case_checks, *flag_checks, *review_checks):  # `check cases|flags|reviews` beside `check hours`
         check_cli.add_command(command)
     for command in exam_commands:  # `exams import-questions`, run by the import centre
         exams_cli.add_command(command)

@@ -202,6 +202,9 @@ def require_holds(record, user=None) -> None:
 
 
 SHARED_TABLES = ("training_session", "exam")
+# Scoped by their own unit column (the stored flags: an officer's row and a unit's
+# UNIT_UNDERSTAFFED alike carry the unit, app/rules/flagstore.py).
+UNIT_TABLES = ("flag_row",)
 # Keyed by officer_id but not an officer's record: a user account (an officer's own login, app/me)
 # is scoped by the user's own unit where users are listed (auth/routes._managed_users).
 UNSCOPED_TABLES = ("user_account",)
@@ -312,6 +315,8 @@ def _criteria_for(model, ids, shared=None):
         return Officer.unit_id.in_(ids)
     if model.__tablename__ == "penalty_case":
         return case_clause(model, ids)
+    if model.__tablename__ in UNIT_TABLES:
+        return model.unit_id.in_(ids)
     if model.__tablename__ == "audit_event":
         return audit_clause(model, ids)
     if model.__tablename__ in SHARED_TABLES:
@@ -370,6 +375,8 @@ def _scope_lambda(model, ids, shared, per_row: bool = False):
         return lambda cls: cls.unit_id.in_(ids)
     if model.__tablename__ == "penalty_case":
         return lambda cls: case_clause(cls, ids)
+    if model.__tablename__ in UNIT_TABLES:
+        return lambda cls: cls.unit_id.in_(ids)
     if model.__tablename__ == "audit_event":
         if per_row:  # the audit page's rows: newest first, stop at the page (see audit_clause)
             s = Unit.metadata.tables["audit_subject"]

@@ -37,3 +37,5 @@ _.import_officers, _.import_certificates, _.effective_in_year, _.effective_span,
 _.year_status
 # Flask's CLI finds the factory by name (`flask --app app`); a flag on flask.g read back with g.pop
 _.create_app, _._uow_failed
+# the flag store (app/rules/flagstore.py): when it was built (read by people), the suite's check (tests/conftest.py)
+_.built_at, _.held_differences

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db as _db
+from app.rules import flagstore
 
 TODAY = date(2026, 6, 15)
 PASSWORD = "correct-horse-battery"
@@ -35,6 +36,9 @@ def app(tmp_path_factory):
 
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
+        # FLAG_STORE_EAGER=1: the flag store built at each test's first write, so that the check
+        # in _clean_tables sees every later write path (app/rules/flagstore.py)
+        FLAG_STORE_EAGER = bool(os.environ.get("FLAG_STORE_EAGER"))
 
     application = create_app(Config)
     with application.app_context():
@@ -64,12 +68,19 @@ def _clean_tables(app, _table_probe):
     yield
     with app.app_context():
         _db.session.rollback()
+        # the flag store, when it claims to hold its day, must hold what the engine computes for
+        # that day: every test is an oracle for a write path that forgot to refresh it
+        stale = flagstore.held_differences(_db.session)
+        _db.session.rollback()
         filled = set(_db.session.execute(_table_probe).scalars())
         for table in reversed(_db.metadata.sorted_tables):
             if table.name in filled:
                 _db.session.execute(table.delete())
         _db.session.commit()
         _db.session.remove()
+    if stale:
+        pytest.fail("问题提示存储表与重新计算不一致（漏了刷新的写入路径）：\n"
+                    + "\n".join(f"  {what} {row}（表中 {a}，应为 {b}）" for what, row, a, b in stale[:30]))
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from app.models.training import Attendance, TrainingSession
 from app.models_base import utcnow
 from app.officers.merge import DERIVED, references
 from app.officers.merge import NOUNS as OFFICER_NOUNS
+from app.rules import flagstore
 from app.rules.verdicts import refresh_verdicts  # Core deletes: no flush hook sees them
 from app.training.imports import _after_attendance_import
 
@@ -184,6 +185,8 @@ def undo(batch: ImportBatch) -> str:
         counts.append(f"{NOUNS[table]} {len(ids)} 条")
     if created.get("certificate") or created.get("penalty_case"):
         refresh_verdicts(db.session, everything=True)
+    if created.get("certificate") or created.get("officer") or created.get("unit"):
+        flagstore.refresh(db.session, None)  # Core deletes: the stored flags rebuilt set-wise
     if touched:
         _after_attendance_import(touched, years)
     batch.status = "undone"

@@ -59,6 +59,7 @@ from app.officers.services import (
     validate_officer_data,
 )
 from app.pinyin import sort_key
+from app.rules import flagstore  # the stored flags: Core writes refresh them themselves
 from app.rules.case_units import refresh_case_units
 from app.rules.transfers import record_moves
 from app.rules.verdicts import refresh_verdicts  # Core inserts: no flush hook sees them
@@ -289,9 +290,12 @@ class OfficerImporter(Importer):
             new = [_new_officer(d, units[d["unit"]].id, now) for _n, d, oid, _c in plan if oid is None]
             if new:
                 result.created_ids["officer"] = _insert_officers(new)
-            _update_officers({oid: d for _n, d, oid, c in plan if oid is not None and c}, units,
-                             today=today)
+            old_units = _update_officers({oid: d for _n, d, oid, c in plan if oid is not None and c}, units,
+                                         today=today)
             db.session.flush()
+            flagstore.refresh(db.session, {*result.created_ids.get("officer", ()),
+                                           *(oid for _n, _d, oid, c in plan if oid is not None and c)},
+                              unit_ids=old_units)
         except ImportRefused:
             raise
         except DomainError as exc:  # validated above, so only a concurrent change gets here
@@ -340,7 +344,7 @@ _OFFICER_WRITES = [*OFFICER_FIELDS, "name_pinyin"]
 
 
 def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit], *,
-                     today: date) -> None:
+                     today: date) -> set[int]:
     """The changed officers, each exactly as `save_officer(officer, {**data, "unit": unit})`
     changes it — the same values (`officer_values`, the rule both share),
     version + 1 and an "update" audit row with the same changes — in a few statements instead of
@@ -348,6 +352,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
     cols = [Officer.id, Officer.version, Officer.name_pinyin,
             *(getattr(Officer, f) for f in OFFICER_FIELDS)]
     writes, audits, moved = [], [], {}
+    flag_units: set[int] = set()  # returned: the units officers left
     for chunk in _chunks(updates):
         for cur in db.session.execute(select(*cols).where(Officer.id.in_(chunk))):
             data = updates[cur.id]
@@ -358,6 +363,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
             changes = changes_of(new, cur._asdict(), OFFICER_FIELDS)
             if "unit_id" in changes:
                 moved[cur.id] = (cur.unit_id, new.unit_id)
+                flag_units.add(cur.unit_id)  # the old unit's UNIT_UNDERSTAFFED (flagstore.refresh)
             if changes or new.name_pinyin != cur.name_pinyin:  # the ORM writes a stale key too
                 writes.append({"_id": cur.id, "_version": cur.version,
                                **{f: getattr(new, f) for f in _OFFICER_WRITES}})
@@ -371,6 +377,7 @@ def _update_officers(updates: dict[int, dict[str, Any]], units: dict[str, Unit],
         refresh_subjects(db.session, officer_ids=set(moved))
     record_changes_many("update", "officer", audits)
     _expire(Officer)
+    return flag_units
 
 
 # Columns of a new officer that its "create" audit row leaves out (as record() for save_officer).
@@ -523,6 +530,7 @@ def _insert_certificates(plan: list[tuple], *, today: date) -> list[int]:
     db.session.execute(insert(CertificateEvent.__table__), events)
     refresh_verdicts(db.session, numbers={p[1]["number"].strip() for p in plan},
                      officer_ids={p[2] for p in plan})
+    flagstore.refresh(db.session, {p[2] for p in plan})
     record_many("create", "certificate", [
         (ids[(data["kind"], data["number"].strip())],
          f"导入{CERT_KINDS[data['kind']]} {data['number'].strip()}",
@@ -555,6 +563,7 @@ def _update_certificates(updates: dict[int, dict[str, Any]]) -> None:
     if writes:  # Core updates: no flush hook sees them; the officers' cases are re-judged
 
         refresh_verdicts(db.session, numbers={w["number"] for w in writes}, officer_ids=officers)
+        flagstore.refresh(db.session, officers)
 
 
 @register

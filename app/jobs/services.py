@@ -320,6 +320,16 @@ def recover(*, at_start: bool = False) -> int:
     return len(again)
 
 
+# periodic upkeep other packages add (the flag store's rebuild after midnight): run by `maintain`
+MAINTENANCE: list[Callable[[], None]] = []
+
+
+def register_maintenance(task: Callable[[], None]) -> None:
+    """`task()` runs every minute in the worker's `maintain`, in an app context (it commits itself)."""
+    if task not in MAINTENANCE:
+        MAINTENANCE.append(task)
+
+
 def cleanup(now=None) -> int:
     """Delete jobs (and their files) older than KEEP_HOURS; returns how many."""
     cutoff = (now or utcnow()) - timedelta(hours=KEEP_HOURS)

@@ -8,7 +8,7 @@ from huey import crontab
 
 from app.extensions import db
 from app.jobs.queue import huey, task_app
-from app.jobs.services import cleanup, recover, run_job
+from app.jobs.services import MAINTENANCE, cleanup, recover, run_job
 
 __all__ = ["maintain", "run_job"]
 
@@ -20,5 +20,7 @@ def maintain() -> None:
         try:
             recover()
             cleanup()
+            for task in MAINTENANCE:  # e.g. the flag store rebuilt for a new day (app/rules/flagstore.py)
+                task()
         finally:
             db.session.remove()

@@ -1,7 +1,5 @@
-from datetime import timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import and_
 
 from app import clock
 from app.cases.services import count_not_ok
@@ -16,27 +14,14 @@ from app.rules import compliance
 WINDOWS = (30, 60, 90)
 
 
-def _on_post(st):
-    return and_(st.c.employment_status == "active", st.c.on_enforcement_post.is_(True))
-
-
-# the dashboard's figures, counted over officer_state in the flags' statement: condition(state, today).
-# One module-level mapping, so that count_by_flag builds the statement once a day (not per request).
-FIGURES = {
-    "officers_total": lambda st, d: st.c.employment_status == "active",
-    "on_post": lambda st, d: _on_post(st),
-    "certified": lambda st, d: and_(_on_post(st), st.c.eff_key.is_not(None)),
-    **{f"expiring_{w}": (lambda st, d, w=w: and_(_on_post(st), compliance.expires_by(st, d + timedelta(days=w))))
-       for w in WINDOWS},
-}
-
-
 @bp.route("/")
 def dashboard():
     d = clock.today()
     p = compliance.Params.from_settings(d)
     windows = WINDOWS
-    everything = compliance.count_by_flag(p, FIGURES)  # the flags and the figures: one statement
+    # the flags and the figures (officers, on post, certified, expiring in 30/60/90 days): one
+    # statement — from the flag store (officer counts + flag_row), else the engine's officer_state
+    everything = compliance.dashboard_counts(p, WINDOWS)
     counts = {f: everything[f] for f in compliance.FLAG_ORDER}
     officers_total, on_post_total, certified = (everything[k] for k in ("officers_total", "on_post", "certified"))
     expiring_counts = [everything[f"expiring_{w}"] for w in windows]

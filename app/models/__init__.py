@@ -8,6 +8,7 @@ from app.models.auth import LoginThrottle, User
 from app.models.cases import CaseCertificate, CaseUnit, CaseVerdict, PenaltyCase
 from app.models.certificates import AnnualReview, Certificate, CertificateEvent
 from app.models.exams import Exam, ExamResult
+from app.models.flags import FlagMeta, FlagRow
 from app.models.imports import ImportBatch
 from app.models.jobs import Job
 from app.models.me import ChangeRequest, OfficerInvite, TrainingClaim
@@ -35,6 +36,8 @@ __all__ = [
     "ChangeRequest",
     "Exam",
     "ExamResult",
+    "FlagMeta",
+    "FlagRow",
     "ImportBatch",
     "Job",
     "LoginThrottle",

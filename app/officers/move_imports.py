@@ -23,6 +23,7 @@ from app.models.certificates import Certificate
 from app.models.officers import CardCancelTask, Officer, OfficerUnitHistory, Unit
 from app.models_base import utcnow
 from app.officers.departures import OPEN_CARD
+from app.rules import flagstore
 from app.rules.case_units import refresh_case_units
 from app.rules.transfers import SINCE_EVER, Move, write_moves
 from app.settings import services as settings
@@ -70,7 +71,7 @@ def _date(row, today: date, noun: str) -> date | None:
     return on
 
 
-def _bump(officers: list[dict[str, Any]], fields: list[str]) -> None:
+def _bump(officers: list[dict[str, Any]], fields: list[str], left_units=()) -> None:
     """UPDATE the officers' `fields` and their version, as the ORM's counter does; a row changed
     since it was read is refused (nothing written: the import's transaction is rolled back)."""
     t = Officer.__table__
@@ -84,6 +85,8 @@ def _bump(officers: list[dict[str, Any]], fields: list[str]) -> None:
     for obj in list(db.session.identity_map.values()):
         if isinstance(obj, Officer):
             db.session.expire(obj)
+    # Core updates: the stored flags of these officers and of the units they left, set-wise
+    flagstore.refresh(db.session, {o["_id"] for o in officers}, unit_ids=left_units)
 
 
 @dataclass
@@ -168,7 +171,7 @@ class TransferImporter(Importer):
         for t in sorted(plan, key=lambda t: t.on):
             last[t.officer.id] = t
         _bump([{"_id": oid, "_version": t.officer.version, "_new_unit_id": t.to_unit.id} for oid, t in last.items()],
-              ["unit_id"])
+              ["unit_id"], left_units={t.from_unit for t in plan})
         refresh_case_units(db.session, (), officer_ids=set(last))
         unit_names = dict(db.session.execute(select(Unit.id, Unit.name).where(
             Unit.id.in_({t.from_unit for t in plan} | {t.to_unit.id for t in plan}))).all())

@@ -88,7 +88,7 @@ class Due:
 
 def _due_select(today: date, within: int):
     """The EXPIRING flag's rows (one query, no per-officer loop) joined to what we show."""
-    sub = compliance.expiring(compliance.Params(today=today, within=within)).subquery("exp")
+    sub = compliance.flags_select(compliance.Params(today=today, within=within), ["EXPIRING"])  # stored or computed
     return (
         select(Certificate.id, Certificate.number, Certificate.expires_on, Officer.id.label("oid"),
                Officer.name, Officer.phone, Unit.name.label("unit"), Unit.id.label("unit_id"))
@@ -167,7 +167,7 @@ def configured_channels() -> dict[str, str]:
 def expired_on_post(today: date) -> list[dict[str, Any]]:
     """Active officers on a post whose latest enforcement certificate has expired (UNLICENSED /
     expired), most overdue first."""
-    sub = compliance.unlicensed(compliance.Params(today=today)).subquery("unl")
+    sub = compliance.flags_select(compliance.Params(today=today), ["UNLICENSED"])  # stored or computed
     q = (
         select(Certificate.id, Certificate.number, Certificate.expires_on, Officer.id.label("oid"),
                Officer.name, Officer.phone, Unit.name.label("unit"))
@@ -253,9 +253,14 @@ def _page_select(today: date, windows: list[int]):
     """Expired-on-post rows (band -1) and due rows (band = their window) in the page's order, as one
     UNION ALL: expired most overdue first; then by window, unit name, days left, name."""
     ascending = sorted(windows)
-    shared = compliance.Shared(today)  # one officer_state CTE for both parts
-    unl = compliance.unlicensed(compliance.Params(today=today), shared).subquery("unl")
-    exp = compliance.expiring(compliance.Params(today=today, within=max(windows)), shared).subquery("exp")
+    p_unl, p_exp = compliance.Params(today=today), compliance.Params(today=today, within=max(windows))
+    if compliance.store_serves(p_exp, ["UNLICENSED", "EXPIRING"]):  # the flag store (rules/flagstore.py)
+        unl = compliance.stored_select(p_unl, ["UNLICENSED"]).subquery("unl")
+        exp = compliance.stored_select(p_exp, ["EXPIRING"]).subquery("exp")
+    else:
+        shared = compliance.Shared(today)  # one officer_state CTE for both parts
+        unl = compliance.unlicensed(p_unl, shared).subquery("unl")
+        exp = compliance.expiring(p_exp, shared).subquery("exp")
     band = case(*[(Certificate.expires_on <= today + timedelta(days=w), w) for w in ascending])
 
     def part(sub, band_expr, keys, where):

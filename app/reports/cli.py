@@ -11,13 +11,16 @@ from datetime import date
 from pathlib import Path
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from app import clock
 from app.cli_types import DATE, FORMATS, emit
+from app.extensions import db
 from app.formatting import cn_date
+from app.models.officers import Officer
 from app.reports import forecast, services
-from app.rules import compliance
+from app.rules import compliance, flagstore
 from app.uow import commit
 from app.web import exports, files
 
@@ -119,3 +122,38 @@ def forecast_cmd(today, months, unit, fmt, out):
                            target=str(out))
     commit()
     click.echo(f"已导出 {len(fc.units)} 个单位到 {out}")
+
+
+@click.command("flags", help="核对问题提示存储表（flag_row）与按当日数据重新计算的结果")
+@click.option("--fix", is_flag=True, help="发现不一致（或存储表不是今天的）时按今天重新计算并改正")
+@with_appcontext
+def check_flags(fix: bool) -> None:
+    """Compare flag_row with the engine's flags for its day. Exit 0 when they agree (or nothing
+    is stored); 1 with the differences listed otherwise (after --fix: rebuilt for today, exit 0)."""
+    diffs = flagstore.differences(db.session)
+    st = flagstore.state()
+    if st.day is None:
+        click.echo("问题提示存储表尚未建立（首次查看问题提示时按当天建立）。")
+    elif not flagstore.current(st, st.day):
+        click.echo(f"问题提示存储表是 {cn_date(st.day)} 的（或设置已改），下次查看时按今天重建。")
+    if diffs:
+        names = dict(db.session.execute(select(Officer.id, Officer.name).execution_options(scope_all=True)).all())
+        click.echo(f"问题提示存储表有 {len(diffs)} 处与重新计算的结果不一致：")
+        for what, (flag, reason, officer_id, unit_id, cert_id, expires_on), a, b in diffs[:200]:
+            who = names.get(officer_id, f"人员#{officer_id}") if officer_id else f"单位#{unit_id}"
+            click.echo(f"  {what}：{flag} {reason} {who} 证件#{cert_id or '-'}"
+                       f"{' 到期 ' + cn_date(expires_on) if expires_on else ''}（表中 {a} 条，应为 {b} 条）")
+        if len(diffs) > 200:
+            click.echo(f"  ……另有 {len(diffs) - 200} 处")
+    if fix:
+        flagstore.rebuild(db.session)
+        commit()
+        click.echo(f"已按 {cn_date(clock.today())} 重新计算问题提示存储表。")
+        return
+    if diffs:
+        raise SystemExit(1)
+    click.echo("问题提示存储表与重新计算的结果一致。")
+
+
+# added to the `check` group by app/cli.py
+check_commands = [check_flags]

@@ -107,7 +107,7 @@ def cached_trend(today: date, within: int = 90) -> dict:
 
 def with_today(t: dict, figures: dict) -> dict:
     """The trend with its last point (today) set from the compliance engine's counts of today —
-    the dashboard's cards (`figures`: count_by_flag with the dashboard's FIGURES)."""
+    the dashboard's cards (`figures`: compliance.dashboard_counts — from the flag store when fresh)."""
     out = dict(t)
     now = {"holders": figures["certified"], "unlicensed": figures["UNLICENSED"], "expiring": figures["EXPIRING"]}
     now["flags"] = now["unlicensed"] + now["expiring"]

@@ -32,6 +32,7 @@ from sqlalchemy.sql import Select
 from app.extensions import db
 from app.idnumber import mask
 from app.models.certificates import Certificate
+from app.models.flags import FlagRow
 from app.models.officers import Officer, Unit
 from app.models_base import sql_function
 from app.rules.fields import framed_sql
@@ -57,6 +58,15 @@ class Params:
     officer_id: int | None = None  # one officer's flags only (the detail page): filtered inside each part
     # the years' training rules (app.rules.training.Rule, by year); none: hours_required, no minimums
     rules: tuple = ()
+    # these officers' flags only (the flag store's refresh after a write: app/rules/flagstore.py)
+    officer_ids: tuple[int, ...] | None = None
+    # the officers of these units only (the store's refresh of UNIT_UNDERSTAFFED)
+    unit_ids: tuple[int, ...] | None = None
+
+    @property
+    def restricted(self) -> bool:
+        """Some officers' flags only (not the whole register's)."""
+        return self.officer_id is not None or self.officer_ids is not None or self.unit_ids is not None
 
     @classmethod
     def from_settings(cls, today: date, within: int | None = None) -> Params:
@@ -71,7 +81,7 @@ class Params:
         )
 
 
-def officer_state(today: date, officer_id: int | None = None):
+def officer_state(today: date, officer_id: int | None = None, officer_ids=None, unit_ids=None):
     """One row per officer (CTE `officer_state`): its own columns plus the effective enforcement
     certificate that expires last (eff_key: its packed (expires_on, id); `eff_id(s)` unpacks the
     id, `expires_by` compares the date), the latest one (lat_id: greatest issued_on, ties greatest id) and the
@@ -105,6 +115,10 @@ def officer_state(today: date, officer_id: int | None = None):
     )
     if officer_id is not None:
         state = state.where(Officer.id == officer_id)
+    if officer_ids is not None:
+        state = state.where(Officer.id.in_(officer_ids))
+    if unit_ids is not None:
+        state = state.where(Officer.unit_id.in_(unit_ids))
     return state.cte("officer_state")
 
 
@@ -121,14 +135,19 @@ def expires_by(s, day: date):
 class Shared:
     """The per-officer state of one query, built once and shared by every part."""
 
-    def __init__(self, today: date, officer_id: int | None = None):
+    def __init__(self, today: date, officer_id: int | None = None, officer_ids=None, unit_ids=None):
         self.today, self.officer_id = today, officer_id
+        self.officer_ids, self.unit_ids = officer_ids, unit_ids
         self._state = None
+
+    @classmethod
+    def of(cls, p: Params) -> Shared:
+        return cls(p.today, p.officer_id, p.officer_ids, p.unit_ids)
 
     @property
     def state(self):
         if self._state is None:
-            self._state = officer_state(self.today, self.officer_id)
+            self._state = officer_state(self.today, self.officer_id, self.officer_ids, self.unit_ids)
         return self._state
 
 
@@ -145,7 +164,7 @@ def _part(flag: str, reason, s, certificate_id) -> Select:
 
 
 def unlicensed(p: Params, sets: Shared | None = None) -> Select:
-    s = (sets or Shared(p.today, p.officer_id)).state
+    s = (sets or Shared.of(p)).state
     lat = aliased(Certificate, name="lat")  # the latest card's state, looked up for these rows only
     reason = case(
         (lat.id.is_(None), literal("none")),
@@ -159,13 +178,13 @@ def unlicensed(p: Params, sets: Shared | None = None) -> Select:
 
 
 def expiring(p: Params, sets: Shared | None = None) -> Select:
-    s = (sets or Shared(p.today, p.officer_id)).state
+    s = (sets or Shared.of(p)).state
     return _part("EXPIRING", literal("expiring"), s, eff_id(s)).where(
         _on_post(s), expires_by(s, p.today + timedelta(days=p.within)))
 
 
 def should_cancel(p: Params, sets: Shared | None = None) -> Select:
-    s = (sets or Shared(p.today, p.officer_id)).state
+    s = (sets or Shared.of(p)).state
     reason = case((s.c.employment_status != "active", literal("not_active")), else_=literal("off_post"))
     return _part("SHOULD_CANCEL", reason, s, s.c.held_id).where(
         s.c.held_id.is_not(None),
@@ -173,7 +192,7 @@ def should_cancel(p: Params, sets: Shared | None = None) -> Select:
 
 
 def ineligible(p: Params, sets: Shared | None = None) -> Select:
-    s = (sets or Shared(p.today, p.officer_id)).state
+    s = (sets or Shared.of(p)).state
     return _part("INELIGIBLE", s.c.establishment, s, eff_id(s)).where(
         s.c.employment_status == "active",
         s.c.establishment.not_in(p.eligible),
@@ -182,12 +201,12 @@ def ineligible(p: Params, sets: Shared | None = None) -> Select:
 
 
 def unit_understaffed(p: Params, sets: Shared | None = None) -> Select:
-    s = (sets or Shared(p.today, p.officer_id)).state
+    s = (sets or Shared.of(p)).state
     return (
         select(literal("UNIT_UNDERSTAFFED").label("flag"),
                cast(literal("understaffed"), String).label("reason"),
-               null().label("officer_id"), s.c.unit_id.label("unit_id"),
-               null().label("certificate_id"))
+               cast(null(), Integer).label("officer_id"), s.c.unit_id.label("unit_id"),
+               cast(null(), Integer).label("certificate_id"))
         .select_from(s)
         .where(_on_post(s))
         .group_by(s.c.unit_id)
@@ -216,7 +235,7 @@ def unit_fields():
 def needs_reissue(p: Params, sets: Shared | None = None) -> Select:
     """NEEDS_REISSUE: on post, holding an effective card whose 执法类别 leave out one of the unit's
     (a unit without 执法类别 never flags anyone)."""
-    s = (sets or Shared(p.today, p.officer_id)).state
+    s = (sets or Shared.of(p)).state
     uf = unit_fields()
     card = aliased(Certificate, name="reissue_card")
     missing = str_pos(framed_sql(card.categories), literal("、") + uf.c.field + literal("、")) == 0
@@ -239,6 +258,47 @@ def training_shortfall(p: Params) -> Select | None:
 
 
 _EXTRA_BUILDERS: list = []
+_STORE: list = []  # the flag store's freshness test (app/rules/flagstore.py installs it)
+
+
+def install_store(serves, peek) -> None:
+    """`serves(p, flags)`: whether flag_row holds what the engine would compute for `p` (those
+    `flags`; None: every flag) — its day, its parameters, a window at least `p.within`;
+    `peek(p, flags, parts)`: the rows of `parts` (SELECTs from flag_row) when it serves, else None."""
+    _STORE[:] = [serves, peek]
+
+
+def store_serves(p: Params, flags: list[str] | None = None) -> bool:
+    return bool(_STORE) and not p.restricted and _STORE[0](p, flags)
+
+
+def wanted_flags(p: Params, flags: list[str] | None) -> list[str]:
+    return [f for f in (flags or FLAG_ORDER) if p.include_training or f != "TRAINING_SHORTFALL"]
+
+
+def _expiring_within(p: Params, within: int | None = None):
+    return FlagRow.expires_on <= p.today + timedelta(days=p.within if within is None else within)
+
+
+def stored_select(p: Params, flags: list[str] | None = None) -> Select | None:
+    """The stored flags for `p` (the five columns of flags_select, from flag_row: the ORM entity,
+    so that the unit scope applies), or None: the engine must compute them."""
+    if not store_serves(p, flags):
+        return None
+    wanted = wanted_flags(p, flags)
+    q = select(FlagRow.flag, FlagRow.reason, FlagRow.officer_id, FlagRow.unit_id, FlagRow.certificate_id)
+    if wanted == ["EXPIRING"]:
+        return q.where(FlagRow.flag == "EXPIRING", _expiring_within(p))
+    if len(wanted) < len(FLAG_ORDER):
+        q = q.where(FlagRow.flag.in_(wanted))
+    if "EXPIRING" in wanted:
+        q = q.where(or_(FlagRow.flag != "EXPIRING", _expiring_within(p)))
+    return q
+
+
+def has_builders() -> bool:
+    """Whether a module contributes a flag (the training shortfall)."""
+    return bool(_EXTRA_BUILDERS)
 
 
 def register_flag_builder(builder) -> None:
@@ -247,9 +307,16 @@ def register_flag_builder(builder) -> None:
         _EXTRA_BUILDERS.append(builder)
 
 
-def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | None = None):
+def flags_select(p: Params, flags: list[str] | None = None, shared: Shared | None = None, *,
+                 store: bool = True):
     """UNION ALL of every flag's SELECT: columns flag, reason, officer_id, unit_id, certificate_id.
-    Pass `shared` to reuse its officer_state CTE in a larger statement."""
+    Pass `shared` to reuse its officer_state CTE in a larger statement. Read from the flag store
+    (app/rules/flagstore.py) when it holds `p`'s day and parameters, unless `store` is false (the
+    store's own filling, the reference)."""
+    if store and shared is None:
+        rows = stored_select(p, flags)
+        if rows is not None:
+            return rows.subquery("flags")
     parts = [q for _code, q in flag_parts(p, flags, shared)]
     if not parts:
         return None
@@ -267,9 +334,9 @@ def flag_parts(p: Params, flags: list[str] | None = None, shared: Shared | None 
         "NEEDS_REISSUE": needs_reissue,
         "UNIT_UNDERSTAFFED": unit_understaffed,
     }
-    if p.officer_id is not None:
+    if p.officer_id is not None or p.officer_ids is not None:
         builders.pop("UNIT_UNDERSTAFFED")  # a unit's flag, not an officer's
-    sets = shared or Shared(p.today, p.officer_id)
+    sets = shared or Shared.of(p)
     parts = [(code, b(p, sets)) for code, b in builders.items() if not flags or code in flags]
     if p.include_training and (not flags or "TRAINING_SHORTFALL" in flags):
         extra = training_shortfall(p)
@@ -281,7 +348,13 @@ def flag_parts(p: Params, flags: list[str] | None = None, shared: Shared | None 
 def count_by_flag(p: Params, extra: dict[str, Any] | None = None) -> dict[str, int]:
     """How many of each flag; with `extra` ({name: condition(state, today) on the officer_state
     columns}), how many officers meet each condition too — all in one statement. Pass the same
-    `extra` mapping every time (a module-level dict): the statement is then built once per `p`."""
+    `extra` mapping every time (a module-level dict): the statement is then built once per `p`.
+    Without `extra`, from the flag store when it serves `p`."""
+    if not extra and store_serves(p):
+        sub = stored_select(p).subquery()
+        counts = dict.fromkeys(FLAG_ORDER, 0)
+        counts.update(dict(db.session.execute(select(sub.c.flag, func.count()).group_by(sub.c.flag)).all()))
+        return counts
     rows = db.session.execute(_count_statement(p, tuple((extra or {}).items()), tuple(_EXTRA_BUILDERS))).all()
     counts = dict.fromkeys(FLAG_ORDER, 0)
     counts.update({flag: n for flag, n in rows})
@@ -299,6 +372,57 @@ def _count_statement(p: Params, extra: tuple, _builders: tuple):
     st = shared.state
     counts += [select(literal(name), func.count()).select_from(st).where(cond(st, p.today)) for name, cond in extra]
     return union_all(*counts)
+
+
+def _on_post_state(st):
+    return and_(st.c.employment_status == "active", st.c.on_enforcement_post.is_(True))
+
+
+def _figures(windows: tuple[int, ...]) -> dict:
+    """The dashboard's figures as conditions on officer_state (the engine's way: count_by_flag's
+    `extra`), one mapping per set of windows (count_by_flag keeps its statement per mapping)."""
+    return {
+        "officers_total": lambda st, d: st.c.employment_status == "active",
+        "on_post": lambda st, d: _on_post_state(st),
+        "certified": lambda st, d: and_(_on_post_state(st), st.c.eff_key.is_not(None)),
+        **{f"expiring_{w}": (lambda st, d, w=w: and_(_on_post_state(st), expires_by(st, d + timedelta(days=w))))
+           for w in windows},
+    }
+
+
+_FIGURES: dict[tuple, dict] = {}
+
+
+def dashboard_counts(p: Params, windows: tuple[int, ...] = (30, 60, 90)) -> dict[str, int]:
+    """Every flag's count and the dashboard's figures — officers_total (active), on_post,
+    certified (on post holding an effective enforcement card), expiring_<w> (on post, that card
+    expiring within w days) — in one statement. From the flag store when it serves `p` with a
+    window of max(windows): the officers' two counts plus one pass over flag_row (certified = on
+    post − UNLICENSED; expiring_<w>: the EXPIRING rows within w days); else the engine's
+    count_by_flag over officer_state."""
+    widest = replace(p, within=max(p.within, *windows))
+    wanted = wanted_flags(p, None)
+    fr = FlagRow
+    # each count by itself, each answered from an index (a pass with a CASE per figure over every
+    # row costs SQLite 3× more: 26 vs 8 ms at 120,000 rows)
+    others = [f for f in wanted if f != "EXPIRING"]
+    parts = [select(fr.flag, func.count()).where(fr.flag.in_(others)).group_by(fr.flag)]
+    if "EXPIRING" in wanted:
+        parts.append(select(literal("EXPIRING"), func.count()).where(fr.flag == "EXPIRING", _expiring_within(p)))
+    parts += [select(literal(f"expiring_{w}"), func.count()).where(fr.flag == "EXPIRING", _expiring_within(p, w))
+              for w in windows]
+    parts += [select(literal("officers_total"), func.count()).select_from(Officer).where(
+                  Officer.employment_status == "active"),
+              select(literal("on_post"), func.count()).select_from(Officer).where(Officer.on_post)]
+    # the store's state read in the same statement (the first flag read of the request)
+    rows = _STORE[1](widest, None, parts) if _STORE and not p.restricted else None
+    if rows is None:
+        extra = _FIGURES.setdefault(tuple(windows), _figures(tuple(windows)))
+        return count_by_flag(p, extra)
+    counts = dict.fromkeys(FLAG_ORDER, 0) | {f"expiring_{w}": 0 for w in windows}
+    counts.update({k: int(v or 0) for k, v in rows})
+    counts["certified"] = counts["on_post"] - counts["UNLICENSED"]
+    return counts
 
 
 def officer_ids_with_flag(p: Params, flag: str):
@@ -414,7 +538,7 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
     the last one when `page` is past the end). Each row is list_flags()' dict."""
     # a search is built afresh: its words (names, ID numbers) are not kept in the cache
     build = _page_statement.__wrapped__ if search else _page_statement
-    q = build(p, flag, reason, unit, search, per_page, page, id_partial, tuple(_EXTRA_BUILDERS))
+    q = build(p, flag, reason, unit, search, per_page, page, id_partial, tuple(_EXTRA_BUILDERS), store_serves(p))
     if q is None:
         return {}, [], 1
     counts: dict[tuple[str, str], int] = {}
@@ -444,18 +568,21 @@ def flags_page(p: Params, *, flag: str | None = None, reason: str | None = None,
 
 @functools.lru_cache(maxsize=64)
 def _page_statement(p: Params, flag, reason, unit, search, per_page: int, page: int, id_partial: bool,
-                    _builders: tuple):
+                    _builders: tuple, stored: bool):
     """flags_page's statement, kept for the same arguments (and flag builders): the page asked
     again the same day (the first page, a chip, a reload) skips the SQLAlchemy construction (notes/benchmarks.md).
 
     The flags are computed once (CTE `flag_set`, five narrow columns); the counts group it as it
     is (a unit filter is a unit id test; only a search joins the names). The rows are ordered by
     the flag first, so only the flags whose rows reach the page (from the chosen rows' counts per
-    flag, in FLAG_ORDER) are joined to their officer and unit and sorted."""
-    sub = flags_select(p)
+    flag, in FLAG_ORDER) are joined to their officer and unit and sorted. `stored`: the flags are
+    read from the flag store (part of the key: the statement differs)."""
+    sub = flags_select(p, store=stored)
     if sub is None:
         return None
-    f = select(sub).cte("flag_set")
+    # the engine's flags computed once (a CTE); the stored ones read where used (a CTE of 120,000
+    # stored rows is copied by SQLite before it is read; inline, each use reads flag_row's indexes)
+    f = sub if stored else select(sub).cte("flag_set")
     conds = []
     if unit:
         conds.append(f.c.unit_id.in_(select(Unit.id).where(Unit.name == unit).scalar_subquery()))

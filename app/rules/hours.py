@@ -195,6 +195,12 @@ def refresh_hours(db_session, officer_ids=None, session_ids=None, years=None, ye
     db_session.execute(insert(TrainingGroupHours).from_select(
         ["officer_id", "year", "grp", "hours"], computed_group_hours(scope, years, years_from)),
         execution_options=opts)
+    for after in AFTER_REFRESH:  # the stored flags follow the hours (rules/flagstore.py)
+        after(db_session, None if scope is None else set(scope), years, years_from)
+
+
+# called after refresh_hours(session, officer ids or None: every officer, years, years_from)
+AFTER_REFRESH: list = []
 
 
 def hours_differences(db_session) -> list[tuple[int, int, float, float, int, int, str]]:
@@ -397,6 +403,10 @@ def shortfall_select(p) -> Select | None:
          .where(on_post(), or_(prev_short, cur_short)))
     if p.officer_id is not None:
         q = q.where(Officer.id == p.officer_id)
+    if getattr(p, "officer_ids", None) is not None:  # the flag store's refresh (rules/flagstore.py)
+        q = q.where(Officer.id.in_(p.officer_ids))
+    if getattr(p, "unit_ids", None) is not None:
+        q = q.where(Officer.unit_id.in_(p.unit_ids))
     return q
 
 
