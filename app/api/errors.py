@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import current_app, jsonify
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -68,6 +68,7 @@ def handle(exc):
     if isinstance(exc, DomainError):  # a refusal from a handler or from the commit (app.uow)
         return uow.error_response(exc)
     if not isinstance(exc, HTTPException):  # an unexpected error: the request's work is undone
+        current_app.logger.exception("API request failed: %s", exc)  # the traceback in the log, not the answer
         db.session.rollback()
         return json_error(500)
     status = exc.code or 500

@@ -423,10 +423,13 @@ def gaps(counted: float, group_hours: dict[str, float], due: float, group_dues: 
     return missing, _number(max(due - counted, 0.0))
 
 
+_ID_CHUNK = 5000  # officer ids per IN list
+
+
 def shortfall_details(p, officer_ids) -> dict[int, dict]:
     """For flagged officers: {officer_id: {"missing": [...], "total_gap": x}} of the year the flag is
     about — last year's whole due for `shortfall`, this year's due by today for `at_risk` — in
-    one statement for all of them."""
+    one statement per 5,000 of them."""
     ids = sorted({i for i in officer_ids if i is not None})
     if not ids:
         return {}
@@ -440,9 +443,13 @@ def shortfall_details(p, officer_ids) -> dict[int, dict]:
         cols += [h.label(f"pg{i}"), owed(m, y - 1, end).label(f"pd{i}")]
     for i, (_g, m, h) in enumerate(g_cur):
         cols += [h.label(f"cg{i}"), owed(m, y, p.today).label(f"cd{i}")]
-    q = q.with_only_columns(*cols, maintain_column_froms=True).where(Officer.id.in_(ids))
+    q = q.with_only_columns(*cols, maintain_column_froms=True)
     out = {}
-    for r in db_session_execute(q):
+    # in chunks: a report of every flag names tens of thousands of officers, past the drivers'
+    # limit of bound parameters (PostgreSQL: 65,535)
+    rows = (r for i in range(0, len(ids), _ID_CHUNK)
+            for r in db_session_execute(q.where(Officer.id.in_(ids[i:i + _ID_CHUNK]))))
+    for r in rows:
         m = r._mapping
         if m["prev_short"]:
             hours = {g: float(m[f"pg{i}"]) for i, (g, _m, _h) in enumerate(g_prev)}
