@@ -33,6 +33,7 @@ from app.rules.timeline import effective_officers_on
 from app.rules.training import groups, rule_for
 from app.rules.transfers import unit_on
 from app.settings.services import get
+from app.training import memo
 
 
 def _training(year: int) -> dict[str, Any]:
@@ -200,7 +201,13 @@ def _units(year: int) -> dict[str, Any]:
 def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
     """The year's figures: the one computation behind `flask report annual` (json, table, xlsx,
     docx) and the statistics page. `required_hours`: the total of the year's rule
-    (app.rules.training); `rule`: that rule and how the officers judged for the year fared."""
+    (app.rules.training); `rule`: that rule and how the officers judged for the year fared.
+    Kept until the next write (app/training/memo.py): computed once per write, day and scope."""
+    return memo.remembered("annual", lambda: compute_annual_stats(year, required), year=year, required=required)
+
+
+def compute_annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
+    """annual_stats() computed now (over the whole register)."""
     if required is None:
         required = rule_for(year).total
         required = int(required) if float(required).is_integer() else required
@@ -267,3 +274,6 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
             "online_dropped": number(float(r.online) - float(r.online_counted)),
             "meets": rest["meets"], "missing": rest["missing"], "total_gap": rest["total_gap"]})
     return out
+
+
+memo.register("annual", compute_annual_stats)

@@ -1,0 +1,220 @@
+"""Figures over the whole register kept until the next write (docs/architecture.md, Cost: the
+training pages at 100,000 officers).
+
+The year's statistics (年度统计: certificates effective at the year's end, units below two
+holders, the year's rule applied to every officer …) and the ledger's counts per unit and status
+read the whole register: 300–700 ms at 100,000 officers. They change only when data changes, so
+they are kept in `figure_memo` under the **write stamp** they were computed at, and read back (one
+primary-key read) while the stamp is the same.
+
+The write stamp: every transaction that writes a table other than those written by merely using
+the system (`IGNORED`: sign-ins, sessions, jobs, locks, the audit log, these two tables) adds one
+row to `data_change` in the same transaction (engine-level: ORM flushes, Core statements,
+text(), bulk imports on the session's connection alike). The stamp is count, sum and max of
+those ids: any commit of a write changes it, whatever order concurrent transactions commit in.
+Old rows are pruned as new ones come (the stamp changes with them).
+
+A memo is keyed by what the figures are computed for — its kind, its arguments, today's date and
+the user's unit scope (the figures of a branch are the branch's) — and holds the stamp read
+*before* computing (a write committed while computing gives a new stamp: recomputed next time).
+`flask check hours` recomputes every memo of the current stamp and today and lists those that
+differ (`--fix` drops them).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import g
+from sqlalchemy import delete, event, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
+
+from app import clock, scope
+from app.extensions import db
+from app.models.training import DataChange, FigureMemo
+from app.models_base import utcnow
+
+VERSION = "1"  # raise when what a kind computes changes: every memo is computed again
+
+# written by using the system, not by changing its data: never a reason to recompute figures
+IGNORED = frozenset({"data_change", "figure_memo", "user_session", "user_account", "login_throttle",
+                     "job", "app_lock", "lock", "verify_hit", "audit_event", "audit_subject",
+                     "notification", "reminder_run", "reminder_delivery", "api_token"})
+PRUNE = 200  # keep about this many stamp rows
+
+_CHANGED, _LOGGING, _PURGED = "memo_changed", "memo_logging", "memo_purged"
+_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|REPLACE\s+INTO|'
+                    r'TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)', re.IGNORECASE)
+_OTHER_WRITE = re.compile(r"\s*(?:CREATE|DROP|ALTER|WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b)", re.IGNORECASE | re.DOTALL)
+
+
+@event.listens_for(Engine, "after_cursor_execute")
+def _note_write(conn, _cursor, statement, _params, _context, _many) -> None:
+    """A statement that wrote a table that counts: the transaction will log a stamp row."""
+    info = conn.info
+    if info.get(_LOGGING):
+        return
+    m = _WRITE.match(statement)
+    if m is not None:
+        table = m.group(1).lower()
+        if table == "data_change":
+            info[_PURGED] = True  # emptied by someone else (a test's clean-up, a restore): the stamp moves anyway
+        elif table not in IGNORED:
+            info[_CHANGED] = True
+    elif not info.get(_CHANGED) and _OTHER_WRITE.match(statement):
+        info[_CHANGED] = True
+
+
+def _log(session) -> None:
+    """Writes since the last stamp row of this transaction: one more row (so that the stamp moves
+    for this transaction's own later reads too, and for everyone at its commit)."""
+    conn = session.connection()
+    info = conn.info
+    if not info.get(_CHANGED) or info.get(_PURGED):
+        return
+    info[_LOGGING] = True
+    try:
+        new_id = conn.execute(insert(DataChange).values(at=utcnow())).inserted_primary_key[0]
+        if new_id % PRUNE == 0:
+            conn.execute(delete(DataChange).where(DataChange.id <= new_id - PRUNE))
+    finally:
+        info.pop(_LOGGING, None)
+    info.pop(_CHANGED, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, _ctx) -> None:
+    _log(session)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session) -> None:
+    _log(session)  # Core writes outside a flush (the final flush, if any, logs in after_flush)
+
+
+def _clear(info) -> None:
+    for k in (_CHANGED, _LOGGING, _PURGED):
+        info.pop(k, None)
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _end(conn) -> None:
+    _clear(conn.info)
+
+
+@event.listens_for(Engine, "rollback_savepoint")
+def _savepoint_back(conn, _name, _context) -> None:
+    conn.info[_CHANGED] = True  # a stamp row may have gone with the savepoint: one more
+
+
+@event.listens_for(Pool, "reset")
+def _reset(_dbapi_conn, record, _state=None) -> None:
+    _clear(record.info)
+
+
+def current_stamp() -> str:
+    count, total, top = db.session.execute(
+        select(func.count(DataChange.id), func.coalesce(func.sum(DataChange.id), 0),
+               func.coalesce(func.max(DataChange.id), 0))).one()
+    return f"{VERSION}:{count}:{total}:{top}"
+
+
+def scope_key() -> int | None:
+    """The unit at the top of the signed-in user's branch; None: the whole organisation."""
+    return None if scope.scope_ids() is None else scope.scope_unit_id()
+
+
+def memo_key(kind: str, params: dict[str, Any]) -> str:
+    return f"{kind}:" + json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+KINDS: dict[str, Callable[..., Any]] = {}  # kind → compute(**params without today and unit)
+
+
+def register(kind: str, compute: Callable[..., Any]) -> None:
+    KINDS[kind] = compute
+
+
+def remembered(kind: str, compute: Callable[[], Any], **params: Any) -> Any:
+    """compute()'s JSON-shaped answer for `params`, today and the user's scope: the memo of the
+    current write stamp (one read), else computed now and kept (in the caller's transaction:
+    a page's request commits it). Dicts and lists only: what comes back is what JSON gives."""
+    params = {**params, "today": clock.today().isoformat(), "unit": scope_key()}
+    key = memo_key(kind, params)
+    _log(db.session)  # this transaction's own writes not yet stamped
+    m = FigureMemo
+    # the stamp first (see the module's docstring), and the memo, in one statement
+    stamp_q = select(func.count(DataChange.id), func.coalesce(func.sum(DataChange.id), 0),
+                     func.coalesce(func.max(DataChange.id), 0)).subquery("stamp")
+    count, total, top, kept, data = db.session.execute(select(
+        stamp_q.c[0], stamp_q.c[1], stamp_q.c[2],
+        select(m.stamp).where(m.key == key).scalar_subquery(),
+        select(m.data).where(m.key == key).scalar_subquery())).one()
+    stamp = f"{VERSION}:{count}:{total}:{top}"
+    if kept == stamp and data is not None:
+        return json.loads(data)
+    value = json.loads(json.dumps(compute(), ensure_ascii=False))
+    _keep(key, kind, params, stamp, value)
+    return value
+
+
+def _keep(key: str, kind: str, params: dict, stamp: str, value: Any) -> None:
+    m = FigureMemo
+    row = {"key": key, "kind": kind, "params": json.dumps(params, sort_keys=True, ensure_ascii=False),
+           "stamp": stamp, "data": json.dumps(value, ensure_ascii=False), "made_at": utcnow()}
+    session = db.session
+    session.execute(delete(m).where(m.stamp != stamp))  # stale for good: the stamp never comes back
+    ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(m).values(**row)
+    session.execute(ins.on_conflict_do_update(index_elements=[m.key], set_={
+        k: ins.excluded[k] for k in ("stamp", "data", "made_at", "params", "kind")}))
+
+
+def differences() -> list[tuple[str, str]]:
+    """(key, what differs) for every memo of the current stamp and today whose figures differ from
+    a fresh computation under the same arguments and scope."""
+    stamp, today = current_stamp(), clock.today().isoformat()
+    out = []
+    for key, kind, params, data in db.session.execute(
+            select(FigureMemo.key, FigureMemo.kind, FigureMemo.params, FigureMemo.data)
+            .where(FigureMemo.stamp == stamp).order_by(FigureMemo.key)).all():
+        args = json.loads(params)
+        if args.pop("today", None) != today or kind not in KINDS:
+            continue
+        unit = args.pop("unit", None)
+        fresh = json.loads(json.dumps(_as_scope(unit, lambda: KINDS[kind](**args)), ensure_ascii=False))
+        kept = json.loads(data)
+        if fresh != kept:
+            diff = sorted(k for k in (fresh.keys() | kept.keys()) if fresh.get(k) != kept.get(k)) \
+                if isinstance(fresh, dict) and isinstance(kept, dict) else ["全部"]
+            out.append((key, "、".join(diff)))
+    return out
+
+
+class _ScopeUser:
+    def __init__(self, unit_id: int | None) -> None:
+        self.unit_id = unit_id
+
+
+def _as_scope(unit_id: int | None, compute: Callable[[], Any]) -> Any:
+    before = g.get("_scope_user")
+    scope.forget()
+    g.pop("_scope_unit", None)
+    scope.activate(_ScopeUser(unit_id))
+    try:
+        return compute()
+    finally:
+        g._scope_user = before
+        g.pop("_scope_unit", None)
+        scope.forget()
+
+
+def drop(keys: list[str]) -> None:
+    db.session.execute(delete(FigureMemo).where(FigureMemo.key.in_(keys)))
