@@ -23,6 +23,7 @@ differ (`--fix` drops them).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Callable
@@ -133,7 +134,8 @@ def scope_key() -> int | None:
 
 
 def memo_key(kind: str, params: dict[str, Any]) -> str:
-    return f"{kind}:" + json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
 KINDS: dict[str, Callable[..., Any]] = {}  # kind → compute(**params without today and unit)
@@ -189,7 +191,7 @@ def differences() -> list[tuple[str, str]]:
         if args.pop("today", None) != today or kind not in KINDS:
             continue
         unit = args.pop("unit", None)
-        fresh = json.loads(json.dumps(_as_scope(unit, lambda: KINDS[kind](**args)), ensure_ascii=False))
+        fresh = json.loads(json.dumps(_as_scope(unit, KINDS[kind], args), ensure_ascii=False))
         kept = json.loads(data)
         if fresh != kept:
             diff = sorted(k for k in (fresh.keys() | kept.keys()) if fresh.get(k) != kept.get(k)) \
@@ -203,13 +205,13 @@ class _ScopeUser:
         self.unit_id = unit_id
 
 
-def _as_scope(unit_id: int | None, compute: Callable[[], Any]) -> Any:
+def _as_scope(unit_id: int | None, compute: Callable[..., Any], args: dict[str, Any]) -> Any:
     before = g.get("_scope_user")
     scope.forget()
     g.pop("_scope_unit", None)
     scope.activate(_ScopeUser(unit_id))
     try:
-        return compute()
+        return compute(**args)
     finally:
         g._scope_user = before
         g.pop("_scope_unit", None)
