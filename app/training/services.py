@@ -383,7 +383,10 @@ def ledger_counts(year: int, required: float, day: str) -> dict[str, dict[str, i
     rule = rule_for(year, default_total=float(required))
     base, cols, per_group = attach_year(select(Officer.id), year, [g for g, _m in rule.minimums])
     st = rule_status_sql(cols["counted"], per_group, rule, year, today, records_since(today))[0]
-    sub = (base.with_only_columns(Officer.unit_id.label("unit_id"), st.label("status"), maintain_column_froms=True)
+    # `unit_id + 0`: no index for the grouping, so SQLite reads the officers from the covering
+    # ix_officer_flag_columns (70 instead of 123 ms at 100,000 officers) rather than by unit
+    sub = (base.with_only_columns((Officer.unit_id + 0).label("unit_id"), st.label("status"),
+                                  maintain_column_froms=True)
            .where(on_post()).subquery("ledger_status"))
     out: dict[str, dict[str, int]] = {}
     for unit, st_, n in db.session.execute(
