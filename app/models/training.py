@@ -125,4 +125,3 @@ class FigureMemo(db.Model):
     params: Mapped[str] = mapped_column(Text)  # JSON: what the figures were computed for
     stamp: Mapped[str] = mapped_column(String(100))
     data: Mapped[str] = mapped_column(Text)  # JSON
-    made_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -171,12 +171,12 @@ def remembered(kind: str, compute: Callable[[], Any], **params: Any) -> Any:
 def _keep(key: str, kind: str, params: dict, stamp: str, value: Any) -> None:
     m = FigureMemo
     row = {"key": key, "kind": kind, "params": json.dumps(params, sort_keys=True, ensure_ascii=False),
-           "stamp": stamp, "data": json.dumps(value, ensure_ascii=False), "made_at": utcnow()}
+           "stamp": stamp, "data": json.dumps(value, ensure_ascii=False)}
     session = db.session
     session.execute(delete(m).where(m.stamp != stamp))  # stale for good: the stamp never comes back
     ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(m).values(**row)
     session.execute(ins.on_conflict_do_update(index_elements=[m.key], set_={
-        k: ins.excluded[k] for k in ("stamp", "data", "made_at", "params", "kind")}))
+        k: ins.excluded[k] for k in ("stamp", "data", "params", "kind")}))
 
 
 def differences() -> list[tuple[str, str]]:

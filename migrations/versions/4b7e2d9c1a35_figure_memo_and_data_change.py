@@ -32,7 +32,6 @@ def upgrade():
         sa.Column('params', sa.Text(), nullable=False),
         sa.Column('stamp', sa.String(length=100), nullable=False),
         sa.Column('data', sa.Text(), nullable=False),
-        sa.Column('made_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('key', name=op.f('pk_figure_memo')),
     )
 
