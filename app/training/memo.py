@@ -41,12 +41,13 @@ from app import clock, scope
 from app.extensions import db
 from app.models.training import DataChange, FigureMemo
 from app.models_base import utcnow
+from app.uow import has_writes
 
 VERSION = "1"  # raise when what a kind computes changes: every memo is computed again
 
 # written by using the system, not by changing its data: never a reason to recompute figures
 IGNORED = frozenset({"data_change", "figure_memo", "user_session", "user_account", "login_throttle",
-                     "job", "app_lock", "lock", "verify_hit", "audit_event", "audit_subject",
+                     "job", "run_lock", "verify_hit", "audit_event", "audit_subject",
                      "notification", "reminder_run", "reminder_delivery", "api_token"})
 PRUNE = 200  # keep about this many stamp rows
 
@@ -169,11 +170,19 @@ def remembered(kind: str, compute: Callable[[], Any], **params: Any) -> Any:
 
 
 def _keep(key: str, kind: str, params: dict, stamp: str, value: Any) -> None:
+    """Upsert the memo in the caller's transaction (one row: two requests computing the same key
+    wait for each other a moment, never deadlock); memos of other stamps — stale for good, a
+    stamp never comes back — are deleted in a short transaction of their own that skips rows
+    another transaction holds (never in a long write transaction: an import would hold them)."""
     m = FigureMemo
     row = {"key": key, "kind": kind, "params": json.dumps(params, sort_keys=True, ensure_ascii=False),
            "stamp": stamp, "data": json.dumps(value, ensure_ascii=False)}
     session = db.session
-    session.execute(delete(m).where(m.stamp != stamp))  # stale for good: the stamp never comes back
+    if not has_writes(session):  # SQLite: a second connection must not wait for this one's write lock
+        t = m.__table__
+        stale = select(t.c.key).where(t.c.stamp != stamp).limit(500).with_for_update(skip_locked=True)
+        with db.engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.key.in_(stale)))
     ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(m).values(**row)
     session.execute(ins.on_conflict_do_update(index_elements=[m.key], set_={
         k: ins.excluded[k] for k in ("stamp", "data", "params", "kind")}))

@@ -16,7 +16,7 @@ from app.extensions import db as _db
 from app.models.auth import User
 from app.models.training import Attendance, FigureMemo, TrainingSession
 from app.rules.hours import YEAR_STATUSES, refresh_hours
-from app.training import services
+from app.training import memo, services
 from app.training.stats import annual_stats, compute_annual_stats
 from tests.conftest import login
 from tests.factories import OfficerFactory, UnitFactory
@@ -99,6 +99,8 @@ def test_a_write_of_any_kind_gives_new_figures(app, client, set_today):
                                          {"f": False, "i": b_id})
         _db.session.commit()
     assert "在职执法岗位人员 1 人" in client.get("/training/ledger").get_data(as_text=True)
+    with app.app_context():  # the figures of earlier stamps are gone (stale for good)
+        assert set(_db.session.scalars(select(FigureMemo.stamp))) == {memo.current_stamp()}
     with app.app_context():  # this transaction's own writes, before any commit
         before = annual_stats(2026)["training"]["person_times"]
         _db.session.add(Attendance(session_id=sid, officer_id=OfficerFactory(name="丙", unit=unit).id,
