@@ -7,12 +7,15 @@ read the whole register: 300–700 ms at 100,000 officers. They change only when
 they are kept in `figure_memo` under the **write stamp** they were computed at, and read back (one
 primary-key read) while the stamp is the same.
 
-The write stamp: every transaction that writes a table other than those written by merely using
-the system (`IGNORED`: sign-ins, sessions, jobs, locks, the audit log, these two tables) adds one
-row to `data_change` in the same transaction (engine-level: ORM flushes, Core statements,
-text(), bulk imports on the session's connection alike). The stamp is count, sum and max of
-those ids: any commit of a write changes it, whatever order concurrent transactions commit in.
-Old rows are pruned as new ones come (the stamp changes with them).
+The write stamp: a transaction that writes a table other than those written by merely using the
+system (`IGNORED`: sign-ins, sessions, jobs, locks, the audit log, these two tables) adds a row
+to `data_change` in the same transaction — seen at the engine (`after_cursor_execute`: ORM
+flushes, Core statements, text(), bulk imports on the session's connection alike), written after
+each flush and before the commit (and before a memo is read: the transaction's own writes move its
+stamp too). The stamp is count, sum and max of those ids: any commit of a write changes it,
+whatever order concurrent transactions commit in. Old rows are pruned as new ones come (the stamp
+changes with them). Writes outside the application (psql, a restore) are not seen: `flask check
+hours --fix`.
 
 A memo is keyed by what the figures are computed for — its kind, its arguments, today's date and
 the user's unit scope (the figures of a branch are the branch's) — and holds the stamp read

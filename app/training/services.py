@@ -428,10 +428,11 @@ def _page_by_units(q, order, year: int, today: date, required: float, unit_id: i
         seen += n
         if seen >= start + per_page:
             break
-    # a page of rows: the scope's per-row form (SQLite would build the branch's officer list for
-    # each of the hours tables joined)
+    # the page's rows: `chosen` are units of the user's own list (the scope's), so the scope's
+    # criteria would only repeat it — for each table joined (SQLite: the branch's officer list
+    # built for each hours table, PostgreSQL: ~10 ms of compiling 200-unit lists)
     rows = db.session.execute(q.where(Officer.unit_id.in_(chosen)).order_by(*order).offset(skip).limit(per_page)
-                              .execution_options(**scope.PER_ROW_OPTION)).all()
+                              .execution_options(**scope.UNSCOPED)).all()
     return rows, total
 
 

@@ -121,7 +121,7 @@ def test_a_scoped_users_figures_are_the_branchs(app, client, set_today, runner):
             OfficerFactory(name=f"总队{i}", unit=top)
         OfficerFactory(name="支队员", unit=branch)
         _db.session.commit()
-        branch_id = branch.id
+        branch_id, top_id = branch.id, top.id
     login(client, app, "admin", username="whole")
     assert "在职执法岗位人员 4 人" in client.get("/training/ledger").get_data(as_text=True)
     assert _figures(client.get("/training/annual").get_data(as_text=True))["年末执法岗位在职人数"] == "4"
@@ -132,6 +132,8 @@ def test_a_scoped_users_figures_are_the_branchs(app, client, set_today, runner):
         _db.session.commit()
     html = client.get("/training/ledger").get_data(as_text=True)
     assert "在职执法岗位人员 1 人" in html and "支队员" in html and "总队0" not in html
+    html = client.get(f"/training/ledger?unit={top_id}&page=2").get_data(as_text=True)  # a unit outside
+    assert "在职执法岗位人员 0 人" in html and "总队0" not in html
     assert _figures(client.get("/training/annual").get_data(as_text=True))["年末执法岗位在职人数"] == "1"
     # both users' figures are kept, each recomputed under its own scope by the check: no difference
     with app.app_context():
