@@ -44,7 +44,6 @@ from app import clock, scope
 from app.extensions import db
 from app.models.training import DataChange, FigureMemo
 from app.models_base import utcnow
-from app.uow import has_writes
 
 VERSION = "1"  # raise when what a kind computes changes: every memo is computed again
 
@@ -52,7 +51,7 @@ VERSION = "1"  # raise when what a kind computes changes: every memo is computed
 IGNORED = frozenset({"data_change", "figure_memo", "user_session", "user_account", "login_throttle",
                      "job", "run_lock", "verify_hit", "audit_event", "audit_subject",
                      "notification", "reminder_run", "reminder_delivery", "api_token"})
-PRUNE = 200  # keep about this many stamp rows
+PRUNE = 200  # keep about this many stamp rows; drop the stale memos as often
 
 _CHANGED, _LOGGING, _PURGED = "memo_changed", "memo_logging", "memo_purged"
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|REPLACE\s+INTO|'
@@ -89,6 +88,7 @@ def _log(session) -> None:
         new_id = conn.execute(insert(DataChange).values(at=utcnow())).inserted_primary_key[0]
         if new_id % PRUNE == 0:
             conn.execute(delete(DataChange).where(DataChange.id <= new_id - PRUNE))
+            _prune_memos(conn)
     finally:
         info.pop(_LOGGING, None)
     info.pop(_CHANGED, None)
@@ -172,20 +172,26 @@ def remembered(kind: str, compute: Callable[[], Any], **params: Any) -> Any:
     return value
 
 
+def _prune_memos(conn) -> None:
+    """Every memo is stale once the writing transaction commits (a stamp never comes back): all
+    deleted, every PRUNE-th write. PostgreSQL: in a short transaction of its own that skips the
+    rows a reader is writing (a long import must not hold them: readers would wait for it);
+    SQLite (one writer at a time anyway): in the writer's transaction."""
+    t = FigureMemo.__table__
+    if conn.dialect.name != "postgresql":
+        conn.execute(delete(t))
+        return
+    with db.engine.begin() as own:
+        own.execute(delete(t).where(t.c.key.in_(select(t.c.key).with_for_update(skip_locked=True))))
+
+
 def _keep(key: str, kind: str, params: dict, stamp: str, value: Any) -> None:
     """Upsert the memo in the caller's transaction (one row: two requests computing the same key
-    wait for each other a moment, never deadlock); memos of other stamps — stale for good, a
-    stamp never comes back — are deleted in a short transaction of their own that skips rows
-    another transaction holds (never in a long write transaction: an import would hold them)."""
+    wait for each other a moment, never deadlock)."""
     m = FigureMemo
     row = {"key": key, "kind": kind, "params": json.dumps(params, sort_keys=True, ensure_ascii=False),
            "stamp": stamp, "data": json.dumps(value, ensure_ascii=False)}
     session = db.session
-    if not has_writes(session):  # SQLite: a second connection must not wait for this one's write lock
-        t = m.__table__
-        stale = select(t.c.key).where(t.c.stamp != stamp).limit(500).with_for_update(skip_locked=True)
-        with db.engine.begin() as conn:
-            conn.execute(delete(t).where(t.c.key.in_(stale)))
     ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(m).values(**row)
     session.execute(ins.on_conflict_do_update(index_elements=[m.key], set_={
         k: ins.excluded[k] for k in ("stamp", "data", "params", "kind")}))

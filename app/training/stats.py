@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, literal, or_, select
+from sqlalchemy import Float, Integer, String, and_, case, cast, distinct, func, literal, null, or_, select, union_all
 
 from app import clock
 from app.cases.services import year_figures
@@ -39,21 +39,34 @@ from app.training import memo
 def _training(year: int) -> dict[str, Any]:
     start, end = year_bounds(year)
     in_year = TrainingSession.held_on.between(start, end)
-    by_cat = dict(db.session.execute(
-        select(TrainingSession.category, func.count()).where(in_year).group_by(TrainingSession.category)).all())
-    sessions = sum(by_cat.values())  # the same statement gives the year's total (page cost: ≤ 12 statements)
-    # training_hours has one row per officer with attended rows in the year, their credited hours
-    # and their number: participants, person-times and hours without reading the year's attendance
-    # (page cost; the same figures as counting attendance, test_annual_training_figures_from_attendance)
-    th = TrainingHours
-    participants, person_times, hours, counted = db.session.execute(
-        select(func.count(th.officer_id), func.coalesce(func.sum(th.attended), 0),
-               func.coalesce(func.sum(th.hours), 0.0), func.coalesce(func.sum(th.counted), 0.0))
-        .where(th.year == year)).one()
-    # counted person-hours per content group (公共法律知识 …), in the groups' order
-    tg = TrainingGroupHours
-    per_group = dict(db.session.execute(
-        select(tg.grp, func.sum(tg.hours)).where(tg.year == year).group_by(tg.grp)).all())
+    # one statement (page cost: ≤ 12 statements when the year's figures are computed): the
+    # sessions by category, and from training_hours — one row per officer with attended rows in
+    # the year, their credited hours and their number — participants, person-times and hours
+    # without reading the year's attendance (the same figures as counting attendance,
+    # test_annual_training_figures_from_attendance), and the counted person-hours per content
+    # group (公共法律知识 …) from training_group_hours
+    th, tg = TrainingHours, TrainingGroupHours
+    no_int, no_float = cast(null(), Integer), cast(null(), Float)
+    parts = union_all(
+        select(literal("category"), TrainingSession.category, func.count(), no_int, no_float, no_float)
+        .where(in_year).group_by(TrainingSession.category),
+        select(literal("hours"), cast(null(), String), func.count(th.officer_id),
+               cast(func.coalesce(func.sum(th.attended), 0), Integer), func.coalesce(func.sum(th.hours), 0.0),
+               func.coalesce(func.sum(th.counted), 0.0)).where(th.year == year),
+        select(literal("group"), tg.grp, no_int, no_int, func.sum(tg.hours), no_float)
+        .where(tg.year == year).group_by(tg.grp))
+    by_cat: dict[str, int] = {}
+    per_group: dict[str, float] = {}
+    participants = person_times = 0
+    hours = counted = 0.0
+    for what, name, n, attended, h, c in db.session.execute(parts):
+        if what == "category":
+            by_cat[name] = n
+        elif what == "group":
+            per_group[name] = h
+        else:
+            participants, person_times, hours, counted = n, attended, h, c
+    sessions = sum(by_cat.values())
     hours, counted = round(float(hours or 0.0), 2), round(float(counted or 0.0), 2)
     return {
         "sessions": sessions,

@@ -70,8 +70,9 @@ def _figures(html: str) -> dict[str, str]:
     return dict(re.findall(r"<tr><th>([^<]+)</th><td>([^<]*)</td>", html))
 
 
-def test_a_write_of_any_kind_gives_new_figures(app, client, set_today):
+def test_a_write_of_any_kind_gives_new_figures(app, client, set_today, monkeypatch):
     set_today(TODAY)
+    monkeypatch.setattr(memo, "PRUNE", 1)  # every write drops the stale memos
     login(client, app, "admin")
     with app.app_context():
         unit = UnitFactory(name="执法队")
