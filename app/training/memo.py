@@ -44,6 +44,7 @@ from app import clock, scope
 from app.extensions import db
 from app.models.training import DataChange, FigureMemo
 from app.models_base import utcnow
+from app.uow import has_writes
 
 VERSION = "1"  # raise when what a kind computes changes: every memo is computed again
 
@@ -53,7 +54,7 @@ IGNORED = frozenset({"data_change", "figure_memo", "user_session", "user_account
                      "notification", "reminder_run", "reminder_delivery", "api_token"})
 PRUNE = 200  # keep about this many stamp rows; drop the stale memos as often
 
-_CHANGED, _LOGGING, _PURGED = "memo_changed", "memo_logging", "memo_purged"
+_CHANGED, _LOGGING, _PURGED, _WROTE = "memo_changed", "memo_logging", "memo_purged", "memo_wrote"
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM|REPLACE\s+INTO|'
                     r'TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)', re.IGNORECASE)
 _OTHER_WRITE = re.compile(r"\s*(?:CREATE|DROP|ALTER|WITH\b.*\b(?:INSERT|UPDATE|DELETE)\b)", re.IGNORECASE | re.DOTALL)
@@ -67,13 +68,14 @@ def _note_write(conn, _cursor, statement, _params, _context, _many) -> None:
         return
     m = _WRITE.match(statement)
     if m is not None:
+        info[_WROTE] = True  # this transaction holds a write (SQLite: the database's write lock)
         table = m.group(1).lower()
         if table == "data_change":
             info[_PURGED] = True  # emptied by someone else (a test's clean-up, a restore): the stamp moves anyway
         elif table not in IGNORED:
             info[_CHANGED] = True
     elif not info.get(_CHANGED) and _OTHER_WRITE.match(statement):
-        info[_CHANGED] = True
+        info[_CHANGED] = info[_WROTE] = True
 
 
 def _log(session) -> None:
@@ -105,7 +107,7 @@ def _before_commit(session) -> None:
 
 
 def _clear(info) -> None:
-    for k in (_CHANGED, _LOGGING, _PURGED):
+    for k in (_CHANGED, _LOGGING, _PURGED, _WROTE):
         info.pop(k, None)
 
 
@@ -186,15 +188,22 @@ def _prune_memos(conn) -> None:
 
 
 def _keep(key: str, kind: str, params: dict, stamp: str, value: Any) -> None:
-    """Upsert the memo in the caller's transaction (one row: two requests computing the same key
-    wait for each other a moment, never deadlock)."""
-    m = FigureMemo
+    """Upsert the memo (one row: two requests computing the same key wait for each other a
+    moment, never deadlock) in a short transaction of its own — a page that only reads stays a
+    read (no COMMIT, nothing expired) — or, when the caller's transaction has written (SQLite: it
+    holds the write lock a second connection would wait for), in the caller's transaction."""
+    t = FigureMemo.__table__
     row = {"key": key, "kind": kind, "params": json.dumps(params, sort_keys=True, ensure_ascii=False),
            "stamp": stamp, "data": json.dumps(value, ensure_ascii=False)}
     session = db.session
-    ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(m).values(**row)
-    session.execute(ins.on_conflict_do_update(index_elements=[m.key], set_={
-        k: ins.excluded[k] for k in ("stamp", "data", "params", "kind")}))
+    ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(t).values(**row)
+    ins = ins.on_conflict_do_update(index_elements=[t.c.key], set_={
+        k: ins.excluded[k] for k in ("stamp", "data", "params", "kind")})
+    if has_writes(session) or session.connection().info.get(_WROTE):
+        session.connection().execute(ins)
+        return
+    with db.engine.begin() as conn:
+        conn.execute(ins)
 
 
 def differences() -> list[tuple[str, str]]:

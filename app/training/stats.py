@@ -10,7 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, and_, case, cast, distinct, func, literal, null, or_, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from app import clock
 from app.cases.services import year_figures
@@ -111,9 +126,11 @@ def _exams(year: int) -> dict[str, Any]:
             "pass_rate": round(passed / takers, 4) if takers else 0, "by_exam": by_exam}
 
 
-def _certificates(year: int, effective_n: int | None = None) -> dict[str, Any]:
+def _certificates(year: int, effective_n: int | None = None, beside=None) -> tuple[dict[str, Any], tuple]:
     """The year's certificate figures in one statement (conditional counts over the year's events,
-    the holders at year end as a scalar subquery — unless `effective_n` gives them: _units())."""
+    the holders at year end as a scalar subquery — unless `effective_n` gives them: _units()),
+    and the values of `beside` (another select of one row, read in the same statement: a
+    statement less), an empty tuple without it."""
     start, end = year_bounds(year)
     effective = (select(func.count(distinct(effective_officers_on(end).subquery().c.officer_id)))
                  .scalar_subquery()) if effective_n is None else literal(effective_n)
@@ -126,14 +143,20 @@ def _certificates(year: int, effective_n: int | None = None) -> dict[str, Any]:
     def n_to(status: str):
         return func.count(case((and_(status_change, ev.to_status == status), 1)))
 
-    row = db.session.execute(
-        select(effective.label("effective"), func.count(case((ev.kind == "issue", 1))).label("issued"),
-               n_to("suspended").label("suspended"), n_to("cancelled").label("cancelled"),
-               n_to("revoked").label("revoked"))
-        .select_from(ev).where(card_kind == "enforcement", ev.effective_on.between(start, end))).one()
-    return {"effective_at_year_end": row.effective or 0, "issued": row.issued or 0,
-            "suspended": row.suspended or 0, "cancelled": row.cancelled or 0,
-            "revoked": row.revoked or 0}
+    certs = (select(effective.label("effective"), func.count(case((ev.kind == "issue", 1))).label("issued"),
+                    n_to("suspended").label("suspended"), n_to("cancelled").label("cancelled"),
+                    n_to("revoked").label("revoked"))
+             .select_from(ev).where(card_kind == "enforcement", ev.effective_on.between(start, end)))
+    others: tuple = ()
+    if beside is None:
+        row = db.session.execute(certs).one()
+    else:  # two aggregates of one row each: their cross join is one row
+        a, b = certs.subquery("year_certs"), beside.subquery("beside")
+        got = db.session.execute(select(a, b).select_from(a.join(b, true()))).one()
+        row, others = got, tuple(got[len(a.c):])
+    return ({"effective_at_year_end": row.effective or 0, "issued": row.issued or 0,
+             "suspended": row.suspended or 0, "cancelled": row.cancelled or 0,
+             "revoked": row.revoked or 0}, others)
 
 
 def on_post_on(day: date):
@@ -143,11 +166,12 @@ def on_post_on(day: date):
                     and_(Officer.status_changed_on.is_not(None), Officer.status_changed_on > day)))
 
 
-def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    """On post at the year's end, and the year's rule applied to them in one statement: how many
-    are judged, how many meet the rule (the total and every group minimum, counted hours, pro rata:
-    the TRAINING_SHORTFALL flag's and the ledger's definition, docs/domain.md), how many do not
-    (`training_shortfall` = `not_meeting`) and how many are below each group's minimum."""
+def _officers_and_rule(year: int, required: float):
+    """On post at the year's end, and the year's rule applied to them in one select of one row
+    (run by _certificates()): how many are judged, how many meet the rule (the total and every
+    group minimum, counted hours, pro rata: the TRAINING_SHORTFALL flag's and the ledger's
+    definition, docs/domain.md), how many do not (`training_shortfall` = `not_meeting`) and how
+    many are below each group's minimum. Returns (the select, its row → (officers, rule figures)."""
     _, end = year_bounds(year)
     rule = rule_for(year, default_total=float(required))
     q = select(Officer.id).select_from(Officer)
@@ -156,10 +180,14 @@ def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict
                                                        records_since(clock.today()))
     below = [func.count(case((and_(is_judged, per_group[g] < owed(m, year, end)), Officer.id)))
              for g, m in rule.minimums]
-    on, judged_n, met, *below_n = db.session.execute(
-        q.with_only_columns(func.count(Officer.id), func.count(case((is_judged, Officer.id))),
-                            func.count(case((and_(is_judged, meets), Officer.id))), *below,
-                            maintain_column_froms=True).where(on_post_on(end))).one()
+    counts = [func.count(Officer.id), func.count(case((is_judged, Officer.id))),
+              func.count(case((and_(is_judged, meets), Officer.id))), *below]
+    return (q.with_only_columns(*[c.label(f"officers_{i}") for i, c in enumerate(counts)],
+                                maintain_column_froms=True).where(on_post_on(end)),
+            lambda row: _rule_figures(rule, *row))
+
+
+def _rule_figures(rule, on, judged_n, met, *below_n) -> tuple[dict[str, Any], dict[str, Any]]:
     judged_n, met = judged_n or 0, met or 0
     officers = {"on_post_at_year_end": on or 0, "training_shortfall": judged_n - met}
     rule_figures = {
@@ -230,13 +258,15 @@ def compute_annual_stats(year: int, required: float | None = None) -> dict[str, 
     if required is None:
         required = rule_for(year).total
         required = int(required) if float(required).is_integer() else required
-    officers, rule = _officers_and_rule(year, required)
     units, holders = _units(year)
+    rule_select, rule_of_row = _officers_and_rule(year, required)
+    certificates, rule_row = _certificates(year, holders, beside=rule_select)
+    officers, rule = rule_of_row(rule_row)
     return {
         "year": year,
         "training": _training(year),
         "exams": _exams(year),
-        "certificates": _certificates(year, holders),
+        "certificates": certificates,
         "officers": officers,
         "required_hours": required,
         "rule": rule,
