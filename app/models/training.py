@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
     Date,
+    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models_base import TimestampMixin
+from app.models_base import TimestampMixin, utcnow
 
 
 class TrainingSession(TimestampMixin, db.Model):
@@ -100,3 +101,27 @@ class TrainingRule(db.Model):
     online_max: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(Text, default="")
     closes_on: Mapped[date | None] = mapped_column(Date)
+
+
+class DataChange(db.Model):
+    """The write stamp (app/training/memo.py): one row per committed transaction that wrote any
+    table other than the few written by reading (sessions, logins, jobs, audit, the memos);
+    old rows pruned. count, sum and max of the ids change with every such commit."""
+
+    __tablename__ = "data_change"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused, also after a purge
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FigureMemo(db.Model):
+    """Figures a page computed over the whole register (the year's statistics, the ledger's
+    counts per unit), kept under the write stamp they were computed at (app/training/memo.py):
+    read while no write has been committed since; `flask check hours` recomputes them."""
+
+    __tablename__ = "figure_memo"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    params: Mapped[str] = mapped_column(Text)  # JSON: what the figures were computed for
+    stamp: Mapped[str] = mapped_column(String(100))
+    data: Mapped[str] = mapped_column(Text)  # JSON

@@ -17,9 +17,10 @@ from app.errors import DomainError
 from app.extensions import db
 from app.labels import TRAINING_CATEGORIES
 from app.models.officers import Officer
-from app.rules.hours import hours_differences
+from app.rules.hours import hours_differences, refresh_hours
 from app.rules.training import all_rules, describe, rule_for, set_rule
 from app.settings.services import get
+from app.training import memo
 from app.training.annual_docx import annual_docx
 from app.training.stats import annual_stats, training_report
 from app.web import exports
@@ -130,12 +131,26 @@ def check_cli() -> None:
 
 
 @check_cli.command("hours")
-def check_hours_cmd() -> None:
-    """Recompute every officer's yearly hours from attendance and compare with training_hours.
-    Exit 0 when they agree, 1 with the list of differences otherwise."""
+@click.option("--fix", is_flag=True, help="重新计算不一致的学时汇总，删除与重新统计不符的已存统计结果")
+def check_hours_cmd(fix: bool) -> None:
+    """Recompute every officer's yearly hours from attendance and compare with training_hours, and
+    every kept figure of the current write stamp (app/training/memo.py) with a fresh computation.
+    Exit 0 when they agree, 1 with the list of differences otherwise (`--fix`: rewritten, exit 0)."""
     diffs = hours_differences(db.session)
+    memos = memo.differences()
+    for key, what in memos:
+        click.echo(f"已存统计结果 {key} 与重新统计不一致：{what}")
+    if fix and (diffs or memos):
+        with commit_or_exit():
+            if diffs:
+                refresh_hours(db.session, officer_ids={d[0] for d in diffs}, everyone=True)
+            memo.drop([k for k, _w in memos])
+        click.echo(f"已修正：学时汇总 {len(diffs)} 处，已存统计结果 {len(memos)} 项。")
+        return
     if not diffs:
         click.echo("学时汇总表与出勤记录一致。")
+        if memos:
+            raise SystemExit(1)
         return
     names = dict(db.session.execute(
         select(Officer.id, Officer.name).where(Officer.id.in_({d[0] for d in diffs}))).all())

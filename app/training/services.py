@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, cast, literal, null, or_, select, union_all
+from sqlalchemy import Float, Integer, String, cast, func, literal, null, or_, select, union_all
 
 from app import scope
 from app.audit.services import (
@@ -29,6 +29,7 @@ from app.models.training import Attendance, TrainingSession
 from app.paging import page_of
 from app.rules.hours import attach_year, on_post, parts, records_since, rule_status_sql
 from app.rules.training import category_groups, rule_for
+from app.training import memo
 
 SESSION_FIELDS = ["title", "category", "online", "held_on", "hours", "location", "organiser", "lecturer", "notes",
                   "unit_id"]
@@ -315,12 +316,12 @@ def _year_parts(y: dict[str, Any]) -> dict[str, Any]:
 
 def ledger(year: int, today: date, required: float, *, unit_id: int | None = None,
            status: str | None = None, search: str | None = None, page: int | None = None,
-           per_page: int = 100, id_partial: bool = False) -> list[dict[str, Any]]:
+           per_page: int = 100, id_partial: bool = False, units: list[int] | None = None) -> list[dict[str, Any]]:
     """培训台账: every active officer on an enforcement post with the year's credited and counted
     hours and counted hours per content group (from training_hours / training_group_hours), against
     the year's rule (`required`: the total when no rule is set). Filters in SQL; with `page`, only
     that page's rows (each row carries `total`, the number of rows on all pages; past the end: the
-    last page)."""
+    last page). `units`: the ids of the units in their order, when the caller has them."""
     rule = rule_for(year, default_total=float(required))
     mins = [g for g, _m in rule.minimums]
     # what each officer owes (from post_since, for the years judged: docs/domain.md) and
@@ -346,7 +347,11 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
     if status:
         q = q.where(st == status)
     total = None
-    if page is not None:
+    if page is not None and not search:
+        # the counts per unit and status, kept until the next write (memo.py): the page is found
+        # by walking the units in their order, and only its units' officers are read
+        result, total = _page_by_units(q, order, year, today, required, unit_id, status, page, per_page, units)
+    elif page is not None:
         result, total, _shown = page_of(q, order, page, per_page)
     else:
         result = db.session.execute(q.order_by(*order)).all()
@@ -368,3 +373,67 @@ def ledger(year: int, today: date, required: float, *, unit_id: int | None = Non
             "total": total,
         })
     return out
+
+
+def ledger_counts(year: int, required: float, day: str) -> dict[str, dict[str, int]]:
+    """{unit id: {status: officers}} of the ledger of `year` seen on `day` (ISO) — every active
+    officer on an enforcement post, by unit and year_status() — in one GROUP BY over the officers
+    (the scope's)."""
+    today = date.fromisoformat(day)
+    rule = rule_for(year, default_total=float(required))
+    base, cols, per_group = attach_year(select(Officer.id), year, [g for g, _m in rule.minimums])
+    st = rule_status_sql(cols["counted"], per_group, rule, year, today, records_since(today))[0]
+    # `unit_id + 0`: no index for the grouping, so SQLite reads the officers from the covering
+    # ix_officer_flag_columns (70 instead of 123 ms at 100,000 officers) rather than by unit
+    sub = (base.with_only_columns((Officer.unit_id + 0).label("unit_id"), st.label("status"),
+                                  maintain_column_froms=True)
+           .where(on_post()).subquery("ledger_status"))
+    out: dict[str, dict[str, int]] = {}
+    for unit, st_, n in db.session.execute(
+            select(sub.c.unit_id, sub.c.status, func.count()).group_by(sub.c.unit_id, sub.c.status)):
+        out.setdefault(str(unit), {})[st_] = n
+    return out
+
+
+def _page_by_units(q, order, year: int, today: date, required: float, unit_id: int | None, status: str | None,
+                   page: int, per_page: int, units: list[int] | None) -> tuple[list, int]:
+    """(rows of the page shown, total rows) of the ledger query `q`: the total and the units that
+    hold the page from the kept counts, then the page's rows from those units only (an OFFSET
+    inside the first of them, never over the officers before it). Past the end: the last page."""
+    day = today.isoformat()
+    counts = memo.remembered("ledger", lambda: ledger_counts(year, required, day), year=year, required=required,
+                             day=day)
+    if units is None:
+        units = list(db.session.scalars(select(Unit.id).order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)))
+    sizes = []
+    for uid in units:
+        if unit_id and uid != unit_id:
+            continue
+        c = counts.get(str(uid), {})
+        n = c.get(status, 0) if status else sum(c.values())
+        if n:
+            sizes.append((uid, n))
+    total = sum(n for _u, n in sizes)
+    if not total:
+        return [], 0
+    shown = min(page, -(-total // per_page))
+    start, seen, chosen, skip = (shown - 1) * per_page, 0, [], 0
+    for uid, n in sizes:
+        if seen + n <= start:
+            seen += n
+            continue
+        if not chosen:
+            skip = start - seen
+        chosen.append(uid)
+        seen += n
+        if seen >= start + per_page:
+            break
+    # the page's rows: `chosen` are units of the user's own list (the scope's), so the scope's
+    # criteria would only repeat it — for each table joined (SQLite: the branch's officer list
+    # built for each hours table, PostgreSQL: ~10 ms of compiling 200-unit lists)
+    rows = db.session.execute(q.where(Officer.unit_id.in_(chosen)).order_by(*order).offset(skip).limit(per_page)
+                              .execution_options(**scope.UNSCOPED)).all()
+    return rows, total
+
+
+memo.register("ledger", ledger_counts)

@@ -10,7 +10,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from app import clock
 from app.cases.services import year_figures
@@ -33,26 +48,40 @@ from app.rules.timeline import effective_officers_on
 from app.rules.training import groups, rule_for
 from app.rules.transfers import unit_on
 from app.settings.services import get
+from app.training import memo
 
 
 def _training(year: int) -> dict[str, Any]:
     start, end = year_bounds(year)
     in_year = TrainingSession.held_on.between(start, end)
-    by_cat = dict(db.session.execute(
-        select(TrainingSession.category, func.count()).where(in_year).group_by(TrainingSession.category)).all())
-    sessions = sum(by_cat.values())  # the same statement gives the year's total (page cost: ≤ 12 statements)
-    # training_hours has one row per officer with attended rows in the year, their credited hours
-    # and their number: participants, person-times and hours without reading the year's attendance
-    # (page cost; the same figures as counting attendance, test_annual_training_figures_from_attendance)
-    th = TrainingHours
-    participants, person_times, hours, counted = db.session.execute(
-        select(func.count(th.officer_id), func.coalesce(func.sum(th.attended), 0),
-               func.coalesce(func.sum(th.hours), 0.0), func.coalesce(func.sum(th.counted), 0.0))
-        .where(th.year == year)).one()
-    # counted person-hours per content group (公共法律知识 …), in the groups' order
-    tg = TrainingGroupHours
-    per_group = dict(db.session.execute(
-        select(tg.grp, func.sum(tg.hours)).where(tg.year == year).group_by(tg.grp)).all())
+    # one statement (page cost: ≤ 12 statements when the year's figures are computed): the
+    # sessions by category, and from training_hours — one row per officer with attended rows in
+    # the year, their credited hours and their number — participants, person-times and hours
+    # without reading the year's attendance (the same figures as counting attendance,
+    # test_annual_training_figures_from_attendance), and the counted person-hours per content
+    # group (公共法律知识 …) from training_group_hours
+    th, tg = TrainingHours, TrainingGroupHours
+    no_int, no_float = cast(null(), Integer), cast(null(), Float)
+    parts = union_all(
+        select(literal("category"), TrainingSession.category, func.count(), no_int, no_float, no_float)
+        .where(in_year).group_by(TrainingSession.category),
+        select(literal("hours"), cast(null(), String), func.count(th.officer_id),
+               cast(func.coalesce(func.sum(th.attended), 0), Integer), func.coalesce(func.sum(th.hours), 0.0),
+               func.coalesce(func.sum(th.counted), 0.0)).where(th.year == year),
+        select(literal("group"), tg.grp, no_int, no_int, func.sum(tg.hours), no_float)
+        .where(tg.year == year).group_by(tg.grp))
+    by_cat: dict[str, int] = {}
+    per_group: dict[str, float] = {}
+    participants = person_times = 0
+    hours = counted = 0.0
+    for what, name, n, attended, h, c in db.session.execute(parts):
+        if what == "category":
+            by_cat[name] = n
+        elif what == "group":
+            per_group[name] = h
+        else:
+            participants, person_times, hours, counted = n, attended, h, c
+    sessions = sum(by_cat.values())
     hours, counted = round(float(hours or 0.0), 2), round(float(counted or 0.0), 2)
     return {
         "sessions": sessions,
@@ -97,12 +126,14 @@ def _exams(year: int) -> dict[str, Any]:
             "pass_rate": round(passed / takers, 4) if takers else 0, "by_exam": by_exam}
 
 
-def _certificates(year: int) -> dict[str, Any]:
+def _certificates(year: int, effective_n: int | None = None, beside=None) -> tuple[dict[str, Any], tuple]:
     """The year's certificate figures in one statement (conditional counts over the year's events,
-    the holders at year end as a scalar subquery)."""
+    the holders at year end as a scalar subquery — unless `effective_n` gives them: _units()),
+    and the values of `beside` (another select of one row, read in the same statement: a
+    statement less), an empty tuple without it."""
     start, end = year_bounds(year)
     effective = (select(func.count(distinct(effective_officers_on(end).subquery().c.officer_id)))
-                 .scalar_subquery())
+                 .scalar_subquery()) if effective_n is None else literal(effective_n)
     ev = CertificateEvent
     # the year's events by ix_certificate_event_effective_on, each card's kind by its primary key
     card_kind = select(Certificate.kind).where(Certificate.id == ev.certificate_id).correlate(ev).scalar_subquery()
@@ -112,14 +143,20 @@ def _certificates(year: int) -> dict[str, Any]:
     def n_to(status: str):
         return func.count(case((and_(status_change, ev.to_status == status), 1)))
 
-    row = db.session.execute(
-        select(effective.label("effective"), func.count(case((ev.kind == "issue", 1))).label("issued"),
-               n_to("suspended").label("suspended"), n_to("cancelled").label("cancelled"),
-               n_to("revoked").label("revoked"))
-        .select_from(ev).where(card_kind == "enforcement", ev.effective_on.between(start, end))).one()
-    return {"effective_at_year_end": row.effective or 0, "issued": row.issued or 0,
-            "suspended": row.suspended or 0, "cancelled": row.cancelled or 0,
-            "revoked": row.revoked or 0}
+    certs = (select(effective.label("effective"), func.count(case((ev.kind == "issue", 1))).label("issued"),
+                    n_to("suspended").label("suspended"), n_to("cancelled").label("cancelled"),
+                    n_to("revoked").label("revoked"))
+             .select_from(ev).where(card_kind == "enforcement", ev.effective_on.between(start, end)))
+    others: tuple = ()
+    if beside is None:
+        row = db.session.execute(certs).one()
+    else:  # two aggregates of one row each: their cross join is one row
+        a, b = certs.subquery("year_certs"), beside.subquery("beside")
+        got = db.session.execute(select(a, b).select_from(a.join(b, true()))).one()
+        row, others = got, tuple(got[len(a.c):])
+    return ({"effective_at_year_end": row.effective or 0, "issued": row.issued or 0,
+             "suspended": row.suspended or 0, "cancelled": row.cancelled or 0,
+             "revoked": row.revoked or 0}, others)
 
 
 def on_post_on(day: date):
@@ -129,11 +166,12 @@ def on_post_on(day: date):
                     and_(Officer.status_changed_on.is_not(None), Officer.status_changed_on > day)))
 
 
-def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict[str, Any]]:
-    """On post at the year's end, and the year's rule applied to them in one statement: how many
-    are judged, how many meet the rule (the total and every group minimum, counted hours, pro rata:
-    the TRAINING_SHORTFALL flag's and the ledger's definition, docs/domain.md), how many do not
-    (`training_shortfall` = `not_meeting`) and how many are below each group's minimum."""
+def _officers_and_rule(year: int, required: float):
+    """On post at the year's end, and the year's rule applied to them in one select of one row
+    (run by _certificates()): how many are judged, how many meet the rule (the total and every
+    group minimum, counted hours, pro rata: the TRAINING_SHORTFALL flag's and the ledger's
+    definition, docs/domain.md), how many do not (`training_shortfall` = `not_meeting`) and how
+    many are below each group's minimum. Returns (the select, its row → (officers, rule figures)."""
     _, end = year_bounds(year)
     rule = rule_for(year, default_total=float(required))
     q = select(Officer.id).select_from(Officer)
@@ -142,10 +180,14 @@ def _officers_and_rule(year: int, required: float) -> tuple[dict[str, Any], dict
                                                        records_since(clock.today()))
     below = [func.count(case((and_(is_judged, per_group[g] < owed(m, year, end)), Officer.id)))
              for g, m in rule.minimums]
-    on, judged_n, met, *below_n = db.session.execute(
-        q.with_only_columns(func.count(Officer.id), func.count(case((is_judged, Officer.id))),
-                            func.count(case((and_(is_judged, meets), Officer.id))), *below,
-                            maintain_column_froms=True).where(on_post_on(end))).one()
+    counts = [func.count(Officer.id), func.count(case((is_judged, Officer.id))),
+              func.count(case((and_(is_judged, meets), Officer.id))), *below]
+    return (q.with_only_columns(*[c.label(f"officers_{i}") for i, c in enumerate(counts)],
+                                maintain_column_froms=True).where(on_post_on(end)),
+            lambda row: _rule_figures(rule, *row))
+
+
+def _rule_figures(rule, on, judged_n, met, *below_n) -> tuple[dict[str, Any], dict[str, Any]]:
     judged_n, met = judged_n or 0, met or 0
     officers = {"on_post_at_year_end": on or 0, "training_shortfall": judged_n - met}
     rule_figures = {
@@ -177,45 +219,60 @@ def _reviews(year: int) -> dict[str, Any]:
             "pass_rate": round(by.get("pass", 0) / decided, 4) if decided else 0}
 
 
-def _units(year: int) -> dict[str, Any]:
+def _units(year: int) -> tuple[dict[str, Any], int | None]:
     """Units with officers on an enforcement post at the year's end, and those of them with fewer
     than two of these officers holding a certificate effective on 31 December (the
     UNIT_UNDERSTAFFED rule on the year's last day): one GROUP BY. Each officer (and their card)
     counts in the unit they belonged to on 31 December — today for the current year, as
     `flask report training` — by officer_unit_history (app/rules/transfers.py unit_on)."""
     _, end = year_bounds(year)
-    holder = Officer.id.in_(effective_officers_on(end))
+    # the holders on 31 December, read once (a materialised CTE) for the units' counts and for the
+    # certificates' figure (effective_at_year_end: every holder, on post or not) — the dearest
+    # part of the year's figures, no longer computed twice
+    eff = effective_officers_on(end).cte("year_end_holders").prefix_with("MATERIALIZED")
+    holder = Officer.id.in_(select(eff.c.officer_id))
+    holders_n = select(func.count(distinct(eff.c.officer_id))).scalar_subquery()
     q, unit_then = unit_on(select(Officer.id).select_from(Officer), Officer, min(end, clock.today()))
     rows = db.session.execute(
         q.join(Unit, Unit.id == unit_then)
         .with_only_columns(Unit.name, func.count(Officer.id), func.count(case((holder, Officer.id))),
-                           maintain_column_froms=True)
+                           holders_n, maintain_column_froms=True)
         .where(on_post_on(end))
         .group_by(Unit.id, Unit.name, Unit.sort_order, Unit.name_pinyin)
         .order_by(Unit.sort_order, Unit.name_pinyin, Unit.name)).all()
-    below = [{"unit": name, "on_post": n, "holders": h} for name, n, h in rows if h < 2]
-    return {"with_officers_on_post": len(rows), "below_two": len(below), "below_two_list": below}
+    below = [{"unit": name, "on_post": n, "holders": h} for name, n, h, _e in rows if h < 2]
+    return ({"with_officers_on_post": len(rows), "below_two": len(below), "below_two_list": below},
+            rows[0][3] if rows else None)
 
 
 def annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
     """The year's figures: the one computation behind `flask report annual` (json, table, xlsx,
     docx) and the statistics page. `required_hours`: the total of the year's rule
-    (app.rules.training); `rule`: that rule and how the officers judged for the year fared."""
+    (app.rules.training); `rule`: that rule and how the officers judged for the year fared.
+    Kept until the next write (app/training/memo.py): computed once per write, day and scope."""
+    return memo.remembered("annual", lambda: compute_annual_stats(year, required), year=year, required=required)
+
+
+def compute_annual_stats(year: int, required: float | None = None) -> dict[str, Any]:
+    """annual_stats() computed now (over the whole register)."""
     if required is None:
         required = rule_for(year).total
         required = int(required) if float(required).is_integer() else required
-    officers, rule = _officers_and_rule(year, required)
+    units, holders = _units(year)
+    rule_select, rule_of_row = _officers_and_rule(year, required)
+    certificates, rule_row = _certificates(year, holders, beside=rule_select)
+    officers, rule = rule_of_row(rule_row)
     return {
         "year": year,
         "training": _training(year),
         "exams": _exams(year),
-        "certificates": _certificates(year),
+        "certificates": certificates,
         "officers": officers,
         "required_hours": required,
         "rule": rule,
         "reviews": _reviews(year),
         "cases": _cases(year),
-        "units": _units(year),
+        "units": units,
     }
 
 
@@ -267,3 +324,6 @@ def training_report(year: int, required: float | None = None) -> list[dict[str, 
             "online_dropped": number(float(r.online) - float(r.online_counted)),
             "meets": rest["meets"], "missing": rest["missing"], "total_gap": rest["total_gap"]})
     return out
+
+
+memo.register("annual", compute_annual_stats)
