@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '4b7e2d9c1a35'
-down_revision = '8d3f1b6a2c47'
+down_revision = '5e2a9c41b7d0'
 branch_labels = None
 depends_on = None
 
