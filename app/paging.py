@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, and_, case, event, false, func, or_, select
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import Select, operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from app.extensions import db
 
@@ -159,6 +160,13 @@ def after_clause(keys: Sequence[tuple[Any, bool]], values: Sequence[Any]) -> Any
     if v is not None and (not nullable(first) or desc == high):  # NULLs, if any, come before the cursor
         clause = and_(first <= v if desc else first >= v, clause)
     return clause
+
+
+def direction(expr: Any) -> tuple[Any, bool]:
+    """(expression, descending) of a sort key written as `col`, `col.asc()` or `col.desc()`."""
+    if isinstance(expr, UnaryExpression) and expr.modifier in (operators.desc_op, operators.asc_op):
+        return expr.element, expr.modifier is operators.desc_op
+    return expr, False
 
 
 def ordered(keys: Sequence[tuple[Any, bool]], reverse: bool = False) -> list[Any]:

@@ -222,9 +222,10 @@ class ListSpec:
     def sort_keys(self, sort: str) -> list[tuple[Any, bool]]:
         """[(expression, descending)] of a sort: the chosen keys, `then`, the tiebreak."""
         keys = self.sorts.get(sort.lstrip("-"), ())
-        out = [(k, sort.startswith("-")) for k in keys]
-        out += [(k, False) for k in self.then if not any(k is c for c in keys)]
-        return [*out, *((k, False) for k in self.tiebreak)]
+        flip = sort.startswith("-")
+        out = [(e, d != flip) for e, d in map(paging.direction, keys)]
+        out += [paging.direction(k) for k in self.then if not any(k is c for c in keys)]
+        return [*out, *map(paging.direction, self.tiebreak)]
 
     def page(self, args: Mapping[str, str], *, today: date, per_page: int | None = None) -> Page:
         """One page of the list (docs/architecture.md, Cost: list pages). Walked by cursors
