@@ -25,7 +25,7 @@ from app.audit.services import record
 from app.extensions import db
 from app.formatting import cn_date
 from app.jobs.services import defer
-from app.scope import scope_ids
+from app.scope import PER_ROW_OPTION, scope_ids
 from app.sheets import DATE_FORMAT, DATETIME_FORMAT, XLSX_MIME, Column, write_xlsx
 from app.web.args import PAGE_MAX, date_filter, int_arg, page_arg, text_arg
 from app.web.files import download
@@ -157,11 +157,16 @@ class Criteria:
             self.add(name, value.isoformat(), clause(value), words(value))
 
     def filtered(self, stmt: Select, count_from: Any = None) -> Filtered:
-        """`count_from`: the entity to count when the rows' joins do not change the count."""
-        count = (select(func.count()).select_from(count_from).where(*self.where)
-                 if count_from is not None else None)
-        rows = (select(literal_column("1")).select_from(count_from).where(*self.where)
-                if count_from is not None else stmt.where(*self.where).order_by(None))
+        """`count_from`: the entity to count when the rows' joins do not change the count, or a
+        SELECT of it with the joins the filters need (entities, so that the scope applies)."""
+        if isinstance(count_from, Select):
+            count = count_from.with_only_columns(func.count(), maintain_column_froms=True).where(*self.where)
+            rows = count_from.with_only_columns(literal_column("1"), maintain_column_froms=True).where(*self.where)
+        elif count_from is not None:
+            count = select(func.count()).select_from(count_from).where(*self.where)
+            rows = select(literal_column("1")).select_from(count_from).where(*self.where)
+        else:
+            count, rows = None, stmt.where(*self.where).order_by(None)
         return Filtered(stmt.where(*self.where), self.active, self.words, count, self.problems, self.costly, rows)
 
 
@@ -342,7 +347,10 @@ class KeysetPager:
         full = f.count if f.count is not None else select(func.count()).select_from(f.stmt.order_by(None).subquery())
         if exact or f.count_rows is None or self.args.get("count") == "exact" or self._bare_sqlite():
             return db.session.scalar(full) or 0, "exact"
-        n = db.session.scalar(select(func.count()).select_from(f.count_rows.limit(COUNT_CAP + 1).subquery())) or 0
+        # read row by row under a scope (SQLite): at most COUNT_CAP + 1 rows, each checked by its key,
+        # instead of building the branch's list of officers first (app/scope.py, per-row form)
+        n = db.session.scalar(select(func.count()).select_from(f.count_rows.limit(COUNT_CAP + 1).subquery())
+                              .execution_options(**PER_ROW_OPTION)) or 0
         if n <= COUNT_CAP:
             return n, "exact"
         estimate = paging.estimate_rows(f.count_rows)

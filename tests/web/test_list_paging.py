@@ -199,3 +199,24 @@ def test_cursor_clause_handles_null_keys(app, crowd):
                 walked += rows
                 last = rows[-1]
             assert walked == every
+
+
+def test_a_scoped_users_totals_count_their_branch_only(app, client):
+    """The certificate list's total counted every certificate of the organisation for a user
+    limited to a branch (its count ran on the bare tables, outside the scope); now the branch's."""
+    from app.auth.services import create_user
+    from tests.conftest import PASSWORD, csrf_from
+    from tests.factories import CertificateFactory
+
+    with app.app_context():
+        mine, other = UnitFactory(name="甲局"), UnitFactory(name="乙局")
+        for i in range(7):
+            CertificateFactory(officer=OfficerFactory(unit=mine if i < 3 else other), number=f"C-{i}")
+        create_user("jia_paging", "viewer", PASSWORD, unit_id=mine.id)
+        _db.session.commit()
+    page = client.get("/login")
+    client.post("/login", data={"username": "jia_paging", "password": PASSWORD,
+                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+    html = client.get("/certificates").get_data(as_text=True)
+    assert re.search(r'id="total">共 3 个<', html)
+    assert len(re.findall(r">C-\d<", html)) == 3
