@@ -1,8 +1,10 @@
-"""Pages of ordered queries (page cost: docs/architecture.md, Cost targets): `page_of` (one page
-with the total in one statement) and the keyset cursors of the list pager (below).
+"""Pages of ordered queries (page cost: docs/architecture.md, Cost targets).
 
-ROW_NUMBER() and COUNT(*) OVER () in a subquery: the database sorts once, returns only the page's
-rows, and a page past the end is answered with the last page — no second COUNT or retry query.
+`page_of`: one page with the total in one statement — ROW_NUMBER() and COUNT(*) OVER () in a
+subquery: the database sorts once, returns only the page's rows, and a page past the end is
+answered with the last page — no second COUNT or retry query.
+
+The keyset cursors of the list pager (app/web/lists.py) and PostgreSQL's row estimate: below.
 """
 
 from __future__ import annotations
