@@ -413,7 +413,9 @@ class KeysetPager:
     def numbered(self, want: int, total: int, pages: int, exact: bool) -> tuple[int, list, bool]:
         """(page, rows, more) of a page asked for by its number."""
         per = self.per
-        if exact and want >= pages > 1:  # the last page: the first rows of the reversed order
+        if exact:
+            want = min(want, pages)
+        if exact and want == pages > 1:  # the last page: the first rows of the reversed order
             return pages, self.read(reverse=True, limit=total - (pages - 1) * per) if total else [], False
         if exact and 1 < want < pages and (want - 1) * per > total - want * per:  # nearer the end: OFFSET from there
             return want, self.read(reverse=True, offset=total - want * per, limit=per), True
