@@ -34,7 +34,7 @@ def application_filters(args: Mapping[str, str], d: date) -> Filtered:
     return c.filtered(
         select(Application, Officer.name.label("officer_name"), Unit.name.label("unit_name"))
         .join(Officer, Officer.id == Application.officer_id).join(Unit, Unit.id == Officer.unit_id),
-        count_from=Application.__table__.join(Officer.__table__, Officer.id == Application.officer_id))
+        count_from=select(Application).join(Officer, Officer.id == Application.officer_id))  # scoped like the rows
 
 
 def application_export_rows(rows: Sequence[Any], d: date) -> list[dict[str, Any]]:

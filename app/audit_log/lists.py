@@ -39,6 +39,7 @@ def audit_filters(args: Mapping[str, str], _d: date) -> Filtered:
         # (unit_id, audit_id)), not joined back to audit_event (PostgreSQL 26 → 7 ms, SQLite 25 → 17)
         s = AuditSubject.__table__
         f.count = select(func.count(distinct(s.c.audit_id))).where(s.c.unit_id.in_(ids))
+        f.count_rows = select(s.c.audit_id).where(s.c.unit_id.in_(ids)).distinct()
     return f
 
 

@@ -18,6 +18,7 @@ def index():
     rows = [r.AuditEvent for r in page.rows]
     return render_template("audit/index.html", rows=rows, page=page.page,
                            pages=page.pages, total=page.total, args=page.args, active=page.active,
+                           counted=page.counted, nav=page.nav,
                            actions=AUDIT_ACTIONS, show=Translator(rows), actor_label=actor_label,
                            entity_label=entity_label)  # masks rows written before masking too
 

@@ -30,7 +30,8 @@ def certificate_filters(args: Mapping[str, str], d: date) -> Filtered:
     return c.filtered(
         select(Certificate, Officer.name.label("officer_name"), Unit.name.label("unit_name"))
         .join(Officer, Officer.id == Certificate.officer_id).join(Unit, Unit.id == Officer.unit_id),
-        count_from=Certificate.__table__.join(Officer.__table__, Officer.id == Certificate.officer_id))
+        # the entities, not their bare tables: the scope's criteria apply to the count too
+        count_from=select(Certificate).join(Officer, Officer.id == Certificate.officer_id))
 
 
 def validity(cert: Certificate, d: date) -> str:

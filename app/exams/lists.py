@@ -49,7 +49,7 @@ def exam_export_rows(rows: Sequence[Any], _d: date) -> list[dict[str, Any]]:
 
 
 EXAMS = ListSpec(
-    title="考试", slug="exams", entity="exam",
+    title="考试", slug="exams", entity="exam", exact_count=True,  # its template shows 共 N 场
     filtered=exam_filters, export_rows=exam_export_rows,
     columns=[Column("日期", lambda r: r["held_on"], 16), Column("考试名称", lambda r: r["title"], 30),
              Column("补考", lambda r: r["makeup"], 6), Column("类型", lambda r: r["kind"], 12),

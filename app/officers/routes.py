@@ -67,7 +67,7 @@ from app.web.tx import commit_or_errors
 
 @bp.route("/units")
 def units():
-    page = UNITS.page(request.args, today=clock.today())
+    page = UNITS.shown_page(request.args, today=clock.today())
     return render_template("officers/units.html", **page.context())
 
 
@@ -176,7 +176,7 @@ def unit_delete(unit_id: int):
 @bp.route("/officers")
 def index():
     d = clock.today()
-    page = OFFICERS.page(request.args, today=d)
+    page = OFFICERS.shown_page(request.args, today=d)
     expires = expiries([r.Officer.id for r in page.rows], d)
     return render_template("officers/index.html", **page.context(), units=unit_list(), expires=expires,
                            today=d, bulk_actions=BULK_ACTIONS)

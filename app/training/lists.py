@@ -56,7 +56,7 @@ def session_export_rows(rows: Sequence[Any], _d: date) -> list[dict[str, Any]]:
 
 
 SESSIONS = ListSpec(
-    title="培训", slug="training", entity="training_session",
+    title="培训", slug="training", entity="training_session", exact_count=True,  # its template shows 共 N 次
     filtered=session_filters, export_rows=session_export_rows,
     columns=[Column("日期", lambda r: r["held_on"], 16), Column("培训名称", lambda r: r["title"], 30),
              Column("类别", lambda r: r["category"], 12),
