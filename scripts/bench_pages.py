@@ -512,6 +512,9 @@ def upgrade(app, db) -> list[str]:
     done = []
     insp = inspect(db.engine)
     existing = set(insp.get_table_names())
+    # the new tables first: a write logs itself in one of them (app/training/memo.py data_change),
+    # an ALTER TABLE included
+    db.create_all()
     for table in db.metadata.sorted_tables:
         if table.name not in existing:
             continue
